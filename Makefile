@@ -1,0 +1,79 @@
+# l2kit: every target does its own set-up on a fresh clone (virtualenv in .venv/, pinned Python
+# and npm dependencies, the solc shim) and is quick when that is already done.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+# The compiler version is pinned once, in ape-config.yaml; package.json must ship the same solc-js.
+SOLC_VERSION := $(shell sed -n 's/^  version: *\([0-9.]*\).*/\1/p' ape-config.yaml | head -n 1)
+SOLC_DIR := $(CURDIR)/.toolchain/solc
+SOLC_SHIM := $(SOLC_DIR)/solc-v$(SOLC_VERSION)
+
+export SOLCX_BINARY_PATH := $(SOLC_DIR)
+export PATH := $(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
+export PYTHONDONTWRITEBYTECODE := 1
+export APE_DISABLE_TELEMETRY := 1
+export PYTHONPATH := $(CURDIR)
+
+APE := $(BIN)/ape
+PY_STAMP := $(VENV)/.installed
+NPM_STAMP := node_modules/.installed
+
+.PHONY: help setup compile test demo deploy bench lint format clean
+
+help:
+	@echo "make test    set up, compile and run the whole suite on Anvil (what CI runs)"
+	@echo "make demo    set up, start a local Anvil node, deploy and run the demo"
+	@echo "make bench   set up and run every benchmark (tables + bench/results/*.json)"
+	@echo "make lint    ruff over the Python code"
+	@echo "make setup   only the set-up: .venv, node_modules, solc shim"
+
+setup: $(PY_STAMP) $(NPM_STAMP) $(SOLC_SHIM)
+
+$(PY_STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@touch $@
+
+$(NPM_STAMP): package.json package-lock.json
+	npm install --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(SOLC_SHIM): $(NPM_STAMP) tools/solc-shim.js ape-config.yaml
+	@test -n "$(SOLC_VERSION)" || { echo "no solidity version in ape-config.yaml"; exit 1; }
+	@npm_solc=$$(node -p "require('./node_modules/solc/package.json').version"); \
+	  if [ "$$npm_solc" != "$(SOLC_VERSION)" ]; then \
+	    echo "ape-config.yaml asks for solc $(SOLC_VERSION) but package.json installs solc $$npm_solc: make them equal"; exit 1; fi
+	@mkdir -p $(SOLC_DIR)
+	@rm -f $(SOLC_DIR)/solc-v*
+	@printf '#!/bin/sh\nexec node "%s/tools/solc-shim.js" "$$@"\n' "$(CURDIR)" > $@
+	@chmod +x $@
+
+compile: setup
+	$(APE) compile
+
+test: setup
+	$(APE) test tests/ -q
+
+demo: setup
+	$(APE) run demo
+
+deploy: setup
+	$(APE) run deploy
+
+bench: setup
+	@for b in bench/*.py; do echo "== $$b"; $(APE) run --network ethereum:local:foundry "$$b" || exit 1; done
+
+lint: setup
+	$(BIN)/ruff check offchain scripts tests bench
+	$(BIN)/ruff format --check offchain scripts tests bench
+
+format: setup
+	$(BIN)/ruff check --fix offchain scripts tests bench
+	$(BIN)/ruff format offchain scripts tests bench
+
+clean:
+	rm -rf .build .toolchain $(VENV) node_modules

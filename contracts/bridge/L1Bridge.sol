@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IL1Bridge} from "./IL1Bridge.sol";
+
+/// @title L1Bridge
+/// @notice Custody of the funds moved to an l2kit rollup, and the ordered deposit queue.
+/// @dev INVARIANT: for every token, the bridge's balance is at least `liabilities(token)`, which is
+///      every amount received by a deposit minus every amount paid out by `claim`. Withdrawals are
+///      pull payments: the rollup only credits, the owner of the credit claims.
+///      Tokens that rebase or change balances outside transfers are not supported.
+contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    // ------------------------------------------------------------------ errors
+
+    /// @notice A deposit of nothing.
+    error ZeroAmount();
+    /// @notice A deposit above the L2's balance range (2^128 - 1).
+    error AmountTooLarge(uint256 amount);
+    /// @notice The recipient bytes are not one of the known encodings (see IL1Bridge).
+    error UnknownRecipientEncoding(bytes recipient);
+    /// @notice The recipient decodes to the zero account.
+    error ZeroRecipient();
+    /// @notice The token address holds no contract.
+    error NotAToken(address token);
+    /// @notice The token transfer delivered nothing to the bridge (e.g. a 100% transfer fee).
+    error NothingReceived(address token);
+    /// @notice Only the wired rollup may release withdrawals.
+    error NotRollup(address caller);
+    /// @notice Only the deployer may wire the rollup.
+    error NotDeployer(address caller);
+    /// @notice The rollup was wired already, or the address is zero.
+    error RollupAlreadySet();
+    /// @notice The rollup address is zero or holds no code.
+    error InvalidRollup(address rollup);
+    /// @notice This withdrawal was released before.
+    error AlreadyReleased(bytes32 withdrawalId);
+    /// @notice A release of more than the bridge owes for that token.
+    error InsufficientLiabilities(address token, uint256 amount, uint256 owed);
+    /// @notice Nothing to claim for this token.
+    error NothingToClaim(address account, address token);
+    /// @notice The claim destination is the zero address.
+    error ZeroDestination();
+    /// @notice Sending ETH to the claim destination failed.
+    error EthTransferFailed(address to, uint256 amount);
+    /// @notice ETH sent without calling `depositETH` is refused, so no funds arrive unrecorded.
+    error UseDepositETH();
+    /// @notice `accumulatorAt` asked for a position past the end of the queue.
+    error DepositIndexOutOfRange(uint256 n, uint256 count);
+
+    // --------------------------------------------------------------- constants
+
+    /// @notice Tag of a recipient owned by an Ethereum address.
+    bytes1 public constant RECIPIENT_ADDRESS = 0x01;
+    /// @notice Tag of a recipient owned by a BabyJubJub public key.
+    bytes1 public constant RECIPIENT_BABYJUBJUB = 0x02;
+    /// @notice The largest amount one deposit may carry (L2 balances are 128-bit).
+    uint256 public constant MAX_DEPOSIT = type(uint128).max;
+
+    // ----------------------------------------------------------------- storage
+
+    /// @notice The account that may wire the rollup, once.
+    address public immutable deployer;
+    /// @inheritdoc IL1Bridge
+    address public rollup;
+    /// @inheritdoc IL1Bridge
+    uint256 public depositCount;
+    /// @dev acc[n] for n >= 1; acc[0] is zero.
+    mapping(uint256 n => bytes32 accumulator) private _accumulators;
+    mapping(bytes32 withdrawalId => bool released) private _released;
+    mapping(address account => mapping(address token => uint256 amount)) private _claimable;
+    mapping(address token => uint256 amount) private _liabilities;
+    mapping(address token => uint256 amount) private _pendingClaims;
+
+    constructor() {
+        deployer = msg.sender;
+    }
+
+    /// @notice Refuse bare ETH: every wei the bridge holds came through a recorded deposit.
+    receive() external payable {
+        revert UseDepositETH();
+    }
+
+    // ----------------------------------------------------------------- wiring
+
+    /// @notice Wire the rollup that may release withdrawals. Callable once, by the deployer.
+    /// @param newRollup The rollup contract.
+    function setRollup(address newRollup) external {
+        if (msg.sender != deployer) revert NotDeployer(msg.sender);
+        if (rollup != address(0)) revert RollupAlreadySet();
+        if (newRollup.code.length == 0) revert InvalidRollup(newRollup);
+        rollup = newRollup;
+        emit RollupSet(newRollup);
+    }
+
+    // --------------------------------------------------------------- deposits
+
+    /// @inheritdoc IL1Bridge
+    function depositETH(bytes calldata recipient) external payable nonReentrant returns (uint256 index) {
+        _checkRecipient(recipient);
+        _checkAmount(msg.value);
+        _liabilities[address(0)] += msg.value;
+        return _enqueue(address(0), msg.value, recipient);
+    }
+
+    /// @inheritdoc IL1Bridge
+    function depositERC20(address token, uint256 amount, bytes calldata recipient)
+        external
+        nonReentrant
+        returns (uint256 index)
+    {
+        _checkRecipient(recipient);
+        _checkAmount(amount);
+        if (token.code.length == 0) revert NotAToken(token);
+        // Credit what arrived, not what was asked: fee-on-transfer tokens deliver less.
+        // The transfer comes before the effects here because the amount to record is only known
+        // after it; nonReentrant keeps a malicious token from re-entering in between.
+        IERC20 erc20 = IERC20(token);
+        uint256 before = erc20.balanceOf(address(this));
+        erc20.safeTransferFrom(msg.sender, address(this), amount);
+        uint256 received = erc20.balanceOf(address(this)) - before;
+        if (received == 0) revert NothingReceived(token);
+        _liabilities[token] += received;
+        return _enqueue(token, received, recipient);
+    }
+
+    // ------------------------------------------------------------ withdrawals
+
+    /// @inheritdoc IL1Bridge
+    function releaseWithdrawal(bytes32 withdrawalId, address token, address to, uint256 amount) external {
+        if (msg.sender != rollup || msg.sender == address(0)) revert NotRollup(msg.sender);
+        // INVARIANT: a withdrawal is released at most once.
+        if (_released[withdrawalId]) revert AlreadyReleased(withdrawalId);
+        if (to == address(0)) revert ZeroDestination();
+        if (amount == 0) revert ZeroAmount();
+        uint256 owed = _liabilities[token];
+        uint256 pending = _pendingClaims[token];
+        if (pending + amount > owed) revert InsufficientLiabilities(token, amount, owed - pending);
+        _released[withdrawalId] = true;
+        _pendingClaims[token] = pending + amount;
+        _claimable[to][token] += amount;
+        emit WithdrawalReleased(withdrawalId, token, to, amount);
+    }
+
+    /// @inheritdoc IL1Bridge
+    function claim(address token, address to) external nonReentrant returns (uint256 amount) {
+        if (to == address(0)) revert ZeroDestination();
+        amount = _claimable[msg.sender][token];
+        if (amount == 0) revert NothingToClaim(msg.sender, token);
+        // Effects before the interaction.
+        _claimable[msg.sender][token] = 0;
+        _pendingClaims[token] -= amount;
+        _liabilities[token] -= amount;
+        emit Claimed(msg.sender, token, to, amount);
+        if (token == address(0)) {
+            (bool ok,) = to.call{value: amount}("");
+            if (!ok) revert EthTransferFailed(to, amount);
+        } else {
+            IERC20(token).safeTransfer(to, amount);
+        }
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IL1Bridge
+    function accumulatorAt(uint256 n) external view returns (bytes32) {
+        if (n > depositCount) revert DepositIndexOutOfRange(n, depositCount);
+        return _accumulators[n];
+    }
+
+    /// @inheritdoc IL1Bridge
+    function isReleased(bytes32 withdrawalId) external view returns (bool) {
+        return _released[withdrawalId];
+    }
+
+    /// @inheritdoc IL1Bridge
+    function claimable(address account, address token) external view returns (uint256) {
+        return _claimable[account][token];
+    }
+
+    /// @inheritdoc IL1Bridge
+    function liabilities(address token) external view returns (uint256) {
+        return _liabilities[token];
+    }
+
+    /// @notice Released but not yet claimed, per token.
+    function pendingClaims(address token) external view returns (uint256) {
+        return _pendingClaims[token];
+    }
+
+    // --------------------------------------------------------------- internal
+
+    function _enqueue(address token, uint256 amount, bytes calldata recipient) private returns (uint256 index) {
+        index = depositCount;
+        bytes32 acc = keccak256(abi.encodePacked(_accumulators[index], token, amount, recipient));
+        _accumulators[index + 1] = acc;
+        depositCount = index + 1;
+        emit DepositQueued(index, msg.sender, token, amount, recipient, acc);
+    }
+
+    function _checkAmount(uint256 amount) private pure {
+        if (amount == 0) revert ZeroAmount();
+        if (amount > MAX_DEPOSIT) revert AmountTooLarge(amount);
+    }
+
+    function _checkRecipient(bytes calldata recipient) private pure {
+        if (recipient.length == 21 && recipient[0] == RECIPIENT_ADDRESS) {
+            if (bytes20(recipient[1:21]) == bytes20(0)) revert ZeroRecipient();
+            return;
+        }
+        if (recipient.length == 65 && recipient[0] == RECIPIENT_BABYJUBJUB) {
+            if (bytes32(recipient[1:33]) == bytes32(0) && bytes32(recipient[33:65]) == bytes32(0)) {
+                revert ZeroRecipient();
+            }
+            return;
+        }
+        revert UnknownRecipientEncoding(recipient);
+    }
+}

@@ -1,0 +1,1 @@
+"""l2kit off-chain package: chain access, rollup operator and validator, channel nodes."""
