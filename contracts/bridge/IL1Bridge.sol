@@ -8,7 +8,9 @@ pragma solidity ^0.8.28;
 /// @dev Recipient encoding (the `recipient` bytes of a deposit) is a one-byte tag then a payload:
 ///      - `0x01 ‖ address (20 bytes)`: an L2 account owned by an Ethereum (secp256k1) key;
 ///      - `0x02 ‖ Ax (32 bytes) ‖ Ay (32 bytes)`: an L2 account owned by a BabyJubJub EdDSA key.
-///      Any other tag or length is rejected, so an operator never sees a deposit it cannot credit.
+///      A bridge instance accepts exactly one of these (fixed at construction: the encoding of the
+///      rollup it serves); any other tag or length is rejected, so an operator never sees a deposit
+///      it cannot credit.
 ///      The queue accumulator is `acc[0] = 0`,
 ///      `acc[n+1] = keccak256(abi.encodePacked(acc[n], token, amount, recipient))`
 ///      with `token == address(0)` for ETH and `amount` the amount actually received.

@@ -23,6 +23,8 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
     error AmountTooLarge(uint256 amount);
     /// @notice The recipient bytes are not one of the known encodings (see IL1Bridge).
     error UnknownRecipientEncoding(bytes recipient);
+    /// @notice The constructor was given a recipient tag no rollup understands.
+    error UnsupportedRecipientTag(bytes1 tag);
     /// @notice The recipient decodes to the zero account.
     error ZeroRecipient();
     /// @notice The token address holds no contract.
@@ -65,6 +67,9 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
 
     /// @notice The account that may wire the rollup, once.
     address public immutable deployer;
+    /// @notice The one recipient encoding this bridge's rollup understands (RECIPIENT_ADDRESS or
+    ///         RECIPIENT_BABYJUBJUB); deposits in any other encoding are refused.
+    bytes1 public immutable recipientTag;
     /// @inheritdoc IL1Bridge
     address public rollup;
     /// @inheritdoc IL1Bridge
@@ -76,8 +81,13 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
     mapping(address token => uint256 amount) private _liabilities;
     mapping(address token => uint256 amount) private _pendingClaims;
 
-    constructor() {
+    /// @param recipientTag_ The recipient encoding accepted by this bridge (see IL1Bridge).
+    constructor(bytes1 recipientTag_) {
+        if (recipientTag_ != RECIPIENT_ADDRESS && recipientTag_ != RECIPIENT_BABYJUBJUB) {
+            revert UnsupportedRecipientTag(recipientTag_);
+        }
         deployer = msg.sender;
+        recipientTag = recipientTag_;
     }
 
     /// @notice Refuse bare ETH: every wei the bridge holds came through a recorded deposit.
@@ -207,7 +217,8 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
         if (amount > MAX_DEPOSIT) revert AmountTooLarge(amount);
     }
 
-    function _checkRecipient(bytes calldata recipient) private pure {
+    function _checkRecipient(bytes calldata recipient) private view {
+        if (recipient.length == 0 || recipient[0] != recipientTag) revert UnknownRecipientEncoding(recipient);
         if (recipient.length == 21 && recipient[0] == RECIPIENT_ADDRESS) {
             if (bytes20(recipient[1:21]) == bytes20(0)) revert ZeroRecipient();
             return;

@@ -1,3 +1,3 @@
 def test_bridge_deploys(project, deployer):
-    bridge = deployer.deploy(project.L1Bridge)
+    bridge = deployer.deploy(project.L1Bridge, "0x01")
     assert bridge.depositCount() == 0
