@@ -168,7 +168,7 @@ contract ChannelAdjudicator is ChannelErrors, EIP712, ReentrancyGuardTransient {
 
     /// @param penaltyBps share of a stale closer's balance forfeited to the counterparty (<= 10000)
     constructor(uint256 penaltyBps) EIP712("l2kit-channels", "1") {
-        if (penaltyBps > 10_000) revert InvalidChallengePeriod(uint64(penaltyBps));
+        if (penaltyBps > 10_000) revert InvalidPenalty(penaltyBps);
         PENALTY_BPS = penaltyBps;
     }
 

@@ -60,6 +60,8 @@ interface ChannelErrors {
     error NothingToClaim(address account, address token);
     /// @notice Sending ETH failed.
     error EthTransferFailed(address to, uint256 amount);
+    /// @notice The penalty share is above 10000 basis points.
+    error InvalidPenalty(uint256 bps);
     /// @notice The secret was registered before.
     error SecretAlreadyRegistered(bytes32 hashlock);
 }
