@@ -17,3 +17,22 @@ def warp(chain, seconds: int) -> None:
     """Move the chain's clock forward and mine a block."""
     chain.provider.web3.provider.make_request("evm_increaseTime", [seconds])
     chain.provider.web3.provider.make_request("evm_mine", [])
+
+
+class Clock:
+    """Chain-aligned clock for nodes: wall time plus every second the test warped the chain."""
+
+    def __init__(self, chain) -> None:
+        import time
+
+        self._time = time.time
+        w3 = chain.provider.web3
+        self.skew = w3.eth.get_block("latest")["timestamp"] - int(time.time())
+        self._chain = chain
+
+    def __call__(self) -> int:
+        return int(self._time()) + self.skew
+
+    def warp(self, seconds: int) -> None:
+        warp(self._chain, seconds)
+        self.skew += seconds

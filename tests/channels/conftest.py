@@ -60,3 +60,69 @@ def eth_channel(adjudicator, alice, bob):
     cid = opened_id(r)
     adjudicator.fund(cid, 5 * 10**18, sender=bob, value=5 * 10**18)
     return cid
+
+
+class Net:
+    """Builds channel nodes (asyncio tasks on loopback) wired to the test chain."""
+
+    def __init__(self, chain, adjudicator, tmp_path) -> None:
+        from channels_helpers import Clock
+
+        self.chain = chain
+        self.url = chain.provider.uri
+        self.adjudicator = adjudicator
+        self.abi = [x.model_dump(mode="json", by_alias=True) for x in adjudicator.contract_type.abi]
+        self.domain = crypto.Domain(chain.chain_id, adjudicator.address)
+        self.clock = Clock(chain)
+        self.tmp = tmp_path
+        self.nodes: list = []
+
+    def client(self, account):
+        from offchain.channels.chain import ChainClient
+
+        return ChainClient(self.url, self.adjudicator.address, self.abi, account.private_key)
+
+    async def node(self, account, name: str, tower=None, **cfg):
+        from offchain.channels.node import Node, NodeConfig
+
+        cfg.setdefault("request_timeout", 3.0)
+        n = Node(
+            account.private_key,
+            self.tmp / f"{name}.db",
+            self.domain,
+            chain=self.client(account),
+            clock=self.clock,
+            config=NodeConfig(**cfg),
+            tower=tower,
+        )
+        await n.start()
+        for other in self.nodes:
+            other.add_peer(n.address, "127.0.0.1", n.port)
+            n.add_peer(other.address, "127.0.0.1", other.port)
+        self.nodes.append(n)
+        return n
+
+    async def restart(self, old, account, name: str, **cfg):
+        """A node coming back from its database on a fresh port."""
+        self.nodes.remove(old)
+        return await self.node(account, name, **cfg)
+
+    async def stop_all(self) -> None:
+        for n in self.nodes:
+            await n.stop()
+        self.nodes.clear()
+
+
+@pytest.fixture
+def net(chain, adjudicator, tmp_path):
+    return Net(chain, adjudicator, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def dave(accounts):
+    return accounts[4]
+
+
+@pytest.fixture(scope="session")
+def tower_account(accounts):
+    return accounts[5]
