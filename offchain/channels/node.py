@@ -43,7 +43,8 @@ class NodeConfig:
     hop_delta: int = 60  # seconds an intermediary keeps between incoming and outgoing expiry
     final_margin: int = 30  # seconds the payee wants before expiry to claim (on chain if needed)
     request_timeout: float = 5.0
-    reveal_offchain: bool = True
+    reveal_offchain: bool = True  # False: secrets are only registered on chain (tests, audits)
+    auto_claim: bool = True  # the payee claims a matching lock as soon as it arrives
     watch_chain: bool = True
     chain_poll: float = 0.05
     challenge_period: int = 100
@@ -88,6 +89,7 @@ class Node:
         self._chan_locks: dict[bytes, asyncio.Lock] = {}
         self._payments: dict[bytes, asyncio.Future] = {}
         self._tasks: set[asyncio.Task] = set()
+        self._inbound: set[asyncio.StreamWriter] = set()
         self._from_block = 0
 
     # ---------------------------------------------------------------- lifecycle
@@ -105,6 +107,8 @@ class Node:
             self._server.close()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 1)
+        for w in list(self._inbound):
+            w.close()
         for w, t in list(self._conns.values()):
             t.cancel()
             w.close()
@@ -541,7 +545,7 @@ class Node:
             route = extra["route"] if isinstance(extra, dict) else []
             if route:
                 self._spawn(self._forward(cid, op.lock, route))
-            else:
+            elif self.config.auto_claim:
                 self._spawn(self._claim_as_payee(cid, op.lock))
         elif isinstance(op, Claim) and not mine:
             self.store.put_secret(op.hashlock, op.secret)
@@ -586,9 +590,17 @@ class Node:
         else:
             await asyncio.to_thread(self._need_chain().register_secret, secret)
 
+    async def claim_incoming(self, hashlock: bytes) -> SignedState:
+        """As payee, claim the incoming lock for one of our invoices off chain."""
+        secret = self.store.secret(hashlock)
+        v = self._incoming(hashlock)
+        if secret is None or v is None:
+            raise ChannelError("no incoming lock with a secret we know for this hashlock")
+        return await self._propose(v.channel_id, Claim(hashlock, secret))
+
     async def _claim_upstream(self, hashlock: bytes, secret: bytes) -> None:
         v = self._incoming(hashlock)
-        if v is not None:
+        if v is not None and self.config.reveal_offchain:
             with contextlib.suppress(ChannelError, TimeoutError):
                 await self._propose(v.channel_id, Claim(hashlock, secret))
 
@@ -682,6 +694,7 @@ class Node:
             "adjusted": self._on_adjusted,
             "coop_close": self._on_coop_close,
         }
+        self._inbound.add(writer)
         try:
             while True:
                 try:
@@ -709,6 +722,7 @@ class Node:
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
+            self._inbound.discard(writer)
             writer.close()
 
     async def _connect(self, peer: str) -> asyncio.StreamWriter:

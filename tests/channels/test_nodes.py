@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from channels_helpers import ETH
+
+from offchain.channels.model import ChannelError
 
 E = 10**18
 MILLI = 10**15
@@ -141,3 +144,152 @@ def test_watchtower_disputes_while_client_offline(
     c = adjudicator.getChannel(cid)
     assert (c.closeNonce, c.nonce) == (1, 5)
     assert adjudicator.claimable(ETH, alice) == 15 * E
+
+
+# ---------------------------------------------------------------- routing A -> B -> C -> D
+
+
+async def line(net, alice, bob, carol, dave, fee_ppm=1000, base_fee=10, **cfg):
+    """A-B, B-C, C-D channels, each opened by the left node with 5 ETH. B and C charge fees."""
+    a = await net.node(alice, "a", **cfg)
+    b = await net.node(bob, "b", base_fee=base_fee, fee_ppm=fee_ppm, **cfg)
+    c = await net.node(carol, "c", base_fee=base_fee, fee_ppm=fee_ppm, **cfg)
+    d = await net.node(dave, "d", **cfg)
+    ab = await a.open_channel(b.address, 5 * E)
+    bc = await b.open_channel(c.address, 5 * E)
+    cd = await c.open_channel(d.address, 5 * E)
+    return (a, b, c, d), (ab, bc, cd)
+
+
+def graph(*nodes):
+    return [e for n in nodes for e in n.edges()]
+
+
+def no_locks(*pairs):
+    return all(not n.views[cid].latest.state.locks for n, cid in pairs)
+
+
+def test_routed_payment_over_three_hops(net, alice, bob, carol, dave):
+    async def run():
+        (a, b, c, d), (ab, bc, cd) = await line(net, alice, bob, carol, dave)
+        try:
+            amount = 1 * E
+            h = d.create_invoice(amount)
+            assert await a.pay(d.address, amount, h, graph(a, b, c, d))
+            await wait_for(lambda: no_locks((a, ab), (b, bc), (c, cd), (b, ab), (c, bc), (d, cd)))
+            fee_c = 10 + amount * 1000 // 10**6
+            fee_b = 10 + (amount + fee_c) * 1000 // 10**6
+            assert d.views[cd].my_balance() == amount
+            assert c.views[cd].my_balance() == 5 * E - amount
+            assert c.views[bc].my_balance() == amount + fee_c
+            assert b.views[bc].my_balance() == 5 * E - amount - fee_c
+            assert b.views[ab].my_balance() == amount + fee_c + fee_b
+            assert a.views[ab].my_balance() == 5 * E - (amount + fee_c + fee_b)
+            assert all(a.address.lower() != v.peer.lower() for v in d.views.values())
+            # a second payment the other way round is refused: D has no channel to route back
+            for n, cid in ((a, ab), (b, ab), (b, bc), (c, bc), (c, cd), (d, cd)):
+                assert n.views[cid].latest.state.nonce == 2
+        finally:
+            await net.stop_all()
+
+    asyncio.run(run())
+
+
+def test_routed_payment_with_intermediary_offline(net, alice, bob, carol, dave):
+    async def run():
+        (a, b, c, d), (ab, bc, cd) = await line(net, alice, bob, carol, dave)
+        try:
+            g = graph(a, b, c, d)
+            await c.stop()  # C goes offline
+            h = d.create_invoice(E)
+            assert not await a.pay(d.address, E, h, g, timeout=5)
+            # B could not reach C: it cancelled A's lock, nobody lost anything
+            await wait_for(lambda: no_locks((a, ab), (b, ab)))
+            assert a.views[ab].my_balance() == 5 * E
+            assert b.views[bc].my_balance() == 5 * E
+            # C comes back from its database and the same payment goes through
+            c2 = await net.restart(c, carol, "c", base_fee=10, fee_ppm=1000)
+            assert c2.views[bc].latest == b.views[bc].latest
+            assert await a.pay(d.address, E, h, g)
+            await wait_for(lambda: d.views[cd].my_balance() == E)
+        finally:
+            await net.stop_all()
+
+    asyncio.run(run())
+
+
+def test_routed_payment_with_expired_lock(net, alice, bob, carol, dave):
+    async def run():
+        (a, b, c, d), (ab, bc, cd) = await line(net, alice, bob, carol, dave, auto_claim=False)
+        try:
+            g = graph(a, b, c, d)
+            h = d.create_invoice(E)
+            # a lock that expires too soon for B to forward it: refused, nothing locked anywhere
+            assert not await a.pay(d.address, E, h, g, expiry_override=net.clock() + 5)
+            assert no_locks((a, ab), (b, ab), (b, bc))
+            # D receives the lock but sits on it until it expires
+            assert not await a.pay(d.address, E, h, g, timeout=1)
+            await wait_for(lambda: bool(d.views[cd].latest.state.locks))
+            net.clock.warp(400)
+            with pytest.raises(ChannelError, match="expired"):
+                await d.claim_incoming(h)  # too late: C refuses the secret
+            assert await c.expire_locks() == 1  # C takes its lock back; B and A follow
+            await wait_for(lambda: no_locks((a, ab), (b, ab), (b, bc), (c, bc), (c, cd), (d, cd)))
+            assert a.views[ab].my_balance() == 5 * E
+            assert b.views[bc].my_balance() == 5 * E
+            assert c.views[cd].my_balance() == 5 * E
+            assert d.views[cd].my_balance() == 0
+        finally:
+            await net.stop_all()
+
+    asyncio.run(run())
+
+
+def test_routed_payment_with_secret_revealed_only_on_chain(
+    net, adjudicator, alice, bob, carol, dave
+):
+    async def run():
+        a = await net.node(alice, "a")
+        b = await net.node(bob, "b")
+        c = await net.node(carol, "c")
+        d = await net.node(dave, "d", reveal_offchain=False)  # D only registers on chain
+        ab = await a.open_channel(b.address, 5 * E)
+        bc = await b.open_channel(c.address, 5 * E)
+        cd = await c.open_channel(d.address, 5 * E)
+        try:
+            h = d.create_invoice(E)
+            assert await a.pay(d.address, E, h, graph(a, b, c, d))  # B saw the secret on chain
+            await wait_for(lambda: no_locks((a, ab), (b, ab), (b, bc), (c, bc)))
+            assert b.views[bc].my_balance() == 4 * E and a.views[ab].my_balance() == 4 * E
+            # C-D still carries the lock: D closes, settles and unlocks it on chain
+            assert d.views[cd].latest.state.locks
+            await d.close_channel(cd)
+            await wait_for(lambda: c.views[cd].closed)
+            net.clock.warp(101)
+            await d.settle_and_unlock(cd)
+            await c.settle_and_unlock(cd)
+            return cd
+        finally:
+            await net.stop_all()
+
+    cd = asyncio.run(run())
+    assert adjudicator.getChannel(cd).lockedAmount == 0
+    assert adjudicator.claimable(ETH, dave) == 0 and adjudicator.claimable(ETH, carol) == 0
+
+
+def test_persisted_state_survives_restart(net, alice, bob):
+    async def run():
+        a, b, cid = await pair(net, alice, bob)
+        try:
+            for _ in range(5):
+                await a.pay_direct(b.address, MILLI)
+            latest = b.views[cid].latest
+            await b.stop()
+            b2 = await net.restart(b, bob, "bob")
+            assert b2.views[cid].latest == latest
+            await b2.pay_direct(a.address, 3 * MILLI)
+            assert a.views[cid].my_balance() == 10 * E - 2 * MILLI
+        finally:
+            await net.stop_all()
+
+    asyncio.run(run())
