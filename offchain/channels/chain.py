@@ -9,6 +9,7 @@ from pathlib import Path
 from eth_account import Account
 from web3 import Web3
 from web3.exceptions import ContractLogicError
+from web3.logs import DISCARD
 
 from offchain.channels import crypto
 from offchain.channels.model import ChannelError, Lock, State
@@ -95,7 +96,7 @@ class ChainClient:
     def open(self, peer: str, token: str, period: int, amount: int) -> tuple[bytes, dict]:
         value = amount if int(token, 16) == 0 else 0
         rcpt = self.send(self.contract.functions.open(peer, token, period, amount), value)
-        ev = self.contract.events.ChannelOpened().process_receipt(rcpt)[0]
+        ev = self.contract.events.ChannelOpened().process_receipt(rcpt, errors=DISCARD)[0]
         return bytes(ev["args"]["channelId"]), rcpt
 
     def fund(self, channel_id: bytes, amount: int, eth: bool) -> dict:

@@ -267,10 +267,12 @@ def receive_update(
     """Validate the peer's proposal, co-sign it. On a simultaneous proposal A's wins."""
     _check_usable(view)
     expected = view.latest.state.nonce + 1
+    if view.pending is not None and (view.me == 0 or nonce != expected):
+        # Our own update is in flight: A's wins a tie; and if the peer is already past it,
+        # its acknowledgement is still on the way to us. Either way the peer retries.
+        raise ChannelError("conflict: an update of ours is in flight; retry after it")
     if nonce != expected:
         raise ChannelError(f"update nonce {nonce} is not the next one ({expected})")
-    if view.pending is not None and view.me == 0:
-        raise ChannelError("conflict: A's own update is in flight; retry after it")
     s = apply_op(view.latest.state, op, 1 - view.me, now)
     crypto.check_sig(crypto.state_digest(domain, s), peer_sig, view.peer, "update")
     mine = signer.sign(crypto.state_digest(domain, s))

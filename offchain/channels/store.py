@@ -17,6 +17,7 @@ class Store:
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
+        self._durable = True
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS channels "
             "(id TEXT PRIMARY KEY, peer TEXT, view TEXT NOT NULL)"
@@ -26,7 +27,12 @@ class Store:
         )
         self._db.execute("CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT NOT NULL)")
 
-    def put_view(self, view: ChannelView) -> None:
+    def put_view(self, view: ChannelView, durable: bool = True) -> None:
+        """Write a view; durable=True (a new co-signed state) waits for fsync, False (only our
+        own unacknowledged proposal) lets the next durable write carry it to disk."""
+        if durable != self._durable:
+            self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+            self._durable = durable
         self._db.execute(
             "INSERT OR REPLACE INTO channels (id, peer, view) VALUES (?, ?, ?)",
             (hx(view.channel_id), view.peer.lower(), json.dumps(view_to_json(view))),

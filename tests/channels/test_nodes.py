@@ -293,3 +293,24 @@ def test_persisted_state_survives_restart(net, alice, bob):
             await net.stop_all()
 
     asyncio.run(run())
+
+
+def test_node_that_lost_its_unacknowledged_proposal_catches_up(net, alice, bob):
+    async def run():
+        from dataclasses import replace
+
+        a, b, cid = await pair(net, alice, bob)
+        try:
+            await a.pay_direct(b.address, MILLI)
+            before = a.views[cid]
+            await a.pay_direct(b.address, 2 * MILLI)
+            # A crashes after B co-signed nonce 2 but before A's copy reached the disk
+            a._save(replace(before, pending=None))
+            await a.pay_direct(b.address, 4 * MILLI)  # resyncs to B's nonce 2, then pays
+            assert a.views[cid].latest == b.views[cid].latest
+            assert a.views[cid].latest.state.nonce == 3
+            assert b.views[cid].my_balance() == 7 * MILLI
+        finally:
+            await net.stop_all()
+
+    asyncio.run(run())
