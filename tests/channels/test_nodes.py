@@ -309,7 +309,7 @@ def test_node_that_lost_its_unacknowledged_proposal_catches_up(net, alice, bob):
             await a.pay_direct(b.address, 4 * MILLI)  # resyncs to B's nonce 2, then pays
             assert a.views[cid].latest == b.views[cid].latest
             assert a.views[cid].latest.state.nonce == 3
-            assert b.views[cid].my_balance() == 7 * MILLI
+            assert b.views[cid].my_balance() == 5 * E + 7 * MILLI
         finally:
             await net.stop_all()
 
