@@ -624,9 +624,25 @@ class Node:
 
     async def _claim_upstream(self, hashlock: bytes, secret: bytes) -> None:
         v = self._incoming(hashlock)
-        if v is not None and self.config.reveal_offchain:
-            with contextlib.suppress(ChannelError, TimeoutError):
-                await self._propose(v.channel_id, Claim(hashlock, secret))
+        if v is None or not self.config.reveal_offchain:
+            return
+        try:
+            await self._propose(v.channel_id, Claim(hashlock, secret))
+        except (ChannelError, TimeoutError):
+            # The upstream peer will not co-sign: enforce on chain. The secret is registered
+            # before our incoming lock expires (we keep hop_delta between expiries), then the
+            # channel is closed with our latest state and the lock unlocked after settlement.
+            if self.chain is not None:
+                await self._enforce_on_chain(v.channel_id, secret)
+
+    async def _enforce_on_chain(self, cid: bytes, secret: bytes) -> None:
+        chain = self._need_chain()
+        h = crypto.keccak(secret)
+        if await asyncio.to_thread(chain.secret_revealed_at, h) == 0:
+            await asyncio.to_thread(chain.register_secret, secret)
+        c = await asyncio.to_thread(chain.channel, cid)
+        if c.status == "Open":
+            await self.close_channel(cid)
 
     async def _cancel_upstream(self, hashlock: bytes) -> None:
         v = self._incoming(hashlock)
@@ -696,6 +712,12 @@ class Node:
             if v is None or ev["closer"] == self.address:
                 continue
             self._save(replace(v, closed=True))
+            for lock in v.latest.state.locks:  # make our incoming locks payable on chain
+                secret = self.store.secret(lock.hashlock)
+                if lock.sender != v.me and secret is not None and self.clock() <= lock.expiry:
+                    with contextlib.suppress(Exception):
+                        if await asyncio.to_thread(chain.secret_revealed_at, lock.hashlock) == 0:
+                            await asyncio.to_thread(chain.register_secret, secret)
             if v.latest.state.nonce > ev["nonce"]:
                 st = v.latest
                 with contextlib.suppress(Exception):

@@ -314,3 +314,30 @@ def test_node_that_lost_its_unacknowledged_proposal_catches_up(net, alice, bob):
             await net.stop_all()
 
     asyncio.run(run())
+
+
+def test_honest_intermediary_claims_upstream_on_chain_when_payer_vanishes(
+    net, adjudicator, alice, bob, carol, dave
+):
+    async def run():
+        (a, b, c, d), (ab, _bc, cd) = await line(net, alice, bob, carol, dave, auto_claim=False)
+        try:
+            h = d.create_invoice(E)
+            payment = asyncio.ensure_future(a.pay(d.address, E, h, graph(a, b, c, d)))
+            await wait_for(lambda: bool(d.views[cd].latest.state.locks))
+            payment.cancel()
+            await a.stop()  # the payer disappears once every lock is in place
+            net.nodes.remove(a)
+            await d.claim_incoming(h)  # D reveals to C, C to B; B cannot reach A
+            await wait_for(lambda: adjudicator.getChannel(ab).status == 2)  # B closed A-B
+            assert adjudicator.secretRevealedAt(h) > 0
+            owed = b.views[ab].latest.state.lock(h).amount
+            net.clock.warp(101)
+            await b.settle_and_unlock(ab)
+            return ab, owed
+        finally:
+            await net.stop_all()
+
+    ab, owed = asyncio.run(run())
+    assert owed > E  # what B paid downstream plus its fee
+    assert adjudicator.getChannel(ab).lockedAmount == 0
