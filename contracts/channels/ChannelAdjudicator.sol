@@ -6,7 +6,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
 import {ChannelErrors} from "./ChannelErrors.sol";
 
 /// @title ChannelAdjudicator
@@ -38,7 +38,7 @@ contract ChannelAdjudicator is ChannelErrors, EIP712, ReentrancyGuardTransient {
     /// @param nonce       strictly increasing per update
     /// @param balanceA    what A owns outright
     /// @param balanceB    what B owns outright
-    /// @param locksRoot   Merkle root (sorted-pair keccak) of the pending lock leaves, 0 if none
+    /// @param locksRoot   positional Merkle root of the pending lock leaves (spec 6), 0 if none
     /// @param lockedAmount sum of the pending locks' amounts
     struct State {
         bytes32 channelId;
@@ -119,6 +119,8 @@ contract ChannelAdjudicator is ChannelErrors, EIP712, ReentrancyGuardTransient {
     uint64 public constant MAX_CHALLENGE_PERIOD = 30 days;
     /// @notice Most locks one `unlock` call resolves (bounds the loop).
     uint256 public constant MAX_UNLOCKS = 64;
+    /// @notice Deepest locks tree accepted (2^16 leaves; nodes use at most 64).
+    uint256 public constant MAX_PROOF_DEPTH = 16;
     /// @notice Share (basis points) of a proven-stale closer's balance paid to the counterparty.
     uint256 public immutable PENALTY_BPS;
 
@@ -128,7 +130,8 @@ contract ChannelAdjudicator is ChannelErrors, EIP712, ReentrancyGuardTransient {
     mapping(bytes32 channelId => Channel) internal _channels;
     /// @notice When a secret was registered, by its hashlock keccak256(secret); 0 = never.
     mapping(bytes32 hashlock => uint256 timestamp) public secretRevealedAt;
-    mapping(bytes32 channelId => mapping(bytes32 leaf => bool)) public unlocked;
+    /// @notice Resolved locks, one bit per leaf index of the settled locks tree.
+    mapping(bytes32 channelId => mapping(uint256 word => uint256 bits)) public unlockedBits;
     /// @notice Pull balances: token (0 = ETH) => account => amount.
     mapping(address token => mapping(address account => uint256)) public claimable;
 
@@ -416,12 +419,20 @@ contract ChannelAdjudicator is ChannelErrors, EIP712, ReentrancyGuardTransient {
     ///         back to the sender.
     /// @param channelId the settled channel
     /// @param locks the locks to resolve (1..MAX_UNLOCKS)
-    /// @param proofs one Merkle proof per lock
-    function unlock(bytes32 channelId, Lock[] calldata locks, bytes32[][] calldata proofs) external nonReentrant {
+    /// @param indices each lock's leaf index in the locks tree
+    /// @param proofs each lock's sibling path, bottom up
+    function unlock(
+        bytes32 channelId,
+        Lock[] calldata locks,
+        uint256[] calldata indices,
+        bytes32[][] calldata proofs
+    ) external nonReentrant {
         Channel storage ch = _channels[channelId];
         if (ch.status != Status.Settled) revert WrongStatus(channelId, uint8(ch.status));
         uint256 n = locks.length;
-        if (n == 0 || n > MAX_UNLOCKS || proofs.length != n) revert InvalidLockBatch(n, proofs.length);
+        if (n == 0 || n > MAX_UNLOCKS || proofs.length != n || indices.length != n) {
+            revert InvalidLockBatch(n, proofs.length);
+        }
         bytes32 root = ch.locksRoot;
         uint256 remaining = ch.lockedAmount;
         uint256 toA;
@@ -431,7 +442,7 @@ contract ChannelAdjudicator is ChannelErrors, EIP712, ReentrancyGuardTransient {
             // (I3): never drain more than the settled state locked.
             if (l.amount > remaining) revert LockedFundsExceeded(l.amount, remaining);
             remaining -= l.amount;
-            if (_resolve(channelId, root, l, proofs[i])) toB += l.amount;
+            if (_resolve(channelId, root, l, indices[i], proofs[i])) toB += l.amount;
             else toA += l.amount;
         }
         ch.lockedAmount = remaining;
@@ -440,20 +451,28 @@ contract ChannelAdjudicator is ChannelErrors, EIP712, ReentrancyGuardTransient {
         if (toB != 0) claimable[ch.token][ch.b] += toB;
     }
 
-    /// @dev Checks one lock against the root, marks it unlocked, returns true if B gets it.
-    function _resolve(bytes32 channelId, bytes32 root, Lock calldata l, bytes32[] calldata proof)
+    /// @dev Checks one lock against the root at `index`, marks its bit, returns true if B gets it.
+    function _resolve(bytes32 channelId, bytes32 root, Lock calldata l, uint256 index, bytes32[] calldata proof)
         internal
         returns (bool payB)
     {
         if (l.sender > 1) revert InvalidParty(l.sender);
         bytes32 leaf = lockLeaf(l);
-        if (unlocked[channelId][leaf]) revert LockAlreadyUnlocked(leaf);
-        if (!MerkleProof.verifyCalldata(proof, root, leaf)) revert LockNotInRoot(leaf);
+        if (proof.length > MAX_PROOF_DEPTH || index >> proof.length != 0) revert LockNotInRoot(leaf);
+        bytes32 h = leaf;
+        for (uint256 j = 0; j < proof.length; ++j) {
+            h = (index >> j) & 1 == 0 ? Hashes.efficientKeccak256(h, proof[j]) : Hashes.efficientKeccak256(proof[j], h);
+        }
+        if (h != root) revert LockNotInRoot(leaf);
+        // Positional tree: the index identifies the leaf, so one bit per index stops double unlocks.
+        uint256 bit = 1 << (index & 255);
+        uint256 bits = unlockedBits[channelId][index >> 8];
+        if (bits & bit != 0) revert LockAlreadyUnlocked(leaf);
+        unlockedBits[channelId][index >> 8] = bits | bit;
         uint256 revealed = secretRevealedAt[l.hashlock];
         bool toReceiver;
         if (revealed != 0 && revealed <= l.expiry) toReceiver = true;
         else if (block.timestamp <= l.expiry) revert LockUnresolved(l.hashlock, l.expiry);
-        unlocked[channelId][leaf] = true;
         // sender 0 (A) pays B on success; refunds go back to the sender.
         payB = (l.sender == 0) == toReceiver;
         Channel storage ch = _channels[channelId];

@@ -142,9 +142,15 @@ class ChainClient:
     def register_secret(self, secret: bytes) -> dict:
         return self.send(self.contract.functions.registerSecret(secret))
 
-    def unlock(self, channel_id: bytes, locks: list[Lock], proofs: list[list[bytes]]) -> dict:
+    def unlock(
+        self, channel_id: bytes, locks: list[Lock], indices: list[int], proofs: list[list[bytes]]
+    ) -> dict:
         ls = [(x.sender, x.amount, x.hashlock, x.expiry) for x in locks]
-        return self.send(self.contract.functions.unlock(channel_id, ls, proofs))
+        return self.send(self.contract.functions.unlock(channel_id, ls, indices, proofs))
+
+    def is_unlocked(self, channel_id: bytes, index: int) -> bool:
+        bits = self.contract.functions.unlockedBits(channel_id, index >> 8).call()
+        return bool(bits >> (index & 255) & 1)
 
     def claim(self, token: str) -> dict:
         return self.send(self.contract.functions.claim(token))

@@ -1,7 +1,10 @@
-"""Locks root: a Merkle tree over lock leaves with sorted-pair keccak (OpenZeppelin MerkleProof).
+"""Locks root: a positional Merkle tree over lock leaves (matches ChannelAdjudicator.unlock).
 
-Leaves are hashed pairwise level by level; an odd node at the end of a level is carried up
-unchanged. The root of no leaves is 32 zero bytes, of one leaf the leaf itself.
+The leaves (in the state's canonical order) are padded with zero hashes to a power of two; a
+parent is keccak256(left || right). A proof is the list of siblings from the leaf up, and the
+leaf's index says at each level whether the node is a left (bit 0) or right (bit 1) child. The
+root of no leaves is 32 zero bytes, of one leaf the leaf itself. Being positional, each lock has
+one index, which the contract uses as its "unlocked" bit.
 """
 
 from __future__ import annotations
@@ -18,18 +21,14 @@ def lock_leaf(sender: int, amount: int, hashlock: bytes, expiry: int) -> bytes:
     return keccak(encode(types, [sender, amount, hashlock, expiry]))
 
 
-def _pair(x: bytes, y: bytes) -> bytes:
-    return keccak(x + y) if x < y else keccak(y + x)
-
-
 def _levels(leaves: list[bytes]) -> list[list[bytes]]:
-    levels = [list(leaves)]
+    size = 1
+    while size < len(leaves):
+        size *= 2
+    levels = [list(leaves) + [ZERO] * (size - len(leaves))]
     while len(levels[-1]) > 1:
         cur = levels[-1]
-        nxt = [_pair(cur[i], cur[i + 1]) for i in range(0, len(cur) - 1, 2)]
-        if len(cur) % 2:
-            nxt.append(cur[-1])
-        levels.append(nxt)
+        levels.append([keccak(cur[i] + cur[i + 1]) for i in range(0, len(cur), 2)])
     return levels
 
 
@@ -40,20 +39,19 @@ def root(leaves: list[bytes]) -> bytes:
 
 
 def proof(leaves: list[bytes], index: int) -> list[bytes]:
-    """The sibling path of leaves[index] up to the root."""
+    """The siblings of leaves[index] from the bottom up."""
     if not 0 <= index < len(leaves):
         raise IndexError(f"leaf index {index} out of range for {len(leaves)} leaves")
     path = []
     for level in _levels(leaves)[:-1]:
-        sib = index ^ 1
-        if sib < len(level):
-            path.append(level[sib])
+        path.append(level[index ^ 1])
         index //= 2
     return path
 
 
-def verify(path: list[bytes], root_: bytes, leaf: bytes) -> bool:
+def verify(path: list[bytes], root_: bytes, leaf: bytes, index: int) -> bool:
     h = leaf
     for p in path:
-        h = _pair(h, p)
-    return h == root_
+        h = keccak(h + p) if index % 2 == 0 else keccak(p + h)
+        index //= 2
+    return index == 0 and h == root_

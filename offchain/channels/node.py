@@ -342,15 +342,16 @@ class Node:
             return 0
         leaves = [lock.leaf() for lock in st.locks]
         now = await asyncio.to_thread(chain.now)
-        ready, proofs = [], []
+        ready, indices, proofs = [], [], []
         for i, lock in enumerate(st.locks):
-            done = await asyncio.to_thread(chain.contract.functions.unlocked(cid, leaves[i]).call)
+            done = await asyncio.to_thread(chain.is_unlocked, cid, i)
             revealed = await asyncio.to_thread(chain.secret_revealed_at, lock.hashlock)
             if not done and ((0 < revealed <= lock.expiry) or now > lock.expiry):
                 ready.append(lock)
+                indices.append(i)
                 proofs.append(merkle.proof(leaves, i))
         if ready:
-            await asyncio.to_thread(chain.unlock, cid, ready, proofs)
+            await asyncio.to_thread(chain.unlock, cid, ready, indices, proofs)
         return len(ready)
 
     # ---------------------------------------------------------------- payments

@@ -414,8 +414,9 @@ def lock_state(cid, nonce, a, b, locks):
 def unlock_args(s, subset):
     leaves = [x.leaf() for x in s.locks]
     ls = [(x.sender, x.amount, x.hashlock, x.expiry) for x in subset]
-    proofs = [merkle.proof(leaves, leaves.index(x.leaf())) for x in subset]
-    return ls, proofs
+    idx = [leaves.index(x.leaf()) for x in subset]
+    proofs = [merkle.proof(leaves, i) for i in idx]
+    return ls, idx, proofs
 
 
 def test_unlock_paths(adjudicator, chain, eth_channel, cosign, alice, bob, carol):
@@ -439,15 +440,23 @@ def test_unlock_paths(adjudicator, chain, eth_channel, cosign, alice, bob, carol
     with ape.reverts(adjudicator.LockUnresolved):  # not revealed, not expired
         adjudicator.unlock(eth_channel, *unlock_args(s, locks[1:2]), sender=bob)
     with ape.reverts(adjudicator.InvalidLockBatch):
-        adjudicator.unlock(eth_channel, [], [], sender=bob)
-    ls, proofs = unlock_args(s, locks[1:2])
+        adjudicator.unlock(eth_channel, [], [], [], sender=bob)
+    ls, idx, proofs = unlock_args(s, locks[1:2])
     with ape.reverts(adjudicator.InvalidLockBatch):
-        adjudicator.unlock(eth_channel, ls, [], sender=bob)
+        adjudicator.unlock(eth_channel, ls, idx, [], sender=bob)
+    with ape.reverts(adjudicator.InvalidLockBatch):
+        adjudicator.unlock(eth_channel, ls, [], proofs, sender=bob)
     forged = [(0, 2 * E, locks[1].hashlock, exp)]
     with ape.reverts(adjudicator.LockNotInRoot):
-        adjudicator.unlock(eth_channel, forged, proofs, sender=bob)
+        adjudicator.unlock(eth_channel, forged, idx, proofs, sender=bob)
+    with ape.reverts(adjudicator.LockNotInRoot):  # right lock, wrong position
+        adjudicator.unlock(eth_channel, ls, [idx[0] ^ 1], proofs, sender=bob)
+    with ape.reverts(adjudicator.LockNotInRoot):  # index beyond the tree
+        adjudicator.unlock(eth_channel, ls, [idx[0] + 4], proofs, sender=bob)
+    with ape.reverts(adjudicator.LockNotInRoot):  # proof deeper than allowed
+        adjudicator.unlock(eth_channel, ls, idx, [proofs[0] + [b"\x00" * 32] * 15], sender=bob)
     with ape.reverts(adjudicator.InvalidParty):
-        adjudicator.unlock(eth_channel, [(2, E, locks[1].hashlock, exp)], proofs, sender=bob)
+        adjudicator.unlock(eth_channel, [(2, E, locks[1].hashlock, exp)], idx, proofs, sender=bob)
     warp(chain, 1000)
     adjudicator.registerSecret(secrets[1], sender=bob)  # revealed after expiry: too late
     adjudicator.unlock(eth_channel, *unlock_args(s, locks[1:]), sender=bob)

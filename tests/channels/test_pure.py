@@ -25,9 +25,12 @@ leaves_st = st.lists(st.binary(min_size=32, max_size=32), min_size=1, max_size=4
 def test_merkle_every_leaf_proves_and_others_do_not(leaves):
     r = merkle.root(leaves)
     for i, leaf in enumerate(leaves):
-        assert merkle.verify(merkle.proof(leaves, i), r, leaf)
+        path = merkle.proof(leaves, i)
+        assert merkle.verify(path, r, leaf, i)
+        if path and path[0] != leaf:
+            assert not merkle.verify(path, r, leaf, i ^ 1)  # positional: one index per leaf
     outsider = keccak(b"outsider" + b"".join(leaves))
-    assert not merkle.verify(merkle.proof(leaves, 0), r, outsider)
+    assert not merkle.verify(merkle.proof(leaves, 0), r, outsider, 0)
 
 
 def test_merkle_empty_and_bad_index():
