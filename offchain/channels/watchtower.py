@@ -146,3 +146,40 @@ class Watchtower:
                 unhx(dsig, 65),
             )
             self.disputes += 1
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run a watchtower process: python -m offchain.channels.watchtower --rpc URL --adjudicator
+    ADDR --db PATH [--port N]. The tower's private key is read from L2KIT_TOWER_KEY."""
+    import argparse
+    import os
+
+    from offchain.channels.chain import load_abi
+
+    p = argparse.ArgumentParser(description="l2kit payment-channel watchtower")
+    p.add_argument("--rpc", required=True, help="JSON-RPC URL of the L1 node")
+    p.add_argument("--adjudicator", required=True, help="ChannelAdjudicator address")
+    p.add_argument("--db", required=True, help="SQLite file for the watched states")
+    p.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0: any free)")
+    p.add_argument("--build-dir", default=".build", help="where `ape compile` wrote the ABI")
+    args = p.parse_args(argv)
+    key = os.environ.get("L2KIT_TOWER_KEY")
+    if not key:
+        raise SystemExit("set L2KIT_TOWER_KEY to the watchtower account's private key")
+    chain = ChainClient(args.rpc, args.adjudicator, load_abi(args.build_dir), key)
+
+    async def run() -> None:
+        tower = Watchtower(key, args.db, chain)
+        await tower.start(args.port)
+        print(f"watchtower {tower.address} listening on 127.0.0.1:{tower.port}", flush=True)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await tower.stop()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()

@@ -109,16 +109,53 @@ def test_stale_close_disputed_by_peer_node_with_penalty(net, adjudicator, alice,
     assert adjudicator.claimable(ETH, alice) == 0  # A claimed all 15 ETH
 
 
-def test_watchtower_disputes_while_client_offline(
+def tower_nonce(db) -> int | None:
+    import sqlite3
+
+    con = sqlite3.connect(db)
+    try:
+        row = con.execute("SELECT max(nonce) FROM watched").fetchone()
+    except sqlite3.OperationalError:
+        return None
+    finally:
+        con.close()
+    return row[0]
+
+
+def test_watchtower_process_disputes_while_client_offline(
     net, adjudicator, alice, bob, tower_account, tmp_path
 ):
+    """The watchtower runs as its own OS process (python -m offchain.channels.watchtower)."""
+    import os
+    import subprocess
+    import sys
+
     from offchain.channels.node import Tower
-    from offchain.channels.watchtower import Watchtower
+
+    env = {**os.environ, "L2KIT_TOWER_KEY": tower_account.private_key}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "offchain.channels.watchtower",
+            "--rpc",
+            net.url,
+            "--adjudicator",
+            adjudicator.address,
+            "--db",
+            str(tmp_path / "tower.db"),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
 
     async def run():
-        wt = Watchtower(tower_account.private_key, tmp_path / "tower.db", net.client(tower_account))
-        await wt.start()
-        tower = Tower(wt.address, "127.0.0.1", wt.port, net.clock() + 10_000)
+        line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), 30)
+        words = line.split()
+        assert words[0] == "watchtower", line
+        port = int(words[-1].rsplit(":", 1)[1])
+        tower = Tower(words[1], "127.0.0.1", port, net.clock() + 10_000)
         a = await net.node(alice, "alice", tower=tower, watch_chain=False)
         b = await net.node(bob, "bob")
         try:
@@ -128,22 +165,25 @@ def test_watchtower_disputes_while_client_offline(
             stale = b.views[cid].latest
             for _ in range(4):
                 await b.pay_direct(a.address, 10 * MILLI)
-            await wait_for(lambda: wt.newest(cid) == 5)
+            await wait_for(lambda: tower_nonce(tmp_path / "tower.db") == 5)  # stored by the tower
             await a.stop()  # the client goes offline
             net.nodes.remove(a)
             await b.close_channel(cid, state=stale)
-            await wait_for(lambda: wt.disputes == 1)
+            await wait_for(lambda: adjudicator.getChannel(cid).nonce == 5, timeout=10)
             net.clock.warp(101)
             await b.settle_and_unlock(cid)
             return cid
         finally:
             await net.stop_all()
-            await wt.stop()
 
-    cid = asyncio.run(run())
+    try:
+        cid = asyncio.run(run())
+    finally:
+        proc.terminate()
+        proc.wait(10)
     c = adjudicator.getChannel(cid)
     assert (c.closeNonce, c.nonce) == (1, 5)
-    assert adjudicator.claimable(ETH, alice) == 15 * E
+    assert adjudicator.claimable(ETH, alice) == 15 * E  # B forfeited its balance
 
 
 # ---------------------------------------------------------------- routing A -> B -> C -> D
