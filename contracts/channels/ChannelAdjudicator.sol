@@ -126,7 +126,9 @@ contract ChannelAdjudicator is ChannelErrors, EIP712, ReentrancyGuardTransient {
 
     // ------------------------------------------------------------------ storage
 
+    /// @notice How many channels were ever opened (the source of fresh channel ids).
     uint256 public channelCount;
+    /// @dev Channel records by id (read them with getChannel).
     mapping(bytes32 channelId => Channel) internal _channels;
     /// @notice When a secret was registered, by its hashlock keccak256(secret); 0 = never.
     mapping(bytes32 hashlock => uint256 timestamp) public secretRevealedAt;
@@ -383,7 +385,8 @@ contract ChannelAdjudicator is ChannelErrors, EIP712, ReentrancyGuardTransient {
         uint256 payA = ch.balanceA;
         uint256 payB = ch.balanceB;
         uint256 penalty;
-        if (ch.nonce >= ch.closeNonce + 2) {
+        // Written as a difference so that no nonce value can make settlement overflow and revert.
+        if (ch.nonce > ch.closeNonce && ch.nonce - ch.closeNonce >= 2) {
             if (ch.closer == 0) {
                 penalty = (payA * PENALTY_BPS) / 10_000;
                 payA -= penalty;

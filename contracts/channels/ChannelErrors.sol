@@ -22,8 +22,6 @@ interface ChannelErrors {
     error FundingClosed(bytes32 channelId);
     /// @notice A zero amount where something must move.
     error ZeroAmount();
-    /// @notice The signed message belongs to another channel.
-    error ChannelMismatch(bytes32 expected, bytes32 got);
     /// @notice A signature did not recover to the expected signer (wrong key, domain, chain or data).
     error BadSignature(address expected, address recovered);
     /// @notice A signature is malformed or uses a high-s value.
@@ -42,8 +40,6 @@ interface ChannelErrors {
     error ChallengeRunning(uint64 deadline);
     /// @notice The challenge period is over.
     error ChallengeOver(uint64 deadline);
-    /// @notice A cooperative close must not carry pending locks.
-    error LocksPending(uint256 lockedAmount);
     /// @notice The watchtower delegation names another channel, party or watchtower.
     error InvalidDelegation();
     /// @notice The lock list is empty, longer than MAX_UNLOCKS, or the proofs do not match it.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from eth_utils import keccak
 from hypothesis import given, settings
@@ -276,3 +278,26 @@ def test_router_routes_respect_capacity_and_fees(raw, amount):
         prev = hop.node
     for i in range(len(route) - 1):  # each intermediary gets exactly its fee
         assert route[i].amount >= route[i + 1].amount
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.one_of(st.binary(max_size=300), st.text(max_size=200).map(str.encode)))
+def test_envelope_fuzz_only_channel_errors(raw):
+    """Arbitrary bytes from the network either open as a signed envelope or raise ChannelError."""
+    with contextlib.suppress(ChannelError):
+        wire.open_envelope(raw)
+
+
+json_st = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(json_st)
+def test_decoders_fuzz_only_channel_errors(obj):
+    for decode in (State.from_json, Lock.from_json, SignedState.from_json, machine.op_from_json):
+        with contextlib.suppress(ChannelError):
+            decode(obj)
