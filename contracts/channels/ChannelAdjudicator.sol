@@ -234,7 +234,8 @@ contract ChannelAdjudicator is ChannelErrors, EIP712, ReentrancyGuardTransient {
         ch.status = Status.Open;
         ch.challengePeriod = challengePeriod;
         ch.total = amount;
-        ch.anchor = _hashState(State(channelId, 0, amount, 0, bytes32(0), 0));
+        // The opening anchor State(id, 0, amount, 0, 0, 0) is not stored: `_anchor` derives it
+        // while `anchor` is unset (saves a storage slot per channel).
         emit ChannelOpened(channelId, msg.sender, peer, token, challengePeriod, amount);
         _pull(token, amount);
     }
@@ -532,10 +533,18 @@ contract ChannelAdjudicator is ChannelErrors, EIP712, ReentrancyGuardTransient {
     {
         _checkSum(s, ch.total);
         bytes32 structHash = _hashState(s);
-        if (structHash == ch.anchor) return;
+        if (structHash == _anchor(ch, s.channelId)) return;
         bytes32 digest = _hashTypedDataV4(structHash);
         _checkSig(digest, sigA, ch.a);
         _checkSig(digest, sigB, ch.b);
+    }
+
+    /// @dev The state both parties agreed to without signatures: the last fund/adjust state, or
+    ///      (never funded by B nor adjusted) the opening state, where all funds are A's.
+    function _anchor(Channel storage ch, bytes32 channelId) internal view returns (bytes32) {
+        bytes32 anchor = ch.anchor;
+        if (anchor != bytes32(0)) return anchor;
+        return _hashState(State(channelId, 0, ch.total, 0, bytes32(0), 0));
     }
 
     function _dispute(Channel storage ch, State calldata s, bytes calldata sigA, bytes calldata sigB) internal {
