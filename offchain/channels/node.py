@@ -538,6 +538,8 @@ class Node:
             amount = self.store.get("invoice:" + hx(lock.hashlock))
             if amount is None or self.store.secret(lock.hashlock) is None:
                 raise ChannelError("no invoice for this hashlock")
+            if self.store.get("paid:" + hx(lock.hashlock)):
+                raise ChannelError("this invoice is already paid: ask the payee for a new one")
             if lock.amount < int(amount):
                 raise ChannelError(f"lock pays {lock.amount}, the invoice asks {amount}")
             if lock.expiry - now < self.config.final_margin:
@@ -610,10 +612,15 @@ class Node:
         secret = self.store.secret(lock.hashlock)
         if secret is None:
             return
-        if self.config.reveal_offchain:
-            await self._propose(cid, Claim(lock.hashlock, secret))
-        else:
+        self.store.put("paid:" + hx(lock.hashlock), True)  # an invoice is paid once
+        if not self.config.reveal_offchain:
             await asyncio.to_thread(self._need_chain().register_secret, secret)
+            return
+        try:
+            await self._propose(cid, Claim(lock.hashlock, secret))
+        except (ChannelError, TimeoutError):
+            if self.chain is not None:  # the upstream peer will not co-sign: enforce on chain
+                await self._enforce_on_chain(cid, secret)
 
     async def claim_incoming(self, hashlock: bytes) -> SignedState:
         """As payee, claim the incoming lock for one of our invoices off chain."""
@@ -621,6 +628,7 @@ class Node:
         v = self._incoming(hashlock)
         if secret is None or v is None:
             raise ChannelError("no incoming lock with a secret we know for this hashlock")
+        self.store.put("paid:" + hx(hashlock), True)
         return await self._propose(v.channel_id, Claim(hashlock, secret))
 
     async def _claim_upstream(self, hashlock: bytes, secret: bytes) -> None:

@@ -226,9 +226,12 @@ def test_routed_payment_over_three_hops(net, alice, bob, carol, dave):
             assert b.views[ab].my_balance() == amount + fee_c + fee_b
             assert a.views[ab].my_balance() == 5 * E - (amount + fee_c + fee_b)
             assert all(a.address.lower() != v.peer.lower() for v in d.views.values())
-            # a second payment the other way round is refused: D has no channel to route back
             for n, cid in ((a, ab), (b, ab), (b, bc), (c, bc), (c, cd), (d, cd)):
                 assert n.views[cid].latest.state.nonce == 2
+            # the invoice is single-use: paying it again is refused by D, and refunded upstream
+            assert not await a.pay(d.address, amount, h, graph(a, b, c, d), timeout=3)
+            await wait_for(lambda: no_locks((a, ab), (b, ab), (b, bc), (c, bc)))
+            assert d.views[cd].my_balance() == amount
         finally:
             await net.stop_all()
 
