@@ -377,7 +377,9 @@ class Node:
         timeout: float = 10.0,
         expiry_override: int | None = None,
     ) -> bool:
-        """Route a hash-locked payment; True once the first hop's lock is claimed."""
+        """Route a hash-locked payment; True once the first hop's lock is claimed, False if it was
+        refused, cancelled, or not settled within `timeout` (the lock may then still complete
+        or be cancelled later). Raises ChannelError if no route has the capacity."""
         route = find_route(edges, self.address, payee, amount)
         now = self.clock()
         expiries = []
@@ -398,7 +400,7 @@ class Node:
         lock = Lock(v.me, route[0].amount, hashlock, expiries[0])
         try:
             await self._propose(v.channel_id, AddLock(lock), {"route": hops})
-        except ChannelError:
+        except (ChannelError, TimeoutError):
             self._payments.pop(hashlock, None)
             return False
         try:
