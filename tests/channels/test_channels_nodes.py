@@ -42,16 +42,17 @@ def test_pay_both_ways_topup_withdraw_cooperative_close(net, adjudicator, alice,
             for _ in range(20):
                 await b.pay_direct(a.address, 2 * MILLI)  # 40 milli
             await b.adjust(cid, withdrawal=1 * E)
+            # both sides propose at the same time: conflicts are resolved, nothing is lost
             await asyncio.gather(
-                *(a.pay_direct(b.address, MILLI) for _ in range(5)),
-                *(b.pay_direct(a.address, MILLI) for _ in range(5)),
+                *(a.pay_direct(b.address, MILLI) for _ in range(25)),
+                *(b.pay_direct(a.address, MILLI) for _ in range(25)),
             )
             va, vb = a.views[cid], b.views[cid]
             assert va.latest == vb.latest
             exp_a = 10 * E + 2 * E - 1830 * MILLI + 60 * MILLI + 40 * MILLI
             exp_b = 5 * E + 1830 * MILLI - 60 * MILLI - 40 * MILLI - 1 * E
             assert (va.my_balance(), vb.my_balance()) == (exp_a, exp_b)
-            assert va.latest.state.nonce == 120 + 20 + 10 + 2
+            assert va.latest.state.nonce == 120 + 20 + 50 + 2
             await a.cooperative_close(cid)
             return cid, exp_a, exp_b
         finally:
@@ -384,3 +385,29 @@ def test_honest_intermediary_claims_upstream_on_chain_when_payer_vanishes(
     ab, owed = asyncio.run(run())
     assert owed > E  # what B paid downstream plus its fee
     assert adjudicator.getChannel(ab).lockedAmount == 0
+
+
+def test_node_back_online_disputes_a_stale_close_made_while_it_was_away(
+    net, adjudicator, alice, bob
+):
+    async def run():
+        a, b, cid = await pair(net, alice, bob)
+        try:
+            stale = b.views[cid].latest  # nonce 0: B owns 5 ETH
+            for _ in range(3):
+                await b.pay_direct(a.address, E)
+            await a.stop()  # A goes offline
+            await b.close_channel(cid, state=stale)
+            a2 = await net.restart(a, alice, "alice")  # back within the challenge period
+            await wait_for(lambda: adjudicator.getChannel(cid).nonce == 3)
+            assert a2.views[cid].closed
+            net.clock.warp(101)
+            await a2.settle_and_unlock(cid)
+            return cid
+        finally:
+            await net.stop_all()
+
+    cid = asyncio.run(run())
+    c = adjudicator.getChannel(cid)
+    assert (c.closeNonce, c.nonce, c.status) == (0, 3, 3)
+    assert adjudicator.claimable(ETH, bob) == 0  # B forfeited its 2 ETH as well
