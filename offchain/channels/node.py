@@ -662,18 +662,40 @@ class Node:
                 await self._propose(v.channel_id, Cancel(hashlock))
 
     async def expire_locks(self) -> int:
-        """Take back every expired outgoing lock whose channel is still open; returns how many."""
+        """Take back every expired outgoing lock whose channel is still open; returns how many
+        were taken back off chain. If the peer cannot be reached, the channel is closed on chain
+        instead (the lock is refunded by `unlock` after settlement)."""
         n = 0
         now = self.clock()
         for v in list(self.views.values()):
             for lock in v.latest.state.locks:
-                if lock.sender == v.me and now > lock.expiry and not v.closed:
-                    with contextlib.suppress(ChannelError, TimeoutError):
-                        await self._propose(v.channel_id, Expire(lock.hashlock))
-                        self._settle_payment(lock.hashlock, False)
-                        n += 1
-                        await self._cancel_upstream(lock.hashlock)
+                if v.closed or lock.sender != v.me or now <= lock.expiry:
+                    continue
+                try:
+                    await self._propose(v.channel_id, Expire(lock.hashlock))
+                except (PeerUnreachable, TimeoutError):
+                    if self.chain is not None:
+                        await self._refund_on_chain(v)
+                    break
+                except ChannelError:
+                    continue
+                self._settle_payment(lock.hashlock, False)
+                n += 1
+                await self._cancel_upstream(lock.hashlock)
         return n
+
+    async def _refund_on_chain(self, v: ChannelView) -> None:
+        """Close a channel whose peer is gone; its expired outgoing locks whose secret never
+        reached the chain are refunds, so the matching incoming locks are given back upstream."""
+        chain = self._need_chain()
+        await self.close_channel(v.channel_id)
+        now = self.clock()
+        for lock in v.latest.state.locks:
+            if lock.sender != v.me or now <= lock.expiry:
+                continue
+            if await asyncio.to_thread(chain.secret_revealed_at, lock.hashlock) == 0:
+                self._settle_payment(lock.hashlock, False)
+                await self._cancel_upstream(lock.hashlock)
 
     async def _on_sync(self, sender: str, body: dict) -> dict:
         v = self._view_from(sender, unhx(body.get("channel_id"), 32, "channel_id"))

@@ -411,3 +411,30 @@ def test_node_back_online_disputes_a_stale_close_made_while_it_was_away(
     c = adjudicator.getChannel(cid)
     assert (c.closeNonce, c.nonce, c.status) == (0, 3, 3)
     assert adjudicator.claimable(ETH, bob) == 0  # B forfeited its 2 ETH as well
+
+
+def test_expired_lock_with_offline_peer_is_refunded_on_chain(
+    net, adjudicator, alice, bob, carol, dave
+):
+    async def run():
+        (a, b, c, d), (ab, bc, cd) = await line(net, alice, bob, carol, dave, auto_claim=False)
+        try:
+            h = d.create_invoice(E)
+            assert not await a.pay(d.address, E, h, graph(a, b, c, d), timeout=1)
+            await wait_for(lambda: bool(d.views[cd].latest.state.locks))
+            await d.stop()  # D vanishes holding the lock (and never reveals the secret)
+            net.nodes.remove(d)
+            net.clock.warp(400)
+            assert await c.expire_locks() == 0  # D unreachable: C closes C-D on chain instead
+            assert adjudicator.getChannel(cd).status == 2
+            await wait_for(lambda: no_locks((a, ab), (b, ab), (b, bc), (c, bc)))
+            net.clock.warp(101)
+            await c.settle_and_unlock(cd)  # the expired lock is refunded to C
+            return cd
+        finally:
+            await net.stop_all()
+
+    cd = asyncio.run(run())
+    c = adjudicator.getChannel(cd)
+    assert c.status == 3 and c.lockedAmount == 0
+    assert adjudicator.claimable(ETH, carol) == 0  # C claimed its 5 ETH back
