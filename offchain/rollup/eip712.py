@@ -58,7 +58,9 @@ class Domain:
         }
 
 
-def transfer_digest(separator: bytes, sender: int, recipient: int, amount: int, fee: int, nonce: int):
+def transfer_digest(
+    separator: bytes, sender: int, recipient: int, amount: int, fee: int, nonce: int
+) -> bytes:
     struct = keccak(
         TRANSFER_TYPEHASH + _u(sender) + _u(recipient) + _u(amount) + _u(fee) + _u(nonce)
     )

@@ -1,4 +1,4 @@
-"""Protocol constants shared with contracts/rollup (keep both sides equal; see docs/rollup-spec.md)."""
+"""Protocol constants shared with contracts/rollup (keep both equal; docs/rollup-spec.md)."""
 
 from typing import Final
 

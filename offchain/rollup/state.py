@@ -1,4 +1,4 @@
-"""L2 state: the account tree, its leaves and the deposit-queue position; changed only by `commit`."""
+"""L2 state: account tree, leaves and deposit-queue position; changed only by `commit`."""
 
 from __future__ import annotations
 

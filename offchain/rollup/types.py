@@ -13,7 +13,9 @@ ZERO_ADDRESS = "0x" + "00" * 20
 def _addr_bytes(addr: str) -> bytes:
     raw = bytes.fromhex(addr[2:] if addr.startswith(("0x", "0X")) else addr)
     if len(raw) != 20:
-        raise ValueError(f"address {addr!r} is not 20 bytes: pass a 0x-prefixed 40-hex-digit address")
+        raise ValueError(
+            f"address {addr!r} is not 20 bytes: pass a 0x-prefixed 40-hex-digit address"
+        )
     return raw
 
 
@@ -38,7 +40,9 @@ class Account:
             raise ValueError(f"balance {self.balance} outside 0..2^128-1")
         if not 0 <= self.nonce <= MAX_NONCE:
             raise ValueError(f"nonce {self.nonce} outside 0..2^32-1")
-        if self.owner == ZERO_ADDRESS and (self.token != ZERO_ADDRESS or self.balance or self.nonce):
+        if self.owner == ZERO_ADDRESS and (
+            self.token != ZERO_ADDRESS or self.balance or self.nonce
+        ):
             raise ValueError("an account without owner must be all zero (the empty leaf)")
 
     @property
@@ -91,7 +95,7 @@ class DepositTx:
 
 @dataclass(frozen=True)
 class Transfer:
-    """Move `amount` from `sender` to `recipient` (same token), paying `fee`; signed by the owner."""
+    """Move `amount` from `sender` to `recipient` (same token) paying `fee`; owner-signed."""
 
     sender: int
     recipient: int
