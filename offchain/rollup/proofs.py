@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from eth_utils import to_checksum_address
+
 from .execute import Execution
 from .hashing import keccak
 from .types import Commitment, QueuedDeposit
 
 
 def _dep_tuple(d: QueuedDeposit) -> tuple:
-    return (d.token, d.amount, d.owner)
+    return (to_checksum_address(d.token), d.amount, to_checksum_address(d.owner))
 
 
 @dataclass(frozen=True)
