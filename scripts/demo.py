@@ -13,7 +13,7 @@ from ape.cli import ConnectedProviderCommand
 from ape.logging import logger
 
 from offchain.bridge import ETH, read_deposits
-from offchain.deploy import deploy_all
+from offchain.deploy import LOCAL_PARAMS, deploy_all
 from offchain.deployments import save_deployment
 from offchain.recipient import address_recipient
 
@@ -35,11 +35,11 @@ def cli(ecosystem, network, provider):
     deployer, *users = accounts.test_accounts[:5]
 
     step(f"Anvil node at {provider.uri} (chain {chain.chain_id})")
-    deployment = deploy_all(deployer, f"{ecosystem.name}:{network.name}", with_test_tokens=True)
+    deployment = deploy_all(deployer, f"{ecosystem.name}:{network.name}", LOCAL_PARAMS)
     path = save_deployment(deployment)
     step(f"deployed {', '.join(deployment.contracts)} -> {path}")
 
-    bridge = project.L1Bridge.at(deployment.address("L1Bridge"))
+    bridge = project.L1Bridge.at(deployment.address("RollupBridge"))
     token = project.TestToken.at(deployment.address("DemoToken"))
 
     step("users deposit ETH and DUSD into the bridge")
