@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .codec import encode_batch, encode_txs
-from .execute import Execution, commit, execute
+from .execute import Execution, Fault, commit, execute
 from .params import MAX_COMMITMENTS_PER_BATCH, MAX_TXS_PER_COMMITMENT
 from .state import L2State
 from .types import Commitment, DepositTx, QueuedDeposit, Tx
@@ -88,10 +88,16 @@ def build_batch(
                 commit(work, ex, start + n_dep)
                 built.append(BuiltCommitment(c, start, deps, ex))
                 break
-            if ex.tx_index < 0 or isinstance(chunk[ex.tx_index], DepositTx):
+            bad = ex.tx_index
+            if bad < 0 and ex.fault != Fault.DEPOSIT_MISMATCH:
+                # crediting the fees failed (fee account missing, other token, overflow):
+                # drop the last fee-paying tx and retry
+                payers = [i for i, t in enumerate(chunk) if getattr(t, "fee", 0)]
+                bad = payers[-1] if payers else -1
+            if bad < 0 or isinstance(chunk[bad], DepositTx):
                 raise ValueError(f"operator bug: commitment invalid ({ex.fault.name})")
-            rejected.append((chunk[ex.tx_index], ex.fault.name))
-            del chunk[ex.tx_index]
+            rejected.append((chunk[bad], ex.fault.name))
+            del chunk[bad]
     if not built:
         raise ValueError("nothing to post: no deposits and no valid txs")
     return BuiltBatch(pre_root, tuple(built), tuple(rejected)), work
