@@ -1,5 +1,7 @@
 """The batcher end to end on Anvil: HTTP submissions, batches on L1, a completed withdrawal."""
 
+import json
+
 from conftest import BOND, CHALLENGE, advance, fund, http
 
 from offchain.rollup.l1 import RollupL1
@@ -117,3 +119,58 @@ def test_bad_submissions_get_clear_errors_and_change_nothing(contracts, api, ali
         assert status == 400 and answer["error"]["code"] == code, answer
     assert http(f"{url}/status")[1]["txs"]["pending"] == 1  # only the good one
     assert batcher.post_if_due(force=True) == 1
+
+
+def test_malformed_and_oversized_requests_on_the_real_api(contracts, api, alice, bob):
+    import urllib.request
+
+    bridge, _ = contracts
+    batcher, url = api
+    fund(bridge, alice, ONE)
+    fund(bridge, bob, ONE)
+    batcher.post_if_due(force=True)
+    good = sign_transfer(key_of(alice), batcher.separator, 0, 1, 1000, 0, 0)
+    assert http(f"{url}/tx", "POST", transfer_body(good, 0))[0] == 200
+
+    def raw(body: bytes):
+        req = urllib.request.Request(f"{url}/tx", data=body, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return resp.status, json.loads(resp.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
+
+    assert raw(b"{")[1]["error"]["code"] == "bad_json"
+    assert raw(b'"just a string"')[1]["error"]["code"] == "bad_json"
+    assert raw(b'{"type": "transfer", "from": "zero"}')[1]["error"]["code"] == "bad_type"
+    status, body = raw(b"{" + b" " * 100_000 + b"}")
+    assert status == 413 and body["error"]["code"] == "body_too_large"
+    assert http(f"{url}/tx/0x" + "00" * 32)[0] == 404
+    assert http(f"{url}/account/999")[0] == 404
+    # Nothing accepted before was lost, and the service still accepts and posts.
+    assert http(f"{url}/status")[1]["txs"]["pending"] == 1
+    nxt = sign_transfer(key_of(alice), batcher.separator, 0, 1, 1000, 0, 1)
+    assert http(f"{url}/tx", "POST", transfer_body(nxt, 1))[0] == 200
+    assert batcher.post_if_due(force=True) == 1
+
+
+def test_rpc_failures_while_posting_are_retried_without_double_posting(
+    contracts, make_batcher, alice, bob
+):
+    bridge, rollup = contracts
+    fund(bridge, alice, ONE)
+    fund(bridge, bob, ONE)
+    batcher = make_batcher()
+    failures = {"left": 3}
+    real_send = batcher.w3.eth.send_raw_transaction
+
+    def flaky_send(raw):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise ConnectionError("connection reset by peer")
+        return real_send(raw)
+
+    batcher.w3.eth.send_raw_transaction = flaky_send
+    assert batcher.post_if_due(force=True) == 0
+    assert failures["left"] == 0 and rollup.batchCount() == 1
+    assert bytes(rollup.head()[0]) == batcher.confirmed.root
