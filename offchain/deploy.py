@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ape import chain, project
 
 from offchain.deployments import Deployment
@@ -9,19 +11,39 @@ from offchain.deployments import Deployment
 ADDRESS_ACCOUNTS = "0x01"  # recipient encoding of the optimistic rollup's bridge
 
 
+@dataclass(frozen=True)
+class DeployParams:
+    """Protocol parameters fixed at deployment."""
+
+    #: Bond (wei) a proposer must hold to post batches.
+    rollup_bond: int = 10**18
+    #: Seconds a batch can be disputed before it is final.
+    challenge_period: int = 7 * 24 * 3600
+    #: Also deploy a mintable demo token (local networks).
+    test_tokens: bool = False
+
+
+#: Local defaults: a short challenge window so the demo and manual tests reach finality quickly.
+LOCAL_PARAMS = DeployParams(rollup_bond=10**18, challenge_period=120, test_tokens=True)
+
+
 def is_local(network_name: str) -> bool:
     return network_name in ("local", "anvil") or chain.chain_id == 31337
 
 
-def deploy_all(deployer, network_choice: str, with_test_tokens: bool) -> Deployment:
+def deploy_all(deployer, network_choice: str, params: DeployParams) -> Deployment:
     """Deploy every contract from `deployer` and wire them; returns what was deployed."""
     start_block = chain.blocks.head.number or 0
     contracts: dict[str, str] = {}
 
+    # Optimistic rollup: its own bridge (address recipients), wired once to the rollup.
     bridge = deployer.deploy(project.L1Bridge, ADDRESS_ACCOUNTS)
-    contracts["L1Bridge"] = bridge.address
+    rollup = deployer.deploy(project.Rollup, bridge, params.rollup_bond, params.challenge_period)
+    bridge.setRollup(rollup, sender=deployer)
+    contracts["RollupBridge"] = bridge.address
+    contracts["Rollup"] = rollup.address
 
-    if with_test_tokens:
+    if params.test_tokens:
         demo_token = deployer.deploy(project.TestToken, "Demo Dollar", "DUSD", 6)
         contracts["DemoToken"] = demo_token.address
 

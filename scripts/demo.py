@@ -1,93 +1,158 @@
-"""The l2kit demo: start a local Anvil node, deploy, deposit, and show what the operator sees.
+"""The l2kit demo: the whole system on a local Anvil node, with real processes and signatures.
 
-make demo          (same as: ape run demo, on the embedded local Anvil node)
+    make demo          (same as: ape run demo, on the embedded local Anvil node)
+
+It deploys every contract, starts the batcher and the validator as processes, plays scripted
+users (deposits, many transfers, withdrawals), has a dishonest proposer post a bad batch that the
+validator proves and rolls back, and ends with a summary table. Service logs go to var/demo/.
 """
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import click
 from ape import accounts, chain, project
 from ape.cli import ConnectedProviderCommand
 from ape.logging import logger
+from eth_account import Account as EthAccount
 
-from offchain.bridge import ETH, read_deposits
-from offchain.deploy import deploy_all
+from offchain.demo.processes import ROOT, Service
+from offchain.demo.rollup_flow import RollupDemo
+from offchain.deploy import LOCAL_PARAMS, deploy_all
 from offchain.deployments import save_deployment
-from offchain.recipient import address_recipient
 
 ETHER = 10**18
-DUSD = 10**6
+DEMO_DIR = ROOT / "var" / "demo"
 
 
 def step(message: str) -> None:
-    click.echo(click.style("==> ", fg="cyan", bold=True) + message)
+    click.echo(click.style("==> ", fg="cyan", bold=True) + message, nl=True)
+
+
+def detail(message: str) -> None:
+    click.echo("    " + message)
 
 
 @click.command(cls=ConnectedProviderCommand)
-def cli(ecosystem, network, provider):
+@click.option("--transfers", default=400, show_default=True, help="L2 transfers to play.")
+def cli(ecosystem, network, provider, transfers):
     """Run the demo on the connected (by default local) network."""
     if chain.chain_id != 31337:
-        raise click.UsageError("the demo mints test tokens and uses test accounts: run it locally")
+        raise click.UsageError("the demo uses test accounts and moves time: run it locally")
     logger.set_level("WARNING")  # one line per step instead of one per transaction
     started = time.monotonic()
-    deployer, *users = accounts.test_accounts[:5]
+    test_accounts = accounts.test_accounts
+    deployer = test_accounts[0]
+    keys = [EthAccount.from_key(test_accounts[i].private_key) for i in range(10)]
+    users, cheat = keys[2:7], keys[8]
+    w3 = provider.web3
 
     step(f"Anvil node at {provider.uri} (chain {chain.chain_id})")
-    deployment = deploy_all(deployer, f"{ecosystem.name}:{network.name}", with_test_tokens=True)
-    path = save_deployment(deployment)
-    step(f"deployed {', '.join(deployment.contracts)} -> {path}")
+    deployment = deploy_all(deployer, f"{ecosystem.name}:{network.name}", LOCAL_PARAMS)
+    deployments_dir = DEMO_DIR / "deployments"
+    path = save_deployment(deployment, deployments_dir)
+    step(f"deployed {', '.join(deployment.contracts)} -> {path.relative_to(ROOT)}")
 
-    bridge = project.L1Bridge.at(deployment.address("L1Bridge"))
-    token = project.TestToken.at(deployment.address("DemoToken"))
-
-    step("users deposit ETH and DUSD into the bridge")
-    gas: dict[str, list[int]] = {"depositETH": [], "depositERC20": [], "approve": []}
-    for i, user in enumerate(users):
-        recipient = address_recipient(user.address)
-        tx = bridge.depositETH(recipient, value=(i + 1) * ETHER, sender=user)
-        gas["depositETH"].append(tx.gas_used)
-        token.mint(user, 1_000 * DUSD, sender=deployer)
-        tx = token.approve(bridge, 1_000 * DUSD, sender=user)
-        gas["approve"].append(tx.gas_used)
-        tx = bridge.depositERC20(token, (i + 1) * 100 * DUSD, recipient, sender=user)
-        gas["depositERC20"].append(tx.gas_used)
-        click.echo(f"    {user.address}: {i + 1} ETH and {(i + 1) * 100} DUSD")
-
-    step("the operator's view: the deposit queue read back from L1 events, every link verified")
-    deposits = read_deposits(provider.web3, bridge.address, deployment.block)
-    for d in deposits:
-        symbol, unit = ("ETH", ETHER) if d.token == ETH else ("DUSD", DUSD)
-        click.echo(
-            f"    #{d.index:<3} {d.amount / unit:>10.2f} {symbol:<4} -> 0x{d.recipient[1:].hex()}"
-            f"  acc {d.accumulator.hex()[:16]}…"
+    env = {
+        "L2KIT_DEPLOYMENTS": str(deployments_dir),
+        "L2KIT_PROPOSER_KEY": keys[0].key.hex(),
+        "L2KIT_CHALLENGER_KEY": keys[1].key.hex(),
+    }
+    store = DEMO_DIR / "batcher.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{store}{suffix}").unlink(missing_ok=True)
+    services: list[Service] = []
+    try:
+        batcher = Service(
+            "batcher",
+            "offchain.operator.service",
+            [
+                "--rpc",
+                provider.uri,
+                "--store",
+                str(store),
+                "--port",
+                "0",
+                "--max-batch-txs",
+                "128",
+                "--max-batch-delay",
+                "0.5",
+                "--progress-every",
+                "5",
+            ],
+            env,
+            DEMO_DIR,
         )
-    on_chain = bytes(bridge.accumulatorAt(bridge.depositCount()))
-    assert deposits[-1].accumulator == on_chain, "queue read from events disagrees with L1"
+        services.append(batcher)
+        batcher_url = batcher.ready_line.split()[1]
+        validator = Service(
+            "validator",
+            "offchain.operator.validator_service",
+            ["--rpc", provider.uri, "--poll", "0.5"],
+            env,
+            DEMO_DIR,
+        )
+        services.append(validator)
+        step(
+            f"batcher serving {batcher_url}, validator watching "
+            f"(logs in {DEMO_DIR.relative_to(ROOT)}/)"
+        )
 
+        bridge = w3.eth.contract(
+            address=deployment.address("RollupBridge"),
+            abi=project.L1Bridge.contract_type.model_dump(mode="json")["abi"],
+        )
+        rollup = w3.eth.contract(
+            address=deployment.address("Rollup"),
+            abi=project.Rollup.contract_type.model_dump(mode="json")["abi"],
+        )
+        demo = RollupDemo(w3, bridge, rollup, users, batcher_url, detail)
+
+        def advance_past_window() -> None:
+            period = rollup.functions.challengePeriod().call()
+            w3.provider.make_request("evm_increaseTime", [period + 1])
+            w3.provider.make_request("evm_mine", [])
+
+        step("optimistic rollup: deposits")
+        demo.deposit([(i + 2) * ETHER for i in range(len(users))])
+        step(f"optimistic rollup: {transfers} signed transfers through the batcher's HTTP API")
+        demo.transfers(transfers, ETHER // 1000)
+        step("optimistic rollup: a withdrawal, proven on L1 after the challenge window")
+        demo.withdraw_and_claim(users[0], ETHER // 2, advance_past_window)
+        step("optimistic rollup: a dishonest batch")
+        demo.dishonest_batch(cheat, thief=users[1], victim=users[2])
+        step("optimistic rollup: the honest operator carries on")
+        demo.transfers(20, ETHER // 1000)
+        demo.measure_l1()
+        ok, conservation = demo.conservation()
+    finally:
+        for service in reversed(services):
+            service.stop()
+
+    f = demo.figures
+    elapsed = time.monotonic() - started
     step("summary")
     rows = [
-        ("deposits queued", str(len(deposits))),
+        ("deposits", f"{f.deposits}"),
+        ("L2 transfers accepted", f"{f.transfers_accepted}"),
+        ("withdrawals paid on L1", f"{f.withdrawals_paid}"),
+        ("live batches on L1", f"{f.batches}"),
+        ("L1 bytes per transfer", f"{f.l1_bytes / max(1, f.transfers_on_l1):.1f}"),
+        ("L1 gas per transfer (posting)", f"{f.l1_post_gas / max(1, f.transfers_on_l1):,.0f}"),
         (
-            "bridge holds ETH",
-            f"{bridge.balance / ETHER:.2f} (owes {bridge.liabilities(ETH) / ETHER:.2f})",
+            "batcher intake (HTTP, signed)",
+            f"{f.transfers_accepted / max(f.transfers_seconds, 1e-9):,.0f} tx/s",
         ),
-        (
-            "bridge holds DUSD",
-            f"{token.balanceOf(bridge) / DUSD:.2f} (owes {bridge.liabilities(token) / DUSD:.2f})",
-        ),
-        ("gas depositETH", f"{max(gas['depositETH']):,} (max)"),
-        ("gas depositERC20", f"{max(gas['depositERC20']):,} (max)"),
-        ("queue accumulator", "0x" + on_chain.hex()),
-        ("elapsed", f"{time.monotonic() - started:.1f} s"),
+        ("challenge", f.challenge),
+        ("fraud proof gas", f"{f.proof_gas:,}"),
+        ("funds conserved", "yes" if ok else "NO"),
+        ("", conservation),
+        ("elapsed", f"{elapsed:.1f} s"),
     ]
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
-        click.echo(f"    {key:<{width}}  {value}")
-    funds_ok = bridge.balance == bridge.liabilities(ETH) and token.balanceOf(
-        bridge
-    ) == bridge.liabilities(token)
-    click.echo(f"    {'funds conserved':<{width}}  {'yes' if funds_ok else 'NO'}")
-    if not funds_ok:
-        raise click.ClickException("bridge balances disagree with its liabilities")
+        detail(f"{key:<{width}}  {value}")
+    if not ok:
+        raise click.ClickException("funds are not conserved")

@@ -10,7 +10,7 @@ import click
 from ape import accounts
 from ape.cli import ConnectedProviderCommand
 
-from offchain.deploy import deploy_all, is_local
+from offchain.deploy import LOCAL_PARAMS, DeployParams, deploy_all, is_local
 from offchain.deployments import save_deployment
 
 
@@ -32,12 +32,25 @@ def pick_deployer(alias: str | None, local: bool):
     default=None,
     help="Also deploy a mintable demo token (default: only on local networks).",
 )
-def cli(ecosystem, network, provider, alias, test_tokens):
+@click.option("--bond", type=int, default=None, help="Proposer bond in wei (default 1 ETH).")
+@click.option(
+    "--challenge-period",
+    type=int,
+    default=None,
+    help="Seconds before a batch is final (default: 120 locally, 7 days elsewhere).",
+)
+def cli(ecosystem, network, provider, alias, test_tokens, bond, challenge_period):
     """Deploy and wire all l2kit contracts to the connected network."""
     local = is_local(network.name)
     deployer = pick_deployer(alias, local)
     choice = f"{ecosystem.name}:{network.name}"
-    deployment = deploy_all(deployer, choice, local if test_tokens is None else test_tokens)
+    base = LOCAL_PARAMS if local else DeployParams()
+    params = DeployParams(
+        rollup_bond=base.rollup_bond if bond is None else bond,
+        challenge_period=base.challenge_period if challenge_period is None else challenge_period,
+        test_tokens=base.test_tokens if test_tokens is None else test_tokens,
+    )
+    deployment = deploy_all(deployer, choice, params)
     path = save_deployment(deployment)
     click.echo(f"deployed to {choice} (chain {deployment.chain_id}) from {deployer.address}")
     for name, address in deployment.contracts.items():

@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS txs (
     payload BLOB NOT NULL,
     status TEXT NOT NULL,
     batch_index INTEGER,
-    received_at REAL NOT NULL
+    received_at REAL NOT NULL,
+    note TEXT
 );
 CREATE INDEX IF NOT EXISTS txs_by_status ON txs (status, seq);
 CREATE TABLE IF NOT EXISTS batches (
@@ -59,6 +60,7 @@ class TxStatus(StrEnum):
     BATCHED = "batched"  # in a batch intent (posted or about to be)
     POSTED = "posted"  # its batch is on L1
     FINAL = "final"  # its batch is final on L1
+    DROPPED = "dropped"  # became invalid (e.g. a rollback of another proposer's batch); see note
 
 
 class BatchStatus(StrEnum):
@@ -77,6 +79,7 @@ class StoredTx:
     status: TxStatus
     batch_index: int | None
     received_at: float
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -192,6 +195,17 @@ class OperatorStore:
                 self._db.execute(
                     "SELECT COUNT(*) FROM txs WHERE status = ?", (status.value,)
                 ).fetchone()[0]
+            )
+
+    def drop_tx(self, seq: int, reason: str) -> None:
+        """Mark a pending transaction as dropped (it can no longer be applied), keeping why."""
+        with self._tx() as db:
+            row = db.execute("SELECT status FROM txs WHERE seq = ?", (seq,)).fetchone()
+            if row is None or row[0] != TxStatus.PENDING.value:
+                raise StoreError(f"transaction #{seq} is not pending: it cannot be dropped")
+            db.execute(
+                "UPDATE txs SET status = ?, note = ? WHERE seq = ?",
+                (TxStatus.DROPPED.value, reason, seq),
             )
 
     # -- batches --------------------------------------------------------------------------------
@@ -310,7 +324,7 @@ class OperatorStore:
 
 
 def _stored_tx(row: tuple) -> StoredTx:
-    seq, tx_hash, kind, payload, status, batch_index, received_at = row
+    seq, tx_hash, kind, payload, status, batch_index, received_at, note = row
     return StoredTx(
         int(seq),
         bytes(tx_hash),
@@ -319,6 +333,7 @@ def _stored_tx(row: tuple) -> StoredTx:
         TxStatus(status),
         None if batch_index is None else int(batch_index),
         float(received_at),
+        note,
     )
 
 

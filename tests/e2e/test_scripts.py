@@ -24,11 +24,14 @@ def test_deploy_script_writes_the_deployment_file(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     written = json.loads((tmp_path / "ethereum-local.json").read_text())
     assert written["chain_id"] == 31337
-    assert {"L1Bridge", "DemoToken"} <= set(written["contracts"])
+    assert {"RollupBridge", "Rollup", "DemoToken"} <= set(written["contracts"])
 
 
 def test_demo_runs_and_conserves_funds(tmp_path):
-    result = run_ape("demo", deployments=tmp_path)
+    result = run_ape("demo", "--transfers", "60", deployments=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert re.search(r"^\s+deposits queued\s+8$", result.stdout, re.M), result.stdout
-    assert re.search(r"^\s+funds conserved\s+yes$", result.stdout, re.M), result.stdout
+    out = result.stdout
+    assert re.search(r"^\s+L2 transfers accepted\s+\d+$", out, re.M), out
+    assert re.search(r"^\s+withdrawals paid on L1\s+1$", out, re.M), out
+    assert re.search(r"^\s+challenge\s+fraud proven", out, re.M), out
+    assert re.search(r"^\s+funds conserved\s+yes$", out, re.M), out

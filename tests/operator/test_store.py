@@ -112,3 +112,16 @@ def test_every_acknowledged_transaction_is_in_exactly_one_place(tmp_path_factory
         pending = [t.seq for t in txs if t.status is TxStatus.PENDING]
         assert sorted(in_batches + pending) == acknowledged
         assert in_batches == sorted(in_batches)
+
+
+def test_dropping_keeps_the_reason_and_only_applies_to_pending(tmp_path):
+    store = OperatorStore(tmp_path / "op.sqlite")
+    store.append_tx(h(1), "transfer", b"")
+    store.append_tx(h(2), "transfer", b"")
+    store.drop_tx(1, "overspend after rollback")
+    assert store.tx(h(1)).status is TxStatus.DROPPED
+    assert store.tx(h(1)).note == "overspend after rollback"
+    with pytest.raises(StoreError, match="not pending"):
+        store.drop_tx(1, "again")
+    # a batch now starts at the oldest *pending* transaction
+    store.record_batch_intent(0, ROOT_A, ROOT_B, b"", [2])

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {RollupTypes} from "./RollupTypes.sol";
+
+/// @title IRollup
+/// @notice Events and errors of the l2kit optimistic rollup.
+interface IRollup {
+    /// @notice A proposer added to its bond.
+    /// @param proposer The proposer. @param amount Added wei. @param total Bond after.
+    event Bonded(address indexed proposer, uint256 amount, uint256 total);
+    /// @notice A proposer pulled bond it no longer needs locked.
+    /// @param proposer The proposer. @param amount Wei paid out. @param to Destination.
+    event BondWithdrawn(address indexed proposer, uint256 amount, address to);
+    /// @notice A batch was posted; its calldata is `postBatch(expectedPreRoot, data)` of the tx.
+    /// @param index Batch index. @param proposer Poster. @param batchHash Hash of commitment hashes.
+    /// @param postRoot Root after the batch. @param depositEnd Queue position consumed after it.
+    /// @param commitments Number of commitments.
+    event BatchPosted(
+        uint256 indexed index,
+        address indexed proposer,
+        bytes32 batchHash,
+        bytes32 postRoot,
+        uint32 depositEnd,
+        uint256 commitments
+    );
+    /// @notice A fraud proof succeeded.
+    /// @param batchIndex Batch proven wrong. @param commitmentIndex Its wrong commitment.
+    /// @param fault Why (RollupTypes.Fault). @param txIndex Failing tx (max uint for whole-commitment faults).
+    /// @param challenger Who proved it. @param reward Credited to the challenger. @param burned Burned.
+    event FraudProven(
+        uint256 indexed batchIndex,
+        uint256 commitmentIndex,
+        RollupTypes.Fault fault,
+        uint256 txIndex,
+        address indexed challenger,
+        uint256 reward,
+        uint256 burned
+    );
+    /// @notice Batches [fromIndex, toIndex) were removed (batchCount is now fromIndex).
+    event BatchesRolledBack(uint256 indexed fromIndex, uint256 toIndex);
+    /// @notice A withdraw tx of a final batch was paid into the bridge's claimable balances.
+    /// @param withdrawalId keccak256(abi.encode(batchIndex, commitmentIndex, txIndex)).
+    event WithdrawalFinalized(
+        bytes32 indexed withdrawalId, address indexed owner, address indexed token, uint256 amount
+    );
+    /// @notice A challenger pulled rewards.
+    event RewardClaimed(address indexed challenger, uint256 amount, address to);
+
+    /// @notice The caller's bond is below the required bond.
+    error InsufficientBond(address proposer, uint256 bond, uint256 required);
+    /// @notice The batch would not extend the state the proposer expected (someone posted first).
+    error UnexpectedPreRoot(bytes32 expected, bytes32 actual);
+    /// @notice Batch bytes that do not split into 1..64 well-formed commitments.
+    error MalformedBatch(uint256 offset);
+    /// @notice A commitment whose deposit position goes back, or jumps by more than 32.
+    error BadDepositRange(uint256 commitment, uint256 from, uint256 to);
+    /// @notice The batch consumes deposits the bridge has not queued.
+    error DepositsNotQueued(uint256 depositEnd, uint256 queued);
+    /// @notice No batch at that index (never posted or rolled back).
+    error UnknownBatch(uint256 index);
+    /// @notice The batch is final: it can no longer be disputed.
+    error BatchFinal(uint256 index);
+    /// @notice The batch is not final yet.
+    error BatchNotFinal(uint256 index, uint256 finalAt);
+    /// @notice The commitment hashes do not match the stored batch hash.
+    error BatchHashMismatch(uint256 index);
+    /// @notice The commitment data does not match its hash.
+    error CommitmentMismatch(uint256 commitmentIndex);
+    /// @notice The deposits given are not the commitment's range of the bridge queue.
+    error DepositEvidenceMismatch(uint256 from, uint256 to);
+    /// @notice Re-execution reproduced the committed post-root: the commitment is correct.
+    error NotFraudulent(uint256 batchIndex, uint256 commitmentIndex);
+    /// @notice The tx at txIndex is not a (well-formed) withdraw.
+    error NotAWithdrawal(uint256 txIndex);
+    /// @notice The account leaf does not prove against the commitment's post-root.
+    error BadAccountProof();
+    /// @notice The bond is locked until the proposer's last batch is final.
+    error BondLocked(uint256 batchIndex);
+    /// @notice Nothing to pay out.
+    error NothingToWithdraw();
+    /// @notice Zero address destination.
+    error ZeroDestination();
+    /// @notice Sending ETH failed.
+    error EthTransferFailed(address to, uint256 amount);
+    /// @notice Constructor argument out of range.
+    error BadParameter();
+}

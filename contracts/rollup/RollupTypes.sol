@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @title RollupTypes
+/// @notice Structs and enums shared by the rollup contract, its executor and the off-chain code.
+library RollupTypes {
+    /// @notice Why a commitment is wrong; FraudProven carries it. Same codes as execute.py `Fault`.
+    enum Fault {
+        NONE,
+        MALFORMED,
+        BAD_SIGNATURE,
+        OVERSPEND,
+        NO_ACCOUNT,
+        TOKEN_MISMATCH,
+        BALANCE_OVERFLOW,
+        DEPOSIT_MISMATCH,
+        WRONG_ROOT,
+        ZERO_WITHDRAW,
+        NONCE_EXHAUSTED
+    }
+
+    /// @notice One entry of the bridge queue (recipient `0x01 ‖ owner`).
+    struct Deposit {
+        address token;
+        uint256 amount;
+        address owner;
+    }
+
+    /// @notice A posted batch: only hashes and metadata are stored.
+    /// @param batchHash keccak256 of the commitment hashes, in order.
+    /// @param postRoot State root after the batch's last commitment.
+    /// @param proposer Who posted (and is slashed if it is proven wrong).
+    /// @param postedAt Block timestamp of the posting.
+    /// @param depositEnd Deposit-queue position consumed after this batch.
+    struct Batch {
+        bytes32 batchHash;
+        bytes32 postRoot;
+        address proposer;
+        uint64 postedAt;
+        uint32 depositEnd;
+    }
+
+    /// @notice A commitment reduced to what its hash covers.
+    struct CommitmentRef {
+        bytes32 postRoot;
+        uint32 depositEnd;
+        uint24 feeAccount;
+        bytes32 txsHash;
+    }
+
+    /// @notice Evidence that commitment `commitmentIndex` of batch `batchIndex` is wrong.
+    /// @param commitmentHashes Every commitment hash of the batch (checked against batchHash).
+    /// @param prev The previous commitment of the batch (ignored when commitmentIndex == 0).
+    /// @param postRoot,depositEnd,feeAccount,txs The disputed commitment as posted.
+    /// @param deposits The queue entries of its declared range (checked against the bridge).
+    /// @param witnesses Leaf witnesses in access order (see CommitmentExecutor).
+    struct FraudProof {
+        uint256 batchIndex;
+        bytes32[] commitmentHashes;
+        uint256 commitmentIndex;
+        CommitmentRef prev;
+        bytes32 postRoot;
+        uint32 depositEnd;
+        uint24 feeAccount;
+        bytes txs;
+        Deposit[] deposits;
+        bytes witnesses;
+    }
+
+    /// @notice Proof that a withdraw tx is in a final batch.
+    /// @param account The 60-byte leaf of the sender at the commitment's post-root (owner and token
+    ///        never change, so any later leaf of the account shows them too).
+    /// @param siblings The 24 siblings of that leaf.
+    struct WithdrawalProof {
+        uint256 batchIndex;
+        bytes32[] commitmentHashes;
+        uint256 commitmentIndex;
+        bytes32 postRoot;
+        uint32 depositEnd;
+        uint24 feeAccount;
+        bytes txs;
+        uint256 txIndex;
+        bytes account;
+        bytes siblings;
+    }
+}

@@ -1,0 +1,325 @@
+"""The optimistic-rollup part of the demo: real processes, real signatures, real L1 transactions.
+
+Each step talks to the batcher over its HTTP API and to L1 through web3, exactly as a user would.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.contract import Contract
+
+from offchain.rollup import adversary
+from offchain.rollup.codec import decode_batch, decode_txs, encode_batch
+from offchain.rollup.l1 import RollupL1
+from offchain.rollup.replay import replay
+from offchain.rollup.types import Transfer
+from offchain.rollup.wallet import sign_transfer, sign_withdraw
+
+ETH = "0x0000000000000000000000000000000000000000"
+Log = Callable[[str], None]
+
+
+class DemoError(RuntimeError):
+    """A demo step did not reach its expected outcome."""
+
+
+@dataclass
+class RollupFigures:
+    deposits: int = 0
+    transfers_accepted: int = 0
+    transfers_seconds: float = 0.0
+    withdrawals_paid: int = 0
+    challenge: str = "not run"
+    proof_gas: int = 0
+    batches: int = 0
+    l1_bytes: int = 0
+    l1_post_gas: int = 0
+    transfers_on_l1: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def http(url: str, method: str = "GET", body: dict | None = None) -> tuple[int, dict]:
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def wait_for(what: str, predicate: Callable[[], bool], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise DemoError(f"timed out waiting for {what}")
+
+
+def send(w3: Web3, account: LocalAccount, call, value: int = 0) -> dict:
+    tx = call.build_transaction(
+        {
+            "from": account.address,
+            "value": value,
+            "nonce": w3.eth.get_transaction_count(account.address, "pending"),
+        }
+    )
+    signed = account.sign_transaction(tx)
+    receipt = w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_raw_transaction(signed.raw_transaction), timeout=60
+    )
+    if receipt["status"] != 1:
+        raise DemoError(f"L1 transaction {Web3.to_hex(receipt['transactionHash'])} reverted")
+    return dict(receipt)
+
+
+@dataclass
+class RollupDemo:
+    w3: Web3
+    bridge: Contract
+    rollup: Contract
+    users: list[LocalAccount]
+    batcher_url: str
+    log: Log
+    figures: RollupFigures = field(default_factory=RollupFigures)
+
+    @property
+    def l1(self) -> RollupL1:
+        return RollupL1(self.w3, self.rollup.address, self.bridge.address)
+
+    @property
+    def separator(self) -> bytes:
+        return bytes(self.rollup.functions.domainSeparator().call())
+
+    def key(self, user: LocalAccount) -> bytes:
+        return bytes(user.key)
+
+    def index_of(self, user: LocalAccount) -> int:
+        accounts = http(f"{self.batcher_url}/accounts/{user.address}")[1]["accounts"]
+        if not accounts:
+            raise DemoError(f"{user.address} has no L2 account yet")
+        return accounts[0]
+
+    def account(self, index: int) -> dict:
+        return http(f"{self.batcher_url}/account/{index}")[1]
+
+    # -- steps -------------------------------------------------------------------------------------
+
+    def deposit(self, amounts: list[int]) -> None:
+        for user, amount in zip(self.users, amounts, strict=True):
+            recipient = b"\x01" + bytes.fromhex(user.address[2:])
+            send(self.w3, user, self.bridge.functions.depositETH(recipient), value=amount)
+            self.figures.deposits += 1
+        self.log(f"{len(amounts)} users deposited {sum(amounts) / 1e18:.1f} ETH into the bridge")
+        wait_for(
+            "the batcher to credit the deposits",
+            lambda: (
+                all(
+                    http(f"{self.batcher_url}/accounts/{u.address}")[1]["accounts"]
+                    for u in self.users
+                )
+                and self.rollup.functions.batchCount().call() > 0
+            ),
+        )
+        self.log("the batcher posted the deposits; every user has an L2 account")
+
+    def transfers(self, count: int, amount: int) -> list[str]:
+        """`count` signed transfers round-robin between users, submitted over HTTP."""
+        indexes = [self.index_of(u) for u in self.users]
+        nonces = {i: self.account(i)["nonce"] for i in indexes}
+        sep = self.separator
+        started = time.monotonic()
+        hashes = []
+        for n in range(count):
+            s = n % len(self.users)
+            sender, recipient = indexes[s], indexes[(s + 1 + n // len(self.users)) % len(indexes)]
+            if sender == recipient:
+                recipient = indexes[(s + 1) % len(indexes)]
+            tx = sign_transfer(
+                self.key(self.users[s]), sep, sender, recipient, amount, 0, nonces[sender]
+            )
+            status, body = http(
+                f"{self.batcher_url}/tx", "POST", _transfer_json(tx, nonces[sender])
+            )
+            if status != 200:
+                raise DemoError(f"transfer {n} refused: {body}")
+            nonces[sender] += 1
+            hashes.append(body["tx_hash"])
+            if (n + 1) % max(1, count // 4) == 0:
+                self.log(f"  {n + 1}/{count} transfers accepted")
+        took = time.monotonic() - started
+        self.figures.transfers_seconds += took
+        self.figures.transfers_accepted += count
+        wait_for(
+            "every transfer to be posted to L1",
+            lambda: all(
+                http(f"{self.batcher_url}/tx/{h}")[1]["status"] in ("posted", "final")
+                for h in hashes[-5:]
+            ),
+        )
+        self.log(
+            f"{count} transfers accepted in {took:.2f} s "
+            f"({count / took:.0f} tx/s over HTTP) and posted to L1"
+        )
+        return hashes
+
+    def withdraw_and_claim(self, user: LocalAccount, amount: int, advance: Callable[[], None]):
+        index = self.index_of(user)
+        nonce = self.account(index)["nonce"]
+        w = sign_withdraw(self.key(user), self.separator, index, amount, 0, nonce)
+        status, body = http(
+            f"{self.batcher_url}/tx",
+            "POST",
+            {
+                "type": "withdraw",
+                "from": index,
+                "amount": str(amount),
+                "fee": "0",
+                "nonce": nonce,
+                "signature": "0x" + w.signature.hex(),
+            },
+        )
+        if status != 200:
+            raise DemoError(f"withdrawal refused: {body}")
+        tx_hash = body["tx_hash"]
+        wait_for(
+            "the withdrawal's batch",
+            lambda: http(f"{self.batcher_url}/tx/{tx_hash}")[1]["status"] in ("posted", "final"),
+        )
+        self.log(
+            f"{user.address[:10]}… withdrew {amount / 1e18:.2f} ETH on L2; "
+            "waiting out the challenge window"
+        )
+        advance()
+        wait_for(
+            "finality",
+            lambda: http(f"{self.batcher_url}/withdrawal/{tx_hash}")[1].get("final") is True,
+        )
+        proof = http(f"{self.batcher_url}/withdrawal/{tx_hash}")[1]["proof"]
+        send(self.w3, user, self.rollup.functions.finalizeWithdrawal(_abi_proof(proof)))
+        before = self.w3.eth.get_balance(user.address)
+        receipt = send(self.w3, user, self.bridge.functions.claim(ETH, user.address))
+        fee = receipt["gasUsed"] * receipt["effectiveGasPrice"]
+        got = self.w3.eth.get_balance(user.address) - before + fee
+        if got != amount:
+            raise DemoError(f"claimed {got} wei, expected {amount}")
+        self.figures.withdrawals_paid += 1
+        self.log(
+            f"{user.address[:10]}… proved the withdrawal on L1 and claimed {amount / 1e18:.2f} ETH"
+        )
+
+    def dishonest_batch(
+        self, cheat: LocalAccount, thief: LocalAccount, victim: LocalAccount
+    ) -> None:
+        """A bonded cheat posts a batch that moves the victim's funds with the thief's signature."""
+        l1 = self.l1
+        result = replay(l1.posted_batches(), l1.deposit_queue(), self.separator)
+        state = result.state
+        v, t = self.index_of(victim), self.index_of(thief)
+        amount = state.account(v).balance // 2
+        bond = self.rollup.functions.requiredBond().call()
+        send(self.w3, cheat, self.rollup.functions.bond(), value=bond)
+        commitments = adversary.steal(state, self.separator, self.key(thief), v, t, amount)
+        before = self.rollup.functions.batchCount().call()
+        send(self.w3, cheat, self.rollup.functions.postBatch(state.root, encode_batch(commitments)))
+        self.log(
+            f"a dishonest proposer posted batch {before}: {amount / 1e18:.2f} ETH moved "
+            f"out of account {v} with a forged signature"
+        )
+        wait_for(
+            "the validator to prove the fraud",
+            lambda: self.rollup.functions.batchCount().call() == before,
+            timeout=60,
+        )
+        logs = self.rollup.events.FraudProven.get_logs(from_block=0)
+        last = logs[-1]
+        self.figures.proof_gas = int(
+            self.w3.eth.get_transaction_receipt(last["transactionHash"])["gasUsed"]
+        )
+        reason = int(last["args"]["fault"])
+        self.figures.challenge = (
+            f"fraud proven (fault {reason}), batch {before} rolled back, "
+            f"{last['args']['reward'] / 1e18:.2f} ETH to the challenger, "
+            f"{last['args']['burned'] / 1e18:.2f} ETH burned"
+        )
+        self.log(
+            "the validator rebuilt the state from L1, proved the fraud: " + self.figures.challenge
+        )
+
+    def measure_l1(self) -> None:
+        """L1 bytes and gas of the live batches, and how many transfers they carry."""
+        logs = self.rollup.events.BatchPosted.get_logs(from_block=0)
+        for b in self.l1.posted_batches():
+            posting = [lg for lg in logs if lg["args"]["index"] == b.index][-1]
+            receipt = self.w3.eth.get_transaction_receipt(posting["transactionHash"])
+            self.figures.batches += 1
+            self.figures.l1_bytes += len(b.data)
+            self.figures.l1_post_gas += int(receipt["gasUsed"])
+            for c in decode_batch(b.data):
+                self.figures.transfers_on_l1 += sum(
+                    isinstance(t, Transfer) for t in decode_txs(c.tx_data)
+                )
+
+    def conservation(self) -> tuple[bool, str]:
+        """Bridge ETH == what it owes == L2 balances + unpaid withdrawals + unconsumed deposits."""
+        l1 = self.l1
+        queue = l1.deposit_queue()
+        result = replay(l1.posted_batches(), queue, self.separator)
+        if result.fraud is not None:
+            raise DemoError("a live batch is fraudulent at the end of the demo")
+        bridge = self.bridge.functions
+        l2 = result.state.total_balance(ETH)
+        unpaid = sum(
+            c.amount
+            for c in result.withdrawals
+            if int(c.token, 16) == 0 and not bridge.isReleased(c.withdrawal_id).call()
+        )
+        unconsumed = sum(
+            d.amount for d in queue[result.state.deposit_end :] if int(d.token, 16) == 0
+        )
+        released = bridge.pendingClaims(ETH).call()
+        owed = bridge.liabilities(ETH).call()
+        held = self.w3.eth.get_balance(self.bridge.address)
+        ok = held == owed == l2 + unpaid + unconsumed + released
+        detail = (
+            f"bridge holds {held / 1e18:.4f} ETH = owes {owed / 1e18:.4f} = L2 balances "
+            f"{l2 / 1e18:.4f} + unpaid withdrawals {unpaid / 1e18:.4f} + unconsumed deposits "
+            f"{unconsumed / 1e18:.4f} + unclaimed {released / 1e18:.4f}"
+        )
+        return ok, detail
+
+
+def _transfer_json(tx: Transfer, nonce: int) -> dict:
+    return {
+        "type": "transfer",
+        "from": tx.sender,
+        "to": tx.recipient,
+        "amount": str(tx.amount),
+        "fee": str(tx.fee),
+        "nonce": nonce,
+        "signature": "0x" + tx.signature.hex(),
+    }
+
+
+def _abi_proof(proof: list) -> tuple:
+    def conv(v):
+        if isinstance(v, str) and v.startswith("0x"):
+            return bytes.fromhex(v[2:])
+        if isinstance(v, str):
+            return int(v)
+        if isinstance(v, list):
+            return [conv(x) for x in v]
+        return v
+
+    return tuple(conv(v) for v in proof)

@@ -1,0 +1,472 @@
+"""The batcher: accepts signed L2 transactions, orders and applies them, posts batches to L1.
+
+Durability rules (what makes a restart or a crash safe):
+- a transaction is validated against the *pending* state (L1 head + unconsumed deposits + every
+  accepted transaction) and written to the store before it is acknowledged;
+- a batch is recorded in the store as an intent before it is sent, and every resend of it uses
+  the same L1 nonce, so at most one version is ever mined; `postBatch` also takes the pre-root it
+  builds on, so a batch can never be applied twice or on top of the wrong state;
+- on start the L2 state is rebuilt from L1 alone (posting calldata + bridge logs), the store's
+  batches are reconciled with the chain, and the pending state is replayed from the store.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from eth_account import Account as EthAccount
+from web3 import Web3
+
+from offchain.errors import L2KitError
+from offchain.operator import failpoints
+from offchain.operator.l1_sender import Reverted, SendPolicy, send_transaction
+from offchain.operator.store import BatchStatus, OperatorStore, StoredTx, TxStatus
+from offchain.rollup.builder import build_batch
+from offchain.rollup.codec import decode_tx_at, decode_txs, encode_tx, encode_txs
+from offchain.rollup.execute import commit, execute
+from offchain.rollup.hashing import keccak
+from offchain.rollup.l1 import RollupL1
+from offchain.rollup.params import MAX_COMMITMENTS_PER_BATCH, MAX_TXS_PER_COMMITMENT
+from offchain.rollup.replay import replay
+from offchain.rollup.state import L2State
+from offchain.rollup.types import Account, QueuedDeposit, Transfer, Tx, Withdraw
+
+log = logging.getLogger("l2kit.batcher")
+
+#: Largest number of user transactions one batch can carry next to `deposits` deposit txs.
+BATCH_TX_SLOTS = MAX_COMMITMENTS_PER_BATCH * MAX_TXS_PER_COMMITMENT
+
+
+class Rejected(L2KitError):
+    """A submitted transaction was refused; nothing was stored. `code` is machine-readable."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class BatcherSettings:
+    """Every knob of the batcher. Defaults run against a local Anvil node."""
+
+    #: JSON-RPC endpoint of the L1 node.
+    rpc: str
+    #: Addresses of the rollup and its bridge (from the deployment file).
+    rollup: str
+    bridge: str
+    #: Private key of the proposer account that bonds and posts (hex or bytes).
+    proposer_key: bytes
+    #: SQLite file holding every accepted transaction and batch.
+    store_path: Path = Path("var/batcher.sqlite")
+    #: Post as soon as this many user transactions are pending...
+    max_batch_txs: int = 256
+    #: ... or once the oldest pending transaction (or unconsumed deposit) waited this long (s).
+    max_batch_delay: float = 5.0
+    #: How often the posting loop wakes up (s).
+    poll_interval: float = 0.25
+    #: Bond to hold in the rollup; topped up at start-up if below the contract's requirement.
+    bond: int | None = None
+    #: L2 account receiving fees (its token is the only fee token accepted).
+    fee_account: int = 0
+    #: Retry/backoff/fee policy for L1 transactions.
+    send_policy: SendPolicy = field(default_factory=SendPolicy)
+
+
+@dataclass
+class BatcherStats:
+    batches_posted: int = 0
+    txs_posted: int = 0
+    deposits_posted: int = 0
+    l1_bytes: int = 0
+    l1_gas: int = 0
+    last_post_at: float = 0.0
+
+
+class Batcher:
+    """The operator's service object. Thread-safe: the HTTP API and the posting loop share it."""
+
+    def __init__(self, settings: BatcherSettings, w3: Web3 | None = None) -> None:
+        self.settings = settings
+        self.w3 = w3 or Web3(Web3.HTTPProvider(settings.rpc, request_kwargs={"timeout": 30}))
+        self.l1 = RollupL1(self.w3, settings.rollup, settings.bridge)
+        self.account = EthAccount.from_key(settings.proposer_key)
+        self.store = OperatorStore(settings.store_path)
+        self.separator = self.l1.separator()
+        self.stats = BatcherStats()
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._deposits: list[QueuedDeposit] = []
+        self._deposits_seen_at: dict[int, float] = {}
+        self.confirmed = L2State()  # the state after every live batch on L1
+        self.pending = L2State()  # confirmed + unconsumed deposits + accepted transactions
+        self._pending_deposit_end = 0
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Recover from L1 and the store, make sure the bond is posted, start the posting loop."""
+        self.recover()
+        self.ensure_bond()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="batcher", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=30)
+        self.store.close()
+
+    def ensure_bond(self) -> None:
+        required = self.l1.rollup.functions.requiredBond().call()
+        held = self.l1.rollup.functions.bondOf(self.account.address).call()
+        want = max(required, self.settings.bond or 0)
+        if held >= want:
+            return
+        rollup = self.l1.rollup
+        log.info("bonding %d wei from %s", want - held, self.account.address)
+        send_transaction(
+            self.w3,
+            self.account,
+            lambda: {"to": rollup.address, "value": want - held, "data": _data(rollup, "bond")},
+            self.settings.send_policy,
+        )
+
+    def recover(self) -> None:
+        """Rebuild state from L1, reconcile the store's batches with L1, replay pending txs."""
+        with self._lock:
+            self._refresh_deposits()
+            result = replay(self.l1.posted_batches(), self._deposits, self.separator)
+            if result.fraud is not None:
+                log.error(
+                    "batch %d on L1 is fraudulent (%s): building on the state before it; "
+                    "run the validator to roll it back",
+                    result.fraud.batch_index,
+                    result.fraud.fault.name,
+                )
+            self.confirmed = result.state
+            live = result.batches_ok
+            for stored in reversed(self.store.batches()):
+                if stored.status is BatchStatus.ROLLED_BACK:
+                    self.store.delete_batch(stored.batch_index)
+                    continue
+                on_l1 = stored.batch_index < live and self._l1_post_root(stored.batch_index) == (
+                    stored.post_root
+                )
+                if on_l1:
+                    if stored.status is BatchStatus.INTENT:
+                        log.info("batch %d reached L1 before the restart", stored.batch_index)
+                        self.store.mark_batch(stored.batch_index, BatchStatus.POSTED)
+                    continue
+                resendable = (
+                    stored.status is BatchStatus.INTENT
+                    and stored.batch_index == live
+                    and stored.pre_root == self.confirmed.root
+                )
+                if resendable:
+                    log.info(
+                        "batch %d was recorded but not posted: will resend", stored.batch_index
+                    )
+                    continue
+                log.warning(
+                    "batch %d is not on L1 (rolled back or superseded): its txs are pending again",
+                    stored.batch_index,
+                )
+                self.store.mark_batch(stored.batch_index, BatchStatus.ROLLED_BACK)
+                self.store.delete_batch(stored.batch_index)
+            self._rebuild_pending()
+
+    def _rebuild_pending(self) -> None:
+        """pending = confirmed + intent batch (if any) + unconsumed deposits + pending txs."""
+        state = self.confirmed.copy()
+        intent = self._intent()
+        replayed: list[StoredTx] = []
+        if intent is not None:
+            replayed += [
+                t for t in self.store.txs(TxStatus.BATCHED) if t.batch_index == (intent.batch_index)
+            ]
+        self._apply_deposits(state)
+        for stored in [*replayed, *self.store.txs(TxStatus.PENDING)]:
+            tx = _decode_one(stored.payload)
+            ex = execute(state, encode_txs([tx]), self.settings.fee_account, (), self.separator)
+            if ex.ok:
+                commit(state, ex, state.deposit_end)
+            elif stored.status is TxStatus.PENDING:
+                log.warning("dropping tx #%d: no longer valid (%s)", stored.seq, ex.fault.name)
+                self.store.drop_tx(stored.seq, f"no longer valid after a rollback: {ex.fault.name}")
+            else:
+                raise L2KitError(
+                    f"recorded batch {intent.batch_index if intent else '?'} no longer applies "
+                    f"({ex.fault.name}): the store and L1 disagree; move the store aside to resync"
+                )
+        self.pending = state
+
+    def _apply_deposits(self, state: L2State) -> None:
+        """Credit every queued deposit not yet in `state` (as the next batch will)."""
+        from offchain.rollup.builder import deposit_txs
+
+        new = self._deposits[state.deposit_end :]
+        if not new:
+            return
+        txs = deposit_txs(state, new)
+        for start in range(0, len(txs), MAX_TXS_PER_COMMITMENT):
+            chunk = txs[start : start + MAX_TXS_PER_COMMITMENT]
+            deps = tuple(new[start : start + len(chunk)])
+            ex = execute(state, encode_txs(chunk), self.settings.fee_account, deps, self.separator)
+            if not ex.ok:
+                raise L2KitError(f"deposits do not apply ({ex.fault.name}): operator bug")
+            commit(state, ex, state.deposit_end + len(chunk))
+
+    def _refresh_deposits(self) -> None:
+        queue = self.l1.deposit_queue()
+        now = time.time()
+        for d in queue[len(self._deposits) :]:
+            self._deposits_seen_at[d.index] = now
+        self._deposits = queue
+
+    def _l1_post_root(self, index: int) -> bytes:
+        return bytes(self.l1.rollup.functions.batches(index).call()[1])
+
+    def _intent(self):
+        intents = self.store.batches(BatchStatus.INTENT)
+        return intents[0] if intents else None
+
+    # ------------------------------------------------------------------ submissions
+
+    def submit(self, tx: Tx, nonce: int) -> StoredTx:
+        """Validate `tx` on the pending state, persist it, apply it; returns what was stored."""
+        if not isinstance(tx, Transfer | Withdraw):
+            raise Rejected(
+                "bad_type",
+                "only transfers and withdrawals are submitted; deposits go through the bridge",
+            )
+        with self._lock:
+            sender = self.pending.account(tx.sender)
+            if sender.is_empty:
+                raise Rejected(
+                    "unknown_account", f"account {tx.sender} does not exist: deposit first"
+                )
+            if nonce != sender.nonce:
+                raise Rejected(
+                    "bad_nonce",
+                    f"nonce {nonce} is not the next nonce of account {tx.sender} "
+                    f"(expected {sender.nonce}): a replay or a gap",
+                )
+            if isinstance(tx, Transfer) and self.pending.account(tx.recipient).is_empty:
+                raise Rejected(
+                    "unknown_account", f"recipient account {tx.recipient} does not exist"
+                )
+            payload = encode_tx(tx)
+            tx_hash = keccak(payload)
+            if self.store.tx(tx_hash) is not None:
+                raise Rejected("duplicate", f"transaction 0x{tx_hash.hex()} was submitted before")
+            ex = execute(self.pending, payload, self.settings.fee_account, (), self.separator)
+            if not ex.ok:
+                raise Rejected(ex.fault.name.lower(), _explain(ex.fault.name, tx, sender))
+            failpoints.hit("before_persist_tx")
+            seq = self.store.append_tx(tx_hash, type(tx).__name__.lower(), payload)
+            failpoints.hit("after_persist_tx")
+            commit(self.pending, ex, self.pending.deposit_end)
+            stored = self.store.tx(tx_hash)
+            assert stored is not None and stored.seq == seq
+            return stored
+
+    # ------------------------------------------------------------------ posting
+
+    def _loop(self) -> None:
+        backoff = self.settings.poll_interval
+        while not self._stop.is_set():
+            try:
+                self.post_if_due()
+                self.track_finality()
+                backoff = self.settings.poll_interval
+            except Exception as exc:  # never die: log, back off, try again
+                log.exception("posting loop error: %s", exc)
+                backoff = min(backoff * 2, 30.0)
+            self._stop.wait(backoff)
+
+    def post_if_due(self, force: bool = False) -> int | None:
+        """Post a batch if the size or time threshold is reached (or `force`); returns its index."""
+        with self._lock:
+            intent = self._intent()
+            if intent is None:
+                self._refresh_deposits()
+                if len(self._deposits) > self.pending.deposit_end:
+                    self._apply_deposits(self.pending)
+                if not (force or self._due()):
+                    return None
+                intent = self._build_intent()
+                if intent is None:
+                    return None
+                failpoints.hit("after_intent")
+        return self._send_intent(intent)
+
+    def _due(self) -> bool:
+        pending = self.store.txs(TxStatus.PENDING)
+        if len(pending) >= self.settings.max_batch_txs:
+            return True
+        oldest = [t.received_at for t in pending[:1]]
+        unconsumed = range(self.confirmed.deposit_end, len(self._deposits))
+        oldest += [self._deposits_seen_at.get(i, time.time()) for i in unconsumed[:1]]
+        return bool(oldest) and time.time() - min(oldest) >= self.settings.max_batch_delay
+
+    def _build_intent(self):
+        deposits = self._deposits[self.confirmed.deposit_end :][: BATCH_TX_SLOTS // 2]
+        room = min(self.settings.max_batch_txs, BATCH_TX_SLOTS - len(deposits))
+        stored = self.store.txs(TxStatus.PENDING)[:room]
+        if not deposits and not stored:
+            return None
+        txs = [_decode_one(t.payload) for t in stored]
+        batch, _ = build_batch(
+            self.confirmed, deposits, txs, self.separator, self.settings.fee_account
+        )
+        if batch.rejected:
+            # Cannot happen for transactions validated on the pending state; refuse to post.
+            raise L2KitError(f"builder rejected accepted txs {batch.rejected}: operator bug")
+        index = self.l1.rollup.functions.batchCount().call()
+        return self.store.record_batch_intent(
+            index, batch.pre_root, batch.post_root, batch.data, [t.seq for t in stored]
+        )
+
+    def _send_intent(self, intent) -> int:
+        rollup = self.l1.rollup
+        data = _data(rollup, "postBatch", intent.pre_root, intent.data)
+        try:
+            sent = send_transaction(
+                self.w3,
+                self.account,
+                lambda: {"to": rollup.address, "data": data},
+                self.settings.send_policy,
+            )
+        except Reverted as exc:
+            log.warning(
+                "posting batch %d reverted (%s): reconciling with L1", intent.batch_index, exc
+            )
+            self.recover()
+            return intent.batch_index
+        failpoints.hit("after_post")
+        with self._lock:
+            self.store.mark_batch(
+                intent.batch_index,
+                BatchStatus.POSTED,
+                sent.tx_hash,
+                int(sent.receipt["blockNumber"]),
+            )
+            self._advance_confirmed(intent)
+            n_txs = intent.last_seq - intent.first_seq + 1 if intent.first_seq else 0
+            self.stats.batches_posted += 1
+            self.stats.txs_posted += n_txs
+            self.stats.l1_bytes += len(intent.data)
+            self.stats.l1_gas += int(sent.receipt["gasUsed"])
+            self.stats.last_post_at = time.time()
+            log.info(
+                "batch %d posted: %d txs, %d bytes, %d gas, tx %s",
+                intent.batch_index,
+                n_txs,
+                len(intent.data),
+                sent.receipt["gasUsed"],
+                sent.tx_hash,
+            )
+        return intent.batch_index
+
+    def _advance_confirmed(self, intent) -> None:
+        from offchain.rollup.codec import decode_batch
+
+        state = self.confirmed.copy()
+        for c in decode_batch(intent.data):
+            deps = tuple(self._deposits[state.deposit_end : c.deposit_end])
+            ex = execute(state, c.tx_data, c.fee_account, deps, self.separator)
+            if not ex.ok or ex.root != c.post_root:
+                raise L2KitError(
+                    f"own batch {intent.batch_index} does not re-execute: operator bug"
+                )
+            commit(state, ex, c.deposit_end)
+        self.confirmed = state
+
+    def track_finality(self) -> None:
+        posted = self.store.batches(BatchStatus.POSTED)
+        if not posted:
+            return
+        count = self.l1.rollup.functions.batchCount().call()
+        for b in posted:
+            if b.batch_index >= count:
+                log.warning("batch %d was rolled back on L1: recovering", b.batch_index)
+                self.recover()
+                return
+            if self.l1.rollup.functions.isFinal(b.batch_index).call():
+                self.store.mark_batch(b.batch_index, BatchStatus.FINAL)
+
+    # ------------------------------------------------------------------ queries
+
+    def account_view(self, index: int) -> dict:
+        with self._lock:
+            confirmed, pending = self.confirmed.account(index), self.pending.account(index)
+        if pending.is_empty:
+            raise Rejected("unknown_account", f"account {index} does not exist")
+        return {
+            "index": index,
+            "owner": Web3.to_checksum_address(pending.owner),
+            "token": Web3.to_checksum_address(pending.token),
+            "balance": str(pending.balance),
+            "nonce": pending.nonce,
+            "confirmed_balance": str(confirmed.balance),
+            "confirmed_nonce": confirmed.nonce,
+        }
+
+    def find_accounts(self, owner: str) -> list[int]:
+        owner = owner.lower()
+        with self._lock:
+            return sorted(i for i, a in self.pending.accounts.items() if a.owner == owner)
+
+    def withdrawal_claim(self, tx_hash: bytes):
+        """The inclusion proof a user needs to finalize a withdrawal, built from L1 data."""
+        stored = self.store.tx(tx_hash)
+        if stored is None:
+            raise Rejected("unknown_tx", f"no transaction 0x{tx_hash.hex()}")
+        if stored.kind != "withdraw":
+            raise Rejected("not_a_withdrawal", "that transaction is not a withdrawal")
+        if stored.status not in (TxStatus.POSTED, TxStatus.FINAL):
+            raise Rejected(
+                "not_posted", f"the withdrawal is {stored.status.value}: wait for its batch"
+            )
+        with self._lock:
+            deposits = list(self._deposits)
+        result = replay(self.l1.posted_batches(), deposits, self.separator)
+        for claim in result.withdrawals:
+            if claim.batch_index != stored.batch_index:
+                continue
+            txs = decode_txs(claim.commitment.tx_data)
+            if encode_tx(txs[claim.tx_index]) == stored.payload:
+                return claim
+        raise Rejected("not_found", "the withdrawal is not in the live L1 batches (rolled back?)")
+
+
+def _data(contract, fn_name: str, *args) -> str:
+    return contract.encode_abi(fn_name, args=list(args))
+
+
+def _decode_one(payload: bytes) -> Tx:
+    tx, end = decode_tx_at(payload, 0)
+    if end != len(payload):
+        raise L2KitError("stored transaction has trailing bytes: the store is corrupt")
+    return tx
+
+
+def _explain(fault: str, tx: Tx, sender: Account) -> str:
+    amount = getattr(tx, "amount", 0) + getattr(tx, "fee", 0)
+    return {
+        "BAD_SIGNATURE": "the signature does not recover to the account's owner for this nonce "
+        "and chain/rollup (EIP-712 domain): sign with the owner's key and the current nonce",
+        "OVERSPEND": f"amount + fee = {amount} exceeds the balance {sender.balance}",
+        "NO_ACCOUNT": "an account in the transaction does not exist",
+        "TOKEN_MISMATCH": "sender and recipient (or the fee account) hold different tokens",
+        "BALANCE_OVERFLOW": "the recipient balance would overflow 2^128-1",
+        "ZERO_WITHDRAW": "a withdrawal must move a positive amount",
+        "NONCE_EXHAUSTED": "the account's nonce is exhausted",
+        "MALFORMED": "the transaction does not encode",
+    }.get(fault, f"invalid transaction ({fault})")

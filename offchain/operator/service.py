@@ -1,0 +1,150 @@
+"""Run the batcher as a long-lived service: `python -m offchain.operator.service --help`.
+
+`ape run batcher` wraps this with Ape's network selection; this module needs only an RPC URL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from offchain.deployments import load_deployment
+from offchain.errors import L2KitError
+from offchain.operator.batcher import Batcher, BatcherSettings
+from offchain.operator.batcher_api import routes
+from offchain.operator.http_api import JsonApiServer
+from offchain.operator.store import TxStatus
+
+log = logging.getLogger("l2kit.batcher")
+
+#: Anvil's first well-known test key: used only on chain 31337 when no key is configured.
+ANVIL_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="batcher", description="l2kit optimistic-rollup batcher")
+    p.add_argument(
+        "--rpc",
+        default=os.environ.get("L2KIT_RPC"),
+        help="L1 JSON-RPC URL (default: $L2KIT_RPC, else the deployment file's rpc)",
+    )
+    p.add_argument(
+        "--network",
+        default="ethereum:local",
+        help="deployment to use, e.g. ethereum:sepolia (default ethereum:local)",
+    )
+    p.add_argument(
+        "--store",
+        type=Path,
+        default=Path("var/batcher.sqlite"),
+        help="SQLite store (default var/batcher.sqlite)",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="API listen address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8547, help="API port (default 8547, 0 = any)")
+    p.add_argument(
+        "--max-batch-txs",
+        type=int,
+        default=256,
+        help="post once this many txs are pending (default 256)",
+    )
+    p.add_argument(
+        "--max-batch-delay",
+        type=float,
+        default=5.0,
+        help="...or once the oldest waited this many seconds (default 5)",
+    )
+    p.add_argument(
+        "--key-env",
+        default="L2KIT_PROPOSER_KEY",
+        help="environment variable holding the proposer's private key",
+    )
+    p.add_argument("--bond", type=int, default=None, help="bond to hold, wei (default: required)")
+    p.add_argument("--fee-account", type=int, default=0, help="L2 account receiving fees")
+    p.add_argument(
+        "--progress-every",
+        type=float,
+        default=10.0,
+        help="seconds between progress lines (0 = off)",
+    )
+    return p
+
+
+def settings_from(args: argparse.Namespace, chain_id_of) -> BatcherSettings:
+    deployment = load_deployment(args.network)
+    rpc = args.rpc or deployment.rpc
+    if not rpc:
+        raise L2KitError("no RPC URL: pass --rpc or set L2KIT_RPC")
+    key = os.environ.get(args.key_env)
+    if not key:
+        if chain_id_of(rpc) != 31337:
+            raise L2KitError(f"set {args.key_env} to the proposer's private key (hex)")
+        key = ANVIL_KEY_0
+    return BatcherSettings(
+        rpc=rpc,
+        rollup=deployment.address("Rollup"),
+        bridge=deployment.address("RollupBridge"),
+        proposer_key=bytes.fromhex(key.removeprefix("0x")),
+        store_path=args.store,
+        max_batch_txs=args.max_batch_txs,
+        max_batch_delay=args.max_batch_delay,
+        bond=args.bond,
+        fee_account=args.fee_account,
+    )
+
+
+def run(settings: BatcherSettings, host: str, port: int, progress_every: float) -> None:
+    """Start the batcher and its API; return when SIGINT/SIGTERM arrives."""
+    batcher = Batcher(settings)
+    batcher.start()
+    api = JsonApiServer(routes(batcher), host, port)
+    api.start()
+    log.info(
+        "batcher %s serving %s (store %s)", batcher.account.address, api.url, settings.store_path
+    )
+    print(f"READY {api.url}", flush=True)  # machine-readable line for supervisors and tests
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    while not done.wait(progress_every or None):
+        s = batcher.stats
+        log.info(
+            "progress: %d pending | %d batches, %d txs posted | %d L1 bytes, %d gas",
+            batcher.store.count_txs(TxStatus.PENDING),
+            s.batches_posted,
+            s.txs_posted,
+            s.l1_bytes,
+            s.l1_gas,
+        )
+    log.info("stopping")
+    api.stop()
+    batcher.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr
+    )
+
+    def chain_id_of(rpc: str) -> int:
+        from offchain.chain import connect
+
+        return connect(rpc).eth.chain_id
+
+    try:
+        run(settings_from(args, chain_id_of), args.host, args.port, args.progress_every)
+    except L2KitError as exc:
+        print(f"batcher: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    time.tzset()
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""l2kit optimistic rollup, off-chain side: state, codec, signing, execution, batches, validator."""

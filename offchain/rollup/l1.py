@@ -1,0 +1,117 @@
+"""Chain I/O (the edge): read postings and the deposit queue from L1, send transactions."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account as EthAccount
+from web3 import Web3
+
+from .hashing import keccak
+from .replay import PostedBatch
+from .types import QueuedDeposit
+
+BUILD_MANIFEST = Path(__file__).resolve().parents[2] / ".build" / "__local__.json"
+
+
+def load_abi(contract: str, manifest: Path = BUILD_MANIFEST) -> list[dict[str, Any]]:
+    """The ABI of a compiled contract from Ape's build manifest (run `ape compile` first)."""
+    if not manifest.exists():
+        raise FileNotFoundError(f"{manifest} missing: run `ape compile` (or `make compile`) first")
+    types = json.loads(manifest.read_text())["contractTypes"]
+    if contract not in types:
+        raise KeyError(f"{contract} not in {manifest}; known: {sorted(types)}")
+    return types[contract]["abi"]
+
+
+class TxFailed(RuntimeError):
+    """An L1 transaction was mined but reverted."""
+
+
+@dataclass
+class Signer:
+    """Signs and sends L1 transactions locally with a private key (web3.py, no node accounts)."""
+
+    w3: Web3
+    private_key: bytes
+
+    @property
+    def address(self) -> str:
+        return EthAccount.from_key(self.private_key).address
+
+    def send(self, fn: Any, value: int = 0, gas: int | None = None) -> Any:
+        params: dict[str, Any] = {
+            "from": self.address,
+            "value": value,
+            "nonce": self.w3.eth.get_transaction_count(self.address, "pending"),
+            "chainId": self.w3.eth.chain_id,
+        }
+        if gas is not None:
+            params["gas"] = gas
+        tx = fn.build_transaction(params)
+        signed = self.w3.eth.account.sign_transaction(tx, self.private_key)
+        tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30)
+        if receipt["status"] != 1:
+            raise TxFailed(f"transaction {tx_hash.hex()} reverted")
+        return receipt
+
+
+class RollupL1:
+    """Read-side view of one rollup and its bridge on L1."""
+
+    def __init__(self, w3: Web3, rollup: str, bridge: str) -> None:
+        self.w3 = w3
+        self.rollup = w3.eth.contract(
+            address=Web3.to_checksum_address(rollup), abi=load_abi("Rollup")
+        )
+        self.bridge = w3.eth.contract(
+            address=Web3.to_checksum_address(bridge), abi=load_abi("L1Bridge")
+        )
+
+    def separator(self) -> bytes:
+        return bytes(self.rollup.functions.domainSeparator().call())
+
+    def posted_batches(self) -> list[PostedBatch]:
+        """The live batches, each with the calldata `data` of the tx that posted it."""
+        count = self.rollup.functions.batchCount().call()
+        latest: dict[int, Any] = {}
+        for log in self.rollup.events.BatchPosted.get_logs(from_block=0):
+            latest[log["args"]["index"]] = log  # a re-post after a rollback replaces the old one
+        out = []
+        for i in range(count):
+            log = latest[i]
+            tx = self.w3.eth.get_transaction(log["transactionHash"])
+            try:
+                fn, args = self.rollup.decode_function_input(tx["input"])
+            except ValueError as e:
+                raise ValueError(
+                    f"batch {i} was not posted by a direct postBatch call (tx "
+                    f"{log['transactionHash'].hex()}); this validator reads calldata only"
+                ) from e
+            if fn.fn_name != "postBatch":
+                raise ValueError(f"batch {i}: posting tx calls {fn.fn_name}, not postBatch")
+            out.append(PostedBatch(i, bytes(args["data"])))
+        return out
+
+    def deposit_queue(self) -> list[QueuedDeposit]:
+        """Every queued deposit, checked against the bridge's accumulator chain."""
+        acc = b"\x00" * 32
+        out = []
+        for log in self.bridge.events.DepositQueued.get_logs(from_block=0):
+            a = log["args"]
+            recipient = bytes(a["recipient"])
+            acc = keccak(
+                acc + bytes.fromhex(a["token"][2:]) + a["amount"].to_bytes(32, "big") + recipient
+            )
+            if acc != bytes(a["accumulator"]) or a["index"] != len(out):
+                raise ValueError(f"deposit log {a['index']} breaks the queue accumulator chain")
+            if len(recipient) != 21 or recipient[:1] != b"\x01":
+                raise ValueError(f"deposit {a['index']} has a recipient this rollup cannot credit")
+            out.append(
+                QueuedDeposit(a["index"], a["token"], a["amount"], "0x" + recipient[1:].hex())
+            )
+        return out

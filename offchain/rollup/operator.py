@@ -1,0 +1,37 @@
+"""Honest operator: keeps the L2 state, builds batches and posts them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .builder import BuiltBatch, build_batch
+from .l1 import RollupL1, Signer
+from .state import L2State
+from .types import Tx
+
+
+@dataclass
+class Operator:
+    l1: RollupL1
+    signer: Signer
+    fee_account: int = 0
+    state: L2State = field(default_factory=L2State)
+
+    def build(self, txs: Sequence[Tx]) -> tuple[BuiltBatch, L2State]:
+        """A batch of every deposit not yet consumed plus `txs` (invalid ones dropped)."""
+        queue = self.l1.deposit_queue()
+        return build_batch(
+            self.state, queue[self.state.deposit_end :], txs, self.l1.separator(), self.fee_account
+        )
+
+    def post(self, batch: BuiltBatch, new_state: L2State) -> Any:
+        """Post `batch`; the operator's state moves on only once the posting is mined."""
+        receipt = self.signer.send(self.l1.rollup.functions.postBatch(batch.pre_root, batch.data))
+        self.state = new_state
+        return receipt
+
+    def step(self, txs: Sequence[Tx]) -> tuple[BuiltBatch, Any]:
+        batch, new_state = self.build(txs)
+        return batch, self.post(batch, new_state)

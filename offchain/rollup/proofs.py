@@ -1,0 +1,105 @@
+"""Evidence builders: fraud proofs and withdrawal inclusion proofs as the contract's ABI tuples."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from eth_utils import to_checksum_address
+
+from .execute import Execution
+from .hashing import keccak
+from .types import Commitment, QueuedDeposit
+
+
+def _dep_tuple(d: QueuedDeposit) -> tuple:
+    return (to_checksum_address(d.token), d.amount, to_checksum_address(d.owner))
+
+
+@dataclass(frozen=True)
+class FraudProof:
+    batch_index: int
+    commitment_hashes: tuple[bytes, ...]
+    commitment_index: int
+    prev: Commitment | None
+    disputed: Commitment
+    deposits: tuple[QueuedDeposit, ...]
+    witnesses: bytes
+
+    def as_abi(self) -> tuple:
+        if self.prev is None:
+            prev = (b"\x00" * 32, 0, 0, b"\x00" * 32)
+        else:
+            p = self.prev
+            prev = (p.post_root, p.deposit_end, p.fee_account, keccak(p.tx_data))
+        d = self.disputed
+        return (
+            self.batch_index,
+            list(self.commitment_hashes),
+            self.commitment_index,
+            prev,
+            d.post_root,
+            d.deposit_end,
+            d.fee_account,
+            d.tx_data,
+            [_dep_tuple(x) for x in self.deposits],
+            self.witnesses,
+        )
+
+
+def fraud_proof(
+    batch_index: int,
+    commitments: Sequence[Commitment],
+    index: int,
+    deposits: Sequence[QueuedDeposit],
+    execution: Execution,
+) -> FraudProof:
+    """Evidence that commitments[index] is wrong, from its execution on the right pre-state."""
+    return FraudProof(
+        batch_index=batch_index,
+        commitment_hashes=tuple(c.hash() for c in commitments),
+        commitment_index=index,
+        prev=commitments[index - 1] if index > 0 else None,
+        disputed=commitments[index],
+        deposits=tuple(deposits),
+        witnesses=execution.witness_bytes(),
+    )
+
+
+@dataclass(frozen=True)
+class WithdrawalClaim:
+    """Everything `Rollup.finalizeWithdrawal` needs for one withdraw tx."""
+
+    batch_index: int
+    commitment_hashes: tuple[bytes, ...]
+    commitment_index: int
+    commitment: Commitment
+    tx_index: int
+    account_leaf: bytes
+    siblings: tuple[bytes, ...]
+    owner: str
+    token: str
+    amount: int
+
+    @property
+    def withdrawal_id(self) -> bytes:
+        return keccak(
+            self.batch_index.to_bytes(32, "big")
+            + self.commitment_index.to_bytes(32, "big")
+            + self.tx_index.to_bytes(32, "big")
+        )
+
+    def as_abi(self) -> tuple:
+        c = self.commitment
+        return (
+            self.batch_index,
+            list(self.commitment_hashes),
+            self.commitment_index,
+            c.post_root,
+            c.deposit_end,
+            c.fee_account,
+            c.tx_data,
+            self.tx_index,
+            self.account_leaf,
+            b"".join(self.siblings),
+        )

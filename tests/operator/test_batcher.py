@@ -1,0 +1,176 @@
+"""The batcher end to end on Anvil: HTTP submissions, batches on L1, a completed withdrawal."""
+
+import json
+
+from conftest import BOND, CHALLENGE, advance, fund, http
+
+from offchain.rollup.l1 import RollupL1
+from offchain.rollup.replay import replay
+from offchain.rollup.wallet import sign_transfer, sign_withdraw
+
+ETH = "0x0000000000000000000000000000000000000000"
+ONE = 10**18
+
+
+def key_of(account) -> bytes:
+    return bytes.fromhex(account.private_key.removeprefix("0x"))
+
+
+def transfer_body(tx, nonce):
+    return {
+        "type": "transfer",
+        "from": tx.sender,
+        "to": tx.recipient,
+        "amount": str(tx.amount),
+        "fee": str(tx.fee),
+        "nonce": nonce,
+        "signature": "0x" + tx.signature.hex(),
+    }
+
+
+def test_submit_post_withdraw_claim(chain, contracts, api, alice, bob, carol):
+    bridge, rollup = contracts
+    batcher, url = api
+    fund(bridge, alice, 5 * ONE)
+    fund(bridge, bob, 2 * ONE)
+    assert batcher.post_if_due(force=True) == 0  # the deposits create accounts 0 and 1
+    sep = batcher.separator
+    assert http(f"{url}/accounts/{alice.address}")[1]["accounts"] == [0]
+
+    for nonce in range(3):
+        tx = sign_transfer(key_of(alice), sep, 0, 1, ONE // 10, 0, nonce)
+        status, body = http(f"{url}/tx", "POST", transfer_body(tx, nonce))
+        assert status == 200 and body["status"] == "pending", body
+    w = sign_withdraw(key_of(bob), sep, 1, ONE, 0, 0)
+    status, wbody = http(
+        f"{url}/tx",
+        "POST",
+        {
+            "type": "withdraw",
+            "from": 1,
+            "amount": str(ONE),
+            "fee": "0",
+            "nonce": 0,
+            "signature": "0x" + w.signature.hex(),
+        },
+    )
+    assert status == 200, wbody
+    acct = http(f"{url}/account/1")[1]
+    assert int(acct["balance"]) == 2 * ONE + 3 * ONE // 10 - ONE  # pending view
+    assert int(acct["confirmed_balance"]) == 2 * ONE
+
+    assert batcher.post_if_due(force=True) == 1
+    assert rollup.batchCount() == 2
+    assert http(f"{url}/tx/{wbody['tx_hash']}")[1]["status"] == "posted"
+    # The operator's state is exactly what anyone rebuilds from L1 alone.
+    l1 = RollupL1(batcher.w3, rollup.address, bridge.address)
+    rebuilt = replay(l1.posted_batches(), l1.deposit_queue(), sep)
+    assert rebuilt.fraud is None and rebuilt.state.root == batcher.confirmed.root
+    assert bytes(rollup.head()[0]) == batcher.confirmed.root
+
+    status, body = http(f"{url}/withdrawal/{wbody['tx_hash']}")
+    assert status == 200 and body["final"] is False
+    advance(chain, CHALLENGE + 1)
+    batcher.track_finality()
+    assert http(f"{url}/batch/1")[1]["status"] == "final"
+    body = http(f"{url}/withdrawal/{wbody['tx_hash']}")[1]
+    assert body["final"] is True and body["released"] is False
+    rollup.finalizeWithdrawal(body["proof"], sender=carol)  # anyone may finalize
+    before = bob.balance
+    bridge.claim(ETH, bob, sender=bob, gas_price=0)
+    assert bob.balance == before + ONE
+    assert http(f"{url}/withdrawal/{wbody['tx_hash']}")[1]["released"] is True
+    assert rollup.bondOf(batcher.account.address) == BOND
+
+
+def test_bad_submissions_get_clear_errors_and_change_nothing(contracts, api, alice, bob):
+    bridge, _ = contracts
+    batcher, url = api
+    fund(bridge, alice, ONE)
+    fund(bridge, bob, ONE)
+    batcher.post_if_due(force=True)
+    sep = batcher.separator
+    good = sign_transfer(key_of(alice), sep, 0, 1, 1000, 0, 0)
+    assert http(f"{url}/tx", "POST", transfer_body(good, 0))[0] == 200
+    cases = {
+        "duplicate": transfer_body(good, 0) | {"nonce": 1},  # same bytes, next nonce: sig fails
+        "bad_nonce": transfer_body(good, 0),  # replayed nonce
+        "overspend": transfer_body(sign_transfer(key_of(alice), sep, 0, 1, 2 * ONE, 0, 1), 1),
+        "bad_signature": transfer_body(sign_transfer(key_of(bob), sep, 0, 1, 1000, 0, 1), 1),
+        "unknown_account": transfer_body(sign_transfer(key_of(alice), sep, 0, 9, 1000, 0, 1), 1),
+    }
+    expected_codes = {
+        "duplicate": {"duplicate", "bad_signature"},
+        "bad_nonce": {"bad_nonce"},
+        "overspend": {"overspend"},
+        "bad_signature": {"bad_signature"},
+        "unknown_account": {"unknown_account"},
+    }
+    for name, body in cases.items():
+        status, answer = http(f"{url}/tx", "POST", body)
+        assert status == 400 and answer["error"]["code"] in expected_codes[name], (name, answer)
+    for body, code in [
+        ({"type": "mint", "from": 0}, "bad_value"),
+        (transfer_body(good, 1) | {"amount": "12345678901234567"}, "unpackable_amount"),
+        (transfer_body(good, 1) | {"signature": "0x1234"}, "bad_length"),
+        (transfer_body(good, 1) | {"from": -1}, "out_of_range"),
+    ]:
+        status, answer = http(f"{url}/tx", "POST", body)
+        assert status == 400 and answer["error"]["code"] == code, answer
+    assert http(f"{url}/status")[1]["txs"]["pending"] == 1  # only the good one
+    assert batcher.post_if_due(force=True) == 1
+
+
+def test_malformed_and_oversized_requests_on_the_real_api(contracts, api, alice, bob):
+    import urllib.request
+
+    bridge, _ = contracts
+    batcher, url = api
+    fund(bridge, alice, ONE)
+    fund(bridge, bob, ONE)
+    batcher.post_if_due(force=True)
+    good = sign_transfer(key_of(alice), batcher.separator, 0, 1, 1000, 0, 0)
+    assert http(f"{url}/tx", "POST", transfer_body(good, 0))[0] == 200
+
+    def raw(body: bytes):
+        req = urllib.request.Request(f"{url}/tx", data=body, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return resp.status, json.loads(resp.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
+
+    assert raw(b"{")[1]["error"]["code"] == "bad_json"
+    assert raw(b'"just a string"')[1]["error"]["code"] == "bad_json"
+    assert raw(b'{"type": "transfer", "from": "zero"}')[1]["error"]["code"] == "bad_type"
+    status, body = raw(b"{" + b" " * 100_000 + b"}")
+    assert status == 413 and body["error"]["code"] == "body_too_large"
+    assert http(f"{url}/tx/0x" + "00" * 32)[0] == 404
+    assert http(f"{url}/account/999")[0] == 404
+    # Nothing accepted before was lost, and the service still accepts and posts.
+    assert http(f"{url}/status")[1]["txs"]["pending"] == 1
+    nxt = sign_transfer(key_of(alice), batcher.separator, 0, 1, 1000, 0, 1)
+    assert http(f"{url}/tx", "POST", transfer_body(nxt, 1))[0] == 200
+    assert batcher.post_if_due(force=True) == 1
+
+
+def test_rpc_failures_while_posting_are_retried_without_double_posting(
+    contracts, make_batcher, alice, bob
+):
+    bridge, rollup = contracts
+    fund(bridge, alice, ONE)
+    fund(bridge, bob, ONE)
+    batcher = make_batcher()
+    failures = {"left": 3}
+    real_send = batcher.w3.eth.send_raw_transaction
+
+    def flaky_send(raw):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise ConnectionError("connection reset by peer")
+        return real_send(raw)
+
+    batcher.w3.eth.send_raw_transaction = flaky_send
+    assert batcher.post_if_due(force=True) == 0
+    assert failures["left"] == 0 and rollup.batchCount() == 1
+    assert bytes(rollup.head()[0]) == batcher.confirmed.root

@@ -1,0 +1,137 @@
+"""SIGKILL the batcher process at many points, restart it, and check nothing acknowledged is lost
+or duplicated: every acknowledged transaction ends up in exactly one live L1 batch, and the
+operator's state root matches L1's."""
+
+import random
+import time
+import urllib.error
+
+import pytest
+from conftest import fund, http
+from service_proc import ServiceProcess
+
+from offchain.deployments import save_deployment
+from offchain.rollup.codec import decode_batch, decode_txs, encode_tx
+from offchain.rollup.hashing import keccak
+from offchain.rollup.l1 import RollupL1
+from offchain.rollup.replay import replay
+from offchain.rollup.wallet import sign_transfer
+
+ONE = 10**18
+
+
+def key_hex(account) -> str:
+    return account.private_key
+
+
+def submit_until_dead(svc, key, separator, acknowledged, limit=40):
+    """Submit transfers 0 -> 1 until the service dies or `limit` is reached."""
+    for _ in range(limit):
+        try:
+            nonce = http(f"{svc.url}/account/0")[1]["nonce"]
+            tx = sign_transfer(key, separator, 0, 1, 1000, 0, nonce)
+            status, body = http(
+                f"{svc.url}/tx",
+                "POST",
+                {
+                    "type": "transfer",
+                    "from": 0,
+                    "to": 1,
+                    "amount": "1000",
+                    "fee": "0",
+                    "nonce": nonce,
+                    "signature": "0x" + tx.signature.hex(),
+                },
+            )
+        except (urllib.error.URLError, ConnectionError, OSError) as exc:
+            if svc.alive():
+                time.sleep(0.5)
+                if svc.alive():
+                    raise AssertionError(f"the live service failed a request: {exc!r}") from exc
+            return False
+        assert status == 200, body
+        acknowledged.append(bytes.fromhex(body["tx_hash"][2:]))
+        time.sleep(0.05)
+    return True
+
+
+def wait_all_posted(svc, hashes, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        statuses = [http(f"{svc.url}/tx/0x{h.hex()}")[1].get("status") for h in hashes]
+        if all(s in ("posted", "final") for s in statuses):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"not all posted: {statuses}")
+
+
+def l1_tx_hashes(l1):
+    out = []
+    for b in l1.posted_batches():
+        for c in decode_batch(b.data):
+            out += [
+                keccak(encode_tx(t))
+                for t in decode_txs(c.tx_data)
+                if type(t).__name__ != "DepositTx"
+            ]
+    return out
+
+
+@pytest.mark.parametrize(
+    "failpoints",
+    [
+        ["after_persist_tx:3", "before_persist_tx:2"],
+        ["after_intent:1", "after_intent:1"],
+        ["after_post:1", "after_post:1"],
+        ["random", "random", "random"],
+    ],
+)
+def test_kill_and_restart_loses_and_duplicates_nothing(
+    chain, deployment, contracts, deployer, alice, bob, tmp_path, failpoints
+):
+    bridge, rollup = contracts
+    fund(bridge, alice, ONE)
+    fund(bridge, bob, ONE)
+    save_deployment(deployment, tmp_path)
+    store = tmp_path / "batcher.sqlite"
+    l1 = RollupL1(chain.provider.web3, rollup.address, bridge.address)
+    separator = l1.separator()
+    key = bytes.fromhex(alice.private_key.removeprefix("0x"))
+    acknowledged: list[bytes] = []
+    rng = random.Random(7)
+    for point in failpoints:
+        svc = ServiceProcess(
+            store, tmp_path, key_hex(deployer), None if point == "random" else point
+        )
+        if point == "random":
+            killer_at = time.monotonic() + rng.uniform(0.2, 1.5)
+            while time.monotonic() < killer_at and submit_until_dead(
+                svc, key, separator, acknowledged, limit=1
+            ):
+                pass
+            svc.kill()
+        else:
+            still_alive = submit_until_dead(svc, key, separator, acknowledged)
+            if still_alive:  # the failpoint is in the posting loop: give it time to fire
+                deadline = time.monotonic() + 20
+                while svc.alive() and time.monotonic() < deadline:
+                    time.sleep(0.1)
+            alive = svc.alive()
+            svc.kill()
+            assert not alive, f"failpoint {point} never fired:\n{svc.proc.stderr.read()[-3000:]}"
+    final = ServiceProcess(store, tmp_path, key_hex(deployer))
+    try:
+        submit_until_dead(final, key, separator, acknowledged, limit=3)
+        wait_all_posted(final, acknowledged)
+        status = http(f"{final.url}/status")[1]
+    finally:
+        final.stop()
+    on_l1 = l1_tx_hashes(l1)
+    assert len(on_l1) == len(set(on_l1)), "a transaction was posted twice"
+    missing = [h.hex() for h in acknowledged if h not in set(on_l1)]
+    assert not missing, f"acknowledged but not on L1: {missing}"
+    rebuilt = replay(l1.posted_batches(), l1.deposit_queue(), separator)
+    assert rebuilt.fraud is None
+    assert (
+        status["l2_root"] == "0x" + rebuilt.state.root.hex() == "0x" + bytes(rollup.head()[0]).hex()
+    )

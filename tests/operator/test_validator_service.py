@@ -1,0 +1,55 @@
+"""The validator service catches a dishonest batch from L1 data alone and rolls it back."""
+
+from conftest import BOND, fund
+
+from offchain.operator.l1_sender import SendPolicy
+from offchain.operator.validator_service import ValidatorService
+from offchain.rollup import adversary
+from offchain.rollup.codec import encode_batch
+from offchain.rollup.l1 import Signer
+
+ONE = 10**18
+
+
+def key_of(account) -> bytes:
+    return bytes.fromhex(account.private_key.removeprefix("0x"))
+
+
+def test_stolen_funds_batch_is_proven_and_rolled_back(
+    chain, contracts, make_batcher, accounts, alice, bob, carol
+):
+    bridge, rollup = contracts
+    fund(bridge, alice, 3 * ONE)
+    fund(bridge, bob, ONE)
+    batcher = make_batcher()
+    assert batcher.post_if_due(force=True) == 0  # honest: the deposits
+    watcher = ValidatorService(
+        chain.provider.uri,
+        rollup.address,
+        bridge.address,
+        key_of(carol),
+        SendPolicy(receipt_timeout=5, backoff=0.05),
+    )
+    assert watcher.check_once() is None and watcher.stats.batches_verified == 1
+    assert watcher.check_once() is None and watcher.stats.checks == 1  # head unchanged: no work
+
+    # A second, bonded proposer posts a batch moving alice's funds to bob with bob's signature.
+    cheat = accounts[4]
+    rollup.bond(value=BOND, sender=cheat)
+    state = batcher.confirmed
+    commitments = adversary.steal(state, batcher.separator, key_of(bob), 0, 1, 2 * ONE)
+    Signer(batcher.w3, key_of(cheat)).send(
+        batcher.l1.rollup.functions.postBatch(state.root, encode_batch(commitments))
+    )
+    assert rollup.batchCount() == 2
+
+    proof_tx = watcher.check_once()
+    assert proof_tx is not None and watcher.stats.frauds_proven == 1
+    assert rollup.batchCount() == 1  # rolled back
+    assert rollup.bondOf(cheat) == 0
+    assert rollup.rewardOf(carol) == BOND // 2
+    assert watcher.check_once() is None  # the head is honest again
+    assert watcher.stats.batches_verified == 1
+    # The honest batcher carries on from the restored head.
+    batcher.track_finality()
+    assert batcher.post_if_due(force=False) is None

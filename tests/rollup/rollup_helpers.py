@@ -1,0 +1,71 @@
+"""Helpers of the rollup tests: constants and the Env bundle (imported as `rollup_helpers`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hexbytes import HexBytes
+
+from offchain.rollup.l1 import RollupL1, Signer
+from offchain.rollup.operator import Operator
+from offchain.rollup.validator import Validator
+
+BOND = 10**18
+CHALLENGE_PERIOD = 3600
+ETH = "0x" + "00" * 20
+
+
+def recipient(addr: str) -> bytes:
+    return b"\x01" + bytes.fromhex(addr[2:])
+
+
+def key_of(account) -> bytes:
+    return bytes(HexBytes(account.private_key))
+
+
+@dataclass
+class Env:
+    """One deployed rollup with its bridge, seen through both Ape and web3."""
+
+    w3: object
+    bridge: object
+    rollup: object
+    token: object
+    l1: RollupL1
+    accounts: list
+    separator: bytes
+
+    def signer(self, i: int) -> Signer:
+        return Signer(self.w3, key_of(self.accounts[i]))
+
+    def key(self, i: int) -> bytes:
+        return key_of(self.accounts[i])
+
+    def addr(self, i: int) -> str:
+        return self.accounts[i].address.lower()
+
+    def deposit_eth(self, i: int, amount: int, to: int | None = None) -> None:
+        owner = self.addr(i if to is None else to)
+        self.signer(i).send(
+            self.l1.bridge.functions.depositETH(recipient(owner)), value=amount, gas=200_000
+        )
+
+    def deposit_token(self, i: int, amount: int) -> None:
+        self.token.mint(self.accounts[i], amount, sender=self.accounts[i])
+        self.token.approve(self.bridge, amount, sender=self.accounts[i])
+        self.bridge.depositERC20(
+            self.token, amount, recipient(self.addr(i)), sender=self.accounts[i]
+        )
+
+    def operator(self, i: int = 0, fee_account: int = 0) -> Operator:
+        return Operator(self.l1, self.signer(i), fee_account=fee_account)
+
+    def validator(self, i: int = 9) -> Validator:
+        return Validator(self.l1, self.signer(i))
+
+    def bond(self, i: int, amount: int = BOND) -> None:
+        self.signer(i).send(self.l1.rollup.functions.bond(), value=amount, gas=100_000)
+
+    def advance(self, seconds: int) -> None:
+        self.w3.provider.make_request("evm_increaseTime", [seconds])
+        self.w3.provider.make_request("evm_mine", [])

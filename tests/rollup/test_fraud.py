@@ -1,0 +1,106 @@
+"""Every way a batch can be wrong: a dishonest proposer posts it, the validator finds it from L1
+data alone, its proof succeeds; rollback, slashing and challenger payout are checked."""
+
+import pytest
+from rollup_helpers import BOND
+
+from offchain.rollup import adversary as adv
+from offchain.rollup.adversary import FraudKind
+from offchain.rollup.codec import encode_batch
+from offchain.rollup.execute import Fault
+from offchain.rollup.types import QueuedDeposit
+from offchain.rollup.wallet import sign_transfer
+
+CHEATER = 4
+CHALLENGER = 9
+
+
+def _setup(env):
+    """Honest batch 0: accounts 0, 1, 2 owned by accounts[1..3] with 1 ETH each; a transfer."""
+    env.bond(0)
+    env.bond(CHEATER)
+    for i in (1, 2, 3):
+        env.deposit_eth(i, 10**18)
+    op = env.operator()
+    first = sign_transfer(env.key(1), env.separator, 0, 1, 10**17, 0, 0)
+    op.step([first])
+    return op, first
+
+
+def _fraud(env, kind, state, first):
+    sep = env.separator
+    if kind is FraudKind.WRONG_ROOT:
+        return adv.wrong_root(state, [sign_transfer(env.key(2), sep, 1, 2, 10**16, 0, 0)], sep)
+    if kind is FraudKind.BAD_SIGNATURE:
+        return adv.steal(state, sep, env.key(CHEATER), 0, 2, 10**17)
+    if kind is FraudKind.WRONG_NONCE:
+        return adv.replay_nonce(state, first, 0, 1)
+    if kind is FraudKind.OVERSPEND:
+        return adv.overspend(state, sep, env.key(1), 0, 1)
+    if kind is FraudKind.NO_ACCOUNT:
+        return adv.to_nowhere(state, sep, env.key(1), 0, 77, 10**16)
+    queue = env.l1.deposit_queue()
+    if kind is FraudKind.DEPOSIT_SKIPPED:
+        env.deposit_eth(5, 10**18)
+        return adv.skip_deposit(state, 1)
+    if kind is FraudKind.DEPOSIT_REORDERED:
+        env.deposit_eth(5, 2 * 10**18)
+        env.deposit_eth(6, 3 * 10**18)
+        d = env.l1.deposit_queue()[len(queue) :]
+        return adv.misapply_deposits(state, d, [d[1], d[0]], sep)
+    if kind is FraudKind.DEPOSIT_ALTERED:
+        env.deposit_eth(5, 10**18)
+        d = env.l1.deposit_queue()[len(queue) :]
+        forged = QueuedDeposit(d[0].index, d[0].token, 10 * d[0].amount, d[0].owner)
+        return adv.misapply_deposits(state, d, [forged], sep)
+    if kind is FraudKind.DEPOSIT_FOREIGN:
+        env.deposit_eth(CHEATER, 10**18)
+        d = env.l1.deposit_queue()[len(queue) :]
+        return adv.deposit_into_foreign(state, d[0], 0)
+    tx = sign_transfer(env.key(2), sep, 1, 2, 10**16, 0, 0)
+    return adv.malformed(state, [tx], sep, truncate=kind is FraudKind.TRUNCATED)
+
+
+@pytest.mark.parametrize("kind", list(FraudKind), ids=lambda k: k.name)
+def test_fraud_is_proven_and_slashed(env, kind):
+    op, first = _setup(env)
+    commitments = _fraud(env, kind, op.state, first)
+    cheater = env.signer(CHEATER)
+    cheater.send(env.l1.rollup.functions.postBatch(op.state.root, encode_batch(commitments)))
+    # the cheater keeps building on its lie: that batch must go too
+    last = commitments[-1]
+    cheater.send(
+        env.l1.rollup.functions.postBatch(
+            last.post_root, encode_batch(adv.empty_on_top(last.post_root, last.deposit_end))
+        )
+    )
+    assert env.rollup.batchCount() == 3
+
+    result, receipt = env.validator(CHALLENGER).challenge()
+    fraud = result.fraud
+    assert fraud is not None
+    assert (fraud.batch_index, fraud.commitment_index, fraud.fault) == (1, 0, kind.fault)
+    assert receipt["gasUsed"] < 3_000_000
+
+    logs = env.l1.rollup.events.FraudProven().process_receipt(receipt)
+    assert logs[0]["args"]["fault"] == kind.fault.value
+    assert logs[0]["args"]["challenger"] == env.accounts[CHALLENGER].address
+    assert env.rollup.batchCount() == 1  # the fraudulent batch and the one on top are gone
+    assert env.rollup.head()[0] == op.state.root
+    assert env.rollup.bondOf(env.accounts[CHEATER]) == 0
+    assert env.rollup.rewardOf(env.accounts[CHALLENGER]) == BOND // 2
+    assert env.rollup.burned() == BOND - BOND // 2
+    before = env.accounts[8].balance
+    env.rollup.claimReward(env.accounts[8], sender=env.accounts[CHALLENGER])
+    assert env.accounts[8].balance == before + BOND // 2
+
+    # after the rollback the honest operator goes on and the validator finds nothing
+    op.step([sign_transfer(env.key(2), env.separator, 1, 0, 10**16, 0, 0)])
+    again, none = env.validator(CHALLENGER).challenge()
+    assert again.fraud is None and none is None
+    assert again.state.root == op.state.root
+
+
+def test_fault_codes_match_contract_enum(env):
+    assert [f.value for f in Fault] == list(range(len(Fault)))
+    assert Fault.NONCE_EXHAUSTED.value == 10

@@ -1,0 +1,293 @@
+"""Rollup contract: bonds, posting, finality, and every revert path of posting and proofs."""
+
+import ape
+import pytest
+from rollup_helpers import BOND, CHALLENGE_PERIOD
+
+from offchain.rollup import adversary as adv
+from offchain.rollup.codec import encode_batch
+from offchain.rollup.hashing import keccak
+from offchain.rollup.merkle import EMPTY_ROOT
+from offchain.rollup.params import MAX_TX_BYTES
+from offchain.rollup.replay import replay
+from offchain.rollup.types import Commitment
+from offchain.rollup.wallet import sign_transfer, sign_withdraw
+
+ZERO32 = b"\x00" * 32
+
+
+def _honest(env, txs_after=True):
+    env.bond(0)
+    for i in (1, 2):
+        env.deposit_eth(i, 10**18)
+    op = env.operator()
+    op.step([])
+    if txs_after:
+        op.step([sign_transfer(env.key(1), env.separator, 0, 1, 10**17, 0, 0)])
+    return op
+
+
+def _honest_proof(env):
+    """The fraud proof a challenger would build against the (honest) last batch."""
+    batches = env.l1.posted_batches()
+    queue = env.l1.deposit_queue()
+    pre = replay(batches[:-1], queue, env.separator).state
+    from offchain.rollup.codec import decode_batch
+    from offchain.rollup.execute import execute
+    from offchain.rollup.proofs import fraud_proof
+
+    cs = decode_batch(batches[-1].data)
+    c = cs[0]
+    deps = tuple(queue[pre.deposit_end : c.deposit_end])
+    ex = execute(pre, c.tx_data, c.fee_account, deps, env.separator)
+    return fraud_proof(len(batches) - 1, cs, 0, deps, ex)
+
+
+def test_constructor_rejects_bad_parameters(project, deployer):
+    bridge = deployer.deploy(project.L1Bridge, b"\x01")
+    for args in ((bridge, 0, 1), (bridge, 1, 0), ("0x" + "00" * 20, 1, 1)):
+        with ape.reverts(project.Rollup.BadParameter):
+            deployer.deploy(project.Rollup, *args)
+
+
+def test_genesis_and_views(env):
+    assert env.rollup.genesisRoot() == EMPTY_ROOT
+    assert env.rollup.head() == (EMPTY_ROOT, 0)
+    assert env.rollup.lastFinalizedRoot() == EMPTY_ROOT
+    assert env.rollup.finalizedCount() == 0
+    with ape.reverts(env.rollup.UnknownBatch):
+        env.rollup.batches(0)
+    assert env.rollup.commitmentHash(ZERO32, 1, 2, ZERO32) == Commitment(ZERO32, 1, 2, b"").hash()[
+        :0
+    ] + keccak(ZERO32 + (1).to_bytes(4, "big") + (2).to_bytes(3, "big") + ZERO32)
+
+
+def test_bond_and_withdraw_bond(env, accounts):
+    with ape.reverts(env.rollup.NothingToWithdraw):
+        env.rollup.bond(sender=accounts[0], value=0)
+    env.rollup.bond(sender=accounts[0], value=BOND)
+    with ape.reverts(env.rollup.ZeroDestination):
+        env.rollup.withdrawBond(1, "0x" + "00" * 20, sender=accounts[0])
+    with ape.reverts(env.rollup.NothingToWithdraw):
+        env.rollup.withdrawBond(BOND + 1, accounts[0], sender=accounts[0])
+    with ape.reverts(env.rollup.NothingToWithdraw):
+        env.rollup.withdrawBond(0, accounts[0], sender=accounts[0])
+    env.rollup.withdrawBond(BOND, accounts[0], sender=accounts[0])
+    assert env.rollup.bondOf(accounts[0]) == 0
+
+
+def test_bond_locked_until_last_batch_final(env, accounts, project):
+    _honest(env)
+    with ape.reverts(env.rollup.BondLocked):
+        env.rollup.withdrawBond(1, accounts[0], sender=accounts[0])
+    env.advance(CHALLENGE_PERIOD)
+    rejecter = accounts[0].deploy(project.EthRejecter)
+    with ape.reverts(env.rollup.EthTransferFailed):
+        env.rollup.withdrawBond(1, rejecter, sender=accounts[0])
+    env.rollup.withdrawBond(BOND, accounts[0], sender=accounts[0])
+
+
+def test_post_requires_bond_and_expected_root(env, accounts):
+    data = encode_batch([Commitment(EMPTY_ROOT, 0, 0, b"")])
+    with ape.reverts(env.rollup.InsufficientBond):
+        env.rollup.postBatch(EMPTY_ROOT, data, sender=accounts[0])
+    env.bond(0)
+    with ape.reverts(env.rollup.UnexpectedPreRoot):
+        env.rollup.postBatch(ZERO32, data, sender=accounts[0])
+    tx = env.rollup.postBatch(EMPTY_ROOT, data, sender=accounts[0])
+    ev = tx.events[0]
+    assert ev.index == 0 and ev.postRoot == EMPTY_ROOT and ev.commitments == 1
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"\x00" * 40,
+        EMPTY_ROOT + b"\x00" * 7 + (MAX_TX_BYTES + 1).to_bytes(2, "big") + b"\x00" * 2500,
+        EMPTY_ROOT + b"\x00" * 7 + (5).to_bytes(2, "big") + b"\x01\x00\x00",
+        encode_batch([Commitment(EMPTY_ROOT, 0, 0, b"")] * 64) + EMPTY_ROOT + b"\x00" * 9,
+    ],
+    ids=["empty", "short-header", "tx-bytes-over-bound", "txs-past-end", "65-commitments"],
+)
+def test_post_rejects_malformed_batches(env, accounts, data):
+    env.bond(0)
+    with ape.reverts(env.rollup.MalformedBatch):
+        env.rollup.postBatch(EMPTY_ROOT, data, sender=accounts[0])
+
+
+def test_post_rejects_bad_deposit_ranges(env, accounts):
+    env.bond(0)
+    for _ in range(34):
+        env.deposit_eth(1, 10**15)
+    jump = encode_batch([Commitment(EMPTY_ROOT, 33, 0, b"")])
+    with ape.reverts(env.rollup.BadDepositRange):
+        env.rollup.postBatch(EMPTY_ROOT, jump, sender=accounts[0])
+    back = encode_batch([Commitment(EMPTY_ROOT, 2, 0, b""), Commitment(EMPTY_ROOT, 1, 0, b"")])
+    with ape.reverts(env.rollup.BadDepositRange):
+        env.rollup.postBatch(EMPTY_ROOT, back, sender=accounts[0])
+    unqueued = encode_batch(
+        [Commitment(EMPTY_ROOT, 32, 0, b""), Commitment(EMPTY_ROOT, 35, 0, b"")]
+    )
+    with ape.reverts(env.rollup.DepositsNotQueued):
+        env.rollup.postBatch(EMPTY_ROOT, unqueued, sender=accounts[0])
+
+
+def test_honest_batch_cannot_be_knocked_out(env, accounts):
+    _honest(env)
+    proof = _honest_proof(env)
+    args = list(proof.as_abi())
+    with ape.reverts(env.rollup.NotFraudulent):
+        env.rollup.proveFraud(args, sender=accounts[9])
+    # forged evidence proves nothing either
+    w = bytearray(args[9])
+    w[100] ^= 1
+    with ape.reverts(env.rollup.BadWitness):
+        env.rollup.proveFraud([*args[:9], bytes(w)], sender=accounts[9])
+    with ape.reverts(env.rollup.MissingWitness):
+        env.rollup.proveFraud([*args[:9], args[9][:-1]], sender=accounts[9])
+    bad_hashes = list(args)
+    bad_hashes[1] = [keccak(b"x")]
+    with ape.reverts(env.rollup.BatchHashMismatch):
+        env.rollup.proveFraud(bad_hashes, sender=accounts[9])
+    bad_index = list(args)
+    bad_index[2] = 1
+    with ape.reverts(env.rollup.CommitmentMismatch):
+        env.rollup.proveFraud(bad_index, sender=accounts[9])
+    bad_root = list(args)
+    bad_root[4] = keccak(b"other")
+    with ape.reverts(env.rollup.CommitmentMismatch):
+        env.rollup.proveFraud(bad_root, sender=accounts[9])
+    bad_batch = list(args)
+    bad_batch[0] = 7
+    with ape.reverts(env.rollup.UnknownBatch):
+        env.rollup.proveFraud(bad_batch, sender=accounts[9])
+    env.advance(CHALLENGE_PERIOD)
+    with ape.reverts(env.rollup.BatchFinal):
+        env.rollup.proveFraud(args, sender=accounts[9])
+    assert env.rollup.batchCount() == 2
+
+
+def test_deposit_evidence_must_match_the_queue(env, accounts):
+    _honest(env, txs_after=False)
+    proof = _honest_proof(env)
+    args = list(proof.as_abi())
+    assert len(args[8]) == 2
+    fewer = list(args)
+    fewer[8] = args[8][:1]
+    with ape.reverts(env.rollup.DepositEvidenceMismatch):
+        env.rollup.proveFraud(fewer, sender=accounts[9])
+    altered = list(args)
+    altered[8] = [args[8][0], (args[8][1][0], args[8][1][1] + 1, args[8][1][2])]
+    with ape.reverts(env.rollup.DepositEvidenceMismatch):
+        env.rollup.proveFraud(altered, sender=accounts[9])
+    swapped = list(args)
+    swapped[8] = [args[8][1], args[8][0]]
+    with ape.reverts(env.rollup.DepositEvidenceMismatch):
+        env.rollup.proveFraud(swapped, sender=accounts[9])
+    with ape.reverts(env.rollup.NotFraudulent):
+        env.rollup.proveFraud(args, sender=accounts[9])
+
+
+def test_non_canonical_empty_leaf_is_rejected(env, accounts):
+    _honest(env, txs_after=False)
+    args = list(_honest_proof(env).as_abi())
+    w = bytearray(args[9])
+    w[20:40] = b"\x11" * 20  # first access is an empty leaf: give it a token
+    with ape.reverts(env.rollup.NonCanonicalEmptyLeaf):
+        env.rollup.proveFraud([*args[:9], bytes(w)], sender=accounts[9])
+
+
+def test_prev_commitment_must_match(env, accounts):
+    env.bond(0)
+    env.bond(4)
+    for i in (1, 2):
+        env.deposit_eth(i, 10**18)
+    op = env.operator()
+    op.step([])
+    good = Commitment(op.state.root, op.state.deposit_end, 0, b"")
+    bad = adv.wrong_root(
+        op.state, [sign_transfer(env.key(1), env.separator, 0, 1, 1, 0, 0)], env.separator
+    )
+    env.signer(4).send(env.l1.rollup.functions.postBatch(op.state.root, encode_batch([good, *bad])))
+    result = env.validator().check()
+    assert (result.fraud.batch_index, result.fraud.commitment_index) == (1, 1)
+    args = list(result.fraud.proof.as_abi())
+    args[3] = (keccak(b"no"), args[3][1], args[3][2], args[3][3])
+    with ape.reverts(env.rollup.CommitmentMismatch):
+        env.rollup.proveFraud(args, sender=accounts[9])
+    env.validator().challenge()
+    assert env.rollup.batchCount() == 1
+
+
+def test_withdrawal_rules(env, accounts, project):
+    op = _honest(env)
+    op.step([sign_withdraw(env.key(2), env.separator, 1, 4 * 10**17, 0, 0)])
+    claim = env.validator().check().withdrawals[0]
+    args = list(claim.as_abi())
+    with ape.reverts(env.rollup.BatchNotFinal):
+        env.rollup.finalizeWithdrawal(args, sender=accounts[5])
+    env.advance(CHALLENGE_PERIOD)
+    not_w = list(args)
+    not_w[7] = 5
+    with ape.reverts(env.rollup.NotAWithdrawal):
+        env.rollup.finalizeWithdrawal(not_w, sender=accounts[5])
+    bad_leaf = list(args)
+    bad_leaf[8] = bytes(60)
+    with ape.reverts(env.rollup.BadAccountProof):
+        env.rollup.finalizeWithdrawal(bad_leaf, sender=accounts[5])
+    short = list(args)
+    short[9] = args[9][:-32]
+    with ape.reverts(env.rollup.BadAccountProof):
+        env.rollup.finalizeWithdrawal(short, sender=accounts[5])
+    other = list(args)
+    other[8] = args[8][:40] + (10**30).to_bytes(16, "big") + args[8][56:]
+    with ape.reverts(env.rollup.BadAccountProof):
+        env.rollup.finalizeWithdrawal(other, sender=accounts[5])
+    wrong_c = list(args)
+    wrong_c[5] = 9
+    with ape.reverts(env.rollup.CommitmentMismatch):
+        env.rollup.finalizeWithdrawal(wrong_c, sender=accounts[5])
+    wrong_h = list(args)
+    wrong_h[1] = [keccak(b"h")]
+    with ape.reverts(env.rollup.BatchHashMismatch):
+        env.rollup.finalizeWithdrawal(wrong_h, sender=accounts[5])
+    env.rollup.finalizeWithdrawal(args, sender=accounts[5])
+    assert env.bridge.isReleased(claim.withdrawal_id)
+    with ape.reverts(env.bridge.AlreadyReleased):
+        env.rollup.finalizeWithdrawal(args, sender=accounts[5])
+
+
+def test_withdrawal_from_rolled_back_batch_is_rejected(env, accounts):
+    env.bond(0)
+    env.bond(4)
+    env.deposit_eth(1, 10**18)
+    op = env.operator()
+    op.step([])
+    # the cheater posts a real withdraw next to a lie, then the lie is proven
+    w = sign_withdraw(env.key(1), env.separator, 0, 10**17, 0, 0)
+    cs = adv.wrong_root(op.state, [w], env.separator)
+    env.signer(4).send(env.l1.rollup.functions.postBatch(op.state.root, encode_batch(cs)))
+    env.validator().challenge()
+    env.advance(CHALLENGE_PERIOD)
+    args = [1, [c.hash() for c in cs], 0, cs[0].post_root, cs[0].deposit_end, 0, cs[0].tx_data]
+    args += [0, bytes(60), bytes(768)]
+    with ape.reverts(env.rollup.UnknownBatch):
+        env.rollup.finalizeWithdrawal(args, sender=accounts[5])
+
+
+def test_rewards_pull_reverts(env, accounts, project):
+    with ape.reverts(env.rollup.NothingToWithdraw):
+        env.rollup.claimReward(accounts[1], sender=accounts[1])
+    with ape.reverts(env.rollup.ZeroDestination):
+        env.rollup.claimReward("0x" + "00" * 20, sender=accounts[1])
+
+
+def test_finality_is_monotone(env, accounts):
+    op = _honest(env)
+    assert env.rollup.finalizedCount() == 0
+    env.advance(CHALLENGE_PERIOD)
+    op.step([sign_transfer(env.key(2), env.separator, 1, 0, 1, 0, 0)])
+    assert env.rollup.finalizedCount() == 2
+    assert not env.rollup.isFinal(2)
+    assert env.rollup.lastFinalizedRoot() == env.rollup.batches(1).postRoot
