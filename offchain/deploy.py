@@ -19,6 +19,8 @@ class DeployParams:
     rollup_bond: int = 10**18
     #: Seconds a batch can be disputed before it is final.
     challenge_period: int = 7 * 24 * 3600
+    #: Share of a stale closer's balance forfeited to the counterparty (basis points).
+    channel_penalty_bps: int = 10_000
     #: Also deploy a mintable demo token (local networks).
     test_tokens: bool = False
 
@@ -42,6 +44,10 @@ def deploy_all(deployer, network_choice: str, params: DeployParams) -> Deploymen
     bridge.setRollup(rollup, sender=deployer)
     contracts["RollupBridge"] = bridge.address
     contracts["Rollup"] = rollup.address
+
+    # Payment channels: one adjudicator for every two-party channel.
+    adjudicator = deployer.deploy(project.ChannelAdjudicator, params.channel_penalty_bps)
+    contracts["ChannelAdjudicator"] = adjudicator.address
 
     if params.test_tokens:
         demo_token = deployer.deploy(project.TestToken, "Demo Dollar", "DUSD", 6)

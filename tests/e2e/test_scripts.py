@@ -24,7 +24,7 @@ def test_deploy_script_writes_the_deployment_file(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     written = json.loads((tmp_path / "ethereum-local.json").read_text())
     assert written["chain_id"] == 31337
-    assert {"RollupBridge", "Rollup", "DemoToken"} <= set(written["contracts"])
+    assert {"RollupBridge", "Rollup", "ChannelAdjudicator", "DemoToken"} <= set(written["contracts"])
 
 
 def test_demo_runs_and_conserves_funds(tmp_path):
