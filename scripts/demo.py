@@ -18,6 +18,7 @@ from ape.cli import ConnectedProviderCommand
 from ape.logging import logger
 from eth_account import Account as EthAccount
 
+from offchain.demo import channels_flow
 from offchain.demo.processes import ROOT, Service
 from offchain.demo.rollup_flow import RollupDemo
 from offchain.deploy import LOCAL_PARAMS, deploy_all
@@ -25,6 +26,10 @@ from offchain.deployments import save_deployment
 
 ETHER = 10**18
 DEMO_DIR = ROOT / "var" / "demo"
+
+
+def abi_of(container) -> list[dict]:
+    return [x.model_dump(mode="json", by_alias=True) for x in container.contract_type.abi]
 
 
 def step(message: str) -> None:
@@ -127,6 +132,16 @@ def cli(ecosystem, network, provider, transfers):
         demo.transfers(20, ETHER // 1000)
         demo.measure_l1()
         ok, conservation = demo.conservation()
+
+        step("payment channels: a payment routed across three channels")
+        channel_figures = channels_flow.run(
+            provider.uri,
+            deployment.address("ChannelAdjudicator"),
+            abi_of(project.ChannelAdjudicator),
+            [k.key.hex() for k in keys[2:6]],
+            DEMO_DIR / "channels",
+            detail,
+        )
     finally:
         for service in reversed(services):
             service.stop()
@@ -146,6 +161,11 @@ def cli(ecosystem, network, provider, transfers):
             f"{f.transfers_accepted / max(f.transfers_seconds, 1e-9):,.0f} tx/s",
         ),
         ("challenge", f.challenge),
+        (
+            "channel payments (direct, p50)",
+            f"{channel_figures.direct_payments} ({channel_figures.direct_p50_ms:.1f} ms)",
+        ),
+        ("routed payment A->B->C->D", f"{channel_figures.routed_ms:.0f} ms"),
         ("fraud proof gas", f"{f.proof_gas:,}"),
         ("funds conserved", "yes" if ok else "NO"),
         ("", conservation),
