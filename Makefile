@@ -21,6 +21,8 @@ export PYTHONPATH := $(CURDIR)
 APE := $(BIN)/ape
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
+# every bench/*.py except helpers
+BENCHES := $(filter-out bench/__init__.py bench/common.py,$(wildcard bench/*.py))
 
 .PHONY: help setup compile test demo deploy bench lint format clean
 
@@ -65,7 +67,8 @@ deploy: setup
 	$(APE) run deploy
 
 bench: setup
-	@for b in bench/*.py; do echo "== $$b"; $(APE) run --network ethereum:local:foundry "$$b" || exit 1; done
+	$(APE) compile >/dev/null
+	@for b in $(BENCHES); do echo "== $$b"; $(BIN)/python "$$b" || exit 1; done
 
 lint: setup
 	$(BIN)/ruff check offchain scripts tests bench

@@ -1,0 +1,242 @@
+"""A small, strict HTTP JSON API server (stdlib only) for the operator's services.
+
+Every request gets a JSON answer: the handler's result with 200, or
+``{"error": {"code": ..., "message": ...}}`` with a 4xx/5xx status. Bodies are bounded, must be
+UTF-8 JSON objects, and a failing handler never takes the server down.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from offchain.errors import L2KitError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_BODY = 64 * 1024
+
+Handler = Callable[[dict[str, str], dict[str, Any]], Any]
+
+
+class ApiError(L2KitError):
+    """A request the API refuses, with the HTTP status and a machine-readable code."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def bad_request(code: str, message: str) -> ApiError:
+    return ApiError(HTTPStatus.BAD_REQUEST, code, message)
+
+
+def not_found(code: str, message: str) -> ApiError:
+    return ApiError(HTTPStatus.NOT_FOUND, code, message)
+
+
+@dataclass(frozen=True)
+class Route:
+    """`pattern` is a regex over the path with named groups, e.g. r"/tx/(?P<hash>0x[0-9a-f]+)"."""
+
+    method: str
+    pattern: str
+    handler: Handler
+
+
+class JsonApiServer:
+    """Serves `routes` on host:port in a background thread; `port=0` picks a free port."""
+
+    def __init__(
+        self,
+        routes: list[Route],
+        host: str = "127.0.0.1",
+        port: int = 0,
+        max_body: int = DEFAULT_MAX_BODY,
+    ) -> None:
+        self._routes = [(r.method, re.compile(r.pattern + r"\Z"), r.handler) for r in routes]
+        self._max_body = max_body
+        self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    def serve_forever(self) -> None:
+        self._httpd.serve_forever()
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    # -- request handling ------------------------------------------------------------------------
+
+    def dispatch(self, method: str, path: str, raw_body: bytes | None) -> tuple[int, Any]:
+        """Route one request; returns (status, JSON-able body). Never raises."""
+        try:
+            path = path.split("?", 1)[0]
+            allowed = []
+            for route_method, regex, handler in self._routes:
+                match = regex.match(path)
+                if not match:
+                    continue
+                if route_method != method:
+                    allowed.append(route_method)
+                    continue
+                body = self._parse_body(raw_body) if method == "POST" else {}
+                return HTTPStatus.OK, handler(match.groupdict(), body)
+            if allowed:
+                raise ApiError(
+                    HTTPStatus.METHOD_NOT_ALLOWED,
+                    "method_not_allowed",
+                    f"{method} is not allowed on {path}: use {', '.join(sorted(set(allowed)))}",
+                )
+            raise not_found("no_such_endpoint", f"no endpoint {path}: see GET /status")
+        except ApiError as exc:
+            return exc.status, {"error": {"code": exc.code, "message": exc.message}}
+        except L2KitError as exc:
+            return HTTPStatus.BAD_REQUEST, {"error": {"code": "rejected", "message": str(exc)}}
+        except Exception:
+            log.exception("handler failed on %s %s", method, path)
+            return HTTPStatus.INTERNAL_SERVER_ERROR, {
+                "error": {"code": "internal", "message": "internal error: see the operator log"}
+            }
+
+    @staticmethod
+    def _parse_body(raw: bytes | None) -> dict[str, Any]:
+        if not raw:
+            raise bad_request("empty_body", "the request needs a JSON object body")
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise bad_request("bad_encoding", "the body must be UTF-8 JSON") from None
+        except json.JSONDecodeError as exc:
+            raise bad_request(
+                "bad_json", f"malformed JSON: {exc.msg} at position {exc.pos}"
+            ) from None
+        if not isinstance(body, dict):
+            raise bad_request("bad_json", "the body must be a JSON object")
+        return body
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, fmt: str, *args: Any) -> None:
+                log.debug("%s " + fmt, self.address_string(), *args)
+
+            def _answer(self, status: int, body: Any) -> None:
+                data = json.dumps(body, separators=(",", ":")).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _read_body(self) -> bytes | None:
+                length = self.headers.get("Content-Length")
+                if length is None:
+                    if self.headers.get("Transfer-Encoding"):
+                        raise ApiError(
+                            HTTPStatus.LENGTH_REQUIRED,
+                            "length_required",
+                            "send a Content-Length (chunked bodies are not accepted)",
+                        )
+                    return None
+                try:
+                    size = int(length)
+                except ValueError:
+                    raise bad_request("bad_length", "Content-Length is not a number") from None
+                if size < 0:
+                    raise bad_request("bad_length", "Content-Length is negative")
+                if size > server._max_body:
+                    raise ApiError(
+                        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                        "body_too_large",
+                        f"the body is {size} bytes; the limit is {server._max_body}",
+                    )
+                return self.rfile.read(size)
+
+            def _handle(self, method: str) -> None:
+                try:
+                    raw = self._read_body() if method == "POST" else None
+                except ApiError as exc:
+                    self.close_connection = True
+                    self._answer(exc.status, {"error": {"code": exc.code, "message": exc.message}})
+                    return
+                self._answer(*server.dispatch(method, self.path, raw))
+
+            def do_GET(self) -> None:
+                self._handle("GET")
+
+            def do_POST(self) -> None:
+                self._handle("POST")
+
+        return _Handler
+
+
+# -- field validation shared by handlers --------------------------------------------------------
+
+
+def field(body: dict[str, Any], name: str) -> Any:
+    if name not in body:
+        raise bad_request("missing_field", f"field {name!r} is required")
+    return body[name]
+
+
+def int_field(body: dict[str, Any], name: str, low: int, high: int) -> int:
+    """An integer (JSON number or decimal/0x string) within [low, high]."""
+    value = field(body, name)
+    if isinstance(value, bool):
+        raise bad_request("bad_type", f"{name!r} must be an integer, not a boolean")
+    if isinstance(value, str):
+        try:
+            value = int(value, 0)
+        except ValueError:
+            raise bad_request("bad_type", f"{name!r} must be an integer, got {value!r}") from None
+    if not isinstance(value, int):
+        raise bad_request("bad_type", f"{name!r} must be an integer, got {type(value).__name__}")
+    if not low <= value <= high:
+        raise bad_request("out_of_range", f"{name!r} must be between {low} and {high}")
+    return value
+
+
+def hex_field(body: dict[str, Any], name: str, length: int | None = None) -> bytes:
+    """A 0x-prefixed hex string, optionally of exactly `length` bytes."""
+    value = field(body, name)
+    if not isinstance(value, str) or not value.startswith("0x"):
+        raise bad_request("bad_type", f"{name!r} must be a 0x-prefixed hex string")
+    try:
+        raw = bytes.fromhex(value[2:])
+    except ValueError:
+        raise bad_request("bad_hex", f"{name!r} is not valid hex") from None
+    if length is not None and len(raw) != length:
+        raise bad_request("bad_length", f"{name!r} must be {length} bytes, got {len(raw)}")
+    return raw
+
+
+def str_field(body: dict[str, Any], name: str, choices: tuple[str, ...]) -> str:
+    value = field(body, name)
+    if value not in choices:
+        raise bad_request("bad_value", f"{name!r} must be one of {', '.join(choices)}")
+    return str(value)

@@ -1,0 +1,348 @@
+"""The operator's durable store (SQLite): every accepted transaction and every batch it posts.
+
+Write-ahead discipline: a transaction is committed here *before* the API acknowledges it, and a
+batch is recorded as an intent *before* it is sent to L1, so a crash at any point loses nothing
+and a restart can tell what reached L1 by comparing intents with the chain.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from offchain.errors import L2KitError
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS txs (
+    seq INTEGER PRIMARY KEY,
+    tx_hash BLOB NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    status TEXT NOT NULL,
+    batch_index INTEGER,
+    received_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS txs_by_status ON txs (status, seq);
+CREATE TABLE IF NOT EXISTS batches (
+    batch_index INTEGER PRIMARY KEY,
+    pre_root BLOB NOT NULL,
+    post_root BLOB NOT NULL,
+    data BLOB NOT NULL,
+    first_seq INTEGER NOT NULL,
+    last_seq INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    l1_tx_hash TEXT,
+    l1_block INTEGER,
+    created_at REAL NOT NULL
+);
+"""
+
+
+class StoreError(L2KitError):
+    """The store refused an operation; the message says why."""
+
+
+class DuplicateTransaction(StoreError):
+    """A transaction with this hash was accepted before."""
+
+
+class TxStatus(StrEnum):
+    PENDING = "pending"  # accepted, not yet in a batch intent
+    BATCHED = "batched"  # in a batch intent (posted or about to be)
+    POSTED = "posted"  # its batch is on L1
+    FINAL = "final"  # its batch is final on L1
+
+
+class BatchStatus(StrEnum):
+    INTENT = "intent"  # built and recorded, maybe sent, not seen on L1 yet
+    POSTED = "posted"  # seen on L1
+    FINAL = "final"  # past the challenge window
+    ROLLED_BACK = "rolled_back"  # removed on L1 by a fraud proof
+
+
+@dataclass(frozen=True)
+class StoredTx:
+    seq: int
+    tx_hash: bytes
+    kind: str
+    payload: bytes
+    status: TxStatus
+    batch_index: int | None
+    received_at: float
+
+
+@dataclass(frozen=True)
+class StoredBatch:
+    batch_index: int
+    pre_root: bytes
+    post_root: bytes
+    data: bytes
+    first_seq: int
+    last_seq: int
+    status: BatchStatus
+    l1_tx_hash: str | None
+    l1_block: int | None
+
+
+class OperatorStore:
+    """SQLite-backed, crash-safe (WAL, synchronous=FULL), safe to share between threads."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        with self._tx() as db:
+            for statement in _SCHEMA.strip().split(";"):
+                if statement.strip():
+                    db.execute(statement)
+        found = self.get_meta("schema_version")
+        if found is None:
+            self.set_meta("schema_version", str(SCHEMA_VERSION))
+        elif int(found) != SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has schema version {found}, this operator needs {SCHEMA_VERSION}: "
+                "use the matching l2kit version or start from a new store"
+            )
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    class _Txn:
+        def __init__(self, store: OperatorStore) -> None:
+            self.store = store
+
+        def __enter__(self) -> sqlite3.Connection:
+            self.store._lock.acquire()
+            self.store._db.execute("BEGIN IMMEDIATE")
+            return self.store._db
+
+        def __exit__(self, exc_type, exc, tb) -> None:
+            try:
+                self.store._db.execute("ROLLBACK" if exc_type else "COMMIT")
+            finally:
+                self.store._lock.release()
+
+    def _tx(self) -> OperatorStore._Txn:
+        return OperatorStore._Txn(self)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- meta ---------------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    # -- transactions ---------------------------------------------------------------------------
+
+    def append_tx(self, tx_hash: bytes, kind: str, payload: bytes) -> int:
+        """Durably record an accepted transaction; returns its sequence number (1, 2, ...)."""
+        with self._tx() as db:
+            if db.execute("SELECT 1 FROM txs WHERE tx_hash = ?", (tx_hash,)).fetchone():
+                raise DuplicateTransaction(f"transaction 0x{tx_hash.hex()} was accepted before")
+            cur = db.execute(
+                "INSERT INTO txs (tx_hash, kind, payload, status, received_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (tx_hash, kind, payload, TxStatus.PENDING.value, time.time()),
+            )
+            return int(cur.lastrowid)
+
+    def tx(self, tx_hash: bytes) -> StoredTx | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM txs WHERE tx_hash = ?", (tx_hash,)).fetchone()
+        return None if row is None else _stored_tx(row)
+
+    def txs(self, status: TxStatus | None = None, after_seq: int = 0) -> list[StoredTx]:
+        """Transactions in acceptance order, optionally only those with `status`."""
+        query, args = "SELECT * FROM txs WHERE seq > ?", [after_seq]
+        if status is not None:
+            query += " AND status = ?"
+            args.append(status.value)
+        with self._lock:
+            rows = self._db.execute(query + " ORDER BY seq", args).fetchall()
+        return [_stored_tx(r) for r in rows]
+
+    def count_txs(self, status: TxStatus | None = None) -> int:
+        with self._lock:
+            if status is None:
+                return int(self._db.execute("SELECT COUNT(*) FROM txs").fetchone()[0])
+            return int(
+                self._db.execute(
+                    "SELECT COUNT(*) FROM txs WHERE status = ?", (status.value,)
+                ).fetchone()[0]
+            )
+
+    # -- batches --------------------------------------------------------------------------------
+
+    def record_batch_intent(
+        self,
+        batch_index: int,
+        pre_root: bytes,
+        post_root: bytes,
+        data: bytes,
+        seqs: Iterable[int],
+    ) -> StoredBatch:
+        """Record a batch before sending it, moving its transactions out of the pending set.
+
+        `seqs` must be the oldest pending transactions, in order, with no gap: a batch never
+        skips or reorders what was acknowledged.
+        """
+        seqs = list(seqs)
+        with self._tx() as db:
+            if db.execute("SELECT 1 FROM batches WHERE batch_index = ?", (batch_index,)).fetchone():
+                raise StoreError(f"batch {batch_index} is recorded already")
+            pending = [
+                int(r[0])
+                for r in db.execute(
+                    "SELECT seq FROM txs WHERE status = ? ORDER BY seq LIMIT ?",
+                    (TxStatus.PENDING.value, len(seqs)),
+                )
+            ]
+            if pending != seqs:
+                raise StoreError(
+                    f"batch {batch_index} must take the oldest pending transactions {pending}, "
+                    f"not {seqs}"
+                )
+            first, last = (seqs[0], seqs[-1]) if seqs else (0, 0)
+            db.execute(
+                "INSERT INTO batches (batch_index, pre_root, post_root, data, first_seq, last_seq,"
+                " status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    batch_index,
+                    pre_root,
+                    post_root,
+                    data,
+                    first,
+                    last,
+                    BatchStatus.INTENT.value,
+                    time.time(),
+                ),
+            )
+            if seqs:
+                db.execute(
+                    "UPDATE txs SET status = ?, batch_index = ? WHERE seq BETWEEN ? AND ?",
+                    (TxStatus.BATCHED.value, batch_index, first, last),
+                )
+        return self.batch(batch_index)  # type: ignore[return-value]
+
+    def mark_batch(
+        self,
+        batch_index: int,
+        status: BatchStatus,
+        l1_tx_hash: str | None = None,
+        l1_block: int | None = None,
+    ) -> None:
+        """Move a batch (and its transactions) to `status`."""
+        tx_status = {
+            BatchStatus.POSTED: TxStatus.POSTED,
+            BatchStatus.FINAL: TxStatus.FINAL,
+            BatchStatus.INTENT: TxStatus.BATCHED,
+        }
+        with self._tx() as db:
+            if not db.execute(
+                "SELECT 1 FROM batches WHERE batch_index = ?", (batch_index,)
+            ).fetchone():
+                raise StoreError(f"no batch {batch_index} in the store")
+            db.execute(
+                "UPDATE batches SET status = ?, l1_tx_hash = COALESCE(?, l1_tx_hash),"
+                " l1_block = COALESCE(?, l1_block) WHERE batch_index = ?",
+                (status.value, l1_tx_hash, l1_block, batch_index),
+            )
+            if status is BatchStatus.ROLLED_BACK:
+                # Its transactions go back to pending, keeping their original order.
+                db.execute(
+                    "UPDATE txs SET status = ?, batch_index = NULL WHERE batch_index = ?",
+                    (TxStatus.PENDING.value, batch_index),
+                )
+            else:
+                db.execute(
+                    "UPDATE txs SET status = ? WHERE batch_index = ?",
+                    (tx_status[status].value, batch_index),
+                )
+
+    def batch(self, batch_index: int) -> StoredBatch | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM batches WHERE batch_index = ?", (batch_index,)
+            ).fetchone()
+        return None if row is None else _stored_batch(row)
+
+    def batches(self, status: BatchStatus | None = None) -> list[StoredBatch]:
+        query, args = "SELECT * FROM batches", []
+        if status is not None:
+            query += " WHERE status = ?"
+            args.append(status.value)
+        with self._lock:
+            rows = self._db.execute(query + " ORDER BY batch_index", args).fetchall()
+        return [_stored_batch(r) for r in rows]
+
+    def delete_batch(self, batch_index: int) -> None:
+        """Forget a rolled-back batch record (its transactions were returned to pending)."""
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT status FROM batches WHERE batch_index = ?", (batch_index,)
+            ).fetchone()
+            if row is None or row[0] != BatchStatus.ROLLED_BACK.value:
+                raise StoreError(f"batch {batch_index} is not rolled back: it cannot be deleted")
+            db.execute("DELETE FROM batches WHERE batch_index = ?", (batch_index,))
+
+
+def _stored_tx(row: tuple) -> StoredTx:
+    seq, tx_hash, kind, payload, status, batch_index, received_at = row
+    return StoredTx(
+        int(seq),
+        bytes(tx_hash),
+        str(kind),
+        bytes(payload),
+        TxStatus(status),
+        None if batch_index is None else int(batch_index),
+        float(received_at),
+    )
+
+
+def _stored_batch(row: tuple) -> StoredBatch:
+    (
+        index,
+        pre_root,
+        post_root,
+        data,
+        first_seq,
+        last_seq,
+        status,
+        l1_tx_hash,
+        l1_block,
+        _created,
+    ) = row
+    return StoredBatch(
+        int(index),
+        bytes(pre_root),
+        bytes(post_root),
+        bytes(data),
+        int(first_seq),
+        int(last_seq),
+        BatchStatus(status),
+        l1_tx_hash,
+        None if l1_block is None else int(l1_block),
+    )

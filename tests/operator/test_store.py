@@ -1,0 +1,114 @@
+"""The operator store: nothing acknowledged is lost or reordered, across restarts and rollbacks."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from offchain.operator.store import (
+    BatchStatus,
+    DuplicateTransaction,
+    OperatorStore,
+    StoreError,
+    TxStatus,
+)
+
+ROOT_A, ROOT_B = b"\xaa" * 32, b"\xbb" * 32
+
+
+def h(n: int) -> bytes:
+    return n.to_bytes(32, "big")
+
+
+def test_accepted_transactions_survive_a_restart(tmp_path):
+    path = tmp_path / "op.sqlite"
+    store = OperatorStore(path)
+    seqs = [store.append_tx(h(i), "transfer", bytes([i]) * 3) for i in range(5)]
+    assert seqs == [1, 2, 3, 4, 5]
+    store.record_batch_intent(0, ROOT_A, ROOT_B, b"batch", [1, 2])
+    store.close()  # as good as a crash: every write above was committed before returning
+
+    again = OperatorStore(path)
+    assert [t.seq for t in again.txs(TxStatus.PENDING)] == [3, 4, 5]
+    assert again.tx(h(0)).status is TxStatus.BATCHED and again.tx(h(0)).batch_index == 0
+    assert again.batch(0).status is BatchStatus.INTENT and again.batch(0).data == b"batch"
+    assert again.tx(h(4)).payload == b"\x04\x04\x04"
+
+
+def test_duplicates_are_refused_and_change_nothing(tmp_path):
+    store = OperatorStore(tmp_path / "op.sqlite")
+    store.append_tx(h(1), "transfer", b"x")
+    with pytest.raises(DuplicateTransaction):
+        store.append_tx(h(1), "transfer", b"y")
+    assert store.count_txs() == 1 and store.tx(h(1)).payload == b"x"
+
+
+def test_a_batch_takes_the_oldest_pending_transactions_without_gaps(tmp_path):
+    store = OperatorStore(tmp_path / "op.sqlite")
+    for i in range(4):
+        store.append_tx(h(i), "transfer", b"")
+    with pytest.raises(StoreError, match="oldest pending"):
+        store.record_batch_intent(0, ROOT_A, ROOT_B, b"", [2, 3])
+    with pytest.raises(StoreError, match="oldest pending"):
+        store.record_batch_intent(0, ROOT_A, ROOT_B, b"", [1, 3])
+    assert store.count_txs(TxStatus.PENDING) == 4 and store.batches() == []
+    store.record_batch_intent(0, ROOT_A, ROOT_B, b"", [1, 2])
+    with pytest.raises(StoreError, match="recorded already"):
+        store.record_batch_intent(0, ROOT_A, ROOT_B, b"", [3])
+
+
+def test_posted_final_and_rolled_back(tmp_path):
+    store = OperatorStore(tmp_path / "op.sqlite")
+    for i in range(3):
+        store.append_tx(h(i), "transfer", b"")
+    store.record_batch_intent(0, ROOT_A, ROOT_B, b"", [1, 2])
+    store.mark_batch(0, BatchStatus.POSTED, "0xabc", 7)
+    assert store.tx(h(0)).status is TxStatus.POSTED and store.batch(0).l1_block == 7
+    store.mark_batch(0, BatchStatus.ROLLED_BACK)
+    # Back to pending in their original order, ahead of the newer transaction.
+    assert [t.seq for t in store.txs(TxStatus.PENDING)] == [1, 2, 3]
+    store.delete_batch(0)
+    store.record_batch_intent(0, ROOT_A, ROOT_B, b"again", [1, 2, 3])
+    store.mark_batch(0, BatchStatus.FINAL)
+    assert {t.status for t in store.txs()} == {TxStatus.FINAL}
+    with pytest.raises(StoreError, match="not rolled back"):
+        store.delete_batch(0)
+    with pytest.raises(StoreError, match="no batch 9"):
+        store.mark_batch(9, BatchStatus.POSTED)
+
+
+def test_schema_version_mismatch_is_explained(tmp_path):
+    store = OperatorStore(tmp_path / "op.sqlite")
+    store.set_meta("schema_version", "999")
+    store.close()
+    with pytest.raises(StoreError, match="schema version 999"):
+        OperatorStore(tmp_path / "op.sqlite")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(["tx", "batch", "post", "rollback"]), max_size=30))
+def test_every_acknowledged_transaction_is_in_exactly_one_place(tmp_path_factory, ops):
+    store = OperatorStore(tmp_path_factory.mktemp("s") / "op.sqlite")
+    acknowledged, next_batch, n = [], 0, 0
+    for op in ops:
+        if op == "tx":
+            n += 1
+            acknowledged.append(store.append_tx(h(n), "transfer", b""))
+        elif op == "batch":
+            pending = [t.seq for t in store.txs(TxStatus.PENDING)][:3]
+            if pending:
+                store.record_batch_intent(next_batch, ROOT_A, ROOT_B, b"", pending)
+                next_batch += 1
+        elif op == "post" and store.batches(BatchStatus.INTENT):
+            store.mark_batch(store.batches(BatchStatus.INTENT)[0].batch_index, BatchStatus.POSTED)
+        elif op == "rollback" and next_batch:
+            # Roll back the newest batch, as a fraud proof would (later ones first).
+            last = next_batch - 1
+            store.mark_batch(last, BatchStatus.ROLLED_BACK)
+            store.delete_batch(last)
+            next_batch -= 1
+        txs = store.txs()
+        assert [t.seq for t in txs] == acknowledged
+        in_batches = [t.seq for t in txs if t.batch_index is not None]
+        pending = [t.seq for t in txs if t.status is TxStatus.PENDING]
+        assert sorted(in_batches + pending) == acknowledged
+        assert in_batches == sorted(in_batches)
