@@ -4,7 +4,6 @@ bench/results/rollup.json. Run: `python bench/rollup.py` (project env: docs/roll
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -15,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.common import local_node, write_results  # noqa: E402
 from offchain.rollup.builder import build_batch  # noqa: E402
 from offchain.rollup.codec import encode_batch, encode_tx, encode_txs  # noqa: E402
 from offchain.rollup.execute import Fault, execute  # noqa: E402
@@ -29,7 +29,6 @@ from offchain.rollup.wallet import sign_transfer  # noqa: E402
 BATCH_SIZES = (1, 32, 256, 1024)
 USERS = 8  # L2 accounts 0..7 owned by test accounts 1..8
 BOND = 10**18
-RESULTS = ROOT / "bench" / "results" / "rollup.json"
 
 
 class Rotation:
@@ -54,10 +53,10 @@ def _rpc(w3, method, params=None):
 
 
 def main() -> None:
-    from ape import accounts, networks, project
+    from ape import accounts, chain, project
 
-    with networks.parse_network_choice("ethereum:local:foundry") as provider:
-        w3 = provider.web3
+    with local_node():
+        w3 = chain.provider.web3
         test = accounts.test_accounts
         deployer = test[0]
         bridge = deployer.deploy(project.L1Bridge, b"\x01")
@@ -119,9 +118,8 @@ def main() -> None:
         "posting": {str(k): v for k, v in posting.items()},
         "fraud_proof_gas": fraud,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(out, indent=2) + "\n")
     _print(out)
+    write_results("rollup", out)
 
 
 def _posting_receipt(w3, l1):
@@ -236,7 +234,6 @@ def _print(out: dict) -> None:
         f"fraud_proof_max_gas: {out['fraud_proof_max_gas']}",
         f"operator throughput: {out['operator_tx_per_s']:.0f} signed transfers/s "
         "(signature recovery + two Merkle updates each, one core)",
-        f"wrote {RESULTS.relative_to(ROOT)}",
     ]
     sys.stdout.write("\n".join(lines) + "\n")
 
