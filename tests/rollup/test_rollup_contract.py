@@ -67,7 +67,7 @@ def test_genesis_and_views(env):
 
 
 def test_bond_and_withdraw_bond(env, accounts):
-    with ape.reverts(env.rollup.NothingToWithdraw):
+    with ape.reverts(env.rollup.ZeroValue):
         env.rollup.bond(sender=accounts[0], value=0)
     env.rollup.bond(sender=accounts[0], value=BOND)
     with ape.reverts(env.rollup.ZeroDestination):
