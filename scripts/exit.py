@@ -1,7 +1,7 @@
 """Emergency exit from a frozen rollup, built from L1 data alone (no operator needed).
 
-    ape run exit --owner 0xYou                        # is the rollup frozen / freezable? your claims
-    ape run exit --owner 0xYou --send                 # freeze if possible, then exit and refund
+    ape run exit --owner 0xYou              # frozen or freezable? what can 0xYou claim?
+    ape run exit --owner 0xYou --send       # freeze if possible, then exit and refund
     ape run exit --owner 0xYou --send --network ethereum:sepolia:node --account me
 
 Exits credit the bridge; pull the funds with `bridge.claim(token, to)` from the owner account.

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from .codec import encode_batch, encode_txs
 from .execute import Execution, Fault, commit, execute
-from .params import MAX_COMMITMENTS_PER_BATCH, MAX_TXS_PER_COMMITMENT
+from .params import MAX_BALANCE, MAX_COMMITMENTS_PER_BATCH, MAX_TXS_PER_COMMITMENT
 from .state import L2State
 from .types import Commitment, DepositTx, ForcedSlot, QueuedDeposit, QueuedForced, Tx
 
@@ -39,17 +39,21 @@ class BuiltBatch:
 
 
 def deposit_txs(state: L2State, deposits: Sequence[QueuedDeposit]) -> list[DepositTx]:
-    """Route each deposit to the owner's existing account of that token, else to a new account
-    at the lowest never-used index (in queue order)."""
-    known: dict[tuple[str, str], int] = {(a.owner, a.token): i for i, a in state.accounts.items()}
+    """Route each deposit to the owner's existing account of that token (unless crediting it
+    would overflow 2^128-1), else to a new account at the lowest never-used index (queue order)."""
+    known: dict[tuple[str, str], tuple[int, int]] = {
+        (a.owner, a.token): (i, a.balance) for i, a in state.accounts.items()
+    }
     next_free = state.next_free_index()
     out = []
     for d in deposits:
         key = (d.owner, d.token)
-        if key not in known:
-            known[key] = next_free
+        index, balance = known.get(key, (-1, 0))
+        if index < 0 or balance + d.amount > MAX_BALANCE:
+            index, balance = next_free, 0
             next_free += 1
-        out.append(DepositTx(known[key]))
+        known[key] = (index, balance + d.amount)
+        out.append(DepositTx(index))
     return out
 
 

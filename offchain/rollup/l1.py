@@ -10,6 +10,9 @@ from typing import Any
 from eth_account import Account as EthAccount
 from web3 import Web3
 
+from offchain.bridge import read_deposits
+from offchain.recipient import AddressRecipient, decode_recipient
+
 from .hashing import keccak
 from .replay import PostedBatch
 from .types import QueuedDeposit, QueuedForced
@@ -98,22 +101,13 @@ class RollupL1:
         return out
 
     def deposit_queue(self) -> list[QueuedDeposit]:
-        """Every queued deposit, checked against the bridge's accumulator chain."""
-        acc = b"\x00" * 32
+        """Every queued deposit (offchain.bridge checks the accumulator chain link by link)."""
         out = []
-        for log in self.bridge.events.DepositQueued.get_logs(from_block=0):
-            a = log["args"]
-            recipient = bytes(a["recipient"])
-            acc = keccak(
-                acc + bytes.fromhex(a["token"][2:]) + a["amount"].to_bytes(32, "big") + recipient
-            )
-            if acc != bytes(a["accumulator"]) or a["index"] != len(out):
-                raise ValueError(f"deposit log {a['index']} breaks the queue accumulator chain")
-            if len(recipient) != 21 or recipient[:1] != b"\x01":
-                raise ValueError(f"deposit {a['index']} has a recipient this rollup cannot credit")
-            out.append(
-                QueuedDeposit(a["index"], a["token"], a["amount"], "0x" + recipient[1:].hex())
-            )
+        for d in read_deposits(self.w3, self.bridge.address):
+            owner = decode_recipient(d.recipient)
+            if not isinstance(owner, AddressRecipient):
+                raise ValueError(f"deposit {d.index} has a recipient this rollup cannot credit")
+            out.append(QueuedDeposit(d.index, d.token, d.amount, owner.address))
         return out
 
     def forced_queue(self) -> list[QueuedForced]:

@@ -71,3 +71,30 @@ class Env:
     def advance(self, seconds: int) -> None:
         self.w3.provider.make_request("evm_increaseTime", [seconds])
         self.w3.provider.make_request("evm_mine", [])
+
+
+def _error_selectors(abi: list) -> dict[str, bytes]:
+    from eth_utils import keccak
+
+    out = {}
+    for item in abi:
+        if item.get("type") == "error":
+            types = ",".join(i["type"] for i in item["inputs"])
+            out[item["name"]] = keccak(text=f"{item['name']}({types})")[:4]
+    return out
+
+
+def assert_reverts(contract, fn, error: str, sender: str, value: int = 0) -> None:
+    """`fn` (a web3 ContractFunction of `contract`) reverts with custom error `error`.
+
+    Uses eth_call through web3: Ape's revert decoding takes seconds on large calldata."""
+    from web3.exceptions import ContractCustomError
+
+    selector = _error_selectors(contract.abi)[error]
+    try:
+        fn.call({"from": sender, "value": value})
+    except ContractCustomError as e:
+        data = e.data if isinstance(e.data, str) else e.args[0]
+        assert bytes.fromhex(data[2:10]) == selector, f"reverted with {data[:10]}, not {error}"
+        return
+    raise AssertionError(f"call did not revert (expected {error})")

@@ -2,7 +2,7 @@
 
 import ape
 import pytest
-from rollup_helpers import BOND, CHALLENGE_PERIOD
+from rollup_helpers import BOND, CHALLENGE_PERIOD, assert_reverts
 
 from offchain.rollup import adversary as adv
 from offchain.rollup.codec import encode_batch
@@ -14,6 +14,10 @@ from offchain.rollup.types import Commitment
 from offchain.rollup.wallet import sign_transfer, sign_withdraw
 
 ZERO32 = b"\x00" * 32
+
+
+def _reverts(env, fn, error, account):
+    assert_reverts(env.l1.rollup, fn, error, account.address)
 
 
 def _honest(env, txs_after=True):
@@ -103,11 +107,11 @@ def test_bond_locked_until_last_batch_final(env, accounts, project):
 
 def test_post_requires_bond_and_expected_root(env, accounts):
     data = encode_batch([Commitment(EMPTY_ROOT, 0, 0, b"")])
-    with ape.reverts(env.rollup.InsufficientBond):
-        env.rollup.postBatch(EMPTY_ROOT, data, sender=accounts[0])
+    _reverts(
+        env, env.l1.rollup.functions.postBatch(EMPTY_ROOT, data), "InsufficientBond", accounts[0]
+    )
     env.bond(0)
-    with ape.reverts(env.rollup.UnexpectedPreRoot):
-        env.rollup.postBatch(ZERO32, data, sender=accounts[0])
+    _reverts(env, env.l1.rollup.functions.postBatch(ZERO32, data), "UnexpectedPreRoot", accounts[0])
     tx = env.rollup.postBatch(EMPTY_ROOT, data, sender=accounts[0])
     ev = tx.events[0]
     assert ev.index == 0 and ev.postRoot == EMPTY_ROOT and ev.commitments == 1
@@ -126,8 +130,9 @@ def test_post_requires_bond_and_expected_root(env, accounts):
 )
 def test_post_rejects_malformed_batches(env, accounts, data):
     env.bond(0)
-    with ape.reverts(env.rollup.MalformedBatch):
-        env.rollup.postBatch(EMPTY_ROOT, data, sender=accounts[0])
+    _reverts(
+        env, env.l1.rollup.functions.postBatch(EMPTY_ROOT, data), "MalformedBatch", accounts[0]
+    )
 
 
 def test_post_rejects_bad_deposit_ranges(env, accounts):
@@ -135,50 +140,58 @@ def test_post_rejects_bad_deposit_ranges(env, accounts):
     for _ in range(34):
         env.deposit_eth(1, 10**15)
     jump = encode_batch([Commitment(EMPTY_ROOT, 33, 0, b"")])
-    with ape.reverts(env.rollup.BadDepositRange):
-        env.rollup.postBatch(EMPTY_ROOT, jump, sender=accounts[0])
+    _reverts(
+        env, env.l1.rollup.functions.postBatch(EMPTY_ROOT, jump), "BadDepositRange", accounts[0]
+    )
     back = encode_batch([Commitment(EMPTY_ROOT, 2, 0, b""), Commitment(EMPTY_ROOT, 1, 0, b"")])
-    with ape.reverts(env.rollup.BadDepositRange):
-        env.rollup.postBatch(EMPTY_ROOT, back, sender=accounts[0])
+    _reverts(
+        env, env.l1.rollup.functions.postBatch(EMPTY_ROOT, back), "BadDepositRange", accounts[0]
+    )
     unqueued = encode_batch(
         [Commitment(EMPTY_ROOT, 32, 0, b""), Commitment(EMPTY_ROOT, 35, 0, b"")]
     )
-    with ape.reverts(env.rollup.DepositsNotQueued):
-        env.rollup.postBatch(EMPTY_ROOT, unqueued, sender=accounts[0])
+    _reverts(
+        env,
+        env.l1.rollup.functions.postBatch(EMPTY_ROOT, unqueued),
+        "DepositsNotQueued",
+        accounts[0],
+    )
 
 
 def test_honest_batch_cannot_be_knocked_out(env, accounts):
     _honest(env)
     proof = _honest_proof(env)
     args = list(proof.as_abi())
-    with ape.reverts(env.rollup.NotFraudulent):
-        env.rollup.proveFraud(args, sender=accounts[9])
+    _reverts(env, env.l1.rollup.functions.proveFraud(args), "NotFraudulent", accounts[9])
     # forged evidence proves nothing either
     w = bytearray(args[9])
     w[100] ^= 1
-    with ape.reverts(env.rollup.BadWitness):
-        env.rollup.proveFraud([*args[:9], bytes(w), *args[10:]], sender=accounts[9])
-    with ape.reverts(env.rollup.MissingWitness):
-        env.rollup.proveFraud([*args[:9], args[9][:-1], *args[10:]], sender=accounts[9])
+    _reverts(
+        env,
+        env.l1.rollup.functions.proveFraud([*args[:9], bytes(w), *args[10:]]),
+        "BadWitness",
+        accounts[9],
+    )
+    _reverts(
+        env,
+        env.l1.rollup.functions.proveFraud([*args[:9], args[9][:-1], *args[10:]]),
+        "MissingWitness",
+        accounts[9],
+    )
     bad_hashes = list(args)
     bad_hashes[1] = [keccak(b"x")]
-    with ape.reverts(env.rollup.BatchHashMismatch):
-        env.rollup.proveFraud(bad_hashes, sender=accounts[9])
+    _reverts(env, env.l1.rollup.functions.proveFraud(bad_hashes), "BatchHashMismatch", accounts[9])
     bad_index = list(args)
     bad_index[2] = 1
-    with ape.reverts(env.rollup.CommitmentMismatch):
-        env.rollup.proveFraud(bad_index, sender=accounts[9])
+    _reverts(env, env.l1.rollup.functions.proveFraud(bad_index), "CommitmentMismatch", accounts[9])
     bad_root = list(args)
     bad_root[4] = keccak(b"other")
-    with ape.reverts(env.rollup.CommitmentMismatch):
-        env.rollup.proveFraud(bad_root, sender=accounts[9])
+    _reverts(env, env.l1.rollup.functions.proveFraud(bad_root), "CommitmentMismatch", accounts[9])
     bad_batch = list(args)
     bad_batch[0] = 7
-    with ape.reverts(env.rollup.UnknownBatch):
-        env.rollup.proveFraud(bad_batch, sender=accounts[9])
+    _reverts(env, env.l1.rollup.functions.proveFraud(bad_batch), "UnknownBatch", accounts[9])
     env.advance(CHALLENGE_PERIOD)
-    with ape.reverts(env.rollup.BatchFinal):
-        env.rollup.proveFraud(args, sender=accounts[9])
+    _reverts(env, env.l1.rollup.functions.proveFraud(args), "BatchFinal", accounts[9])
     assert env.rollup.batchCount() == 2
 
 
@@ -189,18 +202,18 @@ def test_deposit_evidence_must_match_the_queue(env, accounts):
     assert len(args[8]) == 2
     fewer = list(args)
     fewer[8] = args[8][:1]
-    with ape.reverts(env.rollup.DepositEvidenceMismatch):
-        env.rollup.proveFraud(fewer, sender=accounts[9])
+    _reverts(env, env.l1.rollup.functions.proveFraud(fewer), "DepositEvidenceMismatch", accounts[9])
     altered = list(args)
     altered[8] = [args[8][0], (args[8][1][0], args[8][1][1] + 1, args[8][1][2])]
-    with ape.reverts(env.rollup.DepositEvidenceMismatch):
-        env.rollup.proveFraud(altered, sender=accounts[9])
+    _reverts(
+        env, env.l1.rollup.functions.proveFraud(altered), "DepositEvidenceMismatch", accounts[9]
+    )
     swapped = list(args)
     swapped[8] = [args[8][1], args[8][0]]
-    with ape.reverts(env.rollup.DepositEvidenceMismatch):
-        env.rollup.proveFraud(swapped, sender=accounts[9])
-    with ape.reverts(env.rollup.NotFraudulent):
-        env.rollup.proveFraud(args, sender=accounts[9])
+    _reverts(
+        env, env.l1.rollup.functions.proveFraud(swapped), "DepositEvidenceMismatch", accounts[9]
+    )
+    _reverts(env, env.l1.rollup.functions.proveFraud(args), "NotFraudulent", accounts[9])
 
 
 def test_non_canonical_empty_leaf_is_rejected(env, accounts):
@@ -208,8 +221,12 @@ def test_non_canonical_empty_leaf_is_rejected(env, accounts):
     args = list(_honest_proof(env).as_abi())
     w = bytearray(args[9])
     w[20:40] = b"\x11" * 20  # first access is an empty leaf: give it a token
-    with ape.reverts(env.rollup.NonCanonicalEmptyLeaf):
-        env.rollup.proveFraud([*args[:9], bytes(w), *args[10:]], sender=accounts[9])
+    _reverts(
+        env,
+        env.l1.rollup.functions.proveFraud([*args[:9], bytes(w), *args[10:]]),
+        "NonCanonicalEmptyLeaf",
+        accounts[9],
+    )
 
 
 def test_prev_commitment_must_match(env, accounts):
@@ -228,8 +245,7 @@ def test_prev_commitment_must_match(env, accounts):
     assert (result.fraud.batch_index, result.fraud.commitment_index) == (1, 1)
     args = list(result.fraud.proof.as_abi())
     args[3] = (keccak(b"no"), *args[3][1:])
-    with ape.reverts(env.rollup.CommitmentMismatch):
-        env.rollup.proveFraud(args, sender=accounts[9])
+    _reverts(env, env.l1.rollup.functions.proveFraud(args), "CommitmentMismatch", accounts[9])
     env.validator().challenge()
     assert env.rollup.batchCount() == 1
 
@@ -239,37 +255,36 @@ def test_withdrawal_rules(env, accounts, project):
     op.step([sign_withdraw(env.key(2), env.separator, 1, 4 * 10**17, 0, 0)])
     claim = env.validator().check().withdrawals[0]
     args = list(claim.as_abi())
-    with ape.reverts(env.rollup.BatchNotFinal):
-        env.rollup.finalizeWithdrawal(args, sender=accounts[5])
+    _reverts(env, env.l1.rollup.functions.finalizeWithdrawal(args), "BatchNotFinal", accounts[5])
     env.advance(CHALLENGE_PERIOD)
     not_w = list(args)
     not_w[7] = 5
-    with ape.reverts(env.rollup.NotAWithdrawal):
-        env.rollup.finalizeWithdrawal(not_w, sender=accounts[5])
+    _reverts(env, env.l1.rollup.functions.finalizeWithdrawal(not_w), "NotAWithdrawal", accounts[5])
     bad_leaf = list(args)
     bad_leaf[8] = bytes(60)
-    with ape.reverts(env.rollup.BadAccountProof):
-        env.rollup.finalizeWithdrawal(bad_leaf, sender=accounts[5])
+    _reverts(
+        env, env.l1.rollup.functions.finalizeWithdrawal(bad_leaf), "BadAccountProof", accounts[5]
+    )
     short = list(args)
     short[9] = args[9][:-32]
-    with ape.reverts(env.rollup.BadAccountProof):
-        env.rollup.finalizeWithdrawal(short, sender=accounts[5])
+    _reverts(env, env.l1.rollup.functions.finalizeWithdrawal(short), "BadAccountProof", accounts[5])
     other = list(args)
     other[8] = args[8][:40] + (10**30).to_bytes(16, "big") + args[8][56:]
-    with ape.reverts(env.rollup.BadAccountProof):
-        env.rollup.finalizeWithdrawal(other, sender=accounts[5])
+    _reverts(env, env.l1.rollup.functions.finalizeWithdrawal(other), "BadAccountProof", accounts[5])
     wrong_c = list(args)
     wrong_c[5] = 9
-    with ape.reverts(env.rollup.CommitmentMismatch):
-        env.rollup.finalizeWithdrawal(wrong_c, sender=accounts[5])
+    _reverts(
+        env, env.l1.rollup.functions.finalizeWithdrawal(wrong_c), "CommitmentMismatch", accounts[5]
+    )
     wrong_h = list(args)
     wrong_h[1] = [keccak(b"h")]
-    with ape.reverts(env.rollup.BatchHashMismatch):
-        env.rollup.finalizeWithdrawal(wrong_h, sender=accounts[5])
+    _reverts(
+        env, env.l1.rollup.functions.finalizeWithdrawal(wrong_h), "BatchHashMismatch", accounts[5]
+    )
     env.rollup.finalizeWithdrawal(args, sender=accounts[5])
     assert env.bridge.isReleased(claim.withdrawal_id)
-    with ape.reverts(env.bridge.AlreadyReleased):
-        env.rollup.finalizeWithdrawal(args, sender=accounts[5])
+    fn = env.l1.rollup.functions.finalizeWithdrawal(args)
+    assert_reverts(env.l1.bridge, fn, "AlreadyReleased", accounts[5].address)
 
 
 def test_withdrawal_from_rolled_back_batch_is_rejected(env, accounts):
@@ -286,8 +301,7 @@ def test_withdrawal_from_rolled_back_batch_is_rejected(env, accounts):
     env.advance(CHALLENGE_PERIOD)
     args = [1, [c.hash() for c in cs], 0, cs[0].post_root, cs[0].deposit_end, 0, cs[0].tx_data]
     args += [0, bytes(60), bytes(768)]
-    with ape.reverts(env.rollup.UnknownBatch):
-        env.rollup.finalizeWithdrawal(args, sender=accounts[5])
+    _reverts(env, env.l1.rollup.functions.finalizeWithdrawal(args), "UnknownBatch", accounts[5])
 
 
 def test_rewards_pull_reverts(env, accounts, project):
