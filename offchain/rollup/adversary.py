@@ -41,7 +41,10 @@ class ForcedFraudKind(Enum):
 
     SKIPPED = Fault.FORCED_MISMATCH
     OUTCOME_FLIPPED = Fault.FORCED_OUTCOME
-    REORDERED = (Fault.WRONG_ROOT, "forced txs reordered")
+    #: Reordering only matters when it changes a forced tx's validity (balances add up in any
+    #: order otherwise), so it shows as a slot whose outcome is wrong for the real order.
+    REORDERED = (Fault.FORCED_OUTCOME, "forced txs reordered")
+    #: Another tx applied with the same outcomes: the claimed root is not the real one.
     ALTERED = (Fault.WRONG_ROOT, "forced tx altered")
 
     @property

@@ -139,7 +139,7 @@ def _cheat(env: Env, kind: ForcedFraudKind, state):
         return adv.flip_forced_outcome(state, forced, sep)
     if kind is ForcedFraudKind.REORDERED:
         return adv.misapply_forced(state, forced, [forced[1].data, forced[0].data], sep)
-    altered = sign_transfer(env.key(1), sep, 0, 1, 10**16, 0, 0)
+    altered = sign_transfer(env.key(1), sep, 0, 1, 2 * 10**17, 0, 0)  # t2 stays valid
     return adv.misapply_forced(state, forced, [encode_tx(altered), forced[1].data], sep)
 
 

@@ -300,7 +300,7 @@ def test_withdrawal_from_rolled_back_batch_is_rejected(env, accounts):
     env.validator().challenge()
     env.advance(CHALLENGE_PERIOD)
     args = [1, [c.hash() for c in cs], 0, cs[0].post_root, cs[0].deposit_end, 0, cs[0].tx_data]
-    args += [0, bytes(60), bytes(768)]
+    args += [0, bytes(60), bytes(768), cs[0].forced_end, b""]
     _reverts(env, env.l1.rollup.functions.finalizeWithdrawal(args), "UnknownBatch", accounts[5])
 
 
