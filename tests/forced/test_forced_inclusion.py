@@ -4,6 +4,7 @@ skipped without fraud, every mishandling proven fraudulent, forced withdrawals p
 import ape
 import pytest
 from forced_helpers import BOND, CHALLENGE, CHALLENGER, CHEATER, FORCED_DELAY, Env
+from web3.logs import DISCARD
 
 from offchain.operator.batcher import Batcher, BatcherSettings
 from offchain.operator.l1_sender import SendPolicy
@@ -154,7 +155,7 @@ def test_forced_mishandling_is_proven(env: Env, accounts, kind):
     result, receipt = env.validator().challenge()
     assert result.fraud is not None and result.fraud.fault == kind.fault
     assert receipt is not None
-    logs = env.l1.rollup.events.FraudProven().process_receipt(receipt)
+    logs = env.l1.rollup.events.FraudProven().process_receipt(receipt, errors=DISCARD)
     assert logs[0]["args"]["fault"] == kind.fault.value
     assert env.rollup.batchCount() == 1
     assert env.rollup.rewardOf(accounts[CHALLENGER]) == BOND // 2

@@ -5,7 +5,7 @@ holds exactly what is still owed. Also the liveness and deposit-censorship freez
 
 import ape
 import pytest
-from forced_helpers import CHALLENGE, CHALLENGER, ETH, FORCED_DELAY, LIVENESS, Env, recipient
+from forced_helpers import BOND, CHALLENGE, CHALLENGER, ETH, FORCED_DELAY, LIVENESS, Env, recipient
 
 from offchain.rollup.builder import build_batch
 from offchain.rollup.codec import encode_batch
@@ -71,6 +71,9 @@ def test_ignored_forced_tx_freeze_and_everyone_exits(env: Env, accounts):
     assert (ev.reason, ev.batchCount, ev.depositEnd, ev.forcedEnd) == (1, 3, 4, 0)
     assert receipt.events[1].fromIndex == 3 and receipt.events[1].toIndex == 4
     assert env.rollup.frozen() and env.rollup.batchCount() == 3
+    # discarded batch 3 is not slashed: its proposer's bond is free again
+    env.rollup.withdrawBond(BOND, accounts[0], sender=accounts[0])
+    assert env.rollup.bondOf(accounts[0]) == 0
 
     # the operator (and everyone else) is locked out
     root = env.rollup.frozenRoot()
