@@ -3,10 +3,17 @@ locked out -> every user leaves with their exact balance of the last final state
 offchain/rollup/exit.py from L1 data alone), unconsumed deposits are refunded, and the bridge
 holds exactly what is still owed. Also the liveness and deposit-censorship freezes."""
 
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import ape
 import pytest
 from forced_helpers import BOND, CHALLENGE, CHALLENGER, ETH, FORCED_DELAY, LIVENESS, Env, recipient
 
+from offchain.deployments import Deployment, save_deployment
 from offchain.rollup.builder import build_batch
 from offchain.rollup.codec import encode_batch
 from offchain.rollup.exit import (
@@ -228,3 +235,33 @@ def test_deposit_censorship_freeze(env: Env, accounts):
         assert [r.amount for r in plan.refunds] == [amount]
         env.signer(u).send(env.l1.rollup.functions.refundDeposit(*plan.refunds[0].as_args()))
         assert env.eth_claimable(u) == amount
+
+
+def test_exit_script_freezes_and_refunds(env: Env, chain, tmp_path):
+    """`ape run exit --owner .. --send` against this test's node: freeze, then refund."""
+    env.deposit_eth(1, 3 * E17)
+    env.advance(LIVENESS + 1)
+    save_deployment(
+        Deployment(
+            chain_id=chain.chain_id,
+            network="ethereum:local",
+            block=0,
+            contracts={"Rollup": env.rollup.address, "RollupBridge": env.bridge.address},
+        ),
+        tmp_path,
+    )
+    run = dict(os.environ, L2KIT_DEPLOYMENTS=str(tmp_path), APE_FOUNDRY_HOST=chain.provider.uri)
+    ape_bin = str(Path(sys.executable).with_name("ape"))
+    result = subprocess.run(
+        [ape_bin, "run", "exit", "--owner", env.accounts[1].address, "--send"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=run,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "freezable now (NO_FINALIZATION)" in result.stdout, result.stdout
+    assert re.search(r"refund\s+deposit\s+0 .* amount 300000000000000000", result.stdout)
+    assert env.rollup.frozen()
+    assert env.eth_claimable(1) == 3 * E17
