@@ -20,6 +20,9 @@ export PYTHONPATH := $(CURDIR)
 
 APE := $(BIN)/ape
 PY_STAMP := $(VENV)/.installed
+# The zk rollup's prover (GPL-3.0) is an optional extra, installed unless ZK=0.
+ZK ?= 1
+ZK_STAMP := $(VENV)/.installed-zk
 NPM_STAMP := node_modules/.installed
 # every bench/*.py except helpers
 BENCHES := $(filter-out bench/__init__.py bench/common.py,$(wildcard bench/*.py))
@@ -33,11 +36,15 @@ help:
 	@echo "make lint    ruff over the Python code"
 	@echo "make setup   only the set-up: .venv, node_modules, solc shim"
 
-setup: $(PY_STAMP) $(NPM_STAMP) $(SOLC_SHIM)
+setup: $(PY_STAMP) $(NPM_STAMP) $(SOLC_SHIM) $(if $(filter 1,$(ZK)),$(ZK_STAMP))
 
 $(PY_STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@touch $@
+
+$(ZK_STAMP): requirements-zk.lock $(PY_STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-zk.lock
 	@touch $@
 
 $(NPM_STAMP): package.json package-lock.json

@@ -24,7 +24,7 @@ from offchain.rollup.operator import Operator  # noqa: E402
 from offchain.rollup.state import L2State  # noqa: E402
 from offchain.rollup.types import Commitment, DepositTx, QueuedDeposit  # noqa: E402
 from offchain.rollup.validator import Validator  # noqa: E402
-from offchain.rollup.wallet import sign_transfer  # noqa: E402
+from offchain.rollup.wallet import sign_transfer, sign_withdraw  # noqa: E402
 
 BATCH_SIZES = (1, 32, 256, 1024)
 USERS = 8  # L2 accounts 0..7 owned by test accounts 1..8
@@ -66,8 +66,9 @@ def main() -> None:
         sep = l1.separator()
         signers = [Signer(w3, bytes(HexBytes(a.private_key))) for a in list(test)[:10]]
         keys = [s.private_key for s in signers[1 : USERS + 1]]
-        for s in (signers[0], signers[9]):
-            s.send(l1.rollup.functions.bond(), value=BOND)
+        ops_gas: dict[str, int] = {}
+        for s in (signers[0], signers[9], signers[7]):
+            ops_gas["bond"] = s.send(l1.rollup.functions.bond(), value=BOND)["gasUsed"]
         for u in range(1, USERS + 1):
             addr = bytes.fromhex(signers[u].address[2:])
             signers[u].send(l1.bridge.functions.depositETH(b"\x01" + addr), value=10**20)
@@ -91,6 +92,18 @@ def main() -> None:
                 "gas_per_transfer": receipt["gasUsed"] / n,
             }
 
+        # ------------------------------------------ withdrawal and bond operations
+        w = sign_withdraw(keys[0], sep, 0, 10**18, 0, rot.nonces[0])
+        rot.nonces[0] += 1
+        op.step([w])
+        _rpc(w3, "evm_increaseTime", [3600])
+        _rpc(w3, "evm_mine")
+        claim = Validator(l1, signers[5]).check().withdrawals[-1]
+        fin = signers[5].send(l1.rollup.functions.finalizeWithdrawal(claim.as_abi()))
+        ops_gas["finalize_withdrawal"] = fin["gasUsed"]
+        out_bond = signers[7].send(l1.rollup.functions.withdrawBond(BOND, signers[7].address))
+        ops_gas["withdraw_bond"] = out_bond["gasUsed"]
+
         # ------------------------------------------------------ operator throughput
         state = op.state.copy()
         throughput_rot = Rotation(keys, sep, state)
@@ -108,6 +121,8 @@ def main() -> None:
             result, receipt = Validator(l1, signers[5]).challenge()
             assert result.fraud is not None and result.fraud.fault == expected, (name, result)
             fraud[name] = {"fault": expected.name, "gas": receipt["gasUsed"]}
+            reward = signers[5].send(l1.rollup.functions.claimReward(signers[5].address))
+            ops_gas["claim_reward"] = reward["gasUsed"]
             _rpc(w3, "evm_revert", [snap])
 
     out = {
@@ -116,6 +131,7 @@ def main() -> None:
         "fraud_proof_max_gas": max(v["gas"] for v in fraud.values()),
         "operator_tx_per_s": operator_tps,
         "posting": {str(k): v for k, v in posting.items()},
+        "operation_gas": {**ops_gas, "post_batch_1024": posting[1024]["gas"]},
         "fraud_proof_gas": fraud,
     }
     _print(out)
@@ -229,6 +245,8 @@ def _print(out: dict) -> None:
     lines.append("|---|---|---:|")
     for k, v in out["fraud_proof_gas"].items():
         lines.append(f"| {k} | {v['fault']} | {v['gas']} |")
+    lines += ["", "| operation | gas |", "|---|---:|"]
+    lines += [f"| {k} | {v} |" for k, v in out["operation_gas"].items()]
     lines += [
         "",
         f"fraud_proof_max_gas: {out['fraud_proof_max_gas']}",

@@ -101,6 +101,8 @@ interface IRollup {
     error BondLocked(uint256 batchIndex);
     /// @notice Nothing to pay out.
     error NothingToWithdraw();
+    /// @notice bond() called without ETH.
+    error ZeroValue();
     /// @notice Zero address destination.
     error ZeroDestination();
     /// @notice Sending ETH failed.

@@ -109,7 +109,7 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
 
     /// @notice Add the ETH sent to the caller's bond.
     function bond() external payable {
-        if (msg.value == 0) revert NothingToWithdraw();
+        if (msg.value == 0) revert ZeroValue();
         uint256 total = bondOf[msg.sender] + msg.value;
         bondOf[msg.sender] = total;
         emit Bonded(msg.sender, msg.value, total);

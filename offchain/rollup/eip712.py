@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from coincurve import PrivateKey, PublicKey
+from eth_account import Account as EthAccount
 
 from .hashing import keccak
 from .params import EIP712_NAME, EIP712_VERSION
@@ -73,10 +74,13 @@ def withdraw_digest(separator: bytes, sender: int, amount: int, fee: int, nonce:
 
 
 def sign_digest(private_key: bytes, digest: bytes) -> bytes:
-    """Sign a 32-byte digest; return the 64-byte EIP-2098 compact signature (low s)."""
-    sig = PrivateKey(private_key).sign_recoverable(digest, hasher=None)
-    r, s, v = int.from_bytes(sig[0:32], "big"), int.from_bytes(sig[32:64], "big"), sig[64]
-    if s > HALF_N:  # libsecp256k1 already normalises; keep the rule explicit
+    """Sign an EIP-712 digest with eth-account; return the 64-byte EIP-2098 compact signature.
+
+    eth-account (eth-keys) produces canonical low-s signatures; the check below keeps the rule
+    explicit, since the contract refuses high-s."""
+    signed = EthAccount.unsafe_sign_hash(digest, private_key)
+    r, s, v = signed.r, signed.s, signed.v - 27
+    if s > HALF_N:
         s, v = SECP256K1_N - s, v ^ 1
     return to_compact(r, s, v)
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .builder import BuiltBatch, build_batch
 from .l1 import RollupL1, Signer
 from .state import L2State
+from .store import load_state, save_state
 from .types import Tx
 
 
@@ -18,6 +20,13 @@ class Operator:
     signer: Signer
     fee_account: int = 0
     state: L2State = field(default_factory=L2State)
+    store: Path | None = None  # where the state is saved after every posting
+
+    @classmethod
+    def resume(cls, l1: RollupL1, signer: Signer, store: Path, fee_account: int = 0) -> Operator:
+        """An operator restarted from its saved state (a fresh one if nothing was saved)."""
+        state = load_state(store) if store.exists() else L2State()
+        return cls(l1, signer, fee_account, state, store)
 
     def build(self, txs: Sequence[Tx]) -> tuple[BuiltBatch, L2State]:
         """A batch of every deposit and forced tx not yet consumed plus `txs` (invalid ones
@@ -37,6 +46,8 @@ class Operator:
         """Post `batch`; the operator's state moves on only once the posting is mined."""
         receipt = self.signer.send(self.l1.rollup.functions.postBatch(batch.pre_root, batch.data))
         self.state = new_state
+        if self.store is not None:
+            save_state(new_state, self.store)
         return receipt
 
     def step(self, txs: Sequence[Tx]) -> tuple[BuiltBatch, Any]:

@@ -41,3 +41,57 @@ def test_deposit_transfer_withdraw_claim(env):
     # the bond is unlocked once the proposer's last batch is final
     env.rollup.withdrawBond(BOND, env.accounts[0], sender=env.accounts[0])
     assert env.rollup.bondOf(env.accounts[0]) == 0
+
+
+def test_erc20_round_trip_and_operator_restart(env, tmp_path):
+    """Token deposits, a transfer and a withdrawal; the operator restarts from its saved state."""
+    from offchain.rollup.operator import Operator
+
+    env.bond(0)
+    env.deposit_token(1, 5 * 10**18)
+    env.deposit_token(2, 10**18)
+    store = tmp_path / "l2state.json"
+    op = Operator.resume(env.l1, env.signer(0), store)
+    op.step([])
+    token = env.token.address.lower()
+    assert op.state.account(0).token == token
+    # restart: the state comes back from disk, root checked
+    op = Operator.resume(env.l1, env.signer(0), store)
+    assert op.state.root == env.rollup.head()[0]
+    sep = env.separator
+    op.step(
+        [
+            sign_transfer(env.key(1), sep, 0, 1, 2 * 10**18, 0, 0),
+            sign_withdraw(env.key(2), sep, 1, 3 * 10**18, 0, 0),
+        ]
+    )
+    result = env.validator().check()
+    assert result.fraud is None and result.state.root == op.state.root
+    env.advance(CHALLENGE_PERIOD)
+    env.rollup.finalizeWithdrawal(result.withdrawals[0].as_abi(), sender=env.accounts[5])
+    env.bridge.claim(env.token, env.accounts[2], sender=env.accounts[2])
+    assert env.token.balanceOf(env.accounts[2]) == 3 * 10**18
+    assert env.bridge.liabilities(env.token) == 3 * 10**18 == op.state.total_balance(token)
+
+
+def test_corrupt_saved_state_is_refused(tmp_path):
+    import json
+
+    import pytest
+
+    from offchain.rollup.state import L2State
+    from offchain.rollup.store import CorruptState, load_state, save_state
+    from offchain.rollup.types import Account
+
+    state = L2State()
+    acc = Account("0x" + "11" * 20, ETH, 5, 0)
+    state.accounts[0] = acc
+    state.tree.set_leaf(0, acc.leaf_hash())
+    path = tmp_path / "s.json"
+    save_state(state, path)
+    assert load_state(path).root == state.root
+    body = json.loads(path.read_text())
+    body["accounts"]["0"] = Account("0x" + "11" * 20, ETH, 6, 0).packed().hex()
+    path.write_text(json.dumps(body))
+    with pytest.raises(CorruptState, match="resync"):
+        load_state(path)

@@ -222,3 +222,19 @@ def _t(key, f, t, amount, fee, n):
 
 def _w(key, f, amount, fee, n):
     return sign_withdraw(key, SEP, f, amount, fee, n).signature
+
+
+def test_replay_rejects_inputs_that_are_not_posted_data():
+    from offchain.rollup.replay import PostedBatch, replay
+
+    with pytest.raises(ValueError, match="consecutive"):
+        replay([PostedBatch(1, b"")], [], SEP)
+    with pytest.raises(ValueError, match="does not decode"):
+        replay([PostedBatch(0, b"\x00" * 10)], [], SEP)
+    from offchain.rollup.codec import encode_batch
+    from offchain.rollup.merkle import EMPTY_ROOT
+    from offchain.rollup.types import Commitment
+
+    ahead = encode_batch([Commitment(EMPTY_ROOT, 2, 0, b"")])
+    with pytest.raises(ValueError, match="known"):
+        replay([PostedBatch(0, ahead)], [dep(0)], SEP)

@@ -1,6 +1,7 @@
 """Every way a batch can be wrong: a dishonest proposer posts it, the validator finds it from L1
 data alone, its proof succeeds; rollback, slashing and challenger payout are checked."""
 
+import ape
 import pytest
 from rollup_helpers import BOND
 
@@ -62,7 +63,7 @@ def _fraud(env, kind, state, first):
 
 
 @pytest.mark.parametrize("kind", list(FraudKind), ids=lambda k: k.name)
-def test_fraud_is_proven_and_slashed(env, kind):
+def test_fraud_is_proven_and_slashed(env, project, kind):
     op, first = _setup(env)
     commitments = _fraud(env, kind, op.state, first)
     cheater = env.signer(CHEATER)
@@ -90,6 +91,10 @@ def test_fraud_is_proven_and_slashed(env, kind):
     assert env.rollup.bondOf(env.accounts[CHEATER]) == 0
     assert env.rollup.rewardOf(env.accounts[CHALLENGER]) == BOND // 2
     assert env.rollup.burned() == BOND - BOND // 2
+    if kind is FraudKind.WRONG_ROOT:  # a destination refusing ETH: the reward stays credited
+        rejecter = env.accounts[0].deploy(project.EthRejecter)
+        with ape.reverts(env.rollup.EthTransferFailed):
+            env.rollup.claimReward(rejecter, sender=env.accounts[CHALLENGER])
     before = env.accounts[8].balance
     env.rollup.claimReward(env.accounts[8], sender=env.accounts[CHALLENGER])
     assert env.accounts[8].balance == before + BOND // 2

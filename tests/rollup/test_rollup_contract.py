@@ -81,7 +81,7 @@ def test_genesis_and_views(env):
 
 
 def test_bond_and_withdraw_bond(env, accounts):
-    with ape.reverts(env.rollup.NothingToWithdraw):
+    with ape.reverts(env.rollup.ZeroValue):
         env.rollup.bond(sender=accounts[0], value=0)
     env.rollup.bond(sender=accounts[0], value=BOND)
     with ape.reverts(env.rollup.ZeroDestination):
@@ -319,3 +319,28 @@ def test_finality_is_monotone(env, accounts):
     assert env.rollup.finalizedCount() == 2
     assert not env.rollup.isFinal(2)
     assert env.rollup.lastFinalizedRoot() == env.rollup.batches(1).postRoot
+
+
+def test_honest_multi_commitment_batch_resists_proofs_on_each_commitment(env, accounts):
+    from offchain.rollup.codec import decode_batch
+    from offchain.rollup.execute import commit, execute
+    from offchain.rollup.proofs import fraud_proof
+
+    env.bond(0)
+    env.deposit_eth(1, 10**18)
+    env.deposit_eth(2, 10**18)
+    op = env.operator()
+    op.step([])
+    pre = op.state.copy()
+    txs = [sign_transfer(env.key(1), env.separator, 0, 1, 10**12, 0, n) for n in range(40)]
+    batch, _ = op.step(txs)
+    assert len(batch.commitments) == 2
+    cs = decode_batch(batch.data)
+    state = pre
+    for ci, c in enumerate(cs):
+        ex = execute(state, c.tx_data, c.fee_account, (), env.separator)
+        proof = fraud_proof(1, cs, ci, (), ex)
+        fn = env.l1.rollup.functions.proveFraud(proof.as_abi())
+        _reverts(env, fn, "NotFraudulent", accounts[9])
+        commit(state, ex, c.deposit_end)
+    assert env.validator().check().fraud is None

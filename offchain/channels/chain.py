@@ -1,0 +1,213 @@
+"""web3.py client of ChannelAdjudicator with local signing (fast: no node-side accounts)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from eth_account import Account
+from web3 import Web3
+from web3.exceptions import ContractLogicError
+from web3.logs import DISCARD
+
+from offchain.channels import crypto
+from offchain.channels.model import ChannelError, Lock, State
+
+STATUS = ("None", "Open", "Closing", "Settled")
+
+
+def load_abi(build_dir: str | Path = ".build") -> list:
+    """The adjudicator ABI from Ape's build output (run `ape compile` first)."""
+    path = Path(build_dir) / "__local__.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: run `ape compile` in the project root first")
+    types = json.loads(path.read_text())["contractTypes"]
+    return types["ChannelAdjudicator"]["abi"]
+
+
+@dataclass(frozen=True)
+class OnChain:
+    """The adjudicator's record of a channel."""
+
+    a: str
+    b: str
+    token: str
+    status: str
+    closer: int
+    min_nonce: int
+    close_nonce: int
+    nonce: int
+    deadline: int
+    total: int
+
+
+class TxFailed(RuntimeError):
+    """A transaction reverted; the message carries the decoded reason."""
+
+
+class ChainClient:
+    """One account's view of one adjudicator. Blocking: call it from a thread in async code."""
+
+    def __init__(self, rpc_url: str, contract: str, abi: list, private_key: str) -> None:
+        self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
+        self.account = Account.from_key(private_key)
+        self.address = self.account.address
+        self.contract = self.w3.eth.contract(address=Web3.to_checksum_address(contract), abi=abi)
+        self.chain_id = self.w3.eth.chain_id
+        self.domain = crypto.Domain(self.chain_id, self.contract.address)
+        self._nonce: int | None = None
+
+    # ---------------------------------------------------------------- transactions
+
+    def send(self, fn, value: int = 0) -> dict:
+        """Sign and send a contract call, wait for it, return the receipt (raises TxFailed)."""
+        try:
+            fn.call({"from": self.address, "value": value})
+        except ContractLogicError as e:
+            self._nonce = None
+            raise TxFailed(f"{fn.fn_name} would revert: {e}") from e
+        if self._nonce is None:
+            self._nonce = self.w3.eth.get_transaction_count(self.address, "pending")
+        tx = fn.build_transaction(
+            {
+                "from": self.address,
+                "value": value,
+                "nonce": self._nonce,
+                "chainId": self.chain_id,
+                "gas": 3_000_000,
+                "maxFeePerGas": 20 * 10**9,
+                "maxPriorityFeePerGas": 10**9,
+            }
+        )
+        raw = self.account.sign_transaction(tx).raw_transaction
+        self._nonce += 1
+        h = self.w3.eth.send_raw_transaction(raw)
+        rcpt = self.w3.eth.wait_for_transaction_receipt(h, timeout=30, poll_latency=0.005)
+        if rcpt["status"] != 1:
+            self._nonce = None
+            raise TxFailed(f"{fn.fn_name} reverted in tx {h.hex()}")
+        return rcpt
+
+    def approve(self, token: str, amount: int, abi: list) -> dict:
+        t = self.w3.eth.contract(address=token, abi=abi)
+        return self.send(t.functions.approve(self.contract.address, amount))
+
+    def open(self, peer: str, token: str, period: int, amount: int) -> tuple[bytes, dict]:
+        value = amount if int(token, 16) == 0 else 0
+        rcpt = self.send(self.contract.functions.open(peer, token, period, amount), value)
+        ev = self.contract.events.ChannelOpened().process_receipt(rcpt, errors=DISCARD)[0]
+        return bytes(ev["args"]["channelId"]), rcpt
+
+    def fund(self, channel_id: bytes, amount: int, eth: bool) -> dict:
+        return self.send(self.contract.functions.fund(channel_id, amount), amount if eth else 0)
+
+    def adjust(
+        self,
+        s: State,
+        party: int,
+        deposit: int,
+        withdrawal: int,
+        expiry: int,
+        sig_a: bytes,
+        sig_b: bytes,
+        eth: bool,
+    ) -> dict:
+        adj = (s.as_tuple(), party, deposit, withdrawal, expiry)
+        return self.send(self.contract.functions.adjust(adj, sig_a, sig_b), deposit if eth else 0)
+
+    def cooperative_close(
+        self, channel_id: bytes, nonce: int, bal_a: int, bal_b: int, sig_a: bytes, sig_b: bytes
+    ) -> dict:
+        c = (channel_id, nonce, bal_a, bal_b)
+        return self.send(self.contract.functions.cooperativeClose(c, sig_a, sig_b))
+
+    def close(self, s: State, sig_a: bytes, sig_b: bytes) -> dict:
+        return self.send(self.contract.functions.close(s.as_tuple(), sig_a, sig_b))
+
+    def dispute(self, s: State, sig_a: bytes, sig_b: bytes) -> dict:
+        return self.send(self.contract.functions.dispute(s.as_tuple(), sig_a, sig_b))
+
+    def dispute_for(
+        self, s: State, sig_a: bytes, sig_b: bytes, expiry: int, delegation_sig: bytes
+    ) -> dict:
+        d = (s.channel_id, self.address, expiry)
+        return self.send(
+            self.contract.functions.disputeFor(s.as_tuple(), sig_a, sig_b, d, delegation_sig)
+        )
+
+    def settle(self, channel_id: bytes) -> dict:
+        return self.send(self.contract.functions.settle(channel_id))
+
+    def register_secret(self, secret: bytes) -> dict:
+        return self.send(self.contract.functions.registerSecret(secret))
+
+    def unlock(
+        self, channel_id: bytes, locks: list[Lock], indices: list[int], proofs: list[list[bytes]]
+    ) -> dict:
+        ls = [(x.sender, x.amount, x.hashlock, x.expiry) for x in locks]
+        return self.send(self.contract.functions.unlock(channel_id, ls, indices, proofs))
+
+    def is_unlocked(self, channel_id: bytes, index: int) -> bool:
+        bits = self.contract.functions.unlockedBits(channel_id, index >> 8).call()
+        return bool(bits >> (index & 255) & 1)
+
+    def claim(self, token: str) -> dict:
+        return self.send(self.contract.functions.claim(token))
+
+    # ---------------------------------------------------------------- reads
+
+    def channel(self, channel_id: bytes) -> OnChain:
+        c = self.contract.functions.getChannel(channel_id).call()
+        return OnChain(
+            a=c[0],
+            b=c[1],
+            token=c[2],
+            status=STATUS[c[3]],
+            closer=c[5],
+            min_nonce=c[7],
+            close_nonce=c[8],
+            nonce=c[9],
+            deadline=c[10],
+            total=c[11],
+        )
+
+    def claimable(self, token: str, account: str) -> int:
+        return self.contract.functions.claimable(token, account).call()
+
+    def secret_revealed_at(self, hashlock: bytes) -> int:
+        return self.contract.functions.secretRevealedAt(hashlock).call()
+
+    def block_number(self) -> int:
+        return self.w3.eth.block_number
+
+    def now(self) -> int:
+        return self.w3.eth.get_block("latest")["timestamp"]
+
+    def closed_events(self, from_block: int, to_block: int) -> list[dict]:
+        logs = self.contract.events.ChannelClosed().get_logs(
+            from_block=from_block, to_block=to_block
+        )
+        return [
+            {
+                "channel_id": bytes(x["args"]["channelId"]),
+                "closer": x["args"]["closer"],
+                "nonce": x["args"]["nonce"],
+                "deadline": x["args"]["deadline"],
+            }
+            for x in logs
+        ]
+
+    def secret_events(self, from_block: int, to_block: int) -> list[tuple[bytes, bytes, int]]:
+        logs = self.contract.events.SecretRegistered().get_logs(
+            from_block=from_block, to_block=to_block
+        )
+        return [
+            (bytes(x["args"]["hashlock"]), bytes(x["args"]["secret"]), x["args"]["timestamp"])
+            for x in logs
+        ]
+
+
+def require(cond: bool, msg: str) -> None:
+    if not cond:
+        raise ChannelError(msg)

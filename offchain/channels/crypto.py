@@ -1,0 +1,152 @@
+"""EIP-712 hashing exactly as ChannelAdjudicator computes it, and low-s secp256k1 signatures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import coincurve
+from eth_abi import encode
+from eth_utils import keccak, to_checksum_address
+
+from offchain.channels.model import ChannelError, State
+
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+HALF_N = SECP256K1_N // 2
+
+STATE_TYPE = (
+    "State(bytes32 channelId,uint64 nonce,uint256 balanceA,uint256 balanceB,"
+    "bytes32 locksRoot,uint256 lockedAmount)"
+)
+STATE_TYPEHASH = keccak(text=STATE_TYPE)
+ADJUST_TYPEHASH = keccak(
+    text="Adjust(State state,uint8 party,uint256 deposit,uint256 withdrawal,uint64 expiry)"
+    + STATE_TYPE
+)
+COOP_TYPEHASH = keccak(
+    text="CooperativeClose(bytes32 channelId,uint64 nonce,uint256 balanceA,uint256 balanceB)"
+)
+DELEGATION_TYPEHASH = keccak(text="Delegation(bytes32 channelId,address watchtower,uint64 expiry)")
+DOMAIN_TYPEHASH = keccak(
+    text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+)
+MESSAGE_PREFIX = b"l2kit-channels/message/v1"
+
+
+@dataclass(frozen=True)
+class Domain:
+    """The EIP-712 domain: binds every signature to one chain and one adjudicator."""
+
+    chain_id: int
+    contract: str
+    name: str = "l2kit-channels"
+    version: str = "1"
+
+    def separator(self) -> bytes:
+        return keccak(
+            encode(
+                ["bytes32", "bytes32", "bytes32", "uint256", "address"],
+                [
+                    DOMAIN_TYPEHASH,
+                    keccak(text=self.name),
+                    keccak(text=self.version),
+                    self.chain_id,
+                    self.contract,
+                ],
+            )
+        )
+
+    def digest(self, struct_hash: bytes) -> bytes:
+        return keccak(b"\x19\x01" + self.separator() + struct_hash)
+
+
+def state_struct_hash(s: State) -> bytes:
+    return keccak(
+        encode(
+            ["bytes32", "bytes32", "uint64", "uint256", "uint256", "bytes32", "uint256"],
+            [STATE_TYPEHASH, *s.as_tuple()],
+        )
+    )
+
+
+def state_digest(domain: Domain, s: State) -> bytes:
+    return domain.digest(state_struct_hash(s))
+
+
+def adjust_digest(
+    domain: Domain, s: State, party: int, deposit: int, withdrawal: int, expiry: int
+) -> bytes:
+    return domain.digest(
+        keccak(
+            encode(
+                ["bytes32", "bytes32", "uint8", "uint256", "uint256", "uint64"],
+                [ADJUST_TYPEHASH, state_struct_hash(s), party, deposit, withdrawal, expiry],
+            )
+        )
+    )
+
+
+def coop_digest(domain: Domain, channel_id: bytes, nonce: int, bal_a: int, bal_b: int) -> bytes:
+    return domain.digest(
+        keccak(
+            encode(
+                ["bytes32", "bytes32", "uint64", "uint256", "uint256"],
+                [COOP_TYPEHASH, channel_id, nonce, bal_a, bal_b],
+            )
+        )
+    )
+
+
+def delegation_digest(domain: Domain, channel_id: bytes, watchtower: str, expiry: int) -> bytes:
+    return domain.digest(
+        keccak(
+            encode(
+                ["bytes32", "bytes32", "address", "uint64"],
+                [DELEGATION_TYPEHASH, channel_id, watchtower, expiry],
+            )
+        )
+    )
+
+
+def message_digest(payload: bytes) -> bytes:
+    """Digest a node signs over the canonical bytes of a network message body."""
+    return keccak(MESSAGE_PREFIX + payload)
+
+
+class Signer:
+    """Holds one private key; signs 32-byte digests as r||s||v (v = 27/28), low-s."""
+
+    def __init__(self, private_key: bytes | str) -> None:
+        if isinstance(private_key, str):
+            private_key = bytes.fromhex(private_key.removeprefix("0x"))
+        self._key = coincurve.PrivateKey(private_key)
+        pub = self._key.public_key.format(compressed=False)[1:]
+        self.address = to_checksum_address(keccak(pub)[-20:])
+
+    def sign(self, digest: bytes) -> bytes:
+        sig = self._key.sign_recoverable(digest, hasher=None)  # libsecp256k1 emits low-s
+        return sig[:64] + bytes([sig[64] + 27])
+
+
+def recover(digest: bytes, sig: bytes) -> str:
+    """The signer's checksummed address; rejects malformed and high-s signatures."""
+    if not isinstance(sig, bytes | bytearray) or len(sig) != 65:
+        raise ChannelError("a signature must be 65 bytes r||s||v")
+    s = int.from_bytes(sig[32:64], "big")
+    if s == 0 or s > HALF_N:
+        raise ChannelError("signature s value is zero or high (only low-s signatures are valid)")
+    v = sig[64]
+    if v not in (27, 28):
+        raise ChannelError(f"signature v must be 27 or 28, got {v}")
+    try:
+        pub = coincurve.PublicKey.from_signature_and_message(
+            bytes(sig[:64]) + bytes([v - 27]), digest, hasher=None
+        )
+    except Exception as e:
+        raise ChannelError(f"signature does not recover: {e}") from e
+    return to_checksum_address(keccak(pub.format(compressed=False)[1:])[-20:])
+
+
+def check_sig(digest: bytes, sig: bytes, expected: str, what: str) -> None:
+    got = recover(digest, sig)
+    if got.lower() != expected.lower():
+        raise ChannelError(f"{what}: signature is by {got}, expected {expected}")

@@ -1,0 +1,863 @@
+"""A channel node: asyncio TCP on loopback, signed length-prefixed JSON, SQLite persistence.
+
+Each node listens for requests from peers and keeps one outgoing connection per peer for its own
+requests; replies travel back on the connection the request came in on. Every co-signed state is
+written to the store before the acknowledgement leaves the node.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from offchain.channels import crypto, machine, merkle
+from offchain.channels.chain import ChainClient
+from offchain.channels.machine import AddLock, Applied, Cancel, ChannelView, Claim, Expire, Pay
+from offchain.channels.model import ChannelError, Lock, SignedState, State, hx, unhx
+from offchain.channels.router import Edge, find_route
+from offchain.channels.store import Store
+from offchain.channels.wire import open_envelope, read_frame, seal
+
+ETH = "0x0000000000000000000000000000000000000000"
+
+
+class PeerUnreachable(ChannelError):
+    """The peer could not be reached: nothing was delivered."""
+
+
+class Conflict(ChannelError):
+    """Both sides proposed at once and the peer's update won; retry."""
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    host: str = "127.0.0.1"
+    port: int = 0
+    base_fee: int = 0
+    fee_ppm: int = 0
+    hop_delta: int = 60  # seconds an intermediary keeps between incoming and outgoing expiry
+    final_margin: int = 30  # seconds the payee wants before expiry to claim (on chain if needed)
+    request_timeout: float = 5.0
+    reveal_offchain: bool = True  # False: secrets are only registered on chain (tests, audits)
+    auto_claim: bool = True  # the payee claims a matching lock as soon as it arrives
+    watch_chain: bool = True
+    chain_poll: float = 0.05
+    challenge_period: int = 100
+
+
+@dataclass(frozen=True)
+class Tower:
+    address: str
+    host: str
+    port: int
+    delegation_expiry: int
+
+
+class Node:
+    def __init__(
+        self,
+        private_key: str,
+        db_path: str | Path,
+        domain: crypto.Domain,
+        chain: ChainClient | None = None,
+        clock: Callable[[], int] | None = None,
+        config: NodeConfig | None = None,
+        tower: Tower | None = None,
+    ) -> None:
+        self.signer = crypto.Signer(private_key)
+        self.address = self.signer.address
+        self.domain = domain
+        self.chain = chain
+        self.clock = clock or (lambda: int(__import__("time").time()))
+        self.config = config or NodeConfig()
+        self.tower = tower
+        self.store = Store(db_path)
+        self.views: dict[bytes, ChannelView] = {v.channel_id: v for v in self.store.views()}
+        self.directory: dict[str, tuple[str, int]] = {}
+        self.port = 0
+        self.rejected = 0  # messages refused (malformed, unsigned, invalid)
+        self._server: asyncio.AbstractServer | None = None
+        self._conns: dict[str, tuple[asyncio.StreamWriter, asyncio.Task]] = {}
+        self._conn_locks: dict[str, asyncio.Lock] = {}
+        self._waiters: dict[int, asyncio.Future] = {}
+        self._ids = itertools.count(1)
+        self._chan_locks: dict[bytes, asyncio.Lock] = {}
+        self._payments: dict[bytes, asyncio.Future] = {}
+        self._tasks: set[asyncio.Task] = set()
+        self._inbound: set[asyncio.StreamWriter] = set()
+        # channels where we (as A) just refused the peer's update: we let it go first next time
+        self._yield_to: dict[bytes, asyncio.Event] = {}
+        self._from_block = 0
+
+    # ---------------------------------------------------------------- lifecycle
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, self.config.host, self.config.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+        if self.chain is not None and self.config.watch_chain:
+            self._from_block = int(self.store.get("from_block", 0))
+            self._spawn(self._watch_chain())
+
+    async def stop(self) -> None:
+        """Go offline: close the server, connections and tasks (state stays on disk)."""
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 1)
+        for w in list(self._inbound):
+            w.close()
+        for w, t in list(self._conns.values()):
+            t.cancel()
+            w.close()
+        self._conns.clear()
+        for t in list(self._tasks):
+            t.cancel()
+        for t in list(self._tasks):
+            with contextlib.suppress(BaseException):
+                await t
+        for f in self._waiters.values():
+            if not f.done():
+                f.set_exception(PeerUnreachable("node stopped"))
+        self.store.close()
+
+    def add_peer(self, address: str, host: str, port: int) -> None:
+        self.directory[address.lower()] = (host, port)
+
+    def _spawn(self, coro) -> asyncio.Task:
+        t = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(t)
+        t.add_done_callback(self._tasks.discard)
+        return t
+
+    # ---------------------------------------------------------------- views
+
+    def _save(self, view: ChannelView, durable: bool = True) -> None:
+        self.store.put_view(view, durable)  # on disk before anything is sent
+        self.views[view.channel_id] = view
+
+    def channel_with(self, peer: str) -> ChannelView:
+        for v in self.views.values():
+            if v.peer.lower() == peer.lower() and not v.closed:
+                return v
+        raise ChannelError(f"no open channel with {peer}")
+
+    def edges(self) -> list[Edge]:
+        """This node's outgoing channel directions, for a route graph."""
+        return [
+            Edge(self.address, v.peer, v.my_balance(), self.config.base_fee, self.config.fee_ppm)
+            for v in self.views.values()
+            if not v.closed
+        ]
+
+    def _lock_for(self, cid: bytes) -> asyncio.Lock:
+        return self._chan_locks.setdefault(cid, asyncio.Lock())
+
+    # ---------------------------------------------------------------- opening and funding
+
+    async def open_channel(self, peer: str, amount: int, token: str = ETH) -> bytes:
+        """Open and fund a channel on chain, then tell the peer."""
+        chain = self._need_chain()
+        cid, _ = await asyncio.to_thread(
+            chain.open, peer, token, self.config.challenge_period, amount
+        )
+        anchor = State(cid, 0, amount, 0)
+        self._save(ChannelView(cid, 0, self.address, peer, token, SignedState(anchor, b"", b"")))
+        await self._request(peer, {"type": "opened", "channel_id": hx(cid)})
+        return cid
+
+    async def fund_channel(self, cid: bytes, amount: int) -> None:
+        """B's initial deposit (before any update)."""
+        chain = self._need_chain()
+        v = self.views[cid]
+        if v.me != 1 or v.latest.state.nonce != 0:
+            raise ChannelError("only B funds, and only before the first update")
+        await asyncio.to_thread(chain.fund, cid, amount, v.token == ETH)
+        anchor = replace(v.latest.state, balance_b=amount)
+        self._save(replace(v, latest=SignedState(anchor, b"", b"")))
+        await self._request(v.peer, {"type": "funded", "channel_id": hx(cid)})
+
+    async def _on_opened(self, sender: str, body: dict) -> dict:
+        chain = self._need_chain()
+        cid = unhx(body.get("channel_id"), 32, "channel_id")
+        c = await asyncio.to_thread(chain.channel, cid)
+        if c.status != "Open" or c.a.lower() != sender.lower() or c.b != self.address:
+            raise ChannelError("no such open channel between the sender and this node on chain")
+        if cid not in self.views:
+            anchor = State(cid, 0, c.total, 0)
+            view = ChannelView(cid, 1, c.a, c.b, c.token, SignedState(anchor, b"", b""))
+            self._save(view)
+        return {"type": "ok"}
+
+    async def _on_funded(self, sender: str, body: dict) -> dict:
+        chain = self._need_chain()
+        cid = unhx(body.get("channel_id"), 32, "channel_id")
+        v = self._view_from(sender, cid)
+        c = await asyncio.to_thread(chain.channel, cid)
+        if v.latest.state.nonce == 0:
+            bal_b = c.total - v.latest.state.balance_a
+            anchor = replace(v.latest.state, balance_b=bal_b)
+            self._save(replace(v, latest=SignedState(anchor, b"", b"")))
+        return {"type": "ok"}
+
+    # ---------------------------------------------------------------- top-up and withdrawal
+
+    async def adjust(self, cid: bytes, deposit: int = 0, withdrawal: int = 0) -> None:
+        """Top up and/or withdraw my side, co-signed with the peer, then executed on chain."""
+        chain = self._need_chain()
+        async with self._lock_for(cid):
+            v = self.views[cid]
+            s = machine.adjusted_state(v, v.me, deposit, withdrawal)
+            expiry = self.clock() + 600
+            digest = crypto.adjust_digest(self.domain, s, v.me, deposit, withdrawal, expiry)
+            mine = self.signer.sign(digest)
+            self._save(replace(v, adjusting=s, adjust_expiry=expiry))
+            try:
+                resp = await self._request(
+                    v.peer,
+                    {
+                        "type": "adjust",
+                        "channel_id": hx(cid),
+                        "state": s.to_json(),
+                        "deposit": deposit,
+                        "withdrawal": withdrawal,
+                        "expiry": expiry,
+                        "sig": hx(mine),
+                    },
+                )
+                theirs = unhx(resp.get("sig"), 65, "adjust signature")
+                crypto.check_sig(digest, theirs, v.peer, "adjust")
+                sig_a, sig_b = (mine, theirs) if v.me == 0 else (theirs, mine)
+                await asyncio.to_thread(
+                    chain.adjust, s, v.me, deposit, withdrawal, expiry, sig_a, sig_b, v.token == ETH
+                )
+            except BaseException:
+                self._save(replace(self.views[cid], adjusting=None, adjust_expiry=0))
+                raise
+            self._save(replace(v, latest=SignedState(s, b"", b""), adjusting=None, adjust_expiry=0))
+        with contextlib.suppress(ChannelError):
+            await self._request(v.peer, {"type": "adjusted", "channel_id": hx(cid)})
+
+    async def _on_adjust(self, sender: str, body: dict) -> dict:
+        cid = unhx(body.get("channel_id"), 32, "channel_id")
+        v = self._view_from(sender, cid)
+        dep, wd, expiry = body.get("deposit"), body.get("withdrawal"), body.get("expiry")
+        if not all(isinstance(x, int) and x >= 0 for x in (dep, wd, expiry)):
+            raise ChannelError("deposit, withdrawal and expiry must be non-negative integers")
+        s = machine.adjusted_state(v, 1 - v.me, dep, wd)
+        if State.from_json(body.get("state")) != s:
+            raise ChannelError("the adjusted state does not follow from the latest state")
+        digest = crypto.adjust_digest(self.domain, s, 1 - v.me, dep, wd, expiry)
+        crypto.check_sig(digest, unhx(body.get("sig"), 65, "sig"), v.peer, "adjust")
+        # Freeze the channel until the adjustment lands on chain or expires.
+        self._save(replace(v, adjusting=s, adjust_expiry=expiry))
+        return {"type": "adjust_sig", "sig": hx(self.signer.sign(digest))}
+
+    async def _on_adjusted(self, sender: str, body: dict) -> dict:
+        cid = unhx(body.get("channel_id"), 32, "channel_id")
+        v = self._view_from(sender, cid)
+        await self.refresh_adjust(v)
+        return {"type": "ok"}
+
+    async def refresh_adjust(self, v: ChannelView) -> None:
+        """Resolve a frozen adjustment from the chain: adopt it if it landed, drop it if expired."""
+        if v.adjusting is None:
+            return
+        c = await asyncio.to_thread(self._need_chain().channel, v.channel_id)
+        if c.min_nonce == v.adjusting.nonce:
+            self._save(
+                replace(
+                    v,
+                    latest=SignedState(v.adjusting, b"", b""),
+                    adjusting=None,
+                    adjust_expiry=0,
+                )
+            )
+        elif self.clock() > v.adjust_expiry:
+            self._save(replace(v, adjusting=None, adjust_expiry=0))
+
+    # ---------------------------------------------------------------- closing
+
+    async def cooperative_close(self, cid: bytes) -> None:
+        chain = self._need_chain()
+        async with self._lock_for(cid):
+            v = self.views[cid]
+            s = v.latest.state
+            if s.locks or v.pending is not None:
+                raise ChannelError("settle or cancel pending locks before a cooperative close")
+            digest = crypto.coop_digest(self.domain, cid, s.nonce, s.balance_a, s.balance_b)
+            mine = self.signer.sign(digest)
+            resp = await self._request(
+                v.peer,
+                {"type": "coop_close", "channel_id": hx(cid), "nonce": s.nonce, "sig": hx(mine)},
+            )
+            theirs = unhx(resp.get("sig"), 65, "close signature")
+            crypto.check_sig(digest, theirs, v.peer, "cooperative close")
+            sig_a, sig_b = (mine, theirs) if v.me == 0 else (theirs, mine)
+            self._save(replace(v, closed=True))
+            await asyncio.to_thread(
+                chain.cooperative_close, cid, s.nonce, s.balance_a, s.balance_b, sig_a, sig_b
+            )
+
+    async def _on_coop_close(self, sender: str, body: dict) -> dict:
+        cid = unhx(body.get("channel_id"), 32, "channel_id")
+        v = self._view_from(sender, cid)
+        s = v.latest.state
+        if body.get("nonce") != s.nonce or s.locks or v.pending is not None:
+            raise ChannelError("cooperative close must be on our latest state, without locks")
+        digest = crypto.coop_digest(self.domain, cid, s.nonce, s.balance_a, s.balance_b)
+        crypto.check_sig(digest, unhx(body.get("sig"), 65, "sig"), v.peer, "cooperative close")
+        self._save(replace(v, closed=True))
+        return {"type": "close_sig", "sig": hx(self.signer.sign(digest))}
+
+    async def close_channel(self, cid: bytes, state: SignedState | None = None) -> None:
+        """Unilateral close with our latest co-signed state (or `state`, for tests of staleness)."""
+        v = self.views[cid]
+        st = state or v.latest
+        self._save(replace(v, closed=True))
+        await asyncio.to_thread(self._need_chain().close, st.state, st.sig_a, st.sig_b)
+
+    async def settle_and_unlock(self, cid: bytes) -> None:
+        """After the challenge period: settle, then resolve every resolvable lock and claim."""
+        chain = self._need_chain()
+        c = await asyncio.to_thread(chain.channel, cid)
+        if c.status == "Closing":
+            await asyncio.to_thread(chain.settle, cid)
+        await self.unlock(cid)
+        v = self.views[cid]
+        if await asyncio.to_thread(chain.claimable, v.token, self.address):
+            await asyncio.to_thread(chain.claim, v.token)
+
+    async def unlock(self, cid: bytes) -> int:
+        """Unlock the settled state's locks that can be resolved now; returns how many."""
+        chain = self._need_chain()
+        v = self.views[cid]
+        c = await asyncio.to_thread(chain.channel, cid)
+        st = v.latest.state
+        if c.nonce != st.nonce or not st.locks:
+            return 0
+        leaves = [lock.leaf() for lock in st.locks]
+        now = await asyncio.to_thread(chain.now)
+        ready, indices, proofs = [], [], []
+        for i, lock in enumerate(st.locks):
+            done = await asyncio.to_thread(chain.is_unlocked, cid, i)
+            revealed = await asyncio.to_thread(chain.secret_revealed_at, lock.hashlock)
+            if not done and ((0 < revealed <= lock.expiry) or now > lock.expiry):
+                ready.append(lock)
+                indices.append(i)
+                proofs.append(merkle.proof(leaves, i))
+        if ready:
+            await asyncio.to_thread(chain.unlock, cid, ready, indices, proofs)
+        return len(ready)
+
+    # ---------------------------------------------------------------- payments
+
+    async def pay_direct(self, peer: str, amount: int) -> SignedState:
+        v = self.channel_with(peer)
+        return await self._propose(v.channel_id, Pay(amount))
+
+    def create_invoice(self, amount: int) -> bytes:
+        """A fresh secret for a payment to this node; returns its hashlock."""
+        secret = os.urandom(32)
+        h = crypto.keccak(secret)
+        self.store.put_secret(h, secret)
+        self.store.put("invoice:" + hx(h), amount)
+        return h
+
+    async def pay(
+        self,
+        payee: str,
+        amount: int,
+        hashlock: bytes,
+        edges: list[Edge],
+        timeout: float = 10.0,
+        expiry_override: int | None = None,
+    ) -> bool:
+        """Route a hash-locked payment; True once the first hop's lock is claimed, False if it was
+        refused, cancelled, or not settled within `timeout` (the lock may then still complete
+        or be cancelled later). Raises ChannelError if no route has the capacity."""
+        route = find_route(edges, self.address, payee, amount)
+        now = self.clock()
+        expiries = []
+        exp = now + self.config.final_margin + self.config.hop_delta
+        for _ in route:
+            expiries.append(exp)
+            exp += self.config.hop_delta
+        expiries.reverse()
+        if expiry_override is not None:
+            expiries[0] = expiry_override
+        hops = [
+            {"node": h.node, "amount": h.amount, "expiry": e}
+            for h, e in zip(route[1:], expiries[1:], strict=True)
+        ]
+        v = self.channel_with(route[0].node)
+        fut = asyncio.get_running_loop().create_future()
+        self._payments[hashlock] = fut
+        lock = Lock(v.me, route[0].amount, hashlock, expiries[0])
+        try:
+            await self._propose(v.channel_id, AddLock(lock), {"route": hops})
+        except (ChannelError, TimeoutError):
+            self._payments.pop(hashlock, None)
+            return False
+        try:
+            return await asyncio.wait_for(asyncio.shield(fut), timeout)
+        except TimeoutError:
+            return False
+
+    # ---------------------------------------------------------------- proposing
+
+    async def _propose(self, cid: bytes, op: machine.Op, extra: dict | None = None) -> SignedState:
+        for attempt in range(20):
+            try:
+                return await self._propose_once(cid, op, extra)
+            except Conflict:
+                await asyncio.sleep(0.001 * (attempt + 1))
+        raise ChannelError("the peer kept winning update conflicts; try again later")
+
+    async def _propose_once(self, cid: bytes, op: machine.Op, extra: dict | None) -> SignedState:
+        turn = self._yield_to.pop(cid, None)
+        if turn is not None:  # fairness: the peer lost a conflict to us, let its retry in first
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(turn.wait(), 0.05)
+        async with self._lock_for(cid):
+            v = self.views[cid]
+            if v.pending is not None:
+                await self._resync(cid)
+                v = self.views[cid]
+            if v.adjusting is not None:
+                await self.refresh_adjust(v)
+                v = self.views[cid]
+            new, events = machine.propose(v, op, self.signer, self.domain, self.clock())
+            # Our own proposal needs no fsync: losing it costs nothing (the peer's copy, if it
+            # signed, is one nonce ahead, which the penalty rule does not punish) and `sync`
+            # recovers it.
+            self._save(new, durable=False)
+            ev = events[0]
+            assert isinstance(ev, machine.SendUpdate)
+            body = {
+                "type": "update",
+                "channel_id": hx(cid),
+                "op": machine.op_to_json(op),
+                "nonce": ev.nonce,
+                "sig": hx(ev.sig),
+            }
+            if extra is not None:
+                body["extra"] = extra
+            try:
+                resp = await self._request(v.peer, body)
+            except PeerUnreachable:
+                self._save(machine.drop_pending(self.views[cid]))
+                raise
+            if resp.get("type") == "error":
+                self._save(machine.drop_pending(self.views[cid]))
+                reason = str(resp.get("reason"))
+                if "is not the next one" in reason:
+                    await self._resync(cid)  # the peer is ahead of what we remember
+                moved = self.views[cid].latest.state.nonce != v.latest.state.nonce
+                if reason.startswith("conflict") or moved:
+                    # the peer's concurrent update won (or landed while ours was in flight)
+                    raise Conflict(reason)
+                raise ChannelError(f"peer rejected the update: {reason}")
+            cur = self.views[cid]
+            if cur.pending is None or cur.pending.state.nonce != ev.nonce:
+                raise Conflict("our update was superseded by the peer's")
+            done, events = machine.receive_ack(
+                cur, resp.get("nonce"), unhx(resp.get("sig"), 65, "ack sig"), self.domain
+            )
+            self._save(done)
+        for e in events:
+            if isinstance(e, Applied):
+                self._after_applied(cid, e, None)
+        return done.latest
+
+    async def _resync(self, cid: bytes) -> None:
+        """Catch up with the peer after an unanswered proposal or a lost (unsynced) one: adopt
+        its latest state if it is newer and carries both signatures, else drop our proposal."""
+        v = self.views[cid]
+        resp = await self._request(v.peer, {"type": "sync", "channel_id": hx(cid)})
+        theirs = SignedState.from_json(resp.get("latest"))
+        s = theirs.state
+        if s.nonce <= v.latest.state.nonce:
+            self._save(machine.drop_pending(v))
+            return
+        if s.channel_id != cid or s.total() != v.latest.state.total():
+            raise ChannelError("the peer's latest state does not belong to this channel")
+        d = crypto.state_digest(self.domain, s)
+        crypto.check_sig(d, theirs.sig_a, v.addr_a, "sync")
+        crypto.check_sig(d, theirs.sig_b, v.addr_b, "sync")
+        p = v.pending
+        self._save(replace(v, latest=theirs, pending=None))
+        if p is not None and p.state == s:
+            self._after_applied(cid, Applied(p.op, v.me, theirs), None)
+
+    # ---------------------------------------------------------------- receiving
+
+    def _view_from(self, sender: str, cid: bytes) -> ChannelView:
+        v = self.views.get(cid)
+        if v is None:
+            raise ChannelError(f"unknown channel {hx(cid)}")
+        if v.peer.lower() != sender.lower():
+            raise ChannelError("the sender is not this channel's counterparty")
+        return v
+
+    async def _on_update(self, sender: str, body: dict) -> dict:
+        cid = unhx(body.get("channel_id"), 32, "channel_id")
+        v = self._view_from(sender, cid)
+        op = machine.op_from_json(body.get("op"))
+        nonce = body.get("nonce")
+        if not isinstance(nonce, int):
+            raise ChannelError("nonce must be an integer")
+        extra = body.get("extra")
+        if isinstance(op, AddLock):
+            self._check_incoming_lock(op.lock, extra)
+        if v.pending is not None and v.me == 0:
+            self._yield_to.setdefault(cid, asyncio.Event())
+        new, events = machine.receive_update(
+            v, op, nonce, unhx(body.get("sig"), 65, "sig"), self.signer, self.domain, self.clock()
+        )
+        turn = self._yield_to.get(cid)
+        if turn is not None:
+            turn.set()
+            self._yield_to.pop(cid, None)
+        self._save(new)  # persisted before the ack is sent
+        ack = next(e for e in events if isinstance(e, machine.SendAck))
+        for e in events:
+            if isinstance(e, Applied):
+                self._after_applied(cid, e, extra)
+        return {"type": "ack", "nonce": ack.nonce, "sig": hx(ack.sig)}
+
+    def _check_incoming_lock(self, lock: Lock, extra: object) -> None:
+        """Refuse a lock we could not forward or claim safely (before co-signing it)."""
+        now = self.clock()
+        if not isinstance(extra, dict) or not isinstance(extra.get("route"), list):
+            raise ChannelError("a lock must carry its route (an empty list if we are the payee)")
+        route = extra["route"]
+        if not route:
+            amount = self.store.get("invoice:" + hx(lock.hashlock))
+            if amount is None or self.store.secret(lock.hashlock) is None:
+                raise ChannelError("no invoice for this hashlock")
+            if self.store.get("paid:" + hx(lock.hashlock)):
+                raise ChannelError("this invoice is already paid: ask the payee for a new one")
+            if lock.amount < int(amount):
+                raise ChannelError(f"lock pays {lock.amount}, the invoice asks {amount}")
+            if lock.expiry - now < self.config.final_margin:
+                raise ChannelError("the lock expires too soon to be claimed safely")
+            return
+        nxt = route[0]
+        if not isinstance(nxt, dict):
+            raise ChannelError("route entries must be objects")
+        out_amount, out_expiry = nxt.get("amount"), nxt.get("expiry")
+        if not isinstance(out_amount, int) or not isinstance(out_expiry, int):
+            raise ChannelError("route entries need integer amount and expiry")
+        fee = self.config.base_fee + out_amount * self.config.fee_ppm // 1_000_000
+        if lock.amount < out_amount + fee:
+            raise ChannelError(f"the fee is too low: need {out_amount + fee}, got {lock.amount}")
+        if lock.expiry - out_expiry < self.config.hop_delta:
+            raise ChannelError("incoming and outgoing expiries are too close")
+        if out_expiry - now < self.config.final_margin:
+            raise ChannelError("the lock expires too soon to be forwarded")
+        out = self.channel_with(str(nxt.get("node")))
+        if out.my_balance() < out_amount:
+            raise ChannelError("not enough capacity on the next channel")
+
+    def _after_applied(self, cid: bytes, e: Applied, extra: object) -> None:
+        view = self.views[cid]
+        if self.tower is not None:
+            self._spawn(self._push_to_tower(view))
+        op = e.op
+        mine = e.actor == view.me
+        if isinstance(op, AddLock) and not mine:
+            route = extra["route"] if isinstance(extra, dict) else []
+            if route:
+                self._spawn(self._forward(cid, op.lock, route))
+            elif self.config.auto_claim:
+                self._spawn(self._claim_as_payee(cid, op.lock))
+        elif isinstance(op, Claim) and not mine:
+            self.store.put_secret(op.hashlock, op.secret)
+            self._settle_payment(op.hashlock, True)
+            self._spawn(self._claim_upstream(op.hashlock, op.secret))
+        elif isinstance(op, Cancel) and not mine:
+            self._settle_payment(op.hashlock, False)
+            self._spawn(self._cancel_upstream(op.hashlock))
+
+    def _settle_payment(self, hashlock: bytes, ok: bool) -> None:
+        fut = self._payments.pop(hashlock, None)
+        if fut is not None and not fut.done():
+            fut.set_result(ok)
+
+    def _incoming(self, hashlock: bytes) -> ChannelView | None:
+        for v in self.views.values():
+            lock = v.latest.state.lock(hashlock)
+            if lock is not None and lock.sender != v.me and not v.closed:
+                return v
+        return None
+
+    async def _forward(self, in_cid: bytes, lock: Lock, route: list) -> None:
+        nxt = route[0]
+        out = self.channel_with(nxt["node"])
+        out_lock = Lock(out.me, nxt["amount"], lock.hashlock, nxt["expiry"])
+        try:
+            await self._propose(out.channel_id, AddLock(out_lock), {"route": route[1:]})
+        except PeerUnreachable:
+            await self._cancel_upstream(lock.hashlock)  # nothing was delivered downstream
+        except ChannelError:
+            if self.views[out.channel_id].pending is None:
+                await self._cancel_upstream(lock.hashlock)
+        except TimeoutError:
+            pass  # unknown whether the peer co-signed: keep the incoming lock (see spec)
+
+    async def _claim_as_payee(self, cid: bytes, lock: Lock) -> None:
+        secret = self.store.secret(lock.hashlock)
+        if secret is None:
+            return
+        self.store.put("paid:" + hx(lock.hashlock), True)  # an invoice is paid once
+        if not self.config.reveal_offchain:
+            await asyncio.to_thread(self._need_chain().register_secret, secret)
+            return
+        try:
+            await self._propose(cid, Claim(lock.hashlock, secret))
+        except (ChannelError, TimeoutError):
+            if self.chain is not None:  # the upstream peer will not co-sign: enforce on chain
+                await self._enforce_on_chain(cid, secret)
+
+    async def claim_incoming(self, hashlock: bytes) -> SignedState:
+        """As payee, claim the incoming lock for one of our invoices off chain."""
+        secret = self.store.secret(hashlock)
+        v = self._incoming(hashlock)
+        if secret is None or v is None:
+            raise ChannelError("no incoming lock with a secret we know for this hashlock")
+        self.store.put("paid:" + hx(hashlock), True)
+        return await self._propose(v.channel_id, Claim(hashlock, secret))
+
+    async def _claim_upstream(self, hashlock: bytes, secret: bytes) -> None:
+        v = self._incoming(hashlock)
+        if v is None or not self.config.reveal_offchain:
+            return
+        try:
+            await self._propose(v.channel_id, Claim(hashlock, secret))
+        except (ChannelError, TimeoutError):
+            # The upstream peer will not co-sign: enforce on chain. The secret is registered
+            # before our incoming lock expires (we keep hop_delta between expiries), then the
+            # channel is closed with our latest state and the lock unlocked after settlement.
+            if self.chain is not None:
+                await self._enforce_on_chain(v.channel_id, secret)
+
+    async def _enforce_on_chain(self, cid: bytes, secret: bytes) -> None:
+        chain = self._need_chain()
+        h = crypto.keccak(secret)
+        if await asyncio.to_thread(chain.secret_revealed_at, h) == 0:
+            await asyncio.to_thread(chain.register_secret, secret)
+        c = await asyncio.to_thread(chain.channel, cid)
+        if c.status == "Open":
+            await self.close_channel(cid)
+
+    async def _cancel_upstream(self, hashlock: bytes) -> None:
+        v = self._incoming(hashlock)
+        if v is not None:
+            with contextlib.suppress(ChannelError, TimeoutError):
+                await self._propose(v.channel_id, Cancel(hashlock))
+
+    async def expire_locks(self) -> int:
+        """Take back every expired outgoing lock whose channel is still open; returns how many
+        were taken back off chain. If the peer cannot be reached, the channel is closed on chain
+        instead (the lock is refunded by `unlock` after settlement)."""
+        n = 0
+        now = self.clock()
+        for v in list(self.views.values()):
+            for lock in v.latest.state.locks:
+                if v.closed or lock.sender != v.me or now <= lock.expiry:
+                    continue
+                try:
+                    await self._propose(v.channel_id, Expire(lock.hashlock))
+                except (PeerUnreachable, TimeoutError):
+                    if self.chain is not None:
+                        await self._refund_on_chain(v)
+                    break
+                except ChannelError:
+                    continue
+                self._settle_payment(lock.hashlock, False)
+                n += 1
+                await self._cancel_upstream(lock.hashlock)
+        return n
+
+    async def _refund_on_chain(self, v: ChannelView) -> None:
+        """Close a channel whose peer is gone; its expired outgoing locks whose secret never
+        reached the chain are refunds, so the matching incoming locks are given back upstream."""
+        chain = self._need_chain()
+        await self.close_channel(v.channel_id)
+        now = self.clock()
+        for lock in v.latest.state.locks:
+            if lock.sender != v.me or now <= lock.expiry:
+                continue
+            if await asyncio.to_thread(chain.secret_revealed_at, lock.hashlock) == 0:
+                self._settle_payment(lock.hashlock, False)
+                await self._cancel_upstream(lock.hashlock)
+
+    async def _on_sync(self, sender: str, body: dict) -> dict:
+        v = self._view_from(sender, unhx(body.get("channel_id"), 32, "channel_id"))
+        return {"type": "latest", "latest": v.latest.to_json()}
+
+    # ---------------------------------------------------------------- watchtower client
+
+    async def _push_to_tower(self, v: ChannelView) -> None:
+        t = self.tower
+        assert t is not None
+        self.add_peer(t.address, t.host, t.port)
+        d = crypto.delegation_digest(self.domain, v.channel_id, t.address, t.delegation_expiry)
+        body = {
+            "type": "watch",
+            "signed": v.latest.to_json(),
+            "delegation_expiry": t.delegation_expiry,
+            "delegation_sig": hx(self.signer.sign(d)),
+            "addr_a": v.addr_a,
+            "addr_b": v.addr_b,
+        }
+        with contextlib.suppress(ChannelError, TimeoutError):
+            await self._request(t.address, body)
+
+    # ---------------------------------------------------------------- chain watching
+
+    async def _watch_chain(self) -> None:
+        chain = self._need_chain()
+        while True:
+            try:
+                head = await asyncio.to_thread(chain.block_number)
+                if head >= self._from_block:
+                    await self._scan(self._from_block, head)
+                    self._from_block = head + 1
+                    self.store.put("from_block", self._from_block)
+            except (OSError, ChannelError):
+                pass
+            await asyncio.sleep(self.config.chain_poll)
+
+    async def _scan(self, lo: int, hi: int) -> None:
+        chain = self._need_chain()
+        for h, secret, _ts in await asyncio.to_thread(chain.secret_events, lo, hi):
+            self.store.put_secret(h, secret)
+            self._settle_payment(h, True)
+            await self._claim_upstream(h, secret)
+        for ev in await asyncio.to_thread(chain.closed_events, lo, hi):
+            v = self.views.get(ev["channel_id"])
+            if v is None or ev["closer"] == self.address:
+                continue
+            self._save(replace(v, closed=True))
+            for lock in v.latest.state.locks:  # make our incoming locks payable on chain
+                secret = self.store.secret(lock.hashlock)
+                if lock.sender != v.me and secret is not None and self.clock() <= lock.expiry:
+                    with contextlib.suppress(Exception):
+                        if await asyncio.to_thread(chain.secret_revealed_at, lock.hashlock) == 0:
+                            await asyncio.to_thread(chain.register_secret, secret)
+            if v.latest.state.nonce > ev["nonce"]:
+                st = v.latest
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(chain.dispute, st.state, st.sig_a, st.sig_b)
+
+    # ---------------------------------------------------------------- transport
+
+    def _need_chain(self) -> ChainClient:
+        if self.chain is None:
+            raise ChannelError("this node has no chain client")
+        return self.chain
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        handlers = {
+            "update": self._on_update,
+            "sync": self._on_sync,
+            "opened": self._on_opened,
+            "funded": self._on_funded,
+            "adjust": self._on_adjust,
+            "adjusted": self._on_adjusted,
+            "coop_close": self._on_coop_close,
+        }
+        self._inbound.add(writer)
+        try:
+            while True:
+                try:
+                    raw = await read_frame(reader)
+                except ChannelError:
+                    self.rejected += 1
+                    break  # framing is lost: drop the connection, state is untouched
+                rid = None
+                try:
+                    sender, body = open_envelope(raw)
+                    rid = body.get("id")
+                    handler = handlers.get(body.get("type"))
+                    if handler is None:
+                        raise ChannelError(f"unknown message type {body.get('type')!r}")
+                    reply = await handler(sender, body)
+                except ChannelError as e:
+                    self.rejected += 1
+                    reply = {"type": "error", "reason": str(e)}
+                except Exception as e:  # a bug must not kill the connection loop
+                    self.rejected += 1
+                    reply = {"type": "error", "reason": f"internal error: {e!r}"}
+                reply["re"] = rid
+                writer.write(seal(reply, self.signer))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            self._inbound.discard(writer)
+            writer.close()
+
+    async def _connect(self, peer: str) -> asyncio.StreamWriter:
+        key = peer.lower()
+        lock = self._conn_locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            if key in self._conns and not self._conns[key][0].is_closing():
+                return self._conns[key][0]
+            if key not in self.directory:
+                raise PeerUnreachable(f"no address known for {peer}")
+            host, port = self.directory[key]
+            try:
+                reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 2)
+            except (OSError, TimeoutError) as e:
+                raise PeerUnreachable(f"cannot connect to {peer} at {host}:{port}: {e}") from e
+            task = self._spawn(self._read_replies(peer, reader))
+            self._conns[key] = (writer, task)
+            return writer
+
+    async def _read_replies(self, peer: str, reader: asyncio.StreamReader) -> None:
+        try:
+            while True:
+                raw = await read_frame(reader)
+                try:
+                    sender, body = open_envelope(raw)
+                except ChannelError:
+                    self.rejected += 1
+                    continue
+                if sender.lower() != peer.lower():
+                    self.rejected += 1
+                    continue
+                fut = self._waiters.pop(body.get("re"), None)
+                if fut is not None and not fut.done():
+                    fut.set_result(body)
+        except (asyncio.IncompleteReadError, ConnectionError, ChannelError):
+            pass
+        finally:
+            self._conns.pop(peer.lower(), None)
+            for rid, fut in list(self._waiters.items()):
+                if getattr(fut, "peer", None) == peer.lower() and not fut.done():
+                    self._waiters.pop(rid, None)
+                    fut.set_exception(TimeoutError(f"connection to {peer} lost mid-request"))
+
+    async def _request(self, peer: str, body: dict) -> dict:
+        writer = await self._connect(peer)
+        rid = next(self._ids)
+        fut = asyncio.get_running_loop().create_future()
+        fut.peer = peer.lower()  # type: ignore[attr-defined]
+        self._waiters[rid] = fut
+        try:
+            writer.write(seal({**body, "id": rid}, self.signer))
+            await writer.drain()
+        except ConnectionError as e:
+            self._waiters.pop(rid, None)
+            raise PeerUnreachable(f"send to {peer} failed: {e}") from e
+        try:
+            return await asyncio.wait_for(fut, self.config.request_timeout)
+        finally:
+            self._waiters.pop(rid, None)

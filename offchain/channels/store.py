@@ -1,0 +1,65 @@
+"""SQLite persistence (write-ahead log, synchronous=FULL): a state is on disk before it is acked."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from offchain.channels.machine import ChannelView, view_from_json, view_to_json
+from offchain.channels.model import hx, unhx
+
+
+class Store:
+    """Channel views by id, and secrets by hashlock. Survives a restart of the node."""
+
+    def __init__(self, path: str | Path) -> None:
+        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._durable = True
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS channels "
+            "(id TEXT PRIMARY KEY, peer TEXT, view TEXT NOT NULL)"
+        )
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS secrets (hashlock TEXT PRIMARY KEY, secret TEXT NOT NULL)"
+        )
+        self._db.execute("CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT NOT NULL)")
+
+    def put_view(self, view: ChannelView, durable: bool = True) -> None:
+        """Write a view; durable=True (a new co-signed state) waits for fsync, False (only our
+        own unacknowledged proposal) lets the next durable write carry it to disk."""
+        if durable != self._durable:
+            self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+            self._durable = durable
+        self._db.execute(
+            "INSERT OR REPLACE INTO channels (id, peer, view) VALUES (?, ?, ?)",
+            (hx(view.channel_id), view.peer.lower(), json.dumps(view_to_json(view))),
+        )
+
+    def views(self) -> list[ChannelView]:
+        rows = self._db.execute("SELECT view FROM channels").fetchall()
+        return [view_from_json(json.loads(r[0])) for r in rows]
+
+    def put_secret(self, hashlock: bytes, secret: bytes) -> None:
+        self._db.execute(
+            "INSERT OR IGNORE INTO secrets (hashlock, secret) VALUES (?, ?)",
+            (hx(hashlock), hx(secret)),
+        )
+
+    def secret(self, hashlock: bytes) -> bytes | None:
+        row = self._db.execute(
+            "SELECT secret FROM secrets WHERE hashlock = ?", (hx(hashlock),)
+        ).fetchone()
+        return None if row is None else unhx(row[0], 32)
+
+    def put(self, key: str, value: object) -> None:
+        self._db.execute("INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)", (key, json.dumps(value)))
+
+    def get(self, key: str, default: object = None) -> object:
+        row = self._db.execute("SELECT v FROM kv WHERE k = ?", (key,)).fetchone()
+        return default if row is None else json.loads(row[0])
+
+    def close(self) -> None:
+        self._db.close()
