@@ -189,3 +189,18 @@ def test_random_forced_sequences_agree_on_chain(harness, ops, honest):
     assert got[0] == ex.fault.value
     assert got[1] == (MAXU if ex.tx_index < 0 else ex.tx_index)
     assert got[2] == ex.root
+
+
+def test_saved_state_keeps_the_forced_position(tmp_path):
+    from offchain.rollup.store import load_state, save_state
+
+    state = make_state()
+    t = sign_transfer(KEYS[0], SEP, 0, 1, 10**17, 0, 0)
+    _, post = build_batch(state, [], [], SEP, forced=[qf(0, t)])
+    save_state(post, tmp_path / "state.json")
+    loaded = load_state(tmp_path / "state.json")
+    assert (loaded.root, loaded.forced_end) == (post.root, 1)
+    # the next batch continues at forced position 1
+    t2 = sign_transfer(KEYS[0], SEP, 0, 1, 1, 0, 1)
+    batch, _ = build_batch(loaded, [], [], SEP, forced=[qf(1, t2)])
+    assert batch.commitments[0].commitment.forced_end == 2
