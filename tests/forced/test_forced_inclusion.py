@@ -183,11 +183,14 @@ def test_forced_withdraw_is_paid_once_final(env: Env, accounts):
     sep = env.separator
     env.force(2, sign_withdraw(env.key(2), sep, 1, 4 * 10**17, 5, 0))
     env.force(3, sign_withdraw(env.key(3), sep, 2, 9 * 10**18, 0, 0))  # overspend: skipped
-    op.step([])
+    op.step([sign_withdraw(env.key(1), sep, 0, 10**17, 0, 0)])  # plus a normal withdraw
     result = env.validator().check()
     claims = [c for c in result.withdrawals if c.batch_index == 1]
-    assert len(claims) == 1 and claims[0].forced_tx and claims[0].amount == 4 * 10**17
+    assert [bool(c.forced_tx) for c in claims] == [True, False]
+    assert [c.amount for c in claims] == [4 * 10**17, 10**17]
     args = list(claims[0].as_abi())
+    normal = list(claims[1].as_abi())
+    assert normal[7] == 2 and normal[11] == b""
     with ape.reverts(env.rollup.BatchNotFinal):
         env.rollup.finalizeWithdrawal(args, sender=accounts[7])
     env.advance(CHALLENGE)
@@ -199,7 +202,13 @@ def test_forced_withdraw_is_paid_once_final(env: Env, accounts):
     other[11] = env.l1.forced_queue()[1].data
     with ape.reverts(env.rollup.NotAWithdrawal):
         env.rollup.finalizeWithdrawal(other, sender=accounts[7])
+    normal_with_forced = list(normal)
+    normal_with_forced[11] = args[11]  # a normal withdraw slot never takes a forced tx
+    with ape.reverts(env.rollup.NotAWithdrawal):
+        env.rollup.finalizeWithdrawal(normal_with_forced, sender=accounts[7])
     env.rollup.finalizeWithdrawal(args, sender=accounts[7])
+    env.rollup.finalizeWithdrawal(normal, sender=accounts[7])
     assert env.eth_claimable(2) == 4 * 10**17  # the signed fee is not charged
+    assert env.eth_claimable(1) == 10**17
     with ape.reverts(env.bridge.AlreadyReleased):
         env.rollup.finalizeWithdrawal(args, sender=accounts[7])

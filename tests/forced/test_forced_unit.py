@@ -110,6 +110,14 @@ def test_invalid_forced_tx_is_skipped_without_state_change(tx):
     assert (claimed_applied.fault, claimed_applied.tx_index) == (Fault.FORCED_OUTCOME, 0)
 
 
+def test_bad_outcome_byte_is_malformed_on_both_sides(harness):
+    state = make_state()
+    t = sign_transfer(KEYS[0], SEP, 0, 1, 1, 0, 0)
+    ex = execute(state, b"\x04\x02", 0, [], SEP, [qf(0, t)])
+    assert (ex.fault, ex.tx_index) == (Fault.MALFORMED, 0)
+    assert _onchain(harness, state, b"\x04\x02", [qf(0, t)], ex) == (Fault.MALFORMED, 0, ex.root)
+
+
 def test_forced_range_must_be_consumed_exactly():
     state = make_state()
     t = sign_transfer(KEYS[0], SEP, 0, 1, 1, 0, 0)
