@@ -23,10 +23,20 @@ class DeployParams:
     channel_penalty_bps: int = 10_000
     #: Also deploy a mintable demo token (local networks).
     test_tokens: bool = False
+    #: Seconds a forced tx (or checkpointed deposit) may wait before anyone can freeze the rollup.
+    forced_inclusion_delay: int = 24 * 3600
+    #: Seconds without a newly final batch before anyone can freeze the rollup.
+    liveness_period: int = 7 * 24 * 3600
 
 
-#: Local defaults: a short challenge window so the demo and manual tests reach finality quickly.
-LOCAL_PARAMS = DeployParams(rollup_bond=10**18, challenge_period=120, test_tokens=True)
+#: Local defaults: short windows so the demo and manual tests reach finality (or a freeze) quickly.
+LOCAL_PARAMS = DeployParams(
+    rollup_bond=10**18,
+    challenge_period=120,
+    test_tokens=True,
+    forced_inclusion_delay=300,
+    liveness_period=900,
+)
 
 
 def is_local(network_name: str) -> bool:
@@ -40,7 +50,14 @@ def deploy_all(deployer, network_choice: str, params: DeployParams) -> Deploymen
 
     # Optimistic rollup: its own bridge (address recipients), wired once to the rollup.
     bridge = deployer.deploy(project.L1Bridge, ADDRESS_ACCOUNTS)
-    rollup = deployer.deploy(project.Rollup, bridge, params.rollup_bond, params.challenge_period)
+    rollup = deployer.deploy(
+        project.Rollup,
+        bridge,
+        params.rollup_bond,
+        params.challenge_period,
+        params.forced_inclusion_delay,
+        params.liveness_period,
+    )
     bridge.setRollup(rollup, sender=deployer)
     contracts["RollupBridge"] = bridge.address
     contracts["Rollup"] = rollup.address

@@ -7,9 +7,12 @@ library L2Codec {
     uint8 internal constant TX_DEPOSIT = 0x01;
     uint8 internal constant TX_TRANSFER = 0x02;
     uint8 internal constant TX_WITHDRAW = 0x03;
+    /// @notice Slot consuming the next forced tx: type | outcome(1) (0x01 applied, 0x00 skipped).
+    uint8 internal constant TX_FORCED = 0x04;
     uint256 internal constant DEPOSIT_LEN = 4;
     uint256 internal constant TRANSFER_LEN = 78;
     uint256 internal constant WITHDRAW_LEN = 75;
+    uint256 internal constant FORCED_LEN = 2;
     uint256 internal constant MAX_TXS = 32;
     uint256 internal constant MAX_TX_BYTES = MAX_TXS * TRANSFER_LEN;
     uint256 internal constant LEAF_BYTES = 60;
@@ -32,6 +35,7 @@ library L2Codec {
         if (kind == TX_DEPOSIT) return DEPOSIT_LEN;
         if (kind == TX_TRANSFER) return TRANSFER_LEN;
         if (kind == TX_WITHDRAW) return WITHDRAW_LEN;
+        if (kind == TX_FORCED) return FORCED_LEN;
         return 0;
     }
 

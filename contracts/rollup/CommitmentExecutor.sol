@@ -14,6 +14,9 @@ import {RollupTypes} from "./RollupTypes.sol";
 ///      account(60) | siblings(24 x 32) against the root at that moment. Evidence that does not
 ///      match (a witness off the current root, a missing witness) reverts: it proves nothing.
 ///      An invalid transaction ends execution with its fault: the commitment is fraudulent.
+///      Exception: a forced slot (TX_FORCED) runs the next forced tx of the commitment's range; if
+///      that tx is invalid it is skipped (state untouched) and the slot's outcome byte must say so.
+///      Forced txs are never charged their fee (the operator cannot make one fail by fee rules).
 library CommitmentExecutor {
     using L2Codec for bytes;
 
@@ -42,13 +45,14 @@ library CommitmentExecutor {
         address feeToken;
         uint256 feeTotal;
         uint256 consumed;
+        uint256 forcedConsumed;
     }
 
-    /// @notice Re-execute `txs` from `preRoot`, consuming exactly `deposits`.
+    /// @notice Re-execute `txs` from `preRoot`, consuming exactly `deposits` and `forced`.
     /// @return fault NONE if every tx is valid, else the first fault found.
     /// @return txIndex The failing tx (type(uint256).max for commitment-level results).
     /// @return root The root reached (the full post-state root when fault is NONE).
-    /// @dev Uses p.txs, p.feeAccount, p.deposits and p.witnesses (the caller checked the rest).
+    /// @dev Uses p.txs, p.feeAccount, p.deposits, p.forced and p.witnesses (the caller checked the rest).
     function execute(bytes32 preRoot, bytes32 separator, RollupTypes.FraudProof calldata p)
         internal
         view
@@ -57,10 +61,14 @@ library CommitmentExecutor {
         Ctx memory c;
         c.root = preRoot;
         c.separator = separator;
-        (fault, txIndex) = _run(c, p.txs, p.deposits, p.witnesses);
+        (fault, txIndex) = _run(c, p.txs, p.deposits, p.forced, p.witnesses);
         if (fault != RollupTypes.Fault.NONE) return (fault, txIndex, c.root);
         // INVARIANT: a commitment consumes exactly its declared deposit range, in queue order.
         if (c.consumed != p.deposits.length) return (RollupTypes.Fault.DEPOSIT_MISMATCH, type(uint256).max, c.root);
+        // INVARIANT: a commitment consumes exactly its declared forced range, in queue order.
+        if (c.forcedConsumed != p.forced.length) {
+            return (RollupTypes.Fault.FORCED_MISMATCH, type(uint256).max, c.root);
+        }
         return (_creditFees(c, p.witnesses, p.feeAccount), type(uint256).max, c.root);
     }
 
@@ -68,6 +76,7 @@ library CommitmentExecutor {
         Ctx memory c,
         bytes calldata txs,
         RollupTypes.Deposit[] calldata deposits,
+        bytes[] calldata forced,
         bytes calldata witnesses
     ) private view returns (RollupTypes.Fault fault, uint256 count) {
         uint256 offset = 0;
@@ -80,9 +89,11 @@ library CommitmentExecutor {
             if (kind == L2Codec.TX_DEPOSIT) {
                 fault = _deposit(c, txs, offset, deposits, witnesses);
             } else if (kind == L2Codec.TX_TRANSFER) {
-                fault = _transfer(c, txs, offset, witnesses);
+                fault = _transfer(c, txs, offset, witnesses, true);
+            } else if (kind == L2Codec.TX_WITHDRAW) {
+                fault = _withdraw(c, txs, offset, witnesses, true);
             } else {
-                fault = _withdraw(c, txs, offset, witnesses);
+                fault = _forced(c, txs, offset, forced, witnesses);
             }
             if (fault != RollupTypes.Fault.NONE) return (fault, count);
             offset += len;
@@ -134,6 +145,32 @@ library CommitmentExecutor {
         return RollupTypes.Fault.NONE;
     }
 
+    /// @dev Run the next forced tx of the range; skip it (restore the root) if invalid. The slot's
+    ///      outcome byte must state what happened (0x01 applied, 0x00 skipped).
+    function _forced(
+        Ctx memory c,
+        bytes calldata txs,
+        uint256 offset,
+        bytes[] calldata forced,
+        bytes calldata witnesses
+    ) private view returns (RollupTypes.Fault) {
+        uint256 outcome = (txs.word(offset) >> 240) & 0xff;
+        if (outcome > 1) return RollupTypes.Fault.MALFORMED;
+        if (c.forcedConsumed == forced.length) return RollupTypes.Fault.FORCED_MISMATCH;
+        bytes calldata f = forced[c.forcedConsumed];
+        ++c.forcedConsumed;
+        bytes32 before = c.root;
+        // `f` matched the forced accumulator, so it is a well-formed transfer or withdraw.
+        RollupTypes.Fault result = uint8(f.word(0) >> 248) == L2Codec.TX_TRANSFER
+            ? _transfer(c, f, 0, witnesses, false)
+            : _withdraw(c, f, 0, witnesses, false);
+        bool applied = result == RollupTypes.Fault.NONE;
+        // INVARIANT: an invalid forced tx is skipped: it changes nothing (fees are never charged).
+        if (!applied) c.root = before;
+        if (applied != (outcome == 1)) return RollupTypes.Fault.FORCED_OUTCOME;
+        return RollupTypes.Fault.NONE;
+    }
+
     /// @dev A signed tx decoded into memory.
     struct SignedTx {
         uint256 from;
@@ -142,14 +179,16 @@ library CommitmentExecutor {
         uint256 fee;
         bytes32 r;
         bytes32 vs;
+        bool chargeFee;
     }
 
-    function _transfer(Ctx memory c, bytes calldata txs, uint256 offset, bytes calldata witnesses)
+    function _transfer(Ctx memory c, bytes calldata txs, uint256 offset, bytes calldata witnesses, bool chargeFee)
         private
         view
         returns (RollupTypes.Fault fault)
     {
         SignedTx memory t;
+        t.chargeFee = chargeFee;
         {
             uint256 w0 = txs.word(offset);
             t.from = (w0 >> 224) & 0xffffff;
@@ -181,12 +220,13 @@ library CommitmentExecutor {
         return RollupTypes.Fault.NONE;
     }
 
-    function _withdraw(Ctx memory c, bytes calldata txs, uint256 offset, bytes calldata witnesses)
+    function _withdraw(Ctx memory c, bytes calldata txs, uint256 offset, bytes calldata witnesses, bool chargeFee)
         private
         view
         returns (RollupTypes.Fault fault)
     {
         SignedTx memory t;
+        t.chargeFee = chargeFee;
         {
             uint256 w0 = txs.word(offset);
             t.from = (w0 >> 224) & 0xffffff;
@@ -208,7 +248,8 @@ library CommitmentExecutor {
     }
 
     /// @dev Checks signature (owner, current nonce, low s), balance, nonce room and fee token; then
-    ///      debits `a` in memory. Order matches execute.py `_debit`.
+    ///      debits `a` in memory. Order matches execute.py `_debit`. The signature always covers the
+    ///      signed fee; a forced tx (chargeFee false) is debited without it.
     function _debit(
         Ctx memory c,
         L2Codec.Account memory a,
@@ -216,7 +257,7 @@ library CommitmentExecutor {
         SignedTx memory t
     ) private pure returns (RollupTypes.Fault) {
         uint256 amount = t.amount;
-        uint256 fee = t.fee;
+        uint256 fee = t.chargeFee ? t.fee : 0;
         // INVARIANT: only the owner's signature over this exact tx and the current nonce debits.
         (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, t.r, t.vs);
         if (err != ECDSA.RecoverError.NoError || signer != a.owner) return RollupTypes.Fault.BAD_SIGNATURE;

@@ -15,13 +15,14 @@ interface IRollup {
     /// @notice A batch was posted; its calldata is `postBatch(expectedPreRoot, data)` of the tx.
     /// @param index Batch index. @param proposer Poster. @param batchHash Hash of commitment hashes.
     /// @param postRoot Root after the batch. @param depositEnd Queue position consumed after it.
-    /// @param commitments Number of commitments.
+    /// @param forcedEnd Forced-queue position consumed after it. @param commitments Number of commitments.
     event BatchPosted(
         uint256 indexed index,
         address indexed proposer,
         bytes32 batchHash,
         bytes32 postRoot,
         uint32 depositEnd,
+        uint32 forcedEnd,
         uint256 commitments
     );
     /// @notice A fraud proof succeeded.
@@ -46,6 +47,27 @@ interface IRollup {
     );
     /// @notice A challenger pulled rewards.
     event RewardClaimed(address indexed challenger, uint256 amount, address to);
+    /// @notice An L2 tx was queued through L1 (batches must consume it in order).
+    /// @param index Forced-queue position. @param sender The tx's L2 sender account.
+    /// @param l2tx The encoded tx. @param accumulator Forced hash chain after it.
+    event TransactionForced(uint256 indexed index, uint256 indexed sender, bytes l2tx, bytes32 accumulator);
+    /// @notice Deposits [0, depositCount) must be consumed by requestedAt + forcedInclusionDelay.
+    event DepositInclusionRequested(uint256 depositCount, uint256 requestedAt, address requester);
+    /// @notice The rollup froze. @param reason Why (RollupTypes.FreezeReason).
+    /// @param batchCount Final batches kept. @param root Exit state root.
+    /// @param depositEnd,forcedEnd Queue positions of the exit state. @param caller Who froze it.
+    event RollupFrozen(
+        RollupTypes.FreezeReason reason,
+        uint256 batchCount,
+        bytes32 root,
+        uint256 depositEnd,
+        uint256 forcedEnd,
+        address caller
+    );
+    /// @notice An account's frozen balance was credited to its owner in the bridge.
+    event AccountExited(uint256 indexed accountIndex, address indexed owner, address indexed token, uint256 amount);
+    /// @notice A deposit the frozen state never credited was refunded to its recipient.
+    event DepositRefunded(uint256 indexed index, address indexed to, address indexed token, uint256 amount);
 
     /// @notice The caller's bond is below the required bond.
     error InsufficientBond(address proposer, uint256 bond, uint256 required);
@@ -87,4 +109,24 @@ interface IRollup {
     error EthTransferFailed(address to, uint256 amount);
     /// @notice Constructor argument out of range.
     error BadParameter();
+    /// @notice A commitment whose forced position goes back, or jumps by more than 32.
+    error BadForcedRange(uint256 commitment, uint256 from, uint256 to);
+    /// @notice The batch consumes forced txs not queued (or a position past the queue).
+    error ForcedNotQueued(uint256 forcedEnd, uint256 queued);
+    /// @notice The forced txs given are not the commitment's range of the forced queue.
+    error ForcedEvidenceMismatch(uint256 from, uint256 to);
+    /// @notice forceTransaction takes one encoded transfer (0x02, 78 bytes) or withdraw (0x03, 75 bytes).
+    error BadForcedTx(uint256 kind, uint256 length);
+    /// @notice The rollup is frozen: no postings, fraud proofs or forced txs.
+    error Frozen();
+    /// @notice The rollup is not frozen: exits and refunds are closed.
+    error NotFrozen();
+    /// @notice No freeze condition holds (see freezeReason).
+    error NotFreezable();
+    /// @notice An earlier deposit-inclusion request is still unmet (deadline given).
+    error CheckpointPending(uint256 depositCount, uint256 deadline);
+    /// @notice Every queued deposit is already consumed by the live batches.
+    error NoDepositsWaiting(uint256 depositEnd);
+    /// @notice The deposit is credited in the frozen state: exit the account instead.
+    error DepositConsumed(uint256 index, uint256 frozenDepositEnd);
 }

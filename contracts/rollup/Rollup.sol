@@ -14,14 +14,20 @@ import {RollupTypes} from "./RollupTypes.sol";
 /// @notice l2kit optimistic rollup: bonded proposers post batches of commitments as calldata, the
 ///         contract keeps only hashes; anyone can prove a commitment wrong in one transaction by
 ///         re-executing it; final batches pay their withdrawals through the bridge.
-/// @dev Layout of posted data, hashes and witnesses: docs/rollup-spec.md.
-///      Extension points for forced inclusion / emergency exit: `lastFinalizedBatch`,
-///      `batches(i).postRoot` (provable account leaves) and `depositEnd` per batch.
+///         Censorship resistance: users queue txs on L1 (`forceTransaction`) that batches must
+///         consume in order; if one waits longer than `forcedInclusionDelay`, if checkpointed
+///         deposits wait that long, or if no batch becomes final for `livenessPeriod`, anyone can
+///         `freeze` the rollup, after which every account exits from the last final state root
+///         (`exitFrozen`) and never-credited deposits are refunded (`refundDeposit`).
+/// @dev Layout of posted data, hashes and witnesses: docs/rollup-spec.md, docs/forced-inclusion.md.
 contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
     using L2Codec for bytes;
 
-    /// @notice Commitment header size in posted data: postRoot | depositEnd(4) | feeAccount(3) | txLen(2).
-    uint256 public constant HEADER_LEN = 41;
+    /// @notice Commitment header size in posted data:
+    ///         postRoot | depositEnd(4) | forcedEnd(4) | feeAccount(3) | txLen(2).
+    uint256 public constant HEADER_LEN = 45;
+    /// @notice Bound on the account index an exit may name (the tree has 2^24 leaves).
+    uint256 internal constant MAX_ACCOUNTS = 1 << 24;
     /// @notice Bound on commitments per batch.
     uint256 public constant MAX_COMMITMENTS = 64;
     /// @notice Bound on txs per commitment (keeps a worst-case fraud proof under 3M gas).
@@ -35,6 +41,12 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
     uint256 public immutable challengePeriod;
     /// @notice Root of the empty account tree (the state before batch 0).
     bytes32 public immutable genesisRoot;
+    /// @notice Seconds a forced tx (or a checkpointed deposit) may wait before anyone can freeze.
+    uint256 public immutable forcedInclusionDelay;
+    /// @notice Seconds without a newly final batch after which anyone can freeze.
+    uint256 public immutable livenessPeriod;
+    /// @notice Deployment time (the liveness clock's start while no batch is final).
+    uint256 public immutable deployedAt;
 
     /// @notice Number of live batches (rollback lowers it).
     uint256 public batchCount;
@@ -48,14 +60,48 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
     /// @notice Challenger rewards to pull.
     mapping(address challenger => uint256 amount) public rewardOf;
 
+    /// @notice Number of txs ever forced through L1.
+    uint256 public forcedCount;
+    /// @dev _forcedAcc[n]: hash chain over the first n forced txs (_forcedAcc[0] = 0).
+    mapping(uint256 n => bytes32 acc) private _forcedAcc;
+    /// @notice Block timestamp at which forced tx `index` was queued.
+    mapping(uint256 index => uint256 timestamp) public forcedAt;
+    /// @notice Deposit count recorded by the pending `requestDepositInclusion` (0: none).
+    uint256 public depositCheckpointCount;
+    /// @notice Time of that request.
+    uint256 public depositCheckpointTime;
+
+    /// @notice Whether the rollup is frozen (no more batches; exits and refunds open).
+    bool public frozen;
+    /// @notice State root exits prove against: the last final batch's post-root at freeze.
+    bytes32 public frozenRoot;
+    /// @notice Deposits below this queue position are in the frozen state; the rest are refunded.
+    uint256 public frozenDepositEnd;
+    /// @notice Forced txs below this position were consumed by the frozen state.
+    uint256 public frozenForcedEnd;
+
     /// @param bridge_ The L1Bridge (constructed with recipient tag 0x01).
     /// @param requiredBond_ Bond needed to post (wei, > 0).
     /// @param challengePeriod_ Dispute window in seconds (> 0).
-    constructor(IL1Bridge bridge_, uint256 requiredBond_, uint256 challengePeriod_) EIP712("l2kit-rollup", "1") {
-        if (address(bridge_) == address(0) || requiredBond_ == 0 || challengePeriod_ == 0) revert BadParameter();
+    /// @param forcedInclusionDelay_ Inclusion deadline of forced txs and checkpointed deposits (s, > 0).
+    /// @param livenessPeriod_ Longest time without a newly final batch before a freeze (s, > 0).
+    constructor(
+        IL1Bridge bridge_,
+        uint256 requiredBond_,
+        uint256 challengePeriod_,
+        uint256 forcedInclusionDelay_,
+        uint256 livenessPeriod_
+    ) EIP712("l2kit-rollup", "1") {
+        if (
+            address(bridge_) == address(0) || requiredBond_ == 0 || challengePeriod_ == 0
+                || forcedInclusionDelay_ == 0 || livenessPeriod_ == 0
+        ) revert BadParameter();
         bridge = bridge_;
         requiredBond = requiredBond_;
         challengePeriod = challengePeriod_;
+        forcedInclusionDelay = forcedInclusionDelay_;
+        livenessPeriod = livenessPeriod_;
+        deployedAt = block.timestamp;
         genesisRoot = SparseMerkle.emptyRoot();
     }
 
@@ -98,48 +144,53 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
     // ----------------------------------------------------------------- posting
 
     /// @notice Post a batch: commitments back to back, each
-    ///         `postRoot(32) | depositEnd(4) | feeAccount(3) | txLen(2) | txs(txLen)`.
+    ///         `postRoot(32) | depositEnd(4) | forcedEnd(4) | feeAccount(3) | txLen(2) | txs(txLen)`.
     /// @param expectedPreRoot The root the proposer built on (the current head's post-root).
     /// @param data The batch bytes (only their hashes are stored).
     /// @return index The new batch's index.
     function postBatch(bytes32 expectedPreRoot, bytes calldata data) external returns (uint256 index) {
+        if (frozen) revert Frozen();
         uint256 held = bondOf[msg.sender];
         if (held < requiredBond) revert InsufficientBond(msg.sender, held, requiredBond);
         index = batchCount;
-        (bytes32 preRoot, uint256 depositStart) = _headState(index);
+        Cursor memory cur;
+        bytes32 preRoot;
+        (preRoot, cur.depositEnd, cur.forcedEnd) = _headState(index);
         if (preRoot != expectedPreRoot) revert UnexpectedPreRoot(expectedPreRoot, preRoot);
-        (bytes32 batchHash, bytes32 postRoot, uint256 depositEnd, uint256 n) = _hashBatch(data, depositStart);
+        (bytes32 batchHash, uint256 n) = _hashBatch(data, cur);
         uint256 queued = bridge.depositCount();
-        if (depositEnd > queued) revert DepositsNotQueued(depositEnd, queued);
+        if (cur.depositEnd > queued) revert DepositsNotQueued(cur.depositEnd, queued);
+        // INVARIANT: a batch only consumes forced txs that were queued on L1.
+        if (cur.forcedEnd > forcedCount) revert ForcedNotQueued(cur.forcedEnd, forcedCount);
         _batches[index] = RollupTypes.Batch({
             batchHash: batchHash,
-            postRoot: postRoot,
+            postRoot: cur.postRoot,
             proposer: msg.sender,
             postedAt: uint64(block.timestamp),
-            depositEnd: uint32(depositEnd)
+            depositEnd: uint32(cur.depositEnd),
+            forcedEnd: uint32(cur.forcedEnd)
         });
         batchCount = index + 1;
         lastBatchOf[msg.sender] = index + 1;
-        emit BatchPosted(index, msg.sender, batchHash, postRoot, uint32(depositEnd), n);
+        emit BatchPosted(index, msg.sender, batchHash, cur.postRoot, uint32(cur.depositEnd), uint32(cur.forcedEnd), n);
     }
 
-    /// @dev Split and hash the batch: returns keccak256 of the commitment hashes.
-    function _hashBatch(bytes calldata data, uint256 depositStart)
-        private
-        pure
-        returns (bytes32 batchHash, bytes32 postRoot, uint256 depositEnd, uint256 n)
-    {
+    /// @dev Parsing position over a batch's commitments.
+    struct Cursor {
+        bytes32 postRoot;
+        uint256 depositEnd;
+        uint256 forcedEnd;
+        uint256 offset;
+    }
+
+    /// @dev Split and hash the batch: returns keccak256 of the commitment hashes; `cur` ends at the
+    ///      last commitment's post-root and queue positions.
+    function _hashBatch(bytes calldata data, Cursor memory cur) private pure returns (bytes32 batchHash, uint256 n) {
         bytes32[] memory hashes = new bytes32[](MAX_COMMITMENTS);
-        uint256 offset = 0;
-        depositEnd = depositStart;
         // Bounded: at most MAX_COMMITMENTS iterations.
-        while (offset < data.length) {
-            if (n == MAX_COMMITMENTS) revert MalformedBatch(offset);
-            uint256 end;
-            (hashes[n], postRoot, end, offset) = _commitmentAt(data, offset);
-            // INVARIANT: deposits are consumed in queue order, at most one per tx slot.
-            if (end < depositEnd || end - depositEnd > L2Codec.MAX_TXS) revert BadDepositRange(n, depositEnd, end);
-            depositEnd = end;
+        while (cur.offset < data.length) {
+            if (n == MAX_COMMITMENTS) revert MalformedBatch(cur.offset);
+            hashes[n] = _commitmentAt(data, cur, n);
             ++n;
         }
         if (n == 0) revert MalformedBatch(0);
@@ -148,21 +199,35 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
         }
     }
 
-    /// @dev Parse the commitment at `offset`: its hash, post-root, deposit end and the next offset.
-    function _commitmentAt(bytes calldata data, uint256 offset)
-        private
-        pure
-        returns (bytes32 h, bytes32 postRoot, uint256 depositEnd, uint256 next)
-    {
+    /// @dev Parse the commitment at `cur.offset`, check its queue positions, advance `cur`.
+    function _commitmentAt(bytes calldata data, Cursor memory cur, uint256 n) private pure returns (bytes32) {
+        uint256 offset = cur.offset;
         if (offset + HEADER_LEN > data.length) revert MalformedBatch(offset);
-        postRoot = bytes32(data.word(offset));
         uint256 w = data.word(offset + 32);
-        depositEnd = w >> 224;
-        uint256 txLen = (w >> 184) & 0xffff;
-        uint256 txStart = offset + HEADER_LEN;
-        next = txStart + txLen;
-        if (txLen > L2Codec.MAX_TX_BYTES || next > data.length) revert MalformedBatch(offset);
-        h = _commitmentHash(postRoot, uint32(depositEnd), uint24(w >> 200), keccak256(data[txStart:next]));
+        {
+            uint256 depositEnd = w >> 224;
+            // INVARIANT: deposits are consumed in queue order, at most one per tx slot.
+            if (depositEnd < cur.depositEnd || depositEnd - cur.depositEnd > L2Codec.MAX_TXS) {
+                revert BadDepositRange(n, cur.depositEnd, depositEnd);
+            }
+            uint256 forcedEnd = (w >> 192) & 0xffffffff;
+            // INVARIANT: forced txs are consumed in queue order, at most one per tx slot.
+            if (forcedEnd < cur.forcedEnd || forcedEnd - cur.forcedEnd > L2Codec.MAX_TXS) {
+                revert BadForcedRange(n, cur.forcedEnd, forcedEnd);
+            }
+            cur.depositEnd = depositEnd;
+            cur.forcedEnd = forcedEnd;
+        }
+        cur.postRoot = bytes32(data.word(offset));
+        bytes32 txsHash;
+        {
+            uint256 txStart = offset + HEADER_LEN;
+            uint256 next = txStart + ((w >> 152) & 0xffff);
+            if (next - txStart > L2Codec.MAX_TX_BYTES || next > data.length) revert MalformedBatch(offset);
+            cur.offset = next;
+            txsHash = keccak256(data[txStart:next]);
+        }
+        return _commitmentHash(cur.postRoot, uint32(cur.depositEnd), uint32(cur.forcedEnd), uint24(w >> 168), txsHash);
     }
 
     // ------------------------------------------------------------ fraud proofs
@@ -172,17 +237,20 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
     ///         credited to the caller, the rest burned. Reverts (NotFraudulent) on a correct commitment.
     /// @param p The evidence (see RollupTypes.FraudProof).
     function proveFraud(RollupTypes.FraudProof calldata p) external {
+        if (frozen) revert Frozen();
         uint256 b = p.batchIndex;
         RollupTypes.Batch storage batch = _liveBatch(b);
         if (isFinal(b)) revert BatchFinal(b);
         _checkHashes(batch.batchHash, p.commitmentHashes, b);
         uint256 ci = p.commitmentIndex;
         if (ci >= p.commitmentHashes.length) revert CommitmentMismatch(ci);
-        if (_commitmentHash(p.postRoot, p.depositEnd, p.feeAccount, keccak256(p.txs)) != p.commitmentHashes[ci]) {
+        if (_commitmentHash(p.postRoot, p.depositEnd, p.forcedEnd, p.feeAccount, keccak256(p.txs))
+                != p.commitmentHashes[ci]) {
             revert CommitmentMismatch(ci);
         }
-        (bytes32 preRoot, uint256 depositStart) = _preState(p, b, ci);
+        (bytes32 preRoot, uint256 depositStart, uint256 forcedStart) = _preState(p, b, ci);
         _checkDeposits(p.deposits, depositStart, p.depositEnd);
+        _checkForced(p.forced, forcedStart, p.forcedEnd);
         (RollupTypes.Fault fault, uint256 txIndex) = _verdict(p, preRoot);
         _slashAndRollback(b, ci, fault, txIndex, batch.proposer);
     }
@@ -204,14 +272,26 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
     function _preState(RollupTypes.FraudProof calldata p, uint256 b, uint256 ci)
         private
         view
-        returns (bytes32 preRoot, uint256 depositStart)
+        returns (bytes32 preRoot, uint256 depositStart, uint256 forcedStart)
     {
         if (ci == 0) return _headState(b);
         RollupTypes.CommitmentRef calldata prev = p.prev;
-        if (_commitmentHash(prev.postRoot, prev.depositEnd, prev.feeAccount, prev.txsHash) != p.commitmentHashes[ci - 1]) {
+        if (_commitmentHash(prev.postRoot, prev.depositEnd, prev.forcedEnd, prev.feeAccount, prev.txsHash)
+                != p.commitmentHashes[ci - 1]) {
             revert CommitmentMismatch(ci - 1);
         }
-        return (prev.postRoot, prev.depositEnd);
+        return (prev.postRoot, prev.depositEnd, prev.forcedEnd);
+    }
+
+    function _checkForced(bytes[] calldata forced, uint256 from, uint256 to) private view {
+        // Posting checked from <= to <= forcedCount (ranges only grow along the batch).
+        if (to < from || forced.length != to - from) revert ForcedEvidenceMismatch(from, to);
+        bytes32 acc = _forcedAcc[from];
+        for (uint256 i = 0; i < forced.length; ++i) {
+            acc = keccak256(abi.encodePacked(acc, forced[i]));
+        }
+        // INVARIANT: the executor sees exactly the forced queue entries [from, to), in order.
+        if (acc != _forcedAcc[to]) revert ForcedEvidenceMismatch(from, to);
     }
 
     function _checkDeposits(RollupTypes.Deposit[] calldata deposits, uint256 from, uint256 to) private view {
@@ -256,10 +336,11 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
         _checkHashes(batch.batchHash, p.commitmentHashes, b);
         uint256 ci = p.commitmentIndex;
         if (ci >= p.commitmentHashes.length
-            || _commitmentHash(p.postRoot, p.depositEnd, p.feeAccount, keccak256(p.txs)) != p.commitmentHashes[ci]) {
+            || _commitmentHash(p.postRoot, p.depositEnd, p.forcedEnd, p.feeAccount, keccak256(p.txs))
+                != p.commitmentHashes[ci]) {
             revert CommitmentMismatch(ci);
         }
-        (uint256 from, uint256 amount) = _findWithdraw(p.txs, p.txIndex);
+        (uint256 from, uint256 amount) = _findWithdraw(p);
         if (p.account.length != L2Codec.LEAF_BYTES || p.siblings.length != SparseMerkle.PATH_BYTES) {
             revert BadAccountProof();
         }
@@ -274,21 +355,160 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
         bridge.releaseWithdrawal(id, a.token, a.owner, amount);
     }
 
-    /// @dev Walk the tx data to tx `txIndex`; it must be a complete withdraw.
-    function _findWithdraw(bytes calldata txs, uint256 txIndex) private pure returns (uint256 from, uint256 amount) {
+    /// @dev Walk the tx data to tx `txIndex`: a complete withdraw, or a forced slot marked applied
+    ///      whose forced tx (p.forcedTx, checked against the forced accumulator) is a withdraw.
+    function _findWithdraw(RollupTypes.WithdrawalProof calldata p) private view returns (uint256 from, uint256 amount) {
+        bytes calldata txs = p.txs;
+        uint256 txIndex = p.txIndex;
+        uint256 found = type(uint256).max;
+        uint256 forcedFromHere = 0;
         uint256 offset = 0;
         for (uint256 i = 0; i < L2Codec.MAX_TXS && offset < txs.length; ++i) {
             uint8 kind = uint8(txs.word(offset) >> 248);
             uint256 len = L2Codec.txLength(kind);
             if (len == 0 || offset + len > txs.length) break;
-            if (i == txIndex) {
-                if (kind != L2Codec.TX_WITHDRAW) break;
-                uint256 w0 = txs.word(offset);
-                return ((w0 >> 224) & 0xffffff, L2Codec.unpackFloat((w0 >> 184) & 0xffffffffff));
-            }
+            if (i == txIndex) found = offset;
+            if (i >= txIndex && kind == L2Codec.TX_FORCED) ++forcedFromHere;
             offset += len;
         }
-        revert NotAWithdrawal(txIndex);
+        if (found == type(uint256).max) revert NotAWithdrawal(txIndex);
+        uint256 w0 = txs.word(found);
+        uint8 k = uint8(w0 >> 248);
+        if (k == L2Codec.TX_WITHDRAW && p.forcedTx.length == 0) {
+            return ((w0 >> 224) & 0xffffff, L2Codec.unpackFloat((w0 >> 184) & 0xffffffffff));
+        }
+        if (k != L2Codec.TX_FORCED || ((w0 >> 240) & 0xff) != 1 || forcedFromHere > p.forcedEnd) {
+            revert NotAWithdrawal(txIndex);
+        }
+        // The slot consumed forced tx forcedEnd - (forced slots from txIndex to the end).
+        uint256 fi = p.forcedEnd - forcedFromHere;
+        bytes calldata f = p.forcedTx;
+        if (f.length != L2Codec.WITHDRAW_LEN || uint8(f.word(0) >> 248) != L2Codec.TX_WITHDRAW
+            || keccak256(abi.encodePacked(_forcedAcc[fi], f)) != _forcedAcc[fi + 1]) {
+            revert NotAWithdrawal(txIndex);
+        }
+        w0 = f.word(0);
+        return ((w0 >> 224) & 0xffffff, L2Codec.unpackFloat((w0 >> 184) & 0xffffffffff));
+    }
+
+    // ------------------------------------------------------- forced inclusion
+
+    /// @notice Queue an L2 transfer or withdraw through L1: every batch must consume the forced
+    ///         queue in order, and anyone can freeze the rollup once an entry waited longer than
+    ///         `forcedInclusionDelay`. Not checked for validity here: an invalid one is skipped.
+    /// @param l2tx One encoded Transfer (78 bytes) or Withdraw (75 bytes), exactly as in batch data.
+    /// @return index Its position in the forced queue.
+    function forceTransaction(bytes calldata l2tx) external returns (uint256 index) {
+        if (frozen) revert Frozen();
+        uint256 kind = l2tx.length == 0 ? 0 : uint8(l2tx[0]);
+        if (!((kind == L2Codec.TX_TRANSFER && l2tx.length == L2Codec.TRANSFER_LEN)
+                || (kind == L2Codec.TX_WITHDRAW && l2tx.length == L2Codec.WITHDRAW_LEN))) {
+            revert BadForcedTx(kind, l2tx.length);
+        }
+        index = forcedCount;
+        bytes32 acc = keccak256(abi.encodePacked(_forcedAcc[index], l2tx));
+        _forcedAcc[index + 1] = acc;
+        forcedAt[index] = block.timestamp;
+        forcedCount = index + 1;
+        emit TransactionForced(index, uint24(bytes3(l2tx[1:4])), l2tx, acc);
+    }
+
+    /// @notice Start the inclusion deadline of every deposit queued so far: if the live batches have
+    ///         not consumed them `forcedInclusionDelay` seconds from now, anyone can freeze.
+    ///         Refused while an earlier request is still unmet (its deadline cannot be moved).
+    function requestDepositInclusion() external {
+        if (frozen) revert Frozen();
+        (, uint256 depositEnd,) = _headState(batchCount);
+        // INVARIANT: a pending checkpoint's deadline cannot be pushed back by a new request.
+        if (depositEnd < depositCheckpointCount) {
+            revert CheckpointPending(depositCheckpointCount, depositCheckpointTime + forcedInclusionDelay);
+        }
+        uint256 queued = bridge.depositCount();
+        if (queued <= depositEnd) revert NoDepositsWaiting(depositEnd);
+        depositCheckpointCount = queued;
+        depositCheckpointTime = block.timestamp;
+        emit DepositInclusionRequested(queued, block.timestamp, msg.sender);
+    }
+
+    /// @notice Why the rollup can be frozen right now (NONE: it cannot).
+    function freezeReason() public view returns (RollupTypes.FreezeReason) {
+        if (frozen) return RollupTypes.FreezeReason.NONE;
+        (, uint256 depositEnd, uint256 forcedEnd) = _headState(batchCount);
+        if (forcedEnd < forcedCount && block.timestamp > forcedAt[forcedEnd] + forcedInclusionDelay) {
+            return RollupTypes.FreezeReason.FORCED_TX_EXPIRED;
+        }
+        if (depositEnd < depositCheckpointCount && block.timestamp > depositCheckpointTime + forcedInclusionDelay) {
+            return RollupTypes.FreezeReason.DEPOSITS_CENSORED;
+        }
+        if (block.timestamp > lastFinalizationTime() + livenessPeriod) return RollupTypes.FreezeReason.NO_FINALIZATION;
+        return RollupTypes.FreezeReason.NONE;
+    }
+
+    /// @notice When the last final batch became final (deployment time if none is).
+    function lastFinalizationTime() public view returns (uint256) {
+        uint256 n = finalizedCount();
+        return n == 0 ? deployedAt : _batches[n - 1].postedAt + challengePeriod;
+    }
+
+    /// @notice Freeze the rollup (anyone, when `freezeReason()` is not NONE): non-final batches are
+    ///         discarded without slashing, the last final state becomes the exit state, postings
+    ///         and fraud proofs stop; final withdrawals stay payable.
+    function freeze() external {
+        if (frozen) revert Frozen();
+        RollupTypes.FreezeReason reason = freezeReason();
+        if (reason == RollupTypes.FreezeReason.NONE) revert NotFreezable();
+        uint256 n = finalizedCount();
+        uint256 oldCount = batchCount;
+        (bytes32 root, uint256 depositEnd, uint256 forcedEnd) = _headState(n);
+        frozen = true;
+        frozenRoot = root;
+        frozenDepositEnd = depositEnd;
+        frozenForcedEnd = forcedEnd;
+        // INVARIANT: only final batches survive a freeze; the exit state is the last final root.
+        batchCount = n;
+        emit RollupFrozen(reason, n, root, depositEnd, forcedEnd, msg.sender);
+        if (oldCount > n) emit BatchesRolledBack(n, oldCount);
+    }
+
+    /// @notice After a freeze: pay an account's whole balance in the frozen state to its L1 owner
+    ///         (credited in the bridge, pulled with `bridge.claim`). Once per account.
+    /// @param accountIndex The account's leaf index (< 2^24).
+    /// @param leaf Its 60-byte leaf in the frozen state. @param siblings Its 24 siblings.
+    function exitFrozen(uint256 accountIndex, bytes calldata leaf, bytes calldata siblings) external {
+        if (!frozen) revert NotFrozen();
+        if (accountIndex >= MAX_ACCOUNTS || leaf.length != L2Codec.LEAF_BYTES
+            || siblings.length != SparseMerkle.PATH_BYTES) {
+            revert BadAccountProof();
+        }
+        L2Codec.Account memory a = L2Codec.readAccount(leaf, 0);
+        if (a.owner == address(0)
+            || SparseMerkle.rootFrom(accountIndex, L2Codec.leafHash(a), siblings, 0) != frozenRoot) {
+            revert BadAccountProof();
+        }
+        if (a.balance == 0) revert NothingToWithdraw();
+        bytes32 id = keccak256(abi.encode("exit", accountIndex));
+        emit AccountExited(accountIndex, a.owner, a.token, a.balance);
+        // INVARIANT: one exit per account (the bridge reverts AlreadyReleased on a second one).
+        bridge.releaseWithdrawal(id, a.token, a.owner, a.balance);
+    }
+
+    /// @notice After a freeze: refund a deposit the frozen state never credited to its recipient's
+    ///         L1 address. Once per deposit.
+    /// @param index Queue position (>= frozenDepositEnd). @param token,amount,recipient The queued
+    ///        entry (checked against the bridge accumulator; recipient is `0x01 || address`).
+    function refundDeposit(uint256 index, address token, uint256 amount, bytes calldata recipient) external {
+        if (!frozen) revert NotFrozen();
+        // INVARIANT: a deposit credited in the exit state is never refunded too.
+        if (index < frozenDepositEnd) revert DepositConsumed(index, frozenDepositEnd);
+        if (index >= bridge.depositCount() || recipient.length != 21
+            || keccak256(abi.encodePacked(bridge.accumulatorAt(index), token, amount, recipient))
+                != bridge.accumulatorAt(index + 1)) {
+            revert DepositEvidenceMismatch(index, index + 1);
+        }
+        address to = address(bytes20(recipient[1:21]));
+        emit DepositRefunded(index, to, token, amount);
+        // INVARIANT: one refund per deposit (the bridge reverts AlreadyReleased on a second one).
+        bridge.releaseWithdrawal(keccak256(abi.encode("refund", index)), token, to, amount);
     }
 
     // ------------------------------------------------------------------- views
@@ -322,9 +542,16 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
         return n == 0 ? genesisRoot : _batches[n - 1].postRoot;
     }
 
-    /// @notice The root and deposit position a new batch builds on.
-    function head() external view returns (bytes32 root, uint256 depositEnd) {
+    /// @notice The root and queue positions a new batch builds on.
+    function head() external view returns (bytes32 root, uint256 depositEnd, uint256 forcedEnd) {
         return _headState(batchCount);
+    }
+
+    /// @notice Forced-queue hash chain after `n` entries (0 for n = 0).
+    /// @param n Number of entries (<= forcedCount).
+    function forcedAccAt(uint256 n) external view returns (bytes32) {
+        if (n > forcedCount) revert ForcedNotQueued(n, forcedCount);
+        return _forcedAcc[n];
     }
 
     /// @notice The EIP-712 domain separator L2 signatures are bound to.
@@ -332,21 +559,22 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
         return _domainSeparatorV4();
     }
 
-    /// @notice keccak256(postRoot | depositEnd(4) | feeAccount(3) | txsHash): a commitment's hash.
-    function commitmentHash(bytes32 postRoot, uint32 depositEnd, uint24 feeAccount, bytes32 txsHash)
+    /// @notice keccak256(postRoot | depositEnd(4) | forcedEnd(4) | feeAccount(3) | txsHash): a
+    ///         commitment's hash.
+    function commitmentHash(bytes32 postRoot, uint32 depositEnd, uint32 forcedEnd, uint24 feeAccount, bytes32 txsHash)
         external
         pure
         returns (bytes32)
     {
-        return _commitmentHash(postRoot, depositEnd, feeAccount, txsHash);
+        return _commitmentHash(postRoot, depositEnd, forcedEnd, feeAccount, txsHash);
     }
 
     // ---------------------------------------------------------------- internal
 
-    function _headState(uint256 index) private view returns (bytes32 root, uint256 depositEnd) {
-        if (index == 0) return (genesisRoot, 0);
+    function _headState(uint256 index) private view returns (bytes32 root, uint256 depositEnd, uint256 forcedEnd) {
+        if (index == 0) return (genesisRoot, 0, 0);
         RollupTypes.Batch storage prev = _batches[index - 1];
-        return (prev.postRoot, prev.depositEnd);
+        return (prev.postRoot, prev.depositEnd, prev.forcedEnd);
     }
 
     function _liveBatch(uint256 index) private view returns (RollupTypes.Batch storage) {
@@ -358,12 +586,12 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
         if (keccak256(abi.encodePacked(hashes)) != batchHash) revert BatchHashMismatch(b);
     }
 
-    function _commitmentHash(bytes32 postRoot, uint32 depositEnd, uint24 feeAccount, bytes32 txsHash)
+    function _commitmentHash(bytes32 postRoot, uint32 depositEnd, uint32 forcedEnd, uint24 feeAccount, bytes32 txsHash)
         private
         pure
         returns (bytes32)
     {
-        return keccak256(abi.encodePacked(postRoot, depositEnd, feeAccount, txsHash));
+        return keccak256(abi.encodePacked(postRoot, depositEnd, forcedEnd, feeAccount, txsHash));
     }
 
     function _send(address to, uint256 amount) private {

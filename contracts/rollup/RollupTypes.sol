@@ -16,7 +16,17 @@ library RollupTypes {
         DEPOSIT_MISMATCH,
         WRONG_ROOT,
         ZERO_WITHDRAW,
-        NONCE_EXHAUSTED
+        NONCE_EXHAUSTED,
+        FORCED_MISMATCH,
+        FORCED_OUTCOME
+    }
+
+    /// @notice Why the rollup was frozen (RollupFrozen carries it; NONE: it cannot be frozen).
+    enum FreezeReason {
+        NONE,
+        FORCED_TX_EXPIRED,
+        DEPOSITS_CENSORED,
+        NO_FINALIZATION
     }
 
     /// @notice One entry of the bridge queue (recipient `0x01 ‖ owner`).
@@ -32,12 +42,14 @@ library RollupTypes {
     /// @param proposer Who posted (and is slashed if it is proven wrong).
     /// @param postedAt Block timestamp of the posting.
     /// @param depositEnd Deposit-queue position consumed after this batch.
+    /// @param forcedEnd Forced-queue position consumed after this batch.
     struct Batch {
         bytes32 batchHash;
         bytes32 postRoot;
         address proposer;
         uint64 postedAt;
         uint32 depositEnd;
+        uint32 forcedEnd;
     }
 
     /// @notice A commitment reduced to what its hash covers.
@@ -46,14 +58,16 @@ library RollupTypes {
         uint32 depositEnd;
         uint24 feeAccount;
         bytes32 txsHash;
+        uint32 forcedEnd;
     }
 
     /// @notice Evidence that commitment `commitmentIndex` of batch `batchIndex` is wrong.
     /// @param commitmentHashes Every commitment hash of the batch (checked against batchHash).
     /// @param prev The previous commitment of the batch (ignored when commitmentIndex == 0).
-    /// @param postRoot,depositEnd,feeAccount,txs The disputed commitment as posted.
+    /// @param postRoot,depositEnd,feeAccount,txs,forcedEnd The disputed commitment as posted.
     /// @param deposits The queue entries of its declared range (checked against the bridge).
     /// @param witnesses Leaf witnesses in access order (see CommitmentExecutor).
+    /// @param forced The forced txs of its declared forced range (checked against forcedAccAt).
     struct FraudProof {
         uint256 batchIndex;
         bytes32[] commitmentHashes;
@@ -65,12 +79,16 @@ library RollupTypes {
         bytes txs;
         Deposit[] deposits;
         bytes witnesses;
+        uint32 forcedEnd;
+        bytes[] forced;
     }
 
     /// @notice Proof that a withdraw tx is in a final batch.
     /// @param account The 60-byte leaf of the sender at the commitment's post-root (owner and token
     ///        never change, so any later leaf of the account shows them too).
     /// @param siblings The 24 siblings of that leaf.
+    /// @param forcedTx When tx `txIndex` is an applied forced slot: the forced withdraw it consumed
+    ///        (checked against forcedAccAt); empty otherwise.
     struct WithdrawalProof {
         uint256 batchIndex;
         bytes32[] commitmentHashes;
@@ -82,5 +100,7 @@ library RollupTypes {
         uint256 txIndex;
         bytes account;
         bytes siblings;
+        uint32 forcedEnd;
+        bytes forcedTx;
     }
 }

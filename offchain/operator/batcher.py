@@ -8,6 +8,11 @@ Durability rules (what makes a restart or a crash safe):
   builds on, so a batch can never be applied twice or on top of the wrong state;
 - on start the L2 state is rebuilt from L1 alone (posting calldata + bridge logs), the store's
   batches are reconciled with the chain, and the pending state is replayed from the store.
+
+Forced inclusion: txs queued on L1 (`Rollup.forceTransaction`) go into the next batch, right after
+the deposits and before every submitted tx, oldest first; any unconsumed one makes a batch due at
+once (the contract lets anyone freeze the rollup once one waits `forcedInclusionDelay`). The
+pending state applies them in that same order, so `submit` validates against what will execute.
 """
 
 from __future__ import annotations
@@ -26,14 +31,22 @@ from offchain.operator import failpoints
 from offchain.operator.l1_sender import Reverted, SendPolicy, send_transaction
 from offchain.operator.store import BatchStatus, OperatorStore, StoredTx, TxStatus
 from offchain.rollup.builder import build_batch
-from offchain.rollup.codec import decode_tx_at, decode_txs, encode_tx, encode_txs
-from offchain.rollup.execute import commit, execute
+from offchain.rollup.codec import decode_batch, decode_tx_at, decode_txs, encode_tx, encode_txs
+from offchain.rollup.execute import Fault, commit, execute
 from offchain.rollup.hashing import keccak
 from offchain.rollup.l1 import RollupL1
 from offchain.rollup.params import MAX_COMMITMENTS_PER_BATCH, MAX_TXS_PER_COMMITMENT
 from offchain.rollup.replay import replay
 from offchain.rollup.state import L2State
-from offchain.rollup.types import Account, QueuedDeposit, Transfer, Tx, Withdraw
+from offchain.rollup.types import (
+    Account,
+    ForcedSlot,
+    QueuedDeposit,
+    QueuedForced,
+    Transfer,
+    Tx,
+    Withdraw,
+)
 
 log = logging.getLogger("l2kit.batcher")
 
@@ -102,6 +115,7 @@ class Batcher:
         self._thread: threading.Thread | None = None
         self._deposits: list[QueuedDeposit] = []
         self._deposits_seen_at: dict[int, float] = {}
+        self._forced: list[QueuedForced] = []
         self.confirmed = L2State()  # the state after every live batch on L1
         self.pending = L2State()  # confirmed + unconsumed deposits + accepted transactions
         self._pending_deposit_end = 0
@@ -141,7 +155,7 @@ class Batcher:
         """Rebuild state from L1, reconcile the store's batches with L1, replay pending txs."""
         with self._lock:
             self._refresh_deposits()
-            result = replay(self.l1.posted_batches(), self._deposits, self.separator)
+            result = replay(self.l1.posted_batches(), self._deposits, self.separator, self._forced)
             if result.fraud is not None:
                 log.error(
                     "batch %d on L1 is fraudulent (%s): building on the state before it; "
@@ -182,16 +196,17 @@ class Batcher:
             self._rebuild_pending()
 
     def _rebuild_pending(self) -> None:
-        """pending = confirmed + intent batch (if any) + unconsumed deposits + pending txs."""
+        """pending = confirmed + intent batch (if any) + unconsumed deposits and forced txs +
+        pending txs (the order the next batch executes them in)."""
         state = self.confirmed.copy()
         intent = self._intent()
-        replayed: list[StoredTx] = []
-        if intent is not None:
-            replayed += [
-                t for t in self.store.txs(TxStatus.BATCHED) if t.batch_index == (intent.batch_index)
-            ]
+        if intent is not None and not self._apply_batch(state, intent.data):
+            raise L2KitError(
+                f"recorded batch {intent.batch_index} no longer applies: the store and L1 "
+                "disagree; move the store aside to resync"
+            )
         self._apply_deposits(state)
-        for stored in [*replayed, *self.store.txs(TxStatus.PENDING)]:
+        for stored in self.store.txs(TxStatus.PENDING):
             tx = _decode_one(stored.payload)
             ex = execute(state, encode_txs([tx]), self.settings.fee_account, (), self.separator)
             if ex.ok:
@@ -206,13 +221,26 @@ class Batcher:
                 )
         self.pending = state
 
+    def _apply_batch(self, state: L2State, data: bytes) -> bool:
+        """Execute posted batch bytes on `state` (in place); False if they do not re-execute."""
+        work = state.copy()
+        for c in decode_batch(data):
+            deps = tuple(self._deposits[work.deposit_end : c.deposit_end])
+            frc = tuple(self._forced[work.forced_end : c.forced_end])
+            ex = execute(work, c.tx_data, c.fee_account, deps, self.separator, frc)
+            if not ex.ok or ex.root != c.post_root:
+                return False
+            commit(work, ex, c.deposit_end)
+        state.tree, state.accounts = work.tree, work.accounts
+        state.deposit_end, state.forced_end = work.deposit_end, work.forced_end
+        return True
+
     def _apply_deposits(self, state: L2State) -> None:
-        """Credit every queued deposit not yet in `state` (as the next batch will)."""
+        """Credit every queued deposit not yet in `state`, then run every forced tx not yet in it
+        (applied or skipped), as the next batch will."""
         from offchain.rollup.builder import deposit_txs
 
         new = self._deposits[state.deposit_end :]
-        if not new:
-            return
         txs = deposit_txs(state, new)
         for start in range(0, len(txs), MAX_TXS_PER_COMMITMENT):
             chunk = txs[start : start + MAX_TXS_PER_COMMITMENT]
@@ -221,6 +249,14 @@ class Batcher:
             if not ex.ok:
                 raise L2KitError(f"deposits do not apply ({ex.fault.name}): operator bug")
             commit(state, ex, state.deposit_end + len(chunk))
+        for entry in self._forced[state.forced_end :]:
+            fee, sep = self.settings.fee_account, self.separator
+            ex = execute(state, encode_tx(ForcedSlot(True)), fee, (), sep, (entry,))
+            if ex.fault == Fault.FORCED_OUTCOME:  # invalid here: the batch will skip it
+                ex = execute(state, encode_tx(ForcedSlot(False)), fee, (), sep, (entry,))
+            if not ex.ok:
+                raise L2KitError(f"forced tx {entry.index} does not apply ({ex.fault.name})")
+            commit(state, ex, state.deposit_end)
 
     def _refresh_deposits(self) -> None:
         queue = self.l1.deposit_queue()
@@ -228,6 +264,7 @@ class Batcher:
         for d in queue[len(self._deposits) :]:
             self._deposits_seen_at[d.index] = now
         self._deposits = queue
+        self._forced = self.l1.forced_queue()
 
     def _l1_post_root(self, index: int) -> bytes:
         return bytes(self.l1.rollup.functions.batches(index).call()[1])
@@ -296,7 +333,10 @@ class Batcher:
             intent = self._intent()
             if intent is None:
                 self._refresh_deposits()
-                if len(self._deposits) > self.pending.deposit_end:
+                if len(self._forced) > self.pending.forced_end:
+                    # forced txs run before the pending txs: replay those after them
+                    self._rebuild_pending()
+                elif len(self._deposits) > self.pending.deposit_end:
                     self._apply_deposits(self.pending)
                 if not (force or self._due()):
                     return None
@@ -307,6 +347,8 @@ class Batcher:
         return self._send_intent(intent)
 
     def _due(self) -> bool:
+        if len(self._forced) > self.confirmed.forced_end:
+            return True  # a forced tx waits: include it long before its deadline
         pending = self.store.txs(TxStatus.PENDING)
         if len(pending) >= self.settings.max_batch_txs:
             return True
@@ -317,17 +359,27 @@ class Batcher:
 
     def _build_intent(self):
         deposits = self._deposits[self.confirmed.deposit_end :][: BATCH_TX_SLOTS // 2]
-        room = min(self.settings.max_batch_txs, BATCH_TX_SLOTS - len(deposits))
+        forced = self._forced[self.confirmed.forced_end :][: BATCH_TX_SLOTS // 4]
+        room = min(self.settings.max_batch_txs, BATCH_TX_SLOTS - len(deposits) - len(forced))
         stored = self.store.txs(TxStatus.PENDING)[:room]
-        if not deposits and not stored:
+        if not deposits and not forced and not stored:
             return None
         txs = [_decode_one(t.payload) for t in stored]
         batch, _ = build_batch(
-            self.confirmed, deposits, txs, self.separator, self.settings.fee_account
+            self.confirmed, deposits, txs, self.separator, self.settings.fee_account, forced
         )
         if batch.rejected:
-            # Cannot happen for transactions validated on the pending state; refuse to post.
-            raise L2KitError(f"builder rejected accepted txs {batch.rejected}: operator bug")
+            # A forced tx queued after they were accepted invalidated them (e.g. it used their
+            # nonce): drop them and rebuild; the next round posts without them.
+            by_payload = {encode_tx(t): s for t, s in zip(txs, stored, strict=True)}
+            for tx, fault in batch.rejected:
+                s = by_payload.get(encode_tx(tx))
+                if s is None:
+                    raise L2KitError(f"builder rejected unknown tx {tx}: operator bug")
+                log.warning("dropping tx #%d: invalid after forced txs (%s)", s.seq, fault)
+                self.store.drop_tx(s.seq, f"invalidated by a forced transaction: {fault}")
+            self._rebuild_pending()
+            return None
         index = self.l1.rollup.functions.batchCount().call()
         return self.store.record_batch_intent(
             index, batch.pre_root, batch.post_root, batch.data, [t.seq for t in stored]
@@ -375,17 +427,9 @@ class Batcher:
         return intent.batch_index
 
     def _advance_confirmed(self, intent) -> None:
-        from offchain.rollup.codec import decode_batch
-
         state = self.confirmed.copy()
-        for c in decode_batch(intent.data):
-            deps = tuple(self._deposits[state.deposit_end : c.deposit_end])
-            ex = execute(state, c.tx_data, c.fee_account, deps, self.separator)
-            if not ex.ok or ex.root != c.post_root:
-                raise L2KitError(
-                    f"own batch {intent.batch_index} does not re-execute: operator bug"
-                )
-            commit(state, ex, c.deposit_end)
+        if not self._apply_batch(state, intent.data):
+            raise L2KitError(f"own batch {intent.batch_index} does not re-execute: operator bug")
         self.confirmed = state
 
     def track_finality(self) -> None:
@@ -435,8 +479,8 @@ class Batcher:
                 "not_posted", f"the withdrawal is {stored.status.value}: wait for its batch"
             )
         with self._lock:
-            deposits = list(self._deposits)
-        result = replay(self.l1.posted_batches(), deposits, self.separator)
+            deposits, forced = list(self._deposits), list(self._forced)
+        result = replay(self.l1.posted_batches(), deposits, self.separator, forced)
         for claim in result.withdrawals:
             if claim.batch_index != stored.batch_index:
                 continue

@@ -12,7 +12,7 @@ from .codec import encode_tx, encode_txs
 from .execute import Fault, execute
 from .hashing import keccak
 from .state import L2State
-from .types import Account, Commitment, DepositTx, QueuedDeposit, Tx
+from .types import Account, Commitment, DepositTx, ForcedSlot, QueuedDeposit, QueuedForced, Tx
 from .wallet import sign_transfer
 
 
@@ -36,6 +36,22 @@ class FraudKind(Enum):
         return self.value if isinstance(self.value, Fault) else self.value[0]
 
 
+class ForcedFraudKind(Enum):
+    """Ways a commitment can mishandle the forced queue, with the fault the contract reports."""
+
+    SKIPPED = Fault.FORCED_MISMATCH
+    OUTCOME_FLIPPED = Fault.FORCED_OUTCOME
+    #: Reordering only matters when it changes a forced tx's validity (balances add up in any
+    #: order otherwise), so it shows as a slot whose outcome is wrong for the real order.
+    REORDERED = (Fault.FORCED_OUTCOME, "forced txs reordered")
+    #: Another tx applied with the same outcomes: the claimed root is not the real one.
+    ALTERED = (Fault.WRONG_ROOT, "forced tx altered")
+
+    @property
+    def fault(self) -> Fault:
+        return self.value if isinstance(self.value, Fault) else self.value[0]
+
+
 def forged_root(state: L2State, changes: dict[int, Account]) -> bytes:
     """The root a cheater claims after writing `changes` regardless of the rules."""
     tree = state.tree.overlay()
@@ -46,7 +62,7 @@ def forged_root(state: L2State, changes: dict[int, Account]) -> bytes:
 
 def _single(state: L2State, post_root: bytes, txs: bytes, deposit_end: int | None = None):
     end = state.deposit_end if deposit_end is None else deposit_end
-    return [Commitment(post_root, end, 0, txs)]
+    return [Commitment(post_root, end, 0, txs, state.forced_end)]
 
 
 def wrong_root(state: L2State, txs: Sequence[Tx], separator: bytes) -> list[Commitment]:
@@ -54,7 +70,9 @@ def wrong_root(state: L2State, txs: Sequence[Tx], separator: bytes) -> list[Comm
     batch, _ = build_batch(state, [], txs, separator)
     cs = [bc.commitment for bc in batch.commitments]
     last = cs[-1]
-    cs[-1] = Commitment(keccak(b"lie" + last.post_root), last.deposit_end, 0, last.tx_data)
+    cs[-1] = Commitment(
+        keccak(b"lie" + last.post_root), last.deposit_end, 0, last.tx_data, last.forced_end
+    )
     return cs
 
 
@@ -153,9 +171,38 @@ def malformed(
     batch, _ = build_batch(state, [], txs, separator)
     c = batch.commitments[0].commitment
     tail = encode_txs(list(txs[:1]))[:40] if truncate else b"\x07\x00\x00\x01"
-    return [Commitment(c.post_root, c.deposit_end, 0, c.tx_data + tail)]
+    return [Commitment(c.post_root, c.deposit_end, 0, c.tx_data + tail, c.forced_end)]
 
 
 def empty_on_top(post_root: bytes, deposit_end: int) -> list[Commitment]:
     """A no-op commitment extending a (possibly fraudulent) claimed state."""
     return [Commitment(post_root, deposit_end, 0, b"")]
+
+
+def skip_forced(state: L2State, forced: Sequence[QueuedForced]) -> list[Commitment]:
+    """Declare the forced range consumed without any forced slot (the txs are silently dropped)."""
+    return [Commitment(state.root, state.deposit_end, 0, b"", state.forced_end + len(forced))]
+
+
+def flip_forced_outcome(
+    state: L2State, forced: Sequence[QueuedForced], separator: bytes
+) -> list[Commitment]:
+    """Mark every forced tx skipped (state untouched), valid ones included."""
+    slots = encode_txs([ForcedSlot(False) for _ in forced])
+    return [Commitment(state.root, state.deposit_end, 0, slots, state.forced_end + len(forced))]
+
+
+def misapply_forced(
+    state: L2State,
+    forced: Sequence[QueuedForced],
+    applied: Sequence[bytes],
+    separator: bytes,
+) -> list[Commitment]:
+    """Declare `forced` consumed but execute the encoded txs `applied` instead (reordered or
+    altered); the slots carry the outcomes of `applied`."""
+    fake = [QueuedForced(state.forced_end + i, data) for i, data in enumerate(applied)]
+    batch, _ = build_batch(state, [], [], separator, forced=fake)
+    c = batch.commitments[0].commitment
+    return [
+        Commitment(c.post_root, state.deposit_end, 0, c.tx_data, state.forced_end + len(forced))
+    ]

@@ -1,4 +1,4 @@
-"""Operator side: turn queued deposits and signed txs into a batch of valid commitments."""
+"""Operator side: turn queued deposits, forced txs and signed txs into a batch of commitments."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from .codec import encode_batch, encode_txs
 from .execute import Execution, Fault, commit, execute
 from .params import MAX_BALANCE, MAX_COMMITMENTS_PER_BATCH, MAX_TXS_PER_COMMITMENT
 from .state import L2State
-from .types import Commitment, DepositTx, QueuedDeposit, Tx
+from .types import Commitment, DepositTx, ForcedSlot, QueuedDeposit, QueuedForced, Tx
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,7 @@ class BuiltCommitment:
     deposit_start: int
     deposits: tuple[QueuedDeposit, ...]
     execution: Execution
+    forced: tuple[QueuedForced, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,18 +63,29 @@ def build_batch(
     txs: Sequence[Tx],
     separator: bytes,
     fee_account: int = 0,
+    forced: Sequence[QueuedForced] = (),
 ) -> tuple[BuiltBatch, L2State]:
-    """Build a batch: every queued deposit first (in order), then the user txs. Invalid user txs
-    are dropped (reported in `rejected`). Returns the batch and the post-state (a new L2State;
-    `state` is left untouched)."""
+    """Build a batch: every queued deposit first (in order), then every forced tx (in queue order,
+    each applied or skipped as its validity dictates), then the user txs. Invalid user txs are
+    dropped (reported in `rejected`). Returns the batch and the post-state (a new L2State; `state`
+    is left untouched)."""
     if deposits and deposits[0].index != state.deposit_end:
         raise ValueError(
             f"deposits must start at queue position {state.deposit_end}, got {deposits[0].index}"
         )
+    if forced and forced[0].index != state.forced_end:
+        raise ValueError(
+            f"forced txs must start at queue position {state.forced_end}, got {forced[0].index}"
+        )
     work = state.copy()
     pre_root = work.root
-    queue: list[Tx] = [*deposit_txs(work, deposits), *txs]
+    queue: list[Tx] = [
+        *deposit_txs(work, deposits),
+        *(ForcedSlot(applied=True) for _ in forced),
+        *txs,
+    ]
     dep_iter = list(deposits)
+    forced_iter = list(forced)
     built: list[BuiltCommitment] = []
     rejected: list[tuple[Tx, str]] = []
     pos = 0
@@ -84,24 +96,37 @@ def build_batch(
         pos += len(chunk)
         while chunk:
             n_dep = sum(isinstance(t, DepositTx) for t in chunk)
+            n_forced = sum(isinstance(t, ForcedSlot) for t in chunk)
             start = work.deposit_end
             deps = tuple(dep_iter[start - state.deposit_end : start - state.deposit_end + n_dep])
-            ex = execute(work, encode_txs(chunk), fee_account, deps, separator)
+            fstart = work.forced_end - state.forced_end
+            frc = tuple(forced_iter[fstart : fstart + n_forced])
+            ex = execute(work, encode_txs(chunk), fee_account, deps, separator, frc)
             if ex.ok:
-                c = Commitment(ex.root, start + n_dep, fee_account, encode_txs(chunk))
+                c = Commitment(
+                    ex.root,
+                    start + n_dep,
+                    fee_account,
+                    encode_txs(chunk),
+                    work.forced_end + n_forced,
+                )
                 commit(work, ex, start + n_dep)
-                built.append(BuiltCommitment(c, start, deps, ex))
+                built.append(BuiltCommitment(c, start, deps, ex, frc))
                 break
             bad = ex.tx_index
-            if bad < 0 and ex.fault != Fault.DEPOSIT_MISMATCH:
+            if ex.fault == Fault.FORCED_OUTCOME:
+                # the forced tx is invalid here: mark its slot skipped (it is never dropped)
+                chunk[bad] = ForcedSlot(applied=False)
+                continue
+            if bad < 0 and ex.fault not in (Fault.DEPOSIT_MISMATCH, Fault.FORCED_MISMATCH):
                 # crediting the fees failed (fee account missing, other token, overflow):
                 # drop the last fee-paying tx and retry
                 payers = [i for i, t in enumerate(chunk) if getattr(t, "fee", 0)]
                 bad = payers[-1] if payers else -1
-            if bad < 0 or isinstance(chunk[bad], DepositTx):
+            if bad < 0 or isinstance(chunk[bad], DepositTx | ForcedSlot):
                 raise ValueError(f"operator bug: commitment invalid ({ex.fault.name})")
             rejected.append((chunk[bad], ex.fault.name))
             del chunk[bad]
     if not built:
-        raise ValueError("nothing to post: no deposits and no valid txs")
+        raise ValueError("nothing to post: no deposits, no forced txs and no valid txs")
     return BuiltBatch(pre_root, tuple(built), tuple(rejected)), work

@@ -9,17 +9,19 @@ from .params import (
     DEPOSIT_TX_LEN,
     EXPONENT_BITS,
     FEE_MANTISSA_BITS,
+    FORCED_TX_LEN,
     HEADER_LEN,
     MAX_COMMITMENTS_PER_BATCH,
     MAX_TX_BYTES,
     MAX_TXS_PER_COMMITMENT,
     TRANSFER_TX_LEN,
     TX_DEPOSIT,
+    TX_FORCED,
     TX_TRANSFER,
     TX_WITHDRAW,
     WITHDRAW_TX_LEN,
 )
-from .types import Commitment, DepositTx, Transfer, Tx, Withdraw
+from .types import Commitment, DepositTx, ForcedSlot, Transfer, Tx, Withdraw
 
 
 class CodecError(ValueError):
@@ -90,6 +92,8 @@ def is_packable_fee(value: int) -> bool:
 def encode_tx(tx: Tx) -> bytes:
     if isinstance(tx, DepositTx):
         return bytes([TX_DEPOSIT]) + tx.account.to_bytes(3, "big")
+    if isinstance(tx, ForcedSlot):
+        return bytes([TX_FORCED, 1 if tx.applied else 0])
     if isinstance(tx, Transfer):
         return (
             bytes([TX_TRANSFER])
@@ -115,7 +119,12 @@ def decode_tx_at(data: bytes, offset: int) -> tuple[Tx, int]:
     if offset >= len(data):
         raise CodecError(f"no tx at offset {offset}")
     kind = data[offset]
-    size = {TX_DEPOSIT: DEPOSIT_TX_LEN, TX_TRANSFER: TRANSFER_TX_LEN, TX_WITHDRAW: WITHDRAW_TX_LEN}
+    size = {
+        TX_DEPOSIT: DEPOSIT_TX_LEN,
+        TX_TRANSFER: TRANSFER_TX_LEN,
+        TX_WITHDRAW: WITHDRAW_TX_LEN,
+        TX_FORCED: FORCED_TX_LEN,
+    }
     if kind not in size:
         raise CodecError(f"unknown tx type 0x{kind:02x} at offset {offset}")
     end = offset + size[kind]
@@ -124,6 +133,10 @@ def decode_tx_at(data: bytes, offset: int) -> tuple[Tx, int]:
     b = data[offset:end]
     if kind == TX_DEPOSIT:
         return DepositTx(int.from_bytes(b[1:4], "big")), end
+    if kind == TX_FORCED:
+        if b[1] > 1:
+            raise CodecError(f"forced slot at offset {offset} has outcome byte {b[1]} (not 0 or 1)")
+        return ForcedSlot(b[1] == 1), end
     if kind == TX_TRANSFER:
         tx: Tx = Transfer(
             sender=int.from_bytes(b[1:4], "big"),
@@ -169,6 +182,7 @@ def encode_commitment(c: Commitment) -> bytes:
     return (
         c.post_root
         + c.deposit_end.to_bytes(4, "big")
+        + c.forced_end.to_bytes(4, "big")
         + c.fee_account.to_bytes(3, "big")
         + len(c.tx_data).to_bytes(2, "big")
         + c.tx_data
@@ -192,7 +206,7 @@ def decode_batch(data: bytes) -> list[Commitment]:
         if offset + HEADER_LEN > len(data):
             raise CodecError("truncated commitment header")
         h = data[offset : offset + HEADER_LEN]
-        tx_len = int.from_bytes(h[39:41], "big")
+        tx_len = int.from_bytes(h[43:45], "big")
         if tx_len > MAX_TX_BYTES:
             raise CodecError(f"commitment tx data {tx_len} > {MAX_TX_BYTES} bytes")
         end = offset + HEADER_LEN + tx_len
@@ -202,8 +216,9 @@ def decode_batch(data: bytes) -> list[Commitment]:
             Commitment(
                 post_root=h[0:32],
                 deposit_end=int.from_bytes(h[32:36], "big"),
-                fee_account=int.from_bytes(h[36:39], "big"),
+                fee_account=int.from_bytes(h[40:43], "big"),
                 tx_data=data[offset + HEADER_LEN : end],
+                forced_end=int.from_bytes(h[36:40], "big"),
             )
         )
         offset = end

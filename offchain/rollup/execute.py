@@ -1,8 +1,10 @@
 """The state-transition function: execute one commitment's txs against a pre-state.
 
 Pure: reads an L2State, writes only to an overlay it returns. The order of checks and of leaf
-accesses is exactly the one of contracts/rollup/FraudVerifier.sol, so the witnesses recorded here
-are the evidence a fraud proof needs. Any invalid tx makes the whole commitment invalid.
+accesses is exactly the one of contracts/rollup/CommitmentExecutor.sol, so the witnesses recorded
+here are the evidence a fraud proof needs. Any invalid tx makes the whole commitment invalid,
+except a forced tx (queued on L1), which is skipped when invalid; its slot's outcome byte must say
+so.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from .eip712 import recover, transfer_digest, withdraw_digest
 from .merkle import SparseMerkleTree
 from .params import MAX_BALANCE, MAX_NONCE, MAX_TXS_PER_COMMITMENT
 from .state import L2State
-from .types import Account, DepositTx, QueuedDeposit, Transfer, Withdraw
+from .types import Account, DepositTx, ForcedSlot, QueuedDeposit, QueuedForced, Transfer, Withdraw
 
 
 class Fault(IntEnum):
@@ -33,6 +35,8 @@ class Fault(IntEnum):
     WRONG_ROOT = 8
     ZERO_WITHDRAW = 9
     NONCE_EXHAUSTED = 10
+    FORCED_MISMATCH = 11
+    FORCED_OUTCOME = 12
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class WithdrawalRecord:
     owner: str
     token: str
     amount: int
+    forced_tx: bytes = b""  # the forced-queue entry, when the withdraw came through a forced slot
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,7 @@ class Execution:
     withdrawals: tuple[WithdrawalRecord, ...]
     tree: SparseMerkleTree  # overlay holding the new nodes (merge with `commit`)
     deposits_consumed: int
+    forced_consumed: int = 0
 
     @property
     def ok(self) -> bool:
@@ -105,13 +111,17 @@ class _Invalid(Exception):
         self.fault = fault
 
 
-def _debit(run: _Run, sender: int, amount: int, fee: int, digest_of, fee_state: list) -> Account:
+def _debit(
+    run: _Run, sender: int, amount: int, fee: int, digest_of, fee_state: list, charge_fee: bool
+) -> Account:
     acc = run.access(sender)
     if acc.is_empty:
         raise _Invalid(Fault.NO_ACCOUNT)
     digest, sig = digest_of(acc.nonce)
     if recover(digest, sig) != acc.owner:
         raise _Invalid(Fault.BAD_SIGNATURE)
+    if not charge_fee:
+        fee = 0  # forced txs: the signature covers the fee, but it is not charged
     if amount + fee > acc.balance:
         raise _Invalid(Fault.OVERSPEND)
     if acc.nonce == MAX_NONCE:
@@ -127,21 +137,72 @@ def _debit(run: _Run, sender: int, amount: int, fee: int, digest_of, fee_state: 
     return new
 
 
+def _signed(
+    run: _Run, tx: Transfer | Withdraw, separator: bytes, fee_state: list, charge_fee: bool
+) -> Account | None:
+    """Apply a transfer or withdraw; returns the debited sender for a withdraw (else None)."""
+    if isinstance(tx, Transfer):
+        t = tx
+        sender = _debit(
+            run,
+            t.sender,
+            t.amount,
+            t.fee,
+            lambda n: (
+                transfer_digest(separator, t.sender, t.recipient, t.amount, t.fee, n),
+                t.signature,
+            ),
+            fee_state,
+            charge_fee,
+        )
+        to = run.access(t.recipient)
+        if to.is_empty:
+            raise _Invalid(Fault.NO_ACCOUNT)
+        if to.token != sender.token:
+            raise _Invalid(Fault.TOKEN_MISMATCH)
+        if to.balance + t.amount > MAX_BALANCE:
+            raise _Invalid(Fault.BALANCE_OVERFLOW)
+        run.put(t.recipient, Account(to.owner, to.token, to.balance + t.amount, to.nonce))
+        return None
+    w = tx
+    if w.amount == 0:
+        raise _Invalid(Fault.ZERO_WITHDRAW)
+    return _debit(
+        run,
+        w.sender,
+        w.amount,
+        w.fee,
+        lambda n: (withdraw_digest(separator, w.sender, w.amount, w.fee, n), w.signature),
+        fee_state,
+        charge_fee,
+    )
+
+
+def decode_forced(data: bytes) -> Transfer | Withdraw:
+    """The transfer or withdraw of a forced-queue entry (checked well-formed on L1)."""
+    tx, end = decode_tx_at(data, 0)
+    if end != len(data) or not isinstance(tx, Transfer | Withdraw):
+        raise ValueError("a forced tx is exactly one encoded transfer or withdraw")
+    return tx
+
+
 def execute(
     state: L2State,
     tx_data: bytes,
     fee_account: int,
     deposits: Sequence[QueuedDeposit],
     separator: bytes,
+    forced: Sequence[QueuedForced] = (),
 ) -> Execution:
-    """Execute `tx_data` on `state`, consuming exactly `deposits` (the commitment's declared range).
-
-    Returns the fault of the first invalid step (with the witnesses up to it) or the post-state.
+    """Execute `tx_data` on `state`, consuming exactly `deposits` and `forced` (the commitment's
+    declared ranges). Returns the fault of the first invalid step (with the witnesses up to it) or
+    the post-state. An invalid forced tx is skipped, not a fault, if its slot says so.
     """
     run = _Run(state)
     withdrawals: list[WithdrawalRecord] = []
     fee_state: list = [None, 0]  # fee token, fee total
     consumed = 0
+    forced_consumed = 0
     tx_index = -1
     try:
         offset = 0
@@ -170,48 +231,52 @@ def execute(
                 else:
                     new = Account(acc.owner, acc.token, acc.balance + d.amount, acc.nonce)
                 run.put(tx.account, new)
-            elif isinstance(tx, Transfer):
-                t = tx
-                sender = _debit(
-                    run,
-                    t.sender,
-                    t.amount,
-                    t.fee,
-                    lambda n, t=t: (
-                        transfer_digest(separator, t.sender, t.recipient, t.amount, t.fee, n),
-                        t.signature,
-                    ),
-                    fee_state,
-                )
-                to = run.access(t.recipient)
-                if to.is_empty:
-                    raise _Invalid(Fault.NO_ACCOUNT)
-                if to.token != sender.token:
-                    raise _Invalid(Fault.TOKEN_MISMATCH)
-                if to.balance + t.amount > MAX_BALANCE:
-                    raise _Invalid(Fault.BALANCE_OVERFLOW)
-                run.put(t.recipient, Account(to.owner, to.token, to.balance + t.amount, to.nonce))
+            elif isinstance(tx, ForcedSlot):
+                if forced_consumed == len(forced):
+                    raise _Invalid(Fault.FORCED_MISMATCH)
+                entry = forced[forced_consumed]
+                forced_consumed += 1
+                ftx = decode_forced(entry.data)
+                saved_tree, saved_accounts = run.tree, dict(run.accounts)
+                run.tree = saved_tree.overlay()
+                try:
+                    debited = _signed(run, ftx, separator, fee_state, charge_fee=False)
+                    applied = True
+                except _Invalid:
+                    applied = False
+                if applied:
+                    run.tree.merge()
+                    if isinstance(ftx, Withdraw):
+                        assert debited is not None
+                        withdrawals.append(
+                            WithdrawalRecord(
+                                tx_index,
+                                ftx.sender,
+                                debited.owner,
+                                debited.token,
+                                ftx.amount,
+                                entry.data,
+                            )
+                        )
+                else:  # skipped: nothing changes (the witnesses read stay in the evidence)
+                    run.accounts = saved_accounts
+                run.tree = saved_tree
+                if applied != tx.applied:
+                    raise _Invalid(Fault.FORCED_OUTCOME)
             else:
-                w: Withdraw = tx  # type: ignore[assignment]
-                if w.amount == 0:
-                    raise _Invalid(Fault.ZERO_WITHDRAW)
-                sender = _debit(
-                    run,
-                    w.sender,
-                    w.amount,
-                    w.fee,
-                    lambda n, w=w: (
-                        withdraw_digest(separator, w.sender, w.amount, w.fee, n),
-                        w.signature,
-                    ),
-                    fee_state,
-                )
-                withdrawals.append(
-                    WithdrawalRecord(tx_index, w.sender, sender.owner, sender.token, w.amount)
-                )
+                debited = _signed(run, tx, separator, fee_state, charge_fee=True)
+                if isinstance(tx, Withdraw):
+                    assert debited is not None
+                    withdrawals.append(
+                        WithdrawalRecord(
+                            tx_index, tx.sender, debited.owner, debited.token, tx.amount
+                        )
+                    )
         tx_index = -1
         if consumed != len(deposits):
             raise _Invalid(Fault.DEPOSIT_MISMATCH)
+        if forced_consumed != len(forced):
+            raise _Invalid(Fault.FORCED_MISMATCH)
         if fee_state[1]:
             acc = run.access(fee_account)
             if acc.is_empty:
@@ -235,6 +300,7 @@ def execute(
         withdrawals=tuple(withdrawals),
         tree=run.tree,
         deposits_consumed=consumed,
+        forced_consumed=forced_consumed,
     )
 
 
@@ -247,3 +313,4 @@ def commit(state: L2State, execution: Execution, deposit_end: int) -> None:
     execution.tree.merge()
     state.accounts.update(execution.writes)
     state.deposit_end = deposit_end
+    state.forced_end += execution.forced_consumed

@@ -13,8 +13,9 @@ from web3 import Web3
 from offchain.bridge import read_deposits
 from offchain.recipient import AddressRecipient, decode_recipient
 
+from .hashing import keccak
 from .replay import PostedBatch
-from .types import QueuedDeposit
+from .types import QueuedDeposit, QueuedForced
 
 BUILD_MANIFEST = Path(__file__).resolve().parents[2] / ".build" / "__local__.json"
 
@@ -107,4 +108,17 @@ class RollupL1:
             if not isinstance(owner, AddressRecipient):
                 raise ValueError(f"deposit {d.index} has a recipient this rollup cannot credit")
             out.append(QueuedDeposit(d.index, d.token, d.amount, owner.address))
+        return out
+
+    def forced_queue(self) -> list[QueuedForced]:
+        """Every forced tx, checked against the rollup's forced hash chain."""
+        acc = b"\x00" * 32
+        out: list[QueuedForced] = []
+        for log in self.rollup.events.TransactionForced.get_logs(from_block=0):
+            a = log["args"]
+            data = bytes(a["l2tx"])
+            acc = keccak(acc + data)
+            if acc != bytes(a["accumulator"]) or a["index"] != len(out):
+                raise ValueError(f"forced log {a['index']} breaks the forced accumulator chain")
+            out.append(QueuedForced(a["index"], data))
         return out

@@ -29,10 +29,17 @@ class Operator:
         return cls(l1, signer, fee_account, state, store)
 
     def build(self, txs: Sequence[Tx]) -> tuple[BuiltBatch, L2State]:
-        """A batch of every deposit not yet consumed plus `txs` (invalid ones dropped)."""
+        """A batch of every deposit and forced tx not yet consumed plus `txs` (invalid ones
+        dropped)."""
         queue = self.l1.deposit_queue()
+        forced = self.l1.forced_queue()
         return build_batch(
-            self.state, queue[self.state.deposit_end :], txs, self.l1.separator(), self.fee_account
+            self.state,
+            queue[self.state.deposit_end :],
+            txs,
+            self.l1.separator(),
+            self.fee_account,
+            forced[self.state.forced_end :],
         )
 
     def post(self, batch: BuiltBatch, new_state: L2State) -> Any:

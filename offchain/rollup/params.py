@@ -13,14 +13,19 @@ MAX_COMMITMENTS_PER_BATCH: Final = 64
 TX_DEPOSIT: Final = 0x01
 TX_TRANSFER: Final = 0x02
 TX_WITHDRAW: Final = 0x03
+#: Slot consuming the next forced tx: type | outcome(1) (0x01 applied, 0x00 skipped).
+TX_FORCED: Final = 0x04
+FORCED_APPLIED: Final = 0x01
+FORCED_SKIPPED: Final = 0x00
 
 DEPOSIT_TX_LEN: Final = 4  # type | account(3)
 TRANSFER_TX_LEN: Final = 78  # type | from(3) | to(3) | amount(5) | fee(2) | sig(64)
 WITHDRAW_TX_LEN: Final = 75  # type | from(3) | amount(5) | fee(2) | sig(64)
+FORCED_TX_LEN: Final = 2  # type | outcome(1)
 #: Largest tx-data size of one commitment (a full commitment of transfers).
 MAX_TX_BYTES: Final = MAX_TXS_PER_COMMITMENT * TRANSFER_TX_LEN
-#: Commitment header: postRoot(32) | depositEnd(4) | feeAccount(3) | txLen(2).
-HEADER_LEN: Final = 41
+#: Commitment header: postRoot(32) | depositEnd(4) | forcedEnd(4) | feeAccount(3) | txLen(2).
+HEADER_LEN: Final = 45
 
 MAX_BALANCE: Final = (1 << 128) - 1
 MAX_NONCE: Final = (1 << 32) - 1

@@ -9,7 +9,7 @@ from eth_utils import to_checksum_address
 
 from .execute import Execution
 from .hashing import keccak
-from .types import Commitment, QueuedDeposit
+from .types import Commitment, QueuedDeposit, QueuedForced
 
 
 def _dep_tuple(d: QueuedDeposit) -> tuple:
@@ -25,13 +25,14 @@ class FraudProof:
     disputed: Commitment
     deposits: tuple[QueuedDeposit, ...]
     witnesses: bytes
+    forced: tuple[QueuedForced, ...] = ()
 
     def as_abi(self) -> tuple:
         if self.prev is None:
-            prev = (b"\x00" * 32, 0, 0, b"\x00" * 32)
+            prev = (b"\x00" * 32, 0, 0, b"\x00" * 32, 0)
         else:
             p = self.prev
-            prev = (p.post_root, p.deposit_end, p.fee_account, keccak(p.tx_data))
+            prev = (p.post_root, p.deposit_end, p.fee_account, keccak(p.tx_data), p.forced_end)
         d = self.disputed
         return (
             self.batch_index,
@@ -44,6 +45,8 @@ class FraudProof:
             d.tx_data,
             [_dep_tuple(x) for x in self.deposits],
             self.witnesses,
+            d.forced_end,
+            [f.data for f in self.forced],
         )
 
 
@@ -53,6 +56,7 @@ def fraud_proof(
     index: int,
     deposits: Sequence[QueuedDeposit],
     execution: Execution,
+    forced: Sequence[QueuedForced] = (),
 ) -> FraudProof:
     """Evidence that commitments[index] is wrong, from its execution on the right pre-state."""
     return FraudProof(
@@ -63,6 +67,7 @@ def fraud_proof(
         disputed=commitments[index],
         deposits=tuple(deposits),
         witnesses=execution.witness_bytes(),
+        forced=tuple(forced),
     )
 
 
@@ -80,6 +85,7 @@ class WithdrawalClaim:
     owner: str
     token: str
     amount: int
+    forced_tx: bytes = b""  # the forced withdraw, when the tx is an applied forced slot
 
     @property
     def withdrawal_id(self) -> bytes:
@@ -102,4 +108,6 @@ class WithdrawalClaim:
             self.tx_index,
             self.account_leaf,
             b"".join(self.siblings),
+            c.forced_end,
+            self.forced_tx,
         )

@@ -9,7 +9,7 @@ from .codec import CodecError, decode_batch
 from .execute import Execution, Fault, commit, execute
 from .proofs import FraudProof, WithdrawalClaim, fraud_proof
 from .state import L2State
-from .types import Commitment, QueuedDeposit
+from .types import Commitment, QueuedDeposit, QueuedForced
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,10 @@ def replay(
     batches: Sequence[PostedBatch],
     queue: Sequence[QueuedDeposit],
     separator: bytes,
+    forced: Sequence[QueuedForced] = (),
 ) -> ReplayResult:
-    """Replay `batches` (index order, from 0) over the deposit `queue`; stop at the first fraud."""
+    """Replay `batches` (index order, from 0) over the deposit `queue` and the `forced` queue;
+    stop at the first fraud."""
     state = L2State()
     claims: list[WithdrawalClaim] = []
     for n, b in enumerate(batches):
@@ -61,10 +63,16 @@ def replay(
                 raise ValueError(
                     f"batch {b.index} consumes deposits to {c.deposit_end}; {len(queue)} known"
                 )
-            ex = execute(state, c.tx_data, c.fee_account, deposits, separator)
+            fstart = state.forced_end
+            frc = tuple(forced[fstart : c.forced_end])
+            if len(frc) != c.forced_end - fstart:
+                raise ValueError(
+                    f"batch {b.index} consumes forced txs to {c.forced_end}; {len(forced)} known"
+                )
+            ex = execute(state, c.tx_data, c.fee_account, deposits, separator, frc)
             if not ex.ok or ex.root != c.post_root:
                 fault = ex.fault if not ex.ok else Fault.WRONG_ROOT
-                proof = fraud_proof(b.index, commitments, ci, deposits, ex)
+                proof = fraud_proof(b.index, commitments, ci, deposits, ex, frc)
                 return ReplayResult(
                     state, Fraud(b.index, ci, fault, ex.tx_index, proof), tuple(claims), n
                 )
@@ -97,6 +105,7 @@ def _claims(
                 owner=w.owner,
                 token=w.token,
                 amount=w.amount,
+                forced_tx=w.forced_tx,
             )
         )
     return out

@@ -1,4 +1,4 @@
-"""L2 state: account tree, leaves and deposit-queue position; changed only by `commit`."""
+"""L2 state: account tree, leaves and queue positions; changed only by `commit`."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ class L2State:
     tree: SparseMerkleTree = field(default_factory=SparseMerkleTree)
     accounts: dict[int, Account] = field(default_factory=dict)
     deposit_end: int = 0
+    forced_end: int = 0
 
     @property
     def root(self) -> bytes:
@@ -42,4 +43,9 @@ class L2State:
         """A deep copy (tests and the dishonest proposer use it to fork the state)."""
         tree = SparseMerkleTree(self.tree.depth)
         tree._nodes = dict(self.tree._nodes)
-        return L2State(tree=tree, accounts=dict(self.accounts), deposit_end=self.deposit_end)
+        return L2State(
+            tree=tree,
+            accounts=dict(self.accounts),
+            deposit_end=self.deposit_end,
+            forced_end=self.forced_end,
+        )

@@ -24,6 +24,7 @@ def save_state(state: L2State, path: Path) -> None:
         "version": FORMAT_VERSION,
         "root": state.root.hex(),
         "depositEnd": state.deposit_end,
+        "forcedEnd": state.forced_end,
         "accounts": {str(i): a.packed().hex() for i, a in sorted(state.accounts.items())},
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -44,7 +45,12 @@ def load_state(path: Path) -> L2State:
     body = json.loads(path.read_text())
     if body.get("version") != FORMAT_VERSION:
         raise CorruptState(f"{path}: unknown format version {body.get('version')!r}")
-    state = L2State(tree=SparseMerkleTree(), accounts={}, deposit_end=int(body["depositEnd"]))
+    state = L2State(
+        tree=SparseMerkleTree(),
+        accounts={},
+        deposit_end=int(body["depositEnd"]),
+        forced_end=int(body.get("forcedEnd", 0)),  # files written before forced inclusion: 0
+    )
     for key, packed in body["accounts"].items():
         acc = Account.unpack(bytes.fromhex(packed))
         state.accounts[int(key)] = acc

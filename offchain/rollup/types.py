@@ -125,7 +125,34 @@ class Withdraw:
             raise ValueError("signature must be 64 bytes (EIP-2098 compact)")
 
 
-Tx = DepositTx | Transfer | Withdraw
+@dataclass(frozen=True)
+class ForcedSlot:
+    """Consume the next forced tx of the commitment's range; `applied` states whether it was
+    valid (applied like a normal tx, fee not charged) or invalid (skipped, no state change)."""
+
+    applied: bool
+
+
+Tx = DepositTx | Transfer | Withdraw | ForcedSlot
+
+
+@dataclass(frozen=True)
+class QueuedForced:
+    """One entry of the rollup's forced queue: an encoded Transfer or Withdraw queued on L1."""
+
+    index: int
+    data: bytes
+
+    def __post_init__(self) -> None:
+        if self.index < 0:
+            raise ValueError(f"forced index {self.index} is negative")
+        kind = self.data[:1]
+        if not (
+            (kind == b"\x02" and len(self.data) == 78) or (kind == b"\x03" and len(self.data) == 75)
+        ):
+            raise ValueError(
+                "a forced tx is one encoded transfer (0x02, 78 bytes) or withdraw (0x03, 75 bytes)"
+            )
 
 
 @dataclass(frozen=True)
@@ -150,15 +177,17 @@ class Commitment:
     deposit_end: int
     fee_account: int
     tx_data: bytes
+    forced_end: int = 0
 
     def header_hash_input(self) -> bytes:
         return (
             self.post_root
             + self.deposit_end.to_bytes(4, "big")
+            + self.forced_end.to_bytes(4, "big")
             + self.fee_account.to_bytes(3, "big")
             + keccak(self.tx_data)
         )
 
     def hash(self) -> bytes:
-        """keccak256(postRoot | depositEnd(4) | feeAccount(3) | keccak256(txData))."""
+        """keccak256(postRoot | depositEnd(4) | forcedEnd(4) | feeAccount(3) | keccak(txData))."""
         return keccak(self.header_hash_input())

@@ -15,8 +15,14 @@ class Validator:
     signer: Signer
 
     def check(self) -> ReplayResult:
-        """Replay every live batch from its posting calldata and the bridge's deposit logs."""
-        return replay(self.l1.posted_batches(), self.l1.deposit_queue(), self.l1.separator())
+        """Replay every live batch from its posting calldata, the bridge's deposit logs and the
+        rollup's forced-queue logs."""
+        return replay(
+            self.l1.posted_batches(),
+            self.l1.deposit_queue(),
+            self.l1.separator(),
+            self.l1.forced_queue(),
+        )
 
     def challenge(self) -> tuple[ReplayResult, Any | None]:
         """Check, and if a commitment is wrong submit its fraud proof; returns the receipt."""

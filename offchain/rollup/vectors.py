@@ -11,7 +11,7 @@ from .codec import encode_amount, encode_batch, encode_fee, encode_tx
 from .eip712 import Domain, address_of, transfer_digest, withdraw_digest
 from .hashing import keccak
 from .merkle import EMPTY_ROOT, SparseMerkleTree
-from .types import Account, Commitment, DepositTx
+from .types import Account, Commitment, DepositTx, ForcedSlot
 from .wallet import sign_transfer, sign_withdraw
 
 VECTOR_FILE = Path(__file__).resolve().parents[2] / "tests" / "rollup" / "vectors" / "rollup.json"
@@ -33,8 +33,13 @@ def build_vectors() -> dict:
         tree.set_leaf(i, a.leaf_hash())
     transfer = sign_transfer(KEYS[0], sep, 0, 1, 123_450_000, 2_000, 0)
     withdraw = sign_withdraw(KEYS[1], sep, 1, 10**17, 0, 7)
-    txs = encode_tx(DepositTx(2)) + encode_tx(transfer) + encode_tx(withdraw)
-    commitment = Commitment(tree.root, 3, 0, txs)
+    txs = (
+        encode_tx(DepositTx(2))
+        + encode_tx(transfer)
+        + encode_tx(withdraw)
+        + encode_tx(ForcedSlot(applied=True))
+    )
+    commitment = Commitment(tree.root, 3, 0, txs, forced_end=2)
     return {
         "domain": {
             "chainId": DOMAIN.chain_id,
@@ -83,9 +88,14 @@ def build_vectors() -> dict:
             "encoded": encode_tx(withdraw).hex(),
         },
         "deposit": {"account": 2, "encoded": encode_tx(DepositTx(2)).hex()},
+        "forcedSlot": {
+            "applied": encode_tx(ForcedSlot(True)).hex(),
+            "skipped": encode_tx(ForcedSlot(False)).hex(),
+        },
         "commitment": {
             "postRoot": commitment.post_root.hex(),
             "depositEnd": 3,
+            "forcedEnd": 2,
             "feeAccount": 0,
             "txs": txs.hex(),
             "hash": commitment.hash().hex(),

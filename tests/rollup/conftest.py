@@ -1,7 +1,7 @@
 """Fixtures of the rollup tests: bridge + rollup deployed on Anvil, web3 signers, L2 helpers."""
 
 import pytest
-from rollup_helpers import BOND, CHALLENGE_PERIOD, Env
+from rollup_helpers import BOND, CHALLENGE_PERIOD, FORCED_DELAY, LIVENESS_PERIOD, Env
 
 from offchain.rollup.l1 import RollupL1
 
@@ -9,7 +9,9 @@ from offchain.rollup.l1 import RollupL1
 @pytest.fixture
 def env(project, accounts, chain, deployer) -> Env:
     bridge = deployer.deploy(project.L1Bridge, b"\x01")
-    rollup = deployer.deploy(project.Rollup, bridge, BOND, CHALLENGE_PERIOD)
+    rollup = deployer.deploy(
+        project.Rollup, bridge, BOND, CHALLENGE_PERIOD, FORCED_DELAY, LIVENESS_PERIOD
+    )
     bridge.setRollup(rollup, sender=deployer)
     token = deployer.deploy(project.TestToken, "Test", "TST", 18)
     w3 = chain.provider.web3

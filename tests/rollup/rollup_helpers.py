@@ -12,6 +12,8 @@ from offchain.rollup.validator import Validator
 
 BOND = 10**18
 CHALLENGE_PERIOD = 3600
+FORCED_DELAY = 86_400
+LIVENESS_PERIOD = 30 * 86_400
 ETH = "0x" + "00" * 20
 
 

@@ -92,13 +92,15 @@ def _onchain(harness, state, txs, fee_account, deposits, ex):
         0,
         [],
         0,
-        (b"\x00" * 32, 0, 0, b"\x00" * 32),
+        (b"\x00" * 32, 0, 0, b"\x00" * 32, 0),
         b"\x00" * 32,
         0,
         fee_account,
         txs,
         [(d.token, d.amount, d.owner) for d in deposits],
         ex.witness_bytes(),
+        0,
+        [],
     )
     return harness.execute(state.root, SEP, proof)
 
@@ -207,9 +209,9 @@ def test_random_sequences_agree_on_chain(harness, ops, fee_account):
     pre = state.root
     for bc in batch.commitments:
         c = bc.commitment
-        proof = (0, [], 0, (b"\x00" * 32, 0, 0, b"\x00" * 32), b"\x00" * 32, 0, c.fee_account)
+        proof = (0, [], 0, (b"\x00" * 32, 0, 0, b"\x00" * 32, 0), b"\x00" * 32, 0, c.fee_account)
         proof += (c.tx_data, [(d.token, d.amount, d.owner) for d in bc.deposits])
-        proof += (bc.execution.witness_bytes(),)
+        proof += (bc.execution.witness_bytes(), 0, [])
         assert harness.execute(pre, SEP, proof) == (0, MAXU, c.post_root)
         pre = c.post_root
 

@@ -49,21 +49,35 @@ def _honest_proof(env):
 
 def test_constructor_rejects_bad_parameters(project, deployer):
     bridge = deployer.deploy(project.L1Bridge, b"\x01")
-    for args in ((bridge, 0, 1), (bridge, 1, 0), ("0x" + "00" * 20, 1, 1)):
+    bad = (
+        (bridge, 0, 1, 1, 1),
+        (bridge, 1, 0, 1, 1),
+        (bridge, 1, 1, 0, 1),
+        (bridge, 1, 1, 1, 0),
+        ("0x" + "00" * 20, 1, 1, 1, 1),
+    )
+    for args in bad:
         with ape.reverts(project.Rollup.BadParameter):
             deployer.deploy(project.Rollup, *args)
 
 
 def test_genesis_and_views(env):
     assert env.rollup.genesisRoot() == EMPTY_ROOT
-    assert env.rollup.head() == (EMPTY_ROOT, 0)
+    assert env.rollup.head() == (EMPTY_ROOT, 0, 0)
     assert env.rollup.lastFinalizedRoot() == EMPTY_ROOT
     assert env.rollup.finalizedCount() == 0
     with ape.reverts(env.rollup.UnknownBatch):
         env.rollup.batches(0)
-    assert env.rollup.commitmentHash(ZERO32, 1, 2, ZERO32) == Commitment(ZERO32, 1, 2, b"").hash()[
-        :0
-    ] + keccak(ZERO32 + (1).to_bytes(4, "big") + (2).to_bytes(3, "big") + ZERO32)
+    assert env.rollup.commitmentHash(ZERO32, 1, 5, 2, ZERO32) == keccak(
+        ZERO32 + (1).to_bytes(4, "big") + (5).to_bytes(4, "big") + (2).to_bytes(3, "big") + ZERO32
+    )
+    assert Commitment(ZERO32, 1, 2, b"", 5).hash() == keccak(
+        ZERO32
+        + (1).to_bytes(4, "big")
+        + (5).to_bytes(4, "big")
+        + (2).to_bytes(3, "big")
+        + keccak(b"")
+    )
 
 
 def test_bond_and_withdraw_bond(env, accounts):
@@ -108,8 +122,8 @@ def test_post_requires_bond_and_expected_root(env, accounts):
     [
         b"",
         b"\x00" * 40,
-        EMPTY_ROOT + b"\x00" * 7 + (MAX_TX_BYTES + 1).to_bytes(2, "big") + b"\x00" * 2500,
-        EMPTY_ROOT + b"\x00" * 7 + (5).to_bytes(2, "big") + b"\x01\x00\x00",
+        EMPTY_ROOT + b"\x00" * 11 + (MAX_TX_BYTES + 1).to_bytes(2, "big") + b"\x00" * 2500,
+        EMPTY_ROOT + b"\x00" * 11 + (5).to_bytes(2, "big") + b"\x01\x00\x00",
         encode_batch([Commitment(EMPTY_ROOT, 0, 0, b"")] * 64) + EMPTY_ROOT + b"\x00" * 9,
     ],
     ids=["empty", "short-header", "tx-bytes-over-bound", "txs-past-end", "65-commitments"],
@@ -153,11 +167,14 @@ def test_honest_batch_cannot_be_knocked_out(env, accounts):
     w = bytearray(args[9])
     w[100] ^= 1
     _reverts(
-        env, env.l1.rollup.functions.proveFraud([*args[:9], bytes(w)]), "BadWitness", accounts[9]
+        env,
+        env.l1.rollup.functions.proveFraud([*args[:9], bytes(w), *args[10:]]),
+        "BadWitness",
+        accounts[9],
     )
     _reverts(
         env,
-        env.l1.rollup.functions.proveFraud([*args[:9], args[9][:-1]]),
+        env.l1.rollup.functions.proveFraud([*args[:9], args[9][:-1], *args[10:]]),
         "MissingWitness",
         accounts[9],
     )
@@ -206,7 +223,7 @@ def test_non_canonical_empty_leaf_is_rejected(env, accounts):
     w[20:40] = b"\x11" * 20  # first access is an empty leaf: give it a token
     _reverts(
         env,
-        env.l1.rollup.functions.proveFraud([*args[:9], bytes(w)]),
+        env.l1.rollup.functions.proveFraud([*args[:9], bytes(w), *args[10:]]),
         "NonCanonicalEmptyLeaf",
         accounts[9],
     )
@@ -227,7 +244,7 @@ def test_prev_commitment_must_match(env, accounts):
     result = env.validator().check()
     assert (result.fraud.batch_index, result.fraud.commitment_index) == (1, 1)
     args = list(result.fraud.proof.as_abi())
-    args[3] = (keccak(b"no"), args[3][1], args[3][2], args[3][3])
+    args[3] = (keccak(b"no"), *args[3][1:])
     _reverts(env, env.l1.rollup.functions.proveFraud(args), "CommitmentMismatch", accounts[9])
     env.validator().challenge()
     assert env.rollup.batchCount() == 1
@@ -283,7 +300,7 @@ def test_withdrawal_from_rolled_back_batch_is_rejected(env, accounts):
     env.validator().challenge()
     env.advance(CHALLENGE_PERIOD)
     args = [1, [c.hash() for c in cs], 0, cs[0].post_root, cs[0].deposit_end, 0, cs[0].tx_data]
-    args += [0, bytes(60), bytes(768)]
+    args += [0, bytes(60), bytes(768), cs[0].forced_end, b""]
     _reverts(env, env.l1.rollup.functions.finalizeWithdrawal(args), "UnknownBatch", accounts[5])
 
 

@@ -91,5 +91,5 @@ def test_rollup_domain_and_commitment_hash(env, chain):
     from eth_utils import keccak
 
     assert env.rollup.commitmentHash(
-        b(c["postRoot"]), c["depositEnd"], c["feeAccount"], keccak(b(c["txs"]))
+        b(c["postRoot"]), c["depositEnd"], c["forcedEnd"], c["feeAccount"], keccak(b(c["txs"]))
     ) == b(c["hash"])
