@@ -6,6 +6,8 @@ ape run deploy --network ethereum:sepolia:node --account deployer
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import click
 from ape import accounts
 from ape.cli import ConnectedProviderCommand
@@ -39,20 +41,45 @@ def pick_deployer(alias: str | None, local: bool):
     default=None,
     help="Seconds before a batch is final (default: 120 locally, 7 days elsewhere).",
 )
-def cli(ecosystem, network, provider, alias, test_tokens, bond, challenge_period):
+@click.option(
+    "--forced-delay",
+    type=int,
+    default=None,
+    help="Seconds a forced transaction may wait before anyone can freeze (300 s locally, 1 day).",
+)
+@click.option(
+    "--liveness-period",
+    type=int,
+    default=None,
+    help="Seconds without a final batch before anyone can freeze (900 s locally, 7 days).",
+)
+def cli(
+    ecosystem,
+    network,
+    provider,
+    alias,
+    test_tokens,
+    bond,
+    challenge_period,
+    forced_delay,
+    liveness_period,
+):
     """Deploy and wire all l2kit contracts to the connected network."""
     local = is_local(network.name)
     deployer = pick_deployer(alias, local)
     choice = f"{ecosystem.name}:{network.name}"
     base = LOCAL_PARAMS if local else DeployParams()
-    params = DeployParams(
-        rollup_bond=base.rollup_bond if bond is None else bond,
-        challenge_period=base.challenge_period if challenge_period is None else challenge_period,
-        test_tokens=base.test_tokens if test_tokens is None else test_tokens,
-    )
+    overrides = {
+        "rollup_bond": bond,
+        "challenge_period": challenge_period,
+        "test_tokens": test_tokens,
+        "forced_inclusion_delay": forced_delay,
+        "liveness_period": liveness_period,
+    }
+    params = replace(base, **{k: v for k, v in overrides.items() if v is not None})
     deployment = deploy_all(deployer, choice, params)
     path = save_deployment(deployment)
     click.echo(f"deployed to {choice} (chain {deployment.chain_id}) from {deployer.address}")
     for name, address in deployment.contracts.items():
-        click.echo(f"  {name:<14} {address}")
+        click.echo(f"  {name:<20} {address}")
     click.echo(f"wrote {path}")

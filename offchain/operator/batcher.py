@@ -31,7 +31,14 @@ from offchain.operator import failpoints
 from offchain.operator.l1_sender import Reverted, SendPolicy, send_transaction
 from offchain.operator.store import BatchStatus, OperatorStore, StoredTx, TxStatus
 from offchain.rollup.builder import build_batch
-from offchain.rollup.codec import decode_batch, decode_tx_at, decode_txs, encode_tx, encode_txs
+from offchain.rollup.codec import (
+    decode_batch,
+    decode_tx_at,
+    decode_txs,
+    encode_batch,
+    encode_tx,
+    encode_txs,
+)
 from offchain.rollup.execute import Fault, commit, execute
 from offchain.rollup.hashing import keccak
 from offchain.rollup.l1 import RollupL1
@@ -40,6 +47,7 @@ from offchain.rollup.replay import replay
 from offchain.rollup.state import L2State
 from offchain.rollup.types import (
     Account,
+    Commitment,
     ForcedSlot,
     QueuedDeposit,
     QueuedForced,
@@ -85,6 +93,10 @@ class BatcherSettings:
     bond: int | None = None
     #: L2 account receiving fees (its token is the only fee token accepted).
     fee_account: int = 0
+    #: Post an empty batch when no batch was posted for this long (s), so an idle rollup keeps
+    #: finalizing and can never be frozen for lack of liveness. None: a quarter of the
+    #: contract's liveness period. 0 turns heartbeats off.
+    heartbeat: float | None = None
     #: Retry/backoff/fee policy for L1 transactions.
     send_policy: SendPolicy = field(default_factory=SendPolicy)
 
@@ -119,6 +131,8 @@ class Batcher:
         self.confirmed = L2State()  # the state after every live batch on L1
         self.pending = L2State()  # confirmed + unconsumed deposits + accepted transactions
         self._pending_deposit_end = 0
+        self._heartbeat: float | None = None
+        self.frozen = False
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -282,6 +296,12 @@ class Batcher:
                 "bad_type",
                 "only transfers and withdrawals are submitted; deposits go through the bridge",
             )
+        if self.frozen:
+            raise Rejected(
+                "frozen",
+                "the rollup is frozen: no transaction can be included any more; withdraw your "
+                "balance from the last finalized state with `ape run exit --owner <address>`",
+            )
         with self._lock:
             sender = self.pending.account(tx.sender)
             if sender.is_empty:
@@ -329,6 +349,8 @@ class Batcher:
 
     def post_if_due(self, force: bool = False) -> int | None:
         """Post a batch if the size or time threshold is reached (or `force`); returns its index."""
+        if self._check_frozen():
+            return None
         with self._lock:
             intent = self._intent()
             if intent is None:
@@ -338,9 +360,10 @@ class Batcher:
                     self._rebuild_pending()
                 elif len(self._deposits) > self.pending.deposit_end:
                     self._apply_deposits(self.pending)
-                if not (force or self._due()):
+                heartbeat = self._heartbeat_due()
+                if not (force or heartbeat or self._due()):
                     return None
-                intent = self._build_intent()
+                intent = self._build_intent(heartbeat=heartbeat)
                 if intent is None:
                     return None
                 failpoints.hit("after_intent")
@@ -357,13 +380,48 @@ class Batcher:
         oldest += [self._deposits_seen_at.get(i, time.time()) for i in unconsumed[:1]]
         return bool(oldest) and time.time() - min(oldest) >= self.settings.max_batch_delay
 
-    def _build_intent(self):
+    def _check_frozen(self) -> bool:
+        """Once the rollup is frozen nothing can be posted: stop, and say what users should do."""
+        if not self.frozen and self.l1.rollup.functions.frozen().call():
+            self.frozen = True
+            log.error(
+                "the rollup is FROZEN: no batch can be posted any more. Users withdraw their "
+                "balances from the last finalized state with `ape run exit --owner <address>`"
+            )
+        return self.frozen
+
+    def _heartbeat_due(self) -> bool:
+        """True when no batch was posted for the heartbeat interval (chain time)."""
+        if self._heartbeat is None:
+            if self.settings.heartbeat is not None:
+                self._heartbeat = float(self.settings.heartbeat)
+            else:
+                self._heartbeat = self.l1.rollup.functions.livenessPeriod().call() / 4
+        if not self._heartbeat:
+            return False
+        functions = self.l1.rollup.functions
+        count = functions.batchCount().call()
+        now = self.w3.eth.get_block("latest")["timestamp"]
+        last = functions.batches(count - 1).call()[3] if count else 0
+        if not count:
+            last = functions.lastFinalizationTime().call()
+        return now - last >= self._heartbeat
+
+    def _build_intent(self, heartbeat: bool = False):
         deposits = self._deposits[self.confirmed.deposit_end :][: BATCH_TX_SLOTS // 2]
         forced = self._forced[self.confirmed.forced_end :][: BATCH_TX_SLOTS // 4]
         room = min(self.settings.max_batch_txs, BATCH_TX_SLOTS - len(deposits) - len(forced))
         stored = self.store.txs(TxStatus.PENDING)[:room]
         if not deposits and not forced and not stored:
-            return None
+            if not heartbeat:
+                return None
+            # An empty commitment: same root, same queue positions. It keeps batches finalizing
+            # while nobody transacts, so the rollup is never frozen for lack of liveness.
+            c = self.confirmed
+            empty = Commitment(c.root, c.deposit_end, self.settings.fee_account, b"", c.forced_end)
+            index = self.l1.rollup.functions.batchCount().call()
+            log.info("no batch for %.0f s: posting heartbeat batch %d", self._heartbeat, index)
+            return self.store.record_batch_intent(index, c.root, c.root, encode_batch([empty]), [])
         txs = [_decode_one(t.payload) for t in stored]
         batch, _ = build_batch(
             self.confirmed, deposits, txs, self.separator, self.settings.fee_account, forced

@@ -64,6 +64,8 @@ def routes(batcher: Batcher) -> list[Route]:
         try:
             stored = batcher.submit(tx, nonce)
         except Rejected as exc:
+            if exc.code == "frozen":
+                raise ApiError(HTTPStatus.SERVICE_UNAVAILABLE, exc.code, str(exc)) from None
             raise bad_request(exc.code, str(exc)) from None
         return _tx_json(stored)
 
@@ -116,6 +118,7 @@ def routes(batcher: Batcher) -> list[Route]:
         s = batcher.stats
         return {
             "proposer": batcher.account.address,
+            "frozen": batcher.frozen,
             "l2_root": "0x" + batcher.confirmed.root.hex(),
             "deposits_consumed": batcher.confirmed.deposit_end,
             "txs": {k.value: batcher.store.count_txs(k) for k in TxStatus},

@@ -2,7 +2,7 @@
 
 import json
 
-from conftest import BOND, CHALLENGE, advance, fund, http
+from operator_helpers import BOND, CHALLENGE, advance, fund, http
 
 from offchain.rollup.l1 import RollupL1
 from offchain.rollup.replay import replay
@@ -174,3 +174,38 @@ def test_rpc_failures_while_posting_are_retried_without_double_posting(
     assert batcher.post_if_due(force=True) == 0
     assert failures["left"] == 0 and rollup.batchCount() == 1
     assert bytes(rollup.head()[0]) == batcher.confirmed.root
+
+
+def test_idle_batcher_posts_heartbeats_so_the_rollup_keeps_finalizing(
+    chain, contracts, make_batcher, alice
+):
+    bridge, rollup = contracts
+    fund(bridge, alice, ONE)
+    batcher = make_batcher(heartbeat=600)
+    assert batcher.post_if_due(force=True) == 0
+    assert batcher.post_if_due() is None  # nothing to do, heartbeat not due
+    advance(chain, 601)
+    assert batcher.post_if_due() == 1  # an empty commitment: same root, same queues
+    assert rollup.batchCount() == 2
+    assert bytes(rollup.head()[0]) == batcher.confirmed.root
+    l1 = RollupL1(batcher.w3, rollup.address, bridge.address)
+    assert replay(l1.posted_batches(), l1.deposit_queue(), batcher.separator).fraud is None
+    assert batcher.post_if_due() is None
+
+
+def test_after_a_freeze_the_batcher_stops_and_refuses_submissions(
+    chain, contracts, api, alice, bob, carol
+):
+    bridge, rollup = contracts
+    batcher, url = api
+    fund(bridge, alice, ONE)
+    fund(bridge, bob, ONE)
+    assert batcher.post_if_due(force=True) == 0
+    advance(chain, rollup.livenessPeriod() + CHALLENGE + 10)
+    rollup.freeze(sender=carol)
+    assert batcher.post_if_due(force=True) is None and batcher.frozen
+    tx = sign_transfer(key_of(alice), batcher.separator, 0, 1, 1000, 0, 0)
+    status, body = http(f"{url}/tx", "POST", transfer_body(tx, 0))
+    assert status == 503 and body["error"]["code"] == "frozen"
+    assert "ape run exit" in body["error"]["message"]
+    assert http(f"{url}/status")[1]["frozen"] is True

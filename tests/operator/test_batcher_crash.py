@@ -7,7 +7,7 @@ import time
 import urllib.error
 
 import pytest
-from conftest import fund, http
+from operator_helpers import fund, http
 from service_proc import ServiceProcess
 
 from offchain.deployments import save_deployment

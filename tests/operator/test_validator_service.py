@@ -1,6 +1,6 @@
 """The validator service catches a dishonest batch from L1 data alone and rolls it back."""
 
-from conftest import BOND, fund
+from operator_helpers import BOND, fund
 
 from offchain.operator.l1_sender import SendPolicy
 from offchain.operator.validator_service import ValidatorService

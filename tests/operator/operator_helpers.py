@@ -1,0 +1,52 @@
+"""Helpers of the operator tests (imported as `operator_helpers`)."""
+
+import json
+import urllib.error
+import urllib.request
+
+from web3 import Web3
+
+from offchain.operator.batcher import BatcherSettings
+from offchain.operator.l1_sender import SendPolicy
+from offchain.recipient import address_recipient
+
+CHALLENGE = 100
+BOND = 10**18
+
+
+def fund(bridge, user, amount):
+    bridge.depositETH(address_recipient(user.address), value=amount, sender=user)
+
+
+def settings_for(chain, deployment, deployer, store_path, **overrides) -> BatcherSettings:
+    base = dict(
+        rpc=chain.provider.uri,
+        rollup=deployment.address("Rollup"),
+        bridge=deployment.address("RollupBridge"),
+        proposer_key=bytes(deployer.private_key_bytes)
+        if hasattr(deployer, "private_key_bytes")
+        else bytes.fromhex(deployer.private_key.removeprefix("0x")),
+        store_path=store_path,
+        max_batch_delay=3600,
+        send_policy=SendPolicy(receipt_timeout=5, backoff=0.05, max_backoff=0.2),
+    )
+    base.update(overrides)
+    return BatcherSettings(**base)
+
+
+def http(url, method="GET", body=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def advance(chain, seconds):
+    w3 = Web3(Web3.HTTPProvider(chain.provider.uri))
+    w3.provider.make_request("evm_increaseTime", [seconds])
+    w3.provider.make_request("evm_mine", [])
