@@ -7,7 +7,8 @@ pragma solidity ^0.8.28;
 ///         releases withdrawals only on the word of the one rollup contract wired to it.
 /// @dev Recipient encoding (the `recipient` bytes of a deposit) is a one-byte tag then a payload:
 ///      - `0x01 ‖ address (20 bytes)`: an L2 account owned by an Ethereum (secp256k1) key;
-///      - `0x02 ‖ Ax (32 bytes) ‖ Ay (32 bytes)`: an L2 account owned by a BabyJubJub EdDSA key.
+///      - `0x02 ‖ Ax (32 bytes) ‖ Ay (32 bytes)`: an L2 account owned by a BabyJubJub EdDSA key
+///        (a point of the curve with both coordinates below the BN254 scalar field order).
 ///      A bridge instance accepts exactly one of these (fixed at construction: the encoding of the
 ///      rollup it serves); any other tag or length is rejected, so an operator never sees a deposit
 ///      it cannot credit.

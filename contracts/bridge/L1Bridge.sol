@@ -27,6 +27,8 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
     error UnsupportedRecipientTag(bytes1 tag);
     /// @notice The recipient decodes to the zero account.
     error ZeroRecipient();
+    /// @notice A 0x02 recipient that is not a point of the BabyJubJub curve (nobody could spend it).
+    error InvalidBabyJubJubKey();
     /// @notice The token address holds no contract.
     error NotAToken(address token);
     /// @notice The token transfer delivered nothing to the bridge (e.g. a 100% transfer fee).
@@ -60,6 +62,12 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
     bytes1 public constant RECIPIENT_ADDRESS = 0x01;
     /// @notice Tag of a recipient owned by a BabyJubJub public key.
     bytes1 public constant RECIPIENT_BABYJUBJUB = 0x02;
+    /// @notice BN254 scalar field: BabyJubJub coordinates live in it.
+    uint256 private constant BN254_R =
+        21888242871839275222246405745257275088548364400416034343698204186575808495617;
+    /// @notice BabyJubJub twisted Edwards coefficients: a·x² + y² = 1 + d·x²·y² (mod r).
+    uint256 private constant BJJ_A = 168700;
+    uint256 private constant BJJ_D = 168696;
     /// @notice The largest amount one deposit may carry (L2 balances are 128-bit).
     uint256 public constant MAX_DEPOSIT = type(uint128).max;
 
@@ -224,9 +232,17 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
             return;
         }
         if (recipient.length == 65 && recipient[0] == RECIPIENT_BABYJUBJUB) {
-            if (bytes32(recipient[1:33]) == bytes32(0) && bytes32(recipient[33:65]) == bytes32(0)) {
-                revert ZeroRecipient();
-            }
+            uint256 x = uint256(bytes32(recipient[1:33]));
+            uint256 y = uint256(bytes32(recipient[33:65]));
+            if (x == 0 && y == 0) revert ZeroRecipient();
+            // INVARIANT: every credited BabyJubJub recipient is a curve point, so a deposit can
+            // never land on a key nobody can sign for.
+            if (x >= BN254_R || y >= BN254_R) revert InvalidBabyJubJubKey();
+            uint256 x2 = mulmod(x, x, BN254_R);
+            uint256 y2 = mulmod(y, y, BN254_R);
+            uint256 lhs = addmod(mulmod(BJJ_A, x2, BN254_R), y2, BN254_R);
+            uint256 rhs = addmod(1, mulmod(BJJ_D, mulmod(x2, y2, BN254_R), BN254_R), BN254_R);
+            if (lhs != rhs) revert InvalidBabyJubJubKey();
             return;
         }
         revert UnknownRecipientEncoding(recipient);

@@ -8,6 +8,12 @@ from offchain.bridge import ETH, ZERO_ACCUMULATOR, next_accumulator, read_deposi
 from offchain.recipient import babyjubjub_recipient
 
 ONE = 10**18
+BN254_R = 21888242871839275222246405745257275088548364400416034343698204186575808495617
+# circomlib's Base8, a point of the BabyJubJub curve
+BASE8 = (
+    5299619240641551281634865583518297030282874472190772894086521144482721001553,
+    16950150798460657717958625567821834550301663161624707787222815936182638968203,
+)
 
 
 def test_constructor_rejects_unknown_tag(project, deployer):
@@ -120,8 +126,22 @@ def test_zero_recipient_is_refused(project, deployer, bridge, alice):
     zk_bridge = deployer.deploy(project.L1Bridge, "0x02")
     with ape.reverts(zk_bridge.ZeroRecipient):
         zk_bridge.depositETH(b"\x02" + b"\x00" * 64, value=ONE, sender=alice)
-    zk_bridge.depositETH(babyjubjub_recipient(5, 7), value=ONE, sender=alice)
+    zk_bridge.depositETH(babyjubjub_recipient(*BASE8), value=ONE, sender=alice)
     assert zk_bridge.depositCount() == 1
+
+
+@pytest.mark.parametrize(
+    "point",
+    [
+        (5, 7),  # not on the curve
+        (BASE8[0], BASE8[1] + 1),
+        (BASE8[0] + BN254_R, BASE8[1]),  # same point mod r, but not reduced
+    ],
+)
+def test_babyjubjub_recipient_must_be_a_curve_point(project, deployer, alice, point):
+    zk_bridge = deployer.deploy(project.L1Bridge, "0x02")
+    with ape.reverts(zk_bridge.InvalidBabyJubJubKey):
+        zk_bridge.depositETH(babyjubjub_recipient(*point), value=ONE, sender=alice)
 
 
 def test_bare_eth_is_refused(bridge, alice):
