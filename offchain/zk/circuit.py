@@ -21,25 +21,53 @@ CIRCUITS_DIR = REPO_ROOT / "circuits"
 DEFAULT_CACHE = REPO_ROOT / ".cache" / "zk"
 
 
-def main_source(params: CircuitParams) -> str:
-    """The top-level circom file instantiating the rollup template with `params`."""
-    return (
-        "pragma circom 2.0.0;\n"
-        f'include "{(CIRCUITS_DIR / "rollup.circom").as_posix()}";\n'
-        "component main {public [oldRoot, newRoot, dataHash]} = "
-        f"Rollup({params.n_txs}, {params.n_deposits}, {params.depth});\n"
+@dataclass(frozen=True)
+class CircuitSpec:
+    """One circuit to build: a template of circuits/<file> with its arguments and public inputs."""
+
+    name: str
+    file: str
+    template_call: str
+    public: tuple[str, ...]
+
+    @property
+    def main_source(self) -> str:
+        """The top-level circom file instantiating the template."""
+        return (
+            "pragma circom 2.0.0;\n"
+            f'include "{(CIRCUITS_DIR / self.file).as_posix()}";\n'
+            f"component main {{public [{', '.join(self.public)}]}} = {self.template_call};\n"
+        )
+
+    def source_hash(self) -> str:
+        """Hash of everything the keys depend on: sources, arguments, groth16py version."""
+        h = hashlib.sha256()
+        h.update(groth16py.__version__.encode())
+        h.update(self.main_source.replace(str(CIRCUITS_DIR), "").encode())
+        for path in sorted(CIRCUITS_DIR.glob("*.circom")):
+            h.update(path.name.encode())
+            h.update(path.read_bytes())
+        return h.hexdigest()[:16]
+
+
+def rollup_spec(params: CircuitParams) -> CircuitSpec:
+    """The batch circuit: N transactions, D deposits, tree depth."""
+    return CircuitSpec(
+        name=f"rollup-{params.tag}",
+        file="rollup.circom",
+        template_call=f"Rollup({params.n_txs}, {params.n_deposits}, {params.depth})",
+        public=("oldRoot", "newRoot", "dataHash"),
     )
 
 
-def source_hash(params: CircuitParams) -> str:
-    """Hash of everything the keys depend on."""
-    h = hashlib.sha256()
-    h.update(groth16py.__version__.encode())
-    h.update(repr((params.n_txs, params.n_deposits, params.depth)).encode())
-    for path in sorted(CIRCUITS_DIR.glob("*.circom")):
-        h.update(path.name.encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()[:16]
+def exit_spec(depth: int) -> CircuitSpec:
+    """The emergency-exit circuit for a tree of `depth`."""
+    return CircuitSpec(
+        name=f"exit-h{depth}",
+        file="exit.circom",
+        template_call=f"Exit({depth})",
+        public=("root", "domain", "leafToken", "balance", "recipient"),
+    )
 
 
 def link_libraries() -> list[str]:
@@ -50,7 +78,7 @@ def link_libraries() -> list[str]:
 class CircuitKeys:
     """A proving key (opaque groth16py object) and its verifying key."""
 
-    params: CircuitParams
+    spec: CircuitSpec
     proving_key: groth16py.ProvingKey
     verifying_key: groth16py.VerifyingKey
     origin: str
@@ -59,49 +87,60 @@ class CircuitKeys:
         return json.loads(self.verifying_key.to_json())
 
 
-def build_dir(params: CircuitParams, cache: Path = DEFAULT_CACHE) -> Path:
-    return cache / f"{params.tag}-{source_hash(params)}"
+def build_dir(spec: CircuitSpec, cache: Path = DEFAULT_CACHE) -> Path:
+    return cache / f"{spec.name}-{spec.source_hash()}"
 
 
-def write_main(params: CircuitParams, cache: Path = DEFAULT_CACHE) -> Path:
-    directory = build_dir(params, cache)
+def write_main(spec: CircuitSpec, cache: Path = DEFAULT_CACHE) -> Path:
+    directory = build_dir(spec, cache)
     directory.mkdir(parents=True, exist_ok=True)
     main = directory / "main.circom"
-    main.write_text(main_source(params))
+    main.write_text(spec.main_source)
     return main
 
 
-def dev_keys(params: CircuitParams, cache: Path = DEFAULT_CACHE) -> CircuitKeys:
+def dev_keys(spec: CircuitSpec, cache: Path = DEFAULT_CACHE) -> CircuitKeys:
     """Development keys: loaded from the cache, or made by a single-party setup and cached.
 
     A single-party setup knows the toxic waste: never hold real funds behind these keys."""
-    directory = build_dir(params, cache)
+    directory = build_dir(spec, cache)
     pk_path, vk_path = directory / "dev.pk", directory / "dev.vk"
     if pk_path.exists() and vk_path.exists():
         return CircuitKeys(
-            params,
+            spec,
             groth16py.ProvingKey.load(str(pk_path)),
             groth16py.VerifyingKey.load(str(vk_path)),
             f"dev cache {directory}",
         )
-    main = write_main(params, cache)
+    main = write_main(spec, cache)
     pk, vk = groth16py.setup_circom(str(main), link_libraries())
     # Write under temporary names then rename: a killed run never leaves a half key.
     for key, path in ((pk, pk_path), (vk, vk_path)):
         tmp = path.with_suffix(".tmp")
         key.save(str(tmp))
         os.replace(tmp, path)
-    return CircuitKeys(params, pk, vk, f"dev setup {directory}")
+    return CircuitKeys(spec, pk, vk, f"dev setup {directory}")
 
 
-def ceremony_keys(
-    params: CircuitParams, zkey_path: Path, cache: Path = DEFAULT_CACHE
-) -> CircuitKeys:
+def ceremony_keys(spec: CircuitSpec, zkey_path: Path, cache: Path = DEFAULT_CACHE) -> CircuitKeys:
     """Keys from a multi-party setup: a snarkjs Groth16 `.zkey` made (with snarkjs and a
-    powers-of-tau file) for the circuit `write_main(params)` writes. The circuit is compiled
-    here too so proving works in-process; it must be the one the ceremony used."""
+    powers-of-tau file) for the circuit `write_main(spec)` writes. The circuit is compiled here
+    too so proving works in-process; it must be exactly the one the ceremony used."""
     if not zkey_path.exists():
         raise FileNotFoundError(f"no zkey at {zkey_path}: run the ceremony first (docs/zk.md)")
-    main = write_main(params, cache)
+    main = write_main(spec, cache)
     pk, vk = groth16py.import_zkey(str(zkey_path), str(main), link_libraries())
-    return CircuitKeys(params, pk, vk, f"ceremony {zkey_path}")
+    return CircuitKeys(spec, pk, vk, f"ceremony {zkey_path}")
+
+
+def verifier_args(keys: CircuitKeys) -> tuple[list[int], list[int], list[int], list[int], list[int]]:
+    """Constructor arguments of contracts/zk/Groth16Verifier.sol for this verifying key
+    (snarkjs JSON order [c0, c1] swapped into the precompile's [c1, c0])."""
+    vk = keys.verifying_key_json()
+
+    def g2(point: list[list[str]]) -> list[int]:
+        return [int(point[0][1]), int(point[0][0]), int(point[1][1]), int(point[1][0])]
+
+    alpha = [int(vk["vk_alpha_1"][0]), int(vk["vk_alpha_1"][1])]
+    ic = [int(c) for pt in vk["IC"] for c in pt[:2]]
+    return alpha, g2(vk["vk_beta_2"]), g2(vk["vk_gamma_2"]), g2(vk["vk_delta_2"]), ic

@@ -1,0 +1,74 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Fixtures of the zk rollup tests: one development setup per session (cached under .cache/zk,
+reused across runs while the circuits are unchanged), the deployed bridge + verifiers + rollup,
+and the proofs of the scenario batches, each made once per session."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("groth16py", reason="the zk extra (groth16py, light-poseidon) is not installed")
+
+from zk_helpers import (  # noqa: E402
+    ALICE_KEY,
+    BOB_KEY,
+    FREEZE_PERIOD,
+    GENESIS_DEPOSITS,
+    PARAMS,
+    Proven,
+    ZkSystem,
+)
+
+from offchain.zk.batch import build_batch  # noqa: E402
+from offchain.zk.circuit import dev_keys, exit_spec, rollup_spec, verifier_args  # noqa: E402
+from offchain.zk.prover import Groth16Prover, prove_checked  # noqa: E402
+from offchain.zk.state import L2State  # noqa: E402
+from offchain.zk.tree import zero_hashes  # noqa: E402
+from offchain.zk.txs import TxKind, sign_tx  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def rollup_keys():
+    return dev_keys(rollup_spec(PARAMS))
+
+
+@pytest.fixture(scope="session")
+def exit_keys():
+    return dev_keys(exit_spec(PARAMS.depth))
+
+
+@pytest.fixture(scope="session")
+def prover(rollup_keys) -> Groth16Prover:
+    return Groth16Prover(rollup_keys)
+
+
+@pytest.fixture(scope="session")
+def exit_prover(exit_keys) -> Groth16Prover:
+    return Groth16Prover(exit_keys)
+
+
+@pytest.fixture(scope="session")
+def zk(project, deployer, chain, rollup_keys, exit_keys) -> ZkSystem:
+    bridge = deployer.deploy(project.L1Bridge, b"\x02")
+    bv = deployer.deploy(project.Groth16Verifier, *verifier_args(rollup_keys))
+    ev = deployer.deploy(project.Groth16Verifier, *verifier_args(exit_keys))
+    genesis = zero_hashes(PARAMS.depth)[PARAMS.depth]
+    rollup = deployer.deploy(
+        project.ZkRollup, bridge, bv, ev, genesis, PARAMS.n_txs, PARAMS.n_deposits, FREEZE_PERIOD
+    )
+    bridge.setRollup(rollup, sender=deployer)
+    return ZkSystem(bridge, rollup, bv, ev, chain.chain_id)
+
+
+@pytest.fixture(scope="session")
+def batch0(zk, prover, carol) -> Proven:
+    """Batch 0: both deposits, Alice pays Bob 0.3 ETH, Bob withdraws 0.1 ETH to Carol on L1."""
+    dom = zk.domain
+    txs = (
+        sign_tx(ALICE_KEY, dom, TxKind.TRANSFER, 0, 1, 3 * 10**17, 0),
+        sign_tx(BOB_KEY, dom, TxKind.WITHDRAW, 1, int(carol.address, 16), 10**17, 0),
+    )
+    batch = build_batch(
+        PARAMS, L2State.empty(PARAMS.depth), zk.chain_id, zk.rollup_int, GENESIS_DEPOSITS, txs
+    )
+    return Proven(batch, prove_checked(prover, batch.inputs, batch.public_inputs))
