@@ -14,6 +14,7 @@ from zk_helpers import (  # noqa: E402
     BOB_KEY,
     FREEZE_PERIOD,
     GENESIS_DEPOSITS,
+    MALLORY_KEY,
     PARAMS,
     Proven,
     ZkSystem,
@@ -72,3 +73,33 @@ def batch0(zk, prover, carol) -> Proven:
         PARAMS, L2State.empty(PARAMS.depth), zk.chain_id, zk.rollup_int, GENESIS_DEPOSITS, txs
     )
     return Proven(batch, prove_checked(prover, batch.inputs, batch.public_inputs))
+
+
+def _unchecked(prover, zk, state, deposits, txs) -> Proven:
+    """Prove an invalid batch without the local check (groth16py still returns a proof)."""
+    batch = build_batch(PARAMS, state, zk.chain_id, zk.rollup_int, deposits, txs, strict=False)
+    proof = prover.prove(batch.inputs)
+    assert not prover.verify(proof, batch.public_inputs), "an invalid batch verified locally"
+    return Proven(batch, proof)
+
+
+@pytest.fixture(scope="session")
+def bad_signature_batch(zk, prover) -> Proven:
+    """Mallory signs a withdrawal of Alice's leaf to herself."""
+    mallory_l1 = 0x00000000000000000000000000000000000BAD01
+    tx = sign_tx(MALLORY_KEY, zk.domain, TxKind.WITHDRAW, 0, mallory_l1, 10**17, 0)
+    return _unchecked(prover, zk, L2State.empty(PARAMS.depth), GENESIS_DEPOSITS, (tx,))
+
+
+@pytest.fixture(scope="session")
+def overspend_batch(zk, prover) -> Proven:
+    """Bob (0.5 ETH) signs a withdrawal of 2 ETH."""
+    tx = sign_tx(BOB_KEY, zk.domain, TxKind.WITHDRAW, 1, 0xB0B, 2 * 10**18, 0)
+    return _unchecked(prover, zk, L2State.empty(PARAMS.depth), GENESIS_DEPOSITS, (tx,))
+
+
+@pytest.fixture(scope="session")
+def replayed_nonce_batch(zk, prover, batch0) -> Proven:
+    """After batch 0, Alice's nonce-0 transfer to Bob is posted again (her nonce is 1)."""
+    replay = batch0.batch.txs[0]
+    return _unchecked(prover, zk, batch0.batch.new_state, (), (replay,))
