@@ -100,10 +100,18 @@ def build_batch(
 
     dep_fields: dict[str, list[Any]] = {
         k: []
-        for k in (
-            "depIndex depSign depAy depToken depAmount depAx depIsEmpty depBalance depNonce "
-            "depSiblings"
-        ).split()
+        for k in [
+            "depIndex",
+            "depSign",
+            "depAy",
+            "depToken",
+            "depAmount",
+            "depAx",
+            "depIsEmpty",
+            "depBalance",
+            "depNonce",
+            "depSiblings",
+        ]
     }
     leaves: list[int] = []
     for j in range(params.n_deposits):
@@ -149,10 +157,26 @@ def build_batch(
     inputs.update(dep_fields)
     cur = replace(cur, deposits_done=state.deposits_done + len(deposits))
 
-    tx_keys = (
-        "txType txFrom txTo txAmount txToken txNonce txAx txAy txBalance txFromSiblings "
-        "txR8x txR8y txS txToAx txToAy txToBalance txToNonce txToSiblings"
-    ).split()
+    tx_keys = [
+        "txType",
+        "txFrom",
+        "txTo",
+        "txAmount",
+        "txToken",
+        "txNonce",
+        "txAx",
+        "txAy",
+        "txBalance",
+        "txFromSiblings",
+        "txR8x",
+        "txR8y",
+        "txS",
+        "txToAx",
+        "txToAy",
+        "txToBalance",
+        "txToNonce",
+        "txToSiblings",
+    ]
     tx_fields: dict[str, list[Any]] = {k: [] for k in tx_keys}
     withdrawals: list[Withdrawal] = []
     for t in range(params.n_txs):

@@ -46,15 +46,22 @@ def read_deposits(web3: Any, bridge: str, start: int, count: int) -> tuple[Depos
     deposits = sorted((decode_deposit_log(lg) for lg in logs), key=lambda d: d.queue_index)
     expected = list(range(start, start + len(deposits)))
     if [d.queue_index for d in deposits] != expected:
-        raise RuntimeError(f"deposit logs from {start} have gaps: {[d.queue_index for d in deposits]}")
+        raise RuntimeError(
+            f"deposit logs from {start} have gaps: {[d.queue_index for d in deposits]}"
+        )
     return tuple(deposits)
 
 
 def submit_args(batch: Batch, proof: Proof) -> tuple[Any, ...]:
     """Arguments of `submitBatch` for a proven batch."""
     deposits = [
-        (to_checksum_address(d.token.to_bytes(20, "big")), d.amount, d.pubkey[0], d.pubkey[1],
-         max(leaf, 0))
+        (
+            to_checksum_address(d.token.to_bytes(20, "big")),
+            d.amount,
+            d.pubkey[0],
+            d.pubkey[1],
+            max(leaf, 0),
+        )
         for d, leaf in zip(batch.deposits, batch.deposit_leaves, strict=True)
     ]
     return (batch.new_state.root, deposits, batch.tx_data, list(proof.words))

@@ -133,7 +133,9 @@ def ceremony_keys(spec: CircuitSpec, zkey_path: Path, cache: Path = DEFAULT_CACH
     return CircuitKeys(spec, pk, vk, f"ceremony {zkey_path}")
 
 
-def verifier_args(keys: CircuitKeys) -> tuple[list[int], list[int], list[int], list[int], list[int]]:
+def verifier_args(
+    keys: CircuitKeys,
+) -> tuple[list[int], list[int], list[int], list[int], list[int]]:
     """Constructor arguments of contracts/zk/Groth16Verifier.sol for this verifying key
     (snarkjs JSON order [c0, c1] swapped into the precompile's [c1, c0])."""
     vk = keys.verifying_key_json()

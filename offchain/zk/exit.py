@@ -36,7 +36,9 @@ class ExitClaim:
         )
 
 
-def sign_exit(key: PrivateKey, state: L2State, domain: int, leaf_index: int, recipient: int) -> Signature:
+def sign_exit(
+    key: PrivateKey, state: L2State, domain: int, leaf_index: int, recipient: int
+) -> Signature:
     """The owner's signature of an exit of leaf `leaf_index` to L1 `recipient`."""
     acct = state.account(leaf_index)
     return key.sign(exit_message(domain, leaf_index, recipient, acct.balance, acct.nonce))

@@ -4,6 +4,7 @@ prove, verify locally, post public data plus proof, and persist the new state on
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,8 +79,6 @@ class ZkOperator:
 
     def run_batch(self, txs: tuple[Tx, ...] = ()) -> BatchReceipt:
         """Build, prove (verified locally first), post, then adopt and persist the new state."""
-        import time
-
         batch = self.build(txs)
         started = time.perf_counter()
         proof = prove_checked(self.prover, batch.inputs, batch.public_inputs)
@@ -104,10 +103,16 @@ class ZkOperator:
             "data": data,
             "nonce": w3.eth.get_transaction_count(self.account.address),
             "chainId": self.chain_id,
-            "gas": 3_000_000 + 20_000 * self.params.n_txs,
             "maxFeePerGas": w3.eth.gas_price * 2 + 1,
             "maxPriorityFeePerGas": 1,
         }
+        try:
+            tx["gas"] = w3.eth.estimate_gas(tx) * 6 // 5
+        except Exception as exc:  # the node explains the revert; nothing was sent
+            raise SubmitFailed(
+                f"submitBatch would revert ({exc}): the L1 state moved (another batch landed, or "
+                "the deposit queue differs from the state file); rebuild from the chain and retry"
+            ) from exc
         signed = self.account.sign_transaction(tx)
         tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
         receipt = w3.eth.wait_for_transaction_receipt(tx_hash)

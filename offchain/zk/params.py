@@ -20,7 +20,9 @@ class CircuitParams:
         if self.n_txs < 1 or self.n_deposits < 1:
             raise ValueError("a batch needs at least one transaction and one deposit slot")
         if not 1 <= self.depth <= 32:
-            raise ValueError(f"tree depth must be 1..32 (leaf indices are 4 bytes), got {self.depth}")
+            raise ValueError(
+                f"tree depth must be 1..32 (leaf indices are 4 bytes), got {self.depth}"
+            )
 
     @property
     def pubdata_bytes(self) -> int:

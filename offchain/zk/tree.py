@@ -6,10 +6,10 @@ a half-updated state behind."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Mapping
 
 from offchain.zk.poseidon import poseidon
 

@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("groth16py", reason="the zk extra (groth16py, light-poseidon) is not installed")
 
-from zk_helpers import (  # noqa: E402
+from zk_helpers import (
     ALICE_KEY,
     BOB_KEY,
     FREEZE_PERIOD,
@@ -20,12 +20,12 @@ from zk_helpers import (  # noqa: E402
     ZkSystem,
 )
 
-from offchain.zk.batch import build_batch  # noqa: E402
-from offchain.zk.circuit import dev_keys, exit_spec, rollup_spec, verifier_args  # noqa: E402
-from offchain.zk.prover import Groth16Prover, prove_checked  # noqa: E402
-from offchain.zk.state import L2State  # noqa: E402
-from offchain.zk.tree import zero_hashes  # noqa: E402
-from offchain.zk.txs import TxKind, sign_tx  # noqa: E402
+from offchain.zk.batch import build_batch
+from offchain.zk.circuit import dev_keys, exit_spec, rollup_spec, verifier_args
+from offchain.zk.prover import Groth16Prover, prove_checked
+from offchain.zk.state import L2State
+from offchain.zk.tree import zero_hashes
+from offchain.zk.txs import TxKind, sign_tx
 
 
 @pytest.fixture(scope="session")

@@ -151,7 +151,7 @@ def test_tampered_proof_rejected(zk, batch0, alice, bob, deployer):
     proof[6], proof[7] = proof[0], proof[1]  # C := A, still a curve point
     with ape.reverts(zk.rollup.InvalidProof):
         submit(zk, batch0, deployer, proof=proof)
-    garbage = [1, 3] + proof[2:]  # A not on the curve: the precompile fails, still InvalidProof
+    garbage = [1, 3, *proof[2:]]  # A not on the curve: the precompile fails, still InvalidProof
     with ape.reverts(zk.rollup.InvalidProof):
         submit(zk, batch0, deployer, proof=garbage)
 

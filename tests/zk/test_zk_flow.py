@@ -16,7 +16,12 @@ def test_batch_accepted_and_withdrawal_payable_at_once(zk, batch0, alice, bob, c
     events = receipt.decode_logs(zk.rollup.BatchVerified)
     assert len(events) == 1
     ev = events[0]
-    assert (ev.batchIndex, ev.oldRoot, ev.newRoot, ev.dataHash) == (0, old_root, new_root, data_hash)
+    assert (ev.batchIndex, ev.oldRoot, ev.newRoot, ev.dataHash) == (
+        0,
+        old_root,
+        new_root,
+        data_hash,
+    )
     assert (ev.firstDeposit, ev.depositCount) == (0, 2)
     # Final at once: Carol claims Bob's withdrawal in the very next transaction.
     assert zk.bridge.claimable(carol, "0x" + "00" * 20) == 10**17
