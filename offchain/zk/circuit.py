@@ -6,9 +6,14 @@ and the groth16py version, so a changed circuit never reuses stale keys."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import re
+import sys
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,13 +118,46 @@ def dev_keys(spec: CircuitSpec, cache: Path = DEFAULT_CACHE) -> CircuitKeys:
             f"dev cache {directory}",
         )
     main = write_main(spec, cache)
-    pk, vk = groth16py.setup_circom(str(main), link_libraries())
+    started = time.perf_counter()
+    with _capture_fd1(directory / "compile.log"):
+        pk, vk = groth16py.setup_circom(str(main), link_libraries())
+    info = {
+        "constraints": _constraints(directory / "compile.log"),
+        "setup_seconds": round(time.perf_counter() - started, 1),
+    }
+    (directory / "info.json").write_text(json.dumps(info))
     # Write under temporary names then rename: a killed run never leaves a half key.
     for key, path in ((pk, pk_path), (vk, vk_path)):
         tmp = path.with_suffix(".tmp")
         key.save(str(tmp))
         os.replace(tmp, path)
     return CircuitKeys(spec, pk, vk, f"dev setup {directory}")
+
+
+def build_info(spec: CircuitSpec, cache: Path = DEFAULT_CACHE) -> dict:
+    """Constraint count and setup time recorded by the development setup (empty if unknown)."""
+    path = build_dir(spec, cache) / "info.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+@contextlib.contextmanager
+def _capture_fd1(path: Path) -> Iterator[None]:
+    """Send the compiler's stdout (written by native code to fd 1) to `path`."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with path.open("wb") as out:
+        os.dup2(out.fileno(), 1)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
+def _constraints(log: Path) -> int | None:
+    text = re.sub(r"\x1b\[[0-9;]*m", "", log.read_text(errors="replace"))
+    found = re.search(r"non-linear constraints:\s*(\d+)", text)
+    return int(found.group(1)) if found else None
 
 
 def ceremony_keys(spec: CircuitSpec, zkey_path: Path, cache: Path = DEFAULT_CACHE) -> CircuitKeys:
