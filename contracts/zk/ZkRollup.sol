@@ -168,8 +168,9 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
             uint256 packed = ((d.ax & 1) << 255) | d.ay;
             bytes memory slot = abi.encodePacked(d.leafIndex, packed, d.token, uint128(d.amount));
             uint256 at = j * DEPOSIT_SLOT_BYTES;
-            for (uint256 k = 0; k < DEPOSIT_SLOT_BYTES; ++k) {
-                out[at + k] = slot[k];
+            // slot is exactly DEPOSIT_SLOT_BYTES long and out has room for depositSlots of them.
+            assembly ("memory-safe") {
+                mcopy(add(add(out, 32), at), add(slot, 32), 72)
             }
         }
         bytes32 expected = bridge.accumulatorAt(end);
