@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// l2kit zk rollup: one L2 transaction slot (no-op, transfer or withdrawal).
+pragma circom 2.0.0;
+
+include "poseidon.circom";
+include "bitify.circom";
+include "comparators.circom";
+include "eddsaposeidon.circom";
+include "common.circom";
+include "merkle.circom";
+
+// Public data of a slot, 61 bytes, big-endian:
+//   type (1) | from (4) | to (20) | amount (16) | token (20)
+// type 0 = no-op (every field zero), 1 = transfer (`to` is an L2 leaf index),
+// 2 = withdrawal (`to` is the L1 address paid, non-zero; amount non-zero).
+// The sender signs Poseidon(domain, type, from, to, amount, nonce) with BabyJubJub EdDSA.
+template TxSlot(depth, balanceBits) {
+    signal input prevRoot;
+    signal input domain;
+
+    // public data
+    signal input txType;
+    signal input from;
+    signal input to;
+    signal input amount;
+    signal input token;
+
+    // sender leaf and signature
+    signal input nonce;
+    signal input ax;
+    signal input ay;
+    signal input balance;
+    signal input fromSiblings[depth];
+    signal input sigR8x;
+    signal input sigR8y;
+    signal input sigS;
+
+    // receiver leaf (transfers only)
+    signal input toAx;
+    signal input toAy;
+    signal input toBalance;
+    signal input toNonce;
+    signal input toSiblings[depth];
+
+    signal output newRoot;
+    signal output bits[61 * 8];
+
+    // ---- kind of slot: exactly one of no-op, transfer, withdrawal
+    component isNoop = IsZero();
+    isNoop.in <== txType;
+    component isTransfer = IsEqual();
+    isTransfer.in[0] <== txType;
+    isTransfer.in[1] <== 1;
+    component isWithdraw = IsEqual();
+    isWithdraw.in[0] <== txType;
+    isWithdraw.in[1] <== 2;
+    isNoop.out + isTransfer.out + isWithdraw.out === 1;
+    signal active;
+    active <== isTransfer.out + isWithdraw.out;
+
+    // ---- public data bits (also range checks: from < 2^depth, to < 2^depth for transfers)
+    component typeBytes = BytesBE(1);
+    typeBytes.in <== txType;
+    component fromBits = LowBits(32, depth);
+    fromBits.in <== from;
+    fromBits.enabled <== 1;
+    component toBits = LowBits(160, depth);
+    toBits.in <== to;
+    toBits.enabled <== isTransfer.out;
+    component amountBytes = BytesBE(16);
+    amountBytes.in <== amount;
+    component tokenBytes = BytesBE(20);
+    tokenBytes.in <== token;
+    for (var i = 0; i < 8; i++) {
+        bits[i] <== typeBytes.out[i];
+    }
+    for (var i = 0; i < 32; i++) {
+        bits[8 + i] <== fromBits.bits[31 - i];
+    }
+    for (var i = 0; i < 160; i++) {
+        bits[40 + i] <== toBits.bits[159 - i];
+    }
+    for (var i = 0; i < 128; i++) {
+        bits[200 + i] <== amountBytes.out[i];
+    }
+    for (var i = 0; i < 160; i++) {
+        bits[328 + i] <== tokenBytes.out[i];
+    }
+
+    // ---- a no-op slot is all zero bytes (one encoding per batch)
+    isNoop.out * from === 0;
+    isNoop.out * to === 0;
+    isNoop.out * amount === 0;
+    isNoop.out * token === 0;
+
+    // ---- a withdrawal pays a non-zero amount to a non-zero L1 address
+    component toZero = IsZero();
+    toZero.in <== to;
+    isWithdraw.out * toZero.out === 0;
+    component amountZero = IsZero();
+    amountZero.in <== amount;
+    isWithdraw.out * amountZero.out === 0;
+
+    // ---- the sender signed exactly this transaction (domain binds chain id and rollup)
+    component msg = Poseidon(6);
+    msg.inputs[0] <== domain;
+    msg.inputs[1] <== txType;
+    msg.inputs[2] <== from;
+    msg.inputs[3] <== to;
+    msg.inputs[4] <== amount;
+    msg.inputs[5] <== nonce;
+    component sig = EdDSAPoseidonVerifier();
+    sig.enabled <== active;
+    sig.Ax <== ax;
+    sig.Ay <== ay;
+    sig.S <== sigS;
+    sig.R8x <== sigR8x;
+    sig.R8y <== sigR8y;
+    sig.M <== msg.out;
+
+    // ---- sender: the leaf is in the tree, then balance - amount (no underflow), nonce + 1
+    component oldFrom = LeafHash();
+    oldFrom.ax <== ax;
+    oldFrom.ay <== ay;
+    oldFrom.token <== token;
+    oldFrom.balance <== balance;
+    oldFrom.nonce <== nonce;
+    component oldFromRoot = MerkleRoot(depth);
+    oldFromRoot.leaf <== oldFrom.out;
+    for (var i = 0; i < depth; i++) {
+        oldFromRoot.pathBits[i] <== fromBits.out[i];
+        oldFromRoot.siblings[i] <== fromSiblings[i];
+    }
+    (oldFromRoot.root - prevRoot) * active === 0;
+
+    signal newBalance;
+    newBalance <== balance - amount;
+    // INVARIANT: balances stay in [0, 2^balanceBits): an overspend wraps around the field and fails.
+    component newBalanceRange = Num2Bits(balanceBits);
+    newBalanceRange.in <== newBalance;
+
+    component newFrom = LeafHash();
+    newFrom.ax <== ax;
+    newFrom.ay <== ay;
+    newFrom.token <== token;
+    newFrom.balance <== newBalance;
+    newFrom.nonce <== nonce + 1;
+    component newFromRoot = MerkleRoot(depth);
+    newFromRoot.leaf <== newFrom.out;
+    for (var i = 0; i < depth; i++) {
+        newFromRoot.pathBits[i] <== fromBits.out[i];
+        newFromRoot.siblings[i] <== fromSiblings[i];
+    }
+    signal midRoot;
+    midRoot <== prevRoot + active * (newFromRoot.root - prevRoot);
+
+    // ---- receiver (transfers only): an existing leaf of the same token, balance + amount
+    component oldTo = LeafHash();
+    oldTo.ax <== toAx;
+    oldTo.ay <== toAy;
+    oldTo.token <== token;
+    oldTo.balance <== toBalance;
+    oldTo.nonce <== toNonce;
+    component oldToRoot = MerkleRoot(depth);
+    oldToRoot.leaf <== oldTo.out;
+    for (var i = 0; i < depth; i++) {
+        oldToRoot.pathBits[i] <== toBits.out[i];
+        oldToRoot.siblings[i] <== toSiblings[i];
+    }
+    (oldToRoot.root - midRoot) * isTransfer.out === 0;
+
+    signal newToBalance;
+    newToBalance <== toBalance + amount;
+    component newToRange = Num2Bits(balanceBits);
+    newToRange.in <== newToBalance;
+
+    component newTo = LeafHash();
+    newTo.ax <== toAx;
+    newTo.ay <== toAy;
+    newTo.token <== token;
+    newTo.balance <== newToBalance;
+    newTo.nonce <== toNonce;
+    component newToRoot = MerkleRoot(depth);
+    newToRoot.leaf <== newTo.out;
+    for (var i = 0; i < depth; i++) {
+        newToRoot.pathBits[i] <== toBits.out[i];
+        newToRoot.siblings[i] <== toSiblings[i];
+    }
+    newRoot <== midRoot + isTransfer.out * (newToRoot.root - midRoot);
+}

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+pragma solidity ^0.8.28;
+
+/// @title IZkRollup
+/// @notice The L1 contract of the l2kit validity-proof rollup. Every batch comes with a Groth16
+///         proof that it moves the account tree from the current root to the new one by applying
+///         exactly the posted public data (bridge deposits in queue order, then signed L2
+///         transfers and withdrawals). A batch is final when accepted: no challenge window.
+///         If no batch is accepted for `freezePeriod`, the rollup freezes and every account can
+///         exit with its balance in the last proven root (a proof of the exit circuit).
+interface IZkRollup {
+    /// @notice A deposit as queued by the bridge, passed in calldata to prove queue order.
+    /// @param token     The token (address(0) for ETH), as in the bridge queue.
+    /// @param amount    The amount, as in the bridge queue (at most 2^128 - 1).
+    /// @param ax        The recipient key's x coordinate (recipient bytes 1..32).
+    /// @param ay        The recipient key's y coordinate (recipient bytes 33..64).
+    /// @param leafIndex The L2 leaf the operator credits (checked by the proof).
+    struct Deposit {
+        address token;
+        uint256 amount;
+        uint256 ax;
+        uint256 ay;
+        uint32 leafIndex;
+    }
+
+    /// @notice A batch was proven and accepted; its withdrawals are released on the bridge.
+    /// @param batchIndex    Position of the batch (0-based).
+    /// @param oldRoot       The account-tree root before the batch.
+    /// @param newRoot       The account-tree root after the batch.
+    /// @param firstDeposit  Queue index of the first deposit the batch consumed.
+    /// @param depositCount  Number of deposits consumed (in queue order from `firstDeposit`).
+    /// @param dataHash      The public input binding the public data (SHA-256, top 3 bits cleared).
+    event BatchVerified(
+        uint256 indexed batchIndex,
+        uint256 oldRoot,
+        uint256 newRoot,
+        uint256 firstDeposit,
+        uint256 depositCount,
+        uint256 dataHash
+    );
+
+    /// @notice A deposit whose recipient is not a BabyJubJub point (or has a coordinate >= the
+    ///         field modulus) was consumed without credit: no L2 key could ever spend it.
+    /// @param queueIndex The deposit's position in the bridge queue.
+    event DepositVoided(uint256 indexed queueIndex);
+
+    /// @notice The account at `leafIndex` exited the frozen rollup.
+    /// @param leafIndex The leaf.
+    /// @param token     Its token.
+    /// @param recipient The L1 account the balance was released to (claim it on the bridge).
+    /// @param amount    The balance in the last proven root.
+    event Exited(uint256 indexed leafIndex, address indexed token, address indexed recipient, uint256 amount);
+
+    /// @notice The transaction data is not exactly `txSlots` slots.
+    error BadTxDataLength(uint256 length, uint256 expected);
+    /// @notice More deposits than the circuit has slots.
+    error TooManyDeposits(uint256 count, uint256 slots);
+    /// @notice The batch consumes deposits the bridge has not queued.
+    error DepositsNotQueued(uint256 end, uint256 queued);
+    /// @notice The deposits given do not reproduce the bridge's queue accumulator.
+    error DepositsMismatch(bytes32 computed, bytes32 expected);
+    /// @notice The proof does not verify for (current root, new root, public data).
+    error InvalidProof();
+    /// @notice No batch was accepted for `freezePeriod`: the rollup only allows exits now.
+    error RollupFrozen();
+    /// @notice Exits are only possible once the rollup is frozen.
+    error NotFrozen();
+    /// @notice This leaf exited already.
+    error AlreadyExited(uint256 leafIndex);
+    /// @notice An exit of a zero balance, or to the zero address.
+    error NothingToExit();
+    /// @notice A constructor argument is out of range.
+    error InvalidConfig();
+
+    /// @notice Post and prove a batch. Permissionless: the proof is the only authority.
+    /// @param newRoot  The account-tree root after the batch.
+    /// @param deposits The next deposits of the bridge queue, in order (at most `depositSlots`).
+    /// @param txData   The `txSlots` transaction slots, 61 bytes each (see docs/zk.md).
+    /// @param proof    The Groth16 proof (A, B, C in precompile word order).
+    function submitBatch(
+        uint256 newRoot,
+        Deposit[] calldata deposits,
+        bytes calldata txData,
+        uint256[8] calldata proof
+    ) external;
+
+    /// @notice Exit a frozen rollup: release the leaf's balance in the last proven root to the
+    ///         L1 `recipient` its key signed for, once per leaf.
+    /// @param leafIndex The leaf.
+    /// @param token     The leaf's token.
+    /// @param balance   The leaf's balance in the last proven root.
+    /// @param recipient The L1 account to pay (signed by the leaf's key inside the exit proof).
+    /// @param proof     The Groth16 proof of the exit circuit.
+    function exit(uint32 leafIndex, address token, uint256 balance, address recipient, uint256[8] calldata proof)
+        external;
+
+    /// @notice Whether the rollup is frozen (no batch accepted for `freezePeriod`).
+    function frozen() external view returns (bool);
+
+    /// @notice The signing domain of L2 signatures: chain id << 160 | this contract's address.
+    function domain() external view returns (uint256);
+}

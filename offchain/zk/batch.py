@@ -1,0 +1,275 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The zk batch builder: apply deposits then transactions to an L2 state and produce the new
+state, the packed public data and the circuit witness inputs. Pure: no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from offchain.zk import pubdata
+from offchain.zk.babyjub import PrivateKey, compress, verify
+from offchain.zk.field import BALANCE_BITS, SNARK_FIELD
+from offchain.zk.params import CircuitParams
+from offchain.zk.state import Account, L2State
+from offchain.zk.txs import Deposit, Tx, TxKind, domain_of, tx_message
+
+# Padding slots still run the signature gadget (disabled); they use this throwaway key.
+_PAD_KEY = PrivateKey(b"l2kit-zk-padding-key-not-secret!")
+
+
+class BatchError(ValueError):
+    """A transaction or deposit cannot go into the batch; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """A withdrawal the L1 contract releases when the batch is accepted."""
+
+    slot: int
+    token: int
+    to: int
+    amount: int
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Everything needed to prove and post one batch."""
+
+    params: CircuitParams
+    old_state: L2State
+    new_state: L2State
+    deposits: tuple[Deposit, ...]
+    deposit_leaves: tuple[int, ...]
+    txs: tuple[Tx, ...]
+    data: bytes
+    inputs: dict[str, Any]
+    withdrawals: tuple[Withdrawal, ...]
+
+    @property
+    def public_inputs(self) -> tuple[int, int, int]:
+        return (self.old_state.root, self.new_state.root, pubdata.data_hash(self.data))
+
+    @property
+    def tx_data(self) -> bytes:
+        """The transaction slots, as posted in calldata (the contract rebuilds the rest)."""
+        start = pubdata.HEADER_BYTES + self.params.n_deposits * pubdata.DEPOSIT_SLOT_BYTES
+        return self.data[start:]
+
+
+def _zeros(depth: int) -> list[int]:
+    return [0] * depth
+
+
+def build_batch(
+    params: CircuitParams,
+    state: L2State,
+    chain_id: int,
+    rollup: int,
+    deposits: tuple[Deposit, ...],
+    txs: tuple[Tx, ...],
+    *,
+    strict: bool = True,
+) -> Batch:
+    """Apply `deposits` (the next ones of the bridge queue, in order) then `txs`.
+
+    With `strict` (the default) any invalid transaction raises BatchError and nothing is applied.
+    `strict=False` builds the witness of an invalid batch anyway; only adversarial tests use it
+    to show such a batch cannot get a proof accepted."""
+    if state.tree.depth != params.depth:
+        raise BatchError(f"state tree depth {state.tree.depth} != circuit depth {params.depth}")
+    if len(deposits) > params.n_deposits:
+        raise BatchError(f"{len(deposits)} deposits > {params.n_deposits} deposit slots")
+    if len(txs) > params.n_txs:
+        raise BatchError(f"{len(txs)} transactions > {params.n_txs} slots")
+    for k, dep in enumerate(deposits):
+        if dep.queue_index != state.deposits_done + k:
+            raise BatchError(
+                f"deposit {dep.queue_index} out of order: expected {state.deposits_done + k}"
+            )
+    domain = domain_of(chain_id, rollup)
+    depth = params.depth
+    inputs: dict[str, Any] = {
+        "oldRoot": state.root,
+        "chainId": chain_id,
+        "rollup": rollup,
+        "batchIndex": state.batches_done,
+    }
+    data = bytearray(pubdata.header(chain_id, rollup, state.batches_done))
+    cur = state
+
+    dep_fields: dict[str, list[Any]] = {
+        k: []
+        for k in [
+            "depIndex",
+            "depSign",
+            "depAy",
+            "depToken",
+            "depAmount",
+            "depAx",
+            "depIsEmpty",
+            "depBalance",
+            "depNonce",
+            "depSiblings",
+        ]
+    }
+    leaves: list[int] = []
+    for j in range(params.n_deposits):
+        dep = deposits[j] if j < len(deposits) else None
+        if dep is None or not dep.key_is_valid:
+            row = [0, 0, 0, 0, 0, 0, 0, 0, 0, _zeros(depth)]
+            data += pubdata.empty_deposit_slot()
+            if dep is not None:
+                leaves.append(-1)
+        else:
+            idx = cur.find(dep.pubkey, dep.token)
+            if idx is None:
+                try:
+                    idx = cur.free_index()
+                except OverflowError as exc:
+                    raise BatchError(str(exc)) from exc
+                before = Account(dep.pubkey[0], dep.pubkey[1], dep.token, 0, 0)
+                empty = 1
+            else:
+                before = cur.account(idx)
+                empty = 0
+            after = replace(before, balance=before.balance + dep.amount)
+            if after.balance >= 1 << BALANCE_BITS:
+                raise BatchError(f"deposit {dep.queue_index} overflows leaf {idx}'s balance")
+            packed = compress(dep.pubkey)
+            row = [
+                idx,
+                packed >> 255,
+                dep.pubkey[1],
+                dep.token,
+                dep.amount,
+                dep.pubkey[0],
+                empty,
+                before.balance if not empty else 0,
+                before.nonce if not empty else 0,
+                list(cur.tree.siblings(idx)),
+            ]
+            data += pubdata.deposit_slot(idx, packed, dep.token, dep.amount)
+            cur = cur.with_account(idx, after)
+            leaves.append(idx)
+        for key, val in zip(dep_fields, row, strict=True):
+            dep_fields[key].append(val)
+    inputs.update(dep_fields)
+    cur = replace(cur, deposits_done=state.deposits_done + len(deposits))
+
+    tx_keys = [
+        "txType",
+        "txFrom",
+        "txTo",
+        "txAmount",
+        "txToken",
+        "txNonce",
+        "txAx",
+        "txAy",
+        "txBalance",
+        "txFromSiblings",
+        "txR8x",
+        "txR8y",
+        "txS",
+        "txToAx",
+        "txToAy",
+        "txToBalance",
+        "txToNonce",
+        "txToSiblings",
+    ]
+    tx_fields: dict[str, list[Any]] = {k: [] for k in tx_keys}
+    withdrawals: list[Withdrawal] = []
+    for t in range(params.n_txs):
+        tx = txs[t] if t < len(txs) else None
+        if tx is None:
+            pad = _PAD_KEY.public_key
+            sig = _PAD_KEY.sign(tx_message(domain, 0, 0, 0, 0, 0))
+            row = [0, 0, 0, 0, 0, 0, pad[0], pad[1], 0, _zeros(depth)]
+            row += [sig.r8[0], sig.r8[1], sig.s, 0, 0, 0, 0, _zeros(depth)]
+            data += pubdata.tx_slot(0, 0, 0, 0, 0)
+        else:
+            cur, row, wd = _apply_tx(cur, tx, t, domain, depth, strict)
+            data += pubdata.tx_slot(int(tx.kind), tx.from_index, tx.to, tx.amount, row[4])
+            if wd is not None:
+                withdrawals.append(wd)
+        for key, val in zip(tx_keys, row, strict=True):
+            tx_fields[key].append(val)
+    inputs.update(tx_fields)
+
+    new_state = replace(cur, batches_done=state.batches_done + 1)
+    inputs["newRoot"] = new_state.root
+    inputs["dataHash"] = pubdata.data_hash(bytes(data))
+    return Batch(
+        params=params,
+        old_state=state,
+        new_state=new_state,
+        deposits=deposits,
+        deposit_leaves=tuple(leaves),
+        txs=txs,
+        data=bytes(data),
+        inputs=inputs,
+        withdrawals=tuple(withdrawals),
+    )
+
+
+def _apply_tx(
+    state: L2State, tx: Tx, slot: int, domain: int, depth: int, strict: bool
+) -> tuple[L2State, list[Any], Withdrawal | None]:
+    """One transaction: checks (when strict), the new state and the witness row."""
+    capacity = 1 << depth
+    if not 0 <= tx.from_index < capacity or tx.from_index not in state.accounts:
+        raise BatchError(f"slot {slot}: no account at leaf {tx.from_index}")
+    sender = state.account(tx.from_index)
+    if strict:
+        if tx.nonce != sender.nonce:
+            raise BatchError(
+                f"slot {slot}: nonce {tx.nonce} but leaf {tx.from_index} is at {sender.nonce}"
+            )
+        if tx.amount > sender.balance:
+            raise BatchError(
+                f"slot {slot}: spends {tx.amount}, leaf {tx.from_index} holds {sender.balance}"
+            )
+        if not verify(sender.pubkey, tx.message(domain), tx.signature):
+            raise BatchError(f"slot {slot}: the signature is not by leaf {tx.from_index}'s key")
+    from_sibs = list(state.tree.siblings(tx.from_index))
+    row: list[Any] = [
+        int(tx.kind),
+        tx.from_index,
+        tx.to,
+        tx.amount,
+        sender.token,
+        tx.nonce,
+        sender.ax,
+        sender.ay,
+        sender.balance,
+        from_sibs,
+        tx.signature.r8[0],
+        tx.signature.r8[1],
+        tx.signature.s,
+    ]
+    # The circuit hashes the leaf with the transaction's nonce: a wrong nonce cannot match.
+    after = replace(sender, balance=sender.balance - tx.amount, nonce=tx.nonce + 1)
+    state = state.with_account(tx.from_index, after)
+    withdrawal = None
+    if tx.kind == TxKind.TRANSFER:
+        if not 0 <= tx.to < capacity or tx.to not in state.accounts:
+            raise BatchError(f"slot {slot}: no account at receiving leaf {tx.to}")
+        receiver = state.account(tx.to)
+        if receiver.token != sender.token:
+            raise BatchError(
+                f"slot {slot}: leaf {tx.from_index} holds token {sender.token:#x}, "
+                f"leaf {tx.to} holds {receiver.token:#x}"
+            )
+        row += [
+            receiver.ax,
+            receiver.ay,
+            receiver.balance,
+            receiver.nonce,
+            list(state.tree.siblings(tx.to)),
+        ]
+        state = state.with_account(tx.to, replace(receiver, balance=receiver.balance + tx.amount))
+    else:
+        row += [0, 0, 0, 0, _zeros(depth)]
+        withdrawal = Withdrawal(slot, sender.token, tx.to, tx.amount)
+    row = [v % SNARK_FIELD if isinstance(v, int) else v for v in row]
+    return state, row, withdrawal

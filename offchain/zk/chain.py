@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""L1 encoding for the zk rollup: reading the bridge's deposit queue and the calldata of
+`ZkRollup.submitBatch` / `exit`. Plain web3.py and eth-abi, no Ape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eth_abi import decode, encode
+from eth_utils import keccak, to_checksum_address
+
+from offchain.zk.batch import Batch
+from offchain.zk.exit import ExitClaim
+from offchain.zk.prover import Proof
+from offchain.zk.txs import Deposit
+
+DEPOSIT_QUEUED_TOPIC = keccak(text="DepositQueued(uint256,address,address,uint256,bytes,bytes32)")
+SUBMIT_SIG = "submitBatch(uint256,(address,uint256,uint256,uint256,uint32)[],bytes,uint256[8])"
+SUBMIT_SELECTOR = keccak(text=SUBMIT_SIG)[:4]
+EXIT_SIG = "exit(uint32,address,uint256,address,uint256[8])"
+EXIT_SELECTOR = keccak(text=EXIT_SIG)[:4]
+
+
+def decode_deposit_log(log: Any) -> Deposit:
+    """A `DepositQueued` log of the bridge as a Deposit."""
+    topics = log["topics"]
+    index = int.from_bytes(bytes(topics[1]), "big")
+    token = int.from_bytes(bytes(topics[3]), "big")
+    amount, recipient, _acc = decode(["uint256", "bytes", "bytes32"], bytes(log["data"]))
+    return Deposit.from_recipient(index, token, amount, recipient)
+
+
+def read_deposits(web3: Any, bridge: str, start: int, count: int) -> tuple[Deposit, ...]:
+    """Up to `count` queued deposits from queue index `start` on, in order."""
+    if count <= 0:
+        return ()
+    indices = [i.to_bytes(32, "big") for i in range(start, start + count)]
+    logs = web3.eth.get_logs(
+        {
+            "address": to_checksum_address(bridge),
+            "fromBlock": 0,
+            "toBlock": "latest",
+            "topics": [DEPOSIT_QUEUED_TOPIC, indices],
+        }
+    )
+    deposits = sorted((decode_deposit_log(lg) for lg in logs), key=lambda d: d.queue_index)
+    expected = list(range(start, start + len(deposits)))
+    if [d.queue_index for d in deposits] != expected:
+        raise RuntimeError(
+            f"deposit logs from {start} have gaps: {[d.queue_index for d in deposits]}"
+        )
+    return tuple(deposits)
+
+
+def submit_args(batch: Batch, proof: Proof) -> tuple[Any, ...]:
+    """Arguments of `submitBatch` for a proven batch."""
+    deposits = [
+        (
+            to_checksum_address(d.token.to_bytes(20, "big")),
+            d.amount,
+            d.pubkey[0],
+            d.pubkey[1],
+            max(leaf, 0),
+        )
+        for d, leaf in zip(batch.deposits, batch.deposit_leaves, strict=True)
+    ]
+    return (batch.new_state.root, deposits, batch.tx_data, list(proof.words))
+
+
+def submit_calldata(batch: Batch, proof: Proof) -> bytes:
+    """ABI-encoded `submitBatch` call."""
+    types = ["uint256", "(address,uint256,uint256,uint256,uint32)[]", "bytes", "uint256[8]"]
+    return SUBMIT_SELECTOR + encode(types, list(submit_args(batch, proof)))
+
+
+def exit_args(claim: ExitClaim, proof: Proof) -> tuple[Any, ...]:
+    return (
+        claim.leaf_index,
+        to_checksum_address(claim.token.to_bytes(20, "big")),
+        claim.balance,
+        to_checksum_address(claim.recipient.to_bytes(20, "big")),
+        list(proof.words),
+    )
+
+
+def exit_calldata(claim: ExitClaim, proof: Proof) -> bytes:
+    types = ["uint32", "address", "uint256", "address", "uint256[8]"]
+    return EXIT_SELECTOR + encode(types, list(exit_args(claim, proof)))

@@ -1,0 +1,124 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The zk batcher: take the next bridge deposits and pending L2 transactions, build the witness,
+prove, verify locally, post public data plus proof, and persist the new state once accepted."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_utils import to_checksum_address
+
+from offchain.zk.batch import Batch, build_batch
+from offchain.zk.chain import read_deposits, submit_calldata
+from offchain.zk.params import CircuitParams
+from offchain.zk.prover import Proof, Prover, prove_checked
+from offchain.zk.state import L2State
+from offchain.zk.txs import Tx
+
+
+class SubmitFailed(RuntimeError):
+    """L1 rejected the batch; the operator state is unchanged."""
+
+
+@dataclass(frozen=True)
+class BatchReceipt:
+    batch: Batch
+    proof: Proof
+    tx_hash: bytes
+    gas_used: int
+    calldata_bytes: int
+    prove_seconds: float
+
+
+class ZkOperator:
+    """Runs batches for one ZkRollup. The state file (if given) is rewritten after every accepted
+    batch and read back on start, so a restart continues where it stopped."""
+
+    def __init__(
+        self,
+        web3: Any,
+        account: Any,
+        rollup: str,
+        bridge: str,
+        params: CircuitParams,
+        prover: Prover,
+        state_path: Path | None = None,
+    ) -> None:
+        self.web3 = web3
+        self.account = account
+        self.rollup = to_checksum_address(rollup)
+        self.bridge = to_checksum_address(bridge)
+        self.params = params
+        self.prover = prover
+        self.state_path = state_path
+        self.chain_id = int(web3.eth.chain_id)
+        if state_path is not None and state_path.exists():
+            self.state = L2State.load(state_path)
+        else:
+            self.state = L2State.empty(params.depth)
+
+    @property
+    def domain(self) -> int:
+        return (self.chain_id << 160) | int(self.rollup, 16)
+
+    def pending_deposits(self) -> tuple:
+        """The next deposits of the queue, as many as fit one batch."""
+        queued = self._deposit_count()
+        count = min(self.params.n_deposits, queued - self.state.deposits_done)
+        return read_deposits(self.web3, self.bridge, self.state.deposits_done, count)
+
+    def build(self, txs: tuple[Tx, ...], deposits: tuple | None = None) -> Batch:
+        if deposits is None:
+            deposits = self.pending_deposits()
+        return build_batch(
+            self.params, self.state, self.chain_id, int(self.rollup, 16), deposits, txs
+        )
+
+    def run_batch(self, txs: tuple[Tx, ...] = ()) -> BatchReceipt:
+        """Build, prove (verified locally first), post, then adopt and persist the new state."""
+        batch = self.build(txs)
+        started = time.perf_counter()
+        proof = prove_checked(self.prover, batch.inputs, batch.public_inputs)
+        prove_seconds = time.perf_counter() - started
+        data = submit_calldata(batch, proof)
+        tx_hash, gas_used = self._send(data)
+        self.state = batch.new_state
+        if self.state_path is not None:
+            self.state.save(self.state_path)
+        return BatchReceipt(batch, proof, tx_hash, gas_used, len(data), prove_seconds)
+
+    def _deposit_count(self) -> int:
+        selector = bytes.fromhex("2dfdf0b5")  # depositCount()
+        out = self.web3.eth.call({"to": self.bridge, "data": selector})
+        return int.from_bytes(bytes(out), "big")
+
+    def _send(self, data: bytes) -> tuple[bytes, int]:
+        w3 = self.web3
+        tx = {
+            "from": self.account.address,
+            "to": self.rollup,
+            "data": data,
+            "nonce": w3.eth.get_transaction_count(self.account.address),
+            "chainId": self.chain_id,
+            "maxFeePerGas": w3.eth.gas_price * 2 + 1,
+            "maxPriorityFeePerGas": 1,
+        }
+        try:
+            tx["gas"] = w3.eth.estimate_gas(tx) * 6 // 5
+        except Exception as exc:  # the node explains the revert; nothing was sent
+            raise SubmitFailed(
+                f"submitBatch would revert ({exc}): the L1 state moved (another batch landed, or "
+                "the deposit queue differs from the state file); rebuild from the chain and retry"
+            ) from exc
+        signed = self.account.sign_transaction(tx)
+        tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
+        receipt = w3.eth.wait_for_transaction_receipt(tx_hash)
+        if receipt["status"] != 1:
+            raise SubmitFailed(
+                f"submitBatch reverted in tx {tx_hash.hex()}: the L1 state moved (another batch "
+                "landed, or deposits changed); rebuild the batch from the chain and retry"
+            )
+        return bytes(tx_hash), int(receipt["gasUsed"])
