@@ -27,6 +27,15 @@ class DeployParams:
     forced_inclusion_delay: int = 24 * 3600
     #: Seconds without a newly final batch before anyone can freeze the rollup.
     liveness_period: int = 7 * 24 * 3600
+    #: Deploy the zk rollup too (needs the GPL zk extra). Its keys come from a single-party
+    #: development setup: test funds only (see docs/zk.md for keys from a multi-party setup).
+    zk: bool = False
+    #: zk circuit size: transaction slots, deposit slots, account tree depth.
+    zk_txs: int = 2
+    zk_deposits: int = 2
+    zk_depth: int = 4
+    #: Seconds without an accepted zk batch before the zk rollup freezes.
+    zk_freeze_period: int = 7 * 24 * 3600
 
 
 #: Local defaults: short windows so the demo and manual tests reach finality (or a freeze) quickly.
@@ -36,7 +45,16 @@ LOCAL_PARAMS = DeployParams(
     test_tokens=True,
     forced_inclusion_delay=300,
     liveness_period=900,
+    zk=True,
+    zk_freeze_period=3600,
 )
+
+
+def zk_available() -> bool:
+    """Whether the optional GPL zk extra (groth16py, light-poseidon) is installed."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) for m in ("groth16py", "light_poseidon_python"))
 
 
 def is_local(network_name: str) -> bool:
@@ -65,6 +83,25 @@ def deploy_all(deployer, network_choice: str, params: DeployParams) -> Deploymen
     # Payment channels: one adjudicator for every two-party channel.
     adjudicator = deployer.deploy(project.ChannelAdjudicator, params.channel_penalty_bps)
     contracts["ChannelAdjudicator"] = adjudicator.address
+
+    if params.zk:
+        if not zk_available():
+            raise RuntimeError(
+                "the zk rollup needs the optional zk extra: run `make setup` (without ZK=0), "
+                "or deploy without it (--no-zk)"
+            )
+        # offchain.zk is GPL-3.0 and optional: imported only when the zk rollup is deployed.
+        from offchain.zk.deploy import deploy_zk
+
+        contracts.update(
+            deploy_zk(
+                deployer,
+                n_txs=params.zk_txs,
+                n_deposits=params.zk_deposits,
+                depth=params.zk_depth,
+                freeze_period=params.zk_freeze_period,
+            )
+        )
 
     if params.test_tokens:
         demo_token = deployer.deploy(project.TestToken, "Demo Dollar", "DUSD", 6)

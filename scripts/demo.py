@@ -10,6 +10,7 @@ validator proves and rolls back, and ends with a summary table. Service logs go 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -21,7 +22,7 @@ from eth_account import Account as EthAccount
 from offchain.demo import channels_flow
 from offchain.demo.processes import ROOT, Service
 from offchain.demo.rollup_flow import RollupDemo
-from offchain.deploy import LOCAL_PARAMS, deploy_all
+from offchain.deploy import LOCAL_PARAMS, deploy_all, zk_available
 from offchain.deployments import save_deployment
 
 ETHER = 10**18
@@ -55,7 +56,8 @@ def cli(ecosystem, network, provider, transfers):
     w3 = provider.web3
 
     step(f"Anvil node at {provider.uri} (chain {chain.chain_id})")
-    deployment = deploy_all(deployer, f"{ecosystem.name}:{network.name}", LOCAL_PARAMS)
+    params = replace(LOCAL_PARAMS, zk=zk_available())
+    deployment = deploy_all(deployer, f"{ecosystem.name}:{network.name}", params)
     deployments_dir = DEMO_DIR / "deployments"
     path = save_deployment(deployment, deployments_dir)
     step(f"deployed {', '.join(deployment.contracts)} -> {path.relative_to(ROOT)}")
@@ -133,6 +135,30 @@ def cli(ecosystem, network, provider, transfers):
         demo.measure_l1()
         ok, conservation = demo.conservation()
 
+        zk_figures = None
+        if zk_available():
+            step("zk rollup: a batch proven, verified on L1, final at once")
+            # offchain.zk is GPL-3.0 and optional: imported only when installed.
+            from offchain.zk.demo_flow import run_zk
+            from offchain.zk.params import CircuitParams
+
+            zk_figures = run_zk(
+                w3,
+                w3.eth.contract(
+                    address=deployment.address("ZkBridge"), abi=abi_of(project.L1Bridge)
+                ),
+                w3.eth.contract(
+                    address=deployment.address("ZkRollup"), abi=abi_of(project.ZkRollup)
+                ),
+                keys[7],
+                (keys[2], keys[3]),
+                CircuitParams(params.zk_txs, params.zk_deposits, params.zk_depth),
+                DEMO_DIR / "zk-state.json",
+                detail,
+            )
+        else:
+            step("zk rollup: skipped (the optional zk extra is not installed)")
+
         step("payment channels: a payment routed across three channels")
         channel_figures = channels_flow.run(
             provider.uri,
@@ -161,6 +187,13 @@ def cli(ecosystem, network, provider, transfers):
             f"{f.transfers_accepted / max(f.transfers_seconds, 1e-9):,.0f} tx/s",
         ),
         ("challenge", f.challenge),
+        (
+            "zk batch",
+            f"{zk_figures.transactions} txs, proof {zk_figures.prove_seconds:.1f} s, "
+            f"{zk_figures.gas:,} gas, final at once"
+            if zk_figures
+            else "skipped (no zk extra)",
+        ),
         (
             "channel payments (direct, p50)",
             f"{channel_figures.direct_payments} ({channel_figures.direct_p50_ms:.1f} ms)",

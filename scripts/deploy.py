@@ -12,7 +12,7 @@ import click
 from ape import accounts
 from ape.cli import ConnectedProviderCommand
 
-from offchain.deploy import LOCAL_PARAMS, DeployParams, deploy_all, is_local
+from offchain.deploy import LOCAL_PARAMS, DeployParams, deploy_all, is_local, zk_available
 from offchain.deployments import save_deployment
 
 
@@ -53,6 +53,12 @@ def pick_deployer(alias: str | None, local: bool):
     default=None,
     help="Seconds without a final batch before anyone can freeze (900 s locally, 7 days).",
 )
+@click.option(
+    "--zk/--no-zk",
+    default=None,
+    help="Deploy the zk rollup with development keys (default: locally, if the zk extra is "
+    "installed; test funds only).",
+)
 def cli(
     ecosystem,
     network,
@@ -63,6 +69,7 @@ def cli(
     challenge_period,
     forced_delay,
     liveness_period,
+    zk,
 ):
     """Deploy and wire all l2kit contracts to the connected network."""
     local = is_local(network.name)
@@ -75,6 +82,7 @@ def cli(
         "test_tokens": test_tokens,
         "forced_inclusion_delay": forced_delay,
         "liveness_period": liveness_period,
+        "zk": zk if zk is not None else (base.zk and zk_available()),
     }
     params = replace(base, **{k: v for k, v in overrides.items() if v is not None})
     deployment = deploy_all(deployer, choice, params)
