@@ -107,7 +107,7 @@ class ZkOperator:
             "maxPriorityFeePerGas": 1,
         }
         try:
-            tx["gas"] = w3.eth.estimate_gas(tx) * 6 // 5
+            tx["gas"] = w3.eth.estimate_gas(tx) * 6 // 5 + 50_000
         except Exception as exc:  # the node explains the revert; nothing was sent
             raise SubmitFailed(
                 f"submitBatch would revert ({exc}): the L1 state moved (another batch landed, or "

@@ -8,7 +8,15 @@ from dataclasses import replace
 
 import ape
 import pytest
-from zk_helpers import ALICE_KEY, BOB_KEY, FREEZE_PERIOD, MALLORY_KEY, deposit_first_two, submit
+from zk_helpers import (
+    ALICE_KEY,
+    BOB_KEY,
+    FIXED_GAS,
+    FREEZE_PERIOD,
+    MALLORY_KEY,
+    deposit_first_two,
+    submit,
+)
 
 from offchain.zk.chain import exit_args
 from offchain.zk.exit import build_exit, exit_message, sign_exit
@@ -43,7 +51,7 @@ def test_everyone_exits_with_last_proven_balance(
     state = proven_and_frozen
     for key, leaf, who in ((ALICE_KEY, 0, alice), (BOB_KEY, 1, bob)):
         claim, proof = _exit_proof(zk, exit_prover, state, key, leaf, who)
-        receipt = zk.rollup.exit(*exit_args(claim, proof), sender=who)
+        receipt = zk.rollup.exit(*exit_args(claim, proof), sender=who, gas=FIXED_GAS)
         ev = receipt.decode_logs(zk.rollup.Exited)[0]
         assert (ev.leafIndex, ev.recipient, ev.amount) == (leaf, who.address, claim.balance)
         assert zk.rollup.exited(leaf)
@@ -51,16 +59,16 @@ def test_everyone_exits_with_last_proven_balance(
     assert zk.bridge.claimable(alice, ETH) == 7 * 10**17
     assert zk.bridge.claimable(bob, ETH) == 7 * 10**17
     for who in (alice, bob, carol):
-        zk.bridge.claim(ETH, who, sender=who)
+        zk.bridge.claim(ETH, who, sender=who, gas=FIXED_GAS)
     # Every wei deposited is paid back out: nothing stuck in the bridge.
     assert zk.bridge.liabilities(ETH) == 0
 
 
 def test_exit_only_once(zk, exit_prover, proven_and_frozen, alice):
     claim, proof = _exit_proof(zk, exit_prover, proven_and_frozen, ALICE_KEY, 0, alice)
-    zk.rollup.exit(*exit_args(claim, proof), sender=alice)
+    zk.rollup.exit(*exit_args(claim, proof), sender=alice, gas=FIXED_GAS)
     with ape.reverts(zk.rollup.AlreadyExited, leafIndex=0):
-        zk.rollup.exit(*exit_args(claim, proof), sender=alice)
+        zk.rollup.exit(*exit_args(claim, proof), sender=alice, gas=FIXED_GAS)
 
 
 def test_exit_needs_the_owners_signature(zk, exit_prover, proven_and_frozen, alice):
@@ -79,33 +87,33 @@ def test_exit_needs_the_owners_signature(zk, exit_prover, proven_and_frozen, ali
     proof = exit_prover.prove(forged.inputs)
     assert not exit_prover.verify(proof, forged.public_inputs)
     with ape.reverts(zk.rollup.InvalidProof):
-        zk.rollup.exit(*exit_args(forged, proof), sender=alice)
+        zk.rollup.exit(*exit_args(forged, proof), sender=alice, gas=FIXED_GAS)
 
 
 def test_exit_amount_and_recipient_bound_to_proof(zk, exit_prover, proven_and_frozen, alice, bob):
     claim, proof = _exit_proof(zk, exit_prover, proven_and_frozen, ALICE_KEY, 0, alice)
     leaf, token, balance, recipient, words = exit_args(claim, proof)
     with ape.reverts(zk.rollup.InvalidProof):
-        zk.rollup.exit(leaf, token, balance + 1, recipient, words, sender=alice)
+        zk.rollup.exit(leaf, token, balance + 1, recipient, words, sender=alice, gas=FIXED_GAS)
     with ape.reverts(zk.rollup.InvalidProof):
-        zk.rollup.exit(leaf, token, balance, bob.address, words, sender=bob)
+        zk.rollup.exit(leaf, token, balance, bob.address, words, sender=bob, gas=FIXED_GAS)
     with ape.reverts(zk.rollup.InvalidProof):
-        zk.rollup.exit(1, token, balance, recipient, words, sender=alice)
+        zk.rollup.exit(1, token, balance, recipient, words, sender=alice, gas=FIXED_GAS)
 
 
 def test_exit_nothing(zk, proven_and_frozen, alice):
     words = [0] * 8
     with ape.reverts(zk.rollup.NothingToExit):
-        zk.rollup.exit(0, ETH, 0, alice, words, sender=alice)
+        zk.rollup.exit(0, ETH, 0, alice, words, sender=alice, gas=FIXED_GAS)
     with ape.reverts(zk.rollup.NothingToExit):
-        zk.rollup.exit(0, ETH, 1, ETH, words, sender=alice)
+        zk.rollup.exit(0, ETH, 1, ETH, words, sender=alice, gas=FIXED_GAS)
 
 
 def test_no_exit_before_freeze(zk, batch0, alice, bob, deployer):
     deposit_first_two(zk, alice, bob)
     submit(zk, batch0, deployer)
     with ape.reverts(zk.rollup.NotFrozen):
-        zk.rollup.exit(0, ETH, 1, alice, [0] * 8, sender=alice)
+        zk.rollup.exit(0, ETH, 1, alice, [0] * 8, sender=alice, gas=FIXED_GAS)
 
 
 def test_no_batch_after_freeze(zk, batch0, alice, bob, deployer, chain):

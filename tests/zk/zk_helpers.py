@@ -17,6 +17,9 @@ FREEZE_PERIOD = 3600
 ALICE_KEY = PrivateKey(b"alice-l2-key-for-the-zk-tests!!!")
 BOB_KEY = PrivateKey(b"bob-l2-key-for-the-zk-tests!!!!!")
 MALLORY_KEY = PrivateKey(b"mallory-l2-key-for-the-zk-tests!")
+# Explicit gas for rollup calls: Anvil's gas estimate after a snapshot revert can see storage of
+# the reverted test (a withdrawal already released, so cheaper SSTOREs) and come out too low.
+FIXED_GAS = 3_000_000
 ALICE_DEPOSIT = 10**18
 BOB_DEPOSIT = 5 * 10**17
 
@@ -55,8 +58,12 @@ GENESIS_DEPOSITS = (
 
 def deposit_first_two(zk: ZkSystem, alice, bob) -> None:
     """Alice and Bob bridge ETH to their L2 keys (queue positions 0 and 1)."""
-    zk.bridge.depositETH(recipient_bytes(ALICE_KEY.public_key), sender=alice, value=ALICE_DEPOSIT)
-    zk.bridge.depositETH(recipient_bytes(BOB_KEY.public_key), sender=bob, value=BOB_DEPOSIT)
+    zk.bridge.depositETH(
+        recipient_bytes(ALICE_KEY.public_key), sender=alice, value=ALICE_DEPOSIT, gas=FIXED_GAS
+    )
+    zk.bridge.depositETH(
+        recipient_bytes(BOB_KEY.public_key), sender=bob, value=BOB_DEPOSIT, gas=FIXED_GAS
+    )
 
 
 def submit(zk: ZkSystem, proven: Proven, sender, **overrides):
@@ -68,4 +75,5 @@ def submit(zk: ZkSystem, proven: Proven, sender, **overrides):
         overrides.get("tx_data", tx_data),
         overrides.get("proof", proof),
         sender=sender,
+        gas=FIXED_GAS,
     )
