@@ -20,6 +20,10 @@ export PYTHONPATH := $(CURDIR)
 
 APE := $(BIN)/ape
 PY_STAMP := $(VENV)/.installed
+# Ape recompiles changed files but not the contracts that import them (a library change left
+# stale bytecode behind): any change to a contract source recompiles everything.
+CONTRACT_SOURCES := $(shell find contracts -name '*.sol' 2>/dev/null)
+BUILD_STAMP := .build/.l2kit-compiled
 # The zk rollup's prover (GPL-3.0) is an optional extra, installed unless ZK=0.
 ZK ?= 1
 ZK_STAMP := $(VENV)/.installed-zk
@@ -61,20 +65,22 @@ $(SOLC_SHIM): $(NPM_STAMP) tools/solc-shim.js ape-config.yaml
 	@printf '#!/bin/sh\nexec node "%s/tools/solc-shim.js" "$$@"\n' "$(CURDIR)" > $@
 	@chmod +x $@
 
-compile: setup
-	$(APE) compile
+$(BUILD_STAMP): $(CONTRACT_SOURCES) ape-config.yaml | setup
+	$(APE) compile --force
+	@touch $@
 
-test: setup
+compile: setup $(BUILD_STAMP)
+
+test: setup $(BUILD_STAMP)
 	$(APE) test tests/ -q
 
-demo: setup
+demo: setup $(BUILD_STAMP)
 	$(APE) run demo
 
-deploy: setup
+deploy: setup $(BUILD_STAMP)
 	$(APE) run deploy
 
-bench: setup
-	$(APE) compile >/dev/null
+bench: setup $(BUILD_STAMP)
 	@for b in $(BENCHES); do echo "== $$b"; $(BIN)/python "$$b" || exit 1; done
 
 lint: setup

@@ -19,6 +19,6 @@ def env(project, accounts, chain, deployer) -> Env:
     return Env(w3, bridge, rollup, token, l1, list(accounts), l1.separator())
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def harness(project, accounts):
     return accounts[0].deploy(project.RollupHarness)
