@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from offchain.deploy import zk_available
+
 ROOT = Path(__file__).resolve().parents[2]
 APE = str(Path(sys.executable).with_name("ape"))
 
@@ -24,7 +26,10 @@ def test_deploy_script_writes_the_deployment_file(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     written = json.loads((tmp_path / "ethereum-local.json").read_text())
     assert written["chain_id"] == 31337
-    assert {"RollupBridge", "Rollup", "ChannelAdjudicator", "DemoToken"} <= set(written["contracts"])
+    expected = {"RollupBridge", "Rollup", "ChannelAdjudicator", "DemoToken"}
+    if zk_available():
+        expected |= {"ZkBridge", "ZkBatchVerifier", "ZkExitVerifier", "ZkRollup"}
+    assert expected <= set(written["contracts"])
 
 
 def test_demo_runs_and_conserves_funds(tmp_path):
