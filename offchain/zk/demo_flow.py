@@ -15,6 +15,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
 
+from offchain.demo.rollup_flow import send
 from offchain.zk.babyjub import PrivateKey
 from offchain.zk.circuit import dev_keys, rollup_spec
 from offchain.zk.operator import ZkOperator
@@ -47,7 +48,7 @@ def run_zk(
     figures = ZkFigures()
     keys = (PrivateKey(os.urandom(32)), PrivateKey(os.urandom(32)))
     for user, key, amount in zip(users, keys, (10**18, 5 * 10**17), strict=True):
-        _send(w3, user, bridge.functions.depositETH(recipient_bytes(key.public_key)), amount)
+        send(w3, user, bridge.functions.depositETH(recipient_bytes(key.public_key)), amount)
     log("2 users bridged 1.5 ETH to their BabyJubJub keys")
 
     state_path.unlink(missing_ok=True)
@@ -77,27 +78,10 @@ def run_zk(
     claimable = bridge.functions.claimable(payee.address, ETH).call()
     if claimable != 2 * 10**17:
         raise RuntimeError(f"the zk withdrawal is not claimable at once ({claimable} wei)")
-    _send(w3, payee, bridge.functions.claim(ETH, payee.address))
+    send(w3, payee, bridge.functions.claim(ETH, payee.address))
     figures.withdrawal_claimed = claimable
     log(
         "no challenge window: the withdrawal was claimable in the next L1 transaction, "
         f"{claimable / 1e18:.2f} ETH claimed"
     )
     return figures
-
-
-def _send(w3: Web3, account: LocalAccount, call, value: int = 0) -> dict:
-    tx = call.build_transaction(
-        {
-            "from": account.address,
-            "value": value,
-            "nonce": w3.eth.get_transaction_count(account.address, "pending"),
-        }
-    )
-    signed = account.sign_transaction(tx)
-    receipt = w3.eth.wait_for_transaction_receipt(
-        w3.eth.send_raw_transaction(signed.raw_transaction)
-    )
-    if receipt["status"] != 1:
-        raise RuntimeError(f"L1 transaction {Web3.to_hex(receipt['transactionHash'])} reverted")
-    return dict(receipt)
