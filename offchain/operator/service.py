@@ -40,10 +40,26 @@ def parser() -> argparse.ArgumentParser:
         help="deployment to use, e.g. ethereum:sepolia (default ethereum:local)",
     )
     p.add_argument(
+        "--mode",
+        choices=("optimistic", "zk"),
+        default="optimistic",
+        help="which rollup to operate: the optimistic rollup (default) or the zk rollup "
+        "(prove, verify locally, post; needs the optional zk extra)",
+    )
+    p.add_argument(
+        "--zk-depth", type=int, default=4, help="zk mode: account tree depth of the circuit (4)"
+    )
+    p.add_argument(
+        "--zk-state",
+        type=Path,
+        default=Path("var/zk-state.json"),
+        help="zk mode: the L2 state file (default var/zk-state.json)",
+    )
+    p.add_argument(
         "--store",
         type=Path,
-        default=Path("var/batcher.sqlite"),
-        help="SQLite store (default var/batcher.sqlite)",
+        default=None,
+        help="SQLite store (default var/batcher.sqlite, var/zk-batcher.sqlite in zk mode)",
     )
     p.add_argument("--host", default="127.0.0.1", help="API listen address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8547, help="API port (default 8547, 0 = any)")
@@ -138,6 +154,14 @@ def main(argv: list[str] | None = None) -> int:
         return connect(rpc).eth.chain_id
 
     try:
+        if args.mode == "zk":
+            # offchain.zk is GPL-3.0 and optional: imported only in zk mode.
+            from offchain.zk.service import run_zk
+
+            args.store = args.store or Path("var/zk-batcher.sqlite")
+            run_zk(args, chain_id_of, ANVIL_KEY_0)
+            return 0
+        args.store = args.store or Path("var/batcher.sqlite")
         run(settings_from(args, chain_id_of), args.host, args.port, args.progress_every)
     except L2KitError as exc:
         print(f"batcher: {exc}", file=sys.stderr)

@@ -1,0 +1,345 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The zk mode of the batcher service: accept BabyJubJub-signed L2 transactions, persist them,
+build a batch (next deposits + oldest pending transactions), prove it, verify the proof locally,
+post it, and only then adopt the new state.
+
+Same durability rules as the optimistic batcher (offchain/operator/batcher.py): a transaction is
+validated on the pending state and written to the SQLite store before it is acknowledged; a batch
+is recorded as an intent (with its calldata) and its post-state saved to `<state>.next` before it
+is sent, with the retrying same-nonce sender; on start the state file, the `.next` file and the
+store are reconciled with the rollup's root on L1.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+from web3 import Web3
+
+from offchain.chain import abi_of
+from offchain.errors import L2KitError
+from offchain.operator.batcher import Rejected
+from offchain.operator.l1_sender import Reverted, SendPolicy, send_transaction
+from offchain.operator.store import BatchStatus, OperatorStore, StoredTx, TxStatus
+from offchain.zk.babyjub import Signature
+from offchain.zk.batch import Batch, BatchError, build_batch
+from offchain.zk.chain import read_deposits, submit_calldata
+from offchain.zk.params import CircuitParams
+from offchain.zk.prover import Prover, prove_checked
+from offchain.zk.state import L2State
+from offchain.zk.txs import Tx, TxKind, domain_of
+
+log = logging.getLogger("l2kit.zk-batcher")
+
+
+def encode_tx(tx: Tx) -> bytes:
+    """Canonical JSON of a signed zk transaction (what the store keeps)."""
+    body = {
+        "kind": int(tx.kind),
+        "from": tx.from_index,
+        "to": str(tx.to),
+        "amount": str(tx.amount),
+        "nonce": tx.nonce,
+        "r8x": str(tx.signature.r8[0]),
+        "r8y": str(tx.signature.r8[1]),
+        "s": str(tx.signature.s),
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+
+
+def decode_tx(raw: bytes) -> Tx:
+    b = json.loads(raw)
+    return Tx(
+        TxKind(b["kind"]),
+        b["from"],
+        int(b["to"]),
+        int(b["amount"]),
+        b["nonce"],
+        Signature((int(b["r8x"]), int(b["r8y"])), int(b["s"])),
+    )
+
+
+@dataclass
+class ZkStats:
+    batches_posted: int = 0
+    txs_posted: int = 0
+    prove_seconds: float = 0.0
+    l1_gas: int = 0
+
+
+class ZkBatcher:
+    """Thread-safe: the HTTP API and the posting loop share it."""
+
+    def __init__(
+        self,
+        w3: Web3,
+        account: LocalAccount,
+        rollup: str,
+        bridge: str,
+        params: CircuitParams,
+        prover: Prover,
+        store_path: Path,
+        state_path: Path,
+        max_batch_delay: float = 5.0,
+        policy: SendPolicy | None = None,
+    ) -> None:
+        self.w3 = w3
+        self.account = account
+        self.params = params
+        self.prover = prover
+        self.rollup = w3.eth.contract(
+            address=Web3.to_checksum_address(rollup), abi=abi_of("ZkRollup")
+        )
+        self.bridge = w3.eth.contract(
+            address=Web3.to_checksum_address(bridge), abi=abi_of("L1Bridge")
+        )
+        self.chain_id = int(w3.eth.chain_id)
+        self.domain = domain_of(self.chain_id, self.rollup.address)
+        self.store = OperatorStore(store_path)
+        self.state_path = state_path
+        self.next_path = state_path.with_name(state_path.name + ".next")
+        self.max_batch_delay = max_batch_delay
+        self.policy = policy or SendPolicy()
+        self.stats = ZkStats()
+        self.frozen = False
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.confirmed = L2State.empty(params.depth)
+        self.pending = self.confirmed
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def recover(self) -> None:
+        """Reconcile the state file, the `.next` file and the store with the root on L1."""
+        with self._lock:
+            l1_root = self.rollup.functions.stateRoot().call()
+            state = (
+                L2State.load(self.state_path)
+                if self.state_path.exists()
+                else L2State.empty(self.params.depth)
+            )
+            intent = self._intent()
+            if self.next_path.exists():
+                nxt = L2State.load(self.next_path)
+                if nxt.root == l1_root and state.root != l1_root:
+                    log.info("the batch sent before the restart was accepted: adopting its state")
+                    state = nxt
+                    state.save(self.state_path)
+                    if intent is not None:
+                        self.store.mark_batch(intent.batch_index, BatchStatus.FINAL)
+                        intent = None
+                self.next_path.unlink()
+            if state.root != l1_root:
+                raise L2KitError(
+                    f"the state file {self.state_path} (root {state.root:#x}) is not at the "
+                    f"rollup's root {l1_root:#x}: restore the matching state file "
+                    "(another operator may have posted batches)"
+                )
+            if intent is not None and intent.pre_root != _b32(l1_root):
+                self.store.mark_batch(intent.batch_index, BatchStatus.ROLLED_BACK)
+                self.store.delete_batch(intent.batch_index)
+            self.confirmed = state
+            self._rebuild_pending()
+
+    def start(self) -> None:
+        self.recover()
+        self._thread = threading.Thread(target=self._loop, name="zk-batcher", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=120)
+        self.store.close()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.post_if_due()
+            except Exception as exc:  # never die on an L1 or prover hiccup
+                log.exception("zk posting loop error: %s", exc)
+            self._stop.wait(0.5)
+
+    # ------------------------------------------------------------------ state
+
+    def _queued(self) -> int:
+        return int(self.bridge.functions.depositCount().call())
+
+    def _rebuild_pending(self) -> None:
+        state = self._with_deposits(self.confirmed)
+        for stored in self.store.txs(TxStatus.BATCHED) + self.store.txs(TxStatus.PENDING):
+            try:
+                state = self._apply(state, decode_tx(stored.payload))
+            except BatchError as exc:
+                if stored.status is not TxStatus.PENDING:
+                    raise L2KitError(f"recorded zk batch no longer applies ({exc})") from exc
+                self.store.drop_tx(stored.seq, f"no longer valid: {exc}")
+        self.pending = state
+
+    def _with_deposits(self, state: L2State) -> L2State:
+        """`state` with every queued deposit it has not processed, D at a time as batches do."""
+        queued = self._queued()
+        while state.deposits_done < queued:
+            count = min(self.params.n_deposits, queued - state.deposits_done)
+            deps = read_deposits(self.w3, self.bridge.address, state.deposits_done, count)
+            state = self._build(state, deps, ()).new_state
+        return state
+
+    def _build(self, state: L2State, deposits: tuple, txs: tuple) -> Batch:
+        return build_batch(
+            self.params, state, self.chain_id, int(self.rollup.address, 16), deposits, txs
+        )
+
+    def _apply(self, state: L2State, tx: Tx) -> L2State:
+        return self._build(state, (), (tx,)).new_state
+
+    def _intent(self):
+        intents = self.store.batches(BatchStatus.INTENT)
+        return intents[0] if intents else None
+
+    # ------------------------------------------------------------------ submissions
+
+    def submit(self, tx: Tx) -> StoredTx:
+        if self.frozen or self.rollup.functions.frozen().call():
+            self.frozen = True
+            raise Rejected("frozen", "the zk rollup is frozen: leave with an exit proof")
+        with self._lock:
+            if self.pending.deposits_done < self._queued():
+                self.pending = self._with_deposits(self.pending)
+            sender = self.pending.account(tx.from_index)
+            if tx.nonce != sender.nonce:
+                raise Rejected(
+                    "bad_nonce",
+                    f"nonce {tx.nonce} is not the next nonce of leaf "
+                    f"{tx.from_index} (expected {sender.nonce})",
+                )
+            try:
+                new_state = self._apply(self.pending, tx)
+            except BatchError as exc:
+                raise Rejected("invalid", str(exc)) from None
+            payload = encode_tx(tx)
+            tx_hash = keccak(payload)
+            if self.store.tx(tx_hash) is not None:
+                raise Rejected("duplicate", f"transaction 0x{tx_hash.hex()} was submitted before")
+            self.store.append_tx(tx_hash, TxKind(tx.kind).name.lower(), payload)
+            self.pending = new_state
+            return self.store.tx(tx_hash)  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------ posting
+
+    def post_if_due(self, force: bool = False) -> int | None:
+        """Prove and post a batch if one is due; returns the rollup's new batch count."""
+        if self.frozen or self.rollup.functions.frozen().call():
+            self.frozen = True
+            return None
+        intent = self._intent()
+        if intent is not None:
+            return self._send(intent)
+        with self._lock:
+            pending = self.store.txs(TxStatus.PENDING)
+            waiting = self._queued() - self.confirmed.deposits_done
+            due = (
+                force
+                or len(pending) >= self.params.n_txs
+                or (
+                    (pending or waiting)
+                    and time.time() - min([t.received_at for t in pending[:1]] or [0])
+                    >= self.max_batch_delay
+                )
+            )
+            if not due or not (pending or waiting):
+                return None
+            count = min(self.params.n_deposits, waiting)
+            deps = read_deposits(self.w3, self.bridge.address, self.confirmed.deposits_done, count)
+            batch, chosen = None, []
+            # The oldest pending txs that apply after these deposits (a tx that spends a deposit
+            # still queued behind them waits for the next batch).
+            for n in range(min(self.params.n_txs, len(pending)), -1, -1):
+                try:
+                    batch = self._build(
+                        self.confirmed, deps, tuple(decode_tx(t.payload) for t in pending[:n])
+                    )
+                    chosen = pending[:n]
+                    break
+                except BatchError:
+                    continue
+            if batch is None or (not deps and not chosen):
+                return None
+        started = time.perf_counter()
+        proof = prove_checked(
+            self.prover, batch.inputs, batch.public_inputs
+        )  # never post unchecked
+        self.stats.prove_seconds += time.perf_counter() - started
+        index = int(self.rollup.functions.batchCount().call())
+        with self._lock:
+            batch.new_state.save(self.next_path)
+            intent = self.store.record_batch_intent(
+                index,
+                _b32(batch.old_state.root),
+                _b32(batch.new_state.root),
+                submit_calldata(batch, proof),
+                [t.seq for t in chosen],
+            )
+        return self._send(intent)
+
+    def _send(self, intent) -> int | None:
+        rollup = self.rollup.address
+        try:
+            sent = send_transaction(
+                self.w3, self.account, lambda: {"to": rollup, "data": intent.data}, self.policy
+            )
+        except Reverted as exc:
+            log.warning("zk batch %d reverted (%s): reconciling with L1", intent.batch_index, exc)
+            self.recover()
+            return None
+        with self._lock:
+            nxt = L2State.load(self.next_path)
+            nxt.save(self.state_path)
+            self.next_path.unlink()
+            # Accepted with a valid proof: final at once.
+            self.store.mark_batch(
+                intent.batch_index,
+                BatchStatus.FINAL,
+                sent.tx_hash,
+                int(sent.receipt["blockNumber"]),
+            )
+            self.confirmed = nxt
+            n = intent.last_seq - intent.first_seq + 1 if intent.first_seq else 0
+            self.stats.batches_posted += 1
+            self.stats.txs_posted += n
+            self.stats.l1_gas += int(sent.receipt["gasUsed"])
+            log.info(
+                "zk batch %d accepted: %d txs, %d gas, tx %s",
+                intent.batch_index,
+                n,
+                sent.receipt["gasUsed"],
+                sent.tx_hash,
+            )
+        return intent.batch_index + 1
+
+    # ------------------------------------------------------------------ queries
+
+    def account_view(self, leaf: int) -> dict[str, Any]:
+        with self._lock:
+            p, c = self.pending.account(leaf), self.confirmed.account(leaf)
+        return {
+            "leaf": leaf,
+            "balance": str(p.balance),
+            "nonce": p.nonce,
+            "token": str(p.token),
+            "confirmed_balance": str(c.balance),
+            "confirmed_nonce": c.nonce,
+        }
+
+
+def _b32(x: int) -> bytes:
+    return x.to_bytes(32, "big")

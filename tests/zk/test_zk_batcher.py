@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The batcher service in zk mode: HTTP submissions, proven batches accepted on L1, immediate
+withdrawals, clear errors for bad input, and a restart that continues from the store."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+from eth_account import Account
+from zk_helpers import ALICE_KEY, BOB_KEY, MALLORY_KEY, PARAMS
+
+from offchain.operator.http_api import JsonApiServer
+from offchain.operator.l1_sender import SendPolicy
+from offchain.zk.batcher import ZkBatcher
+from offchain.zk.batcher_api import routes
+from offchain.zk.circuit import verifier_args
+from offchain.zk.tree import zero_hashes
+from offchain.zk.txs import TxKind, recipient_bytes, sign_tx
+
+ETH = "0x0000000000000000000000000000000000000000"
+
+
+def http(url, method="GET", body=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def tx_json(tx, to=None):
+    return {
+        "type": "transfer" if tx.kind == TxKind.TRANSFER else "withdraw",
+        "from": tx.from_index,
+        "to": str(tx.to if to is None else to),
+        "amount": str(tx.amount),
+        "nonce": tx.nonce,
+        "signature": {
+            "r8x": str(tx.signature.r8[0]),
+            "r8y": str(tx.signature.r8[1]),
+            "s": str(tx.signature.s),
+        },
+    }
+
+
+def test_zk_mode_end_to_end(
+    project, chain, deployer, alice, bob, carol, rollup_keys, exit_keys, prover, tmp_path
+):
+    bridge = deployer.deploy(project.L1Bridge, "0x02")
+    bv = deployer.deploy(project.Groth16Verifier, *verifier_args(rollup_keys))
+    ev = deployer.deploy(project.Groth16Verifier, *verifier_args(exit_keys))
+    rollup = deployer.deploy(
+        project.ZkRollup,
+        bridge,
+        bv,
+        ev,
+        zero_hashes(PARAMS.depth)[PARAMS.depth],
+        PARAMS.n_txs,
+        PARAMS.n_deposits,
+        3600,
+    )
+    bridge.setRollup(rollup, sender=deployer)
+    bridge.depositETH(recipient_bytes(ALICE_KEY.public_key), sender=alice, value=10**18)
+    bridge.depositETH(recipient_bytes(BOB_KEY.public_key), sender=bob, value=5 * 10**17)
+
+    def make():
+        b = ZkBatcher(
+            chain.provider.web3,
+            Account.from_key(deployer.private_key),
+            rollup.address,
+            bridge.address,
+            PARAMS,
+            prover,
+            tmp_path / "zk.sqlite",
+            tmp_path / "zk-state.json",
+            max_batch_delay=3600,
+            policy=SendPolicy(receipt_timeout=10, backoff=0.05, max_backoff=0.2),
+        )
+        b.recover()
+        return b
+
+    batcher = make()
+    server = JsonApiServer(routes(batcher))
+    server.start()
+    url = server.url
+    try:
+        assert batcher.post_if_due(force=True) == 1  # the two deposits: leaves 0 and 1
+        assert rollup.stateRoot() == batcher.confirmed.root
+
+        dom = batcher.domain
+        pay = sign_tx(ALICE_KEY, dom, TxKind.TRANSFER, 0, 1, 3 * 10**17, 0)
+        out = sign_tx(BOB_KEY, dom, TxKind.WITHDRAW, 1, int(carol.address, 16), 10**17, 0)
+        # bad input: clear errors, nothing stored
+        assert (
+            http(
+                f"{url}/tx", "POST", tx_json(sign_tx(ALICE_KEY, dom, TxKind.TRANSFER, 0, 1, 1, 5))
+            )[1]["error"]["code"]
+            == "bad_nonce"
+        )
+        forged = sign_tx(MALLORY_KEY, dom, TxKind.TRANSFER, 0, 1, 1, 0)
+        assert http(f"{url}/tx", "POST", tx_json(forged))[1]["error"]["code"] == "invalid"
+        too_much = sign_tx(BOB_KEY, dom, TxKind.TRANSFER, 1, 0, 10**19, 0)
+        assert http(f"{url}/tx", "POST", tx_json(too_much))[1]["error"]["code"] == "invalid"
+        assert http(f"{url}/tx", "POST", {"type": "transfer"})[1]["error"]["code"] == (
+            "missing_field"
+        )
+        assert http(f"{url}/status")[1]["txs"]["pending"] == 0
+
+        for tx in (pay, out):
+            status, body = http(f"{url}/tx", "POST", tx_json(tx))
+            assert status == 200 and body["status"] == "pending", body
+        assert http(f"{url}/account/1")[1]["balance"] == str(5 * 10**17 + 3 * 10**17 - 10**17)
+        assert batcher.post_if_due() == 2  # N pending: due; proven, checked, accepted
+        assert rollup.stateRoot() == batcher.confirmed.root
+        assert http(f"{url}/tx/{body['tx_hash']}")[1]["status"] == "final"
+        assert bridge.claimable(carol, ETH) == 10**17  # no challenge window
+    finally:
+        server.stop()
+        batcher.store.close()
+
+    again = make()  # a restart continues from the state file and the store
+    try:
+        assert again.confirmed.root == rollup.stateRoot()
+        nxt = sign_tx(ALICE_KEY, again.domain, TxKind.TRANSFER, 0, 1, 10**17, 1)
+        assert again.submit(nxt).status.value == "pending"
+        assert again.post_if_due(force=True) == 3
+        assert again.confirmed.account(1).balance == 8 * 10**17
+    finally:
+        again.store.close()
