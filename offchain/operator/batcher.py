@@ -468,7 +468,7 @@ class Batcher:
                 int(sent.receipt["blockNumber"]),
             )
             self._advance_confirmed(intent)
-            n_txs = intent.last_seq - intent.first_seq + 1 if intent.first_seq else 0
+            n_txs = self.store.count_batch_txs(intent.batch_index)
             self.stats.batches_posted += 1
             self.stats.txs_posted += n_txs
             self.stats.l1_bytes += len(intent.data)

@@ -256,8 +256,9 @@ class OperatorStore:
             )
             if seqs:
                 db.execute(
-                    "UPDATE txs SET status = ?, batch_index = ? WHERE seq BETWEEN ? AND ?",
-                    (TxStatus.BATCHED.value, batch_index, first, last),
+                    "UPDATE txs SET status = ?, batch_index = ? WHERE seq BETWEEN ? AND ?"
+                    " AND status = ?",  # dropped txs in between stay dropped
+                    (TxStatus.BATCHED.value, batch_index, first, last, TxStatus.PENDING.value),
                 )
         return self.batch(batch_index)  # type: ignore[return-value]
 
@@ -295,6 +296,14 @@ class OperatorStore:
                     "UPDATE txs SET status = ? WHERE batch_index = ?",
                     (tx_status[status].value, batch_index),
                 )
+
+    def count_batch_txs(self, batch_index: int) -> int:
+        """How many transactions a batch carries."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT COUNT(*) FROM txs WHERE batch_index = ?", (batch_index,)
+            ).fetchone()
+        return int(row[0])
 
     def batch(self, batch_index: int) -> StoredBatch | None:
         with self._lock:

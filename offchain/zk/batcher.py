@@ -313,7 +313,7 @@ class ZkBatcher:
                 int(sent.receipt["blockNumber"]),
             )
             self.confirmed = nxt
-            n = intent.last_seq - intent.first_seq + 1 if intent.first_seq else 0
+            n = self.store.count_batch_txs(intent.batch_index)
             self.stats.batches_posted += 1
             self.stats.txs_posted += n
             self.stats.l1_gas += int(sent.receipt["gasUsed"])

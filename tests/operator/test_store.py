@@ -125,3 +125,15 @@ def test_dropping_keeps_the_reason_and_only_applies_to_pending(tmp_path):
         store.drop_tx(1, "again")
     # a batch now starts at the oldest *pending* transaction
     store.record_batch_intent(0, ROOT_A, ROOT_B, b"", [2])
+
+
+def test_a_dropped_tx_between_batched_ones_stays_dropped(tmp_path):
+    store = OperatorStore(tmp_path / "op.sqlite")
+    for i in range(3):
+        store.append_tx(h(i), "transfer", b"")
+    store.drop_tx(2, "invalidated by a forced transaction")
+    store.record_batch_intent(0, ROOT_A, ROOT_B, b"", [1, 3])
+    assert store.tx(h(1)).status is TxStatus.DROPPED and store.tx(h(1)).batch_index is None
+    assert store.count_batch_txs(0) == 2
+    store.mark_batch(0, BatchStatus.POSTED)
+    assert [t.seq for t in store.txs(TxStatus.POSTED)] == [1, 3]
