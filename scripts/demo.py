@@ -14,11 +14,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import click
-from ape import accounts, chain, project
+from ape import accounts, chain
 from ape.cli import ConnectedProviderCommand
 from ape.logging import logger
 from eth_account import Account as EthAccount
 
+from offchain.chain import abi_of
 from offchain.demo import channels_flow
 from offchain.demo.processes import ROOT, Service
 from offchain.demo.rollup_flow import RollupDemo
@@ -27,10 +28,6 @@ from offchain.deployments import save_deployment
 
 ETHER = 10**18
 DEMO_DIR = ROOT / "var" / "demo"
-
-
-def abi_of(container) -> list[dict]:
-    return [x.model_dump(mode="json", by_alias=True) for x in container.contract_type.abi]
 
 
 def step(message: str) -> None:
@@ -109,11 +106,11 @@ def cli(ecosystem, network, provider, transfers):
 
         bridge = w3.eth.contract(
             address=deployment.address("RollupBridge"),
-            abi=project.L1Bridge.contract_type.model_dump(mode="json")["abi"],
+            abi=abi_of("L1Bridge"),
         )
         rollup = w3.eth.contract(
             address=deployment.address("Rollup"),
-            abi=project.Rollup.contract_type.model_dump(mode="json")["abi"],
+            abi=abi_of("Rollup"),
         )
         demo = RollupDemo(w3, bridge, rollup, users, batcher_url, detail)
 
@@ -144,12 +141,8 @@ def cli(ecosystem, network, provider, transfers):
 
             zk_figures = run_zk(
                 w3,
-                w3.eth.contract(
-                    address=deployment.address("ZkBridge"), abi=abi_of(project.L1Bridge)
-                ),
-                w3.eth.contract(
-                    address=deployment.address("ZkRollup"), abi=abi_of(project.ZkRollup)
-                ),
+                w3.eth.contract(address=deployment.address("ZkBridge"), abi=abi_of("L1Bridge")),
+                w3.eth.contract(address=deployment.address("ZkRollup"), abi=abi_of("ZkRollup")),
                 keys[7],
                 (keys[2], keys[3]),
                 CircuitParams(params.zk_txs, params.zk_deposits, params.zk_depth),
@@ -163,7 +156,7 @@ def cli(ecosystem, network, provider, transfers):
         channel_figures = channels_flow.run(
             provider.uri,
             deployment.address("ChannelAdjudicator"),
-            abi_of(project.ChannelAdjudicator),
+            abi_of("ChannelAdjudicator"),
             [k.key.hex() for k in keys[2:6]],
             DEMO_DIR / "channels",
             detail,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from web3 import Web3
 from web3.exceptions import ContractLogicError
 from web3.logs import DISCARD
 
+from offchain.chain import abi_of
 from offchain.channels import crypto
 from offchain.channels.model import ChannelError, Lock, State
 
@@ -19,11 +19,7 @@ STATUS = ("None", "Open", "Closing", "Settled")
 
 def load_abi(build_dir: str | Path = ".build") -> list:
     """The adjudicator ABI from Ape's build output (run `ape compile` first)."""
-    path = Path(build_dir) / "__local__.json"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} not found: run `ape compile` in the project root first")
-    types = json.loads(path.read_text())["contractTypes"]
-    return types["ChannelAdjudicator"]["abi"]
+    return abi_of("ChannelAdjudicator", Path(build_dir) / "__local__.json")
 
 
 @dataclass(frozen=True)

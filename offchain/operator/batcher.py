@@ -273,12 +273,16 @@ class Batcher:
             commit(state, ex, state.deposit_end)
 
     def _refresh_deposits(self) -> None:
-        queue = self.l1.deposit_queue()
-        now = time.time()
-        for d in queue[len(self._deposits) :]:
-            self._deposits_seen_at[d.index] = now
-        self._deposits = queue
-        self._forced = self.l1.forced_queue()
+        """Re-read the deposit and forced queues, only when their on-chain counts grew (both
+        queues only ever grow; the poll must not scan every log since genesis each time)."""
+        if self.l1.bridge.functions.depositCount().call() != len(self._deposits):
+            queue = self.l1.deposit_queue()
+            now = time.time()
+            for d in queue[len(self._deposits) :]:
+                self._deposits_seen_at[d.index] = now
+            self._deposits = queue
+        if self.l1.rollup.functions.forcedCount().call() != len(self._forced):
+            self._forced = self.l1.forced_queue()
 
     def _l1_post_root(self, index: int) -> bytes:
         return bytes(self.l1.rollup.functions.batches(index).call()[1])

@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from eth_account import Account as EthAccount
 from web3 import Web3
 
 from offchain.bridge import read_deposits
+from offchain.chain import abi_of
 from offchain.recipient import AddressRecipient, decode_recipient
 
 from .hashing import keccak
 from .replay import PostedBatch
 from .types import QueuedDeposit, QueuedForced
-
-BUILD_MANIFEST = Path(__file__).resolve().parents[2] / ".build" / "__local__.json"
-
-
-def load_abi(contract: str, manifest: Path = BUILD_MANIFEST) -> list[dict[str, Any]]:
-    """The ABI of a compiled contract from Ape's build manifest (run `ape compile` first)."""
-    if not manifest.exists():
-        raise FileNotFoundError(f"{manifest} missing: run `ape compile` (or `make compile`) first")
-    types = json.loads(manifest.read_text())["contractTypes"]
-    if contract not in types:
-        raise KeyError(f"{contract} not in {manifest}; known: {sorted(types)}")
-    return types[contract]["abi"]
 
 
 class TxFailed(RuntimeError):
@@ -69,10 +56,10 @@ class RollupL1:
     def __init__(self, w3: Web3, rollup: str, bridge: str) -> None:
         self.w3 = w3
         self.rollup = w3.eth.contract(
-            address=Web3.to_checksum_address(rollup), abi=load_abi("Rollup")
+            address=Web3.to_checksum_address(rollup), abi=abi_of("Rollup")
         )
         self.bridge = w3.eth.contract(
-            address=Web3.to_checksum_address(bridge), abi=load_abi("L1Bridge")
+            address=Web3.to_checksum_address(bridge), abi=abi_of("L1Bridge")
         )
 
     def separator(self) -> bytes:

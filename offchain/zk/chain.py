@@ -6,15 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from eth_abi import decode, encode
+from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 
+from offchain import bridge as bridge_logs
 from offchain.zk.batch import Batch
 from offchain.zk.exit import ExitClaim
 from offchain.zk.prover import Proof
 from offchain.zk.txs import Deposit
 
-DEPOSIT_QUEUED_TOPIC = keccak(text="DepositQueued(uint256,address,address,uint256,bytes,bytes32)")
+DEPOSIT_QUEUED_TOPIC = bridge_logs.DEPOSIT_QUEUED_TOPIC
 SUBMIT_SIG = "submitBatch(uint256,(address,uint256,uint256,uint256,uint32)[],bytes,uint256[8])"
 SUBMIT_SELECTOR = keccak(text=SUBMIT_SIG)[:4]
 EXIT_SIG = "exit(uint32,address,uint256,address,uint256[8])"
@@ -23,11 +24,8 @@ EXIT_SELECTOR = keccak(text=EXIT_SIG)[:4]
 
 def decode_deposit_log(log: Any) -> Deposit:
     """A `DepositQueued` log of the bridge as a Deposit."""
-    topics = log["topics"]
-    index = int.from_bytes(bytes(topics[1]), "big")
-    token = int.from_bytes(bytes(topics[3]), "big")
-    amount, recipient, _acc = decode(["uint256", "bytes", "bytes32"], bytes(log["data"]))
-    return Deposit.from_recipient(index, token, amount, recipient)
+    d = bridge_logs.decode_deposit_log(log)
+    return Deposit.from_recipient(d.index, int(d.token, 16), d.amount, d.recipient)
 
 
 def read_deposits(web3: Any, bridge: str, start: int, count: int) -> tuple[Deposit, ...]:
