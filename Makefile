@@ -52,7 +52,7 @@ $(ZK_STAMP): requirements-zk.lock $(PY_STAMP)
 	@touch $@
 
 $(NPM_STAMP): package.json package-lock.json
-	npm install --no-audit --no-fund --loglevel=error
+	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 $(SOLC_SHIM): $(NPM_STAMP) tools/solc-shim.js ape-config.yaml
