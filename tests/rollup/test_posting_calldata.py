@@ -135,6 +135,7 @@ def test_unreadable_batch_class_is_reported_not_replayed(env):
     """Should L1 ever hold a batch whose data does not hash to the stored batch hash (a contract
     bug, a wrong tx), the reader names it instead of replaying other bytes."""
     from offchain.rollup.l1 import UnreadableBatch
+
     op = _honest_posted(env, 2)
     slot = _batch_hash_slot(env, 1)
     env.w3.provider.make_request(
