@@ -254,3 +254,14 @@ def test_rpc_outage_class_validator_resumes_promptly(
         stop.set()
         thread.join(timeout=10)
         proxy.close()
+
+
+def test_rpc_outage_class_one_shot_check_that_cannot_check_fails(tmp_path, capsys):
+    status_file = tmp_path / "status.json"
+    dead = ValidatorService(
+        "http://127.0.0.1:9", "0x" + "11" * 20, "0x" + "22" * 20, b"\x01" * 32, None, status_file
+    )
+    assert service._once(dead) == 3
+    status = json.loads(status_file.read_text())["status"]
+    assert status["errors_in_a_row"] == 1 and status["last_error"]
+    assert json.loads(capsys.readouterr().out)["last_error"] == status["last_error"]
