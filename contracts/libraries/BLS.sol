@@ -90,19 +90,17 @@ library BLS {
     /// @param dst The domain separation tag, 1 to 255 bytes.
     /// @return uniform 128 pseudo-random bytes b_1 || b_2 || b_3 || b_4.
     function expandMessageXmd(bytes memory message, bytes memory dst) internal view returns (bytes memory uniform) {
-        if (dst.length == 0 || dst.length > 255) revert BLSInvalidDst(dst.length);
-        bytes memory dstPrime = abi.encodePacked(dst, uint8(dst.length));
-        // msg_prime = Z_pad (64 zero bytes) || msg || I2OSP(128, 2) || I2OSP(0, 1) || DST_prime
-        bytes32 b0 = sha256(abi.encodePacked(bytes32(0), bytes32(0), message, uint16(128), uint8(0), dstPrime));
-        bytes32 b1 = sha256(abi.encodePacked(b0, uint8(1), dstPrime));
-        bytes32 b2 = sha256(abi.encodePacked(b0 ^ b1, uint8(2), dstPrime));
-        bytes32 b3 = sha256(abi.encodePacked(b0 ^ b2, uint8(3), dstPrime));
-        bytes32 b4 = sha256(abi.encodePacked(b0 ^ b3, uint8(4), dstPrime));
-        uniform = abi.encodePacked(b1, b2, b3, b4);
+        uniform = new bytes(128);
+        uint256 buffers = _modexpBuffers();
+        _expand(message, dst, buffers);
+        assembly ("memory-safe") {
+            mcopy(add(uniform, 32), add(buffers, 96), 64)
+            mcopy(add(uniform, 96), add(buffers, 321), 64)
+        }
     }
 
-    /// @notice RFC 9380 hash_to_field for G1 (count = 2): each 64-byte chunk of the expanded message
-    ///         read big-endian and reduced mod p by the MODEXP precompile (base^1 mod p).
+    /// @notice RFC 9380 hash_to_field for G1 (count = 2): each 64-byte half of the expanded
+    ///         message read big-endian and reduced mod p by the MODEXP precompile (base^1 mod p).
     /// @param message The message.
     /// @param dst The domain separation tag, 1 to 255 bytes.
     /// @return u0 The first field element, 64-byte EIP-2537 encoding.
@@ -112,9 +110,12 @@ library BLS {
         view
         returns (bytes memory u0, bytes memory u1)
     {
-        bytes memory uniform = expandMessageXmd(message, dst);
-        u0 = _reduce(uniform, 0);
-        u1 = _reduce(uniform, 64);
+        u0 = new bytes(64);
+        u1 = new bytes(64);
+        uint256 buffers = _modexpBuffers();
+        _expand(message, dst, buffers);
+        _reduce(buffers, 0, _ptr(u0));
+        _reduce(buffers, 225, _ptr(u1));
     }
 
     /// @notice RFC 9380 hash_to_curve, suite BLS12381G1_XMD:SHA-256_SSWU_RO_, under tag `dst`:
@@ -124,10 +125,11 @@ library BLS {
     /// @param dst The domain separation tag, 1 to 255 bytes.
     /// @return h The point in G1.
     function hashToG1(bytes memory message, bytes memory dst) internal view returns (G1Point memory h) {
-        (bytes memory u0, bytes memory u1) = hashToField(message, dst);
-        G1Point memory q0 = _mapToG1(u0);
-        G1Point memory q1 = _mapToG1(u1);
-        h = addG1(q0, q1);
+        uint256 out;
+        assembly ("memory-safe") {
+            out := h
+        }
+        _hashToG1Into(message, dst, out);
     }
 
     /// @notice G1 point addition through G1ADD (on-curve checked by the precompile, no subgroup check).
@@ -199,12 +201,19 @@ library BLS {
         bytes memory dst
     ) internal view returns (bool) {
         uint256 n = messages.length;
+        if (n == 0) revert BLSNoMessages();
         if (n != pubkeys.length) revert BLSLengthMismatch(n, pubkeys.length);
-        G1Point[] memory hashes = new G1Point[](n);
+        if (!isValidG1(signature)) return false;
+        bytes memory input = _pairingInput(signature, n);
         for (uint256 i = 0; i < n; ++i) {
-            hashes[i] = hashToG1(messages[i], dst);
+            uint256 at = _ptr(input) + (i + 1) * 384;
+            _hashToG1Into(messages[i], dst, at);
+            G2Point memory pk = pubkeys[i];
+            assembly ("memory-safe") {
+                mcopy(add(at, 128), pk, 256)
+            }
         }
-        return verifyAggregateHashed(hashes, pubkeys, signature);
+        return _pairingCheck(input);
     }
 
     /// @notice verifyAggregate with the messages already hashed to G1 (points from hashToG1).
@@ -221,20 +230,7 @@ library BLS {
         if (n == 0) revert BLSNoMessages();
         if (n != pubkeys.length) revert BLSLengthMismatch(n, pubkeys.length);
         if (!isValidG1(signature)) return false;
-        // Input: (n + 1) pairs of G1 (128 bytes) || G2 (256 bytes).
-        bytes memory input = new bytes((n + 1) * 384);
-        assembly ("memory-safe") {
-            let dst := add(input, 32)
-            mcopy(dst, signature, 128)
-            mstore(add(dst, 128), NEG_G2_XC0_HI)
-            mstore(add(dst, 160), NEG_G2_XC0_LO)
-            mstore(add(dst, 192), NEG_G2_XC1_HI)
-            mstore(add(dst, 224), NEG_G2_XC1_LO)
-            mstore(add(dst, 256), NEG_G2_YC0_HI)
-            mstore(add(dst, 288), NEG_G2_YC0_LO)
-            mstore(add(dst, 320), NEG_G2_YC1_HI)
-            mstore(add(dst, 352), NEG_G2_YC1_LO)
-        }
+        bytes memory input = _pairingInput(signature, n);
         for (uint256 i = 0; i < n; ++i) {
             G1Point memory h = hashes[i];
             G2Point memory pk = pubkeys[i];
@@ -244,6 +240,30 @@ library BLS {
                 mcopy(add(at, 128), pk, 256)
             }
         }
+        return _pairingCheck(input);
+    }
+
+    /// @dev The PAIRING_CHECK input for n + 1 pairs of G1 (128 bytes) || G2 (256 bytes), the first
+    ///      pair (signature, -g2) filled in.
+    function _pairingInput(G1Point memory signature, uint256 n) private pure returns (bytes memory input) {
+        input = new bytes((n + 1) * 384);
+        assembly ("memory-safe") {
+            let at := add(input, 32)
+            mcopy(at, signature, 128)
+            mstore(add(at, 128), NEG_G2_XC0_HI)
+            mstore(add(at, 160), NEG_G2_XC0_LO)
+            mstore(add(at, 192), NEG_G2_XC1_HI)
+            mstore(add(at, 224), NEG_G2_XC1_LO)
+            mstore(add(at, 256), NEG_G2_YC0_HI)
+            mstore(add(at, 288), NEG_G2_YC0_LO)
+            mstore(add(at, 320), NEG_G2_YC1_HI)
+            mstore(add(at, 352), NEG_G2_YC1_LO)
+        }
+    }
+
+    /// @dev PAIRING_CHECK over `input`; reverts if the precompile fails (inputs were checked, so
+    ///      only a bad unchecked public key or a lack of gas gets here).
+    function _pairingCheck(bytes memory input) private view returns (bool) {
         bool ok;
         uint256 result;
         assembly ("memory-safe") {
@@ -254,33 +274,103 @@ library BLS {
         return result == 1;
     }
 
-    /// @dev The 64 bytes of `uniform` at `offset`, read big-endian, mod p, through MODEXP with
-    ///      exponent 1: input is len(base) = 64, len(exp) = 1, len(mod) = 64, base, 0x01, p.
-    ///      The 64-byte result is already the EIP-2537 Fp encoding.
-    function _reduce(bytes memory uniform, uint256 offset) private view returns (bytes memory fp) {
-        fp = new bytes(64);
+    /// @dev hash_to_curve written as 128 bytes at memory address `out`. Scratch memory lies
+    ///      above the free memory pointer and is not kept.
+    function _hashToG1Into(bytes memory message, bytes memory dst, uint256 out) private view {
+        uint256 buffers = _modexpBuffers();
+        _expand(message, dst, buffers);
+        // MAP_FP_TO_G1 inputs and the G1ADD input share one 256-byte area after the buffers.
+        uint256 maps = buffers + 512;
+        _reduce(buffers, 0, maps);
+        _reduce(buffers, 225, maps + 64);
         bool ok;
         assembly ("memory-safe") {
-            let input := mload(0x40)
-            mstore(input, 64)
-            mstore(add(input, 32), 1)
-            mstore(add(input, 64), 64)
-            mcopy(add(input, 96), add(add(uniform, 32), offset), 64)
-            mstore8(add(input, 160), 1)
-            mstore(add(input, 161), P_HI)
-            mstore(add(input, 193), P_LO)
-            ok := staticcall(gas(), 0x05, input, 225, add(fp, 32), 64)
+            // Map u1 first into the upper half, then u0 into the lower half (u0 is read before
+            // the lower half is overwritten: the output starts where u0 sits).
+            ok := staticcall(gas(), 0x10, add(maps, 64), 64, add(maps, 128), 128)
+            ok := and(ok, staticcall(gas(), 0x10, maps, 64, maps, 128))
+        }
+        if (!ok) revert BLSPrecompileFailed(MAP_FP_TO_G1);
+        assembly ("memory-safe") {
+            ok := staticcall(gas(), 0x0b, maps, 256, out, 128)
+        }
+        if (!ok) revert BLSPrecompileFailed(G1ADD);
+    }
+
+    /// @dev Two MODEXP inputs of 225 bytes each (at 0 and 225), in scratch memory above the free
+    ///      memory pointer: len(base) = 64 || len(exp) = 1 || len(mod) = 64 || base (64 bytes,
+    ///      filled by _expand) || exponent 0x01 || p (64 bytes).
+    function _modexpBuffers() private pure returns (uint256 buffers) {
+        assembly ("memory-safe") {
+            buffers := mload(0x40)
+            for { let k := 0 } lt(k, 2) { k := add(k, 1) } {
+                let b := add(buffers, mul(k, 225))
+                mstore(b, 64)
+                mstore(add(b, 32), 1)
+                mstore(add(b, 64), 64)
+                mstore8(add(b, 160), 1)
+                mstore(add(b, 161), P_HI)
+                mstore(add(b, 193), P_LO)
+            }
+        }
+    }
+
+    /// @dev expand_message_xmd(message, dst, 128), writing b_1 || b_2 as the base of the first
+    ///      MODEXP buffer and b_3 || b_4 as the base of the second. Scratch for the SHA-256
+    ///      inputs goes after the buffers (from buffers + 768).
+    function _expand(bytes memory message, bytes memory dst, uint256 buffers) private view {
+        uint256 dstLen = dst.length;
+        if (dstLen == 0 || dstLen > 255) revert BLSInvalidDst(dstLen);
+        bool ok;
+        assembly ("memory-safe") {
+            let p := add(buffers, 768)
+            // msg_prime = Z_pad (64 zero bytes) || msg || I2OSP(128, 2) || I2OSP(0, 1) || DST_prime
+            mstore(p, 0)
+            mstore(add(p, 32), 0)
+            let mlen := mload(message)
+            mcopy(add(p, 64), add(message, 32), mlen)
+            let q := add(add(p, 64), mlen)
+            mstore8(q, 0x00)
+            mstore8(add(q, 1), 0x80)
+            mstore8(add(q, 2), 0x00)
+            mcopy(add(q, 3), add(dst, 32), dstLen)
+            mstore8(add(add(q, 3), dstLen), dstLen)
+            ok := staticcall(gas(), 0x02, p, add(add(mlen, 68), dstLen), 0x00, 32)
+            let b0 := mload(0x00)
+            // b_i = H(strxor(b0, b_(i-1)) || I2OSP(i, 1) || DST_prime), with b_0 as "b_(i-1)" = 0 for i = 1
+            let r := and(add(add(q, add(dstLen, 4)), 31), not(31))
+            mcopy(add(r, 33), add(dst, 32), dstLen)
+            mstore8(add(add(r, 33), dstLen), dstLen)
+            let blen := add(dstLen, 34)
+            let prev := 0
+            for { let i := 1 } lt(i, 5) { i := add(i, 1) } {
+                mstore(r, xor(b0, prev))
+                mstore8(add(r, 32), i)
+                ok := and(ok, staticcall(gas(), 0x02, r, blen, 0x00, 32))
+                prev := mload(0x00)
+                // b_1, b_2 -> buffer 0 base (offsets 96, 128); b_3, b_4 -> buffer 1 (321, 353)
+                let dest := add(buffers, add(96, add(mul(gt(i, 2), 225), mul(iszero(and(i, 1)), 32))))
+                mstore(dest, prev)
+            }
+        }
+        if (!ok) revert BLSPrecompileFailed(SHA256);
+    }
+
+    /// @dev MODEXP of the buffer at `buffers + offset` (base^1 mod p), 64-byte result at `out`:
+    ///      already the EIP-2537 Fp encoding (left-padded to the modulus length).
+    function _reduce(uint256 buffers, uint256 offset, uint256 out) private view {
+        bool ok;
+        assembly ("memory-safe") {
+            ok := staticcall(gas(), 0x05, add(buffers, offset), 225, out, 64)
         }
         if (!ok) revert BLSPrecompileFailed(MODEXP);
     }
 
-    /// @dev MAP_FP_TO_G1 of a canonical 64-byte Fp element.
-    function _mapToG1(bytes memory fp) private view returns (G1Point memory q) {
-        bool ok;
+    /// @dev The memory address of a bytes array's first byte.
+    function _ptr(bytes memory data) private pure returns (uint256 p) {
         assembly ("memory-safe") {
-            ok := staticcall(gas(), 0x10, add(fp, 32), 64, q, 128)
+            p := add(data, 32)
         }
-        if (!ok) revert BLSPrecompileFailed(MAP_FP_TO_G1);
     }
 
     /// @dev Revert unless a call with `stipend` gas would really get it (63/64 rule, plus margin),

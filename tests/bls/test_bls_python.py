@@ -220,3 +220,16 @@ def test_identity_public_key_and_out_of_range_secret_keys_are_refused():
         with pytest.raises(bls.BLSError):
             bls.SecretKey(v)
     assert "value" not in repr(bls.generate_secret_key())
+
+
+@settings(max_examples=8, deadline=None)
+@given(n=st.sampled_from([1, 5, 16, 40, 130]), seed=st.integers(1, 2**60))
+def test_bucket_msm_equals_the_sum_of_blst_scalar_multiplications(n, seed):
+    from offchain.bls.batch import _msm
+
+    points = [bls.hash_to_g1(seed.to_bytes(8, "big") + bytes([i]), DST) for i in range(n)]
+    scalars = random_coefficients(n)
+    expected = bls.aggregate(
+        [bls.Signature.from_point(p.scalar_mul(k)) for p, k in zip(points, scalars, strict=True)]
+    )
+    assert _msm(points, scalars).compress() == expected.compressed
