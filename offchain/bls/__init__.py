@@ -36,6 +36,7 @@ from .signatures import (
     signing_message,
     verify,
     verify_aggregate,
+    verify_aggregate_encoded,
 )
 
 __all__ = [
@@ -63,5 +64,6 @@ __all__ = [
     "signing_message",
     "verify",
     "verify_aggregate",
+    "verify_aggregate_encoded",
     "verify_batch",
 ]

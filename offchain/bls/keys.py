@@ -21,7 +21,7 @@ from typing import Any
 import py_arkworks_bls12381 as ark
 from pyblst import BlstP2Element
 
-from .encoding import G2_COMPRESSED_BYTES, g2_from_compressed, g2_from_eip2537, g2_to_eip2537
+from .encoding import g2_from_compressed, g2_from_eip2537, g2_to_eip2537
 from .errors import BLSError
 from .hashing import expand_message_xmd
 
@@ -158,7 +158,6 @@ def derive_secret_key_from_account(
 
 __all__ = [
     "CURVE_ORDER",
-    "G2_COMPRESSED_BYTES",
     "PublicKey",
     "SecretKey",
     "canonical_signature",

@@ -18,7 +18,7 @@ import py_arkworks_bls12381 as ark
 import pyblst
 from pyblst import BlstP1Element
 
-from .encoding import G1_COMPRESSED_BYTES, g1_from_compressed, g1_from_eip2537, g1_to_eip2537
+from .encoding import g1_from_compressed, g1_from_eip2537, g1_to_eip2537
 from .errors import BLSError
 from .hashing import hash_to_g1
 from .keys import PublicKey, SecretKey
@@ -103,12 +103,29 @@ def verify_aggregate(
     return pyblst.final_verify(pyblst.miller_loop(signature.point, _G2_GENERATOR), rhs)
 
 
+def verify_aggregate_encoded(
+    public_keys: Sequence[PublicKey],
+    messages: Sequence[bytes],
+    signature: bytes,
+    dst: bytes,
+) -> bool:
+    """verify_aggregate on the 128-byte EIP-2537 signature as posted on L1, exactly as
+    BLS.verifyAggregate treats it: an encoding that is not a canonical subgroup point
+    (padding, coordinate >= p, off the curve, outside the subgroup) is an invalid aggregate
+    (False), not an error, so a validator proves fraud for it like for a wrong signature."""
+    try:
+        sig = Signature.from_eip2537(signature)
+    except BLSError:
+        return False
+    return verify_aggregate(public_keys, messages, sig, dst)
+
+
 __all__ = [
-    "G1_COMPRESSED_BYTES",
     "Signature",
     "aggregate",
     "sign",
     "signing_message",
     "verify",
     "verify_aggregate",
+    "verify_aggregate_encoded",
 ]

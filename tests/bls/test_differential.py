@@ -4,7 +4,7 @@ signature replayed across chain, rollup, nonce or sender is refused by both."""
 
 from __future__ import annotations
 
-from bls_helpers import g1_struct, g2_struct, point_bytes
+from bls_helpers import g1_struct, g2_struct, malformed_g1, point_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -102,3 +102,21 @@ def test_replay_across_chain_rollup_nonce_or_sender_is_refused_by_both(
     pk = sk.public_key()
     assert _both(harness, [pk], [bls.signing_message(5, nonce, b"pay")], sig, dst) == (True, True)
     assert _both(harness, [pk], [other_msg], sig, other_dst) == (False, False)
+
+
+malformations = st.sampled_from(["off_curve", "padding_not_zero", "x_not_reduced", "off_subgroup"])
+
+
+@SETTINGS
+@given(seed=st.integers(1, 2**200), n=st.integers(1, 3), kind=malformations)
+def test_malformed_aggregate_encoding_is_an_invalid_aggregate_on_both_sides(harness, seed, n, kind):
+    dst = bls.signing_dst(31337, "0x" + "42" * 20)
+    sks, msgs, sigs = _sign_all(seed, n, 0, dst, b"t")
+    pks = [sk.public_key() for sk in sks]
+    bad = malformed_g1(bls.aggregate(sigs).eip2537())[kind]
+    on_chain = harness.verifyAggregate(
+        msgs, [g2_struct(pk.eip2537()) for pk in pks], g1_struct(bad), dst
+    )
+    assert (bool(on_chain), bls.verify_aggregate_encoded(pks, msgs, bad, dst)) == (False, False)
+    good = bls.aggregate(sigs).eip2537()
+    assert bls.verify_aggregate_encoded(pks, msgs, good, dst) is True
