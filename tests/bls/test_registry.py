@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ape
 import pytest
+from ape.exceptions import ContractLogicError
 from bls_helpers import g2_struct, malformed_g2
 from conftest import ACTIVATION_DELAY
 
@@ -124,3 +125,51 @@ def test_a_copied_key_gives_the_copier_nothing(registry, alice, bob, chain):
     bob_msg = bls.signing_message(2, 0, b"pay 5 to 2")
     assert bls.verify(alice_sk.public_key(), alice_msg, sig, dst)
     assert not bls.verify(alice_sk.public_key(), bob_msg, sig, dst)
+
+
+def test_key_history_rebuilt_from_events_alone_matches_the_contract(registry, alice, bob, chain):
+    """The off-chain reader (offchain.bls.registry) gives, for every block, the key the contract
+    says is valid, from the KeyRegistered logs only."""
+    from offchain.bls import registry as reader
+
+    w3 = chain.provider.web3
+    start = chain.blocks.head.number
+    registry.register(_key(61), sender=alice)
+    chain.mine(1)
+    registry.register(_key(71), sender=bob)
+    chain.mine(ACTIVATION_DELAY)
+    registry.register(_key(62), sender=alice)
+    chain.mine(ACTIVATION_DELAY + 1)
+    end = chain.blocks.head.number
+    logs = w3.eth.get_logs({"address": registry.address, "fromBlock": start, "toBlock": end})
+    history = reader.build(reader.decode_key_registered(log["topics"], log["data"]) for log in logs)
+    for owner in (alice, bob):
+        for block in range(start, end + 1):
+            pk = history.key_at(owner.address, block)
+            try:
+                on_chain = bytes(registry.keyHashAt(owner, block))
+            except ContractLogicError:  # NoKeyAt
+                on_chain = None
+            expected = None if pk is None else bytes(registry.hashKey(bls.g2_words(pk.eip2537())))
+            assert expected == on_chain
+    assert history.key_at(alice.address, end) == bls.SecretKey(62).public_key()
+
+
+def test_key_history_reader_refuses_foreign_or_out_of_order_logs():
+    from eth_abi import encode
+    from eth_utils import keccak
+
+    from offchain.bls import registry as reader
+
+    words = bls.g2_words(bls.SecretKey(5).public_key().eip2537())
+    key_hash = keccak(b"".join(w.to_bytes(32, "big") for w in words))
+    owner = bytes(12) + bytes.fromhex("11" * 20)
+    data = encode(reader._DATA_TYPES, [1, 10, key_hash, words])
+    entry = reader.decode_key_registered([reader.KEY_REGISTERED_TOPIC, owner], data)
+    with pytest.raises(bls.BLSError, match="chain order"):
+        reader.build([entry])
+    with pytest.raises(bls.BLSError, match="topics"):
+        reader.decode_key_registered([keccak(b"other"), owner], data)
+    forged = encode(reader._DATA_TYPES, [0, 10, bytes(32), words])
+    with pytest.raises(bls.BLSError, match="keyHash"):
+        reader.decode_key_registered([reader.KEY_REGISTERED_TOPIC, owner], forged)
