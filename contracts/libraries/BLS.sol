@@ -119,8 +119,9 @@ library BLS {
     }
 
     /// @notice RFC 9380 hash_to_curve, suite BLS12381G1_XMD:SHA-256_SSWU_RO_, under tag `dst`:
-    ///         map_to_curve(u0) + map_to_curve(u1), each through MAP_FP_TO_G1 (which clears the
-    ///         cofactor; clearing before the sum equals clearing after it, the map being linear).
+    ///         map_to_curve(u0) + map_to_curve(u1), each through MAP_FP_TO_G1, which also clears
+    ///         the cofactor: clearing is multiplication by h_eff, so clearing each term first
+    ///         gives the same point as clearing the sum once.
     /// @param message The message.
     /// @param dst The domain separation tag, 1 to 255 bytes.
     /// @return h The point in G1.

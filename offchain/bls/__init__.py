@@ -2,10 +2,11 @@
 
 Modules, one job each:
   encoding    EIP-2537 byte encodings of G1/G2 points and the compressed wire form
-  hashing     RFC 9380 expand_message_xmd / hash_to_field, the signing tag, hash-to-G1
+  hashing     RFC 9380 expand_message_xmd, the signing tag, hash-to-G1
   keys        secret and public keys, random generation, derivation from an L1 wallet signature
   signatures  messages, signing, aggregation, single and aggregate verification
   batch       batched verification with random coefficients, and naming the culprits
+  registry    the key history of BLSKeyRegistry rebuilt from its events
 All curve and pairing arithmetic is done by supranational blst (pyblst); arkworks
 (py_arkworks_bls12381) only converts to and from the uncompressed EIP-2537 layout.
 """

@@ -12,6 +12,8 @@ from offchain.bls.encoding import from_words
 
 VECTORS = json.loads((Path(__file__).resolve().parent / "vectors.json").read_text())
 CHAIN_ID = 31337
+# Blocks from registration to validity in the test registries.
+ACTIVATION_DELAY = 3
 
 
 def g1_struct(encoding: bytes) -> tuple[int, ...]:

@@ -1,8 +1,7 @@
 """Fixtures of the BLS tests: the library harness and a key registry on Anvil."""
 
 import pytest
-
-ACTIVATION_DELAY = 3
+from bls_helpers import ACTIVATION_DELAY
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,7 @@ from __future__ import annotations
 import ape
 import pytest
 from ape.exceptions import ContractLogicError
-from bls_helpers import g2_struct, malformed_g2
-from conftest import ACTIVATION_DELAY
+from bls_helpers import ACTIVATION_DELAY, g2_struct, malformed_g2
 
 from offchain import bls
 
