@@ -22,6 +22,9 @@ pragma solidity ^0.8.28;
 ///      stipend, so a malformed signature makes `verifyAggregate` return false (a fraud proof can
 ///      rely on that) instead of reverting with the caller's gas burnt. Public keys must already be
 ///      valid (in G2, not the identity): `BLSKeyRegistry` checks that once, at registration.
+///
+///      Gas (Prague, bench/bls.py): hashToG1 ≈ 16,000 (precompiles alone ≈ 13,400);
+///      verifyAggregate ≈ 84,700 + 49,600 per message (n = 1: 134,285; n = 64: 3,258,520).
 library BLS {
     /// @notice A G1 point in EIP-2537 encoding (four words: x.hi, x.lo, y.hi, y.lo).
     struct G1Point {

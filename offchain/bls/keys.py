@@ -58,12 +58,13 @@ class PublicKey:
     point: BlstP2Element = field(compare=False, repr=False)
     compressed: bytes
 
+    def __post_init__(self) -> None:
+        if self.compressed[0] & 0x40:
+            raise BLSError("public key is the identity point: such a key accepts any signature")
+
     @classmethod
     def from_point(cls, point: BlstP2Element) -> PublicKey:
-        compressed = point.compress()
-        if compressed[0] & 0x40:
-            raise BLSError("public key is the identity point: such a key accepts any signature")
-        return cls(point, compressed)
+        return cls(point, point.compress())
 
     @classmethod
     def from_compressed(cls, data: bytes) -> PublicKey:
