@@ -107,7 +107,8 @@ class JsonApiServer:
         self._httpd.serve_forever()
 
     def stop(self) -> None:
-        self._httpd.shutdown()
+        if self._thread is not None:  # shutdown() would wait forever for a loop never started
+            self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread:
             self._thread.join(timeout=5)
@@ -166,6 +167,7 @@ class JsonApiServer:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            default_request_version = "HTTP/1.1"  # answer even garbage with status and headers
             disable_nagle_algorithm = True  # headers and body go out in separate writes
             timeout = server._timeout  # socket timeout for every read and write (setup())
 
@@ -263,6 +265,7 @@ class _BoundedServer(ThreadingHTTPServer):
 
     daemon_threads = True
     block_on_close = False  # stop() must not wait for a stalled client's thread
+    request_queue_size = 128  # accept a burst at once, so the excess is refused, not left queued
 
     def __init__(self, address, handler, max_connections: int) -> None:
         self._slots = threading.BoundedSemaphore(max_connections)

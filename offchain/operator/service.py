@@ -165,6 +165,11 @@ def listen(api_routes: list, host: str, port: int) -> JsonApiServer:
         ) from None
 
 
+def state_dir(network: str) -> Path:
+    """Where a network's store (and zk state file) live by default: one set per network."""
+    return Path("var") / network_slug(network)
+
+
 def proposer_key(env_name: str, chain_id: int) -> str:
     """The proposer's key from `env_name`, checked; Anvil's first test key on chain 31337 only."""
     key = os.environ.get(env_name)
@@ -193,8 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         rollup_name = "ZkRollup" if zk else "Rollup"
         check_deployment(w3, deployment, (rollup_name, "ZkBridge" if zk else "RollupBridge"), rpc)
         key = proposer_key(args.key_env, int(w3.eth.chain_id))
-        # One store (and zk state file) per network unless told otherwise.
-        home = Path("var") / network_slug(deployment.network)
+        home = state_dir(deployment.network)
         if zk:
             args.store = args.store or home / "zk-batcher.sqlite"
             args.zk_state = args.zk_state or home / "zk-state.json"
