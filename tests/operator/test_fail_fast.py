@@ -15,7 +15,6 @@ from eth_account import Account
 from service_proc import ROOT
 
 from offchain.deployments import Deployment, save_deployment
-from offchain.operator.service import state_dir
 
 #: A start that fails must say so within this many seconds (Python and web3 start-up included).
 QUICK = 8.0
@@ -130,6 +129,8 @@ def test_fail_fast_proposer_cannot_pay_bond_and_gas(chain, deployment, tmp_path)
 
 
 def test_default_store_is_one_per_network():
+    from offchain.operator.service import state_dir
+
     assert state_dir("ethereum:local") == Path("var/ethereum-local")
     assert state_dir("ethereum:sepolia:node") == Path("var/ethereum-sepolia")
     assert state_dir("ethereum:local") != state_dir("ethereum:sepolia")
