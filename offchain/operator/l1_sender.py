@@ -24,7 +24,6 @@ from web3 import Web3
 from web3.exceptions import TimeExhausted, TransactionNotFound
 
 from offchain.errors import L2KitError
-from offchain.operator import failpoints
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +168,6 @@ def send_transaction(
                 if mined is not None:
                     return _finish(mined, attempt)
                 raise SendError(f"node refused the transaction: {exc}") from exc
-            failpoints.hit("after_l1_broadcast")
             log.info("sent %s (nonce %d, attempt %d)", tx_hash, nonce, attempt)
             try:
                 receipt = dict(

@@ -64,22 +64,26 @@ def free_port() -> int:
 
 
 @pytest.mark.parametrize("mode", ["optimistic", "zk"])
-def test_fail_fast_port_in_use(tmp_path, mode):
-    fake_deployment(tmp_path)
+def test_fail_fast_port_in_use(chain, deployment, tmp_path, mode):
+    save_deployment(deployment, tmp_path)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = start(BATCHER, tmp_path, "--mode", mode, "--port", str(port))
+        args = ("--rpc", chain.provider.uri, "--mode", mode, "--port", str(port))
+        result = start(BATCHER, tmp_path, *args, "--store", str(tmp_path / "b.sqlite"))
     assert_one_clear_line(result, f"port {port}", "in use", "--port")
 
 
-@pytest.mark.parametrize("module", [BATCHER, VALIDATOR])
-def test_fail_fast_unreachable_rpc(tmp_path, module):
+@pytest.mark.parametrize(
+    ("module", "env_name"), [(BATCHER, "L2KIT_PROPOSER_KEY"), (VALIDATOR, "L2KIT_CHALLENGER_KEY")]
+)
+def test_fail_fast_unreachable_rpc(tmp_path, module, env_name):
     fake_deployment(tmp_path)
     rpc = f"http://127.0.0.1:{free_port()}"
-    result = start(module, tmp_path, "--rpc", rpc)
-    assert_one_clear_line(result, "cannot reach the L1 node", rpc, "--rpc")
+    key = {env_name: Account.create().key.hex()}  # configured, as on a real network
+    result = start(module, tmp_path, "--rpc", rpc, env=key)
+    assert_one_clear_line(result, "cannot reach", rpc, "--rpc")
 
 
 @pytest.mark.parametrize(

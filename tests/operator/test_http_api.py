@@ -203,74 +203,54 @@ def test_http_chunked_or_smuggled_bodies_are_refused(api):
 
 
 @pytest.fixture
-def strict_api():
-    accepted = []
-
-    def submit(_params, body):
-        accepted.append(body)
-        return {"accepted": len(accepted)}
-
+def slow_api():
     def slow(_params, _body):
         time.sleep(0.3)
         return {"slow": True}
 
-    server = JsonApiServer(
-        [Route("POST", r"/tx", submit), Route("GET", r"/slow", slow)],
-        timeout=0.5,
-        max_connections=4,
-    )
+    server = JsonApiServer([Route("GET", r"/slow", slow)])  # the defaults: what production runs
     server.start()
-    yield server, accepted
+    yield server
     server.stop()
 
 
-def test_http_stalled_body_and_idle_connection_time_out(strict_api):
-    server, accepted = strict_api
+def test_http_stalled_body_and_idle_connection_time_out(api):
+    server, accepted = api
+    host, port = server.url.removeprefix("http://").split(":")
+    idle = socket.create_connection((host, int(port)), timeout=30)  # connects, says nothing
     started = time.monotonic()
     stalled = post_bytes(GOOD.encode()[:5], length=len(GOOD))  # then silence, socket kept open
-    [(status, body)] = answers(raw_exchange(server, stalled, wait=5))
+    [(status, body)] = answers(raw_exchange(server, stalled, wait=20))
     assert status == 408 and body["error"]["code"] == "body_timeout", body
-    assert raw_exchange(server, b"", wait=5) == b""  # an idle connection is closed too
-    assert time.monotonic() - started < 3 and accepted == []
+    assert time.monotonic() - started < 15 and accepted == []
+    assert idle.recv(100) == b""  # the idle connection was closed as well
+    idle.close()
 
 
-def test_http_connection_flood_is_bounded():
-    accepted = []
-    server = JsonApiServer(
-        [Route("POST", r"/tx", lambda _p, b: accepted.append(b) or {})],
-        timeout=1.5,
-        max_connections=4,
-    )
-    server.start()
+def test_http_connection_flood_is_bounded(api):
+    server, accepted = api
     host, port = server.url.removeprefix("http://").split(":")
     before = threading.active_count()
-    hogs = [socket.create_connection((host, int(port)), timeout=1.0) for _ in range(40)]
+    hogs = [socket.create_connection((host, int(port)), timeout=2.0) for _ in range(120)]
     try:
-        time.sleep(0.2)
-        assert threading.active_count() <= before + 4  # never a thread per hostile connection
+        time.sleep(0.3)
+        # never a thread per hostile connection: at most the 64 admitted ones
+        assert threading.active_count() <= before + 64
         refused = 0
-        for s in hogs:
-            try:
-                answer = s.recv(4096)
-            except TimeoutError:
-                continue  # admitted: holds one of the 4 slots until it times out...
-            if not answer:
-                continue  # ... and is then closed by the server
+        for s in hogs[64:]:
+            answer = s.recv(4096)
             assert b" 503 " in answer.split(b"\r\n")[0] and b'"busy"' in answer, answer
             refused += 1
-        assert refused >= 36
+        assert refused == 56
     finally:
         for s in hogs:
             s.close()
-    time.sleep(1.0)  # the admitted hogs time out and free their slots
-    try:
-        assert call(server, "POST", "/tx", GOOD)[0] == 200 and len(accepted) == 1
-    finally:
-        server.stop()
+    time.sleep(0.3)  # the admitted hogs closed: their slots are free again
+    assert call(server, "POST", "/tx", GOOD)[0] == 200 and len(accepted) == 1
 
 
-def test_http_client_that_disconnects_early_leaves_no_traceback(strict_api, capfd):
-    server, _ = strict_api
+def test_http_client_that_disconnects_early_leaves_no_traceback(slow_api, capfd):
+    server = slow_api
     host, port = server.url.removeprefix("http://").split(":")
     for _ in range(3):
         sock = socket.create_connection((host, int(port)))
