@@ -30,6 +30,7 @@ from web3 import Web3
 from offchain.deployments import load_deployment
 from offchain.errors import L2KitError
 from offchain.operator.l1_sender import Reverted, SendPolicy, send_transaction
+from offchain.operator.preflight import check_deployment, connect_once, parse_key
 from offchain.operator.validator_watch import Observation, Status, Watch, observe
 from offchain.rollup.l1 import RollupL1, Signer
 from offchain.rollup.validator import Validator
@@ -257,18 +258,22 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr
     )
     try:
+        # Fail fast (offchain.operator.preflight): one probe each, one line on failure.
         deployment = load_deployment(args.network)
         rpc = args.rpc or deployment.rpc
+        w3 = connect_once(rpc)
+        check_deployment(w3, deployment, ("Rollup", "RollupBridge"), rpc)
         key = os.environ.get(args.key_env)
         if not key:
-            if Web3(Web3.HTTPProvider(rpc)).eth.chain_id != 31337:
+            if w3.eth.chain_id != 31337:
                 raise L2KitError(f"set {args.key_env} to the challenger's private key (hex)")
             key = ANVIL_KEY_1
+        parse_key(key, args.key_env)
         service = ValidatorService(
             rpc,
             deployment.address("Rollup"),
             deployment.address("RollupBridge"),
-            bytes.fromhex(key.removeprefix("0x")),
+            bytes.fromhex(key.strip().removeprefix("0x")),
             status_file=args.status_file,
         )
     except L2KitError as exc:
