@@ -70,42 +70,30 @@ class ChainClient:
 
     # ---------------------------------------------------------------- transactions
 
-    def send(self, fn, value: int = 0) -> dict:
-        """Sign and send a contract call, wait for it, return the receipt (raises TxFailed)."""
+    def send(self, fn, value: int = 0, contract=None) -> dict:
+        """Sign and send a call of `contract` (default: the adjudicator), wait for it, return the
+        receipt. Raises TxFailed if it would revert, reverted, or could not be brought on chain."""
+        target = self.contract if contract is None else contract
         with self._send_lock:
             try:
                 fn.call({"from": self.address, "value": value})
             except ContractLogicError as e:
                 raise TxFailed(f"{fn.fn_name} would revert: {e}") from e
-
-            def build() -> dict:
-                return {
-                    "to": self.contract.address,
-                    "data": self.contract.encode_abi(fn.fn_name, args=fn.args),
-                    "value": value,
-                    "gas": 3_000_000,
-                }
-
+            tx = {
+                "to": target.address,
+                "data": target.encode_abi(fn.fn_name, args=fn.args),
+                "value": value,
+                "gas": 3_000_000,
+            }
             try:
-                sent = send_transaction(self.w3, self.account, build, self.policy)
+                sent = send_transaction(self.w3, self.account, lambda: tx, self.policy)
             except SendError as e:
                 raise TxFailed(f"{fn.fn_name}: {e}") from e
             return sent.receipt
 
     def approve(self, token: str, amount: int, abi: list) -> dict:
         t = self.w3.eth.contract(address=token, abi=abi)
-        fn = t.functions.approve(self.contract.address, amount)
-        with self._send_lock:
-            try:
-                sent = send_transaction(
-                    self.w3,
-                    self.account,
-                    lambda: {"to": t.address, "data": t.encode_abi("approve", args=fn.args)},
-                    self.policy,
-                )
-            except SendError as e:
-                raise TxFailed(f"approve: {e}") from e
-        return sent.receipt
+        return self.send(t.functions.approve(self.contract.address, amount), contract=t)
 
     def open(self, peer: str, token: str, period: int, amount: int) -> tuple[bytes, dict]:
         value = amount if int(token, 16) == 0 else 0

@@ -1011,7 +1011,7 @@ class Node:
         for h, secret, _ts in await asyncio.to_thread(chain.secret_events, lo, hi):
             self.store.put_secret(h, secret)
             self._settle_payment(h, True)
-            await self._claim_upstream(h, secret)
+            self._spawn(self._claim_upstream(h, secret))  # the watch loop does not wait on peers
         for ev in await asyncio.to_thread(chain.closed_events, lo, hi):
             v = self.views.get(ev["channel_id"])
             if v is None or ev["closer"] == self.address:

@@ -98,3 +98,23 @@ def test_chain_sender_failure_is_reported_and_retried(net, adjudicator, alice, b
             await net.stop_all()
 
     asyncio.run(run())
+
+
+def test_chain_sender_concurrent_approve_goes_through_same_sender(net, adjudicator, token, alice):
+    """Calls to another contract (ERC-20 approve) share the account's one sender."""
+    client = net.client(alice)
+    abi = [x.model_dump(mode="json", by_alias=True) for x in token.contract_type.abi]
+    threads = [
+        threading.Thread(target=client.approve, args=(token.address, 10**18 + i, abi))
+        for i in range(3)
+    ]
+    for t in threads:
+        t.start()
+    client.register_secret(os.urandom(32))
+    for t in threads:
+        t.join(60)
+    assert token.allowance(alice, adjudicator) in {10**18, 10**18 + 1, 10**18 + 2}
+    w3 = client.w3
+    assert w3.eth.get_transaction_count(alice.address, "pending") == w3.eth.get_transaction_count(
+        alice.address
+    )
