@@ -20,6 +20,8 @@ SUBMIT_SIG = "submitBatch(uint256,(address,uint256,uint256,uint256,uint32)[],byt
 SUBMIT_SELECTOR = keccak(text=SUBMIT_SIG)[:4]
 EXIT_SIG = "exit(uint32,address,uint256,address,uint256[8])"
 EXIT_SELECTOR = keccak(text=EXIT_SIG)[:4]
+REFUND_SIG = "refundDeposit(uint256,address,uint256,uint256,uint256)"
+REFUND_SELECTOR = keccak(text=REFUND_SIG)[:4]
 
 
 def decode_deposit_log(log: Any) -> Deposit:
@@ -84,3 +86,21 @@ def exit_args(claim: ExitClaim, proof: Proof) -> tuple[Any, ...]:
 def exit_calldata(claim: ExitClaim, proof: Proof) -> bytes:
     types = ["uint32", "address", "uint256", "address", "uint256[8]"]
     return EXIT_SELECTOR + encode(types, list(exit_args(claim, proof)))
+
+
+def refund_args(deposit: Deposit) -> tuple[Any, ...]:
+    """Arguments of `ZkRollup.refundDeposit` for a queued deposit (the bridge's evidence)."""
+    return (
+        deposit.queue_index,
+        to_checksum_address(deposit.token.to_bytes(20, "big")),
+        deposit.amount,
+        deposit.pubkey[0],
+        deposit.pubkey[1],
+    )
+
+
+def refund_calldata(deposit: Deposit) -> bytes:
+    """ABI-encoded `refundDeposit` call: after a freeze, anyone may send it for any deposit at
+    or past `depositsProcessed`; the bridge credits the L1 account that paid the deposit."""
+    types = ["uint256", "address", "uint256", "uint256", "uint256"]
+    return REFUND_SELECTOR + encode(types, list(refund_args(deposit)))
