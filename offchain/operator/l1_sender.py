@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
@@ -67,13 +67,21 @@ def send_transaction(
     build: Callable[[], dict],
     policy: SendPolicy = SendPolicy(),
     sleep: Callable[[float], None] = time.sleep,
+    *,
+    nonce: int | None = None,
+    previous_hashes: Sequence[str] = (),
+    on_signed: Callable[[int, str], None] | None = None,
 ) -> Sent:
     """Sign and send the transaction `build()` returns (to, data, value; no nonce or fees).
 
+    Across restarts (a caller that persists its sends): `on_signed(nonce, tx_hash)` runs after
+    each version is signed and before it is broadcast, so the caller can record it first;
+    `nonce` and `previous_hashes` continue a send recorded before a restart with the same
+    nonce, and any recorded version that got mined is returned instead of sending again.
+
     Raises Reverted if it is mined and reverts, SendError if every attempt failed.
     """
-    nonce: int | None = None
-    sent_hashes: list[str] = []
+    sent_hashes: list[str] = list(previous_hashes)
     max_fee = priority = 0
     delay = policy.backoff
     last_error: Exception | None = None
@@ -111,6 +119,8 @@ def send_transaction(
                 tx["gas"] = w3.eth.estimate_gas(tx) * (100 + policy.gas_margin_percent) // 100
             signed = account.sign_transaction(tx)
             tx_hash = Web3.to_hex(signed.hash)
+            if on_signed is not None:
+                on_signed(nonce, tx_hash)
             sent_hashes.append(tx_hash)
             try:
                 w3.eth.send_raw_transaction(signed.raw_transaction)
