@@ -15,6 +15,9 @@ pragma solidity ^0.8.28;
 ///      The queue accumulator is `acc[0] = 0`,
 ///      `acc[n+1] = keccak256(abi.encodePacked(acc[n], token, amount, recipient))`
 ///      with `token == address(0)` for ETH and `amount` the amount actually received.
+///      Deposits are refused once the wired rollup reports `frozen()`: a frozen rollup credits
+///      nothing new, and every deposit it never credited is refunded through the rollup
+///      (to the recipient address, or to `depositorOf(index)` for a BabyJubJub recipient).
 interface IL1Bridge {
     /// @notice Emitted once for every deposit, in queue order.
     /// @param index       Position of the deposit in the queue (0-based).
@@ -61,6 +64,10 @@ interface IL1Bridge {
 
     /// @notice The rollup allowed to release withdrawals (zero until wired).
     function rollup() external view returns (address);
+
+    /// @notice The L1 account that paid deposit `index` on a BabyJubJub bridge (where a frozen
+    ///         rollup refunds it); zero on an address bridge, whose recipients are L1 addresses.
+    function depositorOf(uint256 index) external view returns (address);
 
     /// @notice Whether `withdrawalId` was released already.
     function isReleased(bytes32 withdrawalId) external view returns (bool);

@@ -5,6 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IL1Bridge} from "./IL1Bridge.sol";
+import {IRollupStatus} from "./IRollupStatus.sol";
 
 /// @title L1Bridge
 /// @notice Custody of the funds moved to an l2kit rollup, and the ordered deposit queue.
@@ -29,6 +30,11 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
     error ZeroRecipient();
     /// @notice A 0x02 recipient that is not a point of the BabyJubJub curve (nobody could spend it).
     error InvalidBabyJubJubKey();
+    /// @notice A 0x02 recipient of small order (8·A is the identity): the circuit's EdDSA
+    ///         verifier rejects every signature by such a key, so nobody could spend it.
+    error SmallOrderBabyJubJubKey();
+    /// @notice The wired rollup is frozen: it would never credit this deposit.
+    error RollupIsFrozen(address rollup);
     /// @notice The token address holds no contract.
     error NotAToken(address token);
     /// @notice The token transfer delivered nothing to the bridge (e.g. a 100% transfer fee).
@@ -88,6 +94,9 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
     mapping(address account => mapping(address token => uint256 amount)) private _claimable;
     mapping(address token => uint256 amount) private _liabilities;
     mapping(address token => uint256 amount) private _pendingClaims;
+    /// @dev The L1 account that paid deposit `index`, kept by a BabyJubJub bridge only: its
+    ///      queue commits an L2 key, so this is where a frozen rollup refunds the deposit.
+    mapping(uint256 index => address depositor) private _depositors;
 
     /// @param recipientTag_ The recipient encoding accepted by this bridge (see IL1Bridge).
     constructor(bytes1 recipientTag_) {
@@ -119,6 +128,7 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
 
     /// @inheritdoc IL1Bridge
     function depositETH(bytes calldata recipient) external payable nonReentrant returns (uint256 index) {
+        _checkOpen();
         _checkRecipient(recipient);
         _checkAmount(msg.value);
         _liabilities[address(0)] += msg.value;
@@ -131,6 +141,7 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
         nonReentrant
         returns (uint256 index)
     {
+        _checkOpen();
         _checkRecipient(recipient);
         _checkAmount(amount);
         if (token.code.length == 0) revert NotAToken(token);
@@ -205,6 +216,12 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
         return _liabilities[token];
     }
 
+    /// @inheritdoc IL1Bridge
+    function depositorOf(uint256 index) external view returns (address) {
+        if (index >= depositCount) revert DepositIndexOutOfRange(index, depositCount);
+        return _depositors[index];
+    }
+
     /// @notice Released but not yet claimed, per token.
     function pendingClaims(address token) external view returns (uint256) {
         return _pendingClaims[token];
@@ -217,7 +234,17 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
         bytes32 acc = keccak256(abi.encodePacked(_accumulators[index], token, amount, recipient));
         _accumulators[index + 1] = acc;
         depositCount = index + 1;
+        if (recipientTag == RECIPIENT_BABYJUBJUB) _depositors[index] = msg.sender;
         emit DepositQueued(index, msg.sender, token, amount, recipient, acc);
+    }
+
+    /// @dev Refuse deposits a frozen rollup would never credit. Before wiring there is no
+    ///      rollup to freeze; the deposit waits in the queue for the first batch.
+    function _checkOpen() private view {
+        address r = rollup;
+        // INVARIANT: no deposit enters the queue of a frozen rollup (every queued deposit is
+        // either credited by a batch or refunded after the freeze).
+        if (r != address(0) && IRollupStatus(r).frozen()) revert RollupIsFrozen(r);
     }
 
     function _checkAmount(uint256 amount) private pure {
@@ -243,8 +270,34 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
             uint256 lhs = addmod(mulmod(BJJ_A, x2, BN254_R), y2, BN254_R);
             uint256 rhs = addmod(1, mulmod(BJJ_D, mulmod(x2, y2, BN254_R), BN254_R), BN254_R);
             if (lhs != rhs) revert InvalidBabyJubJubKey();
+            // INVARIANT: every credited key can sign: the circuit's EdDSA verifier refuses keys
+            // with 8·A == identity (the 8 points of small order), so the bridge does too.
+            if (_timesEightIsIdentity(x, y)) revert SmallOrderBabyJubJubKey();
             return;
         }
         revert UnknownRecipientEncoding(recipient);
+    }
+
+    /// @dev Whether 8·(x, y) is the identity (0, 1): three doublings in projective twisted
+    ///      Edwards coordinates (X : Y : Z), affine (X/Z, Y/Z), no inversion (formula
+    ///      dbl-2008-bbjlp: B = (X+Y)², C = X², D = Y², E = a·C, F = E + D, J = F - 2Z²,
+    ///      X' = (B - C - D)·J, Y' = F·(E - D), Z' = F·J). For a point of the curve F and J are
+    ///      never zero (a is a square, d is not), so Z stays non-zero.
+    function _timesEightIsIdentity(uint256 x, uint256 y) private pure returns (bool) {
+        uint256 r = BN254_R;
+        uint256 z = 1;
+        for (uint256 i = 0; i < 3; ++i) {
+            uint256 c = mulmod(x, x, r);
+            uint256 d = mulmod(y, y, r);
+            uint256 b = mulmod(addmod(x, y, r), addmod(x, y, r), r);
+            uint256 e = mulmod(BJJ_A, c, r);
+            uint256 f = addmod(e, d, r);
+            uint256 j = addmod(f, r - mulmod(2, mulmod(z, z, r), r), r);
+            x = mulmod(addmod(b, r - addmod(c, d, r), r), j, r);
+            y = mulmod(f, addmod(e, r - d, r), r);
+            z = mulmod(f, j, r);
+        }
+        // The identity is (0 : Z : Z).
+        return x == 0 && y == z;
     }
 }

@@ -51,6 +51,14 @@ interface IZkRollup {
     /// @param amount    The balance in the last proven root.
     event Exited(uint256 indexed leafIndex, address indexed token, address indexed recipient, uint256 amount);
 
+    /// @notice A deposit the frozen rollup never consumed was refunded to the L1 account that
+    ///         paid it (claim it on the bridge).
+    /// @param index  The deposit's position in the bridge queue.
+    /// @param to     The depositor (`bridge.depositorOf(index)`).
+    /// @param token  The token.
+    /// @param amount The amount.
+    event DepositRefunded(uint256 indexed index, address indexed to, address indexed token, uint256 amount);
+
     /// @notice The transaction data is not exactly `txSlots` slots.
     error BadTxDataLength(uint256 length, uint256 expected);
     /// @notice More deposits than the circuit has slots.
@@ -69,6 +77,10 @@ interface IZkRollup {
     error AlreadyExited(uint256 leafIndex);
     /// @notice An exit of a zero balance, or to the zero address.
     error NothingToExit();
+    /// @notice The deposit was consumed by an accepted batch: it is in the proven state (exit it).
+    error DepositConsumed(uint256 index, uint256 depositsProcessed);
+    /// @notice The deposit given is not the bridge's queue entry at that index.
+    error DepositEvidenceMismatch(uint256 index);
     /// @notice A constructor argument is out of range.
     error InvalidConfig();
 
@@ -93,6 +105,16 @@ interface IZkRollup {
     /// @param proof     The Groth16 proof of the exit circuit.
     function exit(uint32 leafIndex, address token, uint256 balance, address recipient, uint256[8] calldata proof)
         external;
+
+    /// @notice Refund a deposit the frozen rollup never consumed (queue index at or past
+    ///         `depositsProcessed`) to the L1 account that paid it, once per deposit. Anyone may
+    ///         call; the money only ever goes to the depositor.
+    /// @param index  The deposit's position in the bridge queue.
+    /// @param token  The queued token (address(0) for ETH).
+    /// @param amount The queued amount.
+    /// @param ax     The queued recipient key's x coordinate.
+    /// @param ay     The queued recipient key's y coordinate.
+    function refundDeposit(uint256 index, address token, uint256 amount, uint256 ax, uint256 ay) external;
 
     /// @notice Whether the rollup is frozen (no batch accepted for `freezePeriod`).
     function frozen() external view returns (bool);

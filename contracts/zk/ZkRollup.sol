@@ -212,6 +212,30 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
         bridge.releaseWithdrawal(keccak256(abi.encode("exit", leafIndex)), token, recipient, balance);
     }
 
+    // ---------------------------------------------------------- deposit refunds
+
+    /// @inheritdoc IZkRollup
+    function refundDeposit(uint256 index, address token, uint256 amount, uint256 ax, uint256 ay)
+        external
+        nonReentrant
+    {
+        if (!frozen()) revert NotFrozen();
+        // INVARIANT: a deposit credited by an accepted batch (or voided by one) is never refunded:
+        // it is in the proven state, and leaves with an exit.
+        uint256 consumed = depositsProcessed;
+        if (index < consumed) revert DepositConsumed(index, consumed);
+        if (
+            index >= bridge.depositCount()
+                || keccak256(abi.encodePacked(bridge.accumulatorAt(index), token, amount, bytes1(0x02), ax, ay))
+                    != bridge.accumulatorAt(index + 1)
+        ) revert DepositEvidenceMismatch(index);
+        // The queue commits an L2 key, which has no L1 address: the bridge kept who paid.
+        address to = bridge.depositorOf(index);
+        emit DepositRefunded(index, to, token, amount);
+        // INVARIANT: one refund per deposit (the bridge reverts AlreadyReleased on a second one).
+        bridge.releaseWithdrawal(keccak256(abi.encode("refund", index)), token, to, amount);
+    }
+
     // ------------------------------------------------------------------ views
 
     /// @inheritdoc IZkRollup

@@ -32,6 +32,12 @@ def on_curve(pt: Point) -> bool:
     return (A_COEFF * x2 + y2 - 1 - D_COEFF * x2 * y2) % P == 0
 
 
+def has_small_order(pt: Point) -> bool:
+    """Whether 8*pt is the identity (the 8 points of the torsion subgroup): the circuit's EdDSA
+    verifier refuses such keys, and the bridge refuses them as deposit recipients."""
+    return mul(pt, 8) == IDENTITY
+
+
 def add(p1: Point, p2: Point) -> Point:
     """Twisted Edwards addition (complete on BabyJubJub)."""
     x1, y1 = p1
@@ -152,7 +158,7 @@ def verify(pub: Point, message: int, sig: Signature) -> bool:
     """The check circomlib's EdDSAPoseidonVerifier makes."""
     if not (on_curve(pub) and on_curve(sig.r8)) or not 0 <= sig.s < SUBORDER:
         return False
-    if mul(pub, 8) == IDENTITY:
+    if has_small_order(pub):
         return False
     h = poseidon([sig.r8[0], sig.r8[1], pub[0], pub[1], message])
     return mul(BASE8, sig.s) == add(sig.r8, mul(mul(pub, 8), h))

@@ -27,17 +27,22 @@ from web3 import Web3
 from offchain.chain import abi_of
 from offchain.errors import L2KitError
 from offchain.operator.batcher import Rejected
-from offchain.operator.l1_sender import Reverted, SendPolicy, send_transaction
+from offchain.operator.l1_sender import NonceConsumed, Reverted, SendPolicy, send_transaction
 from offchain.operator.store import BatchStatus, OperatorStore, StoredTx, TxStatus
 from offchain.zk.babyjub import Signature
 from offchain.zk.batch import Batch, BatchError, build_batch
-from offchain.zk.chain import read_deposits, submit_calldata
+from offchain.zk.chain import decode_submit, read_deposits, submit_calldata
+from offchain.zk.l1_batches import read_posted_batches
 from offchain.zk.params import CircuitParams
 from offchain.zk.prover import Prover, prove_checked
+from offchain.zk.replay import ReplayError, replay_batch_executed
 from offchain.zk.state import L2State
 from offchain.zk.txs import Tx, TxKind, domain_of
 
 log = logging.getLogger("l2kit.zk-batcher")
+# Send-journal key (OperatorStore.send_journal) of the batch transaction in flight: its nonce and
+# every signed version's hash, written before each broadcast and kept until L1 resolves it.
+SEND_KEY = "zk-batch"
 
 
 def encode_tx(tx: Tx) -> bytes:
@@ -119,36 +124,110 @@ class ZkBatcher:
     # ------------------------------------------------------------------ lifecycle
 
     def recover(self) -> None:
-        """Reconcile the state file, the `.next` file and the store with the root on L1."""
+        """Bring the operator's state, the `.next` file and the store up to L1.
+
+        Every batch L1 accepted past the state file is read back from L1 and replayed from its
+        public data, whoever posted it: our own batch sent before a crash (its intent becomes
+        final; `.next` is adopted when it is that batch's post-state), or a foreign one (any
+        prover can post: the proof is the only authority). An intent L1 shows at a different
+        batch or root was overtaken: it is rolled back and its transactions return to pending,
+        where those a foreign batch made invalid (nonce used, balance spent) are dropped with
+        the reason. An intent still at L1's head is kept with its `.next` and its recorded L1
+        sends, so the posting loop resends it with the same nonce."""
         with self._lock:
-            l1_root = self.rollup.functions.stateRoot().call()
+            head = int(self.w3.eth.block_number)  # one block: count and root agree
+            l1_count = int(self.rollup.functions.batchCount().call(block_identifier=head))
+            l1_root = int(self.rollup.functions.stateRoot().call(block_identifier=head))
             state = (
                 L2State.load(self.state_path)
                 if self.state_path.exists()
                 else L2State.empty(self.params.depth)
             )
-            intent = self._intent()
-            if self.next_path.exists():
-                nxt = L2State.load(self.next_path)
-                if nxt.root == l1_root and state.root != l1_root:
-                    log.info("the batch sent before the restart was accepted: adopting its state")
-                    state = nxt
-                    state.save(self.state_path)
-                    if intent is not None:
-                        self.store.mark_batch(intent.batch_index, BatchStatus.FINAL)
-                        intent = None
-                self.next_path.unlink()
-            if state.root != l1_root:
+            if state.batches_done > l1_count or (
+                state.batches_done == l1_count and state.root != l1_root
+            ):
                 raise L2KitError(
-                    f"the state file {self.state_path} (root {state.root:#x}) is not at the "
-                    f"rollup's root {l1_root:#x}: restore the matching state file "
-                    "(another operator may have posted batches)"
+                    f"the state file {self.state_path} (batch {state.batches_done}, root "
+                    f"{state.root:#x}) is not a state of this rollup (L1: {l1_count} batches, "
+                    f"root {l1_root:#x}): restore the matching state file, or move it away to "
+                    "rebuild the state from L1"
                 )
-            if intent is not None and intent.pre_root != _b32(l1_root):
+            intent = self._intent()
+            nxt = L2State.load(self.next_path) if self.next_path.exists() else None
+            posted = read_posted_batches(self.w3, self.rollup.address, state.batches_done, l1_count)
+            # Acknowledged transactions someone else's batch executed: (from, nonce) -> where.
+            executed_elsewhere: dict[tuple, str] = {}
+            for batch in posted:
+                ours = intent is not None and self._is_intent(intent, batch)
+                if ours and nxt is not None and nxt.root == batch.new_root:
+                    state = nxt
+                else:
+                    try:
+                        state, executed = replay_batch_executed(state, batch)
+                    except ReplayError as exc:
+                        raise L2KitError(
+                            f"cannot replay batch {batch.batch_index} from L1 onto the state "
+                            f"file ({exc}): restore the state file of batch "
+                            f"{state.batches_done} or move it away to rebuild from L1"
+                        ) from exc
+                if ours:
+                    log.info("batch %d sent before the restart was accepted", batch.batch_index)
+                    self.store.mark_batch(
+                        intent.batch_index, BatchStatus.FINAL, batch.l1_tx_hash, batch.l1_block
+                    )
+                    self._clear_send()
+                    intent = None
+                else:
+                    log.warning(
+                        "batch %d was posted by %s (tx %s): replayed from its public data",
+                        batch.batch_index,
+                        batch.submitter,
+                        batch.l1_tx_hash,
+                    )
+                    for e in executed:
+                        executed_elsewhere[(e.kind, e.from_index, e.to, e.amount, e.nonce)] = (
+                            f"executed on L1 in batch {batch.batch_index}, posted by "
+                            f"{batch.submitter} (tx {batch.l1_tx_hash}), not by this operator"
+                        )
+            if posted:
+                state.save(self.state_path)
+            if intent is not None and (
+                intent.batch_index != l1_count or intent.pre_root != _b32(l1_root)
+            ):
+                log.warning(
+                    "batch intent %d was overtaken on L1: its transactions return to pending",
+                    intent.batch_index,
+                )
                 self.store.mark_batch(intent.batch_index, BatchStatus.ROLLED_BACK)
                 self.store.delete_batch(intent.batch_index)
+                self._clear_send()
+                intent = None
+            if intent is None and self.next_path.exists():
+                self.next_path.unlink()
+            for stored in self.store.txs(TxStatus.PENDING):
+                tx = decode_tx(stored.payload)
+                where = executed_elsewhere.get((tx.kind, tx.from_index, tx.to, tx.amount, tx.nonce))
+                if where is not None:
+                    self.store.drop_tx(stored.seq, where)
             self.confirmed = state
             self._rebuild_pending()
+
+    def _is_intent(self, intent, batch) -> bool:
+        """Whether the accepted `batch` is the one `intent` recorded (same arguments)."""
+        if intent.batch_index != batch.batch_index:
+            return False
+        mine = decode_submit(intent.data)
+        return (mine.new_root, mine.deposits, mine.tx_data) == (
+            batch.new_root,
+            batch.deposits,
+            batch.tx_data,
+        )
+
+    # ------------------------------------------------------------ recorded L1 sends
+
+    def _clear_send(self) -> None:
+        """Forget the batch transaction's send journal (resolved, or safe to send afresh)."""
+        self.store.clear_l1_send(SEND_KEY)
 
     def start(self) -> None:
         self.recover()
@@ -182,7 +261,7 @@ class ZkBatcher:
             except BatchError as exc:
                 if stored.status is not TxStatus.PENDING:
                     raise L2KitError(f"recorded zk batch no longer applies ({exc})") from exc
-                self.store.drop_tx(stored.seq, f"no longer valid: {exc}")
+                self.store.drop_tx(stored.seq, f"no longer valid on L1's state: {exc}")
         self.pending = state
 
     def _with_deposits(self, state: L2State) -> L2State:
@@ -247,6 +326,8 @@ class ZkBatcher:
         intent = self._intent()
         if intent is not None:
             return self._send(intent)
+        if int(self.rollup.functions.batchCount().call()) != self.confirmed.batches_done:
+            self.recover()  # a batch we did not post landed: replay it before building on it
         with self._lock:
             pending = self.store.txs(TxStatus.PENDING)
             waiting = self._queued() - self.confirmed.deposits_done
@@ -282,7 +363,7 @@ class ZkBatcher:
             self.prover, batch.inputs, batch.public_inputs
         )  # never post unchecked
         self.stats.prove_seconds += time.perf_counter() - started
-        index = int(self.rollup.functions.batchCount().call())
+        index = batch.old_state.batches_done
         with self._lock:
             batch.new_state.save(self.next_path)
             intent = self.store.record_batch_intent(
@@ -296,10 +377,29 @@ class ZkBatcher:
 
     def _send(self, intent) -> int | None:
         rollup = self.rollup.address
+        if (
+            int(self.rollup.functions.batchCount().call()) != intent.batch_index
+            or _b32(int(self.rollup.functions.stateRoot().call())) != intent.pre_root
+        ):
+            # L1 moved (our batch landed unseen, or someone else's did): catch up first.
+            self.recover()
+            return None
         try:
+            # The journal makes a restart continue this send with the same nonce (replacing the
+            # version in the mempool) instead of adding a second transaction with a fresh one.
             sent = send_transaction(
-                self.w3, self.account, lambda: {"to": rollup, "data": intent.data}, self.policy
+                self.w3,
+                self.account,
+                lambda: {"to": rollup, "data": intent.data},
+                self.policy,
+                journal=self.store.send_journal(SEND_KEY),
             )
+        except NonceConsumed as exc:
+            # Another transaction of this key took the nonce: none of ours can land.
+            log.warning("zk batch %d: %s", intent.batch_index, exc)
+            self._clear_send()
+            self.recover()
+            return None
         except Reverted as exc:
             log.warning("zk batch %d reverted (%s): reconciling with L1", intent.batch_index, exc)
             self.recover()
@@ -315,6 +415,7 @@ class ZkBatcher:
                 sent.tx_hash,
                 int(sent.receipt["blockNumber"]),
             )
+            self._clear_send()
             self.confirmed = nxt
             n = self.store.count_batch_txs(intent.batch_index)
             self.stats.batches_posted += 1

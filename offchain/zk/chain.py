@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from eth_abi import encode
+from eth_abi import decode, encode
 from eth_utils import keccak, to_checksum_address
 
 from offchain import bridge as bridge_logs
 from offchain.zk.batch import Batch
 from offchain.zk.exit import ExitClaim
 from offchain.zk.prover import Proof
+from offchain.zk.replay import PostedBatch, PostedDeposit
 from offchain.zk.txs import Deposit
 
 DEPOSIT_QUEUED_TOPIC = bridge_logs.DEPOSIT_QUEUED_TOPIC
@@ -20,6 +21,8 @@ SUBMIT_SIG = "submitBatch(uint256,(address,uint256,uint256,uint256,uint32)[],byt
 SUBMIT_SELECTOR = keccak(text=SUBMIT_SIG)[:4]
 EXIT_SIG = "exit(uint32,address,uint256,address,uint256[8])"
 EXIT_SELECTOR = keccak(text=EXIT_SIG)[:4]
+REFUND_SIG = "refundDeposit(uint256,address,uint256,uint256,uint256)"
+REFUND_SELECTOR = keccak(text=REFUND_SIG)[:4]
 
 
 def decode_deposit_log(log: Any) -> Deposit:
@@ -71,6 +74,28 @@ def submit_calldata(batch: Batch, proof: Proof) -> bytes:
     return SUBMIT_SELECTOR + encode(types, list(submit_args(batch, proof)))
 
 
+def decode_submit(data: bytes) -> PostedBatch:
+    """The arguments of a `submitBatch` calldata as a PostedBatch (L1 fields left empty)."""
+    if data[:4] != SUBMIT_SELECTOR:
+        raise ValueError("not a submitBatch call")
+    types = ["uint256", "(address,uint256,uint256,uint256,uint32)[]", "bytes", "uint256[8]"]
+    new_root, deposits, tx_data, _ = decode(types, data[4:])
+    return PostedBatch(
+        batch_index=-1,
+        old_root=-1,
+        new_root=new_root,
+        first_deposit=-1,
+        deposits=tuple(
+            PostedDeposit(int(token, 16), amount, ax, ay, leaf)
+            for token, amount, ax, ay, leaf in deposits
+        ),
+        tx_data=bytes(tx_data),
+        l1_tx_hash="",
+        l1_block=-1,
+        submitter="",
+    )
+
+
 def exit_args(claim: ExitClaim, proof: Proof) -> tuple[Any, ...]:
     return (
         claim.leaf_index,
@@ -84,3 +109,21 @@ def exit_args(claim: ExitClaim, proof: Proof) -> tuple[Any, ...]:
 def exit_calldata(claim: ExitClaim, proof: Proof) -> bytes:
     types = ["uint32", "address", "uint256", "address", "uint256[8]"]
     return EXIT_SELECTOR + encode(types, list(exit_args(claim, proof)))
+
+
+def refund_args(deposit: Deposit) -> tuple[Any, ...]:
+    """Arguments of `ZkRollup.refundDeposit` for a queued deposit (the bridge's evidence)."""
+    return (
+        deposit.queue_index,
+        to_checksum_address(deposit.token.to_bytes(20, "big")),
+        deposit.amount,
+        deposit.pubkey[0],
+        deposit.pubkey[1],
+    )
+
+
+def refund_calldata(deposit: Deposit) -> bytes:
+    """ABI-encoded `refundDeposit` call: after a freeze, anyone may send it for any deposit at
+    or past `depositsProcessed`; the bridge credits the L1 account that paid the deposit."""
+    types = ["uint256", "address", "uint256", "uint256", "uint256"]
+    return REFUND_SELECTOR + encode(types, list(refund_args(deposit)))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+from offchain.recipient import babyjubjub_key_problem
 from offchain.zk.babyjub import Point, PrivateKey, Signature, on_curve
 from offchain.zk.field import SNARK_FIELD
 from offchain.zk.poseidon import poseidon
@@ -105,5 +106,9 @@ class Deposit:
 
 
 def recipient_bytes(pubkey: Point) -> bytes:
-    """The bridge recipient encoding of an L2 key: 0x02 ‖ Ax ‖ Ay."""
+    """The bridge recipient encoding of an L2 key: 0x02 ‖ Ax ‖ Ay. Raises ValueError for a key
+    the bridge refuses (off the curve, or of small order), before any L1 transaction."""
+    problem = babyjubjub_key_problem(*pubkey)
+    if problem is not None:
+        raise ValueError(f"the bridge refuses this L2 key: {problem}")
     return b"\x02" + pubkey[0].to_bytes(32, "big") + pubkey[1].to_bytes(32, "big")

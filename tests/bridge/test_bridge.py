@@ -3,11 +3,14 @@
 import ape
 import pytest
 from eth_utils import keccak
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from offchain.bridge import ETH, ZERO_ACCUMULATOR, next_accumulator, read_deposits
-from offchain.recipient import babyjubjub_recipient
+from offchain.recipient import babyjubjub_key_problem, babyjubjub_recipient
 
 ONE = 10**18
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 BN254_R = 21888242871839275222246405745257275088548364400416034343698204186575808495617
 # circomlib's Base8, a point of the BabyJubJub curve
 BASE8 = (
@@ -273,3 +276,125 @@ def test_python_reader_rebuilds_the_queue(chain, bridge, token, alice, bob, to_a
     assert [d.amount for d in deposits] == [ONE, 2 * ONE, 3]
     assert deposits[1].token == token.address and deposits[2].depositor == bob.address
     assert deposits[-1].accumulator == bytes(bridge.accumulatorAt(3))
+
+
+# ------------------------------------------------------------------ small-order keys (item 14)
+
+# circomlib's Generator (order 8·l) and the prime order l of the subgroup Base8 generates.
+GENERATOR = (
+    995203441582195749578291179787384436505546430278305826713579947235728471134,
+    5472060717959818805561601436314318772137091100104008585924551046643952123905,
+)
+SUBORDER = 2736030358979909402780800718157159386076813972158567259200215660948447373041
+
+
+def _bjj_add(p, q):
+    """Affine twisted Edwards addition, written here so the bridge tests need no GPL code."""
+    (x1, y1), (x2, y2), r = p, q, BN254_R
+    t = 168696 * x1 * x2 * y1 * y2 % r
+    return (
+        (x1 * y2 + y1 * x2) * pow(1 + t, -1, r) % r,
+        (y1 * y2 - 168700 * x1 * x2) * pow(1 - t, -1, r) % r,
+    )
+
+
+def _bjj_mul(p, k):
+    acc = (0, 1)
+    while k:
+        if k & 1:
+            acc = _bjj_add(acc, p)
+        p, k = _bjj_add(p, p), k >> 1
+    return acc
+
+
+TORSION8 = _bjj_mul(GENERATOR, SUBORDER)  # a point of order exactly 8
+SMALL_ORDER = [_bjj_mul(TORSION8, k) for k in range(8)]  # the whole 8-torsion subgroup
+
+
+def test_the_small_order_points_are_eight_distinct_curve_points():
+    assert len(set(SMALL_ORDER)) == 8 and SMALL_ORDER[0] == (0, 1)
+    assert _bjj_mul(TORSION8, 4) == (0, BN254_R - 1)  # the order-2 point
+    for x, y in SMALL_ORDER:
+        x2, y2 = x * x % BN254_R, y * y % BN254_R
+        assert (168700 * x2 + y2 - 1 - 168696 * x2 * y2) % BN254_R == 0
+
+
+@pytest.mark.parametrize("k", range(8))
+def test_small_order_keys_are_refused_every_torsion_point(project, deployer, alice, k):
+    zk_bridge = deployer.deploy(project.L1Bridge, "0x02")
+    with ape.reverts(zk_bridge.SmallOrderBabyJubJubKey):
+        zk_bridge.depositETH(babyjubjub_recipient(*SMALL_ORDER[k]), value=ONE, sender=alice)
+    assert zk_bridge.depositCount() == 0
+
+
+def test_small_order_keys_class_leaves_signable_keys_alone(project, deployer, alice):
+    zk_bridge = deployer.deploy(project.L1Bridge, "0x02")
+    with ape.reverts(zk_bridge.InvalidBabyJubJubKey):  # not a curve point
+        zk_bridge.depositETH(babyjubjub_recipient(1, 1), value=ONE, sender=alice)
+    zk_bridge.depositETH(babyjubjub_recipient(*BASE8), value=ONE, sender=alice)
+    # a key of mixed order (prime-order part plus torsion) still signs: 8·A is not the identity
+    zk_bridge.depositETH(babyjubjub_recipient(*GENERATOR), value=ONE, sender=alice)
+    assert zk_bridge.depositCount() == 2
+
+
+@pytest.fixture(scope="module")
+def key_bridge(project, accounts):
+    return accounts[0].deploy(project.L1Bridge, "0x02")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, SUBORDER - 1), st.integers(0, 7), st.booleans())
+def test_small_order_keys_bridge_agrees_with_python(key_bridge, alice, k, t, off_curve):
+    """Differential: the bridge accepts exactly the keys offchain.recipient accepts."""
+    point = _bjj_add(_bjj_mul(BASE8, k), SMALL_ORDER[t])
+    if off_curve:
+        point = (point[0], (point[1] + 1) % BN254_R)
+    problem = babyjubjub_key_problem(*point)
+    recipient = babyjubjub_recipient(*point)
+    if problem is None:
+        key_bridge.depositETH.call(recipient, value=ONE, sender=alice)
+    else:
+        with ape.reverts():
+            key_bridge.depositETH.call(recipient, value=ONE, sender=alice)
+    assert (problem is not None and "small order" in problem) == (
+        not off_curve and k == 0 and point != (0, 0)
+    )
+
+
+# ------------------------------------------------------- deposits into a frozen rollup (item 13)
+
+
+def test_bridge_refuses_deposits_when_frozen_eth_and_erc20(bridge, rollup, token, alice, to_bob):
+    bridge.depositETH(to_bob, value=ONE, sender=alice)
+    token.approve(bridge, 2 * ONE, sender=alice)
+    bridge.depositERC20(token, ONE, to_bob, sender=alice)
+    rollup.setFrozen(True, sender=alice)
+    with ape.reverts(bridge.RollupIsFrozen, rollup=rollup.address):
+        bridge.depositETH(to_bob, value=ONE, sender=alice)
+    with ape.reverts(bridge.RollupIsFrozen):
+        bridge.depositERC20(token, ONE, to_bob, sender=alice)
+    assert bridge.depositCount() == 2 and bridge.liabilities(ETH) == ONE
+    assert token.balanceOf(bridge) == ONE
+
+
+def test_bridge_refuses_deposits_when_frozen_babyjubjub_bridge(project, deployer, alice):
+    zk_bridge = deployer.deploy(project.L1Bridge, "0x02")
+    zk_bridge.depositETH(babyjubjub_recipient(*BASE8), value=ONE, sender=alice)  # before wiring
+    mock = deployer.deploy(project.MockRollup)
+    zk_bridge.setRollup(mock, sender=deployer)
+    mock.setFrozen(True, sender=alice)
+    with ape.reverts(zk_bridge.RollupIsFrozen):
+        zk_bridge.depositETH(babyjubjub_recipient(*BASE8), value=ONE, sender=alice)
+    assert zk_bridge.depositCount() == 1
+
+
+def test_refund_evidence_depositor_recorded_on_babyjubjub_bridge_only(
+    project, deployer, bridge, alice, bob, to_bob
+):
+    bridge.depositETH(to_bob, value=ONE, sender=alice)
+    assert bridge.depositorOf(0) == ZERO_ADDRESS  # address recipients are refunded to themselves
+    zk_bridge = deployer.deploy(project.L1Bridge, "0x02")
+    zk_bridge.depositETH(babyjubjub_recipient(*BASE8), value=ONE, sender=bob)
+    assert zk_bridge.depositorOf(0) == bob.address
+    with ape.reverts(zk_bridge.DepositIndexOutOfRange):
+        zk_bridge.depositorOf(1)

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from zk_helpers import ALICE_KEY, BOB_KEY, GENESIS_DEPOSITS, MALLORY_KEY, PARAMS
 
+from offchain.recipient import babyjubjub_key_problem, times_eight_is_identity
 from offchain.zk import babyjub, pubdata
 from offchain.zk.batch import BatchError, build_batch
 from offchain.zk.field import SNARK_FIELD
@@ -199,3 +200,25 @@ def test_full_tree_rejects_new_deposit():
         state = state.with_account(i, Account(*ALICE_KEY.public_key, i + 1, 1, 0))
     with pytest.raises(OverflowError, match="full"):
         state.free_index()
+
+
+GENERATOR = (
+    995203441582195749578291179787384436505546430278305826713579947235728471134,
+    5472060717959818805561601436314318772137091100104008585924551046643952123905,
+)
+
+
+@FAST
+@given(st.integers(0, 2**64), st.integers(0, 7))
+def test_small_order_keys_babyjub_agrees_with_the_bridge_rule(k, t):
+    """Differential: offchain.zk.babyjub (affine, double-and-add) and offchain.recipient (the
+    bridge's projective doublings) classify every point the same; small order iff k == 0."""
+    torsion = babyjub.mul(babyjub.mul(GENERATOR, babyjub.SUBORDER), t)
+    point = babyjub.add(babyjub.mul(babyjub.BASE8, k), torsion)
+    small = k % babyjub.SUBORDER == 0
+    assert babyjub.has_small_order(point) == times_eight_is_identity(*point) == small
+    problem = babyjubjub_key_problem(*point)
+    assert (problem is not None) == small
+    if small:
+        with pytest.raises(ValueError, match="small order"):
+            recipient_bytes(point)
