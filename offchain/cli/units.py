@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 
 from offchain.errors import L2KitError
 
@@ -26,8 +26,12 @@ def parse_amount(text: str, decimals: int = 18, symbol: str = "ETH") -> int:
     units = _ETH_UNITS if symbol == "ETH" else {"": decimals, symbol.lower(): decimals, "wei": 0}
     if unit not in units:
         raise BadAmount(f"unknown unit {unit!r} in {text!r}: use one of {', '.join(sorted(units))}")
+    if len(number) > 80:
+        raise BadAmount(f"{text[:20]!r}... is too long to be an amount")
     try:
-        scaled = Decimal(number).scaleb(units[unit])
+        with localcontext() as ctx:
+            ctx.prec = 120  # exact for every 80-digit input (the default 28 digits would round)
+            scaled = Decimal(number).scaleb(units[unit])
     except InvalidOperation:
         raise BadAmount(f"{text!r} is not a number") from None
     if scaled != scaled.to_integral_value():
