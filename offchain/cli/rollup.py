@@ -81,9 +81,10 @@ def _wait_posted(s: Session, tx_hash: str, timeout: float) -> str:
 @rollup.command()
 @click.argument("amount")
 @click.option("--to", "to", default=None, help="L1 address credited on L2 (default: yourself).")
+@click.option("--wait", is_flag=True, help="Wait until the batcher has posted the deposit.")
 @token_option
 @common_options
-def deposit(s: Session, amount: str, to: str | None, token: str) -> None:
+def deposit(s: Session, amount: str, to: str | None, wait: bool, token: str) -> None:
     """Deposit AMOUNT into the rollup (0.5 = 0.5 ETH; also 1gwei, 1000wei)."""
     tok = resolve_token(s, token)
     value = parse_value(tok, amount)
@@ -117,18 +118,27 @@ def deposit(s: Session, amount: str, to: str | None, token: str) -> None:
             "deposit",
         )
     logs = bridge.events.DepositQueued().process_receipt(receipt)
-    index = int(logs[0]["args"]["index"]) if logs else None
+    index = int(logs[0]["args"]["index"])
+    if wait:
+        s.out.wait(
+            f"the batcher to post deposit {index}",
+            lambda: int(s.batcher.status()["deposits_consumed"]) > index,
+            timeout=300,
+            poll=0.5,
+        )
     s.out.result(
         {
             "deposit_index": index,
+            "credited": wait,
             "recipient": recipient,
             "token": tok.symbol,
             "amount": str(value),
             "l1_tx": receipt["transactionHash"].to_0x_hex(),
         },
         f"deposit {index}: {tok.show(value)} for {recipient} "
-        f"(L1 tx {receipt['transactionHash'].to_0x_hex()}); the batcher credits it in its next "
-        "batch: `l2kit rollup balance`",
+        f"(L1 tx {receipt['transactionHash'].to_0x_hex()}); "
+        + ("credited on L2" if wait else "the batcher credits it in its next batch")
+        + ": `l2kit rollup balance`",
     )
 
 
@@ -178,7 +188,11 @@ def balance(s: Session, address: str | None) -> None:
         ],
         "claimable": {k: str(v) for k, v in claimable.items()},
     }
+    frozen = bool(_rollup(s).functions.frozen().call())
+    data["frozen"] = frozen
     human = [f"{owner} on {s.opts.network}", f"L1: {ETH_TOKEN.show(l1_eth)}"]
+    if frozen:
+        human.append("the rollup is frozen: L2 balances are paid out by `l2kit rollup exit`")
     human.append(
         render_table([{k: v for k, v in r.items() if k != "_raw"} for r in rows])
         if rows
@@ -466,35 +480,23 @@ def _exit_or_refund(s: Session, owner: str | None, which: str) -> None:
     plan = exit_plan(l1, who)
     claims = plan.exits if which == "exit" else plan.refunds
     rollup_c = _rollup(s)
-    rows = []
+    rows, shown = [], []
     for c in claims:
         if which == "exit":
-            s.send(
-                rollup_c.functions.exitFrozen(*c.as_args()), 0, f"exit of account {c.account_index}"
-            )
-            rows.append(
-                {
-                    "account": c.account_index,
-                    "token": Web3.to_checksum_address(c.token),
-                    "amount": str(c.amount),
-                }
-            )
+            label, key = f"exit of account {c.account_index}", ("account", c.account_index)
+            call = rollup_c.functions.exitFrozen(*c.as_args())
         else:
-            s.send(
-                rollup_c.functions.refundDeposit(*c.as_args()), 0, f"refund of deposit {c.index}"
-            )
-            rows.append(
-                {
-                    "deposit": c.index,
-                    "token": Web3.to_checksum_address(c.token),
-                    "amount": str(c.amount),
-                }
-            )
+            label, key = f"refund of deposit {c.index}", ("deposit", c.index)
+            call = rollup_c.functions.refundDeposit(*c.as_args())
+        s.send(call, 0, label)
+        tok = _token_at(s, Web3.to_checksum_address(c.token))
+        rows.append({key[0]: key[1], "token": tok.address, "amount": str(c.amount)})
+        shown.append({key[0]: key[1], "token": tok.symbol, "amount": tok.show(c.amount)})
     if not rows:
         raise L2KitError(f"nothing to {which} for {who}: every claim is paid (or there is none)")
     s.out.result(
         {"owner": who, which + "s": rows},
-        render_table(rows)
+        render_table(shown)
         + f"\ncredited to {who} in the bridge: pull it with `l2kit rollup claim`",
     )
 
