@@ -93,7 +93,7 @@ def test_private_key_parsing():
 
 def write_keystore(path, passphrase="pw"):
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(EthAccount.encrypt(KEY, passphrase)))
+    path.write_text(json.dumps(EthAccount.encrypt(KEY, passphrase, iterations=2**10)))
 
 
 def test_ape_account_unlocks_with_its_passphrase_variable(tmp_path, monkeypatch):

@@ -22,7 +22,7 @@ PASSPHRASE = "correct horse battery staple"
 def ape_data_with_account(tmp_path: Path, alias: str) -> Path:
     data = tmp_path / "ape-data"
     (data / "accounts").mkdir(parents=True)
-    keystore = EthAccount.encrypt(KEY, PASSPHRASE)
+    keystore = EthAccount.encrypt(KEY, PASSPHRASE, iterations=2**10)  # fast scrypt for tests
     (data / "accounts" / f"{alias}.json").write_text(json.dumps(keystore))
     return data
 
