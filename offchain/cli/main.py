@@ -59,6 +59,15 @@ class L2KitGroup(click.Group):
         return code
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("l2kit-offchain")
+    except PackageNotFoundError:  # run from the repository with PYTHONPATH, not installed
+        return "source checkout (not installed: `make setup` installs it)"
+
+
 def _fail(message: str, code: int) -> int:
     first = " ".join(message.split())  # one line, whatever the message carried
     click.echo(f"l2kit: error: {first}", err=True)
@@ -66,7 +75,7 @@ def _fail(message: str, code: int) -> int:
 
 
 @click.group(cls=L2KitGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="l2kit-offchain", prog_name="l2kit")
+@click.version_option(version=_version(), prog_name="l2kit")
 def cli() -> None:
     """l2kit: deposit, transfer and withdraw on the l2kit rollups; bonds for operators.
 
