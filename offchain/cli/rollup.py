@@ -11,6 +11,7 @@ import time
 
 import click
 from web3 import Web3
+from web3.logs import DISCARD
 
 from offchain.errors import L2KitError
 from offchain.recipient import address_recipient
@@ -117,7 +118,7 @@ def deposit(s: Session, amount: str, to: str | None, wait: bool, token: str) -> 
             0,
             "deposit",
         )
-    logs = bridge.events.DepositQueued().process_receipt(receipt)
+    logs = bridge.events.DepositQueued().process_receipt(receipt, errors=DISCARD)
     index = int(logs[0]["args"]["index"])
     if wait:
         s.out.wait(
@@ -152,21 +153,8 @@ def balance(s: Session, address: str | None) -> None:
     """Show ADDRESS's L2 accounts (default: your key's address) and what it can claim on L1."""
     owner = checked_address(address) if address else s.address
     bridge = _bridge(s)
-    rows = []
-    for index in s.batcher.accounts_of(owner):
-        info = s.batcher.account(index)
-        tok = _token_at(s, info.token)
-        rows.append(
-            {
-                "account": index,
-                "token": tok.symbol,
-                "balance": tok.show(info.balance),
-                "confirmed": tok.show(info.confirmed_balance),
-                "nonce": info.nonce,
-                "_raw": info,
-            }
-        )
-    tokens = {int(r["_raw"].token, 16): r["_raw"].token for r in rows} | {0: ETH_TOKEN.address}
+    infos = [s.batcher.account(i) for i in s.batcher.accounts_of(owner)]
+    tokens = {int(i.token, 16): i.token for i in infos} | {0: ETH_TOKEN.address}
     claimable = {}
     for addr in tokens.values():
         amount = bridge.functions.claimable(owner, addr).call()
@@ -178,26 +166,34 @@ def balance(s: Session, address: str | None) -> None:
         "l1_eth": str(l1_eth),
         "accounts": [
             {
-                "index": r["_raw"].index,
-                "token": r["_raw"].token,
-                "balance": str(r["_raw"].balance),
-                "confirmed_balance": str(r["_raw"].confirmed_balance),
-                "nonce": r["_raw"].nonce,
+                "index": i.index,
+                "token": i.token,
+                "balance": str(i.balance),
+                "confirmed_balance": str(i.confirmed_balance),
+                "nonce": i.nonce,
             }
-            for r in rows
+            for i in infos
         ],
         "claimable": {k: str(v) for k, v in claimable.items()},
     }
+    rows = []
+    for i in infos:
+        tok = _token_at(s, i.token)
+        rows.append(
+            {
+                "account": i.index,
+                "token": tok.symbol,
+                "balance": tok.show(i.balance),
+                "confirmed": tok.show(i.confirmed_balance),
+                "nonce": i.nonce,
+            }
+        )
     frozen = bool(_rollup(s).functions.frozen().call())
     data["frozen"] = frozen
     human = [f"{owner} on {s.opts.network}", f"L1: {ETH_TOKEN.show(l1_eth)}"]
     if frozen:
         human.append("the rollup is frozen: L2 balances are paid out by `l2kit rollup exit`")
-    human.append(
-        render_table([{k: v for k, v in r.items() if k != "_raw"} for r in rows])
-        if rows
-        else "L2: no accounts yet (deposit first)"
-    )
+    human.append(render_table(rows) if rows else "L2: no accounts yet (deposit first)")
     for addr, amount in claimable.items():
         human.append(f"claimable on L1: {_token_at(s, addr).show(amount)} (`l2kit rollup claim`)")
     s.out.result(data, "\n".join(human))
@@ -443,7 +439,7 @@ def force(s: Session, kind: str, args: tuple[str, ...], nonce: int | None, token
     s.confirm(f"force a {kind} of {tok.show(value)} from L2 account {index} through L1")
     rollup_c = _rollup(s)
     receipt = s.send(rollup_c.functions.forceTransaction(encode_tx(tx)), 0, "forceTransaction")
-    logs = rollup_c.events.TransactionForced().process_receipt(receipt)
+    logs = rollup_c.events.TransactionForced().process_receipt(receipt, errors=DISCARD)
     forced_index = int(logs[0]["args"]["index"])
     deadline = rollup_c.functions.forcedAt(forced_index).call() + (
         rollup_c.functions.forcedInclusionDelay().call()

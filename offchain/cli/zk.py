@@ -18,6 +18,7 @@ import os
 import secrets
 
 import click
+from web3.logs import DISCARD
 
 from offchain.errors import L2KitError
 from offchain.operator.client import BatcherClient
@@ -98,7 +99,7 @@ def deposit(s: Session, amount: str, zk_key_env: str) -> None:
     bridge = s.contract("ZkBridge", "L1Bridge")
     s.confirm(f"deposit {ETH_TOKEN.show(value)} to zk key ({hex(pub[0])[:12]}...)")
     receipt = s.send(bridge.functions.depositETH(recipient_bytes(pub)), value, "zk deposit")
-    logs = bridge.events.DepositQueued().process_receipt(receipt)
+    logs = bridge.events.DepositQueued().process_receipt(receipt, errors=DISCARD)
     index = int(logs[0]["args"]["index"]) if logs else None
     s.out.result(
         {

@@ -122,3 +122,30 @@ def test_deposit_transfer_withdraw_finalize_claim_force_exit_refund(
     assert ok(l2kit.run("rollup", "claim", "--json", key=key_of(carol)))["amount"] == str(
         3 * 10**17
     )
+
+
+def test_erc20_deposit_approves_then_deposits_in_token_units(l2kit, w3, project, deployment, alice):
+    token = project.TestToken.at(deployment.address("DemoToken"))
+    token.mint(alice, 3_000_000, sender=alice)  # 3 DUSD (6 decimals)
+    short = l2kit.run("rollup", "deposit", "4", "--token", "DemoToken", "--yes", key=key_of(alice))
+    assert short.exit_code == 1 and "has 3 DUSD" in short.stderr
+    precise = l2kit.run(
+        "rollup", "deposit", "0.0000001", "--token", "DemoToken", "--yes", key=key_of(alice)
+    )
+    assert precise.exit_code == 1 and "more decimals" in precise.stderr
+    out = ok(
+        l2kit.run(
+            "rollup",
+            "deposit",
+            "2.5",
+            "--token",
+            "DemoToken",
+            "--yes",
+            "--json",
+            key=key_of(alice),
+        )
+    )
+    assert out["amount"] == "2500000" and out["token"] == "DUSD"
+    bridge = project.L1Bridge.at(deployment.address("RollupBridge"))
+    assert token.balanceOf(bridge) == 2_500_000
+    assert token.balanceOf(alice) == 500_000
