@@ -137,10 +137,8 @@ def status(s: Session, address: str | None) -> None:
 
 
 def _show(s: Session, state: dict[str, Any]) -> None:
-    data = {
-        k: (str(v) if isinstance(v, int) and not isinstance(v, bool) else v)
-        for k, v in state.items()
-    }
+    wei = ("bond", "required_bond", "reward")  # amounts as decimal strings, like every command
+    data = {k: (str(v) if k in wei else v) for k, v in state.items()}
     human = {
         "address": state["address"],
         "bond": ETH_TOKEN.show(state["bond"]),
