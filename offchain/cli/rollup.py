@@ -91,6 +91,8 @@ def deposit(s: Session, amount: str, to: str | None, wait: bool, token: str) -> 
     value = parse_value(tok, amount)
     recipient = checked_address(to, "recipient") if to else s.address
     bridge = _bridge(s)
+    if wait:
+        s.batcher.status()  # a batcher that is down fails here, before anything is sent
     if tok.is_eth:
         held = s.w3.eth.get_balance(s.address)
         if held < value:

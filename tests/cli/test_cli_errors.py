@@ -113,6 +113,12 @@ CASES = [
         {},
         ["no batcher at"],
     ),
+    (
+        "batcher not running (deposit --wait)",
+        ["rollup", "deposit", "1", "--wait", "--yes", "--batcher", NO_BATCHER],
+        {},
+        ["no batcher at"],
+    ),
     ("malformed tx hash", ["rollup", "finalize", "0x1234"], {}, ["not a transaction hash"]),
     ("nothing to claim", ["rollup", "claim"], {}, ["nothing to claim"]),
     (
