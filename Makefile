@@ -31,13 +31,15 @@ NPM_STAMP := node_modules/.installed
 # every bench/*.py except helpers
 BENCHES := $(filter-out bench/__init__.py bench/common.py,$(wildcard bench/*.py))
 
-.PHONY: help setup compile test demo deploy bench lint format clean
+.PHONY: help setup compile test test-fast demo deploy bench lint format snapshots clean
 
 help:
 	@echo "make test    set up, compile and run the whole suite on Anvil (what CI runs)"
 	@echo "make demo    set up, start a local Anvil node, deploy and run the demo"
 	@echo "make bench   set up and run every benchmark (tables + bench/results/*.json)"
-	@echo "make lint    ruff over the Python code"
+	@echo "make test-fast  the suite without the slow end-to-end tests (the inner loop)"
+	@echo "make lint    ruff, the NatSpec check"
+	@echo "make snapshots  rewrite snapshots/abi/ after an intended interface change"
 	@echo "make setup   only the set-up: .venv, node_modules, solc shim"
 
 setup: $(PY_STAMP) $(NPM_STAMP) $(SOLC_SHIM) $(if $(filter 1,$(ZK)),$(ZK_STAMP))
@@ -75,6 +77,10 @@ compile: setup $(BUILD_STAMP)
 test: setup $(BUILD_STAMP)
 	$(APE) test tests/ -q
 
+# unit, property and contract tests; the slow end-to-end ones (`-m slow`) only in `make test`
+test-fast: setup $(BUILD_STAMP)
+	$(APE) test tests/ -q -m "not slow"
+
 demo: setup $(BUILD_STAMP)
 	$(APE) run demo
 
@@ -84,13 +90,19 @@ deploy: setup $(BUILD_STAMP)
 bench: setup $(BUILD_STAMP)
 	@for b in $(BENCHES); do echo "== $$b"; $(BIN)/python "$$b" || exit 1; done
 
+PY_SOURCES := offchain scripts tests bench tools
+
 lint: setup
-	$(BIN)/ruff check offchain scripts tests bench
-	$(BIN)/ruff format --check offchain scripts tests bench
+	$(BIN)/ruff check $(PY_SOURCES)
+	$(BIN)/ruff format --check $(PY_SOURCES)
+	$(BIN)/python tools/check_natspec.py contracts
 
 format: setup
-	$(BIN)/ruff check --fix offchain scripts tests bench
-	$(BIN)/ruff format offchain scripts tests bench
+	$(BIN)/ruff check --fix $(PY_SOURCES)
+	$(BIN)/ruff format $(PY_SOURCES)
+
+snapshots: setup $(BUILD_STAMP)
+	$(BIN)/python tools/snapshots.py write
 
 clean:
 	rm -rf .build .toolchain $(VENV) node_modules

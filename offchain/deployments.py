@@ -47,10 +47,15 @@ class Deployment:
             ) from None
 
 
+def network_slug(network: str) -> str:
+    """``ethereum:sepolia:node`` -> ``ethereum-sepolia``: names a network's files and folders."""
+    parts = network.split(":")
+    return "-".join(parts[:2]) if len(parts) >= 2 else parts[0]
+
+
 def deployment_path(network: str, directory: Path | None = None) -> Path:
     """File name for a network choice such as ``ethereum:local`` or ``ethereum:sepolia:node``."""
-    parts = network.split(":")
-    name = "-".join(parts[:2]) if len(parts) >= 2 else parts[0]
+    name = network_slug(network)
     return (directory or Path(os.environ.get("L2KIT_DEPLOYMENTS", DEFAULT_DIR))) / f"{name}.json"
 
 

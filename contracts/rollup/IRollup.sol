@@ -75,6 +75,12 @@ interface IRollup {
     error UnexpectedPreRoot(bytes32 expected, bytes32 actual);
     /// @notice Batch bytes that do not split into 1..64 well-formed commitments.
     error MalformedBatch(uint256 offset);
+    /// @notice A posting not sent directly by an account without code (a contract, a forwarder, a
+    ///         multicall or an EIP-7702-delegated EOA): its data would not be the tx input.
+    error PosterNotEOA(address caller);
+    /// @notice Posting calldata that is not the canonical ABI encoding (offset word 0x40, zero
+    ///         padding, exact length): validators read the tx input with exactly that rule.
+    error NonCanonicalCalldata();
     /// @notice A commitment whose deposit position goes back, or jumps by more than 32.
     error BadDepositRange(uint256 commitment, uint256 from, uint256 to);
     /// @notice The batch consumes deposits the bridge has not queued.

@@ -5,6 +5,7 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IL1Bridge} from "../bridge/IL1Bridge.sol";
 import {L2Codec} from "../libraries/L2Codec.sol";
+import {PostingCalldata} from "../libraries/PostingCalldata.sol";
 import {SparseMerkle} from "../libraries/SparseMerkle.sol";
 import {CommitmentExecutor} from "./CommitmentExecutor.sol";
 import {IRollup} from "./IRollup.sol";
@@ -148,7 +149,10 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
     /// @param expectedPreRoot The root the proposer built on (the current head's post-root).
     /// @param data The batch bytes (only their hashes are stored).
     /// @return index The new batch's index.
+    ///      Only a direct call from an account without code, with canonical calldata, is accepted:
+    ///      then the posting tx's input is exactly this call, which is all a validator reads.
     function postBatch(bytes32 expectedPreRoot, bytes calldata data) external returns (uint256 index) {
+        _checkPostingCall(data);
         if (frozen) revert Frozen();
         uint256 held = bondOf[msg.sender];
         if (held < requiredBond) revert InsufficientBond(msg.sender, held, requiredBond);
@@ -173,6 +177,17 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
         batchCount = index + 1;
         lastBatchOf[msg.sender] = index + 1;
         emit BatchPosted(index, msg.sender, batchHash, cur.postRoot, uint32(cur.depositEnd), uint32(cur.forcedEnd), n);
+    }
+
+    /// @dev Refuse any posting whose bytes a validator could not take from the tx input alone.
+    function _checkPostingCall(bytes calldata data) private view {
+        // INVARIANT: msg.sender == tx.origin and no code at it means this is the top-level call of
+        // a tx to this contract (an account without code runs nothing, and an EIP-7702-delegated
+        // EOA has the 23-byte designator 0xef0100||target as code), so tx.input == msg.data.
+        if (msg.sender != tx.origin || msg.sender.code.length != 0) revert PosterNotEOA(msg.sender);
+        // INVARIANT: msg.data is the one canonical encoding, so the validator's strict decoder
+        // (offchain/rollup/posting.py) extracts exactly the `data` hashed below.
+        if (!PostingCalldata.isCanonical(data)) revert NonCanonicalCalldata();
     }
 
     /// @dev Parsing position over a batch's commitments.

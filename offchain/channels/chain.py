@@ -1,7 +1,14 @@
-"""web3.py client of ChannelAdjudicator with local signing (fast: no node-side accounts)."""
+"""web3.py client of ChannelAdjudicator with local signing (fast: no node-side accounts).
+
+Sending is the single-L1-sender discipline of the operator services (`offchain.operator.l1_sender`):
+one lock serializes every transaction of the account, the nonce is read from the chain's pending
+count for each logical transaction (so a failed or refused send never leaves a gap), and RPC
+errors are retried with bounded back-off. A call that would revert is refused before signing.
+"""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +20,11 @@ from web3.logs import DISCARD
 from offchain.chain import abi_of
 from offchain.channels import crypto
 from offchain.channels.model import ChannelError, Lock, State
+from offchain.operator.l1_sender import SendError, SendPolicy, send_transaction
+
+# Channel transactions are time-critical (a secret must reach the chain before a lock expires):
+# few, quick retries, and gas fixed so that a would-revert call is caught by `call` alone.
+CHANNEL_SEND_POLICY = SendPolicy(max_attempts=5, receipt_timeout=15.0, backoff=0.1, max_backoff=2.0)
 
 STATUS = ("None", "Open", "Closing", "Settled")
 
@@ -39,7 +51,7 @@ class OnChain:
 
 
 class TxFailed(RuntimeError):
-    """A transaction reverted; the message carries the decoded reason."""
+    """A transaction reverted or could not be brought on chain; the message says why."""
 
 
 class ChainClient:
@@ -52,42 +64,36 @@ class ChainClient:
         self.contract = self.w3.eth.contract(address=Web3.to_checksum_address(contract), abi=abi)
         self.chain_id = self.w3.eth.chain_id
         self.domain = crypto.Domain(self.chain_id, self.contract.address)
-        self._nonce: int | None = None
+        self.policy = CHANNEL_SEND_POLICY
+        # One sender per account: concurrent callers (threads of one node) queue here.
+        self._send_lock = threading.Lock()
 
     # ---------------------------------------------------------------- transactions
 
-    def send(self, fn, value: int = 0) -> dict:
-        """Sign and send a contract call, wait for it, return the receipt (raises TxFailed)."""
-        try:
-            fn.call({"from": self.address, "value": value})
-        except ContractLogicError as e:
-            self._nonce = None
-            raise TxFailed(f"{fn.fn_name} would revert: {e}") from e
-        if self._nonce is None:
-            self._nonce = self.w3.eth.get_transaction_count(self.address, "pending")
-        tx = fn.build_transaction(
-            {
-                "from": self.address,
+    def send(self, fn, value: int = 0, contract=None) -> dict:
+        """Sign and send a call of `contract` (default: the adjudicator), wait for it, return the
+        receipt. Raises TxFailed if it would revert, reverted, or could not be brought on chain."""
+        target = self.contract if contract is None else contract
+        with self._send_lock:
+            try:
+                fn.call({"from": self.address, "value": value})
+            except ContractLogicError as e:
+                raise TxFailed(f"{fn.fn_name} would revert: {e}") from e
+            tx = {
+                "to": target.address,
+                "data": target.encode_abi(fn.fn_name, args=fn.args),
                 "value": value,
-                "nonce": self._nonce,
-                "chainId": self.chain_id,
                 "gas": 3_000_000,
-                "maxFeePerGas": 20 * 10**9,
-                "maxPriorityFeePerGas": 10**9,
             }
-        )
-        raw = self.account.sign_transaction(tx).raw_transaction
-        self._nonce += 1
-        h = self.w3.eth.send_raw_transaction(raw)
-        rcpt = self.w3.eth.wait_for_transaction_receipt(h, timeout=30, poll_latency=0.005)
-        if rcpt["status"] != 1:
-            self._nonce = None
-            raise TxFailed(f"{fn.fn_name} reverted in tx {h.hex()}")
-        return rcpt
+            try:
+                sent = send_transaction(self.w3, self.account, lambda: tx, self.policy)
+            except SendError as e:
+                raise TxFailed(f"{fn.fn_name}: {e}") from e
+            return sent.receipt
 
     def approve(self, token: str, amount: int, abi: list) -> dict:
         t = self.w3.eth.contract(address=token, abi=abi)
-        return self.send(t.functions.approve(self.contract.address, amount))
+        return self.send(t.functions.approve(self.contract.address, amount), contract=t)
 
     def open(self, peer: str, token: str, period: int, amount: int) -> tuple[bytes, dict]:
         value = amount if int(token, 16) == 0 else 0

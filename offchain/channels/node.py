@@ -3,6 +3,13 @@
 Each node listens for requests from peers and keeps one outgoing connection per peer for its own
 requests; replies travel back on the connection the request came in on. Every co-signed state is
 written to the store before the acknowledgement leaves the node.
+
+The node is the executor of two pure rule sets: `machine` (one update at a time) and `recovery`
+(what each pending lock needs now). Its own timer runs `recovery.plan` every `lock_timer`
+seconds, and once at start after resynchronising every channel with its peer, so a node that
+crashed at any point of a routed payment claims what it is owed, cancels what it cannot forward
+and takes back what expired, without the application calling anything. Failures of background
+work are logged and kept in `status()["errors"]`; none is dropped silently.
 """
 
 from __future__ import annotations
@@ -10,18 +17,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from offchain.channels import crypto, machine, merkle
-from offchain.channels.chain import ChainClient
+from offchain.channels import crypto, machine, merkle, recovery
+from offchain.channels.chain import ChainClient, TxFailed
 from offchain.channels.machine import AddLock, Applied, Cancel, ChannelView, Claim, Expire, Pay
 from offchain.channels.model import ChannelError, Lock, SignedState, State, hx, unhx
 from offchain.channels.router import Edge, find_route
 from offchain.channels.store import Store
 from offchain.channels.wire import open_envelope, read_frame, seal
+from offchain.operator.failpoints import hit
+
+log = logging.getLogger(__name__)
 
 ETH = "0x0000000000000000000000000000000000000000"
 
@@ -32,6 +43,10 @@ class PeerUnreachable(ChannelError):
 
 class Conflict(ChannelError):
     """Both sides proposed at once and the peer's update won; retry."""
+
+
+class PeerRefused(ChannelError):
+    """The peer answered and refused our update."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +63,13 @@ class NodeConfig:
     watch_chain: bool = True
     chain_poll: float = 0.05
     challenge_period: int = 100
+    lock_timer: float = 0.2  # seconds between runs of the lock rules (0: only at start)
+    # an incoming lock whose secret we know is enforced on chain from expiry - reveal_margin on;
+    # None: half of hop_delta (the time an intermediary keeps to settle upstream)
+    reveal_margin: int | None = None
+
+    def margin(self) -> int:
+        return self.hop_delta // 2 if self.reveal_margin is None else self.reveal_margin
 
 
 @dataclass(frozen=True)
@@ -78,7 +100,18 @@ class Node:
         self.tower = tower
         self.store = Store(db_path)
         self.views: dict[bytes, ChannelView] = {v.channel_id: v for v in self.store.views()}
-        self.directory: dict[str, tuple[str, int]] = {}
+        # peers' addresses survive a restart: a claim right after start must find its peer
+        self.directory: dict[str, tuple[str, int]] = {
+            k.removeprefix("peer:"): (str(v[0]), int(v[1]))
+            for k, v in self.store.items("peer:")
+            if isinstance(v, list) and len(v) == 2
+        }
+        self.errors: list[str] = []  # background failures, newest last (bounded)
+        self.tower_status: dict = {"ok": None, "error": None, "nonce": None}
+        self._routing: set[bytes] = set()  # hashlocks with a forward in flight
+        self._unsynced: set[bytes] = set(self.views)  # channels not yet resynced since start
+        self._acting: set[tuple[str, bytes]] = set()  # timer actions in progress
+        self._closing: set[bytes] = set()  # channels with a close transaction in flight
         self.port = 0
         self.rejected = 0  # messages refused (malformed, unsigned, invalid)
         self._server: asyncio.AbstractServer | None = None
@@ -93,6 +126,7 @@ class Node:
         # channels where we (as A) just refused the peer's update: we let it go first next time
         self._yield_to: dict[bytes, asyncio.Event] = {}
         self._from_block = 0
+        self._stopping = False
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -102,9 +136,11 @@ class Node:
         if self.chain is not None and self.config.watch_chain:
             self._from_block = int(self.store.get("from_block", 0))
             self._spawn(self._watch_chain())
+        self._spawn(self._lock_timer())
 
     async def stop(self) -> None:
         """Go offline: close the server, connections and tasks (state stays on disk)."""
+        self._stopping = True
         if self._server is not None:
             self._server.close()
             with contextlib.suppress(Exception):
@@ -126,13 +162,38 @@ class Node:
         self.store.close()
 
     def add_peer(self, address: str, host: str, port: int) -> None:
-        self.directory[address.lower()] = (host, port)
+        key = address.lower()
+        if self.directory.get(key) != (host, port):
+            self.directory[key] = (host, port)
+            self.store.put("peer:" + key, [host, port])
 
     def _spawn(self, coro) -> asyncio.Task:
         t = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(t)
-        t.add_done_callback(self._tasks.discard)
+        t.add_done_callback(self._task_done)
         return t
+
+    def _task_done(self, t: asyncio.Task) -> None:
+        self._tasks.discard(t)
+        if not t.cancelled() and t.exception() is not None:
+            self._report(f"{t.get_coro().__name__}: {t.exception()!r}")
+
+    def _report(self, what: str) -> None:
+        """Keep a background failure where the operator sees it (log and status)."""
+        log.warning("channel node %s: %s", self.address, what)
+        self.errors.append(what)
+        del self.errors[:-50]
+
+    def status(self) -> dict:
+        """What an operator needs to see: channels, pending locks, background failures."""
+        return {
+            "address": self.address,
+            "channels": len(self.views),
+            "locks": sum(len(v.latest.state.locks) for v in self.views.values() if not v.closed),
+            "unsynced": len(self._unsynced),
+            "errors": list(self.errors),
+            "tower": dict(self.tower_status),
+        }
 
     # ---------------------------------------------------------------- views
 
@@ -315,11 +376,29 @@ class Node:
         return {"type": "close_sig", "sig": hx(self.signer.sign(digest))}
 
     async def close_channel(self, cid: bytes, state: SignedState | None = None) -> None:
-        """Unilateral close with our latest co-signed state (or `state`, for tests of staleness)."""
-        v = self.views[cid]
-        st = state or v.latest
-        self._save(replace(v, closed=True))
-        await asyncio.to_thread(self._need_chain().close, st.state, st.sig_a, st.sig_b)
+        """Unilateral close with our latest co-signed state (or `state`, for tests of staleness).
+        At most one close per channel is sent: a second call while one is in flight, or once
+        the chain shows the channel closing, does nothing. If the transaction fails the channel
+        is marked open again (so the timer retries) and TxFailed is raised."""
+        chain = self._need_chain()
+        if cid in self._closing:
+            return
+        self._closing.add(cid)
+        try:
+            c = await asyncio.to_thread(chain.channel, cid)
+            v = self.views[cid]
+            if c.status != "Open":
+                self._save(replace(v, closed=True))
+                return
+            st = state or v.latest
+            self._save(replace(v, closed=True))
+            try:
+                await asyncio.to_thread(chain.close, st.state, st.sig_a, st.sig_b)
+            except BaseException:
+                self._save(replace(self.views[cid], closed=False))
+                raise
+        finally:
+            self._closing.discard(cid)
 
     async def settle_and_unlock(self, cid: bytes) -> None:
         """After the challenge period: settle, then resolve every resolvable lock and claim."""
@@ -380,6 +459,12 @@ class Node:
         """Route a hash-locked payment; True once the first hop's lock is claimed, False if it was
         refused, cancelled, or not settled within `timeout` (the lock may then still complete
         or be cancelled later). Raises ChannelError if no route has the capacity."""
+        if self.store.secret(hashlock) is not None:
+            # anyone on the path may know it: a new lock under it can be taken without paying on
+            raise ChannelError(
+                f"the secret of hashlock {hx(hashlock)} was already revealed: ask the payee "
+                "for a new invoice"
+            )
         route = find_route(edges, self.address, payee, amount)
         now = self.clock()
         expiries = []
@@ -416,7 +501,7 @@ class Node:
                 return await self._propose_once(cid, op, extra)
             except Conflict:
                 await asyncio.sleep(0.001 * (attempt + 1))
-        raise ChannelError("the peer kept winning update conflicts; try again later")
+        raise Conflict("the peer kept winning update conflicts; try again later")
 
     async def _propose_once(self, cid: bytes, op: machine.Op, extra: dict | None) -> SignedState:
         turn = self._yield_to.pop(cid, None)
@@ -431,6 +516,11 @@ class Node:
             if v.adjusting is not None:
                 await self.refresh_adjust(v)
                 v = self.views[cid]
+            if isinstance(op, Cancel):  # never give back a lock whose secret we know
+                lock = v.latest.state.lock(op.hashlock)
+                if lock is not None:
+                    known = self.store.secret(op.hashlock) is not None
+                    recovery.may_release(lock, op, known, 0)
             new, events = machine.propose(v, op, self.signer, self.domain, self.clock())
             # Our own proposal needs no fsync: losing it costs nothing (the peer's copy, if it
             # signed, is one nonce ahead, which the penalty rule does not punish) and `sync`
@@ -448,7 +538,11 @@ class Node:
             if extra is not None:
                 body["extra"] = extra
             try:
-                resp = await self._request(v.peer, body)
+                resp = await self._request(
+                    v.peer,
+                    body,
+                    sent=lambda: hit("channels.claim_sent") if isinstance(op, Claim) else None,
+                )
             except PeerUnreachable:
                 self._save(machine.drop_pending(self.views[cid]))
                 raise
@@ -461,7 +555,7 @@ class Node:
                 if reason.startswith("conflict") or moved:
                     # the peer's concurrent update won (or landed while ours was in flight)
                     raise Conflict(reason)
-                raise ChannelError(f"peer rejected the update: {reason}")
+                raise PeerRefused(f"peer rejected the update: {reason}")
             cur = self.views[cid]
             if cur.pending is None or cur.pending.state.nonce != ev.nonce:
                 raise Conflict("our update was superseded by the peer's")
@@ -481,8 +575,10 @@ class Node:
         resp = await self._request(v.peer, {"type": "sync", "channel_id": hx(cid)})
         theirs = SignedState.from_json(resp.get("latest"))
         s = theirs.state
+        v = self.views[cid]  # the peer's updates may have landed while we waited
         if s.nonce <= v.latest.state.nonce:
-            self._save(machine.drop_pending(v))
+            if v.pending is not None:
+                self._save(machine.drop_pending(v))
             return
         if s.channel_id != cid or s.total() != v.latest.state.total():
             raise ChannelError("the peer's latest state does not belong to this channel")
@@ -514,6 +610,14 @@ class Node:
         extra = body.get("extra")
         if isinstance(op, AddLock):
             self._check_incoming_lock(op.lock, extra)
+        if nonce > v.latest.state.nonce + 1:
+            # The peer is past our latest: it co-signed a state whose acknowledgement we lost
+            # (a crash, a dropped reply). Adopt it from the peer instead of refusing its update.
+            await self._resync(cid)
+            v = self.views[cid]
+        if isinstance(op, Expire):
+            await self._check_release(v, op)
+            v = self.views[cid]
         if v.pending is not None and v.me == 0:
             self._yield_to.setdefault(cid, asyncio.Event())
         new, events = machine.receive_update(
@@ -529,6 +633,19 @@ class Node:
             if isinstance(e, Applied):
                 self._after_applied(cid, e, extra)
         return {"type": "ack", "nonce": ack.nonce, "sig": hx(ack.sig)}
+
+    async def _check_release(self, v: ChannelView, op: Expire) -> None:
+        """Refuse to co-sign the sender's Expire of a lock whose secret we know (and that the
+        chain would pay us): see `recovery.may_release`."""
+        lock = v.latest.state.lock(op.hashlock)
+        if lock is None or lock.sender == v.me or self.store.secret(op.hashlock) is None:
+            return
+        revealed = 0
+        if self.chain is not None:
+            revealed = await asyncio.to_thread(self.chain.secret_revealed_at, op.hashlock)
+        else:
+            revealed = 1  # no chain to ask: assume the worst case for us and keep the lock
+        recovery.may_release(lock, op, True, revealed)
 
     def _check_incoming_lock(self, lock: Lock, extra: object) -> None:
         """Refuse a lock we could not forward or claim safely (before co-signing it)."""
@@ -571,13 +688,18 @@ class Node:
         op = e.op
         mine = e.actor == view.me
         if isinstance(op, AddLock) and not mine:
+            hit("channels.lock_accepted")  # saved, not yet acknowledged
             route = extra["route"] if isinstance(extra, dict) else []
             if route:
+                self._routing.add(op.lock.hashlock)  # not an orphan while we forward it
                 self._spawn(self._forward(cid, op.lock, route))
             elif self.config.auto_claim:
                 self._spawn(self._claim_as_payee(cid, op.lock))
+        elif isinstance(op, AddLock) and mine:
+            hit("channels.lock_forwarded")  # the next hop co-signed our lock
         elif isinstance(op, Claim) and not mine:
             self.store.put_secret(op.hashlock, op.secret)
+            hit("channels.secret_returned")  # secret stored, downstream not yet acknowledged
             self._settle_payment(op.hashlock, True)
             self._spawn(self._claim_upstream(op.hashlock, op.secret))
         elif isinstance(op, Cancel) and not mine:
@@ -597,18 +719,21 @@ class Node:
         return None
 
     async def _forward(self, in_cid: bytes, lock: Lock, route: list) -> None:
-        nxt = route[0]
-        out = self.channel_with(nxt["node"])
-        out_lock = Lock(out.me, nxt["amount"], lock.hashlock, nxt["expiry"])
         try:
-            await self._propose(out.channel_id, AddLock(out_lock), {"route": route[1:]})
-        except PeerUnreachable:
-            await self._cancel_upstream(lock.hashlock)  # nothing was delivered downstream
-        except ChannelError:
-            if self.views[out.channel_id].pending is None:
-                await self._cancel_upstream(lock.hashlock)
-        except TimeoutError:
-            pass  # unknown whether the peer co-signed: keep the incoming lock (see spec)
+            nxt = route[0]
+            out = self.channel_with(nxt["node"])
+            out_lock = Lock(out.me, nxt["amount"], lock.hashlock, nxt["expiry"])
+            try:
+                await self._propose(out.channel_id, AddLock(out_lock), {"route": route[1:]})
+            except PeerUnreachable:
+                await self._cancel_upstream(lock.hashlock)  # nothing was delivered downstream
+            except ChannelError:
+                if self.views[out.channel_id].pending is None:
+                    await self._cancel_upstream(lock.hashlock)
+            except TimeoutError:
+                pass  # unknown whether the peer co-signed: the timer resyncs, then decides
+        finally:
+            self._routing.discard(lock.hashlock)
 
     async def _claim_as_payee(self, cid: bytes, lock: Lock) -> None:
         secret = self.store.secret(lock.hashlock)
@@ -618,11 +743,25 @@ class Node:
         if not self.config.reveal_offchain:
             await asyncio.to_thread(self._need_chain().register_secret, secret)
             return
+        await self._claim(cid, lock.hashlock, secret)
+
+    async def _claim(self, cid: bytes, hashlock: bytes, secret: bytes) -> None:
+        """Claim an incoming lock off chain. A peer that is away (unknown address, unreachable,
+        no answer) is retried by the timer, which goes on chain from expiry - reveal_margin on;
+        a peer that refuses the claim is a peer that will not pay: enforce on chain now."""
         try:
-            await self._propose(cid, Claim(lock.hashlock, secret))
-        except (ChannelError, TimeoutError):
-            if self.chain is not None:  # the upstream peer will not co-sign: enforce on chain
+            await self._propose(cid, Claim(hashlock, secret))
+        except (PeerUnreachable, TimeoutError, Conflict):
+            return
+        except PeerRefused:
+            v = self.views[cid]
+            lock = v.latest.state.lock(hashlock)
+            if lock is None or lock.sender == v.me or v.closed or self.chain is None:
+                return  # settled meanwhile (e.g. by a resync)
+            if self.clock() <= lock.expiry:
                 await self._enforce_on_chain(cid, secret)
+        except ChannelError as e:  # our side cannot propose now (e.g. an adjustment): retry
+            log.info("claim of %s deferred: %s", hx(hashlock), e)
 
     async def claim_incoming(self, hashlock: bytes) -> SignedState:
         """As payee, claim the incoming lock for one of our invoices off chain."""
@@ -637,29 +776,25 @@ class Node:
         v = self._incoming(hashlock)
         if v is None or not self.config.reveal_offchain:
             return
-        try:
-            await self._propose(v.channel_id, Claim(hashlock, secret))
-        except (ChannelError, TimeoutError):
-            # The upstream peer will not co-sign: enforce on chain. The secret is registered
-            # before our incoming lock expires (we keep hop_delta between expiries), then the
-            # channel is closed with our latest state and the lock unlocked after settlement.
-            if self.chain is not None:
-                await self._enforce_on_chain(v.channel_id, secret)
+        # If the upstream peer will not co-sign, the secret is registered on chain before our
+        # incoming lock expires (we keep hop_delta between expiries), the channel is closed with
+        # our latest state and the lock unlocked after settlement.
+        await self._claim(v.channel_id, hashlock, secret)
 
     async def _enforce_on_chain(self, cid: bytes, secret: bytes) -> None:
         chain = self._need_chain()
         h = crypto.keccak(secret)
         if await asyncio.to_thread(chain.secret_revealed_at, h) == 0:
             await asyncio.to_thread(chain.register_secret, secret)
-        c = await asyncio.to_thread(chain.channel, cid)
-        if c.status == "Open":
-            await self.close_channel(cid)
+        await self.close_channel(cid)
 
     async def _cancel_upstream(self, hashlock: bytes) -> None:
         v = self._incoming(hashlock)
         if v is not None:
-            with contextlib.suppress(ChannelError, TimeoutError):
+            try:
                 await self._propose(v.channel_id, Cancel(hashlock))
+            except (ChannelError, TimeoutError) as e:
+                log.info("cancel of %s upstream failed (%s): the timer retries", hx(hashlock), e)
 
     async def expire_locks(self) -> int:
         """Take back every expired outgoing lock whose channel is still open; returns how many
@@ -674,7 +809,7 @@ class Node:
                 try:
                     await self._propose(v.channel_id, Expire(lock.hashlock))
                 except (PeerUnreachable, TimeoutError):
-                    if self.chain is not None:
+                    if self.chain is not None and v.channel_id not in self._closing:
                         await self._refund_on_chain(v)
                     break
                 except ChannelError:
@@ -683,6 +818,134 @@ class Node:
                 n += 1
                 await self._cancel_upstream(lock.hashlock)
         return n
+
+    # ---------------------------------------------------------------- the lock timer
+
+    async def _lock_timer(self) -> None:
+        """Start-up recovery, then the lock rules every `lock_timer` seconds."""
+        while not self._stopping:
+            try:
+                await self.run_lock_rules()
+            except Exception as e:  # a bug here must not stop the timer
+                self._report(f"lock rules: {e!r}")
+            task = asyncio.current_task()
+            if self.config.lock_timer <= 0 or (task is not None and task.cancelling()):
+                return  # (wait_for can turn our cancellation into the request's TimeoutError)
+            await asyncio.sleep(self.config.lock_timer)
+
+    async def run_lock_rules(self) -> list[recovery.Action]:
+        """Resync channels not yet in sync since start, then start every action `recovery.plan`
+        asks for (each at most once at a time); returns the actions started."""
+        for cid in list(self._unsynced):
+            v = self.views[cid]
+            if v.closed:
+                self._unsynced.discard(cid)
+                continue
+            try:
+                async with self._lock_for(cid):
+                    await self._resync(cid)
+                self._unsynced.discard(cid)
+            except (PeerUnreachable, TimeoutError):
+                pass  # the peer is away: retried on the next run
+            except ChannelError as e:
+                self._report(f"resync of {hx(cid)}: {e}")
+        busy = frozenset(c for c, lk in self._chan_locks.items() if lk.locked())
+        knowledge = recovery.Knowledge(
+            secrets=self._claimable_secrets(),
+            invoices=frozenset(
+                unhx(k.removeprefix("invoice:"), 32) for k, _ in self.store.items("invoice:")
+            ),
+            routing=frozenset(self._routing),
+            busy=busy,
+            synced=not self._unsynced,
+        )
+        actions = recovery.plan(self.views.values(), knowledge, self.clock(), self.config.margin())
+        started = []
+        for a in actions:
+            key = (type(a).__name__, getattr(a, "hashlock", a.channel_id))
+            if key in self._acting:
+                continue
+            self._acting.add(key)
+            started.append(a)
+            self._spawn(self._act(a, key))
+        return started
+
+    def _claimable_secrets(self) -> dict[bytes, bytes]:
+        """Secrets of incoming locks we are entitled to claim with now. Our own invoices count
+        once we decided to take the payment (auto_claim, or a claim already started)."""
+        out: dict[bytes, bytes] = {}
+        for v in self.views.values():
+            for lock in v.latest.state.locks:
+                if lock.sender == v.me:
+                    continue
+                secret = self.store.secret(lock.hashlock)
+                if secret is None:
+                    continue
+                key = hx(lock.hashlock)
+                invoice = self.store.get("invoice:" + key) is not None
+                if invoice and not (self.config.auto_claim or self.store.get("paid:" + key)):
+                    continue
+                out[lock.hashlock] = secret
+        return out
+
+    async def _act(self, a: recovery.Action, key: tuple[str, bytes]) -> None:
+        try:
+            match a:
+                case recovery.Resync(cid):
+                    async with self._lock_for(cid):
+                        if self.views[cid].pending is not None:
+                            await self._resync(cid)
+                case recovery.ClaimOffchain(cid, h, secret):
+                    if self.config.reveal_offchain:
+                        self.store.put("paid:" + hx(h), True)
+                        await self._claim(cid, h, secret)
+                case recovery.RevealOnChain(cid, h, secret):
+                    await self._reveal_on_chain(cid, h, secret)
+                case recovery.CancelOrphan(cid, h):
+                    await self._propose(cid, Cancel(h))
+                    self._settle_payment(h, False)
+                case recovery.ExpireOutgoing(cid, h):
+                    await self._expire_one(cid, h)
+        except (PeerUnreachable, TimeoutError, Conflict):
+            pass  # the peer is away or busy: the next run retries
+        except (ChannelError, TxFailed, OSError) as e:
+            self._report(f"{type(a).__name__} {hx(key[1])}: {e}")
+        finally:
+            self._acting.discard(key)
+
+    async def _reveal_on_chain(self, cid: bytes, h: bytes, secret: bytes) -> None:
+        """Our incoming lock is close to (or past) expiry and still not claimed: make the chain
+        pay it. Register the secret if it is not registered and there is still time, then close
+        the channel (once) if the registration counts, i.e. happened by the lock's expiry."""
+        if self.chain is None:
+            return
+        chain = self.chain
+        v = self.views[cid]
+        lock = v.latest.state.lock(h)
+        if lock is None or v.closed:
+            return
+        revealed = await asyncio.to_thread(chain.secret_revealed_at, h)
+        if revealed == 0 and self.clock() <= lock.expiry:
+            await asyncio.to_thread(chain.register_secret, secret)
+            revealed = await asyncio.to_thread(chain.secret_revealed_at, h)
+        if 0 < revealed <= lock.expiry:
+            await self.close_channel(cid)
+
+    async def _expire_one(self, cid: bytes, h: bytes) -> None:
+        """Take back one expired outgoing lock off chain; if the peer stays away for hop_delta
+        after expiry, close the channel instead (the lock is refunded after settlement)."""
+        v = self.views[cid]
+        lock = v.latest.state.lock(h)
+        if lock is None or v.closed:
+            return
+        try:
+            await self._propose(cid, Expire(h))
+        except (PeerUnreachable, TimeoutError):
+            if self.chain is not None and self.clock() > lock.expiry + self.config.hop_delta:
+                await self._refund_on_chain(self.views[cid])
+            return
+        self._settle_payment(h, False)
+        await self._cancel_upstream(h)
 
     async def _refund_on_chain(self, v: ChannelView) -> None:
         """Close a channel whose peer is gone; its expired outgoing locks whose secret never
@@ -716,8 +979,17 @@ class Node:
             "addr_a": v.addr_a,
             "addr_b": v.addr_b,
         }
-        with contextlib.suppress(ChannelError, TimeoutError):
-            await self._request(t.address, body)
+        try:
+            resp = await self._request(t.address, body)
+        except (ChannelError, TimeoutError) as e:
+            resp = {"type": "error", "reason": f"the watchtower could not be reached: {e}"}
+        if resp.get("type") == "ok":
+            self.tower_status = {"ok": True, "error": None, "nonce": v.latest.state.nonce}
+        else:
+            # the client must know it is not protected: surfaced in status() and the log
+            reason = str(resp.get("reason"))
+            self.tower_status = {**self.tower_status, "ok": False, "error": reason}
+            self._report(f"watchtower refused state {v.latest.state.nonce}: {reason}")
 
     # ---------------------------------------------------------------- chain watching
 
@@ -730,8 +1002,8 @@ class Node:
                     await self._scan(self._from_block, head)
                     self._from_block = head + 1
                     self.store.put("from_block", self._from_block)
-            except (OSError, ChannelError):
-                pass
+            except (OSError, ChannelError, TxFailed) as e:
+                self._report(f"chain watch: {e}")
             await asyncio.sleep(self.config.chain_poll)
 
     async def _scan(self, lo: int, hi: int) -> None:
@@ -739,7 +1011,7 @@ class Node:
         for h, secret, _ts in await asyncio.to_thread(chain.secret_events, lo, hi):
             self.store.put_secret(h, secret)
             self._settle_payment(h, True)
-            await self._claim_upstream(h, secret)
+            self._spawn(self._claim_upstream(h, secret))  # the watch loop does not wait on peers
         for ev in await asyncio.to_thread(chain.closed_events, lo, hi):
             v = self.views.get(ev["channel_id"])
             if v is None or ev["closer"] == self.address:
@@ -748,13 +1020,17 @@ class Node:
             for lock in v.latest.state.locks:  # make our incoming locks payable on chain
                 secret = self.store.secret(lock.hashlock)
                 if lock.sender != v.me and secret is not None and self.clock() <= lock.expiry:
-                    with contextlib.suppress(Exception):
+                    try:
                         if await asyncio.to_thread(chain.secret_revealed_at, lock.hashlock) == 0:
                             await asyncio.to_thread(chain.register_secret, secret)
+                    except (OSError, TxFailed) as e:
+                        self._report(f"registering the secret of {hx(lock.hashlock)}: {e}")
             if v.latest.state.nonce > ev["nonce"]:
                 st = v.latest
-                with contextlib.suppress(Exception):
+                try:
                     await asyncio.to_thread(chain.dispute, st.state, st.sig_a, st.sig_b)
+                except (OSError, TxFailed) as e:
+                    self._report(f"disputing the close of {hx(v.channel_id)}: {e}")
 
     # ---------------------------------------------------------------- transport
 
@@ -845,7 +1121,9 @@ class Node:
                     self._waiters.pop(rid, None)
                     fut.set_exception(TimeoutError(f"connection to {peer} lost mid-request"))
 
-    async def _request(self, peer: str, body: dict) -> dict:
+    async def _request(
+        self, peer: str, body: dict, sent: Callable[[], object] | None = None
+    ) -> dict:
         writer = await self._connect(peer)
         rid = next(self._ids)
         fut = asyncio.get_running_loop().create_future()
@@ -857,6 +1135,8 @@ class Node:
         except ConnectionError as e:
             self._waiters.pop(rid, None)
             raise PeerUnreachable(f"send to {peer} failed: {e}") from e
+        if sent is not None:
+            sent()
         try:
             return await asyncio.wait_for(fut, self.config.request_timeout)
         finally:

@@ -61,5 +61,12 @@ class Store:
         row = self._db.execute("SELECT v FROM kv WHERE k = ?", (key,)).fetchone()
         return default if row is None else json.loads(row[0])
 
+    def items(self, prefix: str) -> list[tuple[str, object]]:
+        """Every (key, value) whose key starts with `prefix`."""
+        rows = self._db.execute(
+            "SELECT k, v FROM kv WHERE substr(k, 1, ?) = ?", (len(prefix), prefix)
+        ).fetchall()
+        return [(k, json.loads(v)) for k, v in rows]
+
     def close(self) -> None:
         self._db.close()

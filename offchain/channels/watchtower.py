@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import sqlite3
 from pathlib import Path
 
@@ -18,6 +19,13 @@ from offchain.channels import crypto
 from offchain.channels.chain import ChainClient, TxFailed
 from offchain.channels.model import ChannelError, SignedState, hx, unhx
 from offchain.channels.wire import open_envelope, read_frame, seal
+
+log = logging.getLogger(__name__)
+
+# Delegation.expiry is a uint64 on chain; the store keeps it in an SQLite INTEGER (signed 64-bit).
+# An expiry past 2**63 - 1 (year 292 billion) protects nothing more than 2**63 - 1 does, so the
+# tower refuses it and tells the client, rather than storing something it cannot read back.
+MAX_DELEGATION_EXPIRY = 2**63 - 1
 
 
 class Watchtower:
@@ -30,6 +38,8 @@ class Watchtower:
         self.domain = chain.domain
         self.poll = poll
         self.disputes = 0
+        self.failures: list[str] = []  # disputes that could not be sent (newest last)
+        self._chain_now = 0  # the chain's latest timestamp seen by the follower (0: not yet)
         self.port = 0
         self._db = sqlite3.connect(str(db_path), isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -75,8 +85,17 @@ class Watchtower:
             crypto.check_sig(d, signed.sig_a, addr_a, "state (A)")
             crypto.check_sig(d, signed.sig_b, addr_b, "state (B)")
         expiry = body.get("delegation_expiry")
-        if not isinstance(expiry, int):
+        if not isinstance(expiry, int) or isinstance(expiry, bool):
             raise ChannelError("delegation_expiry must be an integer")
+        if not 0 <= expiry <= MAX_DELEGATION_EXPIRY:
+            raise ChannelError(
+                f"delegation_expiry must be between 0 and {MAX_DELEGATION_EXPIRY}, got {expiry}:"
+                " sign a delegation with a nearer expiry"
+            )
+        if self._chain_now and expiry < self._chain_now:
+            raise ChannelError(
+                f"the delegation expired at {expiry} (chain time {self._chain_now}): sign a new one"
+            )
         dsig = unhx(body.get("delegation_sig"), 65, "delegation_sig")
         dd = crypto.delegation_digest(self.domain, s.channel_id, self.address, expiry)
         crypto.check_sig(dd, dsig, client, "delegation")
@@ -102,6 +121,9 @@ class Watchtower:
                     reply = {"type": "ok"}
                 except ChannelError as e:
                     reply = {"type": "error", "reason": str(e)}
+                except Exception:  # a bug must not drop the client silently: it must know
+                    log.exception("watchtower: failed to take a watch request")
+                    reply = {"type": "error", "reason": "the watchtower failed to store the state"}
                 reply["re"] = rid
                 writer.write(seal(reply, self.signer))
                 await writer.drain()
@@ -116,13 +138,18 @@ class Watchtower:
         row = self._db.execute("SELECT v FROM kv WHERE k = 'from_block'").fetchone()
         start = 0 if row is None else row[0]
         while True:
-            with contextlib.suppress(OSError, ChannelError):
+            try:
+                self._chain_now = await asyncio.to_thread(self.chain.now)
                 head = await asyncio.to_thread(self.chain.block_number)
                 if head >= start:
                     for ev in await asyncio.to_thread(self.chain.closed_events, start, head):
                         await self._on_closed(ev)
                     start = head + 1
                     self._db.execute("INSERT OR REPLACE INTO kv VALUES ('from_block', ?)", (start,))
+            except Exception as e:  # RPC down, a bad log: keep following, and say so
+                log.warning("watchtower: following the chain failed: %s", e)
+                self.failures.append(f"follow: {e}")
+            del self.failures[:-50]
             await asyncio.sleep(self.poll)
 
     async def _on_closed(self, ev: dict) -> None:
@@ -136,7 +163,7 @@ class Watchtower:
         if ev["closer"].lower() == client.lower() or nonce <= ev["nonce"]:
             return
         signed = SignedState.from_json(json.loads(signed_json))
-        with contextlib.suppress(TxFailed):
+        try:
             await asyncio.to_thread(
                 self.chain.dispute_for,
                 signed.state,
@@ -145,7 +172,11 @@ class Watchtower:
                 dexpiry,
                 unhx(dsig, 65),
             )
-            self.disputes += 1
+        except TxFailed as e:
+            log.warning("watchtower: dispute of %s failed: %s", hx(ev["channel_id"]), e)
+            self.failures.append(f"dispute of {hx(ev['channel_id'])}: {e}")
+            return
+        self.disputes += 1
 
 
 def main(argv: list[str] | None = None) -> None:

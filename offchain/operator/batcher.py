@@ -28,8 +28,9 @@ from web3 import Web3
 
 from offchain.errors import L2KitError
 from offchain.operator import failpoints
-from offchain.operator.l1_sender import Reverted, SendPolicy, send_transaction
-from offchain.operator.store import BatchStatus, OperatorStore, StoredTx, TxStatus
+from offchain.operator.l1_sender import NonceConsumed, Reverted, SendPolicy, send_transaction
+from offchain.operator.preflight import check_funds, read_binding
+from offchain.operator.store import BatchStatus, OperatorStore, StoredBatch, StoredTx, TxStatus
 from offchain.rollup.builder import build_batch
 from offchain.rollup.codec import (
     decode_batch,
@@ -39,6 +40,7 @@ from offchain.rollup.codec import (
     encode_tx,
     encode_txs,
 )
+from offchain.rollup.eip712 import recover, transfer_digest, withdraw_digest
 from offchain.rollup.execute import Fault, commit, execute
 from offchain.rollup.hashing import keccak
 from offchain.rollup.l1 import RollupL1
@@ -81,8 +83,11 @@ class BatcherSettings:
     bridge: str
     #: Private key of the proposer account that bonds and posts (hex or bytes).
     proposer_key: bytes
-    #: SQLite file holding every accepted transaction and batch.
-    store_path: Path = Path("var/batcher.sqlite")
+    #: SQLite file holding every accepted transaction and batch; bound to one deployment.
+    store_path: Path = Path("var/ethereum-local/batcher.sqlite")
+    #: Block the rollup was deployed in (the deployment file's `block`): with the chain id and
+    #: the rollup address, its hash identifies the deployment the store belongs to.
+    deployment_block: int = 0
     #: Post as soon as this many user transactions are pending...
     max_batch_txs: int = 256
     #: ... or once the oldest pending transaction (or unconsumed deposit) waited this long (s).
@@ -120,6 +125,11 @@ class Batcher:
         self.l1 = RollupL1(self.w3, settings.rollup, settings.bridge)
         self.account = EthAccount.from_key(settings.proposer_key)
         self.store = OperatorStore(settings.store_path)
+        try:  # a store of another deployment must not be touched: refuse before recovery
+            self.store.bind(read_binding(self.w3, settings.rollup, settings.deployment_block))
+        except BaseException:
+            self.store.close()
+            raise
         self.separator = self.l1.separator()
         self.stats = BatcherStats()
         self._lock = threading.RLock()
@@ -154,16 +164,27 @@ class Batcher:
         required = self.l1.rollup.functions.requiredBond().call()
         held = self.l1.rollup.functions.bondOf(self.account.address).call()
         want = max(required, self.settings.bond or 0)
+        journal = self.store.send_journal("bond")
         if held >= want:
+            self.store.clear_l1_send("bond")
+            check_funds(self.w3, self.account.address, 0)
             return
+        if journal.load() is None:  # a bond tx journaled before a restart is continued as is
+            check_funds(self.w3, self.account.address, want - held)
         rollup = self.l1.rollup
         log.info("bonding %d wei from %s", want - held, self.account.address)
-        send_transaction(
-            self.w3,
-            self.account,
-            lambda: {"to": rollup.address, "value": want - held, "data": _data(rollup, "bond")},
-            self.settings.send_policy,
-        )
+        try:
+            send_transaction(
+                self.w3,
+                self.account,
+                lambda: {"to": rollup.address, "value": want - held, "data": _data(rollup, "bond")},
+                self.settings.send_policy,
+                journal=journal,
+            )
+        except NonceConsumed:
+            self.store.clear_l1_send("bond")
+            raise
+        self.store.clear_l1_send("bond")
 
     def recover(self) -> None:
         """Rebuild state from L1, reconcile the store's batches with L1, replay pending txs."""
@@ -190,6 +211,7 @@ class Batcher:
                     if stored.status is BatchStatus.INTENT:
                         log.info("batch %d reached L1 before the restart", stored.batch_index)
                         self.store.mark_batch(stored.batch_index, BatchStatus.POSTED)
+                        self.store.clear_l1_send(_send_key(stored))
                     continue
                 resendable = (
                     stored.status is BatchStatus.INTENT
@@ -207,6 +229,7 @@ class Batcher:
                 )
                 self.store.mark_batch(stored.batch_index, BatchStatus.ROLLED_BACK)
                 self.store.delete_batch(stored.batch_index)
+                self.store.clear_l1_send(_send_key(stored))
             self._rebuild_pending()
 
     def _rebuild_pending(self) -> None:
@@ -306,7 +329,20 @@ class Batcher:
                 "the rollup is frozen: no transaction can be included any more; withdraw your "
                 "balance from the last finalized state with `ape run exit --owner <address>`",
             )
+        payload = encode_tx(tx)
+        tx_hash = keccak(payload)
         with self._lock:
+            # Idempotent: a resend of an accepted transaction (its answer was lost) gets the
+            # stored record back. Checked first: after acceptance its nonce is no longer next.
+            known = self.store.tx(tx_hash)
+            if known is not None:
+                if self._signed_for(tx, nonce):
+                    return known
+                raise Rejected(
+                    "duplicate",
+                    f"transaction 0x{tx_hash.hex()} was accepted before, signed for another "
+                    "nonce: see GET /tx/<hash>",
+                )
             sender = self.pending.account(tx.sender)
             if sender.is_empty:
                 raise Rejected(
@@ -322,10 +358,6 @@ class Batcher:
                 raise Rejected(
                     "unknown_account", f"recipient account {tx.recipient} does not exist"
                 )
-            payload = encode_tx(tx)
-            tx_hash = keccak(payload)
-            if self.store.tx(tx_hash) is not None:
-                raise Rejected("duplicate", f"transaction 0x{tx_hash.hex()} was submitted before")
             ex = execute(self.pending, payload, self.settings.fee_account, (), self.separator)
             if not ex.ok:
                 raise Rejected(ex.fault.name.lower(), _explain(ex.fault.name, tx, sender))
@@ -336,6 +368,17 @@ class Batcher:
             stored = self.store.tx(tx_hash)
             assert stored is not None and stored.seq == seq
             return stored
+
+    def _signed_for(self, tx: Transfer | Withdraw, nonce: int) -> bool:
+        """Whether `tx`'s signature is its sender's for `nonce` (a resend, not a variation)."""
+        if isinstance(tx, Transfer):
+            digest = transfer_digest(
+                self.separator, tx.sender, tx.recipient, tx.amount, tx.fee, nonce
+            )
+        else:
+            digest = withdraw_digest(self.separator, tx.sender, tx.amount, tx.fee, nonce)
+        owner = self.pending.account(tx.sender).owner
+        return recover(digest, tx.signature) == owner
 
     # ------------------------------------------------------------------ posting
 
@@ -447,20 +490,29 @@ class Batcher:
             index, batch.pre_root, batch.post_root, batch.data, [t.seq for t in stored]
         )
 
-    def _send_intent(self, intent) -> int:
+    def _send_intent(self, intent: StoredBatch) -> int:
         rollup = self.l1.rollup
         data = _data(rollup, "postBatch", intent.pre_root, intent.data)
+        key = _send_key(intent)
         try:
             sent = send_transaction(
                 self.w3,
                 self.account,
                 lambda: {"to": rollup.address, "data": data},
                 self.settings.send_policy,
+                journal=self.store.send_journal(key),
             )
         except Reverted as exc:
             log.warning(
                 "posting batch %d reverted (%s): reconciling with L1", intent.batch_index, exc
             )
+            self.store.clear_l1_send(key)
+            self.recover()
+            return intent.batch_index
+        except NonceConsumed as exc:
+            # None of its versions can be mined any more: safe to send afresh after reconciling.
+            log.warning("batch %d: %s", intent.batch_index, exc)
+            self.store.clear_l1_send(key)
             self.recover()
             return intent.batch_index
         failpoints.hit("after_post")
@@ -471,6 +523,7 @@ class Batcher:
                 sent.tx_hash,
                 int(sent.receipt["blockNumber"]),
             )
+            self.store.clear_l1_send(key)
             self._advance_confirmed(intent)
             n_txs = self.store.count_batch_txs(intent.batch_index)
             self.stats.batches_posted += 1
@@ -550,6 +603,11 @@ class Batcher:
             if encode_tx(txs[claim.tx_index]) == stored.payload:
                 return claim
         raise Rejected("not_found", "the withdrawal is not in the live L1 batches (rolled back?)")
+
+
+def _send_key(intent: StoredBatch) -> str:
+    """The send-journal key of a batch intent: its index and exactly what it posts."""
+    return f"batch:{intent.batch_index}:0x{keccak(intent.pre_root + intent.data).hex()}"
 
 
 def _data(contract, fn_name: str, *args) -> str:

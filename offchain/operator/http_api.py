@@ -1,8 +1,15 @@
 """A small, strict HTTP JSON API server (stdlib only) for the operator's services.
 
 Every request gets a JSON answer: the handler's result with 200, or
-``{"error": {"code": ..., "message": ...}}`` with a 4xx/5xx status. Bodies are bounded, must be
+``{"error": {"code": ..., "message": ...}}`` with a 4xx/5xx status -- also what the stdlib parser
+refuses (unknown methods, malformed request lines, oversized headers). Bodies are bounded, must be
 UTF-8 JSON objects, and a failing handler never takes the server down.
+
+Against slow or hostile clients: a body is read exactly (Content-Length bytes, no more, no less;
+chunked bodies are refused, so no request can be smuggled behind another), every socket read and
+write times out (`timeout`, also for idle keep-alive connections), at most `max_connections`
+connections are served at once (the next ones get a 503 and are closed), and a client that goes
+away mid-answer is logged as one line, not a traceback.
 """
 
 from __future__ import annotations
@@ -10,6 +17,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import socket
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +31,20 @@ from offchain.errors import L2KitError
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY = 64 * 1024
+#: Seconds a connection may stay silent (mid-request or idle between requests) before it is closed.
+DEFAULT_TIMEOUT = 10.0
+#: Connections served at once; each holds a thread.
+DEFAULT_MAX_CONNECTIONS = 64
+
+#: Machine-readable codes for the statuses the stdlib parser answers by itself.
+_PARSER_CODES = {
+    HTTPStatus.BAD_REQUEST: "bad_request",
+    HTTPStatus.NOT_IMPLEMENTED: "method_not_supported",
+    HTTPStatus.REQUEST_URI_TOO_LONG: "uri_too_long",
+    HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE: "headers_too_large",
+    HTTPStatus.HTTP_VERSION_NOT_SUPPORTED: "bad_http_version",
+    HTTPStatus.EXPECTATION_FAILED: "expectation_failed",
+}
 
 Handler = Callable[[dict[str, str], dict[str, Any]], Any]
 
@@ -62,11 +85,13 @@ class JsonApiServer:
         host: str = "127.0.0.1",
         port: int = 0,
         max_body: int = DEFAULT_MAX_BODY,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         self._routes = [(r.method, re.compile(r.pattern + r"\Z"), r.handler) for r in routes]
         self._max_body = max_body
-        self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
-        self._httpd.daemon_threads = True
+        self._timeout = timeout
+        self._httpd = _BoundedServer((host, port), self._handler_class(), max_connections)
         self._thread: threading.Thread | None = None
 
     @property
@@ -82,7 +107,8 @@ class JsonApiServer:
         self._httpd.serve_forever()
 
     def stop(self) -> None:
-        self._httpd.shutdown()
+        if self._thread is not None:  # shutdown() would wait forever for a loop never started
+            self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread:
             self._thread.join(timeout=5)
@@ -141,51 +167,89 @@ class JsonApiServer:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            default_request_version = "HTTP/1.1"  # answer even garbage with status and headers
             disable_nagle_algorithm = True  # headers and body go out in separate writes
+            timeout = server._timeout  # socket timeout for every read and write (setup())
 
             def log_message(self, fmt: str, *args: Any) -> None:
                 log.debug("%s " + fmt, self.address_string(), *args)
 
-            def _answer(self, status: int, body: Any) -> None:
+            def _answer(self, status: int, body: Any, extra: dict[str, str] | None = None) -> None:
                 data = json.dumps(body, separators=(",", ":")).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    for name, value in (extra or {}).items():
+                        self.send_header(name, value)
+                    if self.close_connection:
+                        self.send_header("Connection", "close")
+                    self.end_headers()
+                    self.wfile.write(data)
+                    self.wfile.flush()
+                except OSError as exc:  # the client went away (reset, broken pipe, timeout)
+                    self.close_connection = True
+                    log.info("client %s left before its answer: %s", self.address_string(), exc)
+
+            def send_error(self, code: int, message: str | None = None, explain=None) -> None:
+                """The stdlib parser's refusals, as JSON (its default is an HTML page)."""
+                status = HTTPStatus(code)
+                self.close_connection = True
+                text = message or status.phrase
+                extra = {}
+                if status is HTTPStatus.NOT_IMPLEMENTED:
+                    text = f"method {self.command!r} is not supported: use GET or POST"
+                    extra["Allow"] = "GET, POST"
+                code_name = _PARSER_CODES.get(status, status.phrase.lower().replace(" ", "_"))
+                self._answer(code, {"error": {"code": code_name, "message": text}}, extra)
 
             def _read_body(self) -> bytes | None:
-                length = self.headers.get("Content-Length")
-                if length is None:
-                    if self.headers.get("Transfer-Encoding"):
-                        raise ApiError(
-                            HTTPStatus.LENGTH_REQUIRED,
-                            "length_required",
-                            "send a Content-Length (chunked bodies are not accepted)",
-                        )
+                """Exactly Content-Length bytes (any method), or an ApiError saying why not."""
+                if self.headers.get("Transfer-Encoding") is not None:
+                    raise ApiError(
+                        HTTPStatus.LENGTH_REQUIRED,
+                        "length_required",
+                        "send a Content-Length (chunked or encoded bodies are not accepted)",
+                    )
+                lengths = set(self.headers.get_all("Content-Length") or [])
+                if not lengths:
                     return None
-                try:
-                    size = int(length)
-                except ValueError:
-                    raise bad_request("bad_length", "Content-Length is not a number") from None
-                if size < 0:
-                    raise bad_request("bad_length", "Content-Length is negative")
+                if len(lengths) > 1:
+                    raise bad_request("bad_length", "conflicting Content-Length headers")
+                length = lengths.pop().strip()
+                if not length.isdigit():
+                    raise bad_request("bad_length", "Content-Length is not a non-negative number")
+                size = int(length)
                 if size > server._max_body:
                     raise ApiError(
                         HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                         "body_too_large",
                         f"the body is {size} bytes; the limit is {server._max_body}",
                     )
-                return self.rfile.read(size)
+                try:
+                    raw = self.rfile.read(size)
+                except TimeoutError:
+                    raise ApiError(
+                        HTTPStatus.REQUEST_TIMEOUT,
+                        "body_timeout",
+                        f"the body stalled: send all {size} bytes within {server._timeout:g} s",
+                    ) from None
+                if len(raw) != size:
+                    raise bad_request(
+                        "short_body",
+                        f"the body ended after {len(raw)} of the {size} bytes its "
+                        "Content-Length announced: nothing was processed",
+                    )
+                return raw
 
             def _handle(self, method: str) -> None:
                 try:
-                    raw = self._read_body() if method == "POST" else None
+                    raw = self._read_body()
                 except ApiError as exc:
                     self.close_connection = True
                     self._answer(exc.status, {"error": {"code": exc.code, "message": exc.message}})
                     return
-                self._answer(*server.dispatch(method, self.path, raw))
+                self._answer(*server.dispatch(method, self.path, raw if method == "POST" else None))
 
             def do_GET(self) -> None:
                 self._handle("GET")
@@ -194,6 +258,57 @@ class JsonApiServer:
                 self._handle("POST")
 
         return _Handler
+
+
+class _BoundedServer(ThreadingHTTPServer):
+    """A thread per connection, at most `max_connections` at once; quiet about vanished clients."""
+
+    daemon_threads = True
+    block_on_close = False  # stop() must not wait for a stalled client's thread
+    request_queue_size = 128  # accept a burst at once, so the excess is refused, not left queued
+
+    def __init__(self, address, handler, max_connections: int) -> None:
+        self._slots = threading.BoundedSemaphore(max_connections)
+        super().__init__(address, handler)
+
+    def process_request(self, request, client_address) -> None:
+        if not self._slots.acquire(blocking=False):
+            _refuse_busy(request)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def handle_error(self, request, client_address) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError):  # reset, broken pipe, timeout: the client's doing
+            log.info("connection from %s ended: %s", client_address[0], exc)
+        else:
+            log.exception("unexpected error serving %s", client_address[0])
+
+
+def _refuse_busy(request: socket.socket) -> None:
+    body = json.dumps(
+        {"error": {"code": "busy", "message": "too many open connections: retry shortly"}}
+    ).encode()
+    head = (
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+    ).encode()
+    try:
+        request.settimeout(0.5)
+        request.sendall(head + body)
+    except OSError:
+        pass
 
 
 # -- field validation shared by handlers --------------------------------------------------------

@@ -2,6 +2,13 @@
 
 Every attempt for one logical transaction reuses the same nonce, so however often it is resent
 (dropped, replaced, RPC errors) at most one version can ever be mined: retries never double-post.
+
+With a `SendJournal` this holds across restarts too: the nonce, the fees and the hash of every
+version are journaled *before* that version is broadcast, and a restarted sender first looks for
+a receipt of any journaled version, then replaces the last one with the same nonce (outbidding
+its fees, as nodes require). A version in the mempool at restart is therefore never joined by a
+second transaction with a fresh nonce. If the journaled nonce was used by some other transaction
+and none of ours was mined, none can ever be: `NonceConsumed` tells the caller to reconcile.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -31,6 +39,35 @@ class Reverted(SendError):
         super().__init__(f"transaction {tx_hash} reverted in block {receipt['blockNumber']}")
         self.tx_hash = tx_hash
         self.receipt = receipt
+
+
+class NonceConsumed(SendError):
+    """The journaled nonce was used by another transaction; no journaled version was mined."""
+
+    def __init__(self, nonce: int, hashes: tuple[str, ...]) -> None:
+        super().__init__(
+            f"nonce {nonce} was used by another transaction and none of the {len(hashes)} "
+            "journaled versions was mined: they can never be; reconcile with L1 and send afresh"
+        )
+        self.nonce = nonce
+
+
+@dataclass(frozen=True)
+class SendRecord:
+    """What was sent for one logical transaction: its nonce, every version's hash, last fees."""
+
+    nonce: int
+    tx_hashes: tuple[str, ...]
+    max_fee: int
+    priority_fee: int
+
+
+class SendJournal(Protocol):
+    """Durable memory of one logical transaction's versions (e.g. `OperatorStore.send_journal`)."""
+
+    def load(self) -> SendRecord | None: ...
+
+    def save(self, record: SendRecord) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -67,22 +104,32 @@ def send_transaction(
     build: Callable[[], dict],
     policy: SendPolicy = SendPolicy(),
     sleep: Callable[[float], None] = time.sleep,
+    journal: SendJournal | None = None,
 ) -> Sent:
     """Sign and send the transaction `build()` returns (to, data, value; no nonce or fees).
 
-    Raises Reverted if it is mined and reverts, SendError if every attempt failed.
+    With `journal`, continue what it records (same nonce, outbid the last version) and record
+    every new version before broadcasting it. Raises Reverted if it is mined and reverts,
+    NonceConsumed if the journaled nonce went to another transaction, SendError if every attempt
+    failed.
     """
-    nonce: int | None = None
-    sent_hashes: list[str] = []
-    max_fee = priority = 0
+    record = journal.load() if journal is not None else None
+    nonce: int | None = record.nonce if record else None
+    sent_hashes: list[str] = list(record.tx_hashes) if record else []
+    max_fee, priority = (record.max_fee, record.priority_fee) if record else (0, 0)
     delay = policy.backoff
     last_error: Exception | None = None
     for attempt in range(1, policy.max_attempts + 1):
         try:
+            # Read the account's mined nonce *before* looking for our receipts: a version mined
+            # in between is then still found, and never mistaken for a foreign transaction.
+            used = w3.eth.get_transaction_count(account.address, "latest") if sent_hashes else 0
             # A previous version may have been mined while we were not looking.
             mined = _find_mined(w3, sent_hashes)
             if mined is not None:
                 return _finish(mined, attempt)
+            if nonce is not None and sent_hashes and used > nonce:
+                raise NonceConsumed(nonce, tuple(sent_hashes))
             if nonce is None:
                 nonce = w3.eth.get_transaction_count(account.address, "pending")
             tx = dict(build())
@@ -112,6 +159,8 @@ def send_transaction(
             signed = account.sign_transaction(tx)
             tx_hash = Web3.to_hex(signed.hash)
             sent_hashes.append(tx_hash)
+            if journal is not None:  # write-ahead: a crash after the broadcast still knows it
+                journal.save(SendRecord(nonce, tuple(sent_hashes), max_fee, priority))
             try:
                 w3.eth.send_raw_transaction(signed.raw_transaction)
             except ValueError as exc:  # e.g. "nonce too low": an earlier version got mined
@@ -132,7 +181,7 @@ def send_transaction(
                 )
                 continue
             return _finish(receipt, attempt)
-        except Reverted:
+        except (Reverted, NonceConsumed):
             raise
         except Exception as exc:  # RPC hiccup, refused send, gas spike: back off and retry
             last_error = exc

@@ -14,12 +14,21 @@ import threading
 import time
 from pathlib import Path
 
-from offchain.deployments import load_deployment
+from offchain.deployments import Deployment, load_deployment, network_slug
 from offchain.errors import L2KitError
 from offchain.operator.batcher import Batcher, BatcherSettings
 from offchain.operator.batcher_api import routes
 from offchain.operator.http_api import JsonApiServer
-from offchain.operator.store import TxStatus
+from offchain.operator.preflight import (
+    PreflightError,
+    check_deployment,
+    check_funds,
+    check_port,
+    connect_once,
+    parse_key,
+    read_binding,
+)
+from offchain.operator.store import OperatorStore, TxStatus
 
 log = logging.getLogger("l2kit.batcher")
 
@@ -52,14 +61,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--zk-state",
         type=Path,
-        default=Path("var/zk-state.json"),
-        help="zk mode: the L2 state file (default var/zk-state.json)",
+        default=None,
+        help="zk mode: the L2 state file (default var/<ecosystem>-<network>/zk-state.json)",
     )
     p.add_argument(
         "--store",
         type=Path,
         default=None,
-        help="SQLite store (default var/batcher.sqlite, var/zk-batcher.sqlite in zk mode)",
+        help="SQLite store, bound to the deployment it was first used with (default "
+        "var/<ecosystem>-<network>/batcher.sqlite, .../zk-batcher.sqlite in zk mode)",
     )
     p.add_argument("--host", default="127.0.0.1", help="API listen address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8547, help="API port (default 8547, 0 = any)")
@@ -91,22 +101,16 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def settings_from(args: argparse.Namespace, chain_id_of) -> BatcherSettings:
-    deployment = load_deployment(args.network)
-    rpc = args.rpc or deployment.rpc
-    if not rpc:
-        raise L2KitError("no RPC URL: pass --rpc or set L2KIT_RPC")
-    key = os.environ.get(args.key_env)
-    if not key:
-        if chain_id_of(rpc) != 31337:
-            raise L2KitError(f"set {args.key_env} to the proposer's private key (hex)")
-        key = ANVIL_KEY_0
+def settings_from(
+    args: argparse.Namespace, deployment: Deployment, rpc: str, key: str
+) -> BatcherSettings:
     return BatcherSettings(
         rpc=rpc,
         rollup=deployment.address("Rollup"),
         bridge=deployment.address("RollupBridge"),
-        proposer_key=bytes.fromhex(key.removeprefix("0x")),
+        proposer_key=bytes.fromhex(key.strip().removeprefix("0x")),
         store_path=args.store,
+        deployment_block=deployment.block,
         max_batch_txs=args.max_batch_txs,
         max_batch_delay=args.max_batch_delay,
         bond=args.bond,
@@ -116,9 +120,17 @@ def settings_from(args: argparse.Namespace, chain_id_of) -> BatcherSettings:
 
 def run(settings: BatcherSettings, host: str, port: int, progress_every: float) -> None:
     """Start the batcher and its API; return when SIGINT/SIGTERM arrives."""
-    batcher = Batcher(settings)
-    batcher.start()
-    api = JsonApiServer(routes(batcher), host, port)
+    batcher = Batcher(settings)  # refuses a store of another deployment
+    try:
+        api = listen(routes(batcher), host, port)  # before the (slow) recovery
+        try:
+            batcher.start()
+        except BaseException:
+            api.stop()
+            raise
+    except BaseException:
+        batcher.store.close()
+        raise
     api.start()
     log.info(
         "batcher %s serving %s (store %s)", batcher.account.address, api.url, settings.store_path
@@ -142,27 +154,67 @@ def run(settings: BatcherSettings, host: str, port: int, progress_every: float) 
     batcher.stop()
 
 
+def listen(api_routes: list, host: str, port: int) -> JsonApiServer:
+    """Bind the API, turning a taken or forbidden address into one clear line."""
+    try:
+        return JsonApiServer(api_routes, host, port)
+    except OSError as exc:
+        raise PreflightError(
+            f"cannot listen on {host}:{port} ({exc.strerror}): stop the process using it or "
+            "choose another --host/--port"
+        ) from None
+
+
+def state_dir(network: str) -> Path:
+    """Where a network's store (and zk state file) live by default: one set per network."""
+    return Path("var") / network_slug(network)
+
+
+def proposer_key(env_name: str, chain_id: int) -> str:
+    """The proposer's key from `env_name`, checked; Anvil's first test key on chain 31337 only."""
+    key = os.environ.get(env_name)
+    if not key:
+        if chain_id != 31337:
+            raise PreflightError(f"set {env_name} to the proposer's private key (hex)")
+        key = ANVIL_KEY_0
+    parse_key(key, env_name)
+    return key
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr
     )
-
-    def chain_id_of(rpc: str) -> int:
-        from offchain.chain import connect
-
-        return connect(rpc).eth.chain_id
-
+    zk = args.mode == "zk"
     try:
-        if args.mode == "zk":
+        # Fail fast: every check reads a setting or the node once, before any slow work.
+        check_port(args.host, args.port)
+        deployment = load_deployment(args.network)
+        rpc = args.rpc or deployment.rpc
+        if not rpc:
+            raise PreflightError("no RPC URL: pass --rpc or set L2KIT_RPC")
+        w3 = connect_once(rpc)
+        rollup_name = "ZkRollup" if zk else "Rollup"
+        check_deployment(w3, deployment, (rollup_name, "ZkBridge" if zk else "RollupBridge"), rpc)
+        key = proposer_key(args.key_env, int(w3.eth.chain_id))
+        home = state_dir(deployment.network)
+        if zk:
+            args.store = args.store or home / "zk-batcher.sqlite"
+            args.zk_state = args.zk_state or home / "zk-state.json"
+            store = OperatorStore(args.store)
+            try:
+                store.bind(read_binding(w3, deployment.address(rollup_name), deployment.block))
+            finally:
+                store.close()
+            check_funds(w3, parse_key(key, args.key_env).address, 0)
             # offchain.zk is GPL-3.0 and optional: imported only in zk mode.
             from offchain.zk.service import run_zk
 
-            args.store = args.store or Path("var/zk-batcher.sqlite")
-            run_zk(args, chain_id_of, ANVIL_KEY_0)
+            run_zk(args, lambda _rpc: int(w3.eth.chain_id), ANVIL_KEY_0)
             return 0
-        args.store = args.store or Path("var/batcher.sqlite")
-        run(settings_from(args, chain_id_of), args.host, args.port, args.progress_every)
+        args.store = args.store or home / "batcher.sqlite"
+        run(settings_from(args, deployment, rpc, key), args.host, args.port, args.progress_every)
     except L2KitError as exc:
         print(f"batcher: {exc}", file=sys.stderr)
         return 2

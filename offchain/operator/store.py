@@ -7,6 +7,7 @@ and a restart can tell what reached L1 by comparing intents with the chain.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -16,6 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from offchain.errors import L2KitError
+from offchain.operator.l1_sender import SendRecord
 
 SCHEMA_VERSION = 1
 
@@ -44,6 +46,14 @@ CREATE TABLE IF NOT EXISTS batches (
     l1_block INTEGER,
     created_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS l1_sends (
+    key TEXT PRIMARY KEY,
+    nonce INTEGER NOT NULL,
+    tx_hashes TEXT NOT NULL,
+    max_fee INTEGER NOT NULL,
+    priority_fee INTEGER NOT NULL,
+    updated_at REAL NOT NULL
+);
 """
 
 
@@ -53,6 +63,31 @@ class StoreError(L2KitError):
 
 class DuplicateTransaction(StoreError):
     """A transaction with this hash was accepted before."""
+
+
+class WrongDeployment(StoreError):
+    """The store was written for another deployment (chain, contract or chain history)."""
+
+
+@dataclass(frozen=True)
+class DeploymentBinding:
+    """What ties a store to one deployment: everything in it (acknowledged transactions signed for
+    this chain id and rollup, batches whose proofs users need) is only meaningful there.
+
+    `block_hash` is the hash of the deployment block: a redeployed local node reuses the chain id,
+    the addresses and often the block number, but never the block hash.
+    """
+
+    chain_id: int
+    rollup: str
+    deployment_block: int
+    block_hash: str
+
+    def describe(self) -> str:
+        return (
+            f"chain {self.chain_id}, rollup {self.rollup}, deployed in block "
+            f"{self.deployment_block} ({self.block_hash})"
+        )
 
 
 class TxStatus(StrEnum):
@@ -157,6 +192,85 @@ class OperatorStore:
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
+
+    # -- deployment binding ---------------------------------------------------------------------
+
+    def binding(self) -> DeploymentBinding | None:
+        raw = self.get_meta("deployment")
+        return None if raw is None else DeploymentBinding(**json.loads(raw))
+
+    def bind(self, binding: DeploymentBinding) -> None:
+        """Tie a new store to `binding`, or check that an existing one belongs to it.
+
+        Raises WrongDeployment (nothing changed) for a store of another deployment, and for a
+        store with contents but no binding (written before stores were bound): using either would
+        drop acknowledged transactions, forget batches and replay foreign signatures.
+        """
+        with self._tx() as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'deployment'").fetchone()
+            if row is not None:
+                found = DeploymentBinding(**json.loads(row[0]))
+                if _same(found, binding):
+                    return
+                raise WrongDeployment(
+                    f"the store {self.path} belongs to another deployment ({found.describe()}), "
+                    f"not to this one ({binding.describe()}): nothing was changed. Use the store "
+                    "of this deployment (--store, default var/<ecosystem>-<network>/...), or move "
+                    "this one aside to start afresh only if this deployment is new"
+                )
+            held = db.execute(
+                "SELECT (SELECT COUNT(*) FROM txs) + (SELECT COUNT(*) FROM batches)"
+            ).fetchone()[0]
+            if held:
+                raise WrongDeployment(
+                    f"the store {self.path} holds {held} records but names no deployment (an "
+                    "older l2kit wrote it): refusing to guess that it belongs to "
+                    f"{binding.describe()}. Move it aside, or run the l2kit version that wrote it"
+                )
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES ('deployment', ?)",
+                (json.dumps(binding.__dict__, sort_keys=True),),
+            )
+
+    # -- L1 send journal ------------------------------------------------------------------------
+
+    def l1_send(self, key: str) -> SendRecord | None:
+        """The nonce, fees and hashes of every version sent for the L1 transaction `key`."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT nonce, tx_hashes, max_fee, priority_fee FROM l1_sends WHERE key = ?",
+                (key,),
+            ).fetchone()
+        if row is None:
+            return None
+        return SendRecord(int(row[0]), tuple(json.loads(row[1])), int(row[2]), int(row[3]))
+
+    def record_l1_send(self, key: str, record: SendRecord) -> None:
+        """Durably note a version of `key` *before* it is broadcast (write-ahead)."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO l1_sends (key, nonce, tx_hashes, max_fee, priority_fee, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET nonce = excluded.nonce,"
+                " tx_hashes = excluded.tx_hashes, max_fee = excluded.max_fee,"
+                " priority_fee = excluded.priority_fee, updated_at = excluded.updated_at",
+                (
+                    key,
+                    record.nonce,
+                    json.dumps(list(record.tx_hashes)),
+                    record.max_fee,
+                    record.priority_fee,
+                    time.time(),
+                ),
+            )
+
+    def clear_l1_send(self, key: str) -> None:
+        """Forget `key` once it is resolved (mined, or superseded and safe to send afresh)."""
+        with self._tx() as db:
+            db.execute("DELETE FROM l1_sends WHERE key = ?", (key,))
+
+    def send_journal(self, key: str) -> StoreSendJournal:
+        """The journal `l1_sender.send_transaction` keeps for the L1 transaction `key`."""
+        return StoreSendJournal(self, key)
 
     # -- transactions ---------------------------------------------------------------------------
 
@@ -330,6 +444,29 @@ class OperatorStore:
             if row is None or row[0] != BatchStatus.ROLLED_BACK.value:
                 raise StoreError(f"batch {batch_index} is not rolled back: it cannot be deleted")
             db.execute("DELETE FROM batches WHERE batch_index = ?", (batch_index,))
+
+
+@dataclass(frozen=True)
+class StoreSendJournal:
+    """`l1_sender.SendJournal` backed by the store's `l1_sends` table."""
+
+    store: OperatorStore
+    key: str
+
+    def load(self) -> SendRecord | None:
+        return self.store.l1_send(self.key)
+
+    def save(self, record: SendRecord) -> None:
+        self.store.record_l1_send(self.key, record)
+
+
+def _same(a: DeploymentBinding, b: DeploymentBinding) -> bool:
+    return (a.chain_id, a.rollup.lower(), a.deployment_block, a.block_hash.lower()) == (
+        b.chain_id,
+        b.rollup.lower(),
+        b.deployment_block,
+        b.block_hash.lower(),
+    )
 
 
 def _stored_tx(row: tuple) -> StoredTx:

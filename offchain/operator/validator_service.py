@@ -3,18 +3,26 @@ the first wrong commitment as soon as it appears. `python -m offchain.operator.v
 
 It trusts nothing but L1: batch data comes from the calldata of the posting transactions, deposits
 from the bridge's logs (checked against its accumulators). It re-checks whenever the rollup's head
-moves, and submits a fraud proof (through the retrying sender) for a non-final wrong batch.
+or its final prefix moves, and submits a fraud proof (through the retrying sender) for a non-final
+wrong batch. It never goes quiet: a batch it cannot read (and every batch built on it), a batch
+that became final before it was checked, and a wrong batch found too late are alarms: an error
+log, fields of the status (`--status-file`, JSON), and exit code 1 of a one-shot `--once` check.
+RPC errors are retried after a short, bounded back-off that resets as soon as a check succeeds.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from eth_account import Account as EthAccount
 from web3 import Web3
@@ -22,6 +30,8 @@ from web3 import Web3
 from offchain.deployments import load_deployment
 from offchain.errors import L2KitError
 from offchain.operator.l1_sender import Reverted, SendPolicy, send_transaction
+from offchain.operator.preflight import check_deployment, connect_once, parse_key
+from offchain.operator.validator_watch import Observation, Status, Watch, observe
 from offchain.rollup.l1 import RollupL1, Signer
 from offchain.rollup.validator import Validator
 
@@ -29,6 +39,8 @@ log = logging.getLogger("l2kit.validator")
 
 #: Anvil's second well-known test key: the default challenger on chain 31337 only.
 ANVIL_KEY_1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+#: Longest wait after failed checks (RPC down): short, so the watch resumes promptly.
+MAX_BACKOFF = 2.0
 
 
 @dataclass
@@ -39,39 +51,105 @@ class ValidatorStats:
     frauds_proven: int = 0
     last_root: str = ""
     proofs: list[str] = field(default_factory=list)
+    #: The last check's findings (None before the first check succeeded).
+    status: Status | None = None
+    #: Failed checks in a row, and the last failure.
+    errors_in_a_row: int = 0
+    last_error: str | None = None
+    last_check_at: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "checks": self.checks,
+            "batches_verified": self.batches_verified,
+            "frauds_found": self.frauds_found,
+            "frauds_proven": self.frauds_proven,
+            "last_root": self.last_root,
+            "proofs": self.proofs,
+            "last_check_at": self.last_check_at,
+            "errors_in_a_row": self.errors_in_a_row,
+            "last_error": self.last_error,
+            **(self.status.to_json() if self.status else {"alarm": False, "alarms": []}),
+        }
 
 
 class ValidatorService:
     def __init__(
-        self, rpc: str, rollup: str, bridge: str, key: bytes, policy: SendPolicy | None = None
+        self,
+        rpc: str,
+        rollup: str,
+        bridge: str,
+        key: bytes,
+        policy: SendPolicy | None = None,
+        status_file: Path | None = None,
     ) -> None:
-        self.w3 = Web3(Web3.HTTPProvider(rpc, request_kwargs={"timeout": 30}))
+        # No hidden retries inside web3: a failed check fails fast, and `run` decides when to retry.
+        self.w3 = Web3(
+            Web3.HTTPProvider(
+                rpc, request_kwargs={"timeout": 30}, exception_retry_configuration=None
+            )
+        )
         self.l1 = RollupL1(self.w3, rollup, bridge)
         self.account = EthAccount.from_key(key)
         self.validator = Validator(self.l1, Signer(self.w3, key))
         self.policy = policy or SendPolicy()
         self.stats = ValidatorStats()
+        self.status_file = status_file
+        self.watch = _load_watch(status_file)
         self._seen: tuple | None = None
 
     def _head(self) -> tuple:
         r = self.l1.rollup.functions
+        count = r.batchCount().call()
         return (
-            r.batchCount().call(),
-            bytes(r.head().call()[0]),
+            count,
+            bytes(r.batches(count - 1).call()[0]) if count else b"",
+            r.finalizedCount().call(),
+            r.forcedCount().call(),
             self.l1.bridge.functions.depositCount().call(),
         )
 
+    def _observe(self, head: tuple, inspection: Any) -> Status:
+        """Fold a check into the watch record; log and persist what it found."""
+        reading, result = inspection.reading, inspection.result
+        unreadable = reading.unreadable
+        obs = Observation(
+            batch_hashes=reading.hashes,
+            finalized=min(head[2], reading.count),
+            verified=result.batches_ok,
+            fraud=result.fraud.batch_index if result.fraud else None,
+            unreadable=(unreadable.index, unreadable.reason) if unreadable else None,
+        )
+        self.watch, status = observe(self.watch, obs)
+        self.stats.status = status
+        for alarm in status.new_alarms:
+            log.error("ALARM: %s", alarm)
+        return status
+
+    def write_status(self) -> None:
+        """Write the status and the watch record (atomically) to the status file, if any."""
+        if self.status_file is None:
+            return
+        body = {"status": self.stats.to_json(), "watch": self.watch.to_json()}
+        tmp = self.status_file.with_name(self.status_file.name + ".tmp")
+        tmp.write_text(json.dumps(body, indent=1))
+        os.replace(tmp, self.status_file)
+
     def check_once(self) -> str | None:
-        """Re-validate if the head moved; prove fraud if found. Returns the proof tx hash."""
+        """Re-validate if the head or the final prefix moved; prove fraud if found. Returns the
+        proof tx hash. Alarms land in `stats.status` (and the log); RPC errors propagate."""
         head = self._head()
         if head == self._seen:
             return None
-        result = self.validator.check()
+        inspection = self.validator.inspect()
+        status = self._observe(head, inspection)
+        result = inspection.result
         self.stats.checks += 1
         self.stats.batches_verified = result.batches_ok
         self.stats.last_root = "0x" + result.state.root.hex()
         if result.fraud is None:
-            self._seen = head
+            # An unreadable batch is re-read every poll, so the watch resumes as soon as it can.
+            self._seen = head if status.unreadable is None else None
             log.info("%d batches verified, L2 root %s", result.batches_ok, self.stats.last_root)
             return None
         fraud = result.fraud
@@ -109,16 +187,49 @@ class ValidatorService:
         )
         return sent.tx_hash
 
+    def step(self) -> bool:
+        """One guarded check: True if it succeeded. A failure is logged and counted, never
+        swallowed silently; the status file is rewritten either way."""
+        try:
+            self.check_once()
+        except Exception as exc:  # an RPC hiccup must not stop the watch
+            self.stats.errors_in_a_row += 1
+            self.stats.last_error = f"{type(exc).__name__}: {exc}"
+            log.error("check failed (%d in a row): %s", self.stats.errors_in_a_row, exc)
+            self.write_status()
+            return False
+        self.stats.errors_in_a_row = 0
+        self.stats.last_error = None
+        self.stats.last_check_at = time.time()
+        self.write_status()
+        return True
+
     def run(self, stop: threading.Event, poll: float = 1.0) -> None:
-        backoff = poll
+        """Check every `poll` seconds; after failures wait at most MAX_BACKOFF, and go back to
+        `poll` as soon as a check succeeds."""
+        wait = poll
         while not stop.is_set():
-            try:
-                self.check_once()
-                backoff = poll
-            except Exception as exc:  # an RPC hiccup must not stop the watch
-                log.exception("check failed: %s", exc)
-                backoff = min(backoff * 2, 30.0)
-            stop.wait(backoff)
+            wait = next_wait(wait, poll, self.step())
+            stop.wait(wait)
+
+
+def next_wait(previous: float, poll: float, ok: bool) -> float:
+    """Seconds until the next check: `poll` after a success, else double the last wait, capped at
+    MAX_BACKOFF (or `poll` if that is longer)."""
+    if ok:
+        return poll
+    return min(max(previous, poll) * 2, max(MAX_BACKOFF, poll))
+
+
+def _load_watch(path: Path | None) -> Watch:
+    if path is None or not path.exists():
+        return Watch()
+    try:
+        return Watch.from_json(json.loads(path.read_text())["watch"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise L2KitError(
+            f"status file {path} is not a validator status ({exc}); move it away to start afresh"
+        ) from exc
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -131,33 +242,61 @@ def main(argv: list[str] | None = None) -> int:
         help="environment variable with the challenger's private key",
     )
     p.add_argument("--poll", type=float, default=1.0, help="seconds between checks")
+    p.add_argument(
+        "--status-file",
+        type=Path,
+        help="JSON status (alarms, lag, what was checked) rewritten after every check; "
+        "also the record that lets a restart tell batches that became final while it was down",
+    )
+    p.add_argument(
+        "--once",
+        action="store_true",
+        help="check once and exit: 0 all verified, 1 alarm, 3 could not check",
+    )
     args = p.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr
     )
     try:
+        # Fail fast (offchain.operator.preflight): one probe each, one line on failure.
         deployment = load_deployment(args.network)
         rpc = args.rpc or deployment.rpc
+        w3 = connect_once(rpc)
+        check_deployment(w3, deployment, ("Rollup", "RollupBridge"), rpc)
         key = os.environ.get(args.key_env)
         if not key:
-            if Web3(Web3.HTTPProvider(rpc)).eth.chain_id != 31337:
+            if w3.eth.chain_id != 31337:
                 raise L2KitError(f"set {args.key_env} to the challenger's private key (hex)")
             key = ANVIL_KEY_1
+        parse_key(key, args.key_env)
         service = ValidatorService(
             rpc,
             deployment.address("Rollup"),
             deployment.address("RollupBridge"),
-            bytes.fromhex(key.removeprefix("0x")),
+            bytes.fromhex(key.strip().removeprefix("0x")),
+            status_file=args.status_file,
         )
     except L2KitError as exc:
         print(f"validator: {exc}", file=sys.stderr)
         return 2
+    if args.once:
+        return _once(service)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     print(f"READY validator {service.account.address}", flush=True)
     service.run(stop, args.poll)
     return 0
+
+
+def _once(service: ValidatorService) -> int:
+    ok = service.step()
+    print(json.dumps(service.stats.to_json(), indent=1), flush=True)
+    if not ok:
+        return 3
+    status = service.stats.status
+    # Alarms found by this check; a sticky report of an earlier run already failed that run.
+    return 1 if status is not None and status.new_alarms else 0
 
 
 if __name__ == "__main__":

@@ -12,13 +12,39 @@ from offchain.bridge import read_deposits
 from offchain.chain import abi_of
 from offchain.recipient import AddressRecipient, decode_recipient
 
+from .codec import CodecError, decode_batch
 from .hashing import keccak
+from .posting import NonCanonicalPosting, decode_posting
 from .replay import PostedBatch
 from .types import QueuedDeposit, QueuedForced
 
 
 class TxFailed(RuntimeError):
     """An L1 transaction was mined but reverted."""
+
+
+class UnreadableBatch(ValueError):
+    """A live batch whose data cannot be read from L1: the contract should have made that
+    impossible, so this is an alarm (every later batch builds on a state nobody can check)."""
+
+    def __init__(self, index: int, reason: str) -> None:
+        super().__init__(f"batch {index} cannot be read from L1: {reason}")
+        self.index = index
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class BatchReading:
+    """What L1 says about the live batches: the readable prefix, and the first unreadable one."""
+
+    #: The batch hash the rollup stored for each live batch, readable or not.
+    hashes: tuple[bytes, ...]
+    batches: tuple[PostedBatch, ...]
+    unreadable: UnreadableBatch | None
+
+    @property
+    def count(self) -> int:
+        return len(self.hashes)
 
 
 @dataclass
@@ -66,26 +92,52 @@ class RollupL1:
         return bytes(self.rollup.functions.domainSeparator().call())
 
     def posted_batches(self) -> list[PostedBatch]:
-        """The live batches, each with the calldata `data` of the tx that posted it."""
+        """The live batches, each with the `data` its posting tx carried; UnreadableBatch if one
+        cannot be read (see read_batches)."""
+        reading = self.read_batches()
+        if reading.unreadable is not None:
+            raise reading.unreadable
+        return list(reading.batches)
+
+    def read_batches(self) -> BatchReading:
+        """Read every live batch from its posting tx's input, stopping at the first that cannot
+        be read. A batch is read only if its tx calls the rollup directly with the canonical
+        postBatch calldata (offchain/rollup/posting.py) and the data hashes to the batch hash the
+        rollup stored, so what is replayed is exactly what the contract accepted."""
         count = self.rollup.functions.batchCount().call()
-        latest: dict[int, Any] = {}
+        hashes = tuple(bytes(self.rollup.functions.batches(i).call()[0]) for i in range(count))
+        logs: dict[int, list[Any]] = {}
         for log in self.rollup.events.BatchPosted.get_logs(from_block=0):
-            latest[log["args"]["index"]] = log  # a re-post after a rollback replaces the old one
-        out = []
+            logs.setdefault(log["args"]["index"], []).append(log)
+        out: list[PostedBatch] = []
         for i in range(count):
-            log = latest[i]
-            tx = self.w3.eth.get_transaction(log["transactionHash"])
             try:
-                fn, args = self.rollup.decode_function_input(tx["input"])
-            except ValueError as e:
-                raise ValueError(
-                    f"batch {i} was not posted by a direct postBatch call (tx "
-                    f"{log['transactionHash'].hex()}); this validator reads calldata only"
-                ) from e
-            if fn.fn_name != "postBatch":
-                raise ValueError(f"batch {i}: posting tx calls {fn.fn_name}, not postBatch")
-            out.append(PostedBatch(i, bytes(args["data"])))
-        return out
+                out.append(PostedBatch(i, self._read_batch(i, hashes[i], logs.get(i, []))))
+            except UnreadableBatch as e:
+                return BatchReading(hashes, tuple(out), e)
+        return BatchReading(hashes, tuple(out), None)
+
+    def _read_batch(self, index: int, stored: bytes, logs: list[Any]) -> bytes:
+        # A rollback frees the index, so several postings may carry it: the live one is the
+        # latest whose event names the stored batch hash.
+        mine = [x for x in logs if bytes(x["args"]["batchHash"]) == stored]
+        if not mine:
+            raise UnreadableBatch(index, f"no BatchPosted event with batch hash 0x{stored.hex()}")
+        log = mine[-1]
+        tx_hash = log["transactionHash"]
+        tx = self.w3.eth.get_transaction(tx_hash)
+        if (tx.get("to") or "").lower() != self.rollup.address.lower():
+            raise UnreadableBatch(index, f"tx 0x{tx_hash.hex()} is not a call to the rollup")
+        try:
+            call = decode_posting(bytes(tx["input"]))
+            commitments = decode_batch(call.data)
+        except (NonCanonicalPosting, CodecError) as e:
+            raise UnreadableBatch(index, f"tx 0x{tx_hash.hex()}: {e}") from e
+        if keccak(b"".join(c.hash() for c in commitments)) != stored:
+            raise UnreadableBatch(
+                index, f"data of tx 0x{tx_hash.hex()} does not hash to the stored batch hash"
+            )
+        return call.data
 
     def deposit_queue(self) -> list[QueuedDeposit]:
         """Every queued deposit (offchain.bridge checks the accumulator chain link by link)."""

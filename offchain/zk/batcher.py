@@ -212,7 +212,14 @@ class ZkBatcher:
         if self.frozen or self.rollup.functions.frozen().call():
             self.frozen = True
             raise Rejected("frozen", "the zk rollup is frozen: leave with an exit proof")
+        payload = encode_tx(tx)
+        tx_hash = keccak(payload)
         with self._lock:
+            # Idempotent: a resend whose answer was lost gets the stored record back (checked
+            # before the nonce, which is no longer next once the tx was accepted).
+            known = self.store.tx(tx_hash)
+            if known is not None:
+                return known
             if self.pending.deposits_done < self._queued():
                 self.pending = self._with_deposits(self.pending)
             sender = self.pending.account(tx.from_index)
@@ -226,10 +233,6 @@ class ZkBatcher:
                 new_state = self._apply(self.pending, tx)
             except BatchError as exc:
                 raise Rejected("invalid", str(exc)) from None
-            payload = encode_tx(tx)
-            tx_hash = keccak(payload)
-            if self.store.tx(tx_hash) is not None:
-                raise Rejected("duplicate", f"transaction 0x{tx_hash.hex()} was submitted before")
             self.store.append_tx(tx_hash, TxKind(tx.kind).name.lower(), payload)
             self.pending = new_state
             return self.store.tx(tx_hash)  # type: ignore[return-value]

@@ -94,7 +94,7 @@ def test_bad_submissions_get_clear_errors_and_change_nothing(contracts, api, ali
     assert http(f"{url}/tx", "POST", transfer_body(good, 0))[0] == 200
     cases = {
         "duplicate": transfer_body(good, 0) | {"nonce": 1},  # same bytes, next nonce: sig fails
-        "bad_nonce": transfer_body(good, 0),  # replayed nonce
+        "bad_nonce": transfer_body(sign_transfer(key_of(alice), sep, 0, 1, 999, 0, 0), 0),  # used
         "overspend": transfer_body(sign_transfer(key_of(alice), sep, 0, 1, 2 * ONE, 0, 1), 1),
         "bad_signature": transfer_body(sign_transfer(key_of(bob), sep, 0, 1, 1000, 0, 1), 1),
         "unknown_account": transfer_body(sign_transfer(key_of(alice), sep, 0, 9, 1000, 0, 1), 1),
@@ -119,6 +119,29 @@ def test_bad_submissions_get_clear_errors_and_change_nothing(contracts, api, ali
         assert status == 400 and answer["error"]["code"] == code, answer
     assert http(f"{url}/status")[1]["txs"]["pending"] == 1  # only the good one
     assert batcher.post_if_due(force=True) == 1
+
+
+def test_idempotent_submission_resend_gets_the_stored_record(contracts, api, alice, bob):
+    """A client whose answer was lost resends the same request: it gets the record (200), the
+    transaction is stored and batched once; a variation of it (another nonce) is still refused."""
+    bridge, _ = contracts
+    batcher, url = api
+    fund(bridge, alice, ONE)
+    fund(bridge, bob, ONE)
+    batcher.post_if_due(force=True)
+    sep = batcher.separator
+    tx = sign_transfer(key_of(alice), sep, 0, 1, 1000, 0, 0)
+    first = http(f"{url}/tx", "POST", transfer_body(tx, 0))
+    assert first[0] == 200, first
+    again = http(f"{url}/tx", "POST", transfer_body(tx, 0))
+    assert again == first  # the same answer, not bad_nonce
+    status, answer = http(f"{url}/tx", "POST", transfer_body(tx, 1))
+    assert status == 400 and answer["error"]["code"] == "duplicate", answer
+    assert batcher.store.count_txs() == 1
+    assert batcher.post_if_due(force=True) == 1
+    posted = http(f"{url}/tx", "POST", transfer_body(tx, 0))  # also once it is on L1
+    assert posted[0] == 200 and posted[1]["status"] == "posted" and posted[1]["seq"] == 1
+    assert batcher.store.count_txs() == 1 and batcher.store.count_batch_txs(1) == 1
 
 
 def test_malformed_and_oversized_requests_on_the_real_api(contracts, api, alice, bob):

@@ -135,3 +135,80 @@ def test_kill_and_restart_loses_and_duplicates_nothing(
     assert (
         status["l2_root"] == "0x" + rebuilt.state.root.hex() == "0x" + bytes(rollup.head()[0]).hex()
     )
+
+
+def proposer_pool(w3, address):
+    """{nonce: tx hash} of the proposer's transactions waiting in the node's mempool."""
+    pending = w3.provider.make_request("txpool_content", [])["result"]["pending"]
+    mine = next((v for k, v in pending.items() if k.lower() == address.lower()), {})
+    return {int(n): tx["hash"] for n, tx in mine.items()}
+
+
+@pytest.mark.parametrize("mined_while_down", [False, True])
+def test_restart_with_pending_batch_tx_resends_same_nonce_and_adopts_it(
+    chain, deployment, contracts, deployer, alice, bob, tmp_path, mined_while_down
+):
+    """Killed right after broadcasting a batch, while it sits in the mempool: the restarted
+    batcher replaces it with the same nonce (never a second transaction next to it), and adopts
+    the batch once L1 mines it (also when it was mined while the batcher was down). Exactly one
+    proposer transaction is mined for it."""
+    bridge, rollup = contracts
+    fund(bridge, alice, ONE)
+    fund(bridge, bob, ONE)
+    save_deployment(deployment, tmp_path)
+    store = tmp_path / "batcher.sqlite"
+    w3 = chain.provider.web3
+    l1 = RollupL1(w3, rollup.address, bridge.address)
+    separator = l1.separator()
+    key = bytes.fromhex(alice.private_key.removeprefix("0x"))
+    proposer = deployer.address
+
+    first = ServiceProcess(store, tmp_path, key_hex(deployer))  # bonds, batches the deposits
+    try:
+        deadline = time.monotonic() + 30
+        while http(f"{first.url}/account/0")[0] != 200:
+            assert time.monotonic() < deadline, "the deposits were never batched"
+            time.sleep(0.1)
+    finally:
+        first.stop()
+    nonce = w3.eth.get_transaction_count(proposer)
+    batches_before = rollup.batchCount()
+    acknowledged: list[bytes] = []
+
+    w3.provider.make_request("evm_setAutomine", [False])
+    try:
+        crashing = ServiceProcess(store, tmp_path, key_hex(deployer))
+        submit_until_dead(crashing, key, separator, acknowledged, limit=1)
+        deadline = time.monotonic() + 30
+        while not proposer_pool(w3, proposer) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        crashing.kill()  # SIGKILL while it waits for the receipt of its broadcast batch
+        stuck = proposer_pool(w3, proposer)
+        assert list(stuck) == [nonce], stuck  # the batch tx waits in the mempool
+        if mined_while_down:
+            w3.provider.make_request("evm_mine", [])
+
+        restarted = ServiceProcess(store, tmp_path, key_hex(deployer))
+        try:
+            if not mined_while_down:
+                deadline = time.monotonic() + 30
+                pool = proposer_pool(w3, proposer)
+                while pool == stuck and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                    pool = proposer_pool(w3, proposer)
+                # Replaced in place: still one transaction, with the journaled nonce.
+                assert list(pool) == [nonce] and pool[nonce] != stuck[nonce], (stuck, pool)
+                w3.provider.make_request("evm_mine", [])
+            w3.provider.make_request("evm_setAutomine", [True])
+            wait_all_posted(restarted, acknowledged)
+            status = http(f"{restarted.url}/status")[1]
+            assert proposer_pool(w3, proposer) == {}
+        finally:
+            restarted.stop()
+    finally:
+        w3.provider.make_request("evm_setAutomine", [True])
+    assert w3.eth.get_transaction_count(proposer) == nonce + 1  # one tx mined, none wasted
+    assert rollup.batchCount() == batches_before + 1
+    on_l1 = l1_tx_hashes(l1)
+    assert on_l1.count(acknowledged[0]) == 1
+    assert status["l2_root"] == "0x" + bytes(rollup.head()[0]).hex()

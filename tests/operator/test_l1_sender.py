@@ -119,3 +119,78 @@ def test_gas_price_above_cap_waits_then_gives_up_clearly(w3, sender, counter, bo
     with pytest.raises(SendError, match="gave up after 3 attempts"):
         send_transaction(w3, sender, deposit_call(counter, bob.address), capped)
     assert counter.depositCount() == 0
+
+
+class MemoryJournal:
+    """A SendJournal that outlives one `send_transaction` call, as the store's does a restart."""
+
+    def __init__(self):
+        self.record = None
+
+    def load(self):
+        return self.record
+
+    def save(self, record):
+        self.record = record
+
+
+def pending_nonces(w3, address):
+    content = w3.provider.make_request("txpool_content", [])["result"]["pending"]
+    mine = next((v for k, v in content.items() if k.lower() == address.lower()), {})
+    return sorted(int(n) for n in mine)
+
+
+def test_restart_with_pending_batch_tx_resends_with_the_journaled_nonce(w3, sender, counter, bob):
+    """A sender that gave up (or crashed) while its version sat in the mempool: the next sender
+    continues with the same nonce and outbids it, never adding a second transaction."""
+    journal = MemoryJournal()
+    give_up = SendPolicy(receipt_timeout=0.3, backoff=0.01, max_attempts=1)
+    nonce_before = w3.eth.get_transaction_count(sender.address)
+    w3.provider.make_request("evm_setAutomine", [False])
+    try:
+        with pytest.raises(SendError):
+            send_transaction(
+                w3, sender, deposit_call(counter, bob.address), give_up, journal=journal
+            )
+        first = journal.record
+        assert first.nonce == nonce_before and len(first.tx_hashes) == 1
+        assert pending_nonces(w3, sender.address) == [nonce_before]
+        with pytest.raises(SendError):  # "restarted", still not mined: a replacement, same nonce
+            send_transaction(
+                w3, sender, deposit_call(counter, bob.address), give_up, journal=journal
+            )
+        assert journal.record.nonce == nonce_before and len(journal.record.tx_hashes) == 2
+        assert journal.record.max_fee > first.max_fee  # outbids the version in the mempool
+        assert pending_nonces(w3, sender.address) == [nonce_before]  # replaced, not joined
+        w3.provider.make_request("evm_mine", [])
+    finally:
+        w3.provider.make_request("evm_setAutomine", [True])
+    sent = send_transaction(w3, sender, deposit_call(counter, bob.address), FAST, journal=journal)
+    assert sent.tx_hash == journal.record.tx_hashes[-1]  # adopted the mined version, sent nothing
+    assert w3.eth.get_transaction_count(sender.address) == nonce_before + 1
+    assert counter.depositCount() == 1
+
+
+def test_restart_with_pending_batch_tx_nonce_taken_by_another_tx_is_reported(
+    w3, sender, counter, bob
+):
+    """The journaled nonce went to another transaction: none of ours can ever be mined, so the
+    sender says so at once instead of retrying a dead nonce."""
+    from offchain.operator.l1_sender import NonceConsumed
+
+    journal = MemoryJournal()
+    give_up = SendPolicy(receipt_timeout=0.3, backoff=0.01, max_attempts=1)
+    w3.provider.make_request("evm_setAutomine", [False])
+    try:
+        with pytest.raises(SendError):
+            send_transaction(
+                w3, sender, deposit_call(counter, bob.address), give_up, journal=journal
+            )
+        w3.provider.make_request("anvil_dropTransaction", [journal.record.tx_hashes[0]])
+    finally:
+        w3.provider.make_request("evm_setAutomine", [True])
+    other = lambda: {"to": bob.address, "value": 1, "data": "0x"}  # noqa: E731
+    send_transaction(w3, sender, other, FAST)  # another transaction takes the nonce
+    with pytest.raises(NonceConsumed):
+        send_transaction(w3, sender, deposit_call(counter, bob.address), FAST, journal=journal)
+    assert counter.depositCount() == 0

@@ -4,12 +4,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from offchain.operator.l1_sender import SendRecord
 from offchain.operator.store import (
     BatchStatus,
+    DeploymentBinding,
     DuplicateTransaction,
     OperatorStore,
     StoreError,
     TxStatus,
+    WrongDeployment,
 )
 
 ROOT_A, ROOT_B = b"\xaa" * 32, b"\xbb" * 32
@@ -137,3 +140,66 @@ def test_a_dropped_tx_between_batched_ones_stays_dropped(tmp_path):
     assert store.count_batch_txs(0) == 2
     store.mark_batch(0, BatchStatus.POSTED)
     assert [t.seq for t in store.txs(TxStatus.POSTED)] == [1, 3]
+
+
+# -- deployment binding (issue #9 item 15) ------------------------------------------------------
+
+BOUND = DeploymentBinding(31337, "0x" + "Ab" * 20, 5, "0x" + "ab" * 32)
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        DeploymentBinding(11155111, BOUND.rollup, 5, BOUND.block_hash),  # another chain
+        DeploymentBinding(31337, "0x" + "34" * 20, 5, BOUND.block_hash),  # another rollup
+        DeploymentBinding(31337, BOUND.rollup, 6, BOUND.block_hash),  # another deployment block
+        DeploymentBinding(31337, BOUND.rollup, 5, "0x" + "cd" * 32),  # a redeployed local node
+    ],
+)
+def test_store_bound_to_deployment_refuses_any_other_and_changes_nothing(tmp_path, other):
+    path = tmp_path / "op.sqlite"
+    store = OperatorStore(path)
+    store.bind(BOUND)
+    store.append_tx(h(1), "transfer", b"x")
+    store.record_batch_intent(0, ROOT_A, ROOT_B, b"batch", [1])
+    store.close()
+
+    again = OperatorStore(path)
+    with pytest.raises(WrongDeployment, match="belongs to another deployment"):
+        again.bind(other)
+    assert again.binding() == BOUND
+    assert again.tx(h(1)).status is TxStatus.BATCHED  # nothing dropped, nothing forgotten
+    assert again.batch(0).status is BatchStatus.INTENT
+    again.bind(BOUND)  # its own deployment is accepted, whatever the address casing
+    again.bind(
+        DeploymentBinding(31337, BOUND.rollup.lower(), 5, "0x" + BOUND.block_hash[2:].upper())
+    )
+
+
+def test_store_bound_to_deployment_refuses_an_unbound_store_with_contents(tmp_path):
+    legacy = OperatorStore(tmp_path / "old.sqlite")
+    legacy.append_tx(h(1), "transfer", b"x")  # written before stores were bound
+    with pytest.raises(WrongDeployment, match="names no deployment"):
+        legacy.bind(BOUND)
+    assert legacy.binding() is None and legacy.count_txs() == 1
+    fresh = OperatorStore(tmp_path / "new.sqlite")
+    fresh.bind(BOUND)  # an empty store is simply bound
+    assert fresh.binding() == BOUND
+
+
+# -- the L1 send journal (issue #9 item 8) ------------------------------------------------------
+
+
+def test_restart_with_pending_batch_tx_journal_survives_a_restart(tmp_path):
+    path = tmp_path / "op.sqlite"
+    store = OperatorStore(path)
+    journal = store.send_journal("batch:0")
+    assert journal.load() is None
+    journal.save(SendRecord(7, ("0x01",), 100, 10))
+    journal.save(SendRecord(7, ("0x01", "0x02"), 116, 12))
+    store.send_journal("bond").save(SendRecord(6, ("0x03",), 1, 1))
+    store.close()
+    again = OperatorStore(path)
+    assert again.send_journal("batch:0").load() == SendRecord(7, ("0x01", "0x02"), 116, 12)
+    again.clear_l1_send("batch:0")
+    assert again.l1_send("batch:0") is None and again.l1_send("bond") is not None
