@@ -47,6 +47,7 @@ setup: $(PY_STAMP) $(NPM_STAMP) $(SOLC_SHIM) $(if $(filter 1,$(ZK)),$(ZK_STAMP))
 $(PY_STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .  # the l2kit command
 	@touch $@
 
 $(ZK_STAMP): requirements-zk.lock $(PY_STAMP)

@@ -4,6 +4,10 @@ A deployment file is ``deployments/<ecosystem>-<network>.json``::
 
     {"chain_id": 31337, "network": "ethereum:local", "block": 1,
      "contracts": {"L1Bridge": "0x...", ...}, "rpc": "http://127.0.0.1:8545"}
+
+``rpc`` is written only for a node on this machine (and without userinfo or query); for any
+other network it is empty, and the services take the URL from ``--rpc`` / ``L2KIT_RPC`` (or Ape's
+provider), so a committed deployment file never carries a provider's API key.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from pathlib import Path
 from eth_utils import is_checksum_address
 
 from offchain.errors import DeploymentNotFound, L2KitError
+from offchain.rpc_url import rpc_for_deployment_file
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "deployments"
 
@@ -66,7 +71,8 @@ def save_deployment(deployment: Deployment, directory: Path | None = None) -> Pa
         "chain_id": deployment.chain_id,
         "network": deployment.network,
         "block": deployment.block,
-        "rpc": deployment.rpc,
+        # Only a local node's URL is kept: a public provider's URL carries its API key.
+        "rpc": rpc_for_deployment_file(deployment.rpc),
         "contracts": dict(sorted(deployment.contracts.items())),
     }
     tmp.write_text(json.dumps(body, indent=2) + "\n")

@@ -2,6 +2,7 @@
 
 ape run deploy                                    # local Anvil node (started by Ape)
 ape run deploy --network ethereum:sepolia:node --account deployer
+APE_ACCOUNTS_deployer_PASSPHRASE=... ape run deploy --network ... --account deployer --yes
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import click
 from ape import accounts
 from ape.cli import ConnectedProviderCommand
 
+from offchain.ape_unattended import prepare_signer
 from offchain.deploy import LOCAL_PARAMS, DeployParams, deploy_all, is_local, zk_available
 from offchain.deployments import save_deployment
 
@@ -29,6 +31,11 @@ def pick_deployer(alias: str | None, local: bool):
 
 @click.command(cls=ConnectedProviderCommand)
 @click.option("--account", "alias", default=None, help="Ape account alias (required off local).")
+@click.option(
+    "--yes",
+    is_flag=True,
+    help="Sign every transaction without asking (passphrase from APE_ACCOUNTS_<alias>_PASSPHRASE).",
+)
 @click.option(
     "--test-tokens/--no-test-tokens",
     default=None,
@@ -64,6 +71,7 @@ def cli(
     network,
     provider,
     alias,
+    yes,
     test_tokens,
     bond,
     challenge_period,
@@ -73,7 +81,7 @@ def cli(
 ):
     """Deploy and wire all l2kit contracts to the connected network."""
     local = is_local(network.name)
-    deployer = pick_deployer(alias, local)
+    deployer = prepare_signer(pick_deployer(alias, local), alias, yes)
     choice = f"{ecosystem.name}:{network.name}"
     base = LOCAL_PARAMS if local else DeployParams()
     overrides = {

@@ -2,7 +2,7 @@
 
     ape run exit --owner 0xYou              # frozen or freezable? what can 0xYou claim?
     ape run exit --owner 0xYou --send       # freeze if possible, then exit and refund
-    ape run exit --owner 0xYou --send --network ethereum:sepolia:node --account me
+    ape run exit --owner 0xYou --send --network ethereum:sepolia:node --account me --yes
 
 Exits credit the bridge; pull the funds with `bridge.claim(token, to)` from the owner account.
 """
@@ -14,6 +14,7 @@ from ape import accounts, project
 from ape.cli import ConnectedProviderCommand
 from web3 import Web3
 
+from offchain.ape_unattended import prepare_signer
 from offchain.deployments import load_deployment
 from offchain.rollup.exit import exit_plan, freeze_status
 from offchain.rollup.l1 import RollupL1
@@ -31,7 +32,8 @@ def _sender(alias: str | None, local: bool):
 @click.option("--owner", required=True, help="L1 address whose accounts and deposits to claim.")
 @click.option("--send", is_flag=True, help="Freeze if possible, then send every exit and refund.")
 @click.option("--account", "alias", default=None, help="Ape account alias that sends (--send).")
-def cli(ecosystem, network, provider, owner, send, alias):
+@click.option("--yes", is_flag=True, help="Sign without asking (APE_ACCOUNTS_<alias>_PASSPHRASE).")
+def cli(ecosystem, network, provider, owner, send, alias, yes):
     """Show (or send) the exit and refund claims of OWNER after a freeze."""
     choice = f"{ecosystem.name}:{network.name}"
     deployment = load_deployment(choice)
@@ -39,7 +41,11 @@ def cli(ecosystem, network, provider, owner, send, alias):
     l1 = RollupL1(provider.web3, rollup_addr, bridge_addr)
     status = freeze_status(l1)
     click.echo(status.detail)
-    sender = _sender(alias, network.name in ("local", "anvil")) if send else None
+    sender = (
+        prepare_signer(_sender(alias, network.name in ("local", "anvil")), alias, yes)
+        if send
+        else None
+    )
     rollup = project.Rollup.at(rollup_addr)
     if not status.frozen:
         if not (send and status.can_freeze):

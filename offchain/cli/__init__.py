@@ -1,0 +1,1 @@
+"""The `l2kit` command line (see main.py)."""

@@ -1,0 +1,159 @@
+"""`l2kit operator ...`: a proposer's bond and a challenger's rewards on the optimistic rollup.
+
+Every contract call of this group is in the four `_call_*` / `_read` helpers below, so the
+coming per-batch bonds and commit-then-reveal rewards (issue #9) change only those lines.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from offchain.errors import L2KitError
+from offchain.operator.client import BatcherUnavailable
+
+from .common import ETH_TOKEN, checked_address
+from .output import render_fields
+from .session import Session, common_options
+from .units import parse_amount
+
+
+def _rollup(s: Session):
+    return s.contract("Rollup")
+
+
+def _read(s: Session, who: str) -> dict[str, Any]:
+    """The operator-side state of `who` on the rollup."""
+    r = _rollup(s).functions
+    last = r.lastBatchOf(who).call()
+    count = r.batchCount().call()
+    locked = last != 0 and last - 1 < count and not r.isFinal(last - 1).call()
+    return {
+        "address": who,
+        "bond": r.bondOf(who).call(),
+        "required_bond": r.requiredBond().call(),
+        "bond_locked_by_batch": last - 1 if locked else None,
+        "reward": r.rewardOf(who).call(),
+        "batches_total": count,
+    }
+
+
+def _call_bond(s: Session, amount: int):
+    return _rollup(s).functions.bond(), amount
+
+
+def _call_unbond(s: Session, amount: int, to: str):
+    return _rollup(s).functions.withdrawBond(amount, to), 0
+
+
+def _call_reward(s: Session, to: str):
+    return _rollup(s).functions.claimReward(to), 0
+
+
+@click.group()
+def operator() -> None:
+    """Proposer bonds and challenger rewards of the optimistic rollup."""
+
+
+@operator.command()
+@click.argument("amount", required=False)
+@common_options
+def bond(s: Session, amount: str | None) -> None:
+    """Add AMOUNT of ETH to your proposer bond (default: what is missing to the required bond)."""
+    state = _read(s, s.address)
+    value = (
+        parse_amount(amount)
+        if amount is not None
+        else max(state["required_bond"] - state["bond"], 0)
+    )
+    if value <= 0:
+        raise L2KitError(
+            f"your bond {ETH_TOKEN.show(state['bond'])} already covers the required "
+            f"{ETH_TOKEN.show(state['required_bond'])}: pass an AMOUNT to add more"
+        )
+    held = s.w3.eth.get_balance(s.address)
+    if held < value:
+        raise L2KitError(
+            f"insufficient balance: {s.address} has {ETH_TOKEN.show(held)}, the bond needs "
+            f"{ETH_TOKEN.show(value)} plus gas"
+        )
+    s.confirm(f"bond {ETH_TOKEN.show(value)} from {s.address}")
+    call, wei = _call_bond(s, value)
+    s.send(call, wei, "bond")
+    _show(s, _read(s, s.address))
+
+
+@operator.command()
+@click.argument("amount")
+@click.option("--to", "to", default=None, help="L1 address paid (default: yourself).")
+@common_options
+def unbond(s: Session, amount: str, to: str | None) -> None:
+    """Withdraw AMOUNT (or `all`) of your bond once your last batch is final."""
+    state = _read(s, s.address)
+    value = state["bond"] if amount == "all" else parse_amount(amount)
+    if value <= 0 or value > state["bond"]:
+        raise L2KitError(
+            f"cannot unbond {ETH_TOKEN.show(value)}: your bond is {ETH_TOKEN.show(state['bond'])}"
+        )
+    if state["bond_locked_by_batch"] is not None:
+        raise L2KitError(
+            f"your bond is locked until your batch {state['bond_locked_by_batch']} is final: "
+            "wait out its challenge window"
+        )
+    dest = checked_address(to, "destination") if to else s.address
+    call, wei = _call_unbond(s, value, dest)
+    s.send(call, wei, "withdrawBond")
+    _show(s, _read(s, s.address))
+
+
+@operator.command()
+@click.option("--to", "to", default=None, help="L1 address paid (default: yourself).")
+@common_options
+def reward(s: Session, to: str | None) -> None:
+    """Claim your challenger rewards (from proven fraud)."""
+    state = _read(s, s.address)
+    if state["reward"] == 0:
+        raise L2KitError(f"no challenger reward for {s.address}: nothing to claim")
+    dest = checked_address(to, "destination") if to else s.address
+    call, wei = _call_reward(s, dest)
+    s.send(call, wei, "claimReward")
+    _show(s, _read(s, s.address))
+
+
+@operator.command()
+@click.argument("address", required=False)
+@common_options
+def status(s: Session, address: str | None) -> None:
+    """Bond, rewards and lock of ADDRESS (default: your key's), and the batcher's status."""
+    who = checked_address(address) if address else s.address
+    state = _read(s, who)
+    try:
+        state["batcher"] = s.batcher.status()
+    except BatcherUnavailable as exc:
+        state["batcher"] = None
+        s.out.note(f"note: {exc}")
+    _show(s, state)
+
+
+def _show(s: Session, state: dict[str, Any]) -> None:
+    wei = ("bond", "required_bond", "reward")  # amounts as decimal strings, like every command
+    data = {k: (str(v) if k in wei else v) for k, v in state.items()}
+    human = {
+        "address": state["address"],
+        "bond": ETH_TOKEN.show(state["bond"]),
+        "required bond": ETH_TOKEN.show(state["required_bond"]),
+        "bond locked": (
+            f"until batch {state['bond_locked_by_batch']} is final"
+            if state["bond_locked_by_batch"] is not None
+            else "no"
+        ),
+        "challenger reward": ETH_TOKEN.show(state["reward"]),
+        "batches on L1": state["batches_total"],
+    }
+    if state.get("batcher"):
+        b = state["batcher"]
+        human["batcher"] = (
+            f"{b.get('proposer')} frozen={b.get('frozen')} posted={b.get('batches_posted')}"
+        )
+    s.out.result(data, render_fields(human))
