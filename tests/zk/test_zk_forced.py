@@ -26,7 +26,11 @@ from zk_helpers import (
     submit,
 )
 
+from offchain.operator.batcher import Rejected
+from offchain.operator.l1_sender import SendPolicy
+from offchain.operator.store import TxStatus
 from offchain.zk import pubdata
+from offchain.zk.batcher import ZkBatcher
 from offchain.zk.batch import BatchError, build_batch
 from offchain.zk.chain import exit_args, forced_request_args, read_forced
 from offchain.zk.exit import build_exit, exit_message, sign_exit
@@ -155,6 +159,50 @@ def test_zk_forced_withdrawal_served_before_l2_txs_and_pays_current_balance(
     assert result.batch.tx_data[0] == TxKind.FORCED
     assert zk.bridge.claimable(alice, ETH) == ALICE_AFTER_0
     assert op.state.account(0).balance == 10**17
+
+
+def test_zk_forced_batcher_service_serves_the_queue_first(
+    zk, prover, exit_prover, after_batch0, chain, deployer, alice, tmp_path
+):
+    """The batcher service: a queued request makes a batch due at once, goes into the first
+    slot, and L2 txs of that leaf wait (refused while queued, dropped once they no longer
+    apply) instead of blocking the batch."""
+    state_file = tmp_path / "zk-state.json"
+    after_batch0.save(state_file)
+    batcher = ZkBatcher(
+        chain.provider.web3,
+        Account.from_key(deployer.private_key),
+        zk.rollup.address,
+        zk.bridge.address,
+        PARAMS,
+        prover,
+        tmp_path / "zk.sqlite",
+        state_file,
+        max_batch_delay=3600,
+        policy=SendPolicy(receipt_timeout=10, backoff=0.05, max_backoff=0.2),
+    )
+    try:
+        batcher.recover()
+        dom = batcher.domain
+        stale = batcher.submit(sign_tx(ALICE_KEY, dom, TxKind.TRANSFER, 0, 1, 10**17, 1))
+        assert batcher.post_if_due() is None  # one tx, max_batch_delay not reached: not due
+        claim, proof = _authorise(
+            zk, exit_prover, after_batch0, ALICE_KEY, 0, int(alice.address, 16)
+        )
+        _request(zk, claim, proof, 1, alice)
+        with pytest.raises(Rejected) as refused:
+            batcher.submit(sign_tx(ALICE_KEY, dom, TxKind.TRANSFER, 0, 1, 10**17, 2))
+        assert refused.value.code == "forced_pending"
+        assert batcher.post_if_due() == 2  # due at once, although max_batch_delay is an hour
+        assert zk.rollup.forcedProcessed() == 1
+        assert zk.bridge.claimable(alice, ETH) == ALICE_AFTER_0
+        assert batcher.confirmed.forced_done == 1
+        assert batcher.confirmed.account(0).balance == 0
+        (dropped,) = batcher.store.txs(TxStatus.DROPPED)
+        assert dropped.seq == stale.seq
+        assert batcher.post_if_due() is None  # nothing left to do
+    finally:
+        batcher.store.close()
 
 
 # ------------------------------------------------------------------ censorship
