@@ -30,8 +30,8 @@ from offchain.operator.batcher import Rejected
 from offchain.operator.l1_sender import SendPolicy
 from offchain.operator.store import TxStatus
 from offchain.zk import pubdata
-from offchain.zk.batcher import ZkBatcher
 from offchain.zk.batch import BatchError, build_batch
+from offchain.zk.batcher import ZkBatcher
 from offchain.zk.chain import exit_args, forced_request_args, read_forced
 from offchain.zk.exit import build_exit, exit_message, sign_exit
 from offchain.zk.operator import SubmitFailed, ZkOperator
