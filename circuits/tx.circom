@@ -14,7 +14,7 @@ include "merkle.circom";
 // type 0 = no-op (every field zero), 1 = transfer (`to` is an L2 leaf index),
 // 2 = withdrawal (`to` is the L1 address paid, non-zero; amount non-zero),
 // 3 = forced withdrawal (`to` is the L1 address paid, non-zero; amount is the leaf's whole
-//     balance, possibly 0). It carries no signature: the L1 contract only accepts a type-3 slot
+//     balance, possibly 0, capped at 2^128 - 1). It carries no signature: the L1 contract only accepts a type-3 slot
 //     that matches the head of its forced-withdrawal queue, whose entries the leaf's key
 //     authorised on L1 (docs/zk.md, "Forced withdrawals").
 // The sender of a transfer or withdrawal signs Poseidon(domain, type, from, to, amount, nonce)
@@ -153,8 +153,12 @@ template TxSlot(depth, balanceBits) {
     // INVARIANT: balances stay in [0, 2^balanceBits): an overspend wraps around the field and fails.
     component newBalanceRange = Num2Bits(balanceBits);
     newBalanceRange.in <== newBalance;
-    // INVARIANT: a forced withdrawal empties the leaf: the prover cannot pay out less (or more).
-    isForced.out * newBalance === 0;
+    // INVARIANT: a forced withdrawal pays min(balance, 2^128 - 1): it empties the leaf, or pays
+    // the most a slot can carry when the balance is larger (so every request can be served).
+    // The prover cannot pay out less.
+    signal forcedRest;
+    forcedRest <== isForced.out * newBalance;
+    forcedRest * (amount - ((1 << 128) - 1)) === 0;
 
     component newFrom = LeafHash();
     newFrom.ax <== ax;

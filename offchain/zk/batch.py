@@ -13,7 +13,15 @@ from offchain.zk.babyjub import PrivateKey, compress, verify
 from offchain.zk.field import BALANCE_BITS, SNARK_FIELD
 from offchain.zk.params import CircuitParams
 from offchain.zk.state import Account, L2State
-from offchain.zk.txs import Deposit, ForcedWithdrawal, Tx, TxKind, domain_of, tx_message
+from offchain.zk.txs import (
+    MAX_AMOUNT,
+    Deposit,
+    ForcedWithdrawal,
+    Tx,
+    TxKind,
+    domain_of,
+    tx_message,
+)
 
 # Padding slots still run the signature gadget (disabled); they use this throwaway key.
 _PAD_KEY = PrivateKey(b"l2kit-zk-padding-key-not-secret!")
@@ -235,10 +243,10 @@ def build_batch(
 def _apply_forced(
     state: L2State, req: ForcedWithdrawal, slot: int, domain: int, depth: int
 ) -> tuple[L2State, list[Any], Withdrawal | None]:
-    """One forced withdrawal: the leaf's whole balance to the recipient, no signature (the L1
-    contract checks the slot against its queue). The request's exit proof showed the leaf with
-    this token in an accepted root, and leaves never change key or token, so an honest queue
-    always applies; a mismatch means the state is not the rollup's."""
+    """One forced withdrawal: the leaf's whole balance (at most 2^128 - 1) to the recipient, no
+    signature (the L1 contract checks the slot against its queue). The request's exit proof
+    showed the leaf with this token in an accepted root, and leaves never change key or token,
+    so an honest queue always applies; a mismatch means the state is not the rollup's."""
     if req.leaf_index not in state.accounts:
         raise BatchError(f"slot {slot}: forced withdrawal {req.queue_index} of empty leaf")
     acct = state.account(req.leaf_index)
@@ -249,11 +257,13 @@ def _apply_forced(
         )
     # The signature gadget is disabled for type 3; it still needs curve points to compute on.
     pad = _PAD_KEY.sign(tx_message(domain, 0, 0, 0, 0, 0))
+    # The whole balance, or the most a slot carries (balances have 192 bits, amounts 128).
+    amount = min(acct.balance, MAX_AMOUNT)
     row: list[Any] = [
         int(TxKind.FORCED),
         req.leaf_index,
         req.recipient,
-        acct.balance,
+        amount,
         acct.token,
         acct.nonce,
         acct.ax,
@@ -269,8 +279,9 @@ def _apply_forced(
         0,
         _zeros(depth),
     ]
-    state = state.with_account(req.leaf_index, replace(acct, balance=0, nonce=acct.nonce + 1))
-    wd = Withdrawal(slot, acct.token, req.recipient, acct.balance) if acct.balance else None
+    after = replace(acct, balance=acct.balance - amount, nonce=acct.nonce + 1)
+    state = state.with_account(req.leaf_index, after)
+    wd = Withdrawal(slot, acct.token, req.recipient, amount) if amount else None
     return state, [v % SNARK_FIELD if isinstance(v, int) else v for v in row], wd
 
 

@@ -36,7 +36,8 @@ from offchain.zk.chain import exit_args, forced_request_args, read_forced
 from offchain.zk.exit import build_exit, exit_message, sign_exit
 from offchain.zk.operator import SubmitFailed, ZkOperator
 from offchain.zk.prover import prove_checked
-from offchain.zk.txs import ForcedWithdrawal, TxKind, sign_tx
+from offchain.zk.state import L2State
+from offchain.zk.txs import ForcedWithdrawal, TxKind, recipient_bytes, sign_tx
 
 ETH = "0x" + "00" * 20
 TOKEN = "0x" + "00" * 19 + "77"
@@ -366,6 +367,34 @@ def test_zk_forced_replayed_request_refused_after_processing(
     assert zk.bridge.claimable(alice, ETH) == claimable  # nothing to pay, nothing released
     logs = list(zk.rollup.ForcedWithdrawalProcessed.range(0, chain.blocks.head.number + 1))
     assert [(lg.index, lg.amount) for lg in logs] == [(0, ALICE_AFTER_0), (1, 0)], receipt
+
+
+def test_zk_forced_request_on_a_balance_above_slot_range_is_still_served(
+    zk, prover, exit_prover, project, chain, deployer, carol, tmp_path
+):
+    """Balances have 192 bits, slot amounts 128: two maximal deposits of a token the attacker
+    minted give a leaf more than a slot can carry. Its forced withdrawal must still be servable
+    (else the attacker freezes an honest operator): the slot pays 2^128 - 1, the rest stays."""
+    most = (1 << 128) - 1
+    token = deployer.deploy(project.TestToken, "Huge", "HUGE", 18)
+    token.mint(carol, 2 * most, sender=deployer)
+    token.approve(zk.bridge, 2 * most, sender=carol)
+    for _ in range(2):
+        zk.bridge.depositERC20(
+            token, most, recipient_bytes(MALLORY_KEY.public_key), sender=carol, gas=FIXED_GAS
+        )
+    op = _operator(zk, chain, deployer, prover, L2State.empty(PARAMS.depth), tmp_path)
+    op.run_batch()
+    assert op.state.account(0).balance == 2 * most
+    claim, proof = _authorise(zk, exit_prover, op.state, MALLORY_KEY, 0, int(carol.address, 16))
+    _request(zk, claim, proof, 1, carol)
+    (req,) = op.pending_forced()
+    op.run_batch()
+    assert zk.rollup.forcedProcessed() == 1
+    assert zk.bridge.claimable(carol, token) == most
+    assert op.state.account(0).balance == most
+    _mine_to(chain, req.deadline + 1)
+    assert not zk.rollup.frozen()
 
 
 # ------------------------------------------------------------------ dishonest batches

@@ -12,7 +12,7 @@ from zk_helpers import ALICE_KEY, BOB_KEY, GENESIS_DEPOSITS, PARAMS
 from offchain.zk import pubdata
 from offchain.zk.batch import BatchError, build_batch
 from offchain.zk.state import L2State
-from offchain.zk.txs import ForcedWithdrawal, TxKind, domain_of, sign_tx
+from offchain.zk.txs import Deposit, ForcedWithdrawal, TxKind, domain_of, sign_tx
 
 CHAIN, ROLLUP = 31337, 0x1234
 DOMAIN = domain_of(CHAIN, ROLLUP)
@@ -46,6 +46,17 @@ def test_zk_forced_slot_is_whole_balance_to_recipient_no_signature():
     again = _build(batch.new_state, forced=(ForcedWithdrawal(1, 0, 0, PAYEE),))
     assert again.withdrawals == ()
     assert again.new_state.forced_done == 2
+
+
+def test_zk_forced_slot_caps_at_slot_range():
+    """A balance above 2^128 - 1 (two maximal deposits) is paid 2^128 - 1, the rest stays."""
+    most = (1 << 128) - 1
+    deps = tuple(Deposit(i, 0x77, most, ALICE_KEY.public_key) for i in range(2))
+    state = build_batch(PARAMS, L2State.empty(PARAMS.depth), CHAIN, ROLLUP, deps, ()).new_state
+    assert state.account(0).balance == 2 * most
+    batch = _build(state, forced=(ForcedWithdrawal(0, 0, 0x77, PAYEE),))
+    assert [w.amount for w in batch.withdrawals] == [most]
+    assert batch.new_state.account(0).balance == most
 
 
 def test_zk_forced_builder_refuses_out_of_order_unsatisfiable_or_too_many():
