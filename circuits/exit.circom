@@ -10,8 +10,11 @@ include "merkle.circom";
 
 // Public inputs: root, domain, leafToken = leafIndex << 160 | token, balance, recipient.
 // Proves the leaf (key, token, balance, nonce) is in the tree under `root` and that its key signed
-// Poseidon(domain, 3, leafIndex, recipient, balance, nonce): type 3 is no transaction type, so an
-// exit signature can never pass as a transfer or withdrawal, and vice versa.
+// Poseidon(domain, 3, leafIndex, recipient, balance, nonce): tag 3 is the forced-withdrawal kind,
+// which the batch circuit never checks a signature for, so an exit signature can never pass as a
+// signed transfer or withdrawal, and vice versa. The same proof, against a root the rollup
+// accepted, authorises a forced withdrawal of the leaf to `recipient` (ZkRollup
+// `requestForcedWithdrawal`): both mean "pay this leaf's balance to `recipient` on L1".
 template Exit(depth) {
     signal input root;
     signal input domain;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// l2kit zk rollup: one L2 transaction slot (no-op, transfer or withdrawal).
+// l2kit zk rollup: one L2 transaction slot (no-op, transfer, withdrawal or forced withdrawal).
 pragma circom 2.0.0;
 
 include "poseidon.circom";
@@ -12,8 +12,13 @@ include "merkle.circom";
 // Public data of a slot, 61 bytes, big-endian:
 //   type (1) | from (4) | to (20) | amount (16) | token (20)
 // type 0 = no-op (every field zero), 1 = transfer (`to` is an L2 leaf index),
-// 2 = withdrawal (`to` is the L1 address paid, non-zero; amount non-zero).
-// The sender signs Poseidon(domain, type, from, to, amount, nonce) with BabyJubJub EdDSA.
+// 2 = withdrawal (`to` is the L1 address paid, non-zero; amount non-zero),
+// 3 = forced withdrawal (`to` is the L1 address paid, non-zero; amount is the leaf's whole
+//     balance, possibly 0, capped at 2^128 - 1). It carries no signature: the L1 contract only accepts a type-3 slot
+//     that matches the head of its forced-withdrawal queue, whose entries the leaf's key
+//     authorised on L1 (docs/zk.md, "Forced withdrawals").
+// The sender of a transfer or withdrawal signs Poseidon(domain, type, from, to, amount, nonce)
+// with BabyJubJub EdDSA.
 template TxSlot(depth, balanceBits) {
     signal input prevRoot;
     signal input domain;
@@ -45,7 +50,7 @@ template TxSlot(depth, balanceBits) {
     signal output newRoot;
     signal output bits[61 * 8];
 
-    // ---- kind of slot: exactly one of no-op, transfer, withdrawal
+    // ---- kind of slot: exactly one of no-op, transfer, withdrawal, forced withdrawal
     component isNoop = IsZero();
     isNoop.in <== txType;
     component isTransfer = IsEqual();
@@ -54,9 +59,18 @@ template TxSlot(depth, balanceBits) {
     component isWithdraw = IsEqual();
     isWithdraw.in[0] <== txType;
     isWithdraw.in[1] <== 2;
-    isNoop.out + isTransfer.out + isWithdraw.out === 1;
+    component isForced = IsEqual();
+    isForced.in[0] <== txType;
+    isForced.in[1] <== 3;
+    isNoop.out + isTransfer.out + isWithdraw.out + isForced.out === 1;
+    // signed: the sender's signature is checked; active: the sender leaf is updated;
+    // payout: `to` is an L1 address that the contract pays.
+    signal signed;
+    signed <== isTransfer.out + isWithdraw.out;
     signal active;
-    active <== isTransfer.out + isWithdraw.out;
+    active <== signed + isForced.out;
+    signal payout;
+    payout <== isWithdraw.out + isForced.out;
 
     // ---- public data bits (also range checks: from < 2^depth, to < 2^depth for transfers)
     component typeBytes = BytesBE(1);
@@ -93,10 +107,11 @@ template TxSlot(depth, balanceBits) {
     isNoop.out * amount === 0;
     isNoop.out * token === 0;
 
-    // ---- a withdrawal pays a non-zero amount to a non-zero L1 address
+    // ---- a withdrawal pays a non-zero amount to a non-zero L1 address; a forced one pays a
+    //      non-zero L1 address (its amount is checked below: the whole balance)
     component toZero = IsZero();
     toZero.in <== to;
-    isWithdraw.out * toZero.out === 0;
+    payout * toZero.out === 0;
     component amountZero = IsZero();
     amountZero.in <== amount;
     isWithdraw.out * amountZero.out === 0;
@@ -110,7 +125,7 @@ template TxSlot(depth, balanceBits) {
     msg.inputs[4] <== amount;
     msg.inputs[5] <== nonce;
     component sig = EdDSAPoseidonVerifier();
-    sig.enabled <== active;
+    sig.enabled <== signed;
     sig.Ax <== ax;
     sig.Ay <== ay;
     sig.S <== sigS;
@@ -138,6 +153,12 @@ template TxSlot(depth, balanceBits) {
     // INVARIANT: balances stay in [0, 2^balanceBits): an overspend wraps around the field and fails.
     component newBalanceRange = Num2Bits(balanceBits);
     newBalanceRange.in <== newBalance;
+    // INVARIANT: a forced withdrawal pays min(balance, 2^128 - 1): it empties the leaf, or pays
+    // the most a slot can carry when the balance is larger (so every request can be served).
+    // The prover cannot pay out less.
+    signal forcedRest;
+    forcedRest <== isForced.out * newBalance;
+    forcedRest * (amount - ((1 << 128) - 1)) === 0;
 
     component newFrom = LeafHash();
     newFrom.ax <== ax;

@@ -36,6 +36,8 @@ class DeployParams:
     zk_depth: int = 4
     #: Seconds without an accepted zk batch before the zk rollup freezes.
     zk_freeze_period: int = 7 * 24 * 3600
+    #: Seconds a zk forced withdrawal may wait before the zk rollup freezes.
+    zk_forced_delay: int = 24 * 3600
 
 
 #: Local defaults: short windows so the demo and manual tests reach finality (or a freeze) quickly.
@@ -47,6 +49,7 @@ LOCAL_PARAMS = DeployParams(
     liveness_period=900,
     zk=True,
     zk_freeze_period=3600,
+    zk_forced_delay=300,
 )
 
 
@@ -100,6 +103,7 @@ def deploy_all(deployer, network_choice: str, params: DeployParams) -> Deploymen
                 n_deposits=params.zk_deposits,
                 depth=params.zk_depth,
                 freeze_period=params.zk_freeze_period,
+                forced_delay=params.zk_forced_delay,
             )
         )
 

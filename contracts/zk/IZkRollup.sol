@@ -8,6 +8,9 @@ pragma solidity ^0.8.28;
 ///         transfers and withdrawals). A batch is final when accepted: no challenge window.
 ///         If no batch is accepted for `freezePeriod`, the rollup freezes and every account can
 ///         exit with its balance in the last proven root (a proof of the exit circuit).
+///         Censorship resistance: a key owner queues a forced withdrawal of its leaf on L1
+///         (`requestForcedWithdrawal`); batches consume that queue in order, and once the oldest
+///         unprocessed request is past its deadline the rollup is frozen, whatever else is posted.
 interface IZkRollup {
     /// @notice A deposit as queued by the bridge, passed in calldata to prove queue order.
     /// @param token     The token (address(0) for ETH), as in the bridge queue.
@@ -21,6 +24,19 @@ interface IZkRollup {
         uint256 ax;
         uint256 ay;
         uint32 leafIndex;
+    }
+
+    /// @notice A forced withdrawal queued on L1: the next batches must pay the leaf's whole balance
+    ///         to `recipient` in a type-3 slot, in queue order, by `deadline`.
+    /// @param leafIndex The L2 leaf emptied (its key authorised the request with an exit proof).
+    /// @param token     The leaf's token (bound by the proof).
+    /// @param recipient The L1 account paid (bound by the proof).
+    /// @param deadline  Time after which, while this request is unprocessed, the rollup is frozen.
+    struct ForcedRequest {
+        uint32 leafIndex;
+        address token;
+        address recipient;
+        uint64 deadline;
     }
 
     /// @notice A batch was proven and accepted; its withdrawals are released on the bridge.
@@ -38,6 +54,23 @@ interface IZkRollup {
         uint256 depositCount,
         uint256 dataHash
     );
+
+    /// @notice A forced withdrawal was queued.
+    /// @param index     Its position in the forced queue.
+    /// @param leafIndex The leaf to empty.
+    /// @param token     The leaf's token.
+    /// @param recipient The L1 account to pay.
+    /// @param deadline  Time by which a batch must have processed it, or the rollup freezes.
+    event ForcedWithdrawalRequested(
+        uint256 indexed index, uint256 indexed leafIndex, address token, address recipient, uint256 deadline
+    );
+
+    /// @notice A batch processed a forced withdrawal (the amount is released on the bridge).
+    /// @param index      Its position in the forced queue.
+    /// @param batchIndex The batch that processed it.
+    /// @param slot       The transaction slot it took.
+    /// @param amount     The leaf's whole balance at that point (0 if it was empty).
+    event ForcedWithdrawalProcessed(uint256 indexed index, uint256 indexed batchIndex, uint256 slot, uint256 amount);
 
     /// @notice A deposit whose recipient is not a BabyJubJub point (or has a coordinate >= the
     ///         field modulus) was consumed without credit: no L2 key could ever spend it.
@@ -83,6 +116,18 @@ interface IZkRollup {
     error DepositEvidenceMismatch(uint256 index);
     /// @notice A constructor argument is out of range.
     error InvalidConfig();
+    /// @notice A type-3 slot with no forced request left in the queue to match.
+    error ForcedNotQueued(uint256 slot, uint256 queued);
+    /// @notice A type-3 slot does not match the forced request it consumes (queue order).
+    error ForcedMismatch(uint256 slot, uint256 index);
+    /// @notice The root a forced request is proven against: not a root of this rollup (yet).
+    error UnknownRoot(uint256 rootCount, uint256 batchCount);
+    /// @notice The root predates the leaf's last processed forced withdrawal (replay).
+    error StaleRoot(uint256 rootCount, uint256 floor);
+    /// @notice This leaf already has a forced withdrawal queued.
+    error ForcedAlreadyPending(uint256 leafIndex);
+    /// @notice A forced withdrawal to the zero address.
+    error ZeroRecipient();
 
     /// @notice Post and prove a batch. Permissionless: the proof is the only authority.
     /// @param newRoot  The account-tree root after the batch.
@@ -116,7 +161,37 @@ interface IZkRollup {
     /// @param ay     The queued recipient key's y coordinate.
     function refundDeposit(uint256 index, address token, uint256 amount, uint256 ax, uint256 ay) external;
 
-    /// @notice Whether the rollup is frozen (no batch accepted for `freezePeriod`).
+    /// @notice Queue a forced withdrawal of leaf `leafIndex`'s whole balance to `recipient`.
+    ///         Authorised by an exit-circuit proof of the leaf's key against the root the rollup
+    ///         had after `rootCount` batches (any accepted root, so a new batch cannot invalidate
+    ///         a proof in flight). One pending request per leaf; the caller pays the L1 gas.
+    /// @param leafIndex The leaf (bound by the proof).
+    /// @param token     The leaf's token (bound by the proof).
+    /// @param balance   The leaf's balance in that root (bound by the proof; what is paid is the
+    ///                  balance when the request is processed).
+    /// @param recipient The L1 account to pay (signed by the leaf's key inside the proof).
+    /// @param rootCount Number of batches after which the proven root was the state root.
+    /// @param proof     The Groth16 proof of the exit circuit.
+    /// @return index    The request's position in the forced queue.
+    function requestForcedWithdrawal(
+        uint32 leafIndex,
+        address token,
+        uint256 balance,
+        address recipient,
+        uint256 rootCount,
+        uint256[8] calldata proof
+    ) external returns (uint256 index);
+
+    /// @notice The forced request at queue position `index`.
+    /// @param index The queue position.
+    /// @return request The request (zero if `index` >= `forcedCount`).
+    function forcedRequest(uint256 index) external view returns (ForcedRequest memory request);
+
+    /// @notice Whether the oldest unprocessed forced request is past its deadline (then frozen).
+    function forcedOverdue() external view returns (bool);
+
+    /// @notice Whether the rollup is frozen: no batch accepted for `freezePeriod`, or a forced
+    ///         withdrawal left unprocessed past its deadline. Once frozen, always frozen.
     function frozen() external view returns (bool);
 
     /// @notice The signing domain of L2 signatures: chain id << 160 | this contract's address.

@@ -15,6 +15,7 @@ import {IZkVerifier} from "./IZkVerifier.sol";
 ///      | txSlots x 61 (uint8 type | uint32 from | to 20 | uint128 amount | token 20).
 ///      The contract writes the header and deposit slots itself from its state and the bridge queue;
 ///      only the transaction slots come from the submitter, and the proof binds all of it.
+///      Forced withdrawals (type-3 slots) must match the forced queue head, in order (docs/zk.md).
 contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
     /// @notice BN254 scalar field modulus.
     uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
@@ -23,6 +24,7 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
     uint256 internal constant TX_SLOT_BYTES = 61;
     uint256 internal constant DEPOSIT_SLOT_BYTES = 72;
     uint8 internal constant TX_WITHDRAW = 2;
+    uint8 internal constant TX_FORCED = 3;
 
     /// @notice The bridge holding the funds and the deposit queue.
     IL1Bridge public immutable bridge;
@@ -37,6 +39,8 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
     uint256 public immutable depositSlots;
     /// @notice Seconds without an accepted batch after which the rollup freezes.
     uint256 public immutable freezePeriod;
+    /// @notice Seconds a forced withdrawal may wait (at least) before the rollup freezes.
+    uint256 public immutable forcedDelay;
 
     /// @notice The account-tree root of the last accepted batch (the genesis root at first).
     uint256 public stateRoot;
@@ -49,6 +53,20 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
     /// @notice Whether a leaf exited the frozen rollup.
     mapping(uint256 leafIndex => bool done) public exited;
 
+    /// @notice The state root after `count` accepted batches (rootAt[0] is the genesis root).
+    mapping(uint256 count => uint256 root) public rootAt;
+    /// @notice Number of forced withdrawals ever requested.
+    uint256 public forcedCount;
+    /// @notice Number of forced withdrawals processed by accepted batches (the queue head).
+    uint256 public forcedProcessed;
+    /// @dev The forced queue, by position.
+    mapping(uint256 index => ForcedRequest request) private _forced;
+    /// @notice Whether a leaf has a forced withdrawal queued and not yet processed.
+    mapping(uint256 leafIndex => bool pending) public forcedPending;
+    /// @notice The lowest root count a new forced request of the leaf may be proven against:
+    ///         roots from before its last processed forced withdrawal would replay that request.
+    mapping(uint256 leafIndex => uint256 count) public forcedFloor;
+
     /// @param bridge_        The bridge (wire it back with `bridge.setRollup(address(this))`).
     /// @param batchVerifier_ Groth16 verifier holding the batch circuit's key.
     /// @param exitVerifier_  Groth16 verifier holding the exit circuit's key.
@@ -56,6 +74,7 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
     /// @param txSlots_       The circuit's transaction slots N.
     /// @param depositSlots_  The circuit's deposit slots D.
     /// @param freezePeriod_  Seconds without a batch before the rollup freezes.
+    /// @param forcedDelay_   Seconds a forced withdrawal may wait before the rollup freezes.
     constructor(
         IL1Bridge bridge_,
         IZkVerifier batchVerifier_,
@@ -63,12 +82,13 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
         uint256 genesisRoot,
         uint256 txSlots_,
         uint256 depositSlots_,
-        uint256 freezePeriod_
+        uint256 freezePeriod_,
+        uint256 forcedDelay_
     ) {
         if (
             address(bridge_).code.length == 0 || address(batchVerifier_).code.length == 0
                 || address(exitVerifier_).code.length == 0 || genesisRoot >= R || txSlots_ == 0
-                || depositSlots_ == 0 || freezePeriod_ == 0
+                || depositSlots_ == 0 || freezePeriod_ == 0 || forcedDelay_ == 0 || forcedDelay_ > type(uint32).max
         ) revert InvalidConfig();
         bridge = bridge_;
         batchVerifier = batchVerifier_;
@@ -77,7 +97,9 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
         txSlots = txSlots_;
         depositSlots = depositSlots_;
         freezePeriod = freezePeriod_;
+        forcedDelay = forcedDelay_;
         lastBatchAt = block.timestamp;
+        rootAt[0] = genesisRoot;
     }
 
     // ------------------------------------------------------------------ batches
@@ -98,15 +120,18 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
         uint256 first = depositsProcessed;
         uint256 batchIndex = batchCount;
         uint256 oldRoot = stateRoot;
+        uint256 forcedEnd = _checkForced(txData);
         uint256 dataHash = _dataHash(batchIndex, _consumeDeposits(first, deposits), txData);
         _checkProof(oldRoot, newRoot, dataHash, proof);
 
         // Effects.
         stateRoot = newRoot;
         batchCount = batchIndex + 1;
+        rootAt[batchIndex + 1] = newRoot;
         depositsProcessed = first + deposits.length;
         lastBatchAt = block.timestamp;
         emit BatchVerified(batchIndex, oldRoot, newRoot, first, deposits.length, dataHash);
+        _consumeForced(batchIndex, txData, forcedEnd);
 
         // Interactions: withdrawals are final with the batch, payable at once (pull from the bridge).
         _releaseWithdrawals(batchIndex, txData);
@@ -137,17 +162,104 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
         if (!batchVerifier.verifyProof(proof, input)) revert InvalidProof();
     }
 
-    /// @dev Release every withdrawal slot of an accepted batch on the bridge.
+    /// @dev Release every withdrawal and forced-withdrawal slot of an accepted batch on the bridge.
     function _releaseWithdrawals(uint256 batchIndex, bytes calldata txData) private {
         for (uint256 t = 0; t < txSlots; ++t) {
             uint256 off = t * TX_SLOT_BYTES;
-            if (uint8(txData[off]) != TX_WITHDRAW) continue;
+            uint8 kind = uint8(txData[off]);
+            if (kind != TX_WITHDRAW && kind != TX_FORCED) continue;
             address to = address(bytes20(txData[off + 5:off + 25]));
             uint256 amount = uint128(bytes16(txData[off + 25:off + 41]));
             address token = address(bytes20(txData[off + 41:off + 61]));
-            // The circuit guarantees amount > 0 and to != 0 for a withdrawal.
+            // The circuit guarantees to != 0, and amount > 0 for a withdrawal; a forced withdrawal
+            // of an empty leaf pays nothing.
+            if (amount == 0) continue;
             bridge.releaseWithdrawal(keccak256(abi.encode(batchIndex, t)), token, to, amount);
         }
+    }
+
+    // ---------------------------------------------------------- forced queue
+
+    /// @dev Check every type-3 slot of `txData` against the forced queue from its head, in order;
+    ///      returns the queue position after the last one consumed.
+    function _checkForced(bytes calldata txData) private view returns (uint256 next) {
+        next = forcedProcessed;
+        uint256 queued = forcedCount;
+        for (uint256 t = 0; t < txSlots; ++t) {
+            uint256 off = t * TX_SLOT_BYTES;
+            if (uint8(txData[off]) != TX_FORCED) continue;
+            // INVARIANT: a type-3 slot (no signature in the circuit) only ever runs a request the
+            // leaf's key authorised on L1, each once, in queue order.
+            if (next >= queued) revert ForcedNotQueued(t, queued);
+            ForcedRequest storage r = _forced[next];
+            if (
+                uint32(bytes4(txData[off + 1:off + 5])) != r.leafIndex
+                    || address(bytes20(txData[off + 5:off + 25])) != r.recipient
+                    || address(bytes20(txData[off + 41:off + 61])) != r.token
+            ) revert ForcedMismatch(t, next);
+            ++next;
+        }
+    }
+
+    /// @dev Mark the forced requests an accepted batch processed (checked by `_checkForced`).
+    function _consumeForced(uint256 batchIndex, bytes calldata txData, uint256 end) private {
+        uint256 index = forcedProcessed;
+        if (index == end) return;
+        for (uint256 t = 0; t < txSlots; ++t) {
+            uint256 off = t * TX_SLOT_BYTES;
+            if (uint8(txData[off]) != TX_FORCED) continue;
+            uint256 leaf = _forced[index].leafIndex;
+            forcedPending[leaf] = false;
+            // Roots up to this batch still hold the leaf before the withdrawal (its nonce is
+            // bumped by it): a request proven against them would replay this one.
+            forcedFloor[leaf] = batchIndex + 1;
+            emit ForcedWithdrawalProcessed(index, batchIndex, t, uint128(bytes16(txData[off + 25:off + 41])));
+            ++index;
+        }
+        forcedProcessed = end;
+    }
+
+    /// @inheritdoc IZkRollup
+    function requestForcedWithdrawal(
+        uint32 leafIndex,
+        address token,
+        uint256 balance,
+        address recipient,
+        uint256 rootCount,
+        uint256[8] calldata proof
+    ) external returns (uint256 index) {
+        if (frozen()) revert RollupFrozen();
+        if (recipient == address(0)) revert ZeroRecipient();
+        uint256 count = batchCount;
+        if (rootCount > count) revert UnknownRoot(rootCount, count);
+        if (forcedPending[leafIndex]) revert ForcedAlreadyPending(leafIndex);
+        uint256 floor = forcedFloor[leafIndex];
+        if (rootCount < floor) revert StaleRoot(rootCount, floor);
+        // INVARIANT: only the leaf's key can queue its withdrawal, and only for a leaf that exists
+        // with this token: the proof opens the leaf (key, token, balance, nonce) in an accepted
+        // root and checks the key's signature of (leaf, recipient, balance, nonce). A leaf's key
+        // and token never change once created, so the request stays satisfiable: the type-3 slot
+        // needs no signature, and pays whatever balance the leaf holds then (0 is allowed).
+        uint256[] memory input = new uint256[](5);
+        input[0] = rootAt[rootCount];
+        input[1] = domain();
+        input[2] = (uint256(leafIndex) << 160) | uint160(token);
+        input[3] = balance;
+        input[4] = uint160(recipient);
+        if (!exitVerifier.verifyProof(proof, input)) revert InvalidProof();
+
+        index = forcedCount;
+        // At most `txSlots` requests fall due in any `forcedDelay`: a flood of requests cannot
+        // outrun an operator that posts one full batch per `forcedDelay`.
+        uint256 deadline = block.timestamp + forcedDelay;
+        if (index >= txSlots) {
+            uint256 spaced = uint256(_forced[index - txSlots].deadline) + forcedDelay;
+            if (spaced > deadline) deadline = spaced;
+        }
+        _forced[index] = ForcedRequest(leafIndex, token, recipient, uint64(deadline));
+        forcedPending[leafIndex] = true;
+        forcedCount = index + 1;
+        emit ForcedWithdrawalRequested(index, leafIndex, token, recipient, deadline);
     }
 
     /// @dev Check `deposits` are the bridge queue from `first` on and pack the deposit slots.
@@ -239,8 +351,22 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
     // ------------------------------------------------------------------ views
 
     /// @inheritdoc IZkRollup
+    function forcedRequest(uint256 index) external view returns (ForcedRequest memory request) {
+        return _forced[index];
+    }
+
+    /// @inheritdoc IZkRollup
+    function forcedOverdue() public view returns (bool) {
+        uint256 head = forcedProcessed;
+        // Deadlines never decrease along the queue: the head is the first to fall due.
+        return head < forcedCount && block.timestamp > _forced[head].deadline;
+    }
+
+    /// @inheritdoc IZkRollup
     function frozen() public view returns (bool) {
-        return block.timestamp > lastBatchAt + freezePeriod;
+        // Both conditions only end with an accepted batch, and no batch is accepted while frozen:
+        // once frozen, always frozen. Empty batches reset the first but never the second.
+        return block.timestamp > lastBatchAt + freezePeriod || forcedOverdue();
     }
 
     /// @inheritdoc IZkRollup

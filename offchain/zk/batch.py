@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The zk batch builder: apply deposits then transactions to an L2 state and produce the new
-state, the packed public data and the circuit witness inputs. Pure: no I/O."""
+"""The zk batch builder: apply deposits, then forced withdrawals (the L1 forced queue, in order),
+then transactions to an L2 state and produce the new state, the packed public data and the
+circuit witness inputs. Pure: no I/O."""
 
 from __future__ import annotations
 
@@ -12,7 +13,15 @@ from offchain.zk.babyjub import PrivateKey, compress, verify
 from offchain.zk.field import BALANCE_BITS, SNARK_FIELD
 from offchain.zk.params import CircuitParams
 from offchain.zk.state import Account, L2State
-from offchain.zk.txs import Deposit, Tx, TxKind, domain_of, tx_message
+from offchain.zk.txs import (
+    MAX_AMOUNT,
+    Deposit,
+    ForcedWithdrawal,
+    Tx,
+    TxKind,
+    domain_of,
+    tx_message,
+)
 
 # Padding slots still run the signature gadget (disabled); they use this throwaway key.
 _PAD_KEY = PrivateKey(b"l2kit-zk-padding-key-not-secret!")
@@ -45,6 +54,7 @@ class Batch:
     data: bytes
     inputs: dict[str, Any]
     withdrawals: tuple[Withdrawal, ...]
+    forced: tuple[ForcedWithdrawal, ...] = ()
 
     @property
     def public_inputs(self) -> tuple[int, int, int]:
@@ -69,9 +79,11 @@ def build_batch(
     deposits: tuple[Deposit, ...],
     txs: tuple[Tx, ...],
     *,
+    forced: tuple[ForcedWithdrawal, ...] = (),
     strict: bool = True,
 ) -> Batch:
-    """Apply `deposits` (the next ones of the bridge queue, in order) then `txs`.
+    """Apply `deposits` (the next ones of the bridge queue, in order), then `forced` (the next
+    requests of the rollup's forced queue, in order, in the first transaction slots), then `txs`.
 
     With `strict` (the default) any invalid transaction raises BatchError and nothing is applied.
     `strict=False` builds the witness of an invalid batch anyway; only adversarial tests use it
@@ -80,8 +92,16 @@ def build_batch(
         raise BatchError(f"state tree depth {state.tree.depth} != circuit depth {params.depth}")
     if len(deposits) > params.n_deposits:
         raise BatchError(f"{len(deposits)} deposits > {params.n_deposits} deposit slots")
-    if len(txs) > params.n_txs:
-        raise BatchError(f"{len(txs)} transactions > {params.n_txs} slots")
+    if len(forced) + len(txs) > params.n_txs:
+        raise BatchError(
+            f"{len(forced)} forced withdrawals + {len(txs)} transactions > {params.n_txs} slots"
+        )
+    for k, req in enumerate(forced):
+        if req.queue_index != state.forced_done + k:
+            raise BatchError(
+                f"forced withdrawal {req.queue_index} out of order: expected "
+                f"{state.forced_done + k}"
+            )
     for k, dep in enumerate(deposits):
         if dep.queue_index != state.deposits_done + k:
             raise BatchError(
@@ -180,8 +200,13 @@ def build_batch(
     tx_fields: dict[str, list[Any]] = {k: [] for k in tx_keys}
     withdrawals: list[Withdrawal] = []
     for t in range(params.n_txs):
-        tx = txs[t] if t < len(txs) else None
-        if tx is None:
+        tx = txs[t - len(forced)] if len(forced) <= t < len(forced) + len(txs) else None
+        if t < len(forced):
+            cur, row, wd = _apply_forced(cur, forced[t], t, domain, depth)
+            data += pubdata.tx_slot(int(TxKind.FORCED), row[1], row[2], row[3], row[4])
+            if wd is not None:
+                withdrawals.append(wd)
+        elif tx is None:
             pad = _PAD_KEY.public_key
             sig = _PAD_KEY.sign(tx_message(domain, 0, 0, 0, 0, 0))
             row = [0, 0, 0, 0, 0, 0, pad[0], pad[1], 0, _zeros(depth)]
@@ -196,7 +221,9 @@ def build_batch(
             tx_fields[key].append(val)
     inputs.update(tx_fields)
 
-    new_state = replace(cur, batches_done=state.batches_done + 1)
+    new_state = replace(
+        cur, batches_done=state.batches_done + 1, forced_done=state.forced_done + len(forced)
+    )
     inputs["newRoot"] = new_state.root
     inputs["dataHash"] = pubdata.data_hash(bytes(data))
     return Batch(
@@ -209,7 +236,53 @@ def build_batch(
         data=bytes(data),
         inputs=inputs,
         withdrawals=tuple(withdrawals),
+        forced=forced,
     )
+
+
+def _apply_forced(
+    state: L2State, req: ForcedWithdrawal, slot: int, domain: int, depth: int
+) -> tuple[L2State, list[Any], Withdrawal | None]:
+    """One forced withdrawal: the leaf's whole balance (at most 2^128 - 1) to the recipient, no
+    signature (the L1 contract checks the slot against its queue). The request's exit proof
+    showed the leaf with this token in an accepted root, and leaves never change key or token,
+    so an honest queue always applies; a mismatch means the state is not the rollup's."""
+    if req.leaf_index not in state.accounts:
+        raise BatchError(f"slot {slot}: forced withdrawal {req.queue_index} of empty leaf")
+    acct = state.account(req.leaf_index)
+    if acct.token != req.token:
+        raise BatchError(
+            f"slot {slot}: forced withdrawal {req.queue_index} names token {req.token:#x}, "
+            f"leaf {req.leaf_index} holds {acct.token:#x}"
+        )
+    # The signature gadget is disabled for type 3; it still needs curve points to compute on.
+    pad = _PAD_KEY.sign(tx_message(domain, 0, 0, 0, 0, 0))
+    # The whole balance, or the most a slot carries (balances have 192 bits, amounts 128).
+    amount = min(acct.balance, MAX_AMOUNT)
+    row: list[Any] = [
+        int(TxKind.FORCED),
+        req.leaf_index,
+        req.recipient,
+        amount,
+        acct.token,
+        acct.nonce,
+        acct.ax,
+        acct.ay,
+        acct.balance,
+        list(state.tree.siblings(req.leaf_index)),
+        pad.r8[0],
+        pad.r8[1],
+        pad.s,
+        0,
+        0,
+        0,
+        0,
+        _zeros(depth),
+    ]
+    after = replace(acct, balance=acct.balance - amount, nonce=acct.nonce + 1)
+    state = state.with_account(req.leaf_index, after)
+    wd = Withdrawal(slot, acct.token, req.recipient, amount) if amount else None
+    return state, [v % SNARK_FIELD if isinstance(v, int) else v for v in row], wd
 
 
 def _apply_tx(

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The zk mode of the batcher service: accept BabyJubJub-signed L2 transactions, persist them,
-build a batch (next deposits + oldest pending transactions), prove it, verify the proof locally,
+build a batch (next deposits + the forced withdrawals queued on L1 + oldest pending transactions),
+prove it, verify the proof locally,
 post it, and only then adopt the new state.
 
 Same durability rules as the optimistic batcher (offchain/operator/batcher.py): a transaction is
@@ -31,13 +32,13 @@ from offchain.operator.l1_sender import NonceConsumed, Reverted, SendPolicy, sen
 from offchain.operator.store import BatchStatus, OperatorStore, StoredTx, TxStatus
 from offchain.zk.babyjub import Signature
 from offchain.zk.batch import Batch, BatchError, build_batch
-from offchain.zk.chain import decode_submit, read_deposits, submit_calldata
+from offchain.zk.chain import decode_submit, read_deposits, read_forced, submit_calldata
 from offchain.zk.l1_batches import read_posted_batches
 from offchain.zk.params import CircuitParams
 from offchain.zk.prover import Prover, prove_checked
 from offchain.zk.replay import ReplayError, replay_batch_executed
 from offchain.zk.state import L2State
-from offchain.zk.txs import Tx, TxKind, domain_of
+from offchain.zk.txs import ForcedWithdrawal, Tx, TxKind, domain_of
 
 log = logging.getLogger("l2kit.zk-batcher")
 # Send-journal key (OperatorStore.send_journal) of the batch transaction in flight: its nonce and
@@ -273,10 +274,34 @@ class ZkBatcher:
             state = self._build(state, deps, ()).new_state
         return state
 
-    def _build(self, state: L2State, deposits: tuple, txs: tuple) -> Batch:
+    def _build(self, state: L2State, deposits: tuple, txs: tuple, forced: tuple = ()) -> Batch:
         return build_batch(
-            self.params, state, self.chain_id, int(self.rollup.address, 16), deposits, txs
+            self.params,
+            state,
+            self.chain_id,
+            int(self.rollup.address, 16),
+            deposits,
+            txs,
+            forced=forced,
         )
+
+    # ------------------------------------------------------------------ forced queue
+
+    def _forced_queued(self) -> int:
+        return int(self.rollup.functions.forcedCount().call())
+
+    def _next_forced(self) -> tuple[ForcedWithdrawal, ...]:
+        """The oldest forced withdrawals the confirmed state has not processed, one batch's worth.
+        They go first into every batch: a request left past its deadline freezes the rollup."""
+        waiting = self._forced_queued() - self.confirmed.forced_done
+        count = min(self.params.n_txs, waiting)
+        return read_forced(self.w3, self.rollup.address, self.confirmed.forced_done, count)
+
+    def _forced_leaves(self) -> set[int]:
+        """Leaves with a forced withdrawal queued and not yet processed by the confirmed state."""
+        waiting = self._forced_queued() - self.confirmed.forced_done
+        found = read_forced(self.w3, self.rollup.address, self.confirmed.forced_done, waiting)
+        return {r.leaf_index for r in found}
 
     def _apply(self, state: L2State, tx: Tx) -> L2State:
         return self._build(state, (), (tx,)).new_state
@@ -301,6 +326,12 @@ class ZkBatcher:
                 return known
             if self.pending.deposits_done < self._queued():
                 self.pending = self._with_deposits(self.pending)
+            if tx.from_index in self._forced_leaves():
+                raise Rejected(
+                    "forced_pending",
+                    f"leaf {tx.from_index} has a forced withdrawal queued on L1: it takes the "
+                    "whole balance first; submit again after it is processed",
+                )
             sender = self.pending.account(tx.from_index)
             if tx.nonce != sender.nonce:
                 raise Rejected(
@@ -331,8 +362,10 @@ class ZkBatcher:
         with self._lock:
             pending = self.store.txs(TxStatus.PENDING)
             waiting = self._queued() - self.confirmed.deposits_done
+            forced = self._next_forced()
             due = (
                 force
+                or bool(forced)
                 or len(pending) >= self.params.n_txs
                 or (
                     (pending or waiting)
@@ -340,23 +373,26 @@ class ZkBatcher:
                     >= self.max_batch_delay
                 )
             )
-            if not due or not (pending or waiting):
+            if not due or not (pending or waiting or forced):
                 return None
             count = min(self.params.n_deposits, waiting)
             deps = read_deposits(self.w3, self.bridge.address, self.confirmed.deposits_done, count)
             batch, chosen = None, []
-            # The oldest pending txs that apply after these deposits (a tx that spends a deposit
-            # still queued behind them waits for the next batch).
-            for n in range(min(self.params.n_txs, len(pending)), -1, -1):
+            # The queued forced withdrawals first, then the oldest pending txs that apply after
+            # them (a tx that spends a deposit still queued behind them waits for the next batch).
+            for n in range(min(self.params.n_txs - len(forced), len(pending)), -1, -1):
                 try:
                     batch = self._build(
-                        self.confirmed, deps, tuple(decode_tx(t.payload) for t in pending[:n])
+                        self.confirmed,
+                        deps,
+                        tuple(decode_tx(t.payload) for t in pending[:n]),
+                        forced,
                     )
                     chosen = pending[:n]
                     break
                 except BatchError:
                     continue
-            if batch is None or (not deps and not chosen):
+            if batch is None or (not deps and not chosen and not forced):
                 return None
         started = time.perf_counter()
         proof = prove_checked(
@@ -416,7 +452,12 @@ class ZkBatcher:
                 int(sent.receipt["blockNumber"]),
             )
             self._clear_send()
+            forced_done = nxt.forced_done > self.confirmed.forced_done
             self.confirmed = nxt
+            if forced_done:
+                # A forced withdrawal emptied a leaf and bumped its nonce: pending txs of it
+                # that no longer apply are dropped (with their reason) instead of blocking.
+                self._rebuild_pending()
             n = self.store.count_batch_txs(intent.batch_index)
             self.stats.batches_posted += 1
             self.stats.txs_posted += n

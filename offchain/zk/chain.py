@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""L1 encoding for the zk rollup: reading the bridge's deposit queue and the calldata of
-`ZkRollup.submitBatch` / `exit`. Plain web3.py and eth-abi, no Ape."""
+"""L1 encoding for the zk rollup: reading the bridge's deposit queue and the rollup's forced queue,
+and the calldata of `ZkRollup.submitBatch` / `exit` / `requestForcedWithdrawal`. Plain web3.py
+and eth-abi, no Ape."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from offchain.zk.batch import Batch
 from offchain.zk.exit import ExitClaim
 from offchain.zk.prover import Proof
 from offchain.zk.replay import PostedBatch, PostedDeposit
-from offchain.zk.txs import Deposit
+from offchain.zk.txs import Deposit, ForcedWithdrawal
 
 DEPOSIT_QUEUED_TOPIC = bridge_logs.DEPOSIT_QUEUED_TOPIC
 SUBMIT_SIG = "submitBatch(uint256,(address,uint256,uint256,uint256,uint32)[],bytes,uint256[8])"
@@ -23,6 +24,11 @@ EXIT_SIG = "exit(uint32,address,uint256,address,uint256[8])"
 EXIT_SELECTOR = keccak(text=EXIT_SIG)[:4]
 REFUND_SIG = "refundDeposit(uint256,address,uint256,uint256,uint256)"
 REFUND_SELECTOR = keccak(text=REFUND_SIG)[:4]
+FORCE_SIG = "requestForcedWithdrawal(uint32,address,uint256,address,uint256,uint256[8])"
+FORCE_SELECTOR = keccak(text=FORCE_SIG)[:4]
+FORCED_REQUESTED_TOPIC = keccak(
+    text="ForcedWithdrawalRequested(uint256,uint256,address,address,uint256)"
+)
 
 
 def decode_deposit_log(log: Any) -> Deposit:
@@ -51,6 +57,42 @@ def read_deposits(web3: Any, bridge: str, start: int, count: int) -> tuple[Depos
             f"deposit logs from {start} have gaps: {[d.queue_index for d in deposits]}"
         )
     return tuple(deposits)
+
+
+def decode_forced_log(log: Any) -> ForcedWithdrawal:
+    """A `ForcedWithdrawalRequested` log of the rollup as a ForcedWithdrawal."""
+    topics = [bytes(t) for t in log["topics"]]
+    if len(topics) != 3 or topics[0] != FORCED_REQUESTED_TOPIC:
+        raise ValueError("not a ForcedWithdrawalRequested log")
+    token, recipient, deadline = decode(["address", "address", "uint256"], bytes(log["data"]))
+    return ForcedWithdrawal(
+        queue_index=int.from_bytes(topics[1], "big"),
+        leaf_index=int.from_bytes(topics[2], "big"),
+        token=int(token, 16),
+        recipient=int(recipient, 16),
+        deadline=int(deadline),
+    )
+
+
+def read_forced(web3: Any, rollup: str, start: int, count: int) -> tuple[ForcedWithdrawal, ...]:
+    """Up to `count` forced withdrawals of the rollup's queue from position `start` on, in order."""
+    if count <= 0:
+        return ()
+    indices = [i.to_bytes(32, "big") for i in range(start, start + count)]
+    logs = web3.eth.get_logs(
+        {
+            "address": to_checksum_address(rollup),
+            "fromBlock": 0,
+            "toBlock": "latest",
+            "topics": [FORCED_REQUESTED_TOPIC, indices],
+        }
+    )
+    found = sorted((decode_forced_log(lg) for lg in logs), key=lambda r: r.queue_index)
+    if [r.queue_index for r in found] != list(range(start, start + len(found))):
+        raise RuntimeError(
+            f"forced-queue logs from {start} have gaps: {[r.queue_index for r in found]}"
+        )
+    return tuple(found)
 
 
 def submit_args(batch: Batch, proof: Proof) -> tuple[Any, ...]:
@@ -127,3 +169,21 @@ def refund_calldata(deposit: Deposit) -> bytes:
     or past `depositsProcessed`; the bridge credits the L1 account that paid the deposit."""
     types = ["uint256", "address", "uint256", "uint256", "uint256"]
     return REFUND_SELECTOR + encode(types, list(refund_args(deposit)))
+
+
+def forced_request_args(claim: ExitClaim, proof: Proof, root_count: int) -> tuple[Any, ...]:
+    """Arguments of `requestForcedWithdrawal`: an exit claim built on the state the rollup had
+    after `root_count` batches (`rootAt(root_count)` on L1)."""
+    return (
+        claim.leaf_index,
+        to_checksum_address(claim.token.to_bytes(20, "big")),
+        claim.balance,
+        to_checksum_address(claim.recipient.to_bytes(20, "big")),
+        root_count,
+        list(proof.words),
+    )
+
+
+def forced_request_calldata(claim: ExitClaim, proof: Proof, root_count: int) -> bytes:
+    types = ["uint32", "address", "uint256", "address", "uint256", "uint256[8]"]
+    return FORCE_SELECTOR + encode(types, list(forced_request_args(claim, proof, root_count)))

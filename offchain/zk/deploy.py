@@ -12,7 +12,7 @@ from offchain.zk.tree import zero_hashes
 
 
 def deploy_zk(
-    deployer, n_txs: int, n_deposits: int, depth: int, freeze_period: int
+    deployer, n_txs: int, n_deposits: int, depth: int, freeze_period: int, forced_delay: int
 ) -> dict[str, str]:
     """Deploy and wire; returns the addresses by deployment-file name.
 
@@ -35,6 +35,7 @@ def deploy_zk(
         circuit.n_txs,
         circuit.n_deposits,
         freeze_period,
+        forced_delay,
     )
     bridge.setRollup(rollup, sender=deployer)
     return {

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Emergency exit from a frozen rollup: the witness of circuits/exit.circom. Pure, no I/O."""
+"""Emergency exit from a frozen rollup, and the authorisation of a forced withdrawal: the
+witness of circuits/exit.circom. Pure, no I/O."""
 
 from __future__ import annotations
 
@@ -45,13 +46,25 @@ def sign_exit(
 
 
 def build_exit(
-    state: L2State, domain: int, leaf_index: int, recipient: int, signature: Signature
+    state: L2State,
+    domain: int,
+    leaf_index: int,
+    recipient: int,
+    signature: Signature,
+    *,
+    allow_empty: bool = False,
 ) -> ExitClaim:
-    """Exit of leaf `leaf_index` from `state` (the last proven state) to `recipient`."""
+    """Exit of leaf `leaf_index` from `state` (the last proven state) to `recipient`.
+
+    The same claim, for any state the rollup accepted, authorises a forced withdrawal of the leaf
+    (`ZkRollup.requestForcedWithdrawal`); pass `allow_empty` there, since what a forced
+    withdrawal pays is the balance when it is processed, not the one in this state."""
     if not 0 < recipient < 1 << 160:
         raise ValueError(f"recipient {recipient:#x} is not a non-zero 20-byte address")
+    if leaf_index not in state.accounts:
+        raise ValueError(f"no account at leaf {leaf_index} in this state")
     acct = state.account(leaf_index)
-    if acct.balance == 0:
+    if acct.balance == 0 and not allow_empty:
         raise ValueError(f"leaf {leaf_index} has nothing to exit")
     msg = exit_message(domain, leaf_index, recipient, acct.balance, acct.nonce)
     if not verify(acct.pubkey, msg, signature):

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The zk batcher: take the next bridge deposits and pending L2 transactions, build the witness,
+"""The zk batcher: take the next bridge deposits, the next forced withdrawals of the rollup's L1
+queue (first, so none waits for its deadline) and pending L2 transactions, build the witness,
 prove, verify locally, post public data plus proof, and persist the new state once accepted."""
 
 from __future__ import annotations
@@ -9,14 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eth_utils import to_checksum_address
+from eth_utils import keccak, to_checksum_address
 
 from offchain.zk.batch import Batch, build_batch
-from offchain.zk.chain import read_deposits, submit_calldata
+from offchain.zk.chain import read_deposits, read_forced, submit_calldata
 from offchain.zk.params import CircuitParams
 from offchain.zk.prover import Proof, Prover, prove_checked
 from offchain.zk.state import L2State
-from offchain.zk.txs import Tx
+from offchain.zk.txs import ForcedWithdrawal, Tx
 
 
 class SubmitFailed(RuntimeError):
@@ -70,16 +71,41 @@ class ZkOperator:
         count = min(self.params.n_deposits, queued - self.state.deposits_done)
         return read_deposits(self.web3, self.bridge, self.state.deposits_done, count)
 
-    def build(self, txs: tuple[Tx, ...], deposits: tuple | None = None) -> Batch:
+    def pending_forced(self, room: int | None = None) -> tuple[ForcedWithdrawal, ...]:
+        """The oldest forced withdrawals the rollup has queued and no batch processed yet, at
+        most `room` (default: every transaction slot)."""
+        queued = self._view_uint("forcedCount()", self.rollup)
+        room = self.params.n_txs if room is None else room
+        count = min(room, queued - self.state.forced_done)
+        return read_forced(self.web3, self.rollup, self.state.forced_done, count)
+
+    def build(
+        self,
+        txs: tuple[Tx, ...],
+        deposits: tuple | None = None,
+        forced: tuple[ForcedWithdrawal, ...] | None = None,
+    ) -> Batch:
         if deposits is None:
             deposits = self.pending_deposits()
+        if forced is None:
+            # Forced withdrawals first: the slots left over go to the L2 transactions.
+            forced = self.pending_forced(self.params.n_txs - len(txs))
         return build_batch(
-            self.params, self.state, self.chain_id, int(self.rollup, 16), deposits, txs
+            self.params,
+            self.state,
+            self.chain_id,
+            int(self.rollup, 16),
+            deposits,
+            txs,
+            forced=forced,
         )
 
-    def run_batch(self, txs: tuple[Tx, ...] = ()) -> BatchReceipt:
-        """Build, prove (verified locally first), post, then adopt and persist the new state."""
-        batch = self.build(txs)
+    def run_batch(
+        self, txs: tuple[Tx, ...] = (), forced: tuple[ForcedWithdrawal, ...] | None = None
+    ) -> BatchReceipt:
+        """Build, prove (verified locally first), post, then adopt and persist the new state.
+        Queued forced withdrawals take the slots `txs` leaves free (pass `forced` to choose)."""
+        batch = self.build(txs, forced=forced)
         started = time.perf_counter()
         proof = prove_checked(self.prover, batch.inputs, batch.public_inputs)
         prove_seconds = time.perf_counter() - started
@@ -91,8 +117,10 @@ class ZkOperator:
         return BatchReceipt(batch, proof, tx_hash, gas_used, len(data), prove_seconds)
 
     def _deposit_count(self) -> int:
-        selector = bytes.fromhex("2dfdf0b5")  # depositCount()
-        out = self.web3.eth.call({"to": self.bridge, "data": selector})
+        return self._view_uint("depositCount()", self.bridge)
+
+    def _view_uint(self, signature: str, address: str) -> int:
+        out = self.web3.eth.call({"to": address, "data": keccak(text=signature)[:4]})
         return int.from_bytes(bytes(out), "big")
 
     def _send(self, data: bytes) -> tuple[bytes, int]:

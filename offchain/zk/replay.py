@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from offchain.zk import pubdata
 from offchain.zk.field import BALANCE_BITS
 from offchain.zk.state import Account, L2State
-from offchain.zk.txs import Deposit, TxKind
+from offchain.zk.txs import MAX_AMOUNT, Deposit, TxKind
 
 
 class ReplayError(ValueError):
@@ -131,9 +131,17 @@ def _apply_slot(
     where = f"batch {batch_index} slot {slot}"
     if kind == TxKind.NOOP:
         return state, None
-    if kind not in (TxKind.TRANSFER, TxKind.WITHDRAW):
+    if kind not in (TxKind.TRANSFER, TxKind.WITHDRAW, TxKind.FORCED):
         raise ReplayError(f"{where}: unknown transaction type {kind}")
     sender = state.accounts.get(from_index)
+    if kind == TxKind.FORCED:
+        # A forced withdrawal (the L1 queue's next request, checked by the contract): the whole
+        # balance, or the most a slot carries, leaves the leaf and its nonce steps by one.
+        if sender is None or sender.token != token or amount != min(sender.balance, MAX_AMOUNT):
+            raise ReplayError(f"{where}: forced withdrawal of {amount} from leaf {from_index}")
+        after = replace(sender, balance=sender.balance - amount, nonce=sender.nonce + 1)
+        state = replace(state.with_account(from_index, after), forced_done=state.forced_done + 1)
+        return state, ExecutedTx(TxKind.FORCED, from_index, to, amount, sender.nonce)
     if sender is None or sender.token != token or sender.balance < amount:
         raise ReplayError(f"{where}: leaf {from_index} cannot pay {amount} of token {token:#x}")
     # The same order as the circuit and the builder: debit (and step the nonce), then credit.

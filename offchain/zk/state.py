@@ -45,6 +45,7 @@ class L2State:
     accounts: Mapping[int, Account] = field(default_factory=lambda: MappingProxyType({}))
     deposits_done: int = 0
     batches_done: int = 0
+    forced_done: int = 0
 
     @staticmethod
     def empty(depth: int) -> L2State:
@@ -91,6 +92,7 @@ class L2State:
                 "depth": self.tree.depth,
                 "deposits_done": self.deposits_done,
                 "batches_done": self.batches_done,
+                "forced_done": self.forced_done,
                 "root": hex(self.root),
                 "accounts": {
                     str(i): [hex(a.ax), hex(a.ay), hex(a.token), str(a.balance), a.nonce]
@@ -109,7 +111,11 @@ class L2State:
                 int(i), Account(int(ax, 16), int(ay, 16), int(token, 16), int(bal), int(nonce))
             )
         state = replace(
-            state, deposits_done=int(data["deposits_done"]), batches_done=int(data["batches_done"])
+            state,
+            deposits_done=int(data["deposits_done"]),
+            batches_done=int(data["batches_done"]),
+            # Files written before the forced queue existed had processed none.
+            forced_done=int(data.get("forced_done", 0)),
         )
         if hex(state.root) != data["root"]:
             raise ValueError("saved state is corrupt: its accounts do not give its saved root")

@@ -19,6 +19,8 @@ class TxKind(IntEnum):
     NOOP = 0
     TRANSFER = 1
     WITHDRAW = 2
+    FORCED = 3
+    """Forced withdrawal: queued on L1 (`requestForcedWithdrawal`), never signed on L2."""
 
 
 def domain_of(chain_id: int, rollup: str | int) -> int:
@@ -47,6 +49,10 @@ class Tx:
     def __post_init__(self) -> None:
         if self.kind == TxKind.NOOP:
             raise ValueError("no-op slots are padding; do not sign them")
+        if self.kind == TxKind.FORCED:
+            raise ValueError(
+                "forced withdrawals are queued on L1 (ForcedWithdrawal), not signed L2 transactions"
+            )
         if not 0 <= self.amount <= MAX_AMOUNT:
             raise ValueError(f"amount {self.amount} outside 0..2^128-1")
         if not 0 <= self.to <= MAX_ADDRESS:
@@ -77,6 +83,24 @@ def sign_tx(
     """Build and sign a transaction with `key` (the owner of leaf `from_index`)."""
     sig = key.sign(tx_message(domain, kind, from_index, to, amount, nonce))
     return Tx(kind, from_index, to, amount, nonce, sig)
+
+
+@dataclass(frozen=True)
+class ForcedWithdrawal:
+    """A forced withdrawal from the rollup's L1 queue (its `ForcedWithdrawalRequested` event):
+    the batch that processes it pays leaf `leaf_index`'s whole balance to L1 `recipient`."""
+
+    queue_index: int
+    leaf_index: int
+    token: int
+    recipient: int
+    deadline: int = 0
+
+    def __post_init__(self) -> None:
+        if self.queue_index < 0 or not 0 <= self.leaf_index < 1 << 32:
+            raise ValueError("queue position and leaf index are non-negative (leaf < 2^32)")
+        if not 0 < self.recipient <= MAX_ADDRESS or not 0 <= self.token <= MAX_ADDRESS:
+            raise ValueError("a forced withdrawal pays a non-zero 20-byte L1 address")
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,7 @@ def test_zk_mode_end_to_end(
         PARAMS.n_txs,
         PARAMS.n_deposits,
         3600,
+        600,
     )
     bridge.setRollup(rollup, sender=deployer)
     bridge.depositETH(recipient_bytes(ALICE_KEY.public_key), sender=alice, value=10**18)

@@ -41,15 +41,17 @@ def test_verifier_constructor_checks(project, deployer, rollup_keys):
 
 def test_rollup_constructor_checks(project, deployer, zk):
     genesis = zero_hashes(PARAMS.depth)[PARAMS.depth]
-    good = [zk.bridge, zk.batch_verifier, zk.exit_verifier, genesis, 2, 2, FREEZE_PERIOD]
+    good = [zk.bridge, zk.batch_verifier, zk.exit_verifier, genesis, 2, 2, FREEZE_PERIOD, 600]
     bad_variants = [
         (deployer.address, *good[1:]),  # bridge without code
         (good[0], deployer.address, *good[2:]),
         (*good[:2], deployer.address, *good[3:]),
         (*good[:3], SNARK_FIELD, *good[4:]),
         (*good[:4], 0, *good[5:]),
-        (*good[:5], 0, good[6]),
-        (*good[:6], 0),
+        (*good[:5], 0, *good[6:]),
+        (*good[:6], 0, good[7]),
+        (*good[:7], 0),
+        (*good[:7], 2**32),
     ]
     for args in bad_variants:
         with ape.reverts(project.ZkRollup.InvalidConfig):

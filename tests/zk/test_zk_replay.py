@@ -16,7 +16,7 @@ from offchain.zk.chain import decode_submit, submit_calldata
 from offchain.zk.prover import Proof
 from offchain.zk.replay import PostedBatch, ReplayError, replay_batch, replay_batch_executed
 from offchain.zk.state import L2State
-from offchain.zk.txs import Deposit, TxKind, domain_of, sign_tx
+from offchain.zk.txs import Deposit, ForcedWithdrawal, TxKind, domain_of, sign_tx
 
 CHAIN, ROLLUP = 31337, 0x1234
 DOMAIN = domain_of(CHAIN, ROLLUP)
@@ -95,3 +95,29 @@ def test_zk_recovery_foreign_batch_replay_refuses_the_wrong_pre_state():
     forged = PostedBatch(**{**posted.__dict__, "new_root": posted.new_root ^ 1})
     with pytest.raises(ReplayError, match="L1 accepted"):
         replay_batch(first.new_state, forged)
+
+
+def test_zk_recovery_foreign_batch_replay_of_a_forced_withdrawal_matches_builder():
+    """A batch serving the L1 forced queue (type-3 slot, no signature) replays from its public
+    data to the builder's state: balance out, nonce stepped, the forced counter moved."""
+    state = _genesis().new_state
+    leaf = next(iter(state.accounts))
+    acct = state.account(leaf)
+    forced = (ForcedWithdrawal(state.forced_done, leaf, acct.token, 0xC0FFEE),)
+    pay = None
+    other = next((i for i in state.accounts if i != leaf), None)
+    if other is not None:
+        sender = state.account(other)
+        pay = sign_tx(KEYS[other], DOMAIN, TxKind.TRANSFER, other, leaf, 1, sender.nonce)
+    batch = build_batch(PARAMS, state, CHAIN, ROLLUP, (), (pay,) if pay else (), forced=forced)
+    replayed, executed = replay_batch_executed(state, _posted(batch))
+    assert replayed == batch.new_state
+    assert replayed.forced_done == state.forced_done + 1
+    assert replayed.account(leaf).nonce == acct.nonce + 1
+    assert executed[0].kind == TxKind.FORCED and executed[0].amount == acct.balance
+    # a forged amount (not the whole balance) is refused, not half-applied
+    posted = _posted(batch)
+    data = bytearray(posted.tx_data)
+    data[25:41] = (acct.balance - 1).to_bytes(16, "big")
+    with pytest.raises(ReplayError, match="forced withdrawal"):
+        replay_batch(state, PostedBatch(**{**posted.__dict__, "tx_data": bytes(data)}))

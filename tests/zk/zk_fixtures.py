@@ -10,6 +10,7 @@ import pytest
 from zk_helpers import (
     ALICE_KEY,
     BOB_KEY,
+    FORCED_DELAY,
     FREEZE_PERIOD,
     GENESIS_DEPOSITS,
     MALLORY_KEY,
@@ -53,7 +54,15 @@ def zk(project, deployer, chain, rollup_keys, exit_keys) -> ZkSystem:
     ev = deployer.deploy(project.Groth16Verifier, *verifier_args(exit_keys))
     genesis = zero_hashes(PARAMS.depth)[PARAMS.depth]
     rollup = deployer.deploy(
-        project.ZkRollup, bridge, bv, ev, genesis, PARAMS.n_txs, PARAMS.n_deposits, FREEZE_PERIOD
+        project.ZkRollup,
+        bridge,
+        bv,
+        ev,
+        genesis,
+        PARAMS.n_txs,
+        PARAMS.n_deposits,
+        FREEZE_PERIOD,
+        FORCED_DELAY,
     )
     bridge.setRollup(rollup, sender=deployer)
     return ZkSystem(bridge, rollup, bv, ev, chain.chain_id)

@@ -14,6 +14,7 @@ from offchain.zk.txs import Deposit, domain_of, recipient_bytes
 
 PARAMS = CircuitParams(n_txs=2, n_deposits=2, depth=4)
 FREEZE_PERIOD = 3600
+FORCED_DELAY = 600
 ALICE_KEY = PrivateKey(b"alice-l2-key-for-the-zk-tests!!!")
 BOB_KEY = PrivateKey(b"bob-l2-key-for-the-zk-tests!!!!!")
 MALLORY_KEY = PrivateKey(b"mallory-l2-key-for-the-zk-tests!")
