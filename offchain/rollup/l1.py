@@ -17,6 +17,20 @@ from .replay import PostedBatch
 from .types import QueuedDeposit, QueuedForced
 
 
+@dataclass(frozen=True)
+class Bounty:
+    """A challenger's share of a slashed bond, as `Rollup.bounties(id)` stores it."""
+
+    id: int
+    batch_index: int
+    batch_hash: bytes
+    recipient: str
+    amount: int  # 0 once settled
+    proven_block: int
+    commit_block: int  # 2**64 - 1: the holder revealed no commitment
+    claim_until: int
+
+
 class TxFailed(RuntimeError):
     """An L1 transaction was mined but reverted."""
 
@@ -85,6 +99,43 @@ class RollupL1:
             if fn.fn_name != "postBatch":
                 raise ValueError(f"batch {i}: posting tx calls {fn.fn_name}, not postBatch")
             out.append(PostedBatch(i, bytes(args["data"])))
+        return out
+
+    def ensure_free_bond(self, signer: Signer) -> Any | None:
+        """Top the signer's free bond up to `requiredBond` (each posting locks that much until its
+        batch is final); returns the bonding receipt, or None when nothing was needed."""
+        f = self.rollup.functions
+        required = f.requiredBond().call()
+        free = f.bondOf(signer.address).call()
+        if free >= required:
+            return None
+        return signer.send(f.bond(), value=required - free, gas=100_000)
+
+    def bounties_for(
+        self, batch_index: int, batch_hash: bytes, from_block: int = 0
+    ) -> list[Bounty]:
+        """Bounties opened by proofs of that batch posting (BountyOpened logs, newest last)."""
+        out = []
+        logs = self.rollup.events.BountyOpened.get_logs(
+            from_block=from_block, argument_filters={"batchIndex": batch_index}
+        )
+        for log in logs:
+            a = log["args"]
+            if bytes(a["batchHash"]) != batch_hash:
+                continue
+            stored = self.rollup.functions.bounties(a["id"]).call()
+            out.append(
+                Bounty(
+                    a["id"],
+                    batch_index,
+                    batch_hash,
+                    stored[1],
+                    stored[2],
+                    stored[4],
+                    stored[5],
+                    stored[6],
+                )
+            )
         return out
 
     def deposit_queue(self) -> list[QueuedDeposit]:
