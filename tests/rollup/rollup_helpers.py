@@ -133,8 +133,11 @@ def empty_proof(env: Env, index: int, claimed_root: bytes):
     from offchain.rollup.state import L2State
     from offchain.rollup.types import Commitment
 
-    batch = env.l1.rollup.functions.batches(index).call()
-    c = Commitment(claimed_root, batch[4], 0, b"", batch[5])
+    logs = env.l1.rollup.events.BatchPosted.get_logs(
+        from_block=0, argument_filters={"index": index}
+    )
+    a = logs[-1]["args"]  # the latest posting at that index (also after a rollback or freeze)
+    c = Commitment(claimed_root, a["depositEnd"], 0, b"", a["forcedEnd"])
     return fraud_proof(index, [c], 0, (), execute(L2State(), b"", 0, (), env.separator))
 
 
