@@ -46,8 +46,11 @@ def test_stolen_funds_batch_is_proven_and_rolled_back(
     proof_tx = watcher.check_once()
     assert proof_tx is not None and watcher.stats.frauds_proven == 1
     assert rollup.batchCount() == 1  # rolled back
-    assert rollup.bondOf(cheat) == 0
-    assert rollup.rewardOf(carol) == BOND // 2
+    assert rollup.bondOf(cheat) == 0 and rollup.lockedBondOf(cheat) == 0  # slashed
+    # the service committed before revealing: the bounty is carol's, paid after the claim window
+    (bounty,) = batcher.l1.bounties_for(1, bytes(rollup.bounties(0).batchHash))
+    assert bounty.recipient == carol.address
+    assert bounty.amount == BOND * rollup.CHALLENGER_SHARE_BPS() // 10_000
     assert watcher.check_once() is None  # the head is honest again
     assert watcher.stats.batches_verified == 1
     # The honest batcher carries on from the restored head.
