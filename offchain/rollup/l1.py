@@ -79,9 +79,17 @@ class RollupL1:
     def separator(self) -> bytes:
         return bytes(self.rollup.functions.domainSeparator().call())
 
-    def posted_batches(self) -> list[PostedBatch]:
-        """The live batches, each with the calldata `data` of the tx that posted it."""
-        count = self.rollup.functions.batchCount().call()
+    def disputable_end(self) -> int:
+        """One past the last batch that may still be disputable: the live count, or after a freeze
+        the end of the batches it discarded (provable until their windows end)."""
+        f = self.rollup.functions
+        return max(f.batchCount().call(), f.discardedEnd().call())
+
+    def posted_batches(self, count: int | None = None) -> list[PostedBatch]:
+        """The live batches (or the first `count` postings, e.g. `disputable_end()`), each with
+        the calldata `data` of the tx that posted it."""
+        if count is None:
+            count = self.rollup.functions.batchCount().call()
         latest: dict[int, Any] = {}
         for log in self.rollup.events.BatchPosted.get_logs(from_block=0):
             latest[log["args"]["index"]] = log  # a re-post after a rollback replaces the old one

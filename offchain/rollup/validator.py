@@ -25,10 +25,11 @@ class Validator:
     signer: Signer
 
     def check(self) -> ReplayResult:
-        """Replay every live batch from its posting calldata, the bridge's deposit logs and the
-        rollup's forced-queue logs."""
+        """Replay every live batch — and after a freeze every discarded one, still provable in its
+        window — from its posting calldata, the bridge's deposit logs and the rollup's forced-queue
+        logs."""
         return replay(
-            self.l1.posted_batches(),
+            self.l1.posted_batches(self.l1.disputable_end()),
             self.l1.deposit_queue(),
             self.l1.separator(),
             self.l1.forced_queue(),

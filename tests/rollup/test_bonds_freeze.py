@@ -49,10 +49,9 @@ def test_freeze_escape_class_pending_fraud_is_still_slashed_and_paid(env):
         "NotFraudulent",
         _a(env, CHALLENGER),
     )
-    v = env.validator(CHALLENGER)
-    proof = empty_proof(env, 0, lie(0))
-    c, _ = v.commit(proof)
-    receipt = v.reveal(proof, c)
+    # the validator follows the discarded batches too: it finds the lie and commits, then reveals
+    result, receipt = env.validator(CHALLENGER).challenge()
+    assert result.fraud is not None and result.fraud.batch_index == 0
     bounty = env.rollup.bounties(bounty_of(env, receipt))
     assert bounty.recipient == _a(env, CHALLENGER) and bounty.amount == SHARE
     assert env.rollup.burned() == BOND - SHARE
@@ -61,7 +60,10 @@ def test_freeze_escape_class_pending_fraud_is_still_slashed_and_paid(env):
     assert env.rollup.discardedEnd() == 0 and not env.rollup.isDisputable(1)
     env.rollup.releaseBond(1, sender=env.accounts[CHALLENGER])
     env.rollup.withdrawBond(BOND, env.accounts[Q], sender=env.accounts[Q])
-    # the exit state did not move; the challenger is paid after the claim window
+    # nothing disputable is left for the validator; the exit state did not move; the challenger
+    # is paid after the claim window
+    again, none = env.validator(CHALLENGER).challenge()
+    assert again.fraud is None and none is None
     assert env.rollup.frozenRoot() == EMPTY_ROOT and env.rollup.batchCount() == 0
     env.advance(CHALLENGE_PERIOD)
     env.rollup.settleBounty(bounty_of(env, receipt), sender=env.accounts[CHALLENGER])
