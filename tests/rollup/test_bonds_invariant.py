@@ -5,7 +5,13 @@ ETH is exactly free bonds + locked bonds + rewards + open bounties + burned."""
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 from rollup_helpers import BOND, CHALLENGE_PERIOD, LIVENESS_PERIOD, empty_proof, lie, post_empty
 
 from offchain.rollup.l1 import TxFailed
@@ -33,6 +39,11 @@ def test_every_disputable_batch_is_backed_by_a_bond(env, chain):
 
         def _send(self, i, fn):
             env.signer(i).send(fn, gas=GAS)
+
+        @initialize()
+        def bond_everyone(self):
+            for p in PROPOSERS:
+                env.bond(p, 2 * BOND)
 
         @rule(p=st.sampled_from(PROPOSERS), n=st.integers(1, 2))
         def bond(self, p, n):
@@ -88,7 +99,7 @@ def test_every_disputable_batch_is_backed_by_a_bond(env, chain):
         @rule()
         def stall_and_freeze(self):
             """Nothing final for the liveness period, one more posting, then a freeze."""
-            if f.frozen().call() or f.batchCount().call() > 8:
+            if f.frozen().call() or self.slots < 3:
                 return
             env.advance(LIVENESS_PERIOD + 1)
             if f.freezeReason().call():
@@ -123,7 +134,7 @@ def test_every_disputable_batch_is_backed_by_a_bond(env, chain):
     run_state_machine_as_test(
         Bonds,
         settings=settings(
-            max_examples=6,
+            max_examples=8,
             stateful_step_count=18,
             deadline=None,
             suppress_health_check=list(HealthCheck),
