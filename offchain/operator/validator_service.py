@@ -21,7 +21,7 @@ from web3 import Web3
 
 from offchain.deployments import load_deployment
 from offchain.errors import L2KitError
-from offchain.operator.l1_sender import Reverted, SendError, SendPolicy, send_transaction
+from offchain.operator.l1_sender import SendError, SendPolicy, send_transaction
 from offchain.rollup.l1 import RollupL1, Signer
 from offchain.rollup.proofs import FraudProof, commitment_for
 from offchain.rollup.validator import Validator
@@ -90,9 +90,10 @@ class ValidatorService:
             return None
         try:
             sent = self._commit_and_reveal(fraud.proof)
-        except Reverted as exc:
-            # Someone else proved it first (the batch is gone) or the evidence went stale.
-            log.warning("fraud proof reverted (%s); re-checking", exc)
+        except SendError as exc:
+            # Someone else proved it first (the batch is gone; its bounty was claimed if our
+            # commitment was earlier) or the evidence went stale.
+            log.warning("fraud proof failed (%s); re-checking", exc)
             return None
         self.stats.frauds_proven += 1
         self.stats.proofs.append(sent.tx_hash)
