@@ -48,7 +48,8 @@ interface IRollup {
     /// @param batchIndex Batch proven wrong. @param commitmentIndex Its wrong commitment.
     /// @param fault Why (RollupTypes.Fault). @param txIndex Failing tx (max uint for whole-commitment faults).
     /// @param challenger The bounty's holder so far (the revealed committer, else the prover).
-    /// @param reward The bounty (paid after its claim window). @param burned Burned.
+    /// @param reward The bounty (paid after its claim window).
+    /// @param burned Burned.
     event FraudProven(
         uint256 indexed batchIndex,
         uint256 commitmentIndex,

@@ -362,7 +362,8 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
 
     /// @notice Claim bounty `id` with a commitment made before the proof's block and earlier than
     ///         the one holding it (a front-run reveal, or a slower challenger who found it first).
-    /// @param id Bounty id (BountyOpened). @param challenger Address bound in the commitment.
+    /// @param id Bounty id (BountyOpened).
+    /// @param challenger Address bound in the commitment.
     /// @param salt The commitment's salt.
     function claimBounty(uint256 id, address challenger, bytes32 salt) external {
         RollupTypes.Bounty storage bounty = _bounties[id];

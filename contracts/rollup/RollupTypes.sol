@@ -57,8 +57,10 @@ library RollupTypes {
 
     /// @notice The challenger's share of one slashed batch bond, paid after a claim window to the
     ///         earliest fraud commitment made before the proof (else to the prover).
-    /// @param batchHash,batchIndex The proven batch (what commitments bind).
-    /// @param recipient Current holder. @param amount Wei (0 once settled).
+    /// @param batchHash The proven batch's hash (commitments bind it).
+    /// @param recipient Current holder.
+    /// @param amount Wei (0 once settled).
+    /// @param batchIndex The proven batch's index (commitments bind it).
     /// @param provenBlock Block of the proof: only commitments from earlier blocks count.
     /// @param commitBlock Block of the holder's commitment (max uint64: none).
     /// @param claimUntil Timestamp the claim window closes (settleBounty from then on).
