@@ -4,6 +4,7 @@ made in a block before the proof, while any proof rolls back at once."""
 
 import os
 
+import pytest
 from rollup_helpers import (
     BOND,
     CHALLENGE_PERIOD,
@@ -14,6 +15,7 @@ from rollup_helpers import (
     post_empty,
 )
 
+from offchain.rollup import adversary as adv
 from offchain.rollup.proofs import commitment_for
 
 P, FINDER, COPIER, OTHER = 1, 9, 8, 7
@@ -215,3 +217,48 @@ def test_validator_claims_when_another_prover_was_first(env):
     assert v.claim(c, committed["blockNumber"]) is None  # already ours
     (b,) = env.l1.bounties_for(c.batch_index, c.batch_hash)
     assert b.recipient == _a(env, FINDER) and b.amount == SHARE
+
+
+def _send_raw(env, i, fn, gas_price):
+    signer, w3 = env.signer(i), env.w3
+    tx = fn.build_transaction(
+        {
+            "from": signer.address,
+            "nonce": w3.eth.get_transaction_count(signer.address, "pending"),
+            "gas": 3_000_000,
+            "gasPrice": gas_price,
+            "chainId": w3.eth.chain_id,
+        }
+    )
+    return w3.eth.send_raw_transaction(
+        w3.eth.account.sign_transaction(tx, signer.private_key).raw_transaction
+    )
+
+
+@pytest.mark.parametrize("attempt", ["stripped", "readdressed", "verbatim"])
+def test_reward_theft_class_mempool_front_runner(env, attempt):
+    """The finder's reveal waits in the mempool; the copier reads it, sends its version with a
+    ten times higher tip and is mined first. Whatever it sends, the bounty ends with the finder."""
+    proof = _cheat(env)
+    c = _commit(env, FINDER, proof)
+    w3, f = env.w3, env.l1.rollup.functions
+    w3.provider.make_request("evm_setAutomine", [False])
+    try:
+        mine = _send_raw(env, FINDER, f.revealFraud(proof.as_abi(), c.challenger, c.salt), 10**9)
+        seen = w3.eth.get_transaction(mine)["input"]
+        name, args = adv.copier_calls(env.l1.rollup, bytes(seen), _a(env, COPIER))[attempt]
+        theirs = _send_raw(env, COPIER, getattr(f, name)(*args), 10 * 10**9)
+        w3.provider.make_request("evm_mine", [])
+    finally:
+        w3.provider.make_request("evm_setAutomine", [True])
+    copied, original = (w3.eth.get_transaction_receipt(h) for h in (theirs, mine))
+    assert copied["blockNumber"] == original["blockNumber"]
+    assert copied["transactionIndex"] < original["transactionIndex"]
+    assert copied["status"] == 1 and original["status"] == 0  # the copier won the race
+    assert env.rollup.batchCount() == 0  # and the lie is gone at once
+    bid = bounty_of(env, copied)
+    if env.rollup.bounties(bid).recipient != _a(env, FINDER):
+        env.rollup.claimBounty(bid, c.challenger, c.salt, sender=env.accounts[FINDER])
+    _settle(env, copied)
+    assert env.rollup.rewardOf(env.accounts[FINDER]) == SHARE
+    assert env.rollup.rewardOf(env.accounts[COPIER]) == 0
