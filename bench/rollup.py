@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from hexbytes import HexBytes
+from web3.logs import DISCARD
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -121,6 +122,10 @@ def main() -> None:
             result, receipt = Validator(l1, signers[5]).challenge()
             assert result.fraud is not None and result.fraud.fault == expected, (name, result)
             fraud[name] = {"fault": expected.name, "gas": receipt["gasUsed"]}
+            opened = l1.rollup.events.BountyOpened().process_receipt(receipt, errors=DISCARD)
+            _rpc(w3, "evm_increaseTime", [3600])  # the bounty's claim window
+            _rpc(w3, "evm_mine")
+            signers[5].send(l1.rollup.functions.settleBounty(opened[0]["args"]["id"]))
             reward = signers[5].send(l1.rollup.functions.claimReward(signers[5].address))
             ops_gas["claim_reward"] = reward["gasUsed"]
             _rpc(w3, "evm_revert", [snap])

@@ -25,10 +25,31 @@ interface IRollup {
         uint32 forcedEnd,
         uint256 commitments
     );
+    /// @notice A batch's locked bond went back to its proposer's free bond (final, rolled back, or
+    ///         discarded by a freeze and past its window).
+    event BondReleased(uint256 indexed batchIndex, address indexed proposer, uint256 amount);
+    /// @notice A fraud commitment was recorded (first time only).
+    event FraudCommitted(bytes32 indexed commitment, uint256 blockNumber);
+    /// @notice A successful proof opened bounty `id` for batch `batchIndex` (hash `batchHash`),
+    ///         held by `recipient` until a commitment from an earlier block claims it.
+    event BountyOpened(
+        uint256 indexed id,
+        uint256 indexed batchIndex,
+        bytes32 batchHash,
+        address recipient,
+        uint256 amount,
+        uint256 claimUntil
+    );
+    /// @notice An earlier commitment of `challenger` (made in block `commitBlock`) took bounty `id`.
+    event BountyClaimed(uint256 indexed id, address indexed challenger, uint256 commitBlock);
+    /// @notice Bounty `id` was credited to `challenger`'s rewards.
+    event BountySettled(uint256 indexed id, address indexed challenger, uint256 amount);
     /// @notice A fraud proof succeeded.
     /// @param batchIndex Batch proven wrong. @param commitmentIndex Its wrong commitment.
     /// @param fault Why (RollupTypes.Fault). @param txIndex Failing tx (max uint for whole-commitment faults).
-    /// @param challenger Who proved it. @param reward Credited to the challenger. @param burned Burned.
+    /// @param challenger The bounty's holder so far (the revealed committer, else the prover).
+    /// @param reward The bounty (paid after its claim window).
+    /// @param burned Burned.
     event FraudProven(
         uint256 indexed batchIndex,
         uint256 commitmentIndex,
@@ -103,8 +124,17 @@ interface IRollup {
     error NotAWithdrawal(uint256 txIndex);
     /// @notice The account leaf does not prove against the commitment's post-root.
     error BadAccountProof();
-    /// @notice The bond is locked until the proposer's last batch is final.
-    error BondLocked(uint256 batchIndex);
+    /// @notice More than the free bond asked for: `locked` wei back batches not yet released.
+    error BondLocked(uint256 free, uint256 locked);
+    /// @notice That batch can still be disputed: its bond stays locked.
+    error BatchBondLocked(uint256 batchIndex);
+    /// @notice The bounty is settled, unknown or past its claim window.
+    error BountyClosed(uint256 id);
+    /// @notice The bounty's claim window is still open (until `claimUntil`).
+    error BountyOpen(uint256 id, uint256 claimUntil);
+    /// @notice The commitment is missing, not from a block before the proof, or not earlier than
+    ///         the current holder's (`at`: its block, 0 if none).
+    error CommitmentNotEarlier(uint256 id, uint256 at);
     /// @notice Nothing to pay out.
     error NothingToWithdraw();
     /// @notice bond() called without ETH.
@@ -123,7 +153,7 @@ interface IRollup {
     error ForcedEvidenceMismatch(uint256 from, uint256 to);
     /// @notice forceTransaction takes one encoded transfer (0x02, 78 bytes) or withdraw (0x03, 75 bytes).
     error BadForcedTx(uint256 kind, uint256 length);
-    /// @notice The rollup is frozen: no postings, fraud proofs or forced txs.
+    /// @notice The rollup is frozen: no postings or forced txs.
     error Frozen();
     /// @notice The rollup is not frozen: exits and refunds are closed.
     error NotFrozen();

@@ -33,6 +33,11 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
     uint256 public constant MAX_COMMITMENTS = 64;
     /// @notice Bound on txs per commitment (keeps a worst-case fraud proof under 3M gas).
     uint256 public constant MAX_TXS_PER_COMMITMENT = L2Codec.MAX_TXS;
+    /// @notice Share of a slashed batch bond paid to the challenger, in basis points; the rest is
+    ///         burned, so a proposer challenging itself from a second account recovers at most this.
+    uint256 public constant CHALLENGER_SHARE_BPS = 2500;
+    /// @notice Bound on final batch bonds released by one postBatch / withdrawBond / releaseBonds.
+    uint256 public constant MAX_RELEASES = 32;
 
     /// @notice The bridge holding the funds and the deposit queue.
     IL1Bridge public immutable bridge;
@@ -54,12 +59,25 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
     /// @notice Wei burned by slashing (held here forever, never paid out).
     uint256 public burned;
     mapping(uint256 index => RollupTypes.Batch) private _batches;
-    /// @notice Bond held per proposer.
+    /// @notice A proposer's free bond: withdrawable at any time, `requiredBond` of it is locked
+    ///         into each batch it posts.
     mapping(address proposer => uint256 amount) public bondOf;
-    /// @notice Index + 1 of the last batch a proposer posted (0: none).
-    mapping(address proposer => uint256 indexPlusOne) public lastBatchOf;
+    /// @notice Bond a proposer has locked in batches not yet released (final, rolled back or
+    ///         slashed). INVARIANT: every disputable batch holds `requiredBond` of it.
+    mapping(address proposer => uint256 amount) public lockedBondOf;
+    /// @notice Batches below this index have had their bonds released (or slashed).
+    uint256 public bondCursor;
     /// @notice Challenger rewards to pull.
     mapping(address challenger => uint256 amount) public rewardOf;
+    /// @notice Block number at which a fraud commitment was first made (0: never).
+    ///         commitment = keccak256(abi.encode(batchIndex, batchHash, challenger, salt)).
+    mapping(bytes32 commitment => uint256 blockNumber) public fraudCommitmentBlock;
+    /// @notice Number of bounties opened (one per successful fraud proof).
+    uint256 public bountyCount;
+    mapping(uint256 id => RollupTypes.Bounty) private _bounties;
+    /// @notice After a freeze: batches [batchCount, discardedEnd) were discarded while still in
+    ///         their challenge window; they stay provable (and their bonds locked) until it ends.
+    uint256 public discardedEnd;
 
     /// @notice Number of txs ever forced through L1.
     uint256 public forcedCount;
@@ -94,7 +112,8 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
         uint256 livenessPeriod_
     ) EIP712("l2kit-rollup", "1") {
         if (
-            address(bridge_) == address(0) || requiredBond_ == 0 || challengePeriod_ == 0
+            address(bridge_) == address(0) || requiredBond_ == 0 || requiredBond_ > type(uint96).max
+                || challengePeriod_ == 0
                 || forcedInclusionDelay_ == 0 || livenessPeriod_ == 0
         ) revert BadParameter();
         bridge = bridge_;
@@ -116,19 +135,81 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
         emit Bonded(msg.sender, msg.value, total);
     }
 
-    /// @notice Pull `amount` of the caller's bond to `to`; allowed once its last batch is final
-    ///         (or rolled back).
-    /// @param amount Wei to withdraw. @param to Destination.
+    /// @notice Pull `amount` of the caller's free bond to `to` (bond locked in batches that can
+    ///         still be disputed never is; final batches' bonds are released first).
+    /// @param amount Wei to withdraw.
+    /// @param to Destination.
     function withdrawBond(uint256 amount, address to) external nonReentrant {
         if (to == address(0)) revert ZeroDestination();
-        if (amount == 0 || amount > bondOf[msg.sender]) revert NothingToWithdraw();
-        uint256 last = lastBatchOf[msg.sender];
-        // INVARIANT: a proposer's bond stays locked while any batch it posted can still be disputed
-        // (batches finalise in index order, so its last batch being final covers all of them).
-        if (last != 0 && last - 1 < batchCount && !isFinal(last - 1)) revert BondLocked(last - 1);
-        bondOf[msg.sender] -= amount;
+        _releaseFinal(MAX_RELEASES);
+        uint256 free = bondOf[msg.sender];
+        // INVARIANT: only the free bond leaves; a disputable batch's bond is not part of it.
+        if (amount == 0 || amount > free) {
+            if (amount != 0 && lockedBondOf[msg.sender] != 0) revert BondLocked(free, lockedBondOf[msg.sender]);
+            revert NothingToWithdraw();
+        }
+        bondOf[msg.sender] = free - amount;
         emit BondWithdrawn(msg.sender, amount, to);
         _send(to, amount);
+    }
+
+    /// @notice Release the bonds of up to `max` final batches, in index order, to their proposers'
+    ///         free bond (anyone may call; postBatch and withdrawBond do it too).
+    /// @param max Upper bound on batches released (<= MAX_RELEASES).
+    function releaseBonds(uint256 max) external {
+        _releaseFinal(max < MAX_RELEASES ? max : MAX_RELEASES);
+    }
+
+    /// @notice Release the bond of one batch that can no longer be disputed: final, rolled back,
+    ///         or discarded by a freeze and past its challenge window (anyone may call).
+    /// @param index Batch index.
+    function releaseBond(uint256 index) external {
+        if (_batches[index].bond == 0) revert NothingToWithdraw();
+        if (_disputable(index)) revert BatchBondLocked(index);
+        _release(index);
+    }
+
+    /// @notice Bond locked in batch `index`'s slot (0 once released or slashed).
+    /// @param index Batch index.
+    function batchBond(uint256 index) external view returns (uint256) {
+        return _batches[index].bond;
+    }
+
+    /// @notice Whether batch `index` can be proven fraudulent right now.
+    /// @param index Batch index.
+    function isDisputable(uint256 index) external view returns (bool) {
+        return _disputable(index);
+    }
+
+    /// @dev Live and inside its window, or discarded by a freeze while still inside its window.
+    function _disputable(uint256 index) private view returns (bool) {
+        if (index < batchCount) return !isFinal(index);
+        return index < discardedEnd && block.timestamp < _batches[index].postedAt + challengePeriod;
+    }
+
+    /// @dev Move slot `index`'s bond back to its proposer's free bond (no-op when none is held).
+    function _release(uint256 index) private {
+        RollupTypes.Batch storage batch = _batches[index];
+        uint256 amount = batch.bond;
+        if (amount == 0) return;
+        address proposer = batch.proposer;
+        batch.bond = 0;
+        lockedBondOf[proposer] -= amount;
+        bondOf[proposer] += amount;
+        emit BondReleased(index, proposer, amount);
+    }
+
+    /// @dev Release final batches from the cursor on (final batches never roll back, and every
+    ///      rollback or freeze stops at or above the first non-final batch, so cursor <= batchCount).
+    function _releaseFinal(uint256 max) private {
+        uint256 c = bondCursor;
+        uint256 end = c + max;
+        // Bounded: at most `max` iterations.
+        while (c < end && isFinal(c)) {
+            _release(c);
+            ++c;
+        }
+        bondCursor = c;
     }
 
     /// @notice Pull the caller's challenger rewards to `to`.
@@ -154,9 +235,8 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
     function postBatch(bytes32 expectedPreRoot, bytes calldata data) external returns (uint256 index) {
         _checkPostingCall(data);
         if (frozen) revert Frozen();
-        uint256 held = bondOf[msg.sender];
-        if (held < requiredBond) revert InsufficientBond(msg.sender, held, requiredBond);
         index = batchCount;
+        _lockBond(index);
         Cursor memory cur;
         bytes32 preRoot;
         (preRoot, cur.depositEnd, cur.forcedEnd) = _headState(index);
@@ -172,10 +252,10 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
             proposer: msg.sender,
             postedAt: uint64(block.timestamp),
             depositEnd: uint32(cur.depositEnd),
-            forcedEnd: uint32(cur.forcedEnd)
+            forcedEnd: uint32(cur.forcedEnd),
+            bond: uint96(requiredBond)
         });
         batchCount = index + 1;
-        lastBatchOf[msg.sender] = index + 1;
         emit BatchPosted(index, msg.sender, batchHash, cur.postRoot, uint32(cur.depositEnd), uint32(cur.forcedEnd), n);
     }
 
@@ -188,6 +268,19 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
         // INVARIANT: msg.data is the one canonical encoding, so the validator's strict decoder
         // (offchain/rollup/posting.py) extracts exactly the `data` hashed below.
         if (!PostingCalldata.isCanonical(data)) revert NonCanonicalCalldata();
+    }
+
+    /// @dev Bond side of postBatch: free the slot's previous (rolled-back) batch bond and the
+    ///      oldest final ones, then lock `requiredBond` of the caller's free bond for the new batch.
+    function _lockBond(uint256 index) private {
+        // The slot at batchCount, if it holds a bond, belongs to a rolled-back batch.
+        _release(index);
+        _releaseFinal(2);
+        uint256 held = bondOf[msg.sender];
+        if (held < requiredBond) revert InsufficientBond(msg.sender, held, requiredBond);
+        // INVARIANT: every disputable batch is backed by its own `requiredBond`.
+        bondOf[msg.sender] = held - requiredBond;
+        lockedBondOf[msg.sender] += requiredBond;
     }
 
     /// @dev Parsing position over a batch's commitments.
@@ -247,15 +340,86 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
 
     // ------------------------------------------------------------ fraud proofs
 
-    /// @notice Prove a commitment of a non-final batch wrong by re-executing it on chain. On success
-    ///         the batch and every later one are rolled back, the proposer's bond is slashed: half is
-    ///         credited to the caller, the rest burned. Reverts (NotFraudulent) on a correct commitment.
+    /// @notice Commit to having found a fraudulent batch, without showing the proof: the bounty of
+    ///         a later successful proof of that batch goes to the earliest commitment made in an
+    ///         earlier block. Binding `challenger` makes a copied commitment useless to the copier;
+    ///         committing the same hash again keeps the first block.
+    /// @param commitment keccak256(abi.encode(batchIndex, batchHash, challenger, salt)).
+    function commitFraud(bytes32 commitment) external {
+        if (fraudCommitmentBlock[commitment] != 0) return;
+        fraudCommitmentBlock[commitment] = block.number;
+        emit FraudCommitted(commitment, block.number);
+    }
+
+    /// @notice Prove a commitment of a disputable batch wrong by re-executing it on chain (no
+    ///         commitment of the caller's: the bounty is provisionally the caller's). On success
+    ///         the batch and every later one are rolled back, the batch's bond is slashed
+    ///         (`CHALLENGER_SHARE_BPS` of it to the bounty, the rest burned) and the bonds of the
+    ///         later batches are released. Reverts (NotFraudulent) on a correct commitment.
     /// @param p The evidence (see RollupTypes.FraudProof).
     function proveFraud(RollupTypes.FraudProof calldata p) external {
-        if (frozen) revert Frozen();
+        _proveFraud(p, msg.sender, 0);
+    }
+
+    /// @notice proveFraud, revealing the caller's earlier `commitFraud(keccak256(abi.encode(
+    ///         p.batchIndex, batchHash, challenger, salt)))`: the bounty goes to `challenger`
+    ///         unless an even earlier commitment claims it. A missing or same-block commitment
+    ///         does not stop the rollback: the bounty is then provisionally the caller's.
+    /// @param p The evidence (see RollupTypes.FraudProof).
+    /// @param challenger The address bound in the commitment (receives the bounty).
+    /// @param salt The commitment's salt.
+    function revealFraud(RollupTypes.FraudProof calldata p, address challenger, bytes32 salt) external {
+        bytes32 batchHash = _batches[p.batchIndex].batchHash;
+        uint256 at = fraudCommitmentBlock[keccak256(abi.encode(p.batchIndex, batchHash, challenger, salt))];
+        if (at == 0 || at >= block.number) _proveFraud(p, msg.sender, 0);
+        else _proveFraud(p, challenger, at);
+    }
+
+    /// @notice Claim bounty `id` with a commitment made before the proof's block and earlier than
+    ///         the one holding it (a front-run reveal, or a slower challenger who found it first).
+    /// @param id Bounty id (BountyOpened).
+    /// @param challenger Address bound in the commitment.
+    /// @param salt The commitment's salt.
+    function claimBounty(uint256 id, address challenger, bytes32 salt) external {
+        RollupTypes.Bounty storage bounty = _bounties[id];
+        if (bounty.amount == 0 || block.timestamp >= bounty.claimUntil) revert BountyClosed(id);
+        uint256 at = fraudCommitmentBlock[keccak256(abi.encode(bounty.batchIndex, bounty.batchHash, challenger, salt))];
+        // INVARIANT: only a commitment made in a block before the proof, and strictly earlier than
+        // the current holder's, takes the bounty (ties keep the first registered).
+        if (at == 0 || at >= bounty.provenBlock || at >= bounty.commitBlock) revert CommitmentNotEarlier(id, at);
+        bounty.recipient = challenger;
+        bounty.commitBlock = uint64(at);
+        emit BountyClaimed(id, challenger, at);
+    }
+
+    /// @notice After its claim window, credit bounty `id` to its holder's rewards (anyone may call).
+    /// @param id Bounty id.
+    function settleBounty(uint256 id) external {
+        RollupTypes.Bounty storage bounty = _bounties[id];
+        uint256 amount = bounty.amount;
+        if (amount == 0) revert NothingToWithdraw();
+        if (block.timestamp < bounty.claimUntil) revert BountyOpen(id, bounty.claimUntil);
+        address to = bounty.recipient;
+        bounty.amount = 0;
+        rewardOf[to] += amount;
+        emit BountySettled(id, to, amount);
+    }
+
+    /// @notice Bounty `id` as stored (amount 0 once settled).
+    /// @param id Bounty id.
+    function bounties(uint256 id) external view returns (RollupTypes.Bounty memory) {
+        return _bounties[id];
+    }
+
+    function _proveFraud(RollupTypes.FraudProof calldata p, address recipient, uint256 commitBlock) private {
         uint256 b = p.batchIndex;
-        RollupTypes.Batch storage batch = _liveBatch(b);
-        if (isFinal(b)) revert BatchFinal(b);
+        // INVARIANT: a batch can be proven while disputable: live and non-final, or discarded by a
+        // freeze inside its window (so freezing never lets a fraudulent proposer keep its bond).
+        if (!_disputable(b)) {
+            if (b < batchCount) revert BatchFinal(b);
+            revert UnknownBatch(b);
+        }
+        RollupTypes.Batch storage batch = _batches[b];
         _checkHashes(batch.batchHash, p.commitmentHashes, b);
         uint256 ci = p.commitmentIndex;
         if (ci >= p.commitmentHashes.length) revert CommitmentMismatch(ci);
@@ -267,7 +431,7 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
         _checkDeposits(p.deposits, depositStart, p.depositEnd);
         _checkForced(p.forced, forcedStart, p.forcedEnd);
         (RollupTypes.Fault fault, uint256 txIndex) = _verdict(p, preRoot);
-        _slashAndRollback(b, ci, fault, txIndex, batch.proposer);
+        _slashAndRollback(b, ci, fault, txIndex, recipient, commitBlock);
     }
 
     function _verdict(RollupTypes.FraudProof calldata p, bytes32 preRoot)
@@ -325,18 +489,39 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
         uint256 ci,
         RollupTypes.Fault fault,
         uint256 txIndex,
-        address proposer
+        address recipient,
+        uint256 commitBlock
     ) private {
-        uint256 slashed = bondOf[proposer];
-        uint256 reward = slashed / 2;
+        RollupTypes.Batch storage batch = _batches[b];
+        uint256 slashed = batch.bond;
+        address proposer = batch.proposer;
+        batch.bond = 0;
+        lockedBondOf[proposer] -= slashed;
+        uint256 reward = slashed * CHALLENGER_SHARE_BPS / 10_000;
         uint256 burnt = slashed - reward;
-        bondOf[proposer] = 0;
-        rewardOf[msg.sender] += reward;
         burned += burnt;
+        uint256 id = bountyCount++;
+        _bounties[id] = RollupTypes.Bounty({
+            batchHash: batch.batchHash,
+            recipient: recipient,
+            amount: uint96(reward),
+            batchIndex: uint64(b),
+            provenBlock: uint64(block.number),
+            commitBlock: commitBlock == 0 ? type(uint64).max : uint64(commitBlock),
+            claimUntil: uint64(block.timestamp + challengePeriod)
+        });
+        emit FraudProven(b, ci, fault, txIndex, recipient, reward, burnt);
+        emit BountyOpened(id, b, batch.batchHash, recipient, reward, block.timestamp + challengePeriod);
+        if (frozen) {
+            // Discarded batches after b are built on a proven lie: no longer disputable, and their
+            // bonds are released (releaseBond), like a rollback's.
+            discardedEnd = b;
+            return;
+        }
         uint256 oldCount = batchCount;
-        // INVARIANT: a rolled-back batch and everything built on it disappear together.
+        // INVARIANT: a rolled-back batch and everything built on it disappear together; the later
+        // batches' bonds stay in their slots until released (postBatch or releaseBond): O(1) here.
         batchCount = b;
-        emit FraudProven(b, ci, fault, txIndex, msg.sender, reward, burnt);
         emit BatchesRolledBack(b, oldCount);
     }
 
@@ -466,8 +651,10 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
     }
 
     /// @notice Freeze the rollup (anyone, when `freezeReason()` is not NONE): non-final batches are
-    ///         discarded without slashing, the last final state becomes the exit state, postings
-    ///         and fraud proofs stop; final withdrawals stay payable.
+    ///         discarded (never final; the last final state becomes the exit state), postings stop,
+    ///         final withdrawals stay payable. Discarded batches keep their bonds locked and stay
+    ///         provable until their own challenge windows end: a fraudulent one is still slashed
+    ///         and its challenger paid; an honest one's bond is released after its window.
     function freeze() external {
         if (frozen) revert Frozen();
         RollupTypes.FreezeReason reason = freezeReason();
@@ -481,6 +668,7 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
         frozenForcedEnd = forcedEnd;
         // INVARIANT: only final batches survive a freeze; the exit state is the last final root.
         batchCount = n;
+        discardedEnd = oldCount;
         emit RollupFrozen(reason, n, root, depositEnd, forcedEnd, msg.sender);
         if (oldCount > n) emit BatchesRolledBack(n, oldCount);
     }

@@ -43,6 +43,8 @@ library RollupTypes {
     /// @param postedAt Block timestamp of the posting.
     /// @param depositEnd Deposit-queue position consumed after this batch.
     /// @param forcedEnd Forced-queue position consumed after this batch.
+    /// @param bond Bond locked for this batch at posting (`requiredBond`); 0 once released to the
+    ///        proposer (final, rolled back, or discarded past its window) or slashed.
     struct Batch {
         bytes32 batchHash;
         bytes32 postRoot;
@@ -50,6 +52,26 @@ library RollupTypes {
         uint64 postedAt;
         uint32 depositEnd;
         uint32 forcedEnd;
+        uint96 bond;
+    }
+
+    /// @notice The challenger's share of one slashed batch bond, paid after a claim window to the
+    ///         earliest fraud commitment made before the proof (else to the prover).
+    /// @param batchHash The proven batch's hash (commitments bind it).
+    /// @param recipient Current holder.
+    /// @param amount Wei (0 once settled).
+    /// @param batchIndex The proven batch's index (commitments bind it).
+    /// @param provenBlock Block of the proof: only commitments from earlier blocks count.
+    /// @param commitBlock Block of the holder's commitment (max uint64: none).
+    /// @param claimUntil Timestamp the claim window closes (settleBounty from then on).
+    struct Bounty {
+        bytes32 batchHash;
+        address recipient;
+        uint96 amount;
+        uint64 batchIndex;
+        uint64 provenBlock;
+        uint64 commitBlock;
+        uint64 claimUntil;
     }
 
     /// @notice A commitment reduced to what its hash covers.

@@ -250,7 +250,8 @@ class RollupDemo:
         reason = int(last["args"]["fault"])
         self.figures.challenge = (
             f"fraud proven (fault {reason}), batch {before} rolled back, "
-            f"{last['args']['reward'] / 1e18:.2f} ETH to the challenger, "
+            f"{last['args']['reward'] / 1e18:.2f} ETH bounty to the challenger (after the "
+            "claim window), "
             f"{last['args']['burned'] / 1e18:.2f} ETH burned"
         )
         self.log(

@@ -161,6 +161,7 @@ class Batcher:
         self.store.close()
 
     def ensure_bond(self) -> None:
+        """Keep the free bond (what the next posting locks) at max(requiredBond, --bond)."""
         required = self.l1.rollup.functions.requiredBond().call()
         held = self.l1.rollup.functions.bondOf(self.account.address).call()
         want = max(required, self.settings.bond or 0)
@@ -492,6 +493,7 @@ class Batcher:
 
     def _send_intent(self, intent: StoredBatch) -> int:
         rollup = self.l1.rollup
+        self.ensure_bond()  # every posting locks `requiredBond` of the free bond until final
         data = _data(rollup, "postBatch", intent.pre_root, intent.data)
         key = _send_key(intent)
         try:

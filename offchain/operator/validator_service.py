@@ -29,10 +29,11 @@ from web3 import Web3
 
 from offchain.deployments import load_deployment
 from offchain.errors import L2KitError
-from offchain.operator.l1_sender import Reverted, SendPolicy, send_transaction
+from offchain.operator.l1_sender import SendError, SendPolicy, send_transaction
 from offchain.operator.preflight import check_deployment, connect_once, parse_key
 from offchain.operator.validator_watch import Observation, Status, Watch, observe
 from offchain.rollup.l1 import RollupL1, Signer
+from offchain.rollup.proofs import FraudProof, commitment_for
 from offchain.rollup.validator import Validator
 
 log = logging.getLogger("l2kit.validator")
@@ -165,17 +166,12 @@ class ValidatorService:
             log.error("batch %d is already final: too late to prove it", fraud.batch_index)
             self._seen = head
             return None
-        data = self.l1.rollup.encode_abi("proveFraud", args=[fraud.proof.as_abi()])
         try:
-            sent = send_transaction(
-                self.w3,
-                self.account,
-                lambda: {"to": self.l1.rollup.address, "data": data},
-                self.policy,
-            )
-        except Reverted as exc:
-            # Someone else proved it first (the batch is gone) or the evidence went stale.
-            log.warning("fraud proof reverted (%s); re-checking", exc)
+            sent = self._commit_and_reveal(fraud.proof)
+        except SendError as exc:
+            # Someone else proved it first (the batch is gone; its bounty was claimed if our
+            # commitment was earlier) or the evidence went stale.
+            log.warning("fraud proof failed (%s); re-checking", exc)
             return None
         self.stats.frauds_proven += 1
         self.stats.proofs.append(sent.tx_hash)
@@ -186,6 +182,33 @@ class ValidatorService:
             fraud.batch_index,
         )
         return sent.tx_hash
+
+    def _send(self, data: str, gas: int | None = None):
+        def build() -> dict:
+            tx = {"to": self.l1.rollup.address, "data": data}
+            if gas is not None:
+                tx["gas"] = gas
+            return tx
+
+        return send_transaction(self.w3, self.account, build, self.policy)
+
+    def _commit_and_reveal(self, proof: FraudProof):
+        """Commit to the proof (bound to our address), reveal it in a later block; if another
+        prover got there first, claim its bounty with our earlier commitment, then re-raise."""
+        c = commitment_for(proof, self.account.address, os.urandom(32))
+        rollup = self.l1.rollup
+        committed = self._send(rollup.encode_abi("commitFraud", args=[c.hash()]), gas=100_000)
+        at = int(committed.receipt["blockNumber"])
+        reveal = rollup.encode_abi("revealFraud", args=[proof.as_abi(), c.challenger, c.salt])
+        try:
+            return self._send(reveal)
+        except SendError:  # mined and reverted, or refused at estimation: someone was first
+            for b in self.l1.bounties_for(c.batch_index, c.batch_hash, from_block=at):
+                if b.amount and at < b.proven_block and at < b.commit_block:
+                    args = [b.id, c.challenger, c.salt]
+                    self._send(rollup.encode_abi("claimBounty", args=args), gas=200_000)
+                    log.warning("fraud proven by someone else first: bounty %d claimed", b.id)
+            raise
 
     def step(self) -> bool:
         """One guarded check: True if it succeeded. A failure is logged and counted, never

@@ -1,11 +1,12 @@
 """Dishonest proposer (for tests and the benchmark): builds batches that are wrong in each way a
 fraud proof must catch. Each function returns the commitments a cheater would post on `state`
-and the root it would claim."""
+and the root it would claim. `copier_calls` is the mempool front-runner of fraud proofs."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import Enum
+from typing import Any
 
 from .builder import build_batch
 from .codec import encode_tx, encode_txs
@@ -206,3 +207,17 @@ def misapply_forced(
     return [
         Commitment(c.post_root, state.deposit_end, 0, c.tx_data, state.forced_end + len(forced))
     ]
+
+
+def copier_calls(rollup: Any, tx_input: bytes, copier: str) -> dict[str, tuple[str, list]]:
+    """What a mempool front-runner makes of a challenger's pending `revealFraud` or `proveFraud`
+    transaction (`rollup` is a web3 contract, used only to decode and re-encode the ABI): the
+    verbatim copy, the reveal re-addressed to itself, and the plain proof with the commitment
+    stripped. Each value is (function name, args) to send from the copier's account."""
+    fn, args = rollup.decode_function_input(tx_input)
+    proof = args["p"]
+    calls: dict[str, tuple[str, list]] = {"stripped": ("proveFraud", [proof])}
+    if fn.fn_name == "revealFraud":
+        calls["verbatim"] = ("revealFraud", [proof, args["challenger"], args["salt"]])
+        calls["readdressed"] = ("revealFraud", [proof, copier, args["salt"]])
+    return calls

@@ -19,6 +19,20 @@ from .replay import PostedBatch
 from .types import QueuedDeposit, QueuedForced
 
 
+@dataclass(frozen=True)
+class Bounty:
+    """A challenger's share of a slashed bond, as `Rollup.bounties(id)` stores it."""
+
+    id: int
+    batch_index: int
+    batch_hash: bytes
+    recipient: str
+    amount: int  # 0 once settled
+    proven_block: int
+    commit_block: int  # 2**64 - 1: the holder revealed no commitment
+    claim_until: int
+
+
 class TxFailed(RuntimeError):
     """An L1 transaction was mined but reverted."""
 
@@ -91,24 +105,41 @@ class RollupL1:
     def separator(self) -> bytes:
         return bytes(self.rollup.functions.domainSeparator().call())
 
-    def posted_batches(self) -> list[PostedBatch]:
-        """The live batches, each with the `data` its posting tx carried; UnreadableBatch if one
-        cannot be read (see read_batches)."""
-        reading = self.read_batches()
+    def disputable_end(self) -> int:
+        """One past the last batch that may still be disputable: the live count, or after a freeze
+        the end of the batches it discarded (provable until their windows end)."""
+        f = self.rollup.functions
+        return max(f.batchCount().call(), f.discardedEnd().call())
+
+    def posted_batches(self, count: int | None = None) -> list[PostedBatch]:
+        """The live batches (or the first `count` postings, e.g. `disputable_end()`), each with
+        the `data` its posting tx carried; UnreadableBatch if one cannot be read (read_batches)."""
+        reading = self.read_batches(count)
         if reading.unreadable is not None:
             raise reading.unreadable
         return list(reading.batches)
 
-    def read_batches(self) -> BatchReading:
-        """Read every live batch from its posting tx's input, stopping at the first that cannot
-        be read. A batch is read only if its tx calls the rollup directly with the canonical
-        postBatch calldata (offchain/rollup/posting.py) and the data hashes to the batch hash the
-        rollup stored, so what is replayed is exactly what the contract accepted."""
-        count = self.rollup.functions.batchCount().call()
-        hashes = tuple(bytes(self.rollup.functions.batches(i).call()[0]) for i in range(count))
+    def read_batches(self, count: int | None = None) -> BatchReading:
+        """Read every live batch (or the first `count` postings, discarded ones after a freeze
+        included) from its posting tx's input, stopping at the first that cannot be read. A batch
+        is read only if its tx calls the rollup directly with the canonical postBatch calldata
+        (offchain/rollup/posting.py) and the data hashes to the batch hash the rollup stored, so
+        what is replayed is exactly what the contract accepted."""
+        live = self.rollup.functions.batchCount().call()
+        if count is None:
+            count = live
         logs: dict[int, list[Any]] = {}
         for log in self.rollup.events.BatchPosted.get_logs(from_block=0):
             logs.setdefault(log["args"]["index"], []).append(log)
+        # Live batches: the hash the rollup stores. Batches a freeze discarded are no longer in
+        # `batches()`; their hash is the one the rollup emitted for the last posting at that index
+        # (nothing is posted after a freeze).
+        hashes = tuple(
+            bytes(self.rollup.functions.batches(i).call()[0])
+            if i < live
+            else (bytes(logs[i][-1]["args"]["batchHash"]) if logs.get(i) else b"")
+            for i in range(count)
+        )
         out: list[PostedBatch] = []
         for i in range(count):
             try:
@@ -138,6 +169,43 @@ class RollupL1:
                 index, f"data of tx 0x{tx_hash.hex()} does not hash to the stored batch hash"
             )
         return call.data
+
+    def ensure_free_bond(self, signer: Signer) -> Any | None:
+        """Top the signer's free bond up to `requiredBond` (each posting locks that much until its
+        batch is final); returns the bonding receipt, or None when nothing was needed."""
+        f = self.rollup.functions
+        required = f.requiredBond().call()
+        free = f.bondOf(signer.address).call()
+        if free >= required:
+            return None
+        return signer.send(f.bond(), value=required - free, gas=100_000)
+
+    def bounties_for(
+        self, batch_index: int, batch_hash: bytes, from_block: int = 0
+    ) -> list[Bounty]:
+        """Bounties opened by proofs of that batch posting (BountyOpened logs, newest last)."""
+        out = []
+        logs = self.rollup.events.BountyOpened.get_logs(
+            from_block=from_block, argument_filters={"batchIndex": batch_index}
+        )
+        for log in logs:
+            a = log["args"]
+            if bytes(a["batchHash"]) != batch_hash:
+                continue
+            stored = self.rollup.functions.bounties(a["id"]).call()
+            out.append(
+                Bounty(
+                    a["id"],
+                    batch_index,
+                    batch_hash,
+                    stored[1],
+                    stored[2],
+                    stored[4],
+                    stored[5],
+                    stored[6],
+                )
+            )
+        return out
 
     def deposit_queue(self) -> list[QueuedDeposit]:
         """Every queued deposit (offchain.bridge checks the accumulator chain link by link)."""

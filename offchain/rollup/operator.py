@@ -43,7 +43,9 @@ class Operator:
         )
 
     def post(self, batch: BuiltBatch, new_state: L2State) -> Any:
-        """Post `batch`; the operator's state moves on only once the posting is mined."""
+        """Post `batch` (topping the free bond up to the batch bond it locks); the operator's
+        state moves on only once the posting is mined."""
+        self.l1.ensure_free_bond(self.signer)
         receipt = self.signer.send(self.l1.rollup.functions.postBatch(batch.pre_root, batch.data))
         self.state = new_state
         if self.store is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from eth_abi import encode as abi_encode
 from eth_utils import to_checksum_address
 
 from .execute import Execution
@@ -69,6 +70,45 @@ def fraud_proof(
         witnesses=execution.witness_bytes(),
         forced=tuple(forced),
     )
+
+
+@dataclass(frozen=True)
+class FraudCommitment:
+    """What a challenger commits to (`Rollup.commitFraud`) before revealing its proof: the batch
+    it found wrong, bound to the address that gets the bounty, hidden by a salt."""
+
+    batch_index: int
+    batch_hash: bytes
+    challenger: str
+    salt: bytes
+
+    def __post_init__(self) -> None:
+        if len(self.batch_hash) != 32 or len(self.salt) != 32:
+            raise ValueError("batch hash and salt must be 32 bytes each")
+
+    def hash(self) -> bytes:
+        """keccak256(abi.encode(batchIndex, batchHash, challenger, salt)), as the contract."""
+        return keccak(
+            abi_encode(
+                ["uint256", "bytes32", "address", "bytes32"],
+                [
+                    self.batch_index,
+                    self.batch_hash,
+                    to_checksum_address(self.challenger),
+                    self.salt,
+                ],
+            )
+        )
+
+
+def batch_hash(commitment_hashes: Sequence[bytes]) -> bytes:
+    """The stored batch hash: keccak256 of the commitment hashes back to back."""
+    return keccak(b"".join(commitment_hashes))
+
+
+def commitment_for(proof: FraudProof, challenger: str, salt: bytes) -> FraudCommitment:
+    """The commitment that a later `revealFraud(proof, challenger, salt)` reveals."""
+    return FraudCommitment(proof.batch_index, batch_hash(proof.commitment_hashes), challenger, salt)
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,21 @@
-"""Validator: rebuild the L2 state from L1 data alone and prove the first wrong commitment."""
+"""Validator: rebuild the L2 state from L1 data alone and prove the first wrong commitment.
+
+A proof goes in two transactions so the bounty cannot be stolen from the mempool: first
+`commitFraud(h)` with h binding the batch, this validator's address and a fresh salt, then, in a
+later block, `revealFraud(proof, address, salt)`. Copying the commitment helps nobody (it names
+this address); copying the reveal pays this address; proving it without a commitment leaves the
+bounty open to `claimBounty` with this earlier commitment."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
-from .l1 import BatchReading, RollupL1, Signer
+from web3.exceptions import ContractLogicError
+
+from .l1 import BatchReading, RollupL1, Signer, TxFailed
+from .proofs import FraudCommitment, FraudProof, commitment_for
 from .replay import ReplayResult, replay
 
 
@@ -23,10 +33,11 @@ class Validator:
     signer: Signer
 
     def check(self) -> ReplayResult:
-        """Replay every live batch from its posting calldata, the bridge's deposit logs and the
-        rollup's forced-queue logs."""
+        """Replay every live batch — and after a freeze every discarded one, still provable in its
+        window — from its posting calldata, the bridge's deposit logs and the rollup's forced-queue
+        logs."""
         return replay(
-            self.l1.posted_batches(),
+            self.l1.posted_batches(self.l1.disputable_end()),
             self.l1.deposit_queue(),
             self.l1.separator(),
             self.l1.forced_queue(),
@@ -35,7 +46,7 @@ class Validator:
     def inspect(self) -> Inspection:
         """Like `check`, but a batch that cannot be read from L1 is reported, not raised: the
         batches before it are replayed (a fraud among them can still be proven)."""
-        reading = self.l1.read_batches()
+        reading = self.l1.read_batches(self.l1.disputable_end())
         result = replay(
             reading.batches,
             self.l1.deposit_queue(),
@@ -44,10 +55,38 @@ class Validator:
         )
         return Inspection(reading, result)
 
+    def commit(self, proof: FraudProof, salt: bytes | None = None) -> tuple[FraudCommitment, Any]:
+        """Send `commitFraud` for `proof`; returns the commitment and the receipt."""
+        c = commitment_for(proof, self.signer.address, salt or os.urandom(32))
+        receipt = self.signer.send(self.l1.rollup.functions.commitFraud(c.hash()), gas=100_000)
+        return c, receipt
+
+    def reveal(self, proof: FraudProof, c: FraudCommitment) -> Any:
+        """Send `revealFraud` (must be mined in a later block than the commitment)."""
+        fn = self.l1.rollup.functions.revealFraud(proof.as_abi(), c.challenger, c.salt)
+        return self.signer.send(fn)
+
+    def claim(self, c: FraudCommitment, committed_at: int) -> Any | None:
+        """If someone else proved the batch first, take its bounty with our earlier commitment;
+        returns the receipt, or None when no open bounty is ours to take."""
+        for b in self.l1.bounties_for(c.batch_index, c.batch_hash):
+            if b.amount and committed_at < b.proven_block and committed_at < b.commit_block:
+                fn = self.l1.rollup.functions.claimBounty(b.id, c.challenger, c.salt)
+                return self.signer.send(fn, gas=200_000)
+        return None
+
     def challenge(self) -> tuple[ReplayResult, Any | None]:
-        """Check, and if a commitment is wrong submit its fraud proof; returns the receipt."""
+        """Check, and if a commitment is wrong commit to its proof, then reveal it; returns the
+        reveal's receipt (or the bounty claim's, when another prover was first)."""
         result = self.check()
         if result.fraud is None:
             return result, None
-        fn = self.l1.rollup.functions.proveFraud(result.fraud.proof.as_abi())
-        return result, self.signer.send(fn)
+        proof = result.fraud.proof
+        c, committed = self.commit(proof)
+        try:
+            return result, self.reveal(proof, c)
+        except (TxFailed, ContractLogicError):
+            claimed = self.claim(c, int(committed["blockNumber"]))
+            if claimed is None:
+                raise
+            return result, claimed

@@ -78,9 +78,12 @@ def test_ignored_forced_tx_freeze_and_everyone_exits(env: Env, accounts):
     assert (ev.reason, ev.batchCount, ev.depositEnd, ev.forcedEnd) == (1, 3, 4, 0)
     assert receipt.events[1].fromIndex == 3 and receipt.events[1].toIndex == 4
     assert env.rollup.frozen() and env.rollup.batchCount() == 3
-    # discarded batch 3 is not slashed: its proposer's bond is free again
-    env.rollup.withdrawBond(BOND, accounts[0], sender=accounts[0])
-    assert env.rollup.bondOf(accounts[0]) == 0
+    # final batches 0..2 release their bonds; discarded batch 3 keeps its bond locked until its
+    # own challenge window ends (it could still be proven fraudulent), then releases it
+    env.rollup.withdrawBond(3 * BOND, accounts[0], sender=accounts[0])
+    with ape.reverts(env.rollup.BondLocked):
+        env.rollup.withdrawBond(1, accounts[0], sender=accounts[0])
+    assert env.rollup.isDisputable(3) and env.rollup.lockedBondOf(accounts[0]) == BOND
 
     # the operator (and everyone else) is locked out
     root = env.rollup.frozenRoot()
@@ -88,7 +91,7 @@ def test_ignored_forced_tx_freeze_and_everyone_exits(env: Env, accounts):
         env.rollup.postBatch(
             root, encode_batch([Commitment(root, 4, 0, b"", 0)]), sender=accounts[0]
         )
-    with ape.reverts(env.rollup.Frozen):
+    with ape.reverts(env.rollup.BatchFinal):  # final batches stay final
         env.rollup.proveFraud(
             (0, [], 0, (root, 0, 0, root, 0), root, 0, 0, b"", [], b"", 0, []),
             sender=accounts[CHALLENGER],

@@ -61,8 +61,11 @@ def test_stolen_funds_batch_is_proven_and_rolled_back(
     proof_tx = watcher.check_once()
     assert proof_tx is not None and watcher.stats.frauds_proven == 1
     assert rollup.batchCount() == 1  # rolled back
-    assert rollup.bondOf(cheat) == 0
-    assert rollup.rewardOf(carol) == BOND // 2
+    assert rollup.bondOf(cheat) == 0 and rollup.lockedBondOf(cheat) == 0  # slashed
+    # the service committed before revealing: the bounty is carol's, paid after the claim window
+    (bounty,) = batcher.l1.bounties_for(1, bytes(rollup.bounties(0).batchHash))
+    assert bounty.recipient == carol.address
+    assert bounty.amount == BOND * rollup.CHALLENGER_SHARE_BPS() // 10_000
     assert watcher.check_once() is None  # the head is honest again
     assert watcher.stats.batches_verified == 1
     # The honest batcher carries on from the restored head.
@@ -265,3 +268,43 @@ def test_rpc_outage_class_one_shot_check_that_cannot_check_fails(tmp_path, capsy
     status = json.loads(status_file.read_text())["status"]
     assert status["errors_in_a_row"] == 1 and status["last_error"]
     assert json.loads(capsys.readouterr().out)["last_error"] == status["last_error"]
+def test_front_run_reveal_still_pays_the_service(
+    chain, contracts, make_batcher, accounts, alice, bob, carol
+):
+    """A copier gets a plain proveFraud in between the service's commit and its reveal: the
+    rollback happens anyway, the reveal fails, and the service claims the bounty with its
+    earlier commitment."""
+    bridge, rollup = contracts
+    fund(bridge, alice, 3 * ONE)
+    batcher = make_batcher()
+    batcher.post_if_due(force=True)
+    watcher = ValidatorService(
+        chain.provider.uri,
+        rollup.address,
+        bridge.address,
+        key_of(carol),
+        SendPolicy(receipt_timeout=5, backoff=0.05, max_attempts=2),
+    )
+    cheat, copier = accounts[4], Signer(batcher.w3, key_of(accounts[5]))
+    rollup.bond(value=BOND, sender=cheat)
+    state = batcher.confirmed
+    commitments = adversary.steal(state, batcher.separator, key_of(bob), 0, 0, ONE)
+    Signer(batcher.w3, key_of(cheat)).send(
+        batcher.l1.rollup.functions.postBatch(state.root, encode_batch(commitments))
+    )
+    proof = watcher.validator.check().fraud.proof
+    reveal = watcher.l1.rollup.encode_abi(
+        "revealFraud", args=[proof.as_abi(), carol.address, b"\0" * 32]
+    )
+    send = watcher._send
+
+    def copier_first(data, gas=None):
+        if data[:10] == reveal[:10]:
+            copier.send(watcher.l1.rollup.functions.proveFraud(proof.as_abi()))
+        return send(data, gas)
+
+    watcher._send = copier_first
+    assert watcher.check_once() is None  # its own reveal failed: the copier was first
+    assert rollup.batchCount() == 1  # rolled back all the same
+    (bounty,) = watcher.l1.bounties_for(1, bytes(rollup.bounties(0).batchHash))
+    assert bounty.recipient == carol.address

@@ -98,3 +98,52 @@ def assert_reverts(contract, fn, error: str, sender: str, value: int = 0) -> Non
         assert bytes.fromhex(data[2:10]) == selector, f"reverted with {data[:10]}, not {error}"
         return
     raise AssertionError(f"call did not revert (expected {error})")
+
+
+# --------------------------------------------------------------- bonds and bounties
+
+
+def lie(seed: int) -> bytes:
+    """A post-root nobody can reach: what a cheating proposer claims."""
+    from eth_utils import keccak
+
+    return keccak(b"lie" + seed.to_bytes(8, "big"))
+
+
+def post_empty(env: Env, i: int, claimed_root: bytes | None = None) -> int:
+    """Account `i` posts a batch of one empty commitment on the current head: honest (the post-root
+    is the head's) unless `claimed_root` says otherwise. Returns the batch index."""
+    from offchain.rollup.codec import encode_batch
+    from offchain.rollup.types import Commitment
+
+    f = env.l1.rollup.functions
+    root, deposit_end, forced_end = f.head().call()
+    post_root = bytes(root) if claimed_root is None else claimed_root
+    data = encode_batch([Commitment(post_root, deposit_end, 0, b"", forced_end)])
+    index = f.batchCount().call()
+    env.signer(i).send(f.postBatch(bytes(root), data), gas=500_000)
+    return index
+
+
+def empty_proof(env: Env, index: int, claimed_root: bytes):
+    """The fraud proof against batch `index` posted by `post_empty(..., claimed_root)`: executing
+    no txs leaves the pre-root, so any other claimed root is WRONG_ROOT."""
+    from offchain.rollup.execute import execute
+    from offchain.rollup.proofs import fraud_proof
+    from offchain.rollup.state import L2State
+    from offchain.rollup.types import Commitment
+
+    logs = env.l1.rollup.events.BatchPosted.get_logs(
+        from_block=0, argument_filters={"index": index}
+    )
+    a = logs[-1]["args"]  # the latest posting at that index (also after a rollback or freeze)
+    c = Commitment(claimed_root, a["depositEnd"], 0, b"", a["forcedEnd"])
+    return fraud_proof(index, [c], 0, (), execute(L2State(), b"", 0, (), env.separator))
+
+
+def bounty_of(env: Env, receipt) -> int:
+    """The id of the bounty a successful proof opened."""
+    from web3.logs import DISCARD
+
+    logs = env.l1.rollup.events.BountyOpened().process_receipt(receipt, errors=DISCARD)
+    return logs[0]["args"]["id"]

@@ -38,9 +38,13 @@ def test_deposit_transfer_withdraw_claim(env):
     env.bridge.claim(ETH, env.accounts[2], sender=env.accounts[2], gas_price=0)
     assert env.accounts[2].balance == before + 5 * 10**17
     assert env.rollup.lastFinalizedRoot() == op.state.root
-    # the bond is unlocked once the proposer's last batch is final
-    env.rollup.withdrawBond(BOND, env.accounts[0], sender=env.accounts[0])
+    # each batch locked its own bond (the operator topped up before the second); both are
+    # released once final, and the whole bond comes out
+    with ape.reverts(env.rollup.NothingToWithdraw):
+        env.rollup.withdrawBond(2 * BOND + 1, env.accounts[0], sender=env.accounts[0])
+    env.rollup.withdrawBond(2 * BOND, env.accounts[0], sender=env.accounts[0])
     assert env.rollup.bondOf(env.accounts[0]) == 0
+    assert env.rollup.lockedBondOf(env.accounts[0]) == 0
 
 
 def test_erc20_round_trip_and_operator_restart(env, tmp_path):

@@ -3,7 +3,7 @@ data alone, its proof succeeds; rollback, slashing and challenger payout are che
 
 import ape
 import pytest
-from rollup_helpers import BOND
+from rollup_helpers import BOND, CHALLENGE_PERIOD, bounty_of
 
 from offchain.rollup import adversary as adv
 from offchain.rollup.adversary import FraudKind
@@ -19,7 +19,7 @@ CHALLENGER = 9
 def _setup(env):
     """Honest batch 0: accounts 0, 1, 2 owned by accounts[1..3] with 1 ETH each; a transfer."""
     env.bond(0)
-    env.bond(CHEATER)
+    env.bond(CHEATER, 2 * BOND)  # one bond per batch it posts
     for i in (1, 2, 3):
         env.deposit_eth(i, 10**18)
     op = env.operator()
@@ -88,16 +88,26 @@ def test_fraud_is_proven_and_slashed(env, project, kind):
     assert logs[0]["args"]["challenger"] == env.accounts[CHALLENGER].address
     assert env.rollup.batchCount() == 1  # the fraudulent batch and the one on top are gone
     assert env.rollup.head()[0] == op.state.root
-    assert env.rollup.bondOf(env.accounts[CHEATER]) == 0
-    assert env.rollup.rewardOf(env.accounts[CHALLENGER]) == BOND // 2
-    assert env.rollup.burned() == BOND - BOND // 2
+    # the fraudulent batch's bond is slashed; the one on top is released, not slashed
+    share = BOND * env.rollup.CHALLENGER_SHARE_BPS() // 10_000
+    assert env.rollup.lockedBondOf(env.accounts[CHEATER]) == BOND
+    env.rollup.releaseBond(2, sender=env.accounts[CHALLENGER])
+    assert env.rollup.bondOf(env.accounts[CHEATER]) == BOND
+    assert env.rollup.lockedBondOf(env.accounts[CHEATER]) == 0
+    assert env.rollup.burned() == BOND - share
+    # the validator committed before revealing: the bounty is its own, paid after the window
+    bounty = env.rollup.bounties(bounty_of(env, receipt))
+    assert bounty.recipient == env.accounts[CHALLENGER].address and bounty.amount == share
+    env.advance(CHALLENGE_PERIOD)
+    env.rollup.settleBounty(bounty_of(env, receipt), sender=env.accounts[8])
+    assert env.rollup.rewardOf(env.accounts[CHALLENGER]) == share
     if kind is FraudKind.WRONG_ROOT:  # a destination refusing ETH: the reward stays credited
         rejecter = env.accounts[0].deploy(project.EthRejecter)
         with ape.reverts(env.rollup.EthTransferFailed):
             env.rollup.claimReward(rejecter, sender=env.accounts[CHALLENGER])
     before = env.accounts[8].balance
     env.rollup.claimReward(env.accounts[8], sender=env.accounts[CHALLENGER])
-    assert env.accounts[8].balance == before + BOND // 2
+    assert env.accounts[8].balance == before + share
 
     # after the rollback the honest operator goes on and the validator finds nothing
     op.step([sign_transfer(env.key(2), env.separator, 1, 0, 10**16, 0, 0)])
