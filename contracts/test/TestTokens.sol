@@ -166,7 +166,7 @@ contract MockRollup {
 
 /// @notice Test only: a contract submitter (a relayer, a multisig): makes each call in turn,
 ///         ignoring failures, and reverts only if none succeeded.
-contract CallForwarder {
+contract RelayMulticall {
     error NoCallSucceeded();
 
     function forwardAll(address target, bytes[] calldata calls) external {

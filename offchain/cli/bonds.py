@@ -1,7 +1,9 @@
 """`l2kit operator ...`: a proposer's bond and a challenger's rewards on the optimistic rollup.
 
-Every contract call of this group is in the four `_call_*` / `_read` helpers below, so the
-coming per-batch bonds and commit-then-reveal rewards (issue #9) change only those lines.
+Every contract call of this group is in the `_call_*` / `_read` helpers below. Bonds are per
+batch: each posting locks `requiredBond` of the proposer's free bond until that batch is final
+(or rolled back); only the free bond can be withdrawn. Rewards come from fraud bounties, credited
+by `settleBounty` after their claim window.
 """
 
 from __future__ import annotations
@@ -26,16 +28,13 @@ def _rollup(s: Session):
 def _read(s: Session, who: str) -> dict[str, Any]:
     """The operator-side state of `who` on the rollup."""
     r = _rollup(s).functions
-    last = r.lastBatchOf(who).call()
-    count = r.batchCount().call()
-    locked = last != 0 and last - 1 < count and not r.isFinal(last - 1).call()
     return {
         "address": who,
         "bond": r.bondOf(who).call(),
+        "bond_locked": r.lockedBondOf(who).call(),
         "required_bond": r.requiredBond().call(),
-        "bond_locked_by_batch": last - 1 if locked else None,
         "reward": r.rewardOf(who).call(),
-        "batches_total": count,
+        "batches_total": r.batchCount().call(),
     }
 
 
@@ -45,6 +44,11 @@ def _call_bond(s: Session, amount: int):
 
 def _call_unbond(s: Session, amount: int, to: str):
     return _rollup(s).functions.withdrawBond(amount, to), 0
+
+
+def _call_release(s: Session):
+    """Move the bonds of final batches (up to the contract's bound) back to the free bond."""
+    return _rollup(s).functions.releaseBonds(32), 0
 
 
 def _call_reward(s: Session, to: str):
@@ -60,7 +64,8 @@ def operator() -> None:
 @click.argument("amount", required=False)
 @common_options
 def bond(s: Session, amount: str | None) -> None:
-    """Add AMOUNT of ETH to your proposer bond (default: what is missing to the required bond)."""
+    """Add AMOUNT of ETH to your free proposer bond (default: what is missing to one batch's
+    bond; each posting locks that much until its batch is final)."""
     state = _read(s, s.address)
     value = (
         parse_amount(amount)
@@ -89,17 +94,25 @@ def bond(s: Session, amount: str | None) -> None:
 @click.option("--to", "to", default=None, help="L1 address paid (default: yourself).")
 @common_options
 def unbond(s: Session, amount: str, to: str | None) -> None:
-    """Withdraw AMOUNT (or `all`) of your bond once your last batch is final."""
+    """Withdraw AMOUNT (or `all`) of your free bond: the bond of batches still in their
+    challenge window stays locked; that of final batches is released first."""
     state = _read(s, s.address)
-    value = state["bond"] if amount == "all" else parse_amount(amount)
+    wanted = None if amount == "all" else parse_amount(amount)
+    if state["bond_locked"] and (wanted is None or wanted > state["bond"]):
+        # Final batches' bonds may not be released yet (postBatch releases a few at a time).
+        s.send(*_call_release(s), "releaseBonds")
+        state = _read(s, s.address)
+    value = state["bond"] if wanted is None else wanted
     if value <= 0 or value > state["bond"]:
+        locked = state["bond_locked"]
+        if locked:
+            raise L2KitError(
+                f"cannot unbond {ETH_TOKEN.show(value)}: your free bond is "
+                f"{ETH_TOKEN.show(state['bond'])} and {ETH_TOKEN.show(locked)} is locked in "
+                "batches still in their challenge window: wait until they are final"
+            )
         raise L2KitError(
             f"cannot unbond {ETH_TOKEN.show(value)}: your bond is {ETH_TOKEN.show(state['bond'])}"
-        )
-    if state["bond_locked_by_batch"] is not None:
-        raise L2KitError(
-            f"your bond is locked until your batch {state['bond_locked_by_batch']} is final: "
-            "wait out its challenge window"
         )
     dest = checked_address(to, "destination") if to else s.address
     call, wei = _call_unbond(s, value, dest)
@@ -137,17 +150,13 @@ def status(s: Session, address: str | None) -> None:
 
 
 def _show(s: Session, state: dict[str, Any]) -> None:
-    wei = ("bond", "required_bond", "reward")  # amounts as decimal strings, like every command
+    wei = ("bond", "bond_locked", "required_bond", "reward")  # decimal strings, as everywhere
     data = {k: (str(v) if k in wei else v) for k, v in state.items()}
     human = {
         "address": state["address"],
         "bond": ETH_TOKEN.show(state["bond"]),
         "required bond": ETH_TOKEN.show(state["required_bond"]),
-        "bond locked": (
-            f"until batch {state['bond_locked_by_batch']} is final"
-            if state["bond_locked_by_batch"] is not None
-            else "no"
-        ),
+        "bond locked in disputable batches": ETH_TOKEN.show(state["bond_locked"]),
         "challenger reward": ETH_TOKEN.show(state["reward"]),
         "batches on L1": state["batches_total"],
     }

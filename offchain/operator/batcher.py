@@ -161,12 +161,14 @@ class Batcher:
         self.store.close()
 
     def ensure_bond(self) -> None:
-        """Keep the free bond (what the next posting locks) at max(requiredBond, --bond)."""
+        """Before a posting: if the free bond (what the posting locks) is below requiredBond, top
+        it up to max(requiredBond, --bond). A `--bond` of k·requiredBond bonds once per k batches
+        instead of once per batch (each posting locks requiredBond until its batch is final)."""
         required = self.l1.rollup.functions.requiredBond().call()
         held = self.l1.rollup.functions.bondOf(self.account.address).call()
         want = max(required, self.settings.bond or 0)
         journal = self.store.send_journal("bond")
-        if held >= want:
+        if held >= required and journal.load() is None:
             self.store.clear_l1_send("bond")
             check_funds(self.w3, self.account.address, 0)
             return

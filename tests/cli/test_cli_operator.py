@@ -21,14 +21,14 @@ def test_bond_status_unbond(l2kit, w3, bob):
     assert again.exit_code == 1 and "already covers" in again.stderr
     ok(l2kit.run("operator", "bond", "0.5", "--yes", "--json", key=b))
     shown = ok(l2kit.run("operator", "status", bob.address, "--json"))
-    assert shown["bond"] == str(15 * 10**17) and shown["bond_locked_by_batch"] is None
+    assert shown["bond"] == str(15 * 10**17) and shown["bond_locked"] == "0"
     before = w3.eth.get_balance(bob.address)
     out = ok(l2kit.run("operator", "unbond", "all", "--json", key=b))
     assert out["bond"] == "0"
     assert w3.eth.get_balance(bob.address) > before + 14 * 10**17  # back, minus gas
 
 
-def test_bond_locked_until_the_last_batch_is_final(l2kit, w3, project, deployment, bob):
+def test_bond_locked_until_its_batch_is_final(l2kit, w3, project, deployment, bob):
     b = key_of(bob)
     ok(l2kit.run("operator", "bond", "--yes", "--json", key=b))
     rollup = project.Rollup.at(deployment.address("Rollup"))
@@ -37,8 +37,9 @@ def test_bond_locked_until_the_last_batch_is_final(l2kit, w3, project, deploymen
     commitment = root + (0).to_bytes(4, "big") * 2 + (0).to_bytes(3, "big") + (0).to_bytes(2, "big")
     rollup.postBatch(root, commitment, sender=bob)
     locked = ok(l2kit.run("operator", "status", bob.address, "--json"))
-    assert locked["bond_locked_by_batch"] == 0
+    # The posting locked one batch's bond: nothing is free while the batch can be disputed.
+    assert locked["bond_locked"] == str(ONE) and locked["bond"] == "0"
     refused = l2kit.run("operator", "unbond", "all", key=b)
-    assert refused.exit_code == 1 and "locked until your batch 0 is final" in refused.stderr
+    assert refused.exit_code == 1 and "still in their challenge window" in refused.stderr
     advance(w3, PARAMS.challenge_period + 1)
     assert ok(l2kit.run("operator", "unbond", "all", "--json", key=b))["bond"] == "0"

@@ -163,7 +163,9 @@ def test_restart_with_pending_batch_tx_resends_same_nonce_and_adopts_it(
     key = bytes.fromhex(alice.private_key.removeprefix("0x"))
     proposer = deployer.address
 
-    first = ServiceProcess(store, tmp_path, key_hex(deployer))  # bonds, batches the deposits
+    # Bond for several batches at once, so no bond transaction is due while mining is paused.
+    bond_args = ("--bond", str(4 * rollup.requiredBond()))
+    first = ServiceProcess(store, tmp_path, key_hex(deployer), extra=bond_args)  # batches deposits
     try:
         deadline = time.monotonic() + 30
         while http(f"{first.url}/account/0")[0] != 200:
@@ -177,7 +179,7 @@ def test_restart_with_pending_batch_tx_resends_same_nonce_and_adopts_it(
 
     w3.provider.make_request("evm_setAutomine", [False])
     try:
-        crashing = ServiceProcess(store, tmp_path, key_hex(deployer))
+        crashing = ServiceProcess(store, tmp_path, key_hex(deployer), extra=bond_args)
         submit_until_dead(crashing, key, separator, acknowledged, limit=1)
         deadline = time.monotonic() + 30
         while not proposer_pool(w3, proposer) and time.monotonic() < deadline:
@@ -188,7 +190,7 @@ def test_restart_with_pending_batch_tx_resends_same_nonce_and_adopts_it(
         if mined_while_down:
             w3.provider.make_request("evm_mine", [])
 
-        restarted = ServiceProcess(store, tmp_path, key_hex(deployer))
+        restarted = ServiceProcess(store, tmp_path, key_hex(deployer), extra=bond_args)
         try:
             if not mined_while_down:
                 deadline = time.monotonic() + 30

@@ -31,6 +31,7 @@ def test_idempotent_submission_zk_resend_gets_the_stored_record(
         PARAMS.n_txs,
         PARAMS.n_deposits,
         3600,
+        3600,  # forced-withdrawal delay
     )
     bridge.setRollup(rollup, sender=deployer)
     bridge.depositETH(recipient_bytes(ALICE_KEY.public_key), sender=alice, value=10**18)

@@ -41,6 +41,7 @@ def system(project, deployer, alice, bob, rollup_keys, exit_keys):
         PARAMS.n_txs,
         PARAMS.n_deposits,
         3600,
+        3600,  # forced-withdrawal delay
     )
     bridge.setRollup(rollup, sender=deployer)
     bridge.depositETH(recipient_bytes(ALICE_KEY.public_key), sender=alice, value=10 * E17)
@@ -108,7 +109,7 @@ def test_zk_recovery_foreign_batch_replayed_direct_and_through_contract(
     rollup.submitBatch(*submit_args(b1, p1), sender=carol, gas=FIXED_GAS)
     out = sign_tx(MALLORY_KEY, dom, TxKind.WITHDRAW, 2, int(carol.address, 16), E17, 0)
     b2, p2 = _foreign(prover, b1.new_state, chain.chain_id, rollup, (), (out,))
-    relay = deployer.deploy(project.CallForwarder)
+    relay = deployer.deploy(project.RelayMulticall)
     bad = submit_calldata(b2, p1)  # a wrong proof: this call reverts inside the relay
     relay.forwardAll(rollup, [bad, submit_calldata(b2, p2)], sender=carol, gas=FIXED_GAS)
     assert rollup.batchCount() == 3
