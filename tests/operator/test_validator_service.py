@@ -268,6 +268,8 @@ def test_rpc_outage_class_one_shot_check_that_cannot_check_fails(tmp_path, capsy
     status = json.loads(status_file.read_text())["status"]
     assert status["errors_in_a_row"] == 1 and status["last_error"]
     assert json.loads(capsys.readouterr().out)["last_error"] == status["last_error"]
+
+
 def test_front_run_reveal_still_pays_the_service(
     chain, contracts, make_batcher, accounts, alice, bob, carol
 ):
