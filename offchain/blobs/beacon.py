@@ -1,6 +1,6 @@
 """Read blobs back from a beacon API, trusting only the versioned hashes (docs/blobs.md, "Reading").
 
-The reader asks ``GET {url}/eth/v1/beacon/blobs/{block_id}?versioned_hashes=...`` (the Fulu
+The reader asks ``GET {url}/eth/v1/beacon/blobs/{block_id}?versioned_hashes=0x..,0x..`` (the Fulu
 ``getBlobs`` endpoint, which Anvil 1.7 serves on its RPC port) and, if the node predates it, the
 older ``GET {url}/eth/v1/beacon/blob_sidecars/{block_id}``. Whatever comes back, it recomputes the
 KZG commitment and versioned hash of every served blob and keeps only blobs whose hash is one it
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import urllib.error
-import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -87,8 +86,9 @@ class BeaconReader:
         return [found[h] for h in wanted]
 
     def _fetch(self, block_id: int | str, wanted: Sequence[bytes]) -> list[bytes]:
-        query = urllib.parse.urlencode([("versioned_hashes", "0x" + h.hex()) for h in wanted])
-        status, body = self._get(f"{BLOBS_PATH}{block_id}?{query}")
+        # One comma-separated list (Anvil keeps only the last of repeated keys).
+        query = ",".join("0x" + h.hex() for h in wanted)
+        status, body = self._get(f"{BLOBS_PATH}{block_id}?versioned_hashes={query}")
         if status == 200:
             return _blob_list(body, self.settings.url, lambda item: item)
         if status in (404, 405, 501):  # maybe a node without getBlobs: try the sidecars path

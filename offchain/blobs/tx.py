@@ -5,10 +5,13 @@ block's base fee, ``maxFeePerBlobGas`` from ``eth_blobBaseFee``, the gas limit f
 ``eth_estimateGas`` of the call with its blob versioned hashes. The fee arithmetic is pure
 (:func:`blob_fees`); the functions that take a ``Web3`` are the I/O edge.
 
-eth-account 0.13.7 signs blob transactions and wraps them in the EIP-4844 network form
-(``rlp([tx, blobs, commitments, blob_proofs])``). Osaka (EIP-7594) expects the version-1 form
-``rlp([tx, 1, blobs, commitments, cell_proofs])``; :func:`to_cell_proof_wrapper` rewraps a signed
-transaction into it (the signature and the transaction hash do not change).
+eth-account signs the transaction body (with its ``blobVersionedHashes``); this module builds
+the network wrapper itself, with commitments and proofs from :mod:`kzg` (whose trusted setup is
+loaded once per process): the EIP-4844 form ``0x03 || rlp([tx, blobs, commitments, blob_proofs])``
+(Prague) or the EIP-7594 version-1 form ``0x03 || rlp([tx, 1, blobs, commitments, cell_proofs])``
+(Osaka). eth-account 0.13.7 can build only the first, and reloads the 4-second trusted setup for
+every commitment and proof it computes (about 11 s per signed blob transaction here), which is why
+it is given no blobs. The signature and the transaction hash cover only ``tx``.
 """
 
 from __future__ import annotations
@@ -101,22 +104,28 @@ def build_blob_tx(
     }
     tx["gas"] = w3.eth.estimate_gas(tx)  # type: ignore[arg-type]
     del tx["from"]
-    signed = account.sign_transaction(tx, blobs=list(blobs))
-    raw = bytes(signed.raw_transaction)
-    if cell_proofs:
-        raw = to_cell_proof_wrapper(raw)
+    signed = account.sign_transaction(tx)  # the body only: 0x03 || rlp(tx)
+    raw = network_wrapper(bytes(signed.raw_transaction), blobs, cell_proofs=cell_proofs)
     return SignedBlobTx(bytes(signed.hash), tuple(hashes), raw)
 
 
-def to_cell_proof_wrapper(raw: bytes) -> bytes:
-    """Rewrap a version-0 blob network transaction as EIP-7594 version 1 (cell proofs)."""
-    if not raw or raw[0] != BLOB_TX_TYPE:
-        raise BlobError("not a type-3 transaction")
-    body, blobs, commitments, _proofs = rlp.decode(raw[1:])
-    proofs = [p for blob in blobs for p in kzg.cell_proofs(blob)]
-    return bytes([BLOB_TX_TYPE]) + rlp.encode(
-        [body, WRAPPER_VERSION_CELL_PROOFS, blobs, commitments, proofs]
-    )
+def network_wrapper(signed_body: bytes, blobs: Sequence[bytes], *, cell_proofs: bool) -> bytes:
+    """Wrap a signed type-3 body (``0x03 || rlp(tx)``) with its blobs for broadcasting.
+
+    ``cell_proofs``: the EIP-7594 version-1 form (128 cell proofs per blob, Osaka), else the
+    EIP-4844 form (one blob proof per blob).
+    """
+    if not signed_body or signed_body[0] != BLOB_TX_TYPE:
+        raise BlobError("not a signed type-3 transaction body")
+    body = rlp.decode(signed_body[1:])
+    commitments = [kzg.commitment(b) for b in blobs]
+    if cell_proofs:
+        proofs = [p for b in blobs for p in kzg.cell_proofs(b)]
+        fields = [body, WRAPPER_VERSION_CELL_PROOFS, list(blobs), commitments, proofs]
+    else:
+        proofs = [kzg.blob_proof(b, c) for b, c in zip(blobs, commitments, strict=True)]
+        fields = [body, list(blobs), commitments, proofs]
+    return bytes([BLOB_TX_TYPE]) + rlp.encode(fields)
 
 
 def send_blob_tx(w3: Web3, signed: SignedBlobTx, timeout: float = 30) -> dict:

@@ -4,7 +4,8 @@
 
 A short payload's blob is stored as the prefix before its trailing zeros ("blob_prefixes"; the
 rest of the 131,072 bytes is zero); every blob also by its SHA-256 ("blob_sha256"), and a long
-payload, one repeated byte, as [byte, count] ("payload_fill"). The first vector is also spelled out byte by byte in docs/blobs.md.
+payload, one repeated byte, as [byte, count] ("payload_fill"). docs/blobs.md spells out the
+"two_elements" vector byte by byte.
 """
 
 import json

@@ -149,7 +149,7 @@ def test_length_beyond_the_blobs_is_refused():
 
 def test_extra_blob_is_refused_even_if_zero():
     with pytest.raises(BlobDecodeError, match="takes 1 blob"):
-        decode(encode(b"abc") + [bytes(BYTES_PER_BLOB)])
+        decode([*encode(b"abc"), bytes(BYTES_PER_BLOB)])
 
 
 @pytest.mark.parametrize("blobs", [[], [bytes(BYTES_PER_BLOB)] * 7, [bytes(100)]])
