@@ -13,7 +13,7 @@ pragma solidity ^0.8.28;
 ///
 ///      INVARIANT: `openElement` returns only if `value` is element `index` of the blob whose
 ///      versioned hash is `versionedHash` (KZG binding, under the mainnet trusted setup).
-///      Gas (Prague, bench/blobs.py): openElement ≈ 50,000 for the precompile + ≈ 2,000 around it.
+///      Gas (Prague, bench/blobs.py): openElement ≈ 54,500 (the precompile's 50,000 included).
 library BlobData {
     /// @notice The EIP-4844 point-evaluation precompile.
     address internal constant POINT_EVALUATION = address(0x0a);

@@ -45,6 +45,8 @@ class BeaconSettings:
     """Base URL of the beacon API (an Anvil RPC URL works: Anvil serves the API on its port)."""
     timeout: float = 10.0
     """Seconds to wait for one HTTP answer before the endpoint counts as down."""
+    max_response_bytes: int = 64 * 1024 * 1024
+    """Largest answer read (a block's blobs in hex are about 262 kB each); more is refused."""
 
 
 class BeaconReader:
@@ -110,7 +112,14 @@ class BeaconReader:
         request = urllib.request.Request(url, headers={"Accept": "application/json"})
         try:
             with urllib.request.urlopen(request, timeout=self.settings.timeout) as resp:
-                return resp.status, resp.read()
+                body = resp.read(self.settings.max_response_bytes + 1)
+                if len(body) > self.settings.max_response_bytes:
+                    raise BeaconUnavailable(
+                        f"{self.settings.url} answered more than "
+                        f"{self.settings.max_response_bytes:,} bytes: not a blob list from a "
+                        "healthy beacon node; switch the beacon URL setting"
+                    )
+                return resp.status, body
         except urllib.error.HTTPError as exc:
             if exc.code >= 500 and exc.code != 501:
                 raise BeaconUnavailable(

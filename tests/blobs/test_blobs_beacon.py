@@ -3,6 +3,7 @@
 import json
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -33,11 +34,13 @@ class FakeBeacon:
         self.body: bytes | None = None
         self.sidecars: list[dict] | None = None  # set: /blobs/ answers 404, sidecars serve these
         self.paths: list[str] = []
+        self.delay = 0.0  # seconds to wait before answering
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
                 fake.paths.append(self.path)
+                time.sleep(fake.delay)
                 if self.path.startswith("/eth/v1/beacon/blob_sidecars/"):
                     if fake.sidecars is None:
                         return self._send(410, b'{"code":410}')
@@ -76,8 +79,8 @@ def fake():
     server.close()
 
 
-def _reader(url: str) -> BeaconReader:
-    return BeaconReader(BeaconSettings(url=url, timeout=2.0))
+def _reader(url: str, **settings) -> BeaconReader:
+    return BeaconReader(BeaconSettings(url=url, **{"timeout": 2.0, **settings}))
 
 
 # --- against Anvil's beacon API, with real type-3 transactions ---------------------------------
@@ -203,3 +206,15 @@ def test_sidecar_fallback_still_checks_the_blob(fake):
     fake.sidecars = [{"blob": "0x" + OTHER.hex()}, {"blob": 5}]
     with pytest.raises(BlobMismatch):
         _reader(fake.url).blobs(5, HASHES)
+
+
+def test_endpoint_that_hangs_is_unavailable_after_the_timeout(fake):
+    fake.blobs, fake.delay = BLOBS, 1.0
+    with pytest.raises(BeaconUnavailable, match="unreachable"):
+        _reader(fake.url, timeout=0.3).blobs(5, HASHES)
+
+
+def test_oversized_answer_is_refused_without_reading_it_all(fake):
+    fake.blobs = [*BLOBS, OTHER]
+    with pytest.raises(BeaconUnavailable, match="more than 300,000 bytes"):
+        _reader(fake.url, max_response_bytes=300_000).blobs(5, HASHES)

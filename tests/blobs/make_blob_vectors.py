@@ -1,6 +1,6 @@
 """Write tests/blobs/vectors.json (run once; the tests check the code against the file).
 
-    python tests/blobs/make_vectors.py
+    python tests/blobs/make_blob_vectors.py
 
 A short payload's blob is stored as the prefix before its trailing zeros ("blob_prefixes"; the
 rest of the 131,072 bytes is zero); every blob also by its SHA-256 ("blob_sha256"), and a long
