@@ -7,7 +7,7 @@ from eth_abi import encode as abi_encode
 from eth_utils import keccak
 from web3.exceptions import ContractCustomError, ContractLogicError
 
-from offchain.blobs import encode, kzg
+from offchain.blobs import BlobDecodeError, decode, encode, kzg
 from offchain.blobs.encoding import BLS_MODULUS, USABLE_BYTES_PER_BLOB
 from offchain.blobs.tx import build_blob_tx
 
@@ -155,3 +155,22 @@ def test_opening_gas_is_the_precompile_plus_a_little(harness):
     o = kzg.open_element(BLOBS[0], 77)
     used = harness.openElementGas(o.versioned_hash, 77, o.value, o.commitment, o.proof)
     assert 50_000 < used < 56_000
+
+
+def test_non_canonical_blob_the_chain_accepts_is_refused_and_its_witness_opens(
+    harness, recorded, w3, blob_signer
+):
+    """A poster sets a top byte to 0x01 (still < r, so the network takes it): decode refuses
+    and names the element, and opening that element on chain shows the offending byte."""
+    bad = bytearray(encode(b"honest-looking batch")[0])
+    bad[32 * 9] = 0x01
+    bad = bytes(bad)
+    receipt, _ = send_blobs(w3, blob_signer, harness.address, harness.record.encode_input(1), [bad])
+    assert receipt["status"] == 1
+    with pytest.raises(BlobDecodeError) as err:
+        decode([bad])
+    assert (err.value.blob, err.value.element) == (0, 9)
+    o = kzg.open_element(bad, 9)
+    record_id = harness.recordCount() - 1
+    assert harness.openRecorded(record_id, 0, 9, o.value, o.commitment, o.proof)
+    assert o.value[0] == 0x01
