@@ -218,3 +218,31 @@ def test_oversized_answer_is_refused_without_reading_it_all(fake):
     fake.blobs = [*BLOBS, OTHER]
     with pytest.raises(BeaconUnavailable, match="more than 300,000 bytes"):
         _reader(fake.url, max_response_bytes=300_000).blobs(5, HASHES)
+
+
+def test_blob_tx_signed_by_eth_account_itself_is_read_back(w3, blob_signer, monkeypatch):
+    """The reader does not depend on l2kit's wrapper: eth-account's own `blobs=` form works."""
+    import eth_account.typed_transactions.base as eth_account_base
+
+    # eth-account reloads the trusted setup for every proof (about 4 s each): hand it ours.
+    monkeypatch.setattr(eth_account_base, "load_trusted_setup", lambda *_: kzg.load_setup())
+    blobs = encode(b"signed by eth-account")
+    latest = w3.eth.get_block("latest")
+    tx = {
+        "type": 3,
+        "chainId": w3.eth.chain_id,
+        "nonce": w3.eth.get_transaction_count(blob_signer.address, "pending"),
+        "to": blob_signer.address,
+        "value": 0,
+        "gas": 21_000,
+        "maxFeePerGas": 2 * latest["baseFeePerGas"] + 1,
+        "maxPriorityFeePerGas": 1,
+        "maxFeePerBlobGas": 2 * w3.eth.blob_base_fee + 1,
+    }
+    signed = blob_signer.sign_transaction(tx, blobs=blobs)
+    receipt = w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_raw_transaction(signed.raw_transaction)
+    )
+    hashes = w3.eth.get_transaction(receipt["transactionHash"])["blobVersionedHashes"]
+    read = _reader(w3.provider.endpoint_uri).blobs(receipt["blockNumber"], hashes)
+    assert decode(read) == b"signed by eth-account"
