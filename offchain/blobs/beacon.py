@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from . import kzg
@@ -148,7 +148,7 @@ def _sidecar_blob(item: object) -> object:
     return item.get("blob") if isinstance(item, dict) else None
 
 
-def _blob_list(body: bytes, url: str, pick) -> list[bytes]:
+def _blob_list(body: bytes, url: str, pick: Callable[[object], object]) -> list[bytes]:
     try:
         doc = json.loads(body)
         items = doc["data"]
