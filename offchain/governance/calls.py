@@ -1,0 +1,121 @@
+"""Pure encoding and decoding of the calls a timelock operation makes.
+
+A call is named by its canonical signature, ``"setChallengePeriod(uint256)"``; its calldata is
+``selector(4) || abi.encode(args)`` where selector = keccak256(signature)[0:4].
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from eth_abi import decode, encode
+from eth_utils import keccak, to_checksum_address
+
+from offchain.errors import L2KitError
+
+_SIGNATURE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\((.*)\)$")
+
+
+class CallError(L2KitError):
+    """A call signature or argument that cannot be encoded or decoded."""
+
+
+@dataclass(frozen=True)
+class DecodedCall:
+    """What a calldata blob does, as far as the known signatures tell."""
+
+    #: Canonical signature, or "" when the selector is unknown.
+    signature: str
+    #: Decoded arguments (empty when unknown).
+    args: tuple[object, ...]
+    #: The first 4 bytes of the calldata.
+    selector: bytes
+
+    def describe(self) -> str:
+        """One line: ``name(arg, ...)`` or ``unknown selector 0x... (N bytes of args)``."""
+        if not self.signature:
+            return f"unknown selector 0x{self.selector.hex()}"
+        name = self.signature.split("(", 1)[0]
+        return f"{name}({', '.join(_show(a) for a in self.args)})"
+
+
+def _show(value: object) -> str:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return str(value)
+
+
+def parse_signature(signature: str) -> tuple[str, list[str]]:
+    """Split ``name(t1,t2)`` into the name and the list of ABI types (no nested tuples)."""
+    m = _SIGNATURE.match(signature.replace(" ", ""))
+    if not m:
+        raise CallError(f"{signature!r} is not a function signature: write it as name(type,...)")
+    types = [t for t in m.group(2).split(",") if t]
+    if any("(" in t or ")" in t for t in types):
+        raise CallError(f"{signature!r}: tuple arguments are not supported; pass the raw calldata")
+    return m.group(1), types
+
+
+def selector(signature: str) -> bytes:
+    """The 4-byte function selector of a canonical signature."""
+    name, types = parse_signature(signature)
+    return keccak(text=f"{name}({','.join(types)})")[:4]
+
+
+def _convert(abi_type: str, text: str) -> object:
+    """One command-line argument to the Python value eth_abi expects for `abi_type`."""
+    try:
+        if abi_type.endswith("[]"):
+            inner = abi_type[:-2]
+            items = [s for s in text.strip("[]").split(",") if s.strip()]
+            return [_convert(inner, s.strip()) for s in items]
+        if abi_type.startswith(("uint", "int")):
+            return int(text, 0)
+        if abi_type == "address":
+            return to_checksum_address(text)
+        if abi_type == "bool":
+            if text.lower() not in ("true", "false", "1", "0"):
+                raise ValueError("expected true or false")
+            return text.lower() in ("true", "1")
+        if abi_type.startswith("bytes"):
+            raw = bytes.fromhex(text.removeprefix("0x"))
+            if abi_type != "bytes" and len(raw) != int(abi_type[5:]):
+                raise ValueError(f"expected {abi_type[5:]} bytes, got {len(raw)}")
+            return raw
+        if abi_type == "string":
+            return text
+    except ValueError as e:
+        raise CallError(f"argument {text!r} is not a valid {abi_type}: {e}") from e
+    raise CallError(f"type {abi_type} is not supported on the command line; pass the raw calldata")
+
+
+def encode_call(signature: str, args: Sequence[str]) -> bytes:
+    """Calldata for `signature` with command-line style arguments (numbers, 0x hex, true/false)."""
+    _, types = parse_signature(signature)
+    if len(args) != len(types):
+        raise CallError(f"{signature} takes {len(types)} argument(s), {len(args)} given")
+    values = [_convert(t, a) for t, a in zip(types, args, strict=True)]
+    return selector(signature) + encode(types, values)
+
+
+def signature_table(signatures: Iterable[str]) -> dict[bytes, str]:
+    """selector -> signature for a set of known signatures (e.g. every method of the project)."""
+    return {selector(s): s for s in signatures}
+
+
+def decode_call(data: bytes, known: Mapping[bytes, str]) -> DecodedCall:
+    """Decode calldata with the known signatures; an unknown or undecodable call says so."""
+    sel = bytes(data[:4])
+    signature = known.get(sel, "")
+    if not signature:
+        return DecodedCall("", (), sel)
+    _, types = parse_signature(signature)
+    try:
+        args = tuple(decode(types, bytes(data[4:])))
+    except Exception:  # malformed arguments: show it as unknown rather than guess
+        return DecodedCall("", (), sel)
+    return DecodedCall(signature, args, sel)
