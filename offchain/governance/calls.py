@@ -54,10 +54,29 @@ def parse_signature(signature: str) -> tuple[str, list[str]]:
     m = _SIGNATURE.match(signature.replace(" ", ""))
     if not m:
         raise CallError(f"{signature!r} is not a function signature: write it as name(type,...)")
-    types = [t for t in m.group(2).split(",") if t]
-    if any("(" in t or ")" in t for t in types):
-        raise CallError(f"{signature!r}: tuple arguments are not supported; pass the raw calldata")
-    return m.group(1), types
+    return m.group(1), _split_types(m.group(2), signature)
+
+
+def _split_types(body: str, signature: str) -> list[str]:
+    """Split a parameter list at top-level commas (tuples like ``(uint256,bytes)[]`` stay whole)."""
+    types, depth, start = [], 0, 0
+    for i, ch in enumerate(body):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:
+                raise CallError(f"{signature!r}: unbalanced parentheses")
+        elif ch == "," and depth == 0:
+            types.append(body[start:i])
+            start = i + 1
+    if depth != 0:
+        raise CallError(f"{signature!r}: unbalanced parentheses")
+    if body[start:]:
+        types.append(body[start:])
+    if any(not t for t in types):
+        raise CallError(f"{signature!r}: empty parameter type")
+    return types
 
 
 def selector(signature: str) -> bytes:
@@ -115,7 +134,10 @@ def decode_call(data: bytes, known: Mapping[bytes, str]) -> DecodedCall:
         return DecodedCall("", (), sel)
     _, types = parse_signature(signature)
     try:
-        args = tuple(decode(types, bytes(data[4:])))
+        raw = decode(types, bytes(data[4:]))
     except Exception:  # malformed arguments: show it as unknown rather than guess
         return DecodedCall("", (), sel)
+    args = tuple(
+        to_checksum_address(v) if t == "address" else v for t, v in zip(types, raw, strict=True)
+    )
     return DecodedCall(signature, args, sel)
