@@ -199,3 +199,16 @@ def test_floor_follows_whichever_system_is_slowest(chain, gov, proposer, which):
     )
     expected = system.exitTime() + MARGIN
     assert gov.timelock.delayFloor() == max(expected, gov.rollup.exitTime() + MARGIN)
+
+
+def test_python_operation_ids_match_the_timelock(gov):
+    from offchain.governance.operations import Call, operation_id
+
+    c = Call(gov.rollup.address, 7, b"\x01\x02")
+    salt, pred = b"\x05" * 32, b"\x06" * 32
+    assert gov.timelock.hashOperation(c.target, 7, c.data, pred, salt) == operation_id(
+        [c], pred, salt
+    )
+    assert gov.timelock.hashOperationBatch([c.target], [7], [c.data], pred, salt) == operation_id(
+        [c], pred, salt, batch=True
+    )
