@@ -122,3 +122,37 @@ def test_time_left_to_exit_is_ready_at_minus_now_minus_exit_time(at, delay, exit
     if c.time_left_to_exit >= 0:
         assert now + exit_time <= c.ready_at
     assert (c in pending([c])) == (c.status in (Status.WAITING, Status.READY))
+
+
+def _facts(**kw):
+    from offchain.governance.stage import Facts
+
+    base = dict(
+        wired=True,
+        upgrade_delay_s=38 * 86400,
+        exit_time_s=8 * 86400,
+        council_members=9,
+        council_threshold=7,
+        council_needs_proven_bug=True,
+        permissionless_proofs=True,
+        forced_exit=True,
+    )
+    return Facts(**{**base, **kw})
+
+
+@pytest.mark.parametrize(
+    ("kw", "expected"),
+    [
+        ({}, 2),
+        ({"wired": False}, 0),
+        ({"upgrade_delay_s": 37 * 86400}, 1),  # exit window 29 days
+        ({"upgrade_delay_s": 15 * 86400 - 1}, 0),  # exit window just under 7 days
+        ({"council_needs_proven_bug": False}, 1),
+        ({"council_threshold": 6}, 0),  # 6 of 9 < 75%
+        ({"council_members": 7, "council_threshold": 7}, 0),
+    ],
+)
+def test_stage_follows_the_l2beat_requirements(kw, expected):
+    from offchain.governance.stage import stage
+
+    assert stage(_facts(**kw)) == expected
