@@ -80,3 +80,17 @@ def test_watcher_flags_a_change_too_late_to_exit(chain, gov, proposer):
     assert change.status is Status.WAITING
     assert -70 <= change.time_left_to_exit <= -60
     assert "TOO LATE" in change.describe()
+
+
+def test_one_shot_watch_cli_exits_2_when_a_change_is_too_late(chain, gov, proposer, capsys):
+    from offchain.governance.watch import main
+
+    args = ["--rpc", chain.provider.uri, "--timelock", gov.timelock.address]
+    assert main(args) == 0
+    schedule(gov.timelock, proposer, gov.rollup, gov.rollup.postBatch.encode_input(),
+             gov.timelock.getMinDelay())  # fmt: skip
+    assert main(args) == 0
+    assert "1 pending" in capsys.readouterr().out
+    advance(chain, MARGIN + 1)
+    assert main(args) == 2
+    assert "TOO LATE" in capsys.readouterr().out
