@@ -32,9 +32,13 @@ class DecodedCall:
     args: tuple[object, ...]
     #: The first 4 bytes of the calldata.
     selector: bytes
+    #: Why a known selector could not be decoded ("" when decoded or unknown).
+    problem: str = ""
 
     def describe(self) -> str:
-        """One line: ``name(arg, ...)`` or ``unknown selector 0x... (N bytes of args)``."""
+        """One line: ``name(arg, ...)``, ``unknown selector 0x...`` or what failed to decode."""
+        if self.problem:
+            return f"UNDECODABLE 0x{self.selector.hex()}: {self.problem}"
         if not self.signature:
             return f"unknown selector 0x{self.selector.hex()}"
         name = self.signature.split("(", 1)[0]
@@ -133,10 +137,16 @@ def decode_call(data: bytes, known: Mapping[bytes, str]) -> DecodedCall:
     if not signature:
         return DecodedCall("", (), sel)
     _, types = parse_signature(signature)
+    body = bytes(data[4:])
+    problem = f"arguments are not the canonical ABI encoding for {signature}; read the raw bytes"
     try:
-        raw = decode(types, bytes(data[4:]))
-    except Exception:  # malformed arguments: show it as unknown rather than guess
-        return DecodedCall("", (), sel)
+        raw = decode(types, body)
+    except Exception:  # malformed arguments: say so rather than guess
+        return DecodedCall("", (), sel, problem)
+    # INVARIANT: what is shown is exactly what executes: the bytes must re-encode identically
+    # (no trailing data, no dirty padding, no truncation some decoders pad silently).
+    if encode(types, list(raw)) != body:
+        return DecodedCall("", (), sel, problem)
     args = tuple(
         to_checksum_address(v) if t == "address" else v for t, v in zip(types, raw, strict=True)
     )

@@ -34,7 +34,8 @@ class GovernanceParams:
     #: Seconds users have, after the longest exit, to notice and start (L2BEAT's exit window).
     margin: int = STAGE2_EXIT_WINDOW
     #: Longest council pause of posting.
-    max_pause: int = 3 * DAY
+    #: Below the forced inclusion delay (1 day), so a pause alone never lets anyone freeze.
+    max_pause: int = 12 * 3600
     #: Stage 2 mode: the council may pause only on an on-chain proven bug.
     pause_needs_proven_bug: bool = True
 

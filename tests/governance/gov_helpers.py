@@ -20,7 +20,7 @@ FID = 1 * DAY  # forced inclusion delay of the optimistic mock
 CP = 7 * DAY  # its challenge period
 ZK_FREEZE = 3 * DAY  # exit time of the zk-like mock
 MARGIN = 30 * DAY
-MAX_PAUSE = 2 * DAY
+MAX_PAUSE = 12 * 3600  # below FID, as the deployment default
 
 
 def advance(chain, seconds: int) -> None:

@@ -49,8 +49,10 @@ def test_tuple_parameters_decode():
 
 def test_unknown_or_malformed_calls_say_so():
     assert decode_call(b"\xde\xad\xbe\xef", KNOWN).describe() == "unknown selector 0xdeadbeef"
-    bad = selector("setChallengePeriod(uint256)") + b"\x01"  # truncated argument
-    assert decode_call(bad, KNOWN).signature == ""
+    good = encode_call("setChallengePeriod(uint256)", ["5"])
+    for bad in (good[:-1], good + b"\x00", good[:4] + b"\x01"):  # truncated, trailing bytes
+        d = decode_call(bad, KNOWN)
+        assert d.signature == "" and d.describe().startswith("UNDECODABLE 0x")
 
 
 @pytest.mark.parametrize(
