@@ -33,7 +33,7 @@ def test_every_user_exits_before_a_malicious_change_executes(
     assert change.status is Status.WAITING
     assert change.decoded[0].signature == "sweep(address)"
     assert change.decoded[0].args == (to_checksum_address(attacker.address),)
-    assert change.ready_at == scheduled_at + delay
+    assert change.ready_at == scheduled_at + delay == gov.timelock.getTimestamp(change.id)
     assert change.time_left_to_exit == scheduled_at + delay - report.now - (FID + CP)
     assert change.time_left_to_exit == MARGIN - 3600
     assert "sweep(" in change.describe() and "left to start an exit" in change.describe()
