@@ -16,7 +16,23 @@ pragma solidity ^0.8.28;
 ///      (P4) a pause never stops the rollup's freeze clocks (the inheriting rollup must not read
 ///           `postingPaused()` in `freeze`/`freezeReason`): if posting is held past the forced
 ///           inclusion delay anyone can freeze, so the exit time never grows by a pause.
+///      Proxy-ready: the settings are immutables (they live in the implementation's code, which
+///      every proxy of it shares), and the two state variables sit in an ERC-7201 namespaced slot
+///      whose zero value means "not paused, armed", so no initializer is needed behind a proxy and
+///      no storage slot of the inheriting rollup can collide with them.
 abstract contract GovernancePausable {
+    /// @custom:storage-location erc7201:l2kit.storage.GovernancePausable
+    struct PauseStorage {
+        /// Posting is paused while block.timestamp < pausedUntil.
+        uint256 pausedUntil;
+        /// The council used its pause since the last re-arm.
+        bool spent;
+    }
+
+    /// @dev keccak256(abi.encode(uint256(keccak256("l2kit.storage.GovernancePausable")) - 1))
+    ///      & ~bytes32(uint256(0xff)) (ERC-7201).
+    bytes32 private constant PAUSE_STORAGE = 0x3a47d3dfd6efff2dfb7e8bf6acf7a13a4825ef4f8621c3d5fb2ec87b5a5c8a00;
+
     /// @notice Account allowed to pause (the Security Council).
     address public immutable pauser;
     /// @notice Account allowed to re-arm the pause (the timelock).
@@ -25,11 +41,6 @@ abstract contract GovernancePausable {
     uint256 public immutable maxPauseDuration;
     /// @notice Stage 2 mode: pausing needs an on-chain proven bug.
     bool public immutable pauseNeedsProvenBug;
-
-    /// @notice Posting is paused while block.timestamp < pausedUntil.
-    uint256 public pausedUntil;
-    /// @notice Whether the council may pause (cleared by a pause, set again by the timelock).
-    bool public pauseArmed;
 
     /// @notice Emitted when posting is paused.
     /// @param by The pauser.
@@ -62,7 +73,8 @@ abstract contract GovernancePausable {
 
     /// @notice Marks a function that stops while posting is paused.
     modifier whenPostingNotPaused() {
-        if (block.timestamp < pausedUntil) revert PostingIsPaused(pausedUntil);
+        uint256 until = _pause().pausedUntil;
+        if (block.timestamp < until) revert PostingIsPaused(until);
         _;
     }
 
@@ -77,7 +89,6 @@ abstract contract GovernancePausable {
         pauseAdmin = pauseAdmin_;
         maxPauseDuration = maxPauseDuration_;
         pauseNeedsProvenBug = pauseNeedsProvenBug_;
-        pauseArmed = true;
     }
 
     /// @notice Pauses posting for `duration` seconds (council only, once per re-arm).
@@ -86,35 +97,56 @@ abstract contract GovernancePausable {
         if (msg.sender != pauser) revert NotAuthorized(msg.sender);
         // (P3): in Stage 2 the council acts only on a bug the chain itself can see.
         if (pauseNeedsProvenBug && !_provableBugShown()) revert NoProvenBug();
+        PauseStorage storage $ = _pause();
         // (P2): one pause per timelocked re-arm.
-        if (!pauseArmed) revert PauseNotArmed();
+        if ($.spent) revert PauseNotArmed();
         // (P1): bounded, and ends by itself.
         if (duration == 0 || duration > maxPauseDuration) revert BadPauseDuration(duration, maxPauseDuration);
-        if (block.timestamp < pausedUntil) revert PostingIsPaused(pausedUntil);
-        pauseArmed = false;
-        pausedUntil = block.timestamp + duration;
+        if (block.timestamp < $.pausedUntil) revert PostingIsPaused($.pausedUntil);
+        $.spent = true;
+        $.pausedUntil = block.timestamp + duration;
         emit PostingPaused(msg.sender, block.timestamp + duration);
     }
 
     /// @notice Lifts a running pause early (council or timelock).
     function unpausePosting() external {
         if (msg.sender != pauser && msg.sender != pauseAdmin) revert NotAuthorized(msg.sender);
-        if (block.timestamp >= pausedUntil) revert PostingNotPaused();
-        pausedUntil = block.timestamp;
+        PauseStorage storage $ = _pause();
+        if (block.timestamp >= $.pausedUntil) revert PostingNotPaused();
+        $.pausedUntil = block.timestamp;
         emit PostingUnpaused(msg.sender);
     }
 
     /// @notice Lets the council pause once more (timelock only, so it waits the full delay).
     function rearmPause() external {
         if (msg.sender != pauseAdmin) revert NotAuthorized(msg.sender);
-        pauseArmed = true;
+        _pause().spent = false;
         emit PauseRearmed();
     }
 
     /// @notice Whether posting is paused now.
     /// @return paused True while a pause runs.
     function postingPaused() public view returns (bool paused) {
-        return block.timestamp < pausedUntil;
+        return block.timestamp < _pause().pausedUntil;
+    }
+
+    /// @notice Timestamp at which the current (or last) pause ends.
+    /// @return until Seconds since the epoch (0: never paused).
+    function pausedUntil() external view returns (uint256 until) {
+        return _pause().pausedUntil;
+    }
+
+    /// @notice Whether the council may pause (cleared by a pause, set again by the timelock).
+    /// @return armed True when a pause is available.
+    function pauseArmed() external view returns (bool armed) {
+        return !_pause().spent;
+    }
+
+    function _pause() private pure returns (PauseStorage storage $) {
+        bytes32 slot = PAUSE_STORAGE;
+        assembly {
+            $.slot := slot
+        }
     }
 
     /// @dev Whether the chain shows a bug the council may act on in Stage 2 mode. Default: none.

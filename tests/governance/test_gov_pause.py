@@ -141,3 +141,16 @@ def test_a_rearm_during_a_pause_does_not_extend_it(chain, gov, deployer, propose
     assert gov.rollup.pauseArmed() and gov.rollup.postingPaused()
     with ape.reverts(gov.rollup.PostingIsPaused):
         gov.rollup.pausePosting.call(60, sender=gov.council.address)
+
+
+def test_pause_state_lives_in_its_erc7201_slot(chain, gov, deployer):
+    from eth_utils import keccak
+
+    h = int.from_bytes(keccak(text="l2kit.storage.GovernancePausable"), "big") - 1
+    slot = int.from_bytes(keccak(h.to_bytes(32, "big")), "big") & ~0xFF
+    w3 = chain.provider.web3
+    assert w3.eth.get_storage_at(gov.rollup.address, slot) == b"\x00" * 32  # armed, not paused
+    _pause(chain, gov, deployer, duration=60)
+    until = int.from_bytes(w3.eth.get_storage_at(gov.rollup.address, slot), "big")
+    assert until == gov.rollup.pausedUntil() > 0
+    assert w3.eth.get_storage_at(gov.rollup.address, slot + 1)[-1] == 1  # spent
