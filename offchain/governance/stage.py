@@ -1,10 +1,15 @@
 """Pure L2BEAT-style Stage assessment of a governance deployment, from facts read on chain.
 
-The requirements (L2BEAT Stages framework, as of 2025, for the governance part):
-  Stage 1: a Security Council of >= 8 members with a threshold >= 75%; users have >= 7 days to
-           exit after an upgrade not made by the Council is announced (the "exit window" =
-           upgrade delay - time needed to exit).
-  Stage 2: exit window >= 30 days; the Council may act only on bugs provable on chain.
+The requirements (L2BEAT's stage checklist items in brackets), for the governance part:
+  Stage 1: users exit without the operators [usersCanExitWithoutCooperation]; a Security
+           Council of >= 8 members, threshold >= 75%, >= 50% outside the team
+           [securityCouncilProperlySetUp];
+           >= 7 days to exit after an upgrade by actors more centralized than the Council
+           [usersHave7DaysToExit] (exit window = upgrade delay - time needed to exit); for a zk
+           system, no "red" trusted setup [noRedTrustedSetups].
+  Stage 2: fraud proof submission open to everyone [fraudProofSystemIsPermissionless]; upgrades
+           unrelated to on-chain provable bugs give >= 30 days [delayWith30DExitWindow]; the Council
+           acts only on adjudicable soundness errors [proofSystemOverriddenOnlyInCaseOfABug].
 Protocol requirements that are not governance (permissionless proofs, forced inclusion, data on
 L1) are passed in as facts, and `wired` says whether the rollups are actually governed.
 """
@@ -28,6 +33,8 @@ class Facts:
     council_needs_proven_bug: bool  # pause (its only power over the rollups) needs a proven bug
     permissionless_proofs: bool  # anyone can prove fraud / submit validity proofs
     forced_exit: bool  # users exit without the operator (forced inclusion + freeze)
+    zk: bool = False  # a validity-proof system (adds the trusted-setup requirement)
+    trusted_setup_ok: bool = True  # zk keys from a multi-party ceremony, not a single party
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,15 @@ def requirements(f: Facts) -> list[Requirement]:
         Requirement(1, "Security Council: >= 8 members, threshold >= 75%", council_ok),
         Requirement(1, "Security Council: >= 50% of members outside the team", None),
         Requirement(1, "exit window >= 7 days for non-Council upgrades", window >= 7 * DAY),
+        *(
+            [
+                Requirement(
+                    1, "no single-party (red) trusted setup for the zk keys", f.trusted_setup_ok
+                )
+            ]
+            if f.zk
+            else []
+        ),
         Requirement(2, "proof system permissionless", f.permissionless_proofs),
         Requirement(2, "exit window >= 30 days", window >= 30 * DAY),
         Requirement(2, "Council acts only on bugs provable on chain", f.council_needs_proven_bug),

@@ -152,6 +152,8 @@ def _facts(**kw):
         ({"council_needs_proven_bug": False}, 1),
         ({"council_threshold": 6}, 0),  # 6 of 9 < 75%
         ({"council_members": 7, "council_threshold": 7}, 0),
+        ({"zk": True, "trusted_setup_ok": False}, 0),  # single-party Groth16 keys
+        ({"zk": True}, 2),
     ],
 )
 def test_stage_follows_the_l2beat_requirements(kw, expected):
