@@ -45,21 +45,35 @@ interface IL1Bridge {
     event Claimed(address indexed account, address indexed token, address to, uint256 amount);
 
     /// @notice Deposit the ETH sent with the call for `recipient` on L2.
+    /// @param recipient The L2 recipient in this bridge's encoding (tag byte, then the key).
+    /// @return index The deposit's position in the queue.
     function depositETH(bytes calldata recipient) external payable returns (uint256 index);
 
     /// @notice Deposit `amount` of `token` (pulled with transferFrom, needs an allowance) for `recipient`.
+    /// @param token The ERC-20 token.
+    /// @param amount Token units to pull from the caller.
+    /// @param recipient The L2 recipient in this bridge's encoding (tag byte, then the key).
+    /// @return index The deposit's position in the queue.
     function depositERC20(address token, uint256 amount, bytes calldata recipient) external returns (uint256 index);
 
     /// @notice Called by the rollup only: make `amount` of `token` claimable by `to`, once per `withdrawalId`.
+    /// @param withdrawalId The rollup's id of the withdrawal (exit, refund, ...), released once.
+    /// @param token The token (address(0) for ETH).
+    /// @param to The L1 account credited.
+    /// @param amount The amount credited.
     function releaseWithdrawal(bytes32 withdrawalId, address token, address to, uint256 amount) external;
 
     /// @notice Pull everything of `token` released to the caller, sending it to `to`.
+    /// @param token The token (address(0) for ETH).
+    /// @param to Where the funds go.
+    /// @return amount What was paid out.
     function claim(address token, address to) external returns (uint256 amount);
 
     /// @notice Number of deposits queued so far.
     function depositCount() external view returns (uint256);
 
     /// @notice The queue accumulator after the first `n` deposits (`accumulatorAt(0) == 0`).
+    /// @param n Number of deposits (at most `depositCount()`).
     function accumulatorAt(uint256 n) external view returns (bytes32);
 
     /// @notice The rollup allowed to release withdrawals (zero until wired).
@@ -67,14 +81,19 @@ interface IL1Bridge {
 
     /// @notice The L1 account that paid deposit `index` on a BabyJubJub bridge (where a frozen
     ///         rollup refunds it); zero on an address bridge, whose recipients are L1 addresses.
+    /// @param index The deposit's position in the queue.
     function depositorOf(uint256 index) external view returns (address);
 
     /// @notice Whether `withdrawalId` was released already.
+    /// @param withdrawalId The rollup's id of the withdrawal.
     function isReleased(bytes32 withdrawalId) external view returns (bool);
 
     /// @notice What `account` can claim of `token`.
+    /// @param account The L1 account.
+    /// @param token The token (address(0) for ETH).
     function claimable(address account, address token) external view returns (uint256);
 
     /// @notice What the bridge owes for `token`: deposits received minus claims paid out.
+    /// @param token The token (address(0) for ETH).
     function liabilities(address token) external view returns (uint256);
 }

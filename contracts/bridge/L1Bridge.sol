@@ -223,6 +223,7 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
     }
 
     /// @notice Released but not yet claimed, per token.
+    /// @param token The token (address(0) for ETH).
     function pendingClaims(address token) external view returns (uint256) {
         return _pendingClaims[token];
     }

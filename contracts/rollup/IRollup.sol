@@ -7,15 +7,23 @@ import {RollupTypes} from "./RollupTypes.sol";
 /// @notice Events and errors of the l2kit optimistic rollup.
 interface IRollup {
     /// @notice A proposer added to its bond.
-    /// @param proposer The proposer. @param amount Added wei. @param total Bond after.
+    /// @param proposer The proposer.
+    /// @param amount Added wei.
+    /// @param total Bond after.
     event Bonded(address indexed proposer, uint256 amount, uint256 total);
     /// @notice A proposer pulled bond it no longer needs locked.
-    /// @param proposer The proposer. @param amount Wei paid out. @param to Destination.
+    /// @param proposer The proposer.
+    /// @param amount Wei paid out.
+    /// @param to Destination.
     event BondWithdrawn(address indexed proposer, uint256 amount, address to);
     /// @notice A batch was posted; its calldata is `postBatch(expectedPreRoot, data)` of the tx.
-    /// @param index Batch index. @param proposer Poster. @param batchHash Hash of commitment hashes.
-    /// @param postRoot Root after the batch. @param depositEnd Queue position consumed after it.
-    /// @param forcedEnd Forced-queue position consumed after it. @param commitments Number of commitments.
+    /// @param index Batch index.
+    /// @param proposer Poster.
+    /// @param batchHash Hash of commitment hashes.
+    /// @param postRoot Root after the batch.
+    /// @param depositEnd Queue position consumed after it.
+    /// @param forcedEnd Forced-queue position consumed after it.
+    /// @param commitments Number of commitments.
     event BatchPosted(
         uint256 indexed index,
         address indexed proposer,
@@ -45,8 +53,10 @@ interface IRollup {
     /// @notice Bounty `id` was credited to `challenger`'s rewards.
     event BountySettled(uint256 indexed id, address indexed challenger, uint256 amount);
     /// @notice A fraud proof succeeded.
-    /// @param batchIndex Batch proven wrong. @param commitmentIndex Its wrong commitment.
-    /// @param fault Why (RollupTypes.Fault). @param txIndex Failing tx (max uint for whole-commitment faults).
+    /// @param batchIndex Batch proven wrong.
+    /// @param commitmentIndex Its wrong commitment.
+    /// @param fault Why (RollupTypes.Fault).
+    /// @param txIndex Failing tx (max uint for whole-commitment faults).
     /// @param challenger The bounty's holder so far (the revealed committer, else the prover).
     /// @param reward The bounty (paid after its claim window).
     /// @param burned Burned.
@@ -69,14 +79,20 @@ interface IRollup {
     /// @notice A challenger pulled rewards.
     event RewardClaimed(address indexed challenger, uint256 amount, address to);
     /// @notice An L2 tx was queued through L1 (batches must consume it in order).
-    /// @param index Forced-queue position. @param sender The tx's L2 sender account.
-    /// @param l2tx The encoded tx. @param accumulator Forced hash chain after it.
+    /// @param index Forced-queue position.
+    /// @param sender The tx's L2 sender account.
+    /// @param l2tx The encoded tx.
+    /// @param accumulator Forced hash chain after it.
     event TransactionForced(uint256 indexed index, uint256 indexed sender, bytes l2tx, bytes32 accumulator);
     /// @notice Deposits [0, depositCount) must be consumed by requestedAt + forcedInclusionDelay.
     event DepositInclusionRequested(uint256 depositCount, uint256 requestedAt, address requester);
-    /// @notice The rollup froze. @param reason Why (RollupTypes.FreezeReason).
-    /// @param batchCount Final batches kept. @param root Exit state root.
-    /// @param depositEnd,forcedEnd Queue positions of the exit state. @param caller Who froze it.
+    /// @notice The rollup froze.
+    /// @param reason Why (RollupTypes.FreezeReason).
+    /// @param batchCount Final batches kept.
+    /// @param root Exit state root.
+    /// @param depositEnd Deposit-queue position of the exit state.
+    /// @param forcedEnd Forced-queue position of the exit state.
+    /// @param caller Who froze it.
     event RollupFrozen(
         RollupTypes.FreezeReason reason,
         uint256 batchCount,

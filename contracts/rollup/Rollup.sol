@@ -676,7 +676,8 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
     /// @notice After a freeze: pay an account's whole balance in the frozen state to its L1 owner
     ///         (credited in the bridge, pulled with `bridge.claim`). Once per account.
     /// @param accountIndex The account's leaf index (< 2^24).
-    /// @param leaf Its 60-byte leaf in the frozen state. @param siblings Its 24 siblings.
+    /// @param leaf Its 60-byte leaf in the frozen state.
+    /// @param siblings Its 24 siblings.
     function exitFrozen(uint256 accountIndex, bytes calldata leaf, bytes calldata siblings) external {
         if (!frozen) revert NotFrozen();
         if (accountIndex >= MAX_ACCOUNTS || leaf.length != L2Codec.LEAF_BYTES
@@ -697,8 +698,11 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
 
     /// @notice After a freeze: refund a deposit the frozen state never credited to its recipient's
     ///         L1 address. Once per deposit.
-    /// @param index Queue position (>= frozenDepositEnd). @param token,amount,recipient The queued
-    ///        entry (checked against the bridge accumulator; recipient is `0x01 || address`).
+    /// @param index Queue position (>= frozenDepositEnd).
+    /// @param token The queued token (checked, with amount and recipient, against the bridge
+    ///        accumulator).
+    /// @param amount The queued amount.
+    /// @param recipient The queued recipient, `0x01 || address`: the L1 address refunded.
     function refundDeposit(uint256 index, address token, uint256 amount, bytes calldata recipient) external {
         if (!frozen) revert NotFrozen();
         // INVARIANT: a deposit credited in the exit state is never refunded too.
@@ -764,6 +768,11 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
 
     /// @notice keccak256(postRoot | depositEnd(4) | forcedEnd(4) | feeAccount(3) | txsHash): a
     ///         commitment's hash.
+    /// @param postRoot The commitment's post-state root.
+    /// @param depositEnd Deposit-queue position after the commitment.
+    /// @param forcedEnd Forced-queue position after the commitment.
+    /// @param feeAccount The account credited with the commitment's fees.
+    /// @param txsHash keccak256 of the commitment's transaction bytes.
     function commitmentHash(bytes32 postRoot, uint32 depositEnd, uint32 forcedEnd, uint24 feeAccount, bytes32 txsHash)
         external
         pure
