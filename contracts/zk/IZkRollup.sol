@@ -116,6 +116,10 @@ interface IZkRollup {
     error DepositEvidenceMismatch(uint256 index);
     /// @notice A constructor argument is out of range.
     error InvalidConfig();
+    /// @notice `submitBatch` calldata that is not the canonical ABI encoding of its arguments
+    ///         (dirty padding, cut or trailing bytes, relocated offsets): operators and exit
+    ///         tools decode batches strictly, so the rollup accepts only what they can read.
+    error NonCanonicalCalldata();
     /// @notice A type-3 slot with no forced request left in the queue to match.
     error ForcedNotQueued(uint256 slot, uint256 queued);
     /// @notice A type-3 slot does not match the forced request it consumes (queue order).

@@ -111,6 +111,13 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
         bytes calldata txData,
         uint256[8] calldata proof
     ) external nonReentrant {
+        // INVARIANT: the calldata is the one canonical ABI encoding of these arguments (no dirty
+        // padding, no cut or trailing bytes, no relocated offsets), so every strict decoder of
+        // the call (offchain/zk/chain.py, from the tx input or a call trace) reads exactly them.
+        if (keccak256(msg.data) != keccak256(abi.encodeCall(IZkRollup.submitBatch, (newRoot, deposits, txData, proof))))
+        {
+            revert NonCanonicalCalldata();
+        }
         if (frozen()) revert RollupFrozen();
         if (txData.length != txSlots * TX_SLOT_BYTES) {
             revert BadTxDataLength(txData.length, txSlots * TX_SLOT_BYTES);

@@ -58,6 +58,9 @@ from offchain.rollup.types import (
     Withdraw,
 )
 
+#: Gas a bond top-up needs (the `bond()` call), for the funds check before sending it.
+BOND_TX_GAS = 100_000
+
 log = logging.getLogger("l2kit.batcher")
 
 #: Largest number of user transactions one batch can carry next to `deposits` deposit txs.
@@ -169,11 +172,11 @@ class Batcher:
         want = max(required, self.settings.bond or 0)
         journal = self.store.send_journal("bond")
         if held >= required and journal.load() is None:
-            self.store.clear_l1_send("bond")
-            check_funds(self.w3, self.account.address, 0)
+            # The gas reserve is checked once, at start-up (service preflight): here a fee spike
+            # must not stop a proposer that can still pay for its postings.
             return
         if journal.load() is None:  # a bond tx journaled before a restart is continued as is
-            check_funds(self.w3, self.account.address, want - held)
+            check_funds(self.w3, self.account.address, want - held, reserve_gas=BOND_TX_GAS)
         rollup = self.l1.rollup
         log.info("bonding %d wei from %s", want - held, self.account.address)
         try:

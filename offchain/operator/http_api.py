@@ -7,19 +7,24 @@ UTF-8 JSON objects, and a failing handler never takes the server down.
 
 Against slow or hostile clients: a body is read exactly (Content-Length bytes, no more, no less;
 chunked bodies are refused, so no request can be smuggled behind another), every socket read and
-write times out (`timeout`, also for idle keep-alive connections), at most `max_connections`
-connections are served at once (the next ones get a 503 and are closed), and a client that goes
-away mid-answer is logged as one line, not a traceback.
+write times out (`timeout`, also for idle keep-alive connections), a whole request (request
+line, headers and body, counted from the moment the server waits for it) must arrive within
+`request_deadline` however it trickles (a byte every few seconds resets a socket timeout, never
+this deadline), at most `max_connections` connections are served at once (the next ones get a
+503 and are closed), and a client that goes away mid-answer is logged as one line, not a
+traceback.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -35,6 +40,46 @@ DEFAULT_MAX_BODY = 64 * 1024
 DEFAULT_TIMEOUT = 10.0
 #: Connections served at once; each holds a thread.
 DEFAULT_MAX_CONNECTIONS = 64
+#: Seconds a whole request may take to arrive (request line, headers and body).
+DEFAULT_REQUEST_DEADLINE = 15.0
+
+
+class _Watchdog:
+    """Closes connections whose current request is past its deadline (one thread for all)."""
+
+    def __init__(self, period: float = 0.25) -> None:
+        self._lock = threading.Lock()
+        self._due: dict[socket.socket, float] = {}
+        self._period = period
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="http-deadline", daemon=True)
+            self._thread.start()
+
+    def arm(self, conn: socket.socket, deadline: float) -> None:
+        with self._lock:
+            self._due[conn] = deadline
+
+    def disarm(self, conn: socket.socket) -> None:
+        with self._lock:
+            self._due.pop(conn, None)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self._period)
+            now = time.monotonic()
+            with self._lock:
+                late = [c for c, t in self._due.items() if t <= now]
+                for c in late:
+                    del self._due[c]
+            for conn in late:
+                log.info("closing a connection whose request did not arrive in time")
+                # the handler's pending read returns at once; it answers nothing more
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+
 
 #: Machine-readable codes for the statuses the stdlib parser answers by itself.
 _PARSER_CODES = {
@@ -87,10 +132,13 @@ class JsonApiServer:
         max_body: int = DEFAULT_MAX_BODY,
         timeout: float = DEFAULT_TIMEOUT,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        request_deadline: float = DEFAULT_REQUEST_DEADLINE,
     ) -> None:
         self._routes = [(r.method, re.compile(r.pattern + r"\Z"), r.handler) for r in routes]
         self._max_body = max_body
         self._timeout = timeout
+        self._request_deadline = request_deadline
+        self._watchdog = _Watchdog()
         self._httpd = _BoundedServer((host, port), self._handler_class(), max_connections)
         self._thread: threading.Thread | None = None
 
@@ -100,10 +148,12 @@ class JsonApiServer:
         return f"http://{host}:{port}"
 
     def start(self) -> None:
+        self._watchdog.start()
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
 
     def serve_forever(self) -> None:
+        self._watchdog.start()
         self._httpd.serve_forever()
 
     def stop(self) -> None:
@@ -173,6 +223,15 @@ class JsonApiServer:
 
             def log_message(self, fmt: str, *args: Any) -> None:
                 log.debug("%s " + fmt, self.address_string(), *args)
+
+            def handle_one_request(self) -> None:
+                # One deadline for the whole request, however slowly its bytes trickle in;
+                # disarmed once the body is read (answering is bounded by the socket timeout).
+                server._watchdog.arm(self.connection, time.monotonic() + server._request_deadline)
+                try:
+                    super().handle_one_request()
+                finally:
+                    server._watchdog.disarm(self.connection)
 
             def _answer(self, status: int, body: Any, extra: dict[str, str] | None = None) -> None:
                 data = json.dumps(body, separators=(",", ":")).encode()
@@ -245,6 +304,7 @@ class JsonApiServer:
             def _handle(self, method: str) -> None:
                 try:
                     raw = self._read_body()
+                    server._watchdog.disarm(self.connection)
                 except ApiError as exc:
                     self.close_connection = True
                     self._answer(exc.status, {"error": {"code": exc.code, "message": exc.message}})

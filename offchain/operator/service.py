@@ -170,6 +170,22 @@ def state_dir(network: str) -> Path:
     return Path("var") / network_slug(network)
 
 
+#: Where every network's store lived before stores were per network.
+LEGACY_STORES = (Path("var") / "batcher.sqlite", Path("var") / "zk-batcher.sqlite")
+
+
+def check_no_legacy_store(default: Path) -> None:
+    """Refuse to start a fresh default store beside an old shared one: its acknowledged
+    transactions would be silently left behind."""
+    legacy = next((p for p in LEGACY_STORES if p.name == default.name and p.exists()), None)
+    if legacy is not None and not default.exists():
+        raise PreflightError(
+            f"found a store at {legacy} from before stores were kept per network: move it to "
+            f"{default} (it is refused there if it belongs to another deployment), or pass "
+            "--store to choose one"
+        )
+
+
 def proposer_key(env_name: str, chain_id: int) -> str:
     """The proposer's key from `env_name`, checked; Anvil's first test key on chain 31337 only."""
     key = os.environ.get(env_name)
@@ -199,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
         check_deployment(w3, deployment, (rollup_name, "ZkBridge" if zk else "RollupBridge"), rpc)
         key = proposer_key(args.key_env, int(w3.eth.chain_id))
         home = state_dir(deployment.network)
+        if args.store is None:
+            check_no_legacy_store(home / ("zk-batcher.sqlite" if zk else "batcher.sqlite"))
         if zk:
             args.store = args.store or home / "zk-batcher.sqlite"
             args.zk_state = args.zk_state or home / "zk-state.json"

@@ -268,6 +268,11 @@ class OperatorStore:
         with self._tx() as db:
             db.execute("DELETE FROM l1_sends WHERE key = ?", (key,))
 
+    def clear_l1_sends(self, prefix: str) -> None:
+        """Forget every journaled send whose key starts with `prefix` (a family of sends)."""
+        with self._tx() as db:
+            db.execute("DELETE FROM l1_sends WHERE substr(key, 1, ?) = ?", (len(prefix), prefix))
+
     def send_journal(self, key: str) -> StoreSendJournal:
         """The journal `l1_sender.send_transaction` keeps for the L1 transaction `key`."""
         return StoreSendJournal(self, key)

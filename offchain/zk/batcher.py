@@ -41,9 +41,15 @@ from offchain.zk.state import L2State
 from offchain.zk.txs import ForcedWithdrawal, Tx, TxKind, domain_of
 
 log = logging.getLogger("l2kit.zk-batcher")
-# Send-journal key (OperatorStore.send_journal) of the batch transaction in flight: its nonce and
-# every signed version's hash, written before each broadcast and kept until L1 resolves it.
-SEND_KEY = "zk-batch"
+# Send-journal keys (OperatorStore.send_journal) of the batch transaction in flight: its nonce and
+# every signed version's hash, written before each broadcast and kept until L1 resolves it. The key
+# names the batch and its calldata, so a journal left by a crash can never be taken for another
+# batch's send (whose receipt would then be "found").
+SEND_PREFIX = "zk-batch:"
+
+
+def _send_key(intent: Any) -> str:
+    return f"{SEND_PREFIX}{intent.batch_index}:{keccak(intent.data).hex()}"
 
 
 def encode_tx(tx: Tx) -> bytes:
@@ -203,8 +209,11 @@ class ZkBatcher:
                 self.store.delete_batch(intent.batch_index)
                 self._clear_send()
                 intent = None
-            if intent is None and self.next_path.exists():
-                self.next_path.unlink()
+            if intent is None:
+                # No batch in flight: a journal left by a crash after its batch resolved goes.
+                self._clear_send()
+                if self.next_path.exists():
+                    self.next_path.unlink()
             for stored in self.store.txs(TxStatus.PENDING):
                 tx = decode_tx(stored.payload)
                 where = executed_elsewhere.get((tx.kind, tx.from_index, tx.to, tx.amount, tx.nonce))
@@ -227,8 +236,9 @@ class ZkBatcher:
     # ------------------------------------------------------------ recorded L1 sends
 
     def _clear_send(self) -> None:
-        """Forget the batch transaction's send journal (resolved, or safe to send afresh)."""
-        self.store.clear_l1_send(SEND_KEY)
+        """Forget the batch transaction's send journal (resolved, or safe to send afresh). One
+        intent is in flight at a time, so every zk batch journal goes."""
+        self.store.clear_l1_sends(SEND_PREFIX)
 
     def start(self) -> None:
         self.recover()
@@ -428,7 +438,7 @@ class ZkBatcher:
                 self.account,
                 lambda: {"to": rollup, "data": intent.data},
                 self.policy,
-                journal=self.store.send_journal(SEND_KEY),
+                journal=self.store.send_journal(_send_key(intent)),
             )
         except NonceConsumed as exc:
             # Another transaction of this key took the nonce: none of ours can land.
@@ -437,14 +447,17 @@ class ZkBatcher:
             self.recover()
             return None
         except Reverted as exc:
+            # A mined, reverted version used the nonce: resending it can only find that receipt
+            # again, so the journal goes before reconciling (as the optimistic batcher does).
             log.warning("zk batch %d reverted (%s): reconciling with L1", intent.batch_index, exc)
+            self._clear_send()
             self.recover()
             return None
         with self._lock:
             nxt = L2State.load(self.next_path)
-            nxt.save(self.state_path)
-            self.next_path.unlink()
-            # Accepted with a valid proof: final at once.
+            # Accepted with a valid proof: final at once. The store first, then the state file:
+            # a crash in between leaves the state file one batch behind, and recovery replays
+            # that batch from L1 (never the reverse, a state ahead of an unresolved intent).
             self.store.mark_batch(
                 intent.batch_index,
                 BatchStatus.FINAL,
@@ -452,6 +465,8 @@ class ZkBatcher:
                 int(sent.receipt["blockNumber"]),
             )
             self._clear_send()
+            nxt.save(self.state_path)
+            self.next_path.unlink()
             forced_done = nxt.forced_done > self.confirmed.forced_done
             self.confirmed = nxt
             if forced_done:

@@ -138,3 +138,21 @@ def test_default_store_is_one_per_network():
     assert state_dir("ethereum:local") == Path("var/ethereum-local")
     assert state_dir("ethereum:sepolia:node") == Path("var/ethereum-sepolia")
     assert state_dir("ethereum:local") != state_dir("ethereum:sepolia")
+
+
+def test_fail_fast_legacy_shared_store_is_not_silently_abandoned(tmp_path, monkeypatch):
+    """A store from before stores were per network (var/batcher.sqlite) holds acknowledged
+    transactions: starting a fresh per-network store beside it would leave them behind."""
+    from offchain.operator.preflight import PreflightError
+    from offchain.operator.service import check_no_legacy_store, state_dir
+
+    monkeypatch.chdir(tmp_path)
+    default = state_dir("ethereum:local") / "batcher.sqlite"
+    check_no_legacy_store(default)  # nothing old: fine
+    (tmp_path / "var").mkdir()
+    (tmp_path / "var" / "batcher.sqlite").write_bytes(b"old store")
+    with pytest.raises(PreflightError, match=r"move it to var/ethereum-local/batcher\.sqlite"):
+        check_no_legacy_store(default)
+    default.parent.mkdir(parents=True)
+    default.write_bytes(b"")  # the operator moved or created the new one: no longer refused
+    check_no_legacy_store(default)

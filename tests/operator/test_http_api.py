@@ -260,3 +260,41 @@ def test_http_client_that_disconnects_early_leaves_no_traceback(slow_api, capfd)
     time.sleep(0.8)
     assert "Traceback" not in capfd.readouterr().err
     assert call(server, "GET", "/slow")[1] == {"slow": True}
+
+
+def test_http_trickling_clients_cannot_hold_connections():
+    """A client sending one byte at a time resets the socket timeout on every read; the
+    per-request deadline still closes it, so a few tricklers never shut everyone else out."""
+    server = JsonApiServer(
+        [Route("GET", r"/item/(?P<n>[0-9]+)", lambda p, _b: {"n": int(p["n"])})],
+        timeout=1.0,
+        request_deadline=2.0,
+        max_connections=2,
+    )
+    server.start()
+    host, port = server.url.removeprefix("http://").split(":")
+    tricklers = [socket.create_connection((host, int(port)), timeout=5) for _ in range(2)]
+    try:
+        started = time.monotonic()
+        closed = [False, False]
+        line = b"GET /item/1 HTTP/1.1\r\nHost: x\r\n" + b"X-Slow: " + b"a" * 200
+        for i in range(len(line)):
+            if time.monotonic() - started > 6:
+                break
+            for k, t in enumerate(tricklers):
+                if closed[k]:
+                    continue
+                try:
+                    t.sendall(line[i : i + 1])  # one byte every 0.5 s: within the 1 s timeout
+                except OSError:
+                    closed[k] = True
+            if all(closed):
+                break
+            time.sleep(0.5)
+        assert time.monotonic() - started < 5, "trickling clients held their connections"
+        # both slots are free again: an honest request is served at once
+        assert call(server, "GET", "/item/7")[0] == 200
+    finally:
+        for t in tricklers:
+            t.close()
+        server.stop()

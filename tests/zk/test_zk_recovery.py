@@ -222,3 +222,37 @@ def test_zk_crash_restart_while_batch_tx_pending(system, make, chain, deployer, 
     clean = make()  # another restart starts cleanly
     assert clean.confirmed.root == rollup.stateRoot() and not clean.next_path.exists()
     assert not clean.store.batches(BatchStatus.INTENT)
+
+
+def _revert_data(w3, tx) -> bytes:
+    try:
+        w3.eth.call(tx)
+    except Exception as exc:  # web3 raises the custom error with its data
+        data = getattr(exc, "data", None) or (exc.args[1] if len(exc.args) > 1 else "")
+        return bytes.fromhex(str(data).removeprefix("0x")) if data else b""
+    return b"accepted"
+
+
+def test_zk_noncanonical_submission_class_is_refused_on_chain(system, make, chain, carol, prover):
+    """A valid batch whose calldata is re-encoded (dirty padding, cut padding, trailing bytes)
+    would stop every strict reader of L1 (the operator, an exit tool): the rollup refuses every
+    encoding but the canonical one, so what it accepts is what they read."""
+    bridge, rollup = system
+    op = make()
+    w3 = chain.provider.web3
+    deposits = read_deposits(w3, bridge.address, 0, 2)
+    batch, proof = _foreign(prover, op.confirmed, chain.chain_id, rollup, deposits, ())
+    canonical = submit_calldata(batch, proof)
+    pad = (32 - len(batch.tx_data) % 32) % 32  # txData is the last dynamic argument
+    variants = {"trailing bytes": canonical + bytes(32)}
+    if pad:
+        variants["dirty padding"] = canonical[:-1] + b"\x01"
+        variants["cut padding"] = canonical[:-pad]
+    want = keccak(text="NonCanonicalCalldata()")[:4]
+    base = {"from": carol.address, "to": rollup.address, "gas": FIXED_GAS}
+    for name, data in variants.items():
+        assert _revert_data(w3, {**base, "data": "0x" + data.hex()})[:4] == want, name
+    assert _revert_data(w3, {**base, "data": "0x" + canonical.hex()}) == b"accepted"
+    # the operator, meanwhile, posts as usual
+    assert op.post_if_due(force=True) == 1
+    assert rollup.stateRoot() == op.confirmed.root
