@@ -35,6 +35,7 @@ from offchain.operator.failpoints import hit
 log = logging.getLogger(__name__)
 
 ETH = "0x0000000000000000000000000000000000000000"
+CHAIN_BACKOFF_MAX = 5.0  # seconds: the longest pause of the chain watcher after failures
 
 
 class PeerUnreachable(ChannelError):
@@ -994,7 +995,11 @@ class Node:
     # ---------------------------------------------------------------- chain watching
 
     async def _watch_chain(self) -> None:
+        """Follow the chain for ever. Any failure (an RPC error of any kind, a bug) is reported
+        and the range scanned again after a bounded back-off: the watcher is what disputes a
+        stale close, so it must outlive every error."""
         chain = self._need_chain()
+        failures = 0
         while True:
             try:
                 head = await asyncio.to_thread(chain.block_number)
@@ -1002,9 +1007,12 @@ class Node:
                     await self._scan(self._from_block, head)
                     self._from_block = head + 1
                     self.store.put("from_block", self._from_block)
-            except (OSError, ChannelError, TxFailed) as e:
-                self._report(f"chain watch: {e}")
-            await asyncio.sleep(self.config.chain_poll)
+                failures = 0
+            except Exception as e:  # reported; the loop must keep going
+                failures += 1
+                self._report(f"chain watch (failure {failures}, retrying): {e!r}")
+            back_off = min(CHAIN_BACKOFF_MAX, self.config.chain_poll * 2 ** min(failures, 16))
+            await asyncio.sleep(back_off if failures else self.config.chain_poll)
 
     async def _scan(self, lo: int, hi: int) -> None:
         chain = self._need_chain()
@@ -1023,14 +1031,14 @@ class Node:
                     try:
                         if await asyncio.to_thread(chain.secret_revealed_at, lock.hashlock) == 0:
                             await asyncio.to_thread(chain.register_secret, secret)
-                    except (OSError, TxFailed) as e:
-                        self._report(f"registering the secret of {hx(lock.hashlock)}: {e}")
+                    except Exception as e:  # reported; the dispute below still runs
+                        self._report(f"registering the secret of {hx(lock.hashlock)}: {e!r}")
             if v.latest.state.nonce > ev["nonce"]:
                 st = v.latest
                 try:
                     await asyncio.to_thread(chain.dispute, st.state, st.sig_a, st.sig_b)
-                except (OSError, TxFailed) as e:
-                    self._report(f"disputing the close of {hx(v.channel_id)}: {e}")
+                except Exception as e:  # reported; the other events still count
+                    self._report(f"disputing the close of {hx(v.channel_id)}: {e!r}")
 
     # ---------------------------------------------------------------- transport
 

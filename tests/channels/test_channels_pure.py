@@ -303,7 +303,7 @@ def test_decoders_fuzz_only_channel_errors(obj):
             decode(obj)
 
 
-# ---------------------------------------------------------------- unauthenticated input, linear cost
+# ------------------------------------------------------ unauthenticated input, linear cost
 
 ADVERSARIAL_FRAMES = {
     "unterminated escaped quotes": b'{"a":"' + b'\\"' * ((wire.MAX_FRAME - 6) // 2),
