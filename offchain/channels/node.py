@@ -712,12 +712,17 @@ class Node:
         if fut is not None and not fut.done():
             fut.set_result(ok)
 
-    def _incoming(self, hashlock: bytes) -> ChannelView | None:
+    def _incoming(self, hashlock: bytes, closed: bool = False) -> ChannelView | None:
+        """The channel of our incoming lock with `hashlock`: an open one, else (with `closed`)
+        a closed one, whose lock the chain still pays us with the secret."""
+        found = None
         for v in self.views.values():
             lock = v.latest.state.lock(hashlock)
-            if lock is not None and lock.sender != v.me and not v.closed:
-                return v
-        return None
+            if lock is not None and lock.sender != v.me:
+                if not v.closed:
+                    return v
+                found = found or (v if closed else None)
+        return found
 
     async def _forward(self, in_cid: bytes, lock: Lock, route: list) -> None:
         try:
@@ -774,7 +779,10 @@ class Node:
         return await self._propose(v.channel_id, Claim(hashlock, secret))
 
     async def _claim_upstream(self, hashlock: bytes, secret: bytes) -> None:
-        v = self._incoming(hashlock)
+        v = self._incoming(hashlock, closed=True)
+        if v is not None and v.closed:  # only the chain can pay it: register the secret now
+            await self._reveal_on_chain(v.channel_id, hashlock, secret)
+            return
         if v is None or not self.config.reveal_offchain:
             return
         # If the upstream peer will not co-sign, the secret is registered on chain before our
@@ -859,6 +867,9 @@ class Node:
             routing=frozenset(self._routing),
             busy=busy,
             synced=not self._unsynced,
+            registered=frozenset(
+                unhx(k.removeprefix("onchain:"), 32) for k, _ in self.store.items("onchain:")
+            ),
         )
         actions = recovery.plan(self.views.values(), knowledge, self.clock(), self.config.margin())
         started = []
@@ -905,6 +916,10 @@ class Node:
                 case recovery.CancelOrphan(cid, h):
                     await self._propose(cid, Cancel(h))
                     self._settle_payment(h, False)
+                case recovery.CancelRefunded(cid, h, expiry):
+                    if await self._refunded_downstream(h, expiry):
+                        await self._propose(cid, Cancel(h))
+                        self._settle_payment(h, False)
                 case recovery.ExpireOutgoing(cid, h):
                     await self._expire_one(cid, h)
         except (PeerUnreachable, TimeoutError, Conflict):
@@ -915,22 +930,33 @@ class Node:
             self._acting.discard(key)
 
     async def _reveal_on_chain(self, cid: bytes, h: bytes, secret: bytes) -> None:
-        """Our incoming lock is close to (or past) expiry and still not claimed: make the chain
-        pay it. Register the secret if it is not registered and there is still time, then close
-        the channel (once) if the registration counts, i.e. happened by the lock's expiry."""
+        """Make the chain pay our incoming lock: it is close to (or past) expiry and still not
+        claimed, or its channel is closed. Register the secret if it is not registered and there
+        is still time, then close the channel (once, unless it is closed already) if the
+        registration counts, i.e. happened by the lock's expiry."""
         if self.chain is None:
             return
         chain = self.chain
         v = self.views[cid]
         lock = v.latest.state.lock(h)
-        if lock is None or v.closed:
+        if lock is None or lock.sender == v.me:
             return
         revealed = await asyncio.to_thread(chain.secret_revealed_at, h)
         if revealed == 0 and self.clock() <= lock.expiry:
             await asyncio.to_thread(chain.register_secret, secret)
             revealed = await asyncio.to_thread(chain.secret_revealed_at, h)
-        if 0 < revealed <= lock.expiry:
+        if revealed:
+            self.store.put("onchain:" + hx(h), revealed)
+        if 0 < revealed <= lock.expiry and not self.views[cid].closed:
             await self.close_channel(cid)
+
+    async def _refunded_downstream(self, h: bytes, expiry: int) -> bool:
+        """True if our forward of `h` in a closed channel, which expired at `expiry`, goes back
+        to us on chain: past its expiry with no secret registered (a secret registered at all,
+        even too late, is one we claim upstream with instead)."""
+        if self.chain is None or self.clock() <= expiry:
+            return False
+        return await asyncio.to_thread(self.chain.secret_revealed_at, h) == 0
 
     async def _expire_one(self, cid: bytes, h: bytes) -> None:
         """Take back one expired outgoing lock off chain; if the peer stays away for hop_delta
@@ -1016,8 +1042,9 @@ class Node:
 
     async def _scan(self, lo: int, hi: int) -> None:
         chain = self._need_chain()
-        for h, secret, _ts in await asyncio.to_thread(chain.secret_events, lo, hi):
+        for h, secret, ts in await asyncio.to_thread(chain.secret_events, lo, hi):
             self.store.put_secret(h, secret)
+            self.store.put("onchain:" + hx(h), ts)
             self._settle_payment(h, True)
             self._spawn(self._claim_upstream(h, secret))  # the watch loop does not wait on peers
         for ev in await asyncio.to_thread(chain.closed_events, lo, hi):
