@@ -198,8 +198,12 @@ class Node:
 
     # ---------------------------------------------------------------- views
 
-    def _save(self, view: ChannelView, durable: bool = True) -> None:
-        self.store.put_view(view, durable)  # on disk before anything is sent
+    def _save(
+        self, view: ChannelView, durable: bool = True, secrets: dict[bytes, bytes] | None = None
+    ) -> None:
+        """Persist a view (with the secrets its new state was claimed with, atomically) before
+        anything is sent."""
+        self.store.put_view(view, durable, secrets)
         self.views[view.channel_id] = view
 
     def channel_with(self, peer: str) -> ChannelView:
@@ -628,7 +632,16 @@ class Node:
         if turn is not None:
             turn.set()
             self._yield_to.pop(cid, None)
-        self._save(new)  # persisted before the ack is sent
+        # persisted before the ack is sent; a claim's secret in the same transaction, so no crash
+        # leaves us having paid downstream without the secret to claim upstream with
+        claimed = {
+            e.op.hashlock: e.op.secret
+            for e in events
+            if isinstance(e, Applied) and isinstance(e.op, Claim)
+        }
+        self._save(new, secrets=claimed)
+        if claimed:
+            hit("channels.claim_saved")  # state and secret on disk, not yet acknowledged
         ack = next(e for e in events if isinstance(e, machine.SendAck))
         for e in events:
             if isinstance(e, Applied):
@@ -699,7 +712,7 @@ class Node:
         elif isinstance(op, AddLock) and mine:
             hit("channels.lock_forwarded")  # the next hop co-signed our lock
         elif isinstance(op, Claim) and not mine:
-            self.store.put_secret(op.hashlock, op.secret)
+            # the secret was stored with the state (see _on_update)
             hit("channels.secret_returned")  # secret stored, downstream not yet acknowledged
             self._settle_payment(op.hashlock, True)
             self._spawn(self._claim_upstream(op.hashlock, op.secret))
