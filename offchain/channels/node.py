@@ -50,6 +50,10 @@ class PeerRefused(ChannelError):
     """The peer answered and refused our update."""
 
 
+# the peer did not co-sign our update: away, no answer, refused, or kept outrunning us
+NO_COSIGNATURE = (PeerUnreachable, TimeoutError, PeerRefused, Conflict)
+
+
 @dataclass(frozen=True)
 class NodeConfig:
     host: str = "127.0.0.1"
@@ -834,6 +838,9 @@ class Node:
                     if self.chain is not None and v.channel_id not in self._closing:
                         await self._refund_on_chain(v)
                     break
+                except (PeerRefused, Conflict):
+                    await self._expire_on_chain_if_due(v.channel_id, lock)
+                    continue
                 except ChannelError:
                     continue
                 self._settle_payment(lock.hashlock, False)
@@ -972,20 +979,36 @@ class Node:
         return await asyncio.to_thread(self.chain.secret_revealed_at, h) == 0
 
     async def _expire_one(self, cid: bytes, h: bytes) -> None:
-        """Take back one expired outgoing lock off chain; if the peer stays away for hop_delta
-        after expiry, close the channel instead (the lock is refunded after settlement)."""
+        """Take back one expired outgoing lock off chain; if the peer does not co-sign the
+        Expire (away, refusing, or outrunning us) for hop_delta after expiry, close the channel
+        instead (the lock is refunded after settlement)."""
         v = self.views[cid]
         lock = v.latest.state.lock(h)
         if lock is None or v.closed:
             return
         try:
             await self._propose(cid, Expire(h))
-        except (PeerUnreachable, TimeoutError):
-            if self.chain is not None and self.clock() > lock.expiry + self.config.hop_delta:
-                await self._refund_on_chain(self.views[cid])
+        except NO_COSIGNATURE as e:
+            await self._expire_on_chain_if_due(cid, lock)
+            if isinstance(e, PeerRefused):
+                raise
             return
         self._settle_payment(h, False)
         await self._cancel_upstream(h)
+
+    async def _expire_on_chain_if_due(self, cid: bytes, lock: Lock) -> None:
+        """The peer did not co-sign the Expire of our `lock`: once hop_delta past its expiry, and
+        unless the secret reached the chain by the expiry (then the peer is right: the lock is
+        its own), close the channel so the adjudicator refunds the lock. Otherwise a peer that
+        merely refuses would keep our funds locked for ever."""
+        chain = self.chain
+        if chain is None or cid in self._closing or self.views[cid].closed:
+            return
+        if self.clock() <= lock.expiry + self.config.hop_delta:
+            return
+        revealed = await asyncio.to_thread(chain.secret_revealed_at, lock.hashlock)
+        if not 0 < revealed <= lock.expiry:
+            await self._refund_on_chain(self.views[cid])
 
     async def _refund_on_chain(self, v: ChannelView) -> None:
         """Close a channel whose peer is gone; its expired outgoing locks whose secret never

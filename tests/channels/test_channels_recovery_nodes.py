@@ -336,3 +336,38 @@ def test_secret_known_enforced_in_closed_channel(net, adjudicator, alice, bob, c
             await net.stop_all()
 
     asyncio.run(run())
+
+
+# ---------------------------------------------------------------- a peer that refuses
+
+
+def test_peer_refusal_never_locks_funds_expire_refused(net, adjudicator, alice, bob):
+    """B holds A's expired lock and answers every Expire with a refusal (no secret on chain to
+    justify it). A waits hop_delta past the expiry, then closes on chain: the adjudicator
+    refunds the lock, A's funds are not locked for ever."""
+
+    async def run():
+        a, b, cid = await pair(net, alice, bob, b_amount=0, auto_claim=False)
+        try:
+            h = b.create_invoice(E)  # B knows the secret but never claims or reveals it
+            assert not await a.pay(b.address, E, h, a.edges(), timeout=1)
+            await wait_for(lambda: bool(b.views[cid].latest.state.locks))
+
+            async def hostile(_v, _op) -> None:
+                raise ChannelError("no (hostile peer)")
+
+            b._check_release = hostile
+            lock = a.views[cid].latest.state.lock(h)
+            net.clock.warp(lock.expiry - net.clock() + 2)
+            await wait_for(lambda: any("hostile" in e for e in a.status()["errors"]))
+            assert adjudicator.getChannel(cid).status == 1  # within hop_delta: still off chain
+            net.clock.warp(a.config.hop_delta)
+            await wait_for(lambda: adjudicator.getChannel(cid).status == 2, timeout=10)
+            assert adjudicator.secretRevealedAt(h) == 0
+            net.clock.warp(a.config.challenge_period + 1)
+            await a.settle_and_unlock(cid)
+            assert a.chain.is_unlocked(cid, 0)  # refunded to A
+        finally:
+            await net.stop_all()
+
+    asyncio.run(run())
