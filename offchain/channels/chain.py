@@ -14,7 +14,7 @@ from pathlib import Path
 
 from eth_account import Account
 from web3 import Web3
-from web3.exceptions import ContractLogicError
+from web3.exceptions import ContractLogicError, Web3Exception
 from web3.logs import DISCARD
 
 from offchain.chain import abi_of
@@ -72,13 +72,16 @@ class ChainClient:
 
     def send(self, fn, value: int = 0, contract=None) -> dict:
         """Sign and send a call of `contract` (default: the adjudicator), wait for it, return the
-        receipt. Raises TxFailed if it would revert, reverted, or could not be brought on chain."""
+        receipt. Raises TxFailed if it would revert, reverted, or could not be brought on chain
+        (any web3 error, e.g. a JSON-RPC error reply, is one of these: callers handle one type)."""
         target = self.contract if contract is None else contract
         with self._send_lock:
             try:
                 fn.call({"from": self.address, "value": value})
             except ContractLogicError as e:
                 raise TxFailed(f"{fn.fn_name} would revert: {e}") from e
+            except Web3Exception as e:
+                raise TxFailed(f"{fn.fn_name}: the node could not check the call: {e!r}") from e
             tx = {
                 "to": target.address,
                 "data": target.encode_abi(fn.fn_name, args=fn.args),
@@ -87,7 +90,7 @@ class ChainClient:
             }
             try:
                 sent = send_transaction(self.w3, self.account, lambda: tx, self.policy)
-            except SendError as e:
+            except (SendError, Web3Exception) as e:
                 raise TxFailed(f"{fn.fn_name}: {e}") from e
             return sent.receipt
 

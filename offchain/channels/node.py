@@ -35,6 +35,7 @@ from offchain.operator.failpoints import hit
 log = logging.getLogger(__name__)
 
 ETH = "0x0000000000000000000000000000000000000000"
+CHAIN_BACKOFF_MAX = 5.0  # seconds: the longest pause of the chain watcher after failures
 
 
 class PeerUnreachable(ChannelError):
@@ -47,6 +48,10 @@ class Conflict(ChannelError):
 
 class PeerRefused(ChannelError):
     """The peer answered and refused our update."""
+
+
+# the peer did not co-sign our update: away, no answer, refused, or kept outrunning us
+NO_COSIGNATURE = (PeerUnreachable, TimeoutError, PeerRefused, Conflict)
 
 
 @dataclass(frozen=True)
@@ -197,8 +202,12 @@ class Node:
 
     # ---------------------------------------------------------------- views
 
-    def _save(self, view: ChannelView, durable: bool = True) -> None:
-        self.store.put_view(view, durable)  # on disk before anything is sent
+    def _save(
+        self, view: ChannelView, durable: bool = True, secrets: dict[bytes, bytes] | None = None
+    ) -> None:
+        """Persist a view (with the secrets its new state was claimed with, atomically) before
+        anything is sent."""
+        self.store.put_view(view, durable, secrets)
         self.views[view.channel_id] = view
 
     def channel_with(self, peer: str) -> ChannelView:
@@ -627,7 +636,16 @@ class Node:
         if turn is not None:
             turn.set()
             self._yield_to.pop(cid, None)
-        self._save(new)  # persisted before the ack is sent
+        # persisted before the ack is sent; a claim's secret in the same transaction, so no crash
+        # leaves us having paid downstream without the secret to claim upstream with
+        claimed = {
+            e.op.hashlock: e.op.secret
+            for e in events
+            if isinstance(e, Applied) and isinstance(e.op, Claim)
+        }
+        self._save(new, secrets=claimed)
+        if claimed:
+            hit("channels.claim_saved")  # state and secret on disk, not yet acknowledged
         ack = next(e for e in events if isinstance(e, machine.SendAck))
         for e in events:
             if isinstance(e, Applied):
@@ -698,7 +716,7 @@ class Node:
         elif isinstance(op, AddLock) and mine:
             hit("channels.lock_forwarded")  # the next hop co-signed our lock
         elif isinstance(op, Claim) and not mine:
-            self.store.put_secret(op.hashlock, op.secret)
+            # the secret was stored with the state (see _on_update)
             hit("channels.secret_returned")  # secret stored, downstream not yet acknowledged
             self._settle_payment(op.hashlock, True)
             self._spawn(self._claim_upstream(op.hashlock, op.secret))
@@ -711,12 +729,17 @@ class Node:
         if fut is not None and not fut.done():
             fut.set_result(ok)
 
-    def _incoming(self, hashlock: bytes) -> ChannelView | None:
+    def _incoming(self, hashlock: bytes, closed: bool = False) -> ChannelView | None:
+        """The channel of our incoming lock with `hashlock`: an open one, else (with `closed`)
+        a closed one, whose lock the chain still pays us with the secret."""
+        found = None
         for v in self.views.values():
             lock = v.latest.state.lock(hashlock)
-            if lock is not None and lock.sender != v.me and not v.closed:
-                return v
-        return None
+            if lock is not None and lock.sender != v.me:
+                if not v.closed:
+                    return v
+                found = found or (v if closed else None)
+        return found
 
     async def _forward(self, in_cid: bytes, lock: Lock, route: list) -> None:
         try:
@@ -773,7 +796,10 @@ class Node:
         return await self._propose(v.channel_id, Claim(hashlock, secret))
 
     async def _claim_upstream(self, hashlock: bytes, secret: bytes) -> None:
-        v = self._incoming(hashlock)
+        v = self._incoming(hashlock, closed=True)
+        if v is not None and v.closed:  # only the chain can pay it: register the secret now
+            await self._reveal_on_chain(v.channel_id, hashlock, secret)
+            return
         if v is None or not self.config.reveal_offchain:
             return
         # If the upstream peer will not co-sign, the secret is registered on chain before our
@@ -812,6 +838,9 @@ class Node:
                     if self.chain is not None and v.channel_id not in self._closing:
                         await self._refund_on_chain(v)
                     break
+                except (PeerRefused, Conflict):
+                    await self._expire_on_chain_if_due(v.channel_id, lock)
+                    continue
                 except ChannelError:
                     continue
                 self._settle_payment(lock.hashlock, False)
@@ -858,6 +887,9 @@ class Node:
             routing=frozenset(self._routing),
             busy=busy,
             synced=not self._unsynced,
+            registered=frozenset(
+                unhx(k.removeprefix("onchain:"), 32) for k, _ in self.store.items("onchain:")
+            ),
         )
         actions = recovery.plan(self.views.values(), knowledge, self.clock(), self.config.margin())
         started = []
@@ -904,6 +936,10 @@ class Node:
                 case recovery.CancelOrphan(cid, h):
                     await self._propose(cid, Cancel(h))
                     self._settle_payment(h, False)
+                case recovery.CancelRefunded(cid, h, expiry):
+                    if await self._refunded_downstream(h, expiry):
+                        await self._propose(cid, Cancel(h))
+                        self._settle_payment(h, False)
                 case recovery.ExpireOutgoing(cid, h):
                     await self._expire_one(cid, h)
         except (PeerUnreachable, TimeoutError, Conflict):
@@ -914,38 +950,65 @@ class Node:
             self._acting.discard(key)
 
     async def _reveal_on_chain(self, cid: bytes, h: bytes, secret: bytes) -> None:
-        """Our incoming lock is close to (or past) expiry and still not claimed: make the chain
-        pay it. Register the secret if it is not registered and there is still time, then close
-        the channel (once) if the registration counts, i.e. happened by the lock's expiry."""
+        """Make the chain pay our incoming lock: it is close to (or past) expiry and still not
+        claimed, or its channel is closed. Register the secret if it is not registered and there
+        is still time, then close the channel (once, unless it is closed already) if the
+        registration counts, i.e. happened by the lock's expiry."""
         if self.chain is None:
             return
         chain = self.chain
         v = self.views[cid]
         lock = v.latest.state.lock(h)
-        if lock is None or v.closed:
+        if lock is None or lock.sender == v.me:
             return
         revealed = await asyncio.to_thread(chain.secret_revealed_at, h)
         if revealed == 0 and self.clock() <= lock.expiry:
             await asyncio.to_thread(chain.register_secret, secret)
             revealed = await asyncio.to_thread(chain.secret_revealed_at, h)
-        if 0 < revealed <= lock.expiry:
+        if revealed:
+            self.store.put("onchain:" + hx(h), revealed)
+        if 0 < revealed <= lock.expiry and not self.views[cid].closed:
             await self.close_channel(cid)
 
+    async def _refunded_downstream(self, h: bytes, expiry: int) -> bool:
+        """True if our forward of `h` in a closed channel, which expired at `expiry`, goes back
+        to us on chain: past its expiry with no secret registered (a secret registered at all,
+        even too late, is one we claim upstream with instead)."""
+        if self.chain is None or self.clock() <= expiry:
+            return False
+        return await asyncio.to_thread(self.chain.secret_revealed_at, h) == 0
+
     async def _expire_one(self, cid: bytes, h: bytes) -> None:
-        """Take back one expired outgoing lock off chain; if the peer stays away for hop_delta
-        after expiry, close the channel instead (the lock is refunded after settlement)."""
+        """Take back one expired outgoing lock off chain; if the peer does not co-sign the
+        Expire (away, refusing, or outrunning us) for hop_delta after expiry, close the channel
+        instead (the lock is refunded after settlement)."""
         v = self.views[cid]
         lock = v.latest.state.lock(h)
         if lock is None or v.closed:
             return
         try:
             await self._propose(cid, Expire(h))
-        except (PeerUnreachable, TimeoutError):
-            if self.chain is not None and self.clock() > lock.expiry + self.config.hop_delta:
-                await self._refund_on_chain(self.views[cid])
+        except NO_COSIGNATURE as e:
+            await self._expire_on_chain_if_due(cid, lock)
+            if isinstance(e, PeerRefused):
+                raise
             return
         self._settle_payment(h, False)
         await self._cancel_upstream(h)
+
+    async def _expire_on_chain_if_due(self, cid: bytes, lock: Lock) -> None:
+        """The peer did not co-sign the Expire of our `lock`: once hop_delta past its expiry, and
+        unless the secret reached the chain by the expiry (then the peer is right: the lock is
+        its own), close the channel so the adjudicator refunds the lock. Otherwise a peer that
+        merely refuses would keep our funds locked for ever."""
+        chain = self.chain
+        if chain is None or cid in self._closing or self.views[cid].closed:
+            return
+        if self.clock() <= lock.expiry + self.config.hop_delta:
+            return
+        revealed = await asyncio.to_thread(chain.secret_revealed_at, lock.hashlock)
+        if not 0 < revealed <= lock.expiry:
+            await self._refund_on_chain(self.views[cid])
 
     async def _refund_on_chain(self, v: ChannelView) -> None:
         """Close a channel whose peer is gone; its expired outgoing locks whose secret never
@@ -994,7 +1057,11 @@ class Node:
     # ---------------------------------------------------------------- chain watching
 
     async def _watch_chain(self) -> None:
+        """Follow the chain for ever. Any failure (an RPC error of any kind, a bug) is reported
+        and the range scanned again after a bounded back-off: the watcher is what disputes a
+        stale close, so it must outlive every error."""
         chain = self._need_chain()
+        failures = 0
         while True:
             try:
                 head = await asyncio.to_thread(chain.block_number)
@@ -1002,14 +1069,18 @@ class Node:
                     await self._scan(self._from_block, head)
                     self._from_block = head + 1
                     self.store.put("from_block", self._from_block)
-            except (OSError, ChannelError, TxFailed) as e:
-                self._report(f"chain watch: {e}")
-            await asyncio.sleep(self.config.chain_poll)
+                failures = 0
+            except Exception as e:  # reported; the loop must keep going
+                failures += 1
+                self._report(f"chain watch (failure {failures}, retrying): {e!r}")
+            back_off = min(CHAIN_BACKOFF_MAX, self.config.chain_poll * 2 ** min(failures, 16))
+            await asyncio.sleep(back_off if failures else self.config.chain_poll)
 
     async def _scan(self, lo: int, hi: int) -> None:
         chain = self._need_chain()
-        for h, secret, _ts in await asyncio.to_thread(chain.secret_events, lo, hi):
+        for h, secret, ts in await asyncio.to_thread(chain.secret_events, lo, hi):
             self.store.put_secret(h, secret)
+            self.store.put("onchain:" + hx(h), ts)
             self._settle_payment(h, True)
             self._spawn(self._claim_upstream(h, secret))  # the watch loop does not wait on peers
         for ev in await asyncio.to_thread(chain.closed_events, lo, hi):
@@ -1023,14 +1094,14 @@ class Node:
                     try:
                         if await asyncio.to_thread(chain.secret_revealed_at, lock.hashlock) == 0:
                             await asyncio.to_thread(chain.register_secret, secret)
-                    except (OSError, TxFailed) as e:
-                        self._report(f"registering the secret of {hx(lock.hashlock)}: {e}")
+                    except Exception as e:  # reported; the dispute below still runs
+                        self._report(f"registering the secret of {hx(lock.hashlock)}: {e!r}")
             if v.latest.state.nonce > ev["nonce"]:
                 st = v.latest
                 try:
                     await asyncio.to_thread(chain.dispute, st.state, st.sig_a, st.sig_b)
-                except (OSError, TxFailed) as e:
-                    self._report(f"disputing the close of {hx(v.channel_id)}: {e}")
+                except Exception as e:  # reported; the other events still count
+                    self._report(f"disputing the close of {hx(v.channel_id)}: {e!r}")
 
     # ---------------------------------------------------------------- transport
 

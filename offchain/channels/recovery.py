@@ -10,11 +10,21 @@ actions it returns; nothing here does I/O, so each rule is unit-tested on its ow
 - **Never give back a lock whose secret we know** (`may_release`): no `Cancel` of such a lock, and
   no co-signature on the sender's `Expire` unless the lock expired without the secret on chain
   by its expiry (the adjudicator would refund the sender then anyway).
+- **A closed channel still binds.** Closing moves a channel's locks to the adjudicator, it does
+  not end them: an incoming lock there is ours on chain if the secret is registered by its
+  expiry, so a secret we know (whenever we learn it) is registered while `now <= expiry`
+  (`RevealOnChain`; the executor skips the close, which already happened); and an outgoing lock
+  there can still be taken by the peer with the secret until its expiry.
 - **Orphans are cancelled at once.** An incoming lock that we neither forward (no outgoing lock or
   proposal with its hashlock, no forward in flight) nor are paid for (no invoice) can never be
   claimed by us; it is given back without waiting for its expiry. Only decided once every open
   channel was synchronised with its peer since start, so a lock forwarded just before a crash
   (co-signed downstream, lost here) is seen first.
+- **Forwarded into a closed channel: released only once the downstream cannot take it.** While
+  an outgoing lock with the hashlock sits in a closed channel and has not expired, the incoming
+  lock is forwarded, not an orphan. After that expiry it is `CancelRefunded`: the executor
+  gives it back upstream only if the chain shows no secret registered (the adjudicator then
+  refunds our outgoing lock to us), otherwise the secret is ours to claim upstream with.
 - **Expired outgoing locks are taken back** (`Expire`), driven by the timer.
 - **Leftover proposals are resynchronised** with the peer (it may have co-signed them).
 """
@@ -51,6 +61,16 @@ class CancelOrphan:
 
 
 @dataclass(frozen=True)
+class CancelRefunded:
+    """Give back an incoming lock whose only forward sits in a closed channel past `expiry`,
+    if the chain shows no secret registered for it (then that forward is refunded to us)."""
+
+    channel_id: bytes
+    hashlock: bytes
+    expiry: int
+
+
+@dataclass(frozen=True)
 class ExpireOutgoing:
     channel_id: bytes
     hashlock: bytes
@@ -61,7 +81,7 @@ class Resync:
     channel_id: bytes
 
 
-Action = ClaimOffchain | RevealOnChain | CancelOrphan | ExpireOutgoing | Resync
+Action = ClaimOffchain | RevealOnChain | CancelOrphan | CancelRefunded | ExpireOutgoing | Resync
 
 
 @dataclass(frozen=True)
@@ -73,23 +93,31 @@ class Knowledge:
     routing: frozenset[bytes]  # hashlocks with a forward in flight right now
     busy: frozenset[bytes]  # channels with an update of ours in flight right now
     synced: bool  # every open channel was synchronised with its peer since start
+    registered: frozenset[bytes] = frozenset()  # hashlocks whose secret we saw on chain
 
 
 def plan(views: Iterable[ChannelView], k: Knowledge, now: int, reveal_margin: int) -> list[Action]:
     """The actions due now, in a stable order (claims and reveals first: they protect funds)."""
-    views = [v for v in views if not v.closed]
-    outgoing = {
-        lock.hashlock for v in views for lock in v.latest.state.locks if lock.sender == v.me
-    }
-    outgoing |= {
-        v.pending.op.lock.hashlock
-        for v in views
-        if v.pending is not None and isinstance(v.pending.op, AddLock)
-    }
+    views = list(views)
+    live: set[bytes] = set()  # forwards the downstream may still take: never an orphan's
+    closed_out: dict[bytes, int] = {}  # forwards in closed channels past expiry -> latest expiry
+    for v in views:
+        for lock in v.latest.state.locks:
+            if lock.sender != v.me:
+                continue
+            if not v.closed or now <= lock.expiry:
+                live.add(lock.hashlock)
+            else:
+                closed_out[lock.hashlock] = max(lock.expiry, closed_out.get(lock.hashlock, 0))
+        if not v.closed and v.pending is not None and isinstance(v.pending.op, AddLock):
+            live.add(v.pending.op.lock.hashlock)
     first: list[Action] = []
     rest: list[Action] = []
     for v in views:
         cid = v.channel_id
+        if v.closed:
+            first.extend(_closed_channel(v, k, now))
+            continue
         if v.pending is not None and cid not in k.busy:
             rest.append(Resync(cid))
             continue  # decide on this channel's locks once it is in sync
@@ -109,12 +137,28 @@ def plan(views: Iterable[ChannelView], k: Knowledge, now: int, reveal_margin: in
             elif (
                 k.synced
                 and h not in k.invoices
-                and h not in outgoing
+                and h not in live
                 and h not in k.routing
                 and cid not in k.busy
             ):
-                rest.append(CancelOrphan(cid, h))
+                if h in closed_out:
+                    rest.append(CancelRefunded(cid, h, closed_out[h]))
+                else:
+                    rest.append(CancelOrphan(cid, h))
     return first + rest
+
+
+def _closed_channel(v: ChannelView, k: Knowledge, now: int) -> list[Action]:
+    """A closed channel takes no more updates; only the chain can still pay our incoming locks:
+    register every secret we know for them while it still counts (by the lock's expiry)."""
+    return [
+        RevealOnChain(v.channel_id, lock.hashlock, k.secrets[lock.hashlock])
+        for lock in v.latest.state.locks
+        if lock.sender != v.me
+        and lock.hashlock in k.secrets
+        and lock.hashlock not in k.registered
+        and now <= lock.expiry
+    ]
 
 
 def may_release(lock: Lock, op: Op, secret_known: bool, revealed_at: int) -> None:

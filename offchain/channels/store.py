@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Mapping
 from pathlib import Path
 
 from offchain.channels.machine import ChannelView, view_from_json, view_to_json
@@ -27,16 +28,34 @@ class Store:
         )
         self._db.execute("CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT NOT NULL)")
 
-    def put_view(self, view: ChannelView, durable: bool = True) -> None:
+    def put_view(
+        self,
+        view: ChannelView,
+        durable: bool = True,
+        secrets: Mapping[bytes, bytes] | None = None,
+    ) -> None:
         """Write a view; durable=True (a new co-signed state) waits for fsync, False (only our
-        own unacknowledged proposal) lets the next durable write carry it to disk."""
+        own unacknowledged proposal) lets the next durable write carry it to disk. `secrets`
+        (hashlock -> secret) are written in the same transaction: a state that applies a claim
+        is never on disk without the secret it was claimed with (a crash cannot split them)."""
         if durable != self._durable:
             self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             self._durable = durable
-        self._db.execute(
-            "INSERT OR REPLACE INTO channels (id, peer, view) VALUES (?, ?, ?)",
-            (hx(view.channel_id), view.peer.lower(), json.dumps(view_to_json(view))),
-        )
+        row = (hx(view.channel_id), view.peer.lower(), json.dumps(view_to_json(view)))
+        if not secrets:
+            self._db.execute(
+                "INSERT OR REPLACE INTO channels (id, peer, view) VALUES (?, ?, ?)", row
+            )
+            return
+        with self._db:  # one transaction: both or neither
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany(
+                "INSERT OR IGNORE INTO secrets (hashlock, secret) VALUES (?, ?)",
+                [(hx(h), hx(x)) for h, x in secrets.items()],
+            )
+            self._db.execute(
+                "INSERT OR REPLACE INTO channels (id, peer, view) VALUES (?, ?, ?)", row
+            )
 
     def views(self) -> list[ChannelView]:
         rows = self._db.execute("SELECT view FROM channels").fetchall()

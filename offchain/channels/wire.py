@@ -18,7 +18,10 @@ MAX_FRAME = 1 << 20
 MAX_DEPTH = 32  # nesting of arrays/objects; the protocol needs 6
 
 
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+# One JSON string, or an unterminated one up to the end. Linear time: the possessive `*+` never
+# backtracks, so no input (e.g. an unterminated run of `\"` pairs) makes the scan quadratic.
+# Everything here runs before the signature check, on any bytes a stranger sends.
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*+(?:"|\Z)', re.S)
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 

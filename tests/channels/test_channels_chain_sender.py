@@ -7,8 +7,10 @@ import asyncio
 import os
 import threading
 
+import pytest
 from eth_utils import keccak
-from test_channels_nodes import E, graph, line, wait_for
+from test_channels_nodes import E, graph, line, pair, wait_for
+from web3.exceptions import BadFunctionCallOutput, Web3RPCError
 
 from offchain.channels.chain import TxFailed
 
@@ -118,3 +120,59 @@ def test_chain_sender_concurrent_approve_goes_through_same_sender(net, adjudicat
     assert w3.eth.get_transaction_count(alice.address, "pending") == w3.eth.get_transaction_count(
         alice.address
     )
+
+
+# ---------------------------------------------------------------- any RPC error, same handling
+
+RPC_ERRORS = [
+    Web3RPCError("header not found (simulated)"),
+    BadFunctionCallOutput("empty reply (simulated)"),
+    ConnectionError("connection reset (simulated)"),
+]
+
+
+@pytest.mark.parametrize("err", RPC_ERRORS, ids=lambda e: type(e).__name__)
+def test_rpc_error_any_kind_chain_watcher_keeps_disputing(net, adjudicator, alice, bob, err):
+    """The chain watcher is what disputes a stale close: an RPC error of any kind (web3's own
+    exceptions do not derive from OSError) is reported and the watcher goes on; the stale close
+    that follows is still disputed."""
+
+    async def run():
+        a, b, cid = await pair(net, alice, bob)
+        try:
+            await b.pay_direct(a.address, 2 * E)
+            stale = b.views[cid].latest
+            for _ in range(3):
+                await a.pay_direct(b.address, 1 * E)
+            real = a.chain.block_number
+            left = {"n": 3}
+
+            def flaky() -> int:
+                if left["n"] > 0:
+                    left["n"] -= 1
+                    raise err
+                return real()
+
+            a.chain.block_number = flaky
+            await wait_for(lambda: left["n"] == 0, timeout=10)
+            await wait_for(lambda: any("simulated" in e for e in a.status()["errors"]))
+            await b.close_channel(cid, state=stale)
+            await wait_for(lambda: adjudicator.getChannel(cid).nonce == 4, timeout=15)
+        finally:
+            await net.stop_all()
+
+    asyncio.run(run())
+
+
+def test_rpc_error_any_kind_send_raises_tx_failed(net, adjudicator, accounts):
+    """A JSON-RPC error while checking or sending a transaction reaches the caller as TxFailed,
+    the one failure type every caller of the chain client handles."""
+    client = net.client(accounts[8])
+    real = client.w3.eth.call
+    client.w3.eth.call = lambda *a, **k: (_ for _ in ()).throw(Web3RPCError("busy (simulated)"))
+    with pytest.raises(TxFailed, match="simulated"):
+        client.register_secret(os.urandom(32))
+    client.w3.eth.call = real
+    secret = os.urandom(32)
+    client.register_secret(secret)
+    assert adjudicator.secretRevealedAt(keccak(secret)) > 0

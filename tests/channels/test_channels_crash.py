@@ -115,10 +115,12 @@ async def wait_until(cond, timeout: float, what: str) -> None:
 KILLS = [
     ("b", "lock_accepted"),
     ("b", "lock_forwarded"),
+    ("b", "claim_saved"),
     ("b", "secret_returned"),
     ("b", "claim_sent"),
     ("c", "lock_accepted"),
     ("c", "lock_forwarded"),
+    ("c", "claim_saved"),
     ("c", "secret_returned"),
     ("c", "claim_sent"),
     ("d", "lock_accepted"),
@@ -225,7 +227,7 @@ def test_crash_routed_payment_ends_completed_or_refunded(
     }
     refunded = {"a": 5 * E, "b_in": 0, "b_out": 5 * E, "c_in": 0, "c_out": 5 * E, "d": 0}
     assert bal in (completed, refunded), bal
-    if point in ("lock_forwarded", "secret_returned", "claim_sent") or victim == "d":
+    if point in ("lock_forwarded", "claim_saved", "secret_returned", "claim_sent") or victim == "d":
         assert bal == completed  # the secret was out: only completion conserves funds
     for cid in (ab, bc, cd):
         assert adjudicator.getChannel(cid).status == 1, f"{hx(cid)} was closed on chain"

@@ -301,3 +301,58 @@ def test_decoders_fuzz_only_channel_errors(obj):
     for decode in (State.from_json, Lock.from_json, SignedState.from_json, machine.op_from_json):
         with contextlib.suppress(ChannelError):
             decode(obj)
+
+
+# ------------------------------------------------------ unauthenticated input, linear cost
+
+ADVERSARIAL_FRAMES = {
+    "unterminated escaped quotes": b'{"a":"' + b'\\"' * ((wire.MAX_FRAME - 6) // 2),
+    "unterminated escaped backslashes": b'{"a":"' + b"\\\\" * ((wire.MAX_FRAME - 6) // 2),
+    "many short strings": b"[" + b'"",' * ((wire.MAX_FRAME - 2) // 3) + b"]",
+    "brackets in strings": b'["' + b"[{" * ((wire.MAX_FRAME - 4) // 2) + b'"]',
+    "deep nesting": b"[" * wire.MAX_FRAME,
+}
+
+
+@pytest.mark.parametrize("raw", ADVERSARIAL_FRAMES.values(), ids=ADVERSARIAL_FRAMES.keys())
+def test_unauthenticated_input_linear_cost_frame_rejected_fast(raw):
+    """Everything that runs before the signature check must be linear in the frame: a 1 MiB
+    frame built to make a backtracking scan quadratic is refused in well under a second (with
+    the old string pattern the first one took hours on the event loop)."""
+    import time
+
+    assert len(raw) <= wire.MAX_FRAME
+    t0 = time.perf_counter()
+    with pytest.raises(ChannelError):
+        wire.open_envelope(raw)
+    assert time.perf_counter() - t0 < 0.5
+
+
+def _depth(x: object) -> int:
+    if isinstance(x, list):
+        return 1 + max((_depth(y) for y in x), default=0)
+    if isinstance(x, dict):
+        return 1 + max((_depth(y) for y in x.values()), default=0)
+    return 0
+
+
+json_deep = st.recursive(
+    st.none() | st.integers() | st.text(alphabet='[]{}"\\ab', max_size=6),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(json_deep, st.integers(0, 6))
+def test_unauthenticated_input_linear_cost_depth_matches_parser(obj, limit):
+    """The byte-level depth check agrees with the parsed nesting depth, whatever brackets,
+    quotes and backslashes the strings carry."""
+    import json
+
+    raw = json.dumps(obj, ensure_ascii=False).encode()
+    if _depth(obj) > limit:
+        with pytest.raises(ChannelError, match="nests deeper"):
+            wire.check_depth(raw, limit)
+    else:
+        wire.check_depth(raw, limit)

@@ -32,13 +32,16 @@ def view(cid: int, me: int, locks: tuple[Lock, ...] = (), pending=None, closed=F
     )
 
 
-def know(secrets=None, invoices=(), routing=(), busy=(), synced=True) -> recovery.Knowledge:
+def know(
+    secrets=None, invoices=(), routing=(), busy=(), synced=True, registered=()
+) -> recovery.Knowledge:
     return recovery.Knowledge(
         secrets=secrets or {},
         invoices=frozenset(invoices),
         routing=frozenset(routing),
         busy=frozenset(busy),
         synced=synced,
+        registered=frozenset(registered),
     )
 
 
@@ -65,10 +68,28 @@ def test_never_expire_known_secret_plan_goes_on_chain_in_danger_zone(now):
     ]
 
 
-def test_never_expire_known_secret_plan_skips_closed_channels():
+def test_secret_known_enforced_in_closed_channel_plan_registers_until_expiry():
+    """A closed channel's incoming lock is paid on chain if its secret is registered by expiry:
+    the plan asks for the registration whenever we know the secret and it is not on chain yet,
+    up to the expiry (not only in the danger zone, not only for secrets known at close time)."""
     lock = Lock(0, 10, H, NOW + 100)
     v = view(1, 1, (lock,), closed=True)
-    assert recovery.plan([v], know({H: SECRET}), NOW, 10) == []
+    reveal = [recovery.RevealOnChain(v.channel_id, H, SECRET)]
+    for now in (NOW, NOW + 95, NOW + 100):
+        assert recovery.plan([v], know({H: SECRET}), now, 10) == reveal
+    assert recovery.plan([v], know({H: SECRET}), NOW + 101, 10) == []  # too late to count
+    assert recovery.plan([v], know({H: SECRET}, registered=[H]), NOW, 10) == []  # done
+    assert recovery.plan([v], know(), NOW, 10) == []  # no secret: nothing to do, no cancel
+
+
+def test_secret_known_enforced_in_closed_channel_no_offchain_ops():
+    """No off-chain update is planned in a closed channel: no claim, cancel, expire, resync."""
+    out = Lock(1, 10, OTHER, NOW - 10)  # expired outgoing lock: refunded by the chain
+    inc = Lock(0, 10, H, NOW + 100)
+    pending = Proposal(Claim(H, SECRET), State(b"\x01" * 32, 4, 100, 100, ()), b"")
+    v = view(1, 1, (inc, out), pending=pending, closed=True)
+    acts = recovery.plan([v], know({H: SECRET}), NOW, 10)
+    assert acts == [recovery.RevealOnChain(v.channel_id, H, SECRET)]
 
 
 def test_never_expire_known_secret_refuses_cancel_and_counted_expire():
@@ -102,6 +123,54 @@ def test_recovery_plan_keeps_forwarded_invoiced_or_unsynced_locks():
     assert recovery.plan([v], know(routing=[H]), NOW, 10) == []  # forward in flight
     assert recovery.plan([v], know(synced=False), NOW, 10) == []  # a peer may hold more
     assert recovery.plan([v], know(busy=[v.channel_id]), NOW, 10) == []
+
+
+def test_forwarded_lock_not_released_while_downstream_can_claim_closed_channel():
+    """Our forward sits in a channel that was closed (by the peer or by us): until its expiry the
+    downstream can still take it on chain with the secret, so the incoming lock is kept; after
+    it, the incoming lock is given back only through the chain check (CancelRefunded)."""
+    v, _ = incoming()
+    out = view(2, 0, (Lock(0, 9, H, NOW + 50),), closed=True)
+    for now in (NOW, NOW + 50):
+        assert recovery.plan([v, out], know(), now, 10) == []
+    assert recovery.plan([v, out], know(), NOW + 51, 10) == [
+        recovery.CancelRefunded(v.channel_id, H, NOW + 50)
+    ]
+    # the same hashlock also forwarded in an open channel: that forward decides
+    still = view(3, 0, (Lock(0, 9, H, NOW + 40),))
+    assert recovery.plan([v, out, still], know(), NOW + 51, 10) == [
+        recovery.ExpireOutgoing(still.channel_id, H)
+    ]
+    # the secret showed up (e.g. registered on chain late): claimed, never given back
+    assert recovery.plan([v, out], know({H: SECRET}), NOW + 51, 10) == [
+        recovery.ClaimOffchain(v.channel_id, H, SECRET)
+    ]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.booleans(), st.integers(0, 1), st.integers(NOW - 60, NOW + 60)), max_size=4
+    ),
+    st.integers(NOW - 60, NOW + 120),
+)
+def test_forwarded_lock_not_released_while_downstream_can_claim_any_views(outs, now):
+    """Whatever forwards exist, the incoming lock is released (CancelOrphan) only if no view
+    holds an outgoing lock with its hashlock, and through the chain check (CancelRefunded) only
+    if every such lock is in a closed channel and past its expiry."""
+    v, _ = incoming(expiry=NOW + 200)
+    views = [v] + [
+        view(10 + i, me, (Lock(me, 9, H, exp),), closed=closed)
+        for i, (closed, me, exp) in enumerate(outs)
+    ]
+    acts = [a for a in recovery.plan(views, know(), now, 10) if a.channel_id == v.channel_id]
+    forwards = [(c, e) for c, _, e in outs]
+    if not forwards:
+        assert acts == [recovery.CancelOrphan(v.channel_id, H)]
+    elif all(c and now > e for c, e in forwards):
+        assert acts == [recovery.CancelRefunded(v.channel_id, H, max(e for _, e in forwards))]
+    else:
+        assert acts == []
 
 
 # ---------------------------------------------------------------- expiry and leftovers

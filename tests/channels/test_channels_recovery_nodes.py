@@ -231,3 +231,143 @@ def test_recovery_unknown_peer_is_retry_later_not_close(net, adjudicator, alice,
 
     ab = asyncio.run(run())
     assert adjudicator.getChannel(ab).status == 1
+
+
+# ---------------------------------------------------------------- closed channels still bind
+
+
+async def routed_lock_in_place(net, alice, bob, carol):
+    """A -> B -> C with C (the payee) not claiming: returns the nodes, channels and hashlock once
+    both locks are co-signed."""
+    a = await net.node(alice, "a")
+    b = await net.node(bob, "b", base_fee=10, fee_ppm=1000)
+    c = await net.node(carol, "c", auto_claim=False)
+    ab = await a.open_channel(b.address, 5 * E)
+    bc = await b.open_channel(c.address, 5 * E)
+    h = c.create_invoice(E)
+    pay = asyncio.ensure_future(a.pay(c.address, E, h, graph(a, b, c), timeout=30))
+    await wait_for(
+        lambda: (
+            bool(c.views[bc].latest.state.locks)
+            and b.views[bc].latest == c.views[bc].latest
+            and b.views[ab].latest == a.views[ab].latest
+        )
+    )
+    return (a, b, c), (ab, bc), h, pay
+
+
+@pytest.mark.parametrize("closer", ["payee", "intermediary"])
+def test_forwarded_lock_not_released_while_downstream_can_claim(
+    net, adjudicator, alice, bob, carol, closer
+):
+    """B's forward to C sits in a channel closed on chain (by C, or by B itself). C can still
+    register the secret before the lock's expiry and take it on chain, so B must not give A's
+    lock back meanwhile; once the secret is out B claims A's lock: B loses nothing."""
+
+    async def run():
+        (a, b, c), (ab, bc), h, pay = await routed_lock_in_place(net, alice, bob, carol)
+        try:
+            await (c if closer == "payee" else b).close_channel(bc)
+            await wait_for(lambda: b.views[bc].closed)
+            await asyncio.sleep(1.5)  # several runs of B's lock timer
+            assert a.views[ab].my_balance() < 5 * E, "B gave A's lock back"
+            out = b.views[bc].latest.state.lock(h)
+            if adjudicator.secretRevealedAt(h) == 0:  # (C's node registers it when B closes)
+                c.chain.register_secret(c.store.secret(h))  # C takes the B-C lock on chain
+            assert 0 < adjudicator.secretRevealedAt(h) <= out.expiry
+            await wait_for(lambda: not a.views[ab].latest.state.locks, timeout=10)
+            await wait_for(lambda: b.views[ab].latest == a.views[ab].latest)
+            assert b.views[ab].my_balance() == out.amount + 10 + out.amount * 1000 // 10**6
+            pay.cancel()
+        finally:
+            await net.stop_all()
+
+    asyncio.run(run())
+
+
+def test_forwarded_lock_not_released_while_downstream_can_claim_refund_after_expiry(
+    net, adjudicator, alice, bob, carol
+):
+    """The other outcome: C closed B-C and never registered the secret. Once B's forward expired
+    with no secret on chain (the adjudicator refunds it to B), B gives A's lock back."""
+
+    async def run():
+        (a, b, c), (ab, bc), h, pay = await routed_lock_in_place(net, alice, bob, carol)
+        try:
+            await c.close_channel(bc)
+            await wait_for(lambda: b.views[bc].closed)
+            out = b.views[bc].latest.state.lock(h)
+            net.clock.warp(out.expiry - net.clock() + 2)
+            assert a.views[ab].latest.state.lock(h).expiry > net.clock()  # A's lock is live
+            await wait_for(lambda: not a.views[ab].latest.state.locks, timeout=10)
+            assert a.views[ab].my_balance() == 5 * E  # refunded
+            assert adjudicator.secretRevealedAt(h) == 0
+            pay.cancel()
+        finally:
+            await net.stop_all()
+
+    asyncio.run(run())
+
+
+@pytest.mark.parametrize("path", ["when learned", "by the timer"])
+def test_secret_known_enforced_in_closed_channel(net, adjudicator, alice, bob, carol, path):
+    """A (the payer) closes A-B with its lock to B inside, then C (A's accomplice) claims from B
+    off chain. B learned the secret after the close: it must register it on chain before A-B's
+    lock expires (at once, or by its timer if that first reaction is lost), and after settlement
+    the lock is B's."""
+
+    async def run():
+        (a, b, c), (ab, bc), h, pay = await routed_lock_in_place(net, alice, bob, carol)
+        try:
+            await a.close_channel(ab)
+            await wait_for(lambda: b.views[ab].closed)
+            if path == "by the timer":
+                b._claim_upstream = noop
+            await c.claim_incoming(h)
+            assert b.store.secret(h) is not None and not b.views[bc].latest.state.locks
+            lock = b.views[ab].latest.state.lock(h)
+            await wait_for(lambda: adjudicator.secretRevealedAt(h) > 0, timeout=10)
+            assert adjudicator.secretRevealedAt(h) <= lock.expiry
+            net.clock.warp(b.config.challenge_period + 1)
+            await b.settle_and_unlock(ab)
+            assert b.chain.is_unlocked(ab, 0)  # the lock was paid to B
+            pay.cancel()
+        finally:
+            await net.stop_all()
+
+    asyncio.run(run())
+
+
+# ---------------------------------------------------------------- a peer that refuses
+
+
+def test_peer_refusal_never_locks_funds_expire_refused(net, adjudicator, alice, bob):
+    """B holds A's expired lock and answers every Expire with a refusal (no secret on chain to
+    justify it). A waits hop_delta past the expiry, then closes on chain: the adjudicator
+    refunds the lock, A's funds are not locked for ever."""
+
+    async def run():
+        a, b, cid = await pair(net, alice, bob, b_amount=0, auto_claim=False)
+        try:
+            h = b.create_invoice(E)  # B knows the secret but never claims or reveals it
+            assert not await a.pay(b.address, E, h, a.edges(), timeout=1)
+            await wait_for(lambda: bool(b.views[cid].latest.state.locks))
+
+            async def hostile(_v, _op) -> None:
+                raise ChannelError("no (hostile peer)")
+
+            b._check_release = hostile
+            lock = a.views[cid].latest.state.lock(h)
+            net.clock.warp(lock.expiry - net.clock() + 2)
+            await wait_for(lambda: any("hostile" in e for e in a.status()["errors"]))
+            assert adjudicator.getChannel(cid).status == 1  # within hop_delta: still off chain
+            net.clock.warp(a.config.hop_delta)
+            await wait_for(lambda: adjudicator.getChannel(cid).status == 2, timeout=10)
+            assert adjudicator.secretRevealedAt(h) == 0
+            net.clock.warp(a.config.challenge_period + 1)
+            await a.settle_and_unlock(cid)
+            assert a.chain.is_unlocked(cid, 0)  # refunded to A
+        finally:
+            await net.stop_all()
+
+    asyncio.run(run())
