@@ -1,0 +1,117 @@
+"""`l2kit channels ...` against node services running as processes on Anvil: open, fund, pay
+both ways, route over two hops, close (cooperative, and unilateral when the peer is gone), with the
+money checked on chain; bad input is one line, a non-zero exit, and nothing sent."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+from channel_nodes import NodeService
+from conftest import advance, key_of
+
+ONE = 10**18
+ETH = "0x" + "00" * 20
+
+
+@pytest.fixture
+def nodes(l2kit, tmp_path, alice, bob, carol):
+    started: list[NodeService] = []
+
+    def start(name: str, account) -> NodeService:
+        n = NodeService(name, key_of(account), tmp_path, l2kit.env(None, L2KIT_RPC=l2kit.rpc))
+        started.append(n)
+        return n
+
+    yield start
+    for n in started:
+        n.stop()
+
+
+def ch(l2kit, node: NodeService, *args: str):
+    """`l2kit channels ARGS --api <node>` in-process; returns the click result."""
+    return l2kit.run("channels", *args, "--api", node.api)
+
+
+def ok_json(l2kit, node: NodeService, *args: str) -> dict:
+    r = ch(l2kit, node, *args, "--json")
+    assert r.exit_code == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def one_line_error(r, *needles: str) -> None:
+    assert r.exit_code == 1, (r.exit_code, r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("l2kit: error: "), r.stderr
+    for n in needles:
+        assert n in lines[0], lines[0]
+
+
+def channel_of(l2kit, node: NodeService, peer: str) -> dict:
+    rows = ok_json(l2kit, node, "list")["channels"]
+    [c] = [c for c in rows if c["peer"] == peer]
+    return c
+
+
+def connect(l2kit, a: NodeService, b: NodeService) -> None:
+    ok_json(l2kit, a, "connect", b.address, f"127.0.0.1:{b.port}")
+    ok_json(l2kit, b, "connect", a.address, f"127.0.0.1:{a.port}")
+
+
+@pytest.mark.slow
+def test_channels_open_pay_both_ways_route_two_hops_and_close_with_funds_on_chain(
+    l2kit, nodes, deployment, project, w3, alice, bob, carol
+):
+    adj = project.ChannelAdjudicator.at(deployment.address("ChannelAdjudicator"))
+    a, b, c = nodes("alice", alice), nodes("bob", bob), nodes("carol", carol)
+    connect(l2kit, a, b)
+    connect(l2kit, b, c)
+    assert {p["address"] for p in ok_json(l2kit, b, "peers")["peers"]} == {a.address, c.address}
+
+    # alice opens 1 ETH to bob, bob adds 0.5 as B; bob opens 1 ETH to carol
+    opened = ok_json(l2kit, a, "open", b.address, "1", "--yes")
+    assert opened["role"] == "A" and opened["balance"] == str(ONE)
+    funded = ok_json(l2kit, b, "fund", a.address, "0.5", "--yes")
+    assert funded["balance"] == str(ONE // 2)
+    ok_json(l2kit, b, "open", c.address, "1", "--yes")
+    assert adj.balance == 5 * ONE // 2  # every deposit is on chain
+
+    # direct payments both ways
+    ok_json(l2kit, a, "pay", b.address, "0.1", "--yes")
+    ok_json(l2kit, b, "pay", a.address, "50000000gwei", "--yes")
+    assert channel_of(l2kit, a, b.address)["balance"] == str(ONE * 95 // 100)
+
+    # alice pays carol through bob: carol's invoice, alice's node routes it
+    r = ch(l2kit, c, "invoice", "0.2")
+    assert r.exit_code == 0, r.stderr
+    paid = ok_json(l2kit, a, "route", r.stdout.strip(), "--yes")
+    assert paid["hops"] == [b.address, c.address]
+    assert channel_of(l2kit, a, b.address)["balance"] == str(ONE * 75 // 100)
+    assert channel_of(l2kit, c, b.address)["balance"] == str(ONE * 2 // 10)
+    assert channel_of(l2kit, b, c.address)["balance"] == str(ONE * 8 // 10)
+
+    # cooperative close: alice is paid out at once, bob's share waits for his claim
+    closed = ok_json(l2kit, a, "close", b.address, "--yes")
+    assert closed["mode"] == "cooperative" and closed["claimed"] == str(ONE * 75 // 100)
+    assert adj.claimable(ETH, a.address) == 0
+    assert adj.claimable(ETH, b.address) == ONE * 75 // 100
+    assert ok_json(l2kit, b, "claim", "--yes")["claimed"] == str(ONE * 75 // 100)
+    assert adj.balance == ONE  # only the bob-carol channel's deposit is left
+
+    # carol goes away: bob's close falls back to a unilateral one, settled after the period
+    c.stop()
+    closed = ok_json(l2kit, b, "close", c.address, "--yes")
+    assert closed["mode"] == "unilateral" and closed["status"] == "Closing"
+    advance(w3, 101)
+    assert ok_json(l2kit, b, "settle", closed["channel_id"], "--yes")["status"] == "Settled"
+    assert adj.claimable(ETH, b.address) == 0  # bob's 0.8 claimed by settle
+    assert adj.claimable(ETH, c.address) == ONE * 2 // 10  # carol's 0.2 waits for her
+    status = ok_json(l2kit, b, "status")
+    assert status["channels"] == 2 and status["locks"] == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
