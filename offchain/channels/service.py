@@ -282,7 +282,9 @@ class Service:
             hops = find_route(edges, n.address, payee, amount)
         except ChannelError as e:
             raise ApiError(409, "no_route", f"no route to {payee} for {amount} wei: {e}") from None
-        timeout = float(body.get("timeout", 10))
+        timeout = body.get("timeout", 10)
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+            raise ApiError(400, "bad_timeout", "timeout must be a number of seconds")
         ok = await n.pay(payee, amount, hashlock, edges, timeout=min(max(timeout, 1.0), 120.0))
         if not ok:
             raise ApiError(
@@ -373,9 +375,28 @@ class Service:
 Handler = Callable[[dict, str], Awaitable[dict]]
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+def check_local_caller(request: web.Request) -> None:
+    """Refuse what a web page could send: the API has no login, so a browser tab must not be
+    able to reach it. A cross-origin page's request carries an Origin header; a JSON content type
+    cannot be sent cross-origin without a CORS preflight, which this API never grants; a Host
+    other than a loopback name is DNS rebinding (a page's own name resolved to 127.0.0.1)."""
+    if request.headers.get("Origin") is not None:
+        raise ApiError(403, "cross_origin", "requests from web pages (with Origin) are refused")
+    host = request.host.rsplit(":", 1)[0] if not request.host.endswith("]") else request.host
+    allowed = request.app.get("allowed_hosts", LOOPBACK_HOSTS)
+    if host not in allowed:
+        raise ApiError(403, "bad_host", f"Host {request.host!r} is not this node's API address")
+    if request.method == "POST" and request.content_type != "application/json":
+        raise ApiError(415, "bad_content_type", "send the body as Content-Type: application/json")
+
+
 def _wrap(fn: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handle(request: web.Request) -> web.Response:
         try:
+            check_local_caller(request)
             body = _body_of(await request.read()) if request.method == "POST" else {}
             result = await fn(body, request.match_info.get("ref", ""))
             return web.json_response({"ok": True, **result})
@@ -402,8 +423,9 @@ def _wrap(fn: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
     return handle
 
 
-def make_app(svc: Service) -> web.Application:
+def make_app(svc: Service, api_host: str = "127.0.0.1") -> web.Application:
     app = web.Application()
+    app["allowed_hosts"] = (*LOOPBACK_HOSTS, api_host)
     r = app.router
     r.add_get("/status", _wrap(svc.status))
     r.add_get("/channels", _wrap(svc.channels))
@@ -421,7 +443,13 @@ def make_app(svc: Service) -> web.Application:
 
     async def not_found(request: web.Request) -> web.Response:
         return web.json_response(
-            {"ok": False, "error": {"code": "not_found", "message": f"no endpoint {request.path}"}},
+            {
+                "ok": False,
+                "error": {
+                    "code": "not_found",
+                    "message": f"no endpoint {request.method} {request.path}",
+                },
+            },
             status=404,
         )
 
@@ -436,10 +464,10 @@ async def serve(cfg: dict, key: str) -> None:
     if isinstance(saved, list) and len(saved) == 4:
         node.tower = Tower(str(saved[0]), str(saved[1]), int(saved[2]), int(saved[3]))
     await node.start()
-    runner = web.AppRunner(make_app(Service(node)), access_log=None)
+    host = str(cfg.get("api_host", "127.0.0.1"))
+    runner = web.AppRunner(make_app(Service(node), host), access_log=None)
     try:
         await runner.setup()
-        host = str(cfg.get("api_host", "127.0.0.1"))
         site = web.TCPSite(runner, host, int(cfg.get("api_port", 0)))
         await site.start()
         api_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]

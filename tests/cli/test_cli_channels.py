@@ -115,3 +115,95 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def test_channels_bad_input_is_one_line_nonzero_and_sends_nothing(
+    l2kit, nodes, deployment, w3, alice, bob, carol
+):
+    adjudicator = deployment.address("ChannelAdjudicator")
+    a, b = nodes("alice", alice), nodes("bob", bob)
+    connect(l2kit, a, b)
+    ok_json(l2kit, a, "open", b.address, "0.1", "--yes")
+    sent_before = w3.eth.get_transaction_count(alice.address)
+    held_before = w3.eth.get_balance(adjudicator)
+    zero_id = "0x" + "00" * 32
+
+    one_line_error(ch(l2kit, a, "open", b.address, "1.2.3", "--yes"), "not an amount")
+    one_line_error(ch(l2kit, a, "pay", b.address, "0", "--yes"), "must be positive")
+    one_line_error(ch(l2kit, a, "pay", "bob", "0.1", "--yes"), "not an Ethereum peer address")
+    one_line_error(ch(l2kit, a, "open", carol.address, "0.1", "--yes"), "unknown_peer")
+    one_line_error(ch(l2kit, a, "open", b.address, "0.1", "--yes"), "channel_exists")
+    one_line_error(ch(l2kit, a, "pay", carol.address, "0.01", "--yes"), "unknown_channel")
+    one_line_error(ch(l2kit, a, "fund", zero_id, "0.01", "--yes"), "unknown_channel")
+    one_line_error(ch(l2kit, a, "close", "xyz", "--yes"), "bad_channel")
+    one_line_error(ch(l2kit, a, "fund", b.address, "0.01", "--yes"), "not_fundable")
+    one_line_error(ch(l2kit, a, "pay", b.address, "0.2", "--yes"), "insufficient_capacity")
+    one_line_error(ch(l2kit, a, "pay", b.address, "0.01"), "pass --yes")  # no terminal
+    one_line_error(ch(l2kit, a, "route", "{not json", "--yes"), "not JSON")
+    big = ch(l2kit, b, "invoice", "0.5")
+    one_line_error(ch(l2kit, a, "route", big.stdout.strip(), "--yes"), "no_route")
+    one_line_error(ch(l2kit, a, "delegate", carol.address, "127.0.0.1:1", "--days", "0"), "--days")
+    ch(l2kit, a, "connect", carol.address, f"127.0.0.1:{_free_port()}")  # known, not running
+    one_line_error(ch(l2kit, a, "open", carol.address, "0.1", "--yes"), "peer_unreachable")
+    one_line_error(ch(l2kit, a, "open", bob.address, "1000000000", "--yes"), "channel_exists")
+    b.stop()
+    one_line_error(ch(l2kit, b, "list"), "no channel node at", "l2kit channels node")
+    one_line_error(ch(l2kit, b, "pay", a.address, "0.01", "--yes"), "no channel node at")
+
+    assert w3.eth.get_transaction_count(alice.address) == sent_before  # nothing sent on chain
+    assert w3.eth.get_balance(adjudicator) == held_before
+    mine = channel_of(l2kit, a, bob.address)
+    assert mine["nonce"] == 0 and mine["balance"] == str(ONE // 10)  # nothing sent off chain
+
+
+def test_channels_open_more_than_the_wallet_holds_is_refused_before_sending(
+    l2kit, nodes, deployment, w3, alice, bob
+):
+    a, b = nodes("alice", alice), nodes("bob", bob)
+    connect(l2kit, a, b)
+    sent_before = w3.eth.get_transaction_count(alice.address)
+    one_line_error(ch(l2kit, a, "open", b.address, "1000000000", "--yes"), "insufficient_funds")
+    assert w3.eth.get_transaction_count(alice.address) == sent_before
+    assert ok_json(l2kit, a, "list")["channels"] == []
+
+
+def _raw_request(url: str, method: str = "POST", body: bytes = b"{}", **headers: str):
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(url, data=body if method == "POST" else None, method=method)
+    for k, v in headers.items():
+        req.add_header(k.replace("_", "-"), v)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_channel_api_refuses_what_a_web_page_could_send_and_answers_json_codes(
+    l2kit, nodes, alice, bob
+):
+    a = nodes("alice", alice)
+    pay = a.api + "/pay"
+    body = json.dumps({"peer": bob.address, "amount": "1"}).encode()
+    json_type = {"Content_Type": "application/json"}
+    # a cross-origin form or fetch without preflight: text/plain, or any request with Origin
+    assert _raw_request(pay, body=body, Content_Type="text/plain")[1]["error"]["code"] == (
+        "bad_content_type"
+    )
+    status, answer = _raw_request(pay, body=body, Origin="https://evil.example", **json_type)
+    assert (status, answer["error"]["code"]) == (403, "cross_origin")
+    # DNS rebinding: the page's own name pointed at 127.0.0.1
+    port = a.api.rpartition(":")[2]
+    status, answer = _raw_request(pay, body=body, Host=f"evil.example:{port}", **json_type)
+    assert (status, answer["error"]["code"]) == (403, "bad_host")
+    assert _raw_request(pay, body=b"{nope", **json_type)[1]["error"]["code"] == "bad_json"
+    assert _raw_request(a.api + "/nope", "GET") == (
+        404,
+        {"ok": False, "error": {"code": "not_found", "message": "no endpoint GET /nope"}},
+    )
+    bad = json.dumps({"peer": bob.address, "amount": 1.5}).encode()
+    assert _raw_request(pay, body=bad, **json_type)[1]["error"]["code"] == "bad_amount"
+    status, answer = _raw_request(a.api + "/status", "GET")
+    assert status == 200 and answer["ok"] is True and answer["address"] == alice.address
