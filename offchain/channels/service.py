@@ -358,17 +358,20 @@ class Service:
         expiry = body.get("expiry")
         if isinstance(expiry, bool) or not isinstance(expiry, int) or expiry <= n.clock():
             raise ApiError(400, "bad_tower", "expiry must be a unix time in the future")
+        # the new tower must take every state before it replaces the old one: a refused
+        # delegation leaves the node protected as it was
+        old_tower, old_status = n.tower, dict(n.tower_status)
         n.tower = Tower(tower, str(host), port, expiry)
-        n.store.put(TOWER_KEY, [tower, str(host), port, expiry])
         pushed = 0
         for v in list(n.views.values()):
             if not v.closed and v.latest.state.nonce > 0:
                 await n._push_to_tower(v)
                 pushed += 1
                 if n.tower_status.get("ok") is False:
-                    raise ApiError(
-                        502, "tower_refused", f"the watchtower refused: {n.tower_status['error']}"
-                    )
+                    reason = n.tower_status["error"]
+                    n.tower, n.tower_status = old_tower, old_status
+                    raise ApiError(502, "tower_refused", f"the watchtower refused: {reason}")
+        n.store.put(TOWER_KEY, [tower, str(host), port, expiry])
         return {"tower": tower, "pushed": pushed, "status": dict(n.tower_status)}
 
 

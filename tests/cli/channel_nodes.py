@@ -12,12 +12,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE = [sys.executable, "-m", "offchain.cli", "channels", "node"]
+TOWER = [sys.executable, "-m", "offchain.cli", "channels", "tower"]
 
 
 class NodeService:
-    def __init__(self, name: str, key: str, tmp: Path, env: dict[str, str | None]) -> None:
+    """`l2kit channels node` (or, with `command=TOWER`, `l2kit channels tower`) as a process."""
+
+    def __init__(
+        self, name: str, key: str, tmp: Path, env: dict[str, str | None], command=None
+    ) -> None:
         self.name = name
         self.db = tmp / f"{name}.db"
+        tower = command is TOWER
         full = dict(os.environ, PYTHONPATH=str(ROOT))
         for k, v in env.items():
             if v is None:
@@ -27,7 +33,9 @@ class NodeService:
         full["L2KIT_KEY"] = key
         self.log = open(tmp / f"{name}.log", "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [*NODE, "--db", str(self.db), "--port", "0", "--api-port", "0"],
+            [*TOWER, "--db", str(self.db), "--port", "0"]
+            if tower
+            else [*NODE, "--db", str(self.db), "--port", "0", "--api-port", "0"],
             cwd=ROOT,
             env=full,
             stdin=subprocess.DEVNULL,
@@ -39,11 +47,11 @@ class NodeService:
         threading.Thread(target=self._pump, args=(lines,), daemon=True).start()
         try:
             node_line = lines.get(timeout=60)
-            api_line = lines.get(timeout=10)
+            api_line = "api -" if tower else lines.get(timeout=10)
         except queue.Empty:
             self.stop()
             raise AssertionError(f"{name} did not start: {self.stderr()}") from None
-        assert node_line.startswith("node "), (node_line, self.stderr())
+        assert node_line.startswith("watchtower " if tower else "node "), (node_line, self.stderr())
         assert api_line.startswith("api "), (api_line, self.stderr())
         _, self.address, _, _, where = node_line.split()
         self.port = int(where.rpartition(":")[2])

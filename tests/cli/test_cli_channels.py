@@ -207,3 +207,45 @@ def test_channel_api_refuses_what_a_web_page_could_send_and_answers_json_codes(
     assert _raw_request(pay, body=bad, **json_type)[1]["error"]["code"] == "bad_amount"
     status, answer = _raw_request(a.api + "/status", "GET")
     assert status == 200 and answer["ok"] is True and answer["address"] == alice.address
+
+
+def test_channels_delegate_hands_latest_states_to_a_tower_process_and_later_ones_follow(
+    l2kit, nodes, tmp_path, accounts, alice, bob
+):
+    from channel_nodes import TOWER
+
+    tower_account = accounts[5]
+    tower = NodeService(
+        "tower", key_of(tower_account), tmp_path, l2kit.env(None, L2KIT_RPC=l2kit.rpc), TOWER
+    )
+    try:
+        a, b = nodes("alice", alice), nodes("bob", bob)
+        connect(l2kit, a, b)
+        ok_json(l2kit, a, "open", b.address, "0.1", "--yes")
+        ok_json(l2kit, a, "pay", b.address, "0.01", "--yes")
+        assert ok_json(l2kit, a, "status")["tower"]["ok"] is None  # not protected yet
+        r = ok_json(l2kit, a, "delegate", tower_account.address, f"127.0.0.1:{tower.port}")
+        assert r["pushed"] == 1 and r["status"] == {"ok": True, "error": None, "nonce": 1}
+        ok_json(l2kit, a, "pay", b.address, "0.01", "--yes")  # pushed without asking again
+        assert _eventually(lambda: ok_json(l2kit, a, "status")["tower"]["nonce"] == 2)
+        # a delegation to something that is not a tower is refused, and says so
+        wrong = ch(l2kit, a, "delegate", b.address, f"127.0.0.1:{b.port}")
+        one_line_error(wrong, "tower_refused")
+        # ... and leaves the working delegation in place
+        ok_json(l2kit, a, "pay", b.address, "0.01", "--yes")
+        assert _eventually(
+            lambda: ok_json(l2kit, a, "status")["tower"] == {"ok": True, "error": None, "nonce": 3}
+        )
+    finally:
+        tower.stop()
+
+
+def _eventually(cond, timeout: float = 10.0) -> bool:
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.1)
+    return cond()
