@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from offchain.channels.client import DEFAULT_API, ChannelInfo, ChannelNodeClient
+from offchain.channels.client import DEFAULT_API, ChannelInfo, ChannelNodeClient, NodeUnavailable
 from offchain.errors import L2KitError
 
 from .common import ETH, ETH_TOKEN, checked_address, parse_value
@@ -166,9 +166,17 @@ def tower(s: Session, db: Path, port: int) -> None:
 
 
 @channels.command()
+@click.option(
+    "--wait",
+    type=click.FloatRange(0, 3600),
+    default=0,
+    help="Seconds to wait for the node to answer (scripts starting a node).",
+)
 @api_options
-def status(a: ApiSession) -> None:
+def status(a: ApiSession, wait: float) -> None:
     """The node's address, channels, pending locks, background errors and watchtower status."""
+    if wait:
+        a.out.wait("the channel node", lambda: _answers(a.client), timeout=wait, poll=0.3)
     st = a.client.status()
     tower = st.get("tower") or {}
     human = {
@@ -189,6 +197,14 @@ def status(a: ApiSession) -> None:
             [f"{k.ljust(9)} {v}" for k, v in human.items()] + [f"  {e}" for e in st["errors"]]
         ),
     )
+
+
+def _answers(client: ChannelNodeClient) -> bool:
+    try:
+        client.status()
+    except NodeUnavailable:
+        return False
+    return True
 
 
 @channels.command(name="list")
