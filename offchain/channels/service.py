@@ -56,7 +56,7 @@ def _amount(body: dict, field: str = "amount") -> int:
     if isinstance(raw, bool) or not isinstance(raw, int | str):
         raise ApiError(400, "bad_amount", f"{field} must be wei as an integer or decimal string")
     text = str(raw).strip()
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # "²".isdigit() is true, int("²") fails
         raise ApiError(400, "bad_amount", f"{field} {raw!r} is not a whole number of wei")
     value = int(text)
     if not 0 < value < MAX_AMOUNT:
@@ -95,6 +95,25 @@ def channel_json(v: ChannelView) -> dict[str, Any]:
         "locks": len(s.locks),
         "closed": v.closed,
     }
+
+
+def hint_edges(hints: object, payee: str, payer: str) -> list[Edge]:
+    """An invoice's route hints as edges. A hint may only describe a channel into the payee:
+    that is all the payee knows, and an invoice (which anyone can hand us) must not be able to
+    invent the rest of the graph and steer the payment through a node of its choosing."""
+    if not isinstance(hints, list) or len(hints) > 64:
+        raise ApiError(400, "bad_invoice", "the invoice's hints must be a list of at most 64")
+    edges = []
+    for h in hints:
+        if not isinstance(h, dict):
+            raise ApiError(400, "bad_invoice", "each route hint must be an object")
+        src, dst = _address(h.get("src"), "hint src"), _address(h.get("dst"), "hint dst")
+        if dst != payee or src in (payee, payer):
+            raise ApiError(
+                400, "bad_invoice", "a route hint must be a channel from another node to the payee"
+            )
+        edges.append(Edge(src, dst, _amount(h, "capacity")))
+    return edges
 
 
 class Service:
@@ -267,17 +286,9 @@ class Service:
             hashlock = unhx(inv.get("hashlock"), 32, "hashlock")
         except ChannelError:
             raise ApiError(400, "bad_invoice", "the invoice's hashlock is not 32 bytes") from None
-        edges = n.edges()
-        hints = inv.get("hints", [])
-        if not isinstance(hints, list):
-            raise ApiError(400, "bad_invoice", "the invoice's hints must be a list")
-        for h in hints:
-            if not isinstance(h, dict):
-                raise ApiError(400, "bad_invoice", "each route hint must be an object")
-            src, dst = _address(h.get("src"), "hint src"), _address(h.get("dst"), "hint dst")
-            edges.append(Edge(src, dst, _amount(h, "capacity")))
         if payee == n.address:
             raise ApiError(400, "bad_invoice", "the invoice is for this node itself")
+        edges = n.edges() + hint_edges(inv.get("hints", []), payee, n.address)
         try:
             hops = find_route(edges, n.address, payee, amount)
         except ChannelError as e:
