@@ -19,7 +19,13 @@ class NodeService:
     """`l2kit channels node` (or, with `command=TOWER`, `l2kit channels tower`) as a process."""
 
     def __init__(
-        self, name: str, key: str, tmp: Path, env: dict[str, str | None], command=None
+        self,
+        name: str,
+        key: str,
+        tmp: Path,
+        env: dict[str, str | None],
+        command=None,
+        port: int = 0,
     ) -> None:
         self.name = name
         self.db = tmp / f"{name}.db"
@@ -31,11 +37,11 @@ class NodeService:
             else:
                 full[k] = v
         full["L2KIT_KEY"] = key
-        self.log = open(tmp / f"{name}.log", "w")  # noqa: SIM115 - closed in stop()
+        self.log = open(tmp / f"{name}.log", "a")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [*TOWER, "--db", str(self.db), "--port", "0"]
+            [*TOWER, "--db", str(self.db), "--port", str(port)]
             if tower
-            else [*NODE, "--db", str(self.db), "--port", "0", "--api-port", "0"],
+            else [*NODE, "--db", str(self.db), "--port", str(port), "--api-port", "0"],
             cwd=ROOT,
             env=full,
             stdin=subprocess.DEVNULL,

@@ -19,8 +19,9 @@ ETH = "0x" + "00" * 20
 def nodes(l2kit, tmp_path, alice, bob, carol):
     started: list[NodeService] = []
 
-    def start(name: str, account) -> NodeService:
-        n = NodeService(name, key_of(account), tmp_path, l2kit.env(None, L2KIT_RPC=l2kit.rpc))
+    def start(name: str, account, port: int = 0) -> NodeService:
+        env = l2kit.env(None, L2KIT_RPC=l2kit.rpc)
+        n = NodeService(name, key_of(account), tmp_path, env, port=port)
         started.append(n)
         return n
 
@@ -249,3 +250,33 @@ def _eventually(cond, timeout: float = 10.0) -> bool:
             return True
         time.sleep(0.1)
     return cond()
+
+
+def test_channels_node_restarted_from_its_database_keeps_channels_peers_and_its_tower(
+    l2kit, nodes, tmp_path, accounts, alice, bob
+):
+    from channel_nodes import TOWER
+
+    tower_account = accounts[5]
+    tower = NodeService(
+        "tower", key_of(tower_account), tmp_path, l2kit.env(None, L2KIT_RPC=l2kit.rpc), TOWER
+    )
+    try:
+        port = _free_port()
+        a, b = nodes("alice", alice, port), nodes("bob", bob)
+        connect(l2kit, a, b)
+        ok_json(l2kit, a, "open", b.address, "0.1", "--yes")
+        ok_json(l2kit, a, "pay", b.address, "0.01", "--yes")
+        ok_json(l2kit, a, "delegate", tower_account.address, f"127.0.0.1:{tower.port}")
+        a.stop()
+        a = nodes("alice", alice, port)  # same database, same peer port
+        mine = channel_of(l2kit, a, bob.address)
+        assert (mine["nonce"], mine["balance"]) == (1, str(ONE * 9 // 100))
+        known = {p["address"]: p["channel_id"] for p in ok_json(l2kit, a, "peers")["peers"]}
+        assert known == {bob.address: mine["channel_id"], tower_account.address: None}
+        ok_json(l2kit, b, "pay", alice.address, "0.005", "--yes")  # bob finds alice again
+        assert _eventually(
+            lambda: ok_json(l2kit, a, "status")["tower"] == {"ok": True, "error": None, "nonce": 2}
+        )  # the delegation survived the restart: the new state went to the tower
+    finally:
+        tower.stop()
