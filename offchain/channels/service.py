@@ -100,7 +100,8 @@ def channel_json(v: ChannelView) -> dict[str, Any]:
 def hint_edges(hints: object, payee: str, payer: str) -> list[Edge]:
     """An invoice's route hints as edges. A hint may only describe a channel into the payee:
     that is all the payee knows, and an invoice (which anyone can hand us) must not be able to
-    invent the rest of the graph and steer the payment through a node of its choosing."""
+    invent the rest of the graph and steer the payment through a node of its choosing. A hint
+    for the payer's own channel with the payee is skipped: the payer's own edge is exact."""
     if not isinstance(hints, list) or len(hints) > 64:
         raise ApiError(400, "bad_invoice", "the invoice's hints must be a list of at most 64")
     edges = []
@@ -108,11 +109,13 @@ def hint_edges(hints: object, payee: str, payer: str) -> list[Edge]:
         if not isinstance(h, dict):
             raise ApiError(400, "bad_invoice", "each route hint must be an object")
         src, dst = _address(h.get("src"), "hint src"), _address(h.get("dst"), "hint dst")
-        if dst != payee or src in (payee, payer):
+        if dst != payee or src == payee:
             raise ApiError(
                 400, "bad_invoice", "a route hint must be a channel from another node to the payee"
             )
-        edges.append(Edge(src, dst, _amount(h, "capacity")))
+        capacity = _amount(h, "capacity")
+        if src != payer:  # our own channel with the payee: our view of it is the one that counts
+            edges.append(Edge(src, dst, capacity))
     return edges
 
 

@@ -47,9 +47,12 @@ def test_api_amount_refuses_zero_negative_fractional_and_non_numbers(raw):
     assert e.value.code == "bad_amount" and e.value.status == 400
 
 
-def test_invoice_hints_become_edges_into_the_payee():
-    edges = hint_edges([{"src": HOP, "dst": PAYEE, "capacity": "5"}], PAYEE, PAYER)
-    assert edges == [Edge(HOP, PAYEE, 5)]
+def test_invoice_hints_become_edges_into_the_payee_except_the_payers_own_channel():
+    hints = [
+        {"src": HOP, "dst": PAYEE, "capacity": "5"},
+        {"src": PAYER, "dst": PAYEE, "capacity": "10"},  # the payer's own edge counts
+    ]
+    assert hint_edges(hints, PAYEE, PAYER) == [Edge(HOP, PAYEE, 5)]
 
 
 @pytest.mark.parametrize(
@@ -58,7 +61,6 @@ def test_invoice_hints_become_edges_into_the_payee():
         "not a list",
         ["not an object"],
         [{"src": HOP, "dst": PAYER, "capacity": "5"}],  # an edge elsewhere in the graph
-        [{"src": PAYER, "dst": PAYEE, "capacity": "5"}],  # a channel of our own we do not have
         [{"src": PAYEE, "dst": PAYEE, "capacity": "5"}],
         [{"src": HOP, "dst": PAYEE, "capacity": "-5"}],
         [{"src": "0x12", "dst": PAYEE, "capacity": "5"}],
