@@ -280,3 +280,40 @@ def test_channels_node_restarted_from_its_database_keeps_channels_peers_and_its_
         )  # the delegation survived the restart: the new state went to the tower
     finally:
         tower.stop()
+
+
+def test_channel_service_runs_from_a_config_file_as_python_m_offchain_channels_service(
+    l2kit, deployment, tmp_path, alice
+):
+    import os
+    import subprocess
+    import sys
+
+    from channel_nodes import ROOT
+
+    cfg = {
+        "db": str(tmp_path / "svc.db"),
+        "rpc": l2kit.rpc,
+        "adjudicator": deployment.address("ChannelAdjudicator"),
+        "abi_file": str(ROOT / ".build" / "__local__.json"),
+        "port": 0,
+        "api_port": 0,
+    }
+    (tmp_path / "svc.json").write_text(json.dumps(cfg))
+    env = dict(os.environ, PYTHONPATH=str(ROOT), L2KIT_NODE_KEY=key_of(alice))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "offchain.channels.service", "--config", str(tmp_path / "svc.json")],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stdout.readline().startswith(f"node {alice.address} listening on ")
+        api = proc.stdout.readline().split()[1]
+        status, answer = _raw_request(api + "/status", "GET")
+        assert status == 200 and answer["address"] == alice.address and answer["errors"] == []
+    finally:
+        proc.terminate()
+        assert proc.wait(15) == 0  # SIGTERM is a clean stop
