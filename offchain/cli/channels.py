@@ -127,8 +127,14 @@ def node(
         "peers": table,
     }
     key = "0x" + bytes(s.account.key).hex()
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(cfg, key))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(cfg, key))
+    except OSError as exc:  # a port in use (another node?), or an address not on this machine
+        raise L2KitError(
+            f"the channel node cannot listen ({exc.strerror or exc}): is another node running on "
+            f"port {port} or API port {api_port}? pick free ones with --port/--api-port"
+        ) from None
 
 
 @channels.command()

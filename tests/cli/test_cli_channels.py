@@ -119,7 +119,7 @@ def _free_port() -> int:
 
 
 def test_channels_bad_input_is_one_line_nonzero_and_sends_nothing(
-    l2kit, nodes, deployment, w3, alice, bob, carol
+    l2kit, nodes, deployment, w3, tmp_path, alice, bob, carol
 ):
     adjudicator = deployment.address("ChannelAdjudicator")
     a, b = nodes("alice", alice), nodes("bob", bob)
@@ -147,6 +147,13 @@ def test_channels_bad_input_is_one_line_nonzero_and_sends_nothing(
     ch(l2kit, a, "connect", carol.address, f"127.0.0.1:{_free_port()}")  # known, not running
     one_line_error(ch(l2kit, a, "open", carol.address, "0.1", "--yes"), "peer_unreachable")
     one_line_error(ch(l2kit, a, "open", bob.address, "1000000000", "--yes"), "channel_exists")
+    taken = int(a.api.rpartition(":")[2])
+    busy = l2kit.process(
+        "channels", "node", "--db", str(tmp_path / "x.db"), "--api-port", str(taken),
+        key=key_of(carol), L2KIT_RPC=l2kit.rpc,
+    )  # fmt: skip
+    assert busy.returncode == 1 and busy.stderr.startswith("l2kit: error: the channel node cannot")
+    assert len(busy.stderr.strip().splitlines()) == 1, busy.stderr
     b.stop()
     one_line_error(ch(l2kit, b, "list"), "no channel node at", "l2kit channels node")
     one_line_error(ch(l2kit, b, "pay", a.address, "0.01", "--yes"), "no channel node at")
