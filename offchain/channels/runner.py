@@ -44,7 +44,9 @@ def load_config(path: str | Path) -> dict:
     return cfg
 
 
-async def run(cfg: dict, key: str) -> None:
+def make_node(cfg: dict, key: str) -> Node:
+    """The node a config describes, its peers added, not yet started (also used by
+    `offchain.channels.service`, which puts a REST API in front of it)."""
     abi = abi_of("ChannelAdjudicator", Path(cfg.get("abi_file", ".build/__local__.json")))
     chain = ChainClient(cfg["rpc"], cfg["adjudicator"], abi, key)
     skew = int(cfg.get("clock_skew", 0))
@@ -58,6 +60,11 @@ async def run(cfg: dict, key: str) -> None:
     )
     for addr, (host, port) in cfg.get("peers", {}).items():
         node.add_peer(addr, host, int(port))
+    return node
+
+
+async def run(cfg: dict, key: str) -> None:
+    node = make_node(cfg, key)
     await node.start()
     try:
         if not node.views:

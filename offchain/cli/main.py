@@ -3,6 +3,7 @@
     l2kit rollup deposit|balance|transfer|withdraw|finalize|claim|force|exit|refund
     l2kit zk deposit|balance|transfer|withdraw
     l2kit operator bond|unbond|reward|status
+    l2kit channels node|tower|open|fund|pay|invoice|route|close|list|delegate|status
 
 Every error a user can cause ends as one line on stderr, ``l2kit: error: <what> ...: <what to
 do>``, and a non-zero exit (1 for a refused action, 2 for a malformed command line); no
@@ -20,6 +21,7 @@ import click
 from offchain.errors import L2KitError
 
 from .bonds import operator
+from .channels import channels
 from .rollup import rollup
 
 
@@ -86,6 +88,7 @@ def cli() -> None:
 
 cli.add_command(rollup)
 cli.add_command(operator)
+cli.add_command(channels)
 
 
 def _add_zk() -> None:
@@ -100,8 +103,6 @@ def _add_zk() -> None:
 
 
 _add_zk()
-# `l2kit channels node|open|fund|pay|route|close|list|delegate` (issue #17) joins here once the
-# channel node runs as a service with a REST API; its commands will be a client of that API.
 
 
 def main() -> None:

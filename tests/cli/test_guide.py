@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 from dataclasses import replace
@@ -23,10 +24,25 @@ MARKED = re.compile(r"<!-- guide:test -->\s*\n```sh\n(.*?)```", re.S)
 ONE = 10**18
 
 
+#: The channel nodes' fixed ports in the guide, moved to free ones so parallel runs do not clash.
+GUIDE_PORTS = ("8550", "8551", "9711", "9712")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def guide_script() -> str:
     blocks = MARKED.findall(GUIDE.read_text())
     assert len(blocks) >= 5, "the guide lost its tested blocks"
-    return "set -euo pipefail\n" + "\n".join(blocks)
+    script = "\n".join(blocks)
+    for port in GUIDE_PORTS:
+        assert port in script, f"the guide's channel steps no longer use port {port}"
+        script = script.replace(port, str(free_port()))
+    # background services the guide starts are stopped even when a step fails
+    return "set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n" + script
 
 
 def l2kit_on_path(tmp_path: Path) -> Path:
@@ -51,7 +67,9 @@ def local_deployment(deployer, tmp_path):
     return d
 
 
-def test_the_guide_runs_as_written(chain, project, local_deployment, deployer, alice, tmp_path):
+def test_the_guide_runs_as_written(
+    chain, project, local_deployment, deployer, alice, bob, tmp_path
+):
     svc = ServiceProcess(tmp_path / "batcher.sqlite", tmp_path, key_of(deployer))
     try:
         env = dict(
@@ -85,3 +103,14 @@ def test_the_guide_runs_as_written(chain, project, local_deployment, deployer, a
     # 1 deposited - 0.25 sent - 0.1 withdrawn = 0.65 left on L2, paid out by the exit.
     assert [e["event_arguments"]["amount"] for e in mine] == [65 * 10**16]
     assert bridge.claimable(alice.address, "0x" + "00" * 20) == 0  # and claimed
+    # the channel: 0.5 in, 0.1 paid, 0.05 paid back, closed cooperatively, both sides claimed
+    adjudicator = project.ChannelAdjudicator.at(local_deployment.address("ChannelAdjudicator"))
+    [close] = adjudicator.ChannelCooperativelyClosed.query("*").to_dict("records")
+    assert (close["event_arguments"]["payoutA"], close["event_arguments"]["payoutB"]) == (
+        45 * 10**16,
+        5 * 10**16,
+    )
+    claims = adjudicator.Claimed.query("*").to_dict("records")
+    paid = {c["event_arguments"]["account"]: c["event_arguments"]["amount"] for c in claims}
+    assert paid == {alice.address: 45 * 10**16, bob.address: 5 * 10**16}
+    assert chain.provider.web3.eth.get_balance(adjudicator.address) == 0
