@@ -253,8 +253,9 @@ class ValidatorService:
 
     def _prove(self, proof: FraudProof):
         """Prove `proof`: directly when its window is about to close, else commit-then-reveal."""
-        r = self.l1.rollup.functions
-        window_end = r.batches(proof.batch_index).call()[3] + r.challengePeriod().call()
+        window_end = (
+            self._posted_at(proof.batch_index) + self.l1.rollup.functions.challengePeriod().call()
+        )
         now = self.w3.eth.get_block("latest")["timestamp"]
         kept = reusable(self.stats.commitments, proof.proof_hash(), self.account.address)
         if kept is None and must_prove_now(window_end, now, self.urgent_margin):
@@ -265,6 +266,14 @@ class ValidatorService:
             )
             return self._send(self.l1.rollup.encode_abi("proveFraud", args=[proof.as_abi()]))
         return self._commit_and_reveal(proof, kept)
+
+    def _posted_at(self, index: int) -> int:
+        """When the latest posting at `index` was mined (its `postedAt`), from the logs: the
+        `batches(i)` view refuses a batch discarded by a freeze, which may still be disputable."""
+        logs = self.l1.rollup.events.BatchPosted.get_logs(
+            from_block=0, argument_filters={"index": index}
+        )
+        return int(self.w3.eth.get_block(logs[-1]["blockNumber"])["timestamp"])
 
     def _commit_and_reveal(self, proof: FraudProof, kept: SentCommitment | None):
         """Commit to the proof (bound to our address) unless `kept` is that commitment already,

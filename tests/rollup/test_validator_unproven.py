@@ -43,6 +43,21 @@ def test_unproven_fraud_class_discarded_batch_alarms_and_stops_sending(env, chai
     assert any("fraud in batch 0" in a and "can no longer be proven" in a for a in st["alarms"])
 
 
+def test_unproven_fraud_class_discarded_batch_in_its_window_is_proven(env, chain):
+    """After a freeze, a fraudulent discarded batch still in its window is proven (by commit and
+    reveal) like a live one: the `batches(i)` view refuses it, the service must not need it."""
+    env.bond(P)
+    env.advance(LIVENESS_PERIOD + 1)
+    post_empty(env, P, lie(0))
+    env.rollup.freeze(sender=env.accounts[FREEZER])
+    svc = _service(env, chain)
+    assert svc.step()
+    assert svc.stats.frauds_proven == 1 and not svc.stats.to_json()["alarm"]
+    assert len(_commitments(env)) == 1
+    assert env.rollup.bounties(0).recipient == env.accounts[CH].address
+    assert not env.rollup.isDisputable(0)
+
+
 def test_unproven_fraud_class_failed_reveal_alarms_and_keeps_its_commitment(env, chain, tmp_path):
     """The reveal fails (dropped by the RPC): an alarm with the error, the commitment stays in
     the status file, and a restarted service reveals that commitment without committing again."""
