@@ -31,6 +31,8 @@ library CommitmentExecutor {
 
     /// @notice A witness is missing: the evidence ended before the execution did.
     error MissingWitness(uint256 accessNumber);
+    /// @notice The evidence carries witness bytes the execution did not read (from `used` on).
+    error UnusedWitness(uint256 used, uint256 length);
     /// @notice A witness does not prove its leaf against the current root.
     error BadWitness(uint256 accessNumber, uint256 accountIndex);
     /// @notice A witness for the empty leaf carries non-zero fields.
@@ -62,14 +64,18 @@ library CommitmentExecutor {
         c.root = preRoot;
         c.separator = separator;
         (fault, txIndex) = _run(c, p.txs, p.deposits, p.forced, p.witnesses);
-        if (fault != RollupTypes.Fault.NONE) return (fault, txIndex, c.root);
-        // INVARIANT: a commitment consumes exactly its declared deposit range, in queue order.
-        if (c.consumed != p.deposits.length) return (RollupTypes.Fault.DEPOSIT_MISMATCH, type(uint256).max, c.root);
-        // INVARIANT: a commitment consumes exactly its declared forced range, in queue order.
-        if (c.forcedConsumed != p.forced.length) {
-            return (RollupTypes.Fault.FORCED_MISMATCH, type(uint256).max, c.root);
+        if (fault == RollupTypes.Fault.NONE) {
+            txIndex = type(uint256).max;
+            // INVARIANT: a commitment consumes exactly its declared deposit range, in queue order.
+            if (c.consumed != p.deposits.length) fault = RollupTypes.Fault.DEPOSIT_MISMATCH;
+            // INVARIANT: a commitment consumes exactly its declared forced range, in queue order.
+            else if (c.forcedConsumed != p.forced.length) fault = RollupTypes.Fault.FORCED_MISMATCH;
+            else fault = _creditFees(c, p.witnesses, p.feeAccount);
         }
-        return (_creditFees(c, p.witnesses, p.feeAccount), type(uint256).max, c.root);
+        // INVARIANT: a proof carries exactly the witnesses its execution reads, so it has one
+        // encoding and padding cannot change the proof hash a fraud commitment binds.
+        if (c.wOff != p.witnesses.length) revert UnusedWitness(c.wOff, p.witnesses.length);
+        return (fault, txIndex, c.root);
     }
 
     function _run(

@@ -70,7 +70,7 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
     /// @notice Challenger rewards to pull.
     mapping(address challenger => uint256 amount) public rewardOf;
     /// @notice Block number at which a fraud commitment was first made (0: never).
-    ///         commitment = keccak256(abi.encode(batchIndex, batchHash, challenger, salt)).
+    ///         commitment = keccak256(abi.encode(keccak256(abi.encode(proof)), challenger, salt)).
     mapping(bytes32 commitment => uint256 blockNumber) public fraudCommitmentBlock;
     /// @notice Number of bounties opened (one per successful fraud proof).
     uint256 public bountyCount;
@@ -340,11 +340,12 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
 
     // ------------------------------------------------------------ fraud proofs
 
-    /// @notice Commit to having found a fraudulent batch, without showing the proof: the bounty of
-    ///         a later successful proof of that batch goes to the earliest commitment made in an
-    ///         earlier block. Binding `challenger` makes a copied commitment useless to the copier;
-    ///         committing the same hash again keeps the first block.
-    /// @param commitment keccak256(abi.encode(batchIndex, batchHash, challenger, salt)).
+    /// @notice Commit to a fraud proof without showing it: the bounty of a later successful proof
+    ///         goes to the earliest commitment to that same proof made in an earlier block. The
+    ///         hash covers the proof itself, so only whoever built the proof can compute it (a
+    ///         blind commitment to a batch is worthless); binding `challenger` makes a copied
+    ///         commitment useless to the copier; committing the same hash again keeps the first block.
+    /// @param commitment keccak256(abi.encode(keccak256(abi.encode(proof)), challenger, salt)).
     function commitFraud(bytes32 commitment) external {
         if (fraudCommitmentBlock[commitment] != 0) return;
         fraudCommitmentBlock[commitment] = block.number;
@@ -358,32 +359,38 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
     ///         later batches are released. Reverts (NotFraudulent) on a correct commitment.
     /// @param p The evidence (see RollupTypes.FraudProof).
     function proveFraud(RollupTypes.FraudProof calldata p) external {
+        bytes32 proofHash = keccak256(abi.encode(p));
         _proveFraud(p, msg.sender, 0);
+        _bounties[bountyCount - 1].proofHash = proofHash;
     }
 
     /// @notice proveFraud, revealing the caller's earlier `commitFraud(keccak256(abi.encode(
-    ///         p.batchIndex, batchHash, challenger, salt)))`: the bounty goes to `challenger`
-    ///         unless an even earlier commitment claims it. A missing or same-block commitment
-    ///         does not stop the rollback: the bounty is then provisionally the caller's.
+    ///         keccak256(abi.encode(p)), challenger, salt)))`: the bounty goes to `challenger`
+    ///         unless an even earlier commitment to the same proof claims it. A missing or
+    ///         same-block commitment does not stop the rollback: the bounty is then provisionally
+    ///         the caller's.
     /// @param p The evidence (see RollupTypes.FraudProof).
     /// @param challenger The address bound in the commitment (receives the bounty).
     /// @param salt The commitment's salt.
     function revealFraud(RollupTypes.FraudProof calldata p, address challenger, bytes32 salt) external {
-        bytes32 batchHash = _batches[p.batchIndex].batchHash;
-        uint256 at = fraudCommitmentBlock[keccak256(abi.encode(p.batchIndex, batchHash, challenger, salt))];
+        bytes32 proofHash = keccak256(abi.encode(p));
+        uint256 at = fraudCommitmentBlock[keccak256(abi.encode(proofHash, challenger, salt))];
         if (at == 0 || at >= block.number) _proveFraud(p, msg.sender, 0);
         else _proveFraud(p, challenger, at);
+        // The bounty just opened records the proof a claiming commitment must be over.
+        _bounties[bountyCount - 1].proofHash = proofHash;
     }
 
-    /// @notice Claim bounty `id` with a commitment made before the proof's block and earlier than
-    ///         the one holding it (a front-run reveal, or a slower challenger who found it first).
+    /// @notice Claim bounty `id` with a commitment to its proof made before the proof's block and
+    ///         earlier than the one holding it (a front-run reveal, or a slower challenger who
+    ///         found the same proof first).
     /// @param id Bounty id (BountyOpened).
     /// @param challenger Address bound in the commitment.
     /// @param salt The commitment's salt.
     function claimBounty(uint256 id, address challenger, bytes32 salt) external {
         RollupTypes.Bounty storage bounty = _bounties[id];
         if (bounty.amount == 0 || block.timestamp >= bounty.claimUntil) revert BountyClosed(id);
-        uint256 at = fraudCommitmentBlock[keccak256(abi.encode(bounty.batchIndex, bounty.batchHash, challenger, salt))];
+        uint256 at = fraudCommitmentBlock[keccak256(abi.encode(bounty.proofHash, challenger, salt))];
         // INVARIANT: only a commitment made in a block before the proof, and strictly earlier than
         // the current holder's, takes the bounty (ties keep the first registered).
         if (at == 0 || at >= bounty.provenBlock || at >= bounty.commitBlock) revert CommitmentNotEarlier(id, at);
@@ -453,8 +460,15 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
         view
         returns (bytes32 preRoot, uint256 depositStart, uint256 forcedStart)
     {
-        if (ci == 0) return _headState(b);
         RollupTypes.CommitmentRef calldata prev = p.prev;
+        if (ci == 0) {
+            // INVARIANT: a proof has one encoding (its hash is what a fraud commitment binds): the
+            // unused `prev` of a first commitment must be zero.
+            if (prev.postRoot | prev.txsHash != 0 || prev.depositEnd | prev.forcedEnd | prev.feeAccount != 0) {
+                revert CommitmentMismatch(0);
+            }
+            return _headState(b);
+        }
         if (_commitmentHash(prev.postRoot, prev.depositEnd, prev.forcedEnd, prev.feeAccount, prev.txsHash)
                 != p.commitmentHashes[ci - 1]) {
             revert CommitmentMismatch(ci - 1);
@@ -503,6 +517,7 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
         uint256 id = bountyCount++;
         _bounties[id] = RollupTypes.Bounty({
             batchHash: batch.batchHash,
+            proofHash: 0,
             recipient: recipient,
             amount: uint96(reward),
             batchIndex: uint64(b),

@@ -66,6 +66,7 @@ library RollupTypes {
     /// @param claimUntil Timestamp the claim window closes (settleBounty from then on).
     struct Bounty {
         bytes32 batchHash;
+        bytes32 proofHash;
         address recipient;
         uint96 amount;
         uint64 batchIndex;

@@ -51,6 +51,27 @@ def _call_release(s: Session):
     return _rollup(s).functions.releaseBonds(32), 0
 
 
+#: Newest postings of the proposer scanned for bonds left in dead slots.
+MAX_SLOT_SCAN = 64
+
+
+def _dead_slots(s: Session, who: str) -> list[int]:
+    """Slots whose latest posting is `who`'s, that are no longer live (rolled back, or discarded
+    by a freeze) and no longer disputable, and still hold a bond: `releaseBonds` (final batches
+    only) never reaches them, `releaseBond(i)` does. Bounded to the newest MAX_SLOT_SCAN."""
+    r = _rollup(s)
+    count = r.functions.batchCount().call()
+    latest: dict[int, str] = {}
+    for log in r.events.BatchPosted.get_logs(from_block=0):
+        latest[int(log["args"]["index"])] = log["args"]["proposer"]
+    mine = sorted((i for i, p in latest.items() if i >= count and p == who), reverse=True)
+    return [
+        i
+        for i in mine[:MAX_SLOT_SCAN]
+        if r.functions.batchBond(i).call() and not r.functions.isDisputable(i).call()
+    ]
+
+
 def _call_reward(s: Session, to: str):
     return _rollup(s).functions.claimReward(to), 0
 
@@ -99,8 +120,11 @@ def unbond(s: Session, amount: str, to: str | None) -> None:
     state = _read(s, s.address)
     wanted = None if amount == "all" else parse_amount(amount)
     if state["bond_locked"] and (wanted is None or wanted > state["bond"]):
-        # Final batches' bonds may not be released yet (postBatch releases a few at a time).
+        # Final batches' bonds may not be released yet (postBatch releases a few at a time), and
+        # those of rolled-back or freeze-discarded batches only by slot.
         s.send(*_call_release(s), "releaseBonds")
+        for i in _dead_slots(s, s.address):
+            s.send(_rollup(s).functions.releaseBond(i), 0, f"releaseBond({i})")
         state = _read(s, s.address)
     value = state["bond"] if wanted is None else wanted
     if value <= 0 or value > state["bond"]:

@@ -7,7 +7,14 @@ or its final prefix moves, and submits a fraud proof (through the retrying sende
 wrong batch. It never goes quiet: a batch it cannot read (and every batch built on it), a batch
 that became final before it was checked, and a wrong batch found too late are alarms: an error
 log, fields of the status (`--status-file`, JSON), and exit code 1 of a one-shot `--once` check.
-RPC errors are retried after a short, bounded back-off that resets as soon as a check succeeds.
+RPC errors are retried after a short, bounded back-off that resets as soon as a check succeeds;
+checks that keep failing (3 in a row, or none succeeded for `stale_after` seconds) are an alarm.
+
+A fraud it finds is committed to once (`commitFraud` over the proof's hash) and revealed in a
+later block; the commitment is kept in memory and in the status file, so a failed reveal is
+retried, after a restart too, with that same commitment. A fraud it cannot prove (the batch is no
+longer disputable, or the transaction failed) is an alarm (`unproven_fraud`). When the batch's
+window closes within `urgent_margin` seconds it sends `proveFraud` directly instead.
 """
 
 from __future__ import annotations
@@ -31,6 +38,13 @@ from offchain.deployments import load_deployment
 from offchain.errors import L2KitError
 from offchain.operator.l1_sender import SendError, SendPolicy, send_transaction
 from offchain.operator.preflight import check_deployment, connect_once, parse_key
+from offchain.operator.validator_fraud import (
+    SentCommitment,
+    cannot_check_alarm,
+    must_prove_now,
+    reusable,
+    unproven_alarm,
+)
 from offchain.operator.validator_watch import Observation, Status, Watch, observe
 from offchain.rollup.l1 import RollupL1, Signer
 from offchain.rollup.proofs import FraudProof, commitment_for
@@ -42,6 +56,8 @@ log = logging.getLogger("l2kit.validator")
 ANVIL_KEY_1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
 #: Longest wait after failed checks (RPC down): short, so the watch resumes promptly.
 MAX_BACKOFF = 2.0
+#: Failed checks in a row that make an alarm.
+MAX_ERRORS_IN_A_ROW = 3
 
 
 @dataclass
@@ -58,8 +74,26 @@ class ValidatorStats:
     errors_in_a_row: int = 0
     last_error: str | None = None
     last_check_at: float | None = None
+    #: When the stats were created (the start of the "no successful check yet" clock).
+    started_at: float = field(default_factory=time.time)
+    #: Seconds without a successful check that make an alarm.
+    stale_after: float = 30.0
+    #: Frauds found but not proven (batch -> why), reported as alarms until proven or gone.
+    unproven: dict[int, str] = field(default_factory=dict)
+    #: Mined fraud commitments not yet revealed, by proof hash (persisted in the status file).
+    commitments: dict[str, SentCommitment] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
+    def service_alarms(self, now: float) -> list[str]:
+        """Alarms of the service itself (not of the chain it watches)."""
+        out = [unproven_alarm(b, why) for b, why in sorted(self.unproven.items())]
+        since = now - (self.last_check_at or self.started_at)
+        if self.errors_in_a_row >= MAX_ERRORS_IN_A_ROW or since > self.stale_after:
+            out.append(cannot_check_alarm(self.last_error, since))
+        return out
+
+    def to_json(self, now: float | None = None) -> dict[str, Any]:
+        watched = self.status.to_json() if self.status else {"alarm": False, "alarms": []}
+        alarms = list(watched["alarms"]) + self.service_alarms(time.time() if now is None else now)
         return {
             "checks": self.checks,
             "batches_verified": self.batches_verified,
@@ -70,7 +104,11 @@ class ValidatorStats:
             "last_check_at": self.last_check_at,
             "errors_in_a_row": self.errors_in_a_row,
             "last_error": self.last_error,
-            **(self.status.to_json() if self.status else {"alarm": False, "alarms": []}),
+            "unproven_fraud": [{"batch": b, "error": e} for b, e in sorted(self.unproven.items())],
+            "commitments": [c.to_json() for c in self.commitments.values()],
+            **watched,
+            "alarm": bool(alarms),
+            "alarms": alarms,
         }
 
 
@@ -83,6 +121,8 @@ class ValidatorService:
         key: bytes,
         policy: SendPolicy | None = None,
         status_file: Path | None = None,
+        poll: float = 1.0,
+        urgent_margin: float | None = None,
     ) -> None:
         # No hidden retries inside web3: a failed check fails fast, and `run` decides when to retry.
         self.w3 = Web3(
@@ -94,9 +134,13 @@ class ValidatorService:
         self.account = EthAccount.from_key(key)
         self.validator = Validator(self.l1, Signer(self.w3, key))
         self.policy = policy or SendPolicy()
-        self.stats = ValidatorStats()
+        self.stats = ValidatorStats(stale_after=max(30.0, 10 * poll))
         self.status_file = status_file
         self.watch = _load_watch(status_file)
+        self.stats.commitments = _load_commitments(status_file)
+        #: Prove directly (no commit-then-reveal) when the window closes within this many seconds:
+        #: by default two polls and two 12 s blocks.
+        self.urgent_margin = 2 * poll + 24 if urgent_margin is None else urgent_margin
         self._seen: tuple | None = None
 
     def _head(self) -> tuple:
@@ -131,7 +175,11 @@ class ValidatorService:
         """Write the status and the watch record (atomically) to the status file, if any."""
         if self.status_file is None:
             return
-        body = {"status": self.stats.to_json(), "watch": self.watch.to_json()}
+        body = {
+            "status": self.stats.to_json(),
+            "watch": self.watch.to_json(),
+            "commitments": [c.to_json() for c in self.stats.commitments.values()],
+        }
         tmp = self.status_file.with_name(self.status_file.name + ".tmp")
         tmp.write_text(json.dumps(body, indent=1))
         os.replace(tmp, self.status_file)
@@ -149,39 +197,50 @@ class ValidatorService:
         self.stats.batches_verified = result.batches_ok
         self.stats.last_root = "0x" + result.state.root.hex()
         if result.fraud is None:
+            self.stats.unproven.clear()
             # An unreadable batch is re-read every poll, so the watch resumes as soon as it can.
             self._seen = head if status.unreadable is None else None
             log.info("%d batches verified, L2 root %s", result.batches_ok, self.stats.last_root)
             return None
         fraud = result.fraud
+        b = fraud.batch_index
+        self.stats.unproven = {k: v for k, v in self.stats.unproven.items() if k == b}
         self.stats.frauds_found += 1
         log.warning(
             "FRAUD in batch %d commitment %d: %s (tx %d); proving it",
-            fraud.batch_index,
+            b,
             fraud.commitment_index,
             fraud.fault.name,
             fraud.tx_index,
         )
-        if self.l1.rollup.functions.isFinal(fraud.batch_index).call():
-            log.error("batch %d is already final: too late to prove it", fraud.batch_index)
+        if not self.l1.rollup.functions.isDisputable(b).call():
+            # Final, or discarded by a freeze and past its window: no transaction can prove it.
+            self._unproven(b, "it can no longer be proven (the batch is not disputable)")
             self._seen = head
             return None
         try:
-            sent = self._commit_and_reveal(fraud.proof)
+            sent = self._prove(fraud.proof)
         except SendError as exc:
-            # Someone else proved it first (the batch is gone; its bounty was claimed if our
-            # commitment was earlier) or the evidence went stale.
-            log.warning("fraud proof failed (%s); re-checking", exc)
+            # Someone else proved it first (the next check no longer finds it; its bounty was
+            # claimed if our commitment was earlier), or the transaction failed: an alarm until
+            # then, and the next poll retries with the same commitment.
+            self._unproven(b, f"proof transaction failed: {exc}")
             return None
+        self.stats.unproven.pop(b, None)
         self.stats.frauds_proven += 1
         self.stats.proofs.append(sent.tx_hash)
         log.warning(
             "fraud proven in %s (gas %d): batches from %d rolled back",
             sent.tx_hash,
             sent.receipt["gasUsed"],
-            fraud.batch_index,
+            b,
         )
         return sent.tx_hash
+
+    def _unproven(self, batch: int, why: str) -> None:
+        if self.stats.unproven.get(batch) != why:
+            log.error("ALARM: %s", unproven_alarm(batch, why))
+        self.stats.unproven[batch] = why
 
     def _send(self, data: str, gas: int | None = None):
         def build() -> dict:
@@ -192,23 +251,58 @@ class ValidatorService:
 
         return send_transaction(self.w3, self.account, build, self.policy)
 
-    def _commit_and_reveal(self, proof: FraudProof):
-        """Commit to the proof (bound to our address), reveal it in a later block; if another
-        prover got there first, claim its bounty with our earlier commitment, then re-raise."""
-        c = commitment_for(proof, self.account.address, os.urandom(32))
+    def _prove(self, proof: FraudProof):
+        """Prove `proof`: directly when its window is about to close, else commit-then-reveal."""
+        window_end = (
+            self._posted_at(proof.batch_index) + self.l1.rollup.functions.challengePeriod().call()
+        )
+        now = self.w3.eth.get_block("latest")["timestamp"]
+        kept = reusable(self.stats.commitments, proof.proof_hash(), self.account.address)
+        if kept is None and must_prove_now(window_end, now, self.urgent_margin):
+            log.warning(
+                "batch %d's window closes in %d s: proving without commitment",
+                proof.batch_index,
+                window_end - now,
+            )
+            return self._send(self.l1.rollup.encode_abi("proveFraud", args=[proof.as_abi()]))
+        return self._commit_and_reveal(proof, kept)
+
+    def _posted_at(self, index: int) -> int:
+        """When the latest posting at `index` was mined (its `postedAt`), from the logs: the
+        `batches(i)` view refuses a batch discarded by a freeze, which may still be disputable."""
+        logs = self.l1.rollup.events.BatchPosted.get_logs(
+            from_block=0, argument_filters={"index": index}
+        )
+        return int(self.w3.eth.get_block(logs[-1]["blockNumber"])["timestamp"])
+
+    def _commit_and_reveal(self, proof: FraudProof, kept: SentCommitment | None):
+        """Commit to the proof (bound to our address) unless `kept` is that commitment already,
+        reveal it in a later block; if another prover got there first, claim its bounty with our
+        earlier commitment, then re-raise."""
         rollup = self.l1.rollup
-        committed = self._send(rollup.encode_abi("commitFraud", args=[c.hash()]), gas=100_000)
-        at = int(committed.receipt["blockNumber"])
+        if kept is None:
+            c = commitment_for(proof, self.account.address, os.urandom(32))
+            committed = self._send(rollup.encode_abi("commitFraud", args=[c.hash()]), gas=100_000)
+            kept = SentCommitment(c, int(committed.receipt["blockNumber"]))
+            self.stats.commitments["0x" + c.proof_hash.hex()] = kept
+            self.write_status()  # a restart reveals this commitment instead of making another
+        c, at = kept.commitment, kept.block
         reveal = rollup.encode_abi("revealFraud", args=[proof.as_abi(), c.challenger, c.salt])
         try:
-            return self._send(reveal)
+            sent = self._send(reveal)
         except SendError:  # mined and reverted, or refused at estimation: someone was first
             for b in self.l1.bounties_for(c.batch_index, c.batch_hash, from_block=at):
+                if b.proof_hash != c.proof_hash:
+                    continue  # another proof of the batch: our commitment does not cover it
+                # Our proof is on chain: the commitment has served (claimed if it was earlier).
+                self.stats.commitments.pop("0x" + c.proof_hash.hex(), None)
                 if b.amount and at < b.proven_block and at < b.commit_block:
                     args = [b.id, c.challenger, c.salt]
                     self._send(rollup.encode_abi("claimBounty", args=args), gas=200_000)
                     log.warning("fraud proven by someone else first: bounty %d claimed", b.id)
             raise
+        self.stats.commitments.pop("0x" + c.proof_hash.hex(), None)
+        return sent
 
     def step(self) -> bool:
         """One guarded check: True if it succeeded. A failure is logged and counted, never
@@ -244,6 +338,20 @@ def next_wait(previous: float, poll: float, ok: bool) -> float:
     return min(max(previous, poll) * 2, max(MAX_BACKOFF, poll))
 
 
+def _load_commitments(path: Path | None) -> dict[str, SentCommitment]:
+    if path is None or not path.exists():
+        return {}
+    try:
+        rows = json.loads(path.read_text()).get("commitments", [])
+        sent = [SentCommitment.from_json(r) for r in rows]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise L2KitError(
+            f"status file {path} has unreadable fraud commitments ({exc}); move it away to start "
+            "afresh"
+        ) from exc
+    return {"0x" + s.commitment.proof_hash.hex(): s for s in sent}
+
+
 def _load_watch(path: Path | None) -> Watch:
     if path is None or not path.exists():
         return Watch()
@@ -265,6 +373,12 @@ def main(argv: list[str] | None = None) -> int:
         help="environment variable with the challenger's private key",
     )
     p.add_argument("--poll", type=float, default=1.0, help="seconds between checks")
+    p.add_argument(
+        "--urgent-margin",
+        type=float,
+        help="prove a fraud directly, without commit-then-reveal, when its batch's window closes "
+        "within this many seconds (default: 2 polls + 24 s)",
+    )
     p.add_argument(
         "--status-file",
         type=Path,
@@ -298,6 +412,8 @@ def main(argv: list[str] | None = None) -> int:
             deployment.address("RollupBridge"),
             bytes.fromhex(key.strip().removeprefix("0x")),
             status_file=args.status_file,
+            poll=args.poll,
+            urgent_margin=args.urgent_margin,
         )
     except L2KitError as exc:
         print(f"validator: {exc}", file=sys.stderr)
@@ -319,7 +435,8 @@ def _once(service: ValidatorService) -> int:
         return 3
     status = service.stats.status
     # Alarms found by this check; a sticky report of an earlier run already failed that run.
-    return 1 if status is not None and status.new_alarms else 0
+    new = status is not None and status.new_alarms
+    return 1 if new or service.stats.unproven else 0
 
 
 if __name__ == "__main__":

@@ -212,11 +212,21 @@ def misapply_forced(
 def copier_calls(rollup: Any, tx_input: bytes, copier: str) -> dict[str, tuple[str, list]]:
     """What a mempool front-runner makes of a challenger's pending `revealFraud` or `proveFraud`
     transaction (`rollup` is a web3 contract, used only to decode and re-encode the ABI): the
-    verbatim copy, the reveal re-addressed to itself, and the plain proof with the commitment
-    stripped. Each value is (function name, args) to send from the copier's account."""
+    verbatim copy, the reveal re-addressed to itself, the plain proof with the commitment
+    stripped, and that plain proof re-encoded to hash differently (witness bytes padded, or the
+    unused `prev` of a first commitment filled in). Each value is (function name, args) to send
+    from the copier's account."""
     fn, args = rollup.decode_function_input(tx_input)
     proof = args["p"]
     calls: dict[str, tuple[str, list]] = {"stripped": ("proveFraud", [proof])}
+    fields = list(proof.values()) if isinstance(proof, dict) else list(proof)
+    padded = list(fields)
+    padded[9] = bytes(fields[9]) + b"\x00" * 32
+    calls["padded"] = ("proveFraud", [tuple(padded)])
+    if fields[2] == 0:
+        refilled = list(fields)
+        refilled[3] = (b"\x01" * 32, 0, 0, b"\x00" * 32, 0)
+        calls["refilled"] = ("proveFraud", [tuple(refilled)])
     if fn.fn_name == "revealFraud":
         calls["verbatim"] = ("revealFraud", [proof, args["challenger"], args["salt"]])
         calls["readdressed"] = ("revealFraud", [proof, copier, args["salt"]])

@@ -28,6 +28,7 @@ class Bounty:
     batch_hash: bytes
     recipient: str
     amount: int  # 0 once settled
+    proof_hash: bytes  # keccak256(abi.encode(proof)): what a claiming commitment must cover
     proven_block: int
     commit_block: int  # 2**64 - 1: the holder revealed no commitment
     claim_until: int
@@ -198,11 +199,12 @@ class RollupL1:
                     a["id"],
                     batch_index,
                     batch_hash,
-                    stored[1],
                     stored[2],
-                    stored[4],
+                    stored[3],
+                    bytes(stored[1]),
                     stored[5],
                     stored[6],
+                    stored[7],
                 )
             )
         return out

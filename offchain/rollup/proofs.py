@@ -35,7 +35,7 @@ class FraudProof:
             p = self.prev
             prev = (p.post_root, p.deposit_end, p.fee_account, keccak(p.tx_data), p.forced_end)
         d = self.disputed
-        return (
+        return (  # field order of RollupTypes.FraudProof (FRAUD_PROOF_ABI)
             self.batch_index,
             list(self.commitment_hashes),
             self.commitment_index,
@@ -49,6 +49,18 @@ class FraudProof:
             d.forced_end,
             [f.data for f in self.forced],
         )
+
+    def proof_hash(self) -> bytes:
+        """keccak256(abi.encode(p)), as the contract hashes the proof a fraud commitment binds."""
+        return keccak(abi_encode([FRAUD_PROOF_ABI], [self.as_abi()]))
+
+
+# abi type of RollupTypes.FraudProof (CommitmentRef: postRoot, depositEnd, feeAccount, txsHash,
+# forcedEnd; Deposit: token, amount, owner)
+FRAUD_PROOF_ABI = (
+    "(uint256,bytes32[],uint256,(bytes32,uint32,uint24,bytes32,uint32),bytes32,uint32,uint24,"
+    "bytes,(address,uint256,address)[],bytes,uint32,bytes[])"
+)
 
 
 def fraud_proof(
@@ -74,29 +86,26 @@ def fraud_proof(
 
 @dataclass(frozen=True)
 class FraudCommitment:
-    """What a challenger commits to (`Rollup.commitFraud`) before revealing its proof: the batch
-    it found wrong, bound to the address that gets the bounty, hidden by a salt."""
+    """What a challenger commits to (`Rollup.commitFraud`) before revealing its proof: the proof
+    itself (by hash, so only whoever built it can commit to it), bound to the address that gets
+    the bounty, hidden by a salt. `batch_index` and `batch_hash` locate the bounty afterwards."""
 
     batch_index: int
     batch_hash: bytes
+    proof_hash: bytes
     challenger: str
     salt: bytes
 
     def __post_init__(self) -> None:
-        if len(self.batch_hash) != 32 or len(self.salt) != 32:
-            raise ValueError("batch hash and salt must be 32 bytes each")
+        if len(self.batch_hash) != 32 or len(self.proof_hash) != 32 or len(self.salt) != 32:
+            raise ValueError("batch hash, proof hash and salt must be 32 bytes each")
 
     def hash(self) -> bytes:
-        """keccak256(abi.encode(batchIndex, batchHash, challenger, salt)), as the contract."""
+        """keccak256(abi.encode(proofHash, challenger, salt)), as the contract."""
         return keccak(
             abi_encode(
-                ["uint256", "bytes32", "address", "bytes32"],
-                [
-                    self.batch_index,
-                    self.batch_hash,
-                    to_checksum_address(self.challenger),
-                    self.salt,
-                ],
+                ["bytes32", "address", "bytes32"],
+                [self.proof_hash, to_checksum_address(self.challenger), self.salt],
             )
         )
 
@@ -108,7 +117,9 @@ def batch_hash(commitment_hashes: Sequence[bytes]) -> bytes:
 
 def commitment_for(proof: FraudProof, challenger: str, salt: bytes) -> FraudCommitment:
     """The commitment that a later `revealFraud(proof, challenger, salt)` reveals."""
-    return FraudCommitment(proof.batch_index, batch_hash(proof.commitment_hashes), challenger, salt)
+    return FraudCommitment(
+        proof.batch_index, batch_hash(proof.commitment_hashes), proof.proof_hash(), challenger, salt
+    )
 
 
 @dataclass(frozen=True)

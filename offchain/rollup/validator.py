@@ -68,8 +68,11 @@ class Validator:
 
     def claim(self, c: FraudCommitment, committed_at: int) -> Any | None:
         """If someone else proved the batch first, take its bounty with our earlier commitment;
-        returns the receipt, or None when no open bounty is ours to take."""
+        returns the receipt, or None when no open bounty is ours to take (a bounty for a different
+        proof of the batch is not: the commitment covers one proof)."""
         for b in self.l1.bounties_for(c.batch_index, c.batch_hash):
+            if b.proof_hash != c.proof_hash:
+                continue
             if b.amount and committed_at < b.proven_block and committed_at < b.commit_block:
                 fn = self.l1.rollup.functions.claimBounty(b.id, c.challenger, c.salt)
                 return self.signer.send(fn, gas=200_000)

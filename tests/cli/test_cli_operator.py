@@ -43,3 +43,36 @@ def test_bond_locked_until_its_batch_is_final(l2kit, w3, project, deployment, bo
     assert refused.exit_code == 1 and "still in their challenge window" in refused.stderr
     advance(w3, PARAMS.challenge_period + 1)
     assert ok(l2kit.run("operator", "unbond", "all", "--json", key=b))["bond"] == "0"
+
+
+def test_stranded_bond_class_unbond_releases_rolled_back_slots(
+    l2kit, w3, project, deployment, accounts, bob
+):
+    """Bob's honest batch sits on a lie that is then proven: the rollback leaves his bond in the
+    rolled-back slot, which `releaseBonds` (final batches only) never reaches; `unbond` finds the
+    slot and releases it (on main: refused as "still in their challenge window", forever)."""
+    from eth_utils import keccak as _keccak
+
+    from offchain.rollup.codec import encode_batch
+    from offchain.rollup.execute import execute
+    from offchain.rollup.proofs import fraud_proof
+    from offchain.rollup.state import L2State
+    from offchain.rollup.types import Commitment
+
+    rollup = project.Rollup.at(deployment.address("Rollup"))
+    cheat, prover = accounts[4], accounts[5]
+    rollup.bond(value=ONE, sender=cheat)
+    ok(l2kit.run("operator", "bond", "--yes", "--json", key=key_of(bob)))
+    root = bytes(rollup.head()[0])
+    lie = _keccak(b"lie")
+    rollup.postBatch(root, encode_batch([Commitment(lie, 0, 0, b"", 0)]), sender=cheat)
+    rollup.postBatch(lie, encode_batch([Commitment(lie, 0, 0, b"", 0)]), sender=bob)
+    separator = bytes(rollup.domainSeparator())
+    proof = fraud_proof(
+        0, [Commitment(lie, 0, 0, b"", 0)], 0, (), execute(L2State(), b"", 0, (), separator)
+    )
+    rollup.proveFraud(proof.as_abi(), sender=prover)
+    assert rollup.batchCount() == 0 and rollup.batchBond(1) == ONE
+    out = ok(l2kit.run("operator", "unbond", "all", "--json", key=key_of(bob)))
+    assert out["bond"] == "0" and out["bond_locked"] == "0"
+    assert rollup.batchBond(1) == 0

@@ -310,3 +310,27 @@ def test_front_run_reveal_still_pays_the_service(
     assert rollup.batchCount() == 1  # rolled back all the same
     (bounty,) = watcher.l1.bounties_for(1, bytes(rollup.bounties(0).batchHash))
     assert bounty.recipient == carol.address
+
+
+def test_cannot_check_class_failing_checks_alarm(tmp_path):
+    """Checks that keep failing are an alarm (on main the status showed the last good check's
+    alarm flag, False, however long the validator had been blind)."""
+    status_file = tmp_path / "status.json"
+    dead = ValidatorService(
+        "http://127.0.0.1:9", "0x" + "11" * 20, "0x" + "22" * 20, b"\x01" * 32, None, status_file
+    )
+    assert not dead.step() and not dead.step()
+    assert not json.loads(status_file.read_text())["status"]["alarm"]  # two may be a hiccup
+    assert not dead.step()
+    status = json.loads(status_file.read_text())["status"]
+    assert status["alarm"]
+    assert any(a.startswith("validator cannot check: ") for a in status["alarms"])
+
+
+def test_cannot_check_class_no_success_for_too_long_alarms():
+    s = service.ValidatorStats(stale_after=30.0)
+    s.last_check_at = 1000.0
+    assert not s.to_json(now=1029.0)["alarm"]
+    assert s.to_json(now=1031.0)["alarm"]
+    s.last_check_at, s.errors_in_a_row, s.last_error = 1000.0, 1, "ConnectionError: refused"
+    assert s.to_json(now=1031.0)["alarms"] == ["validator cannot check: ConnectionError: refused"]

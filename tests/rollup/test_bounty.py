@@ -5,6 +5,7 @@ made in a block before the proof, while any proof rolls back at once."""
 import os
 
 import pytest
+from eth_abi import encode as abi_encode
 from rollup_helpers import (
     BOND,
     CHALLENGE_PERIOD,
@@ -16,6 +17,7 @@ from rollup_helpers import (
 )
 
 from offchain.rollup import adversary as adv
+from offchain.rollup.hashing import keccak
 from offchain.rollup.proofs import commitment_for
 
 P, FINDER, COPIER, OTHER = 1, 9, 8, 7
@@ -262,3 +264,98 @@ def test_reward_theft_class_mempool_front_runner(env, attempt):
     _settle(env, copied)
     assert env.rollup.rewardOf(env.accounts[FINDER]) == SHARE
     assert env.rollup.rewardOf(env.accounts[COPIER]) == 0
+
+
+def _blind(env, i):
+    """What a watcher that never executed the batch can compute: a hash over the public batch
+    index and stored batch hash (the pre-fix commitment scheme), under its own address."""
+    salt = os.urandom(32)
+    bh = bytes(env.l1.rollup.functions.batches(0).call()[0])
+    h = keccak(abi_encode(["uint256", "bytes32", "address", "bytes32"], [0, bh, _a(env, i), salt]))
+    return h, salt
+
+
+def test_reward_theft_class_blind_commitment_same_block_as_finder(env):
+    """Review M1: the copier sees the finder's commitFraud pending and commits blindly to the
+    live batch in the same block, then front-runs the finder's reveal with a copy of the proof.
+    The blind commitment is over no proof, so it counts for nothing: the finder claims."""
+    proof = _cheat(env)
+    w3, f = env.w3, env.l1.rollup.functions
+    finder = commitment_for(proof, _a(env, FINDER), os.urandom(32))
+    blind, salt = _blind(env, COPIER)
+    w3.provider.make_request("evm_setAutomine", [False])
+    try:
+        h1 = _send_raw(env, FINDER, f.commitFraud(finder.hash()), 10**9)
+        h2 = _send_raw(env, COPIER, f.commitFraud(blind), 10**9)
+        w3.provider.make_request("evm_mine", [])
+        r1, r2 = (w3.eth.get_transaction_receipt(h) for h in (h1, h2))
+        assert r1["blockNumber"] == r2["blockNumber"] and r1["status"] == r2["status"] == 1
+        reveal = _send_raw(
+            env, FINDER, f.revealFraud(proof.as_abi(), finder.challenger, finder.salt), 10**9
+        )
+        theirs = _send_raw(
+            env, COPIER, f.revealFraud(proof.as_abi(), _a(env, COPIER), salt), 10 * 10**9
+        )
+        w3.provider.make_request("evm_mine", [])
+    finally:
+        w3.provider.make_request("evm_setAutomine", [True])
+    copied = w3.eth.get_transaction_receipt(theirs)
+    assert copied["status"] == 1 and w3.eth.get_transaction_receipt(reveal)["status"] == 0
+    bid = bounty_of(env, copied)
+    assert env.rollup.bounties(bid).commitBlock == NONE  # the blind commitment matched nothing
+    assert env.rollup.bounties(bid).proofHash == proof.proof_hash()
+    env.rollup.claimBounty(bid, finder.challenger, finder.salt, sender=env.accounts[FINDER])
+    _settle(env, copied)
+    assert env.rollup.rewardOf(env.accounts[FINDER]) == SHARE
+    assert env.rollup.rewardOf(env.accounts[COPIER]) == 0
+
+
+def test_reward_theft_class_blind_commitment_right_after_posting(env):
+    """The copier commits blindly to every batch as soon as it is posted, blocks before any
+    finder, then proves with a copied proof: earlier than the finder, yet it cannot claim."""
+    proof = _cheat(env)
+    blind, salt = _blind(env, COPIER)
+    f = env.l1.rollup.functions
+    env.signer(COPIER).send(f.commitFraud(blind), gas=100_000)
+    c = _commit(env, FINDER, proof)
+    receipt = env.signer(COPIER).send(f.revealFraud(proof.as_abi(), _a(env, COPIER), salt))
+    bid = bounty_of(env, receipt)
+    assert env.rollup.bounties(bid).commitBlock == NONE
+    assert_reverts(
+        env.l1.rollup,
+        f.claimBounty(bid, _a(env, COPIER), salt),
+        "CommitmentNotEarlier",
+        _a(env, COPIER),
+    )
+    env.rollup.claimBounty(bid, c.challenger, c.salt, sender=env.accounts[FINDER])
+    _settle(env, receipt)
+    assert env.rollup.rewardOf(env.accounts[FINDER]) == SHARE
+    assert env.rollup.rewardOf(env.accounts[COPIER]) == 0
+
+
+@pytest.mark.parametrize("attempt", ["padded", "refilled"])
+def test_reward_theft_class_reencoded_copy_is_rejected(env, attempt):
+    """A proof has one encoding, so a copier cannot front-run with a variant whose hash no
+    commitment covers (which would leave the finder's commitment unable to claim): padding the
+    witnesses or filling the unused `prev` reverts, and the finder's reveal goes through."""
+    proof = _cheat(env)
+    c = _commit(env, FINDER, proof)
+    w3, f = env.w3, env.l1.rollup.functions
+    w3.provider.make_request("evm_setAutomine", [False])
+    try:
+        mine = _send_raw(env, FINDER, f.revealFraud(proof.as_abi(), c.challenger, c.salt), 10**9)
+        seen = w3.eth.get_transaction(mine)["input"]
+        name, args = adv.copier_calls(env.l1.rollup, bytes(seen), _a(env, COPIER))[attempt]
+        theirs = _send_raw(env, COPIER, getattr(f, name)(*args), 10 * 10**9)
+        w3.provider.make_request("evm_mine", [])
+    finally:
+        w3.provider.make_request("evm_setAutomine", [True])
+    copied, original = (w3.eth.get_transaction_receipt(h) for h in (theirs, mine))
+    assert copied["status"] == 0 and original["status"] == 1
+    bid = bounty_of(env, original)
+    assert env.rollup.bounties(bid).recipient == _a(env, FINDER)
+    name, args = adv.copier_calls(env.l1.rollup, bytes(seen), _a(env, COPIER))[attempt]
+    error = "UnusedWitness" if attempt == "padded" else "CommitmentMismatch"
+    env.bond(P)
+    post_empty(env, P, lie(0))  # the same lie again, to show the variant itself is refused
+    assert_reverts(env.l1.rollup, getattr(f, name)(*args), error, _a(env, COPIER))
