@@ -9,6 +9,10 @@ validator proves and rolls back, and ends with a summary table. Service logs go 
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -36,6 +40,12 @@ def step(message: str) -> None:
 
 def detail(message: str) -> None:
     click.echo("    " + message)
+
+
+def _brief(answer: dict) -> str:
+    """A command's JSON answer on one short line."""
+    text = json.dumps(answer, separators=(",", ":"))
+    return text if len(text) <= 110 else text[:107] + "..."
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -129,6 +139,32 @@ def cli(ecosystem, network, provider, transfers):
         demo.dishonest_batch(cheat, thief=users[1], victim=users[2])
         step("optimistic rollup: the honest operator carries on")
         demo.transfers(20, ETHER // 1000)
+        step("the l2kit command line: a user transfers and reads balances as with any wallet")
+        cli_env = {
+            **os.environ,
+            "L2KIT_DEPLOYMENTS": str(deployments_dir),
+            "L2KIT_RPC": provider.uri,
+            "L2KIT_BATCHER": batcher_url,
+            "L2KIT_KEY": users[3].key.hex(),
+            "PYTHONPATH": str(ROOT),
+        }
+
+        def l2kit(*args: str) -> dict:
+            done = subprocess.run(
+                [sys.executable, "-m", "offchain.cli", *args, "--json"],
+                env=cli_env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            if done.returncode != 0:
+                raise click.ClickException(f"l2kit {' '.join(args)}: {done.stderr.strip()}")
+            return json.loads(done.stdout)
+
+        sent = l2kit("rollup", "transfer", users[4].address, "0.01", "--yes", "--wait")
+        detail(f"l2kit rollup transfer {users[4].address[:10]}… 0.01 --yes --wait: {_brief(sent)}")
+        shown = l2kit("rollup", "balance", users[4].address)
+        detail(f"l2kit rollup balance {users[4].address[:10]}…: {_brief(shown)}")
         demo.measure_l1()
         ok, conservation = demo.conservation()
 
