@@ -249,16 +249,13 @@ class Batcher:
         for stored in self.store.txs(TxStatus.PENDING):
             tx = _decode_one(stored.payload)
             ex = execute(state, encode_txs([tx]), self.settings.fee_account, (), self.separator)
+            # The intent batch's own (BATCHED) txs were replayed above from its recorded bytes,
+            # so only PENDING txs reach this loop: one that no longer applies is dropped.
             if ex.ok:
                 commit(state, ex, state.deposit_end)
-            elif stored.status is TxStatus.PENDING:
+            else:
                 log.warning("dropping tx #%d: no longer valid (%s)", stored.seq, ex.fault.name)
                 self.store.drop_tx(stored.seq, f"no longer valid after a rollback: {ex.fault.name}")
-            else:
-                raise L2KitError(
-                    f"recorded batch {intent.batch_index if intent else '?'} no longer applies "
-                    f"({ex.fault.name}): the store and L1 disagree; move the store aside to resync"
-                )
         self.pending = state
 
     def _apply_batch(self, state: L2State, data: bytes) -> bool:
@@ -398,7 +395,10 @@ class Batcher:
             self._stop.wait(backoff)
 
     def post_if_due(self, force: bool = False) -> int | None:
-        """Post a batch if the size or time threshold is reached (or `force`); returns its index."""
+        """Post a batch if the size or time threshold is reached (or `force`).
+
+        Returns the index of the batch accepted on L1 (0 for the first), or None if nothing was
+        posted; `ZkBatcher.post_if_due` returns the same quantity."""
         if self._check_frozen():
             return None
         with self._lock:
