@@ -12,6 +12,7 @@ import threading
 from eth_account import Account
 from web3 import Web3
 
+from offchain.chain import abi_of
 from offchain.deployments import load_deployment
 from offchain.errors import L2KitError
 from offchain.operator.http_api import JsonApiServer
@@ -33,19 +34,7 @@ def run_zk(args: argparse.Namespace, chain_id_of, local_key: str) -> None:
             raise L2KitError(f"set {args.key_env} to the proposer's private key (hex)")
         key = local_key
     w3 = Web3(Web3.HTTPProvider(rpc, request_kwargs={"timeout": 60}))
-    rollup = w3.eth.contract(
-        address=deployment.address("ZkRollup"),
-        abi=[
-            {
-                "name": n,
-                "type": "function",
-                "stateMutability": "view",
-                "inputs": [],
-                "outputs": [{"name": "", "type": "uint256"}],
-            }
-            for n in ("txSlots", "depositSlots")
-        ],
-    )
+    rollup = w3.eth.contract(address=deployment.address("ZkRollup"), abi=abi_of("ZkRollup"))
     params = CircuitParams(
         rollup.functions.txSlots().call(), rollup.functions.depositSlots().call(), args.zk_depth
     )
