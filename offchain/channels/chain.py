@@ -23,7 +23,8 @@ from offchain.channels.model import ChannelError, Lock, State
 from offchain.operator.l1_sender import SendError, SendPolicy, send_transaction
 
 # Channel transactions are time-critical (a secret must reach the chain before a lock expires):
-# few, quick retries, and gas fixed so that a would-revert call is caught by `call` alone.
+# few, quick retries. A would-revert call is caught by `call` first; gas and fees come from the
+# node (`eth_estimateGas` plus the policy's margin, the base fee) in `send_transaction`.
 CHANNEL_SEND_POLICY = SendPolicy(max_attempts=5, receipt_timeout=15.0, backoff=0.1, max_backoff=2.0)
 
 STATUS = ("None", "Open", "Closing", "Settled")
@@ -83,7 +84,6 @@ class ChainClient:
                 "to": target.address,
                 "data": target.encode_abi(fn.fn_name, args=fn.args),
                 "value": value,
-                "gas": 3_000_000,
             }
             try:
                 sent = send_transaction(self.w3, self.account, lambda: tx, self.policy)

@@ -29,7 +29,7 @@ from web3 import Web3
 
 from offchain.deployments import load_deployment
 from offchain.errors import L2KitError
-from offchain.operator.l1_sender import SendError, SendPolicy, send_transaction
+from offchain.operator.l1_sender import SendError, SendPolicy, Sent, send_transaction
 from offchain.operator.preflight import check_deployment, connect_once, parse_key
 from offchain.operator.validator_watch import Observation, Status, Watch, observe
 from offchain.rollup.l1 import RollupL1, Signer
@@ -183,12 +183,11 @@ class ValidatorService:
         )
         return sent.tx_hash
 
-    def _send(self, data: str, gas: int | None = None):
+    def _send(self, data: str) -> Sent:
+        """Send `data` to the rollup; gas is the node's estimate plus the policy's margin."""
+
         def build() -> dict:
-            tx = {"to": self.l1.rollup.address, "data": data}
-            if gas is not None:
-                tx["gas"] = gas
-            return tx
+            return {"to": self.l1.rollup.address, "data": data}
 
         return send_transaction(self.w3, self.account, build, self.policy)
 
@@ -197,7 +196,7 @@ class ValidatorService:
         prover got there first, claim its bounty with our earlier commitment, then re-raise."""
         c = commitment_for(proof, self.account.address, os.urandom(32))
         rollup = self.l1.rollup
-        committed = self._send(rollup.encode_abi("commitFraud", args=[c.hash()]), gas=100_000)
+        committed = self._send(rollup.encode_abi("commitFraud", args=[c.hash()]))
         at = int(committed.receipt["blockNumber"])
         reveal = rollup.encode_abi("revealFraud", args=[proof.as_abi(), c.challenger, c.salt])
         try:
@@ -206,7 +205,7 @@ class ValidatorService:
             for b in self.l1.bounties_for(c.batch_index, c.batch_hash, from_block=at):
                 if b.amount and at < b.proven_block and at < b.commit_block:
                     args = [b.id, c.challenger, c.salt]
-                    self._send(rollup.encode_abi("claimBounty", args=args), gas=200_000)
+                    self._send(rollup.encode_abi("claimBounty", args=args))
                     log.warning("fraud proven by someone else first: bounty %d claimed", b.id)
             raise
 
