@@ -19,6 +19,7 @@ import contextlib
 import itertools
 import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -95,7 +96,7 @@ class Node:
         self.address = self.signer.address
         self.domain = domain
         self.chain = chain
-        self.clock = clock or (lambda: int(__import__("time").time()))
+        self.clock = clock or (lambda: int(time.time()))
         self.config = config or NodeConfig()
         self.tower = tower
         self.store = Store(db_path)
