@@ -350,7 +350,10 @@ class ZkBatcher:
     # ------------------------------------------------------------------ posting
 
     def post_if_due(self, force: bool = False) -> int | None:
-        """Prove and post a batch if one is due; returns the rollup's new batch count."""
+        """Prove and post a batch if one is due.
+
+        Returns the index of the batch accepted on L1 (0 for the first), or None if nothing was
+        posted: the same quantity as `Batcher.post_if_due`."""
         if self.frozen or self.rollup.functions.frozen().call():
             self.frozen = True
             return None
@@ -469,7 +472,7 @@ class ZkBatcher:
                 sent.receipt["gasUsed"],
                 sent.tx_hash,
             )
-        return intent.batch_index + 1
+        return intent.batch_index
 
     # ------------------------------------------------------------------ queries
 
