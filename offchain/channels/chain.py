@@ -11,9 +11,11 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from eth_account import Account
 from web3 import Web3
+from web3.contract import Contract
 from web3.exceptions import ContractLogicError
 from web3.logs import DISCARD
 
@@ -71,7 +73,7 @@ class ChainClient:
 
     # ---------------------------------------------------------------- transactions
 
-    def send(self, fn, value: int = 0, contract=None) -> dict:
+    def send(self, fn: Any, value: int = 0, contract: Contract | None = None) -> dict:
         """Sign and send a call of `contract` (default: the adjudicator), wait for it, return the
         receipt. Raises TxFailed if it would revert, reverted, or could not be brought on chain."""
         target = self.contract if contract is None else contract
@@ -92,7 +94,7 @@ class ChainClient:
             return sent.receipt
 
     def approve(self, token: str, amount: int, abi: list) -> dict:
-        t = self.w3.eth.contract(address=token, abi=abi)
+        t = self.w3.eth.contract(address=Web3.to_checksum_address(token), abi=abi)
         return self.send(t.functions.approve(self.contract.address, amount), contract=t)
 
     def open(self, peer: str, token: str, period: int, amount: int) -> tuple[bytes, dict]:

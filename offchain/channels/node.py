@@ -20,9 +20,10 @@ import itertools
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from offchain.channels import crypto, machine, merkle, recovery
 from offchain.channels.chain import ChainClient, TxFailed
@@ -48,6 +49,14 @@ class Conflict(ChannelError):
 
 class PeerRefused(ChannelError):
     """The peer answered and refused our update."""
+
+
+def _nonneg_int(body: dict, key: str) -> int:
+    """`body[key]` if it is a non-negative integer (an `adjust` request's amounts and expiry)."""
+    value = body.get(key)
+    if not isinstance(value, int) or value < 0:
+        raise ChannelError("deposit, withdrawal and expiry must be non-negative integers")
+    return value
 
 
 @dataclass(frozen=True)
@@ -168,7 +177,7 @@ class Node:
             self.directory[key] = (host, port)
             self.store.put("peer:" + key, [host, port])
 
-    def _spawn(self, coro) -> asyncio.Task:
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task:
         t = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(t)
         t.add_done_callback(self._task_done)
@@ -177,7 +186,8 @@ class Node:
     def _task_done(self, t: asyncio.Task) -> None:
         self._tasks.discard(t)
         if not t.cancelled() and t.exception() is not None:
-            self._report(f"{t.get_coro().__name__}: {t.exception()!r}")
+            name = getattr(t.get_coro(), "__name__", t.get_name())
+            self._report(f"{name}: {t.exception()!r}")
 
     def _report(self, what: str) -> None:
         """Keep a background failure where the operator sees it (log and status)."""
@@ -307,9 +317,7 @@ class Node:
     async def _on_adjust(self, sender: str, body: dict) -> dict:
         cid = unhx(body.get("channel_id"), 32, "channel_id")
         v = self._view_from(sender, cid)
-        dep, wd, expiry = body.get("deposit"), body.get("withdrawal"), body.get("expiry")
-        if not all(isinstance(x, int) and x >= 0 for x in (dep, wd, expiry)):
-            raise ChannelError("deposit, withdrawal and expiry must be non-negative integers")
+        dep, wd, expiry = (_nonneg_int(body, k) for k in ("deposit", "withdrawal", "expiry"))
         s = machine.adjusted_state(v, 1 - v.me, dep, wd)
         if State.from_json(body.get("state")) != s:
             raise ChannelError("the adjusted state does not follow from the latest state")
@@ -560,8 +568,13 @@ class Node:
             cur = self.views[cid]
             if cur.pending is None or cur.pending.state.nonce != ev.nonce:
                 raise Conflict("our update was superseded by the peer's")
+            acked = resp.get("nonce")
+            if not isinstance(acked, int):
+                raise ChannelError(
+                    f"acknowledgement for nonce {acked!r} matches no update in flight"
+                )
             done, events = machine.receive_ack(
-                cur, resp.get("nonce"), unhx(resp.get("sig"), 65, "ack sig"), self.domain
+                cur, acked, unhx(resp.get("sig"), 65, "ack sig"), self.domain
             )
             self._save(done)
         for e in events:
@@ -1019,11 +1032,11 @@ class Node:
                 continue
             self._save(replace(v, closed=True))
             for lock in v.latest.state.locks:  # make our incoming locks payable on chain
-                secret = self.store.secret(lock.hashlock)
-                if lock.sender != v.me and secret is not None and self.clock() <= lock.expiry:
+                known = self.store.secret(lock.hashlock)
+                if lock.sender != v.me and known is not None and self.clock() <= lock.expiry:
                     try:
                         if await asyncio.to_thread(chain.secret_revealed_at, lock.hashlock) == 0:
-                            await asyncio.to_thread(chain.register_secret, secret)
+                            await asyncio.to_thread(chain.register_secret, known)
                     except (OSError, TxFailed) as e:
                         self._report(f"registering the secret of {hx(lock.hashlock)}: {e}")
             if v.latest.state.nonce > ev["nonce"]:
@@ -1062,7 +1075,7 @@ class Node:
                 try:
                     sender, body = open_envelope(raw)
                     rid = body.get("id")
-                    handler = handlers.get(body.get("type"))
+                    handler = handlers.get(str(body.get("type")))
                     if handler is None:
                         raise ChannelError(f"unknown message type {body.get('type')!r}")
                     reply = await handler(sender, body)
@@ -1110,7 +1123,8 @@ class Node:
                 if sender.lower() != peer.lower():
                     self.rejected += 1
                     continue
-                fut = self._waiters.pop(body.get("re"), None)
+                re_id = body.get("re")
+                fut = self._waiters.pop(re_id, None) if isinstance(re_id, int) else None
                 if fut is not None and not fut.done():
                     fut.set_result(body)
         except (asyncio.IncompleteReadError, ConnectionError, ChannelError):

@@ -191,7 +191,7 @@ class ValidatorService:
 
         return send_transaction(self.w3, self.account, build, self.policy)
 
-    def _commit_and_reveal(self, proof: FraudProof):
+    def _commit_and_reveal(self, proof: FraudProof) -> Sent:
         """Commit to the proof (bound to our address), reveal it in a later block; if another
         prover got there first, claim its bounty with our earlier commitment, then re-raise."""
         c = commitment_for(proof, self.account.address, os.urandom(32))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_account import Account as EthAccount
+from eth_typing import ChecksumAddress
 from web3 import Web3
 
 from offchain.bridge import read_deposits
@@ -72,7 +73,7 @@ class Signer:
     private_key: bytes
 
     @property
-    def address(self) -> str:
+    def address(self) -> ChecksumAddress:
         return EthAccount.from_key(self.private_key).address
 
     def send(self, fn: Any, value: int = 0, gas: int | None = None) -> Any:

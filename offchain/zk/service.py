@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Callable
 
 from eth_account import Account
 from web3 import Web3
@@ -25,7 +26,7 @@ from offchain.zk.prover import Groth16Prover
 log = logging.getLogger("l2kit.zk-batcher")
 
 
-def run_zk(args: argparse.Namespace, chain_id_of, local_key: str) -> None:
+def run_zk(args: argparse.Namespace, chain_id_of: Callable[[str], int], local_key: str) -> None:
     deployment = load_deployment(args.network)
     rpc = args.rpc or deployment.rpc
     key = os.environ.get(args.key_env)
