@@ -18,6 +18,7 @@ def _assert_unchanged(zk, root) -> None:
     assert zk.rollup.depositsProcessed() == 0
 
 
+@pytest.mark.slow  # proves each bad witness
 @pytest.mark.parametrize("which", ["bad_signature_batch", "overspend_batch"])
 def test_invalid_witness_proof_rejected(zk, which, request, alice, bob, deployer):
     proven = request.getfixturevalue(which)

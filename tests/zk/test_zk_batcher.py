@@ -8,6 +8,7 @@ import json
 import urllib.error
 import urllib.request
 
+import pytest
 from eth_account import Account
 from zk_helpers import ALICE_KEY, BOB_KEY, MALLORY_KEY, PARAMS
 
@@ -47,6 +48,7 @@ def tx_json(tx, to=None):
     }
 
 
+@pytest.mark.slow  # zk batcher service end to end
 def test_zk_mode_end_to_end(
     project, chain, deployer, alice, bob, carol, rollup_keys, exit_keys, prover, tmp_path
 ):

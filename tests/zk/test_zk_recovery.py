@@ -24,6 +24,8 @@ from offchain.zk.prover import prove_checked
 from offchain.zk.tree import zero_hashes
 from offchain.zk.txs import TxKind, recipient_bytes, sign_tx
 
+pytestmark = pytest.mark.slow  # proves several zk batches across restarts
+
 E17 = 10**17
 
 
