@@ -11,6 +11,8 @@ from offchain.zk.batch import BatchError, build_batch
 from offchain.zk.prover import ProofRejected, prove_checked
 from offchain.zk.txs import TxKind, sign_tx
 
+pytestmark = pytest.mark.slow  # every test proves (or fails to prove) a zk batch
+
 
 def _assert_unchanged(zk, root) -> None:
     assert zk.rollup.stateRoot() == root
@@ -18,7 +20,6 @@ def _assert_unchanged(zk, root) -> None:
     assert zk.rollup.depositsProcessed() == 0
 
 
-@pytest.mark.slow  # proves each bad witness
 @pytest.mark.parametrize("which", ["bad_signature_batch", "overspend_batch"])
 def test_invalid_witness_proof_rejected(zk, which, request, alice, bob, deployer):
     proven = request.getfixturevalue(which)

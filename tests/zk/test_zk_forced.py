@@ -452,6 +452,7 @@ def test_zk_forced_batches_that_skip_or_reorder_requests_refused(
     assert zk.bridge.claimable(bob, ETH) == BOB_AFTER_0
 
 
+@pytest.mark.slow  # proves a batch (~30 s)
 def test_zk_forced_slot_without_request_cannot_move_funds(zk, prover, after_batch0, deployer):
     """A type-3 slot carries no signature: without a queued request it is refused, so the
     operator cannot empty a leaf to itself."""
@@ -462,6 +463,7 @@ def test_zk_forced_slot_without_request_cannot_move_funds(zk, prover, after_batc
     assert zk.bridge.claimable(f"0x{MALLORY_L1:040x}", ETH) == 0
 
 
+@pytest.mark.slow  # proves a batch
 def test_zk_forced_slot_pays_exactly_the_whole_balance(
     zk, prover, exit_prover, alice_forced, deployer, alice
 ):
