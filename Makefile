@@ -38,7 +38,7 @@ help:
 	@echo "make demo    set up, start a local Anvil node, deploy and run the demo"
 	@echo "make bench   set up and run every benchmark (tables + bench/results/*.json)"
 	@echo "make test-fast  the suite without the slow end-to-end tests (the inner loop)"
-	@echo "make lint    ruff, the NatSpec check"
+	@echo "make lint    ruff, the NatSpec check, mypy over offchain/"
 	@echo "make snapshots  rewrite snapshots/abi/ after an intended interface change"
 	@echo "make setup   only the set-up: .venv, node_modules, solc shim"
 
@@ -96,6 +96,7 @@ lint: setup
 	$(BIN)/ruff check $(PY_SOURCES)
 	$(BIN)/ruff format --check $(PY_SOURCES)
 	$(BIN)/python tools/check_natspec.py contracts
+	$(BIN)/mypy  # the type checker over offchain/ ([tool.mypy] in pyproject.toml)
 
 format: setup
 	$(BIN)/ruff check --fix $(PY_SOURCES)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from eth_abi import decode as abi_decode
 from eth_utils import keccak, to_canonical_address, to_checksum_address
 from web3 import Web3
+from web3.types import LogReceipt
 
 from offchain.errors import L2KitError
 
@@ -43,7 +45,7 @@ def next_accumulator(prev: bytes, token: str, amount: int, recipient: bytes) -> 
     return keccak(prev + to_canonical_address(token) + amount.to_bytes(32, "big") + recipient)
 
 
-def decode_deposit_log(log: dict) -> Deposit:
+def decode_deposit_log(log: Mapping[str, Any]) -> Deposit:
     """Turn one raw `DepositQueued` log (as returned by eth_getLogs) into a Deposit."""
     topics = [bytes(t) for t in log["topics"]]
     if not topics or topics[0] != DEPOSIT_QUEUED_TOPIC:
@@ -98,7 +100,7 @@ def read_deposits(
     """
     address = to_checksum_address(bridge_address)
     last = w3.eth.block_number if to_block == "latest" else int(to_block)
-    logs: list[dict] = []
+    logs: list[LogReceipt] = []
     start = from_block
     while start <= last:
         end = min(start + chunk - 1, last)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ape import chain, project
 
@@ -64,7 +65,7 @@ def is_local(network_name: str) -> bool:
     return network_name in ("local", "anvil") or chain.chain_id == 31337
 
 
-def deploy_all(deployer, network_choice: str, params: DeployParams) -> Deployment:
+def deploy_all(deployer: Any, network_choice: str, params: DeployParams) -> Deployment:
     """Deploy every contract from `deployer` and wire them; returns what was deployed."""
     start_block = chain.blocks.head.number or 0
     contracts: dict[str, str] = {}

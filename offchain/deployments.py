@@ -17,7 +17,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from eth_utils import is_checksum_address
+from eth_typing import ChecksumAddress
+from eth_utils import is_checksum_address, to_checksum_address
 
 from offchain.errors import DeploymentNotFound, L2KitError
 from offchain.rpc_url import rpc_for_deployment_file
@@ -35,10 +36,10 @@ class Deployment:
     contracts: dict[str, str] = field(default_factory=dict)
     rpc: str = ""
 
-    def address(self, name: str) -> str:
+    def address(self, name: str) -> ChecksumAddress:
         """The address of contract `name`, or an error listing what this deployment has."""
         try:
-            return self.contracts[name]
+            return to_checksum_address(self.contracts[name])
         except KeyError:
             known = ", ".join(sorted(self.contracts)) or "nothing"
             raise L2KitError(

@@ -162,8 +162,11 @@ def _blob_list(body: bytes, url: str, pick: Callable[[object], object]) -> list[
     out = []
     for item in items:
         raw = pick(item)
+        if not isinstance(raw, str):
+            out.append(b"")  # malformed: counted as a served blob that matches nothing
+            continue
         try:
             out.append(bytes.fromhex(raw[2:]) if raw.startswith("0x") else b"")
-        except (AttributeError, ValueError):
+        except ValueError:
             out.append(b"")  # malformed: counted as a served blob that matches nothing
     return out

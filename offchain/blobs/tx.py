@@ -18,10 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 import rlp
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
+from web3.types import TxParams
 
 from . import kzg
 from .encoding import MAX_BLOBS_PER_PAYLOAD
@@ -87,7 +89,7 @@ def build_blob_tx(
         raise BlobError(f"{len(blobs)} blobs: a transaction carries 1 to {MAX_BLOBS_PER_PAYLOAD}")
     hashes = [kzg.blob_versioned_hash(b) for b in blobs]
     fees = current_fees(w3, margin)
-    tx = {
+    tx: dict[str, Any] = {
         "type": BLOB_TX_TYPE,
         "chainId": w3.eth.chain_id,
         "from": account.address,
@@ -102,7 +104,7 @@ def build_blob_tx(
         if nonce is None
         else nonce,
     }
-    tx["gas"] = w3.eth.estimate_gas(tx)  # type: ignore[arg-type]
+    tx["gas"] = w3.eth.estimate_gas(cast(TxParams, tx))  # TxParams has no blob-tx keys
     del tx["from"]
     signed = account.sign_transaction(tx)  # the body only: 0x03 || rlp(tx)
     raw = network_wrapper(bytes(signed.raw_transaction), blobs, cell_proofs=cell_proofs)

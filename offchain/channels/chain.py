@@ -11,9 +11,11 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from eth_account import Account
 from web3 import Web3
+from web3.contract import Contract
 from web3.exceptions import ContractLogicError, Web3Exception
 from web3.logs import DISCARD
 
@@ -23,7 +25,8 @@ from offchain.channels.model import ChannelError, Lock, State
 from offchain.operator.l1_sender import SendError, SendPolicy, send_transaction
 
 # Channel transactions are time-critical (a secret must reach the chain before a lock expires):
-# few, quick retries, and gas fixed so that a would-revert call is caught by `call` alone.
+# few, quick retries. A would-revert call is caught by `call` first; gas and fees come from the
+# node (`eth_estimateGas` plus the policy's margin, the base fee) in `send_transaction`.
 CHANNEL_SEND_POLICY = SendPolicy(max_attempts=5, receipt_timeout=15.0, backoff=0.1, max_backoff=2.0)
 
 STATUS = ("None", "Open", "Closing", "Settled")
@@ -70,7 +73,7 @@ class ChainClient:
 
     # ---------------------------------------------------------------- transactions
 
-    def send(self, fn, value: int = 0, contract=None) -> dict:
+    def send(self, fn: Any, value: int = 0, contract: Contract | None = None) -> dict:
         """Sign and send a call of `contract` (default: the adjudicator), wait for it, return the
         receipt. Raises TxFailed if it would revert, reverted, or could not be brought on chain
         (any web3 error, e.g. a JSON-RPC error reply, is one of these: callers handle one type)."""
@@ -86,7 +89,6 @@ class ChainClient:
                 "to": target.address,
                 "data": target.encode_abi(fn.fn_name, args=fn.args),
                 "value": value,
-                "gas": 3_000_000,
             }
             try:
                 sent = send_transaction(self.w3, self.account, lambda: tx, self.policy)
@@ -95,7 +97,7 @@ class ChainClient:
             return sent.receipt
 
     def approve(self, token: str, amount: int, abi: list) -> dict:
-        t = self.w3.eth.contract(address=token, abi=abi)
+        t = self.w3.eth.contract(address=Web3.to_checksum_address(token), abi=abi)
         return self.send(t.functions.approve(self.contract.address, amount), contract=t)
 
     def open(self, peer: str, token: str, period: int, amount: int) -> tuple[bytes, dict]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from eth_utils import keccak
@@ -141,7 +142,7 @@ class State:
         )
 
 
-def sort_locks(locks) -> tuple[Lock, ...]:
+def sort_locks(locks: Iterable[Lock]) -> tuple[Lock, ...]:
     return tuple(sorted(locks, key=lambda lock: lock.leaf()))
 
 

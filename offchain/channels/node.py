@@ -19,9 +19,11 @@ import contextlib
 import itertools
 import logging
 import os
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from offchain.channels import crypto, machine, merkle, recovery
 from offchain.channels.chain import ChainClient, TxFailed
@@ -52,6 +54,14 @@ class PeerRefused(ChannelError):
 
 # the peer did not co-sign our update: away, no answer, refused, or kept outrunning us
 NO_COSIGNATURE = (PeerUnreachable, TimeoutError, PeerRefused, Conflict)
+
+
+def _nonneg_int(body: dict, key: str) -> int:
+    """`body[key]` if it is a non-negative integer (an `adjust` request's amounts and expiry)."""
+    value = body.get(key)
+    if not isinstance(value, int) or value < 0:
+        raise ChannelError("deposit, withdrawal and expiry must be non-negative integers")
+    return value
 
 
 @dataclass(frozen=True)
@@ -100,7 +110,7 @@ class Node:
         self.address = self.signer.address
         self.domain = domain
         self.chain = chain
-        self.clock = clock or (lambda: int(__import__("time").time()))
+        self.clock = clock or (lambda: int(time.time()))
         self.config = config or NodeConfig()
         self.tower = tower
         self.store = Store(db_path)
@@ -172,7 +182,7 @@ class Node:
             self.directory[key] = (host, port)
             self.store.put("peer:" + key, [host, port])
 
-    def _spawn(self, coro) -> asyncio.Task:
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task:
         t = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(t)
         t.add_done_callback(self._task_done)
@@ -181,7 +191,8 @@ class Node:
     def _task_done(self, t: asyncio.Task) -> None:
         self._tasks.discard(t)
         if not t.cancelled() and t.exception() is not None:
-            self._report(f"{t.get_coro().__name__}: {t.exception()!r}")
+            name = getattr(t.get_coro(), "__name__", t.get_name())
+            self._report(f"{name}: {t.exception()!r}")
 
     def _report(self, what: str) -> None:
         """Keep a background failure where the operator sees it (log and status)."""
@@ -315,9 +326,7 @@ class Node:
     async def _on_adjust(self, sender: str, body: dict) -> dict:
         cid = unhx(body.get("channel_id"), 32, "channel_id")
         v = self._view_from(sender, cid)
-        dep, wd, expiry = body.get("deposit"), body.get("withdrawal"), body.get("expiry")
-        if not all(isinstance(x, int) and x >= 0 for x in (dep, wd, expiry)):
-            raise ChannelError("deposit, withdrawal and expiry must be non-negative integers")
+        dep, wd, expiry = (_nonneg_int(body, k) for k in ("deposit", "withdrawal", "expiry"))
         s = machine.adjusted_state(v, 1 - v.me, dep, wd)
         if State.from_json(body.get("state")) != s:
             raise ChannelError("the adjusted state does not follow from the latest state")
@@ -568,8 +577,13 @@ class Node:
             cur = self.views[cid]
             if cur.pending is None or cur.pending.state.nonce != ev.nonce:
                 raise Conflict("our update was superseded by the peer's")
+            acked = resp.get("nonce")
+            if not isinstance(acked, int):
+                raise ChannelError(
+                    f"acknowledgement for nonce {acked!r} matches no update in flight"
+                )
             done, events = machine.receive_ack(
-                cur, resp.get("nonce"), unhx(resp.get("sig"), 65, "ack sig"), self.domain
+                cur, acked, unhx(resp.get("sig"), 65, "ack sig"), self.domain
             )
             self._save(done)
         for e in events:
@@ -1089,11 +1103,11 @@ class Node:
                 continue
             self._save(replace(v, closed=True))
             for lock in v.latest.state.locks:  # make our incoming locks payable on chain
-                secret = self.store.secret(lock.hashlock)
-                if lock.sender != v.me and secret is not None and self.clock() <= lock.expiry:
+                known = self.store.secret(lock.hashlock)
+                if lock.sender != v.me and known is not None and self.clock() <= lock.expiry:
                     try:
                         if await asyncio.to_thread(chain.secret_revealed_at, lock.hashlock) == 0:
-                            await asyncio.to_thread(chain.register_secret, secret)
+                            await asyncio.to_thread(chain.register_secret, known)
                     except Exception as e:  # reported; the dispute below still runs
                         self._report(f"registering the secret of {hx(lock.hashlock)}: {e!r}")
             if v.latest.state.nonce > ev["nonce"]:
@@ -1132,7 +1146,7 @@ class Node:
                 try:
                     sender, body = open_envelope(raw)
                     rid = body.get("id")
-                    handler = handlers.get(body.get("type"))
+                    handler = handlers.get(str(body.get("type")))
                     if handler is None:
                         raise ChannelError(f"unknown message type {body.get('type')!r}")
                     reply = await handler(sender, body)
@@ -1180,7 +1194,8 @@ class Node:
                 if sender.lower() != peer.lower():
                     self.rejected += 1
                     continue
-                fut = self._waiters.pop(body.get("re"), None)
+                re_id = body.get("re")
+                fut = self._waiters.pop(re_id, None) if isinstance(re_id, int) else None
                 if fut is not None and not fut.done():
                     fut.set_result(body)
         except (asyncio.IncompleteReadError, ConnectionError, ChannelError):

@@ -6,6 +6,7 @@ import json
 import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from offchain.channels.machine import ChannelView, view_from_json, view_to_json
 from offchain.channels.model import hx, unhx
@@ -76,7 +77,7 @@ class Store:
     def put(self, key: str, value: object) -> None:
         self._db.execute("INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)", (key, json.dumps(value)))
 
-    def get(self, key: str, default: object = None) -> object:
+    def get(self, key: str, default: Any = None) -> Any:  # a JSON value
         row = self._db.execute("SELECT v FROM kv WHERE k = ?", (key,)).fetchone()
         return default if row is None else json.loads(row[0])
 

@@ -112,6 +112,7 @@ class Watchtower:
             while True:
                 raw = await read_frame(reader)
                 rid = None
+                reply: dict[str, object]
                 try:
                     client, body = open_envelope(raw)
                     rid = body.get("id")

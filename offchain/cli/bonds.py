@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import click
+from web3.contract import Contract
 
 from offchain.errors import L2KitError
 from offchain.operator.client import BatcherUnavailable
@@ -21,7 +22,7 @@ from .session import Session, common_options
 from .units import parse_amount
 
 
-def _rollup(s: Session):
+def _rollup(s: Session) -> Contract:
     return s.contract("Rollup")
 
 
@@ -38,15 +39,15 @@ def _read(s: Session, who: str) -> dict[str, Any]:
     }
 
 
-def _call_bond(s: Session, amount: int):
+def _call_bond(s: Session, amount: int) -> tuple[Any, int]:
     return _rollup(s).functions.bond(), amount
 
 
-def _call_unbond(s: Session, amount: int, to: str):
+def _call_unbond(s: Session, amount: int, to: str) -> tuple[Any, int]:
     return _rollup(s).functions.withdrawBond(amount, to), 0
 
 
-def _call_release(s: Session):
+def _call_release(s: Session) -> tuple[Any, int]:
     """Move the bonds of final batches (up to the contract's bound) back to the free bond."""
     return _rollup(s).functions.releaseBonds(32), 0
 
@@ -72,7 +73,7 @@ def _dead_slots(s: Session, who: str) -> list[int]:
     ]
 
 
-def _call_reward(s: Session, to: str):
+def _call_reward(s: Session, to: str) -> tuple[Any, int]:
     return _rollup(s).functions.claimReward(to), 0
 
 

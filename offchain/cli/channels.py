@@ -14,6 +14,7 @@ import functools
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ class ApiSession:
             raise click.Abort()
 
 
-def api_options(fn):
+def api_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     @click.option(
         "--api",
         envvar="L2KIT_CHANNEL_API",
@@ -57,7 +58,7 @@ def api_options(fn):
     @click.option("--yes", "-y", is_flag=True, help="Go ahead without asking (unattended use).")
     @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
     @functools.wraps(fn)
-    def wrapper(*args, api: str, yes: bool, as_json: bool, **kwargs):
+    def wrapper(*args: Any, api: str, yes: bool, as_json: bool, **kwargs: Any) -> Any:
         return fn(ApiSession(api, yes, as_json), *args, **kwargs)
 
     return wrapper

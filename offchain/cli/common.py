@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import click
+from eth_typing import ChecksumAddress
 from web3 import Web3
 
 from offchain.errors import L2KitError
@@ -65,7 +66,7 @@ def parse_value(token: Token, text: str) -> int:
     return value
 
 
-def checked_address(text: str, what: str = "address") -> str:
+def checked_address(text: str, what: str = "address") -> ChecksumAddress:
     if not Web3.is_address(text):
         raise L2KitError(f"{text!r} is not an Ethereum {what}: expected 0x and 40 hex digits")
     return Web3.to_checksum_address(text)

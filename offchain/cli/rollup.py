@@ -11,14 +11,16 @@ import time
 
 import click
 from web3 import Web3
+from web3.contract import Contract
 from web3.logs import DISCARD
 
 from offchain.errors import L2KitError
 from offchain.recipient import address_recipient
 from offchain.rollup.codec import encode_tx, is_packable_amount, is_packable_fee
-from offchain.rollup.exit import exit_plan, freeze_status
+from offchain.rollup.exit import ExitClaim, exit_plan, freeze_status
 from offchain.rollup.l1 import RollupL1
 from offchain.rollup.replay import replay
+from offchain.rollup.types import Transfer, Withdraw
 from offchain.rollup.wallet import sign_transfer, sign_withdraw
 
 from .common import (
@@ -41,11 +43,11 @@ def rollup() -> None:
     """The optimistic rollup: deposit, transfer, withdraw, and leave without the operator."""
 
 
-def _bridge(s: Session):
+def _bridge(s: Session) -> Contract:
     return s.contract("RollupBridge", "L1Bridge")
 
 
-def _rollup(s: Session):
+def _rollup(s: Session) -> Contract:
     return s.contract("Rollup")
 
 
@@ -163,7 +165,7 @@ def balance(s: Session, address: str | None) -> None:
         if amount:
             claimable[addr] = amount
     l1_eth = s.w3.eth.get_balance(owner)
-    data = {
+    data: dict[str, object] = {
         "owner": owner,
         "l1_eth": str(l1_eth),
         "accounts": [
@@ -429,6 +431,7 @@ def force(s: Session, kind: str, args: tuple[str, ...], nonce: int | None, token
             f"posted state, the forced {kind} needs {tok.show(value)}"
         )
     n = account.nonce if nonce is None else nonce
+    tx: Transfer | Withdraw
     if kind == "transfer":
         if not args[0].isdigit():
             raise L2KitError(f"{args[0]!r} is not an L2 account index (a whole number)")
@@ -480,7 +483,7 @@ def _exit_or_refund(s: Session, owner: str | None, which: str) -> None:
     rollup_c = _rollup(s)
     rows, shown = [], []
     for c in claims:
-        if which == "exit":
+        if isinstance(c, ExitClaim):  # `exits` holds only ExitClaims, `refunds` RefundClaims
             label, key = f"exit of account {c.account_index}", ("account", c.account_index)
             call = rollup_c.functions.exitFrozen(*c.as_args())
         else:

@@ -19,7 +19,8 @@ from typing import Any
 import click
 from eth_abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
-from eth_utils import function_abi_to_4byte_selector
+from eth_typing import ABIFunction, ChecksumAddress
+from eth_utils import function_abi_to_4byte_selector, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
@@ -181,7 +182,7 @@ class Session:
         )
 
     def erc20(self, address: str) -> Contract:
-        return self.w3.eth.contract(address=address, abi=abi_of("TestToken"))
+        return self.w3.eth.contract(address=to_checksum_address(address), abi=abi_of("TestToken"))
 
     @cached_property
     def batcher(self) -> BatcherClient:
@@ -194,7 +195,7 @@ class Session:
         return load_key(self.opts.keys, lambda msg: click.prompt(msg, hide_input=True))
 
     @property
-    def address(self) -> str:
+    def address(self) -> ChecksumAddress:
         return self.account.address
 
     # -- sending -----------------------------------------------------------------------------------
@@ -250,7 +251,11 @@ def _error_table() -> dict[bytes, tuple[str, list[str]]]:
         for item in abi:
             if item.get("type") == "error":
                 types = [i["type"] for i in item.get("inputs", [])]
-                sig = {"type": "function", "name": item["name"], "inputs": item.get("inputs", [])}
+                sig: ABIFunction = {
+                    "type": "function",
+                    "name": item["name"],
+                    "inputs": item.get("inputs", []),
+                }
                 table[function_abi_to_4byte_selector(sig)] = (item["name"], types)
     return table
 

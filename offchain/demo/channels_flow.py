@@ -68,14 +68,14 @@ async def run_channels(
     try:
         for name, key in zip("abcd", keys, strict=True):
             (db_dir / f"{name}.db").unlink(missing_ok=True)
-            fees = {"base_fee": 10, "fee_ppm": 1000} if name in "bc" else {}
+            fees = NodeConfig(base_fee=10, fee_ppm=1000) if name in "bc" else NodeConfig()
             node = Node(
                 key,
                 db_dir / f"{name}.db",
                 domain,
                 chain=ChainClient(rpc, adjudicator, abi, key),
                 clock=clock,
-                config=NodeConfig(**fees),
+                config=fees,
             )
             await node.start()
             for other in nodes:

@@ -30,12 +30,15 @@ class Service:
             stderr=self._log,
             text=True,
         )
+        if self.proc.stdout is None:  # stdout=PIPE: Popen always opens it
+            raise RuntimeError(f"{name}: no stdout pipe")
+        self._stdout = self.proc.stdout
         self.ready_line = self._wait_ready()
 
     def _wait_ready(self, timeout: float = 90) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
+            line = self._stdout.readline()
             if line.startswith("READY"):
                 return line.strip()
             if not line and self.proc.poll() is not None:

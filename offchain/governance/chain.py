@@ -46,7 +46,7 @@ def project_signatures() -> dict[bytes, str]:
             if item.get("type") == "function":
                 types = ",".join(_canonical(i) for i in item.get("inputs", []))
                 sigs.add(f"{item['name']}({types})")
-    table = {}
+    table: dict[bytes, str] = {}
     for sel, sig in signature_table(sorted(sigs)).items():
         table.setdefault(sel, sig)
     return table

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import rlp
 from eth_utils import keccak, to_bytes, to_checksum_address
@@ -50,14 +51,14 @@ class GovernanceStack:
 
 
 def deploy_stack(
-    project,
-    deployer,
+    project: Any,  # ape's project manager
+    deployer: Any,  # an ape account
     members: Sequence[str],
     threshold: int,
     proposers: Sequence[str],
     executors: Sequence[str],
     params: GovernanceParams,
-    systems: Sequence[Callable[[str, str], object]],
+    systems: Sequence[Callable[[str, str], Any]],  # each returns an Ape contract instance
     min_delay: int | None = None,
 ) -> GovernanceStack:
     """Council, then each system (built by `systems[i](timelock_address, council_address)`, one

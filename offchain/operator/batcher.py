@@ -22,9 +22,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from eth_account import Account as EthAccount
 from web3 import Web3
+from web3.contract import Contract
 
 from offchain.errors import L2KitError
 from offchain.operator import failpoints
@@ -45,6 +47,7 @@ from offchain.rollup.execute import Fault, commit, execute
 from offchain.rollup.hashing import keccak
 from offchain.rollup.l1 import RollupL1
 from offchain.rollup.params import MAX_COMMITMENTS_PER_BATCH, MAX_TXS_PER_COMMITMENT
+from offchain.rollup.proofs import WithdrawalClaim
 from offchain.rollup.replay import replay
 from offchain.rollup.state import L2State
 from offchain.rollup.types import (
@@ -252,16 +255,13 @@ class Batcher:
         for stored in self.store.txs(TxStatus.PENDING):
             tx = _decode_one(stored.payload)
             ex = execute(state, encode_txs([tx]), self.settings.fee_account, (), self.separator)
+            # The intent batch's own (BATCHED) txs were replayed above from its recorded bytes,
+            # so only PENDING txs reach this loop: one that no longer applies is dropped.
             if ex.ok:
                 commit(state, ex, state.deposit_end)
-            elif stored.status is TxStatus.PENDING:
+            else:
                 log.warning("dropping tx #%d: no longer valid (%s)", stored.seq, ex.fault.name)
                 self.store.drop_tx(stored.seq, f"no longer valid after a rollback: {ex.fault.name}")
-            else:
-                raise L2KitError(
-                    f"recorded batch {intent.batch_index if intent else '?'} no longer applies "
-                    f"({ex.fault.name}): the store and L1 disagree; move the store aside to resync"
-                )
         self.pending = state
 
     def _apply_batch(self, state: L2State, data: bytes) -> bool:
@@ -316,7 +316,7 @@ class Batcher:
     def _l1_post_root(self, index: int) -> bytes:
         return bytes(self.l1.rollup.functions.batches(index).call()[1])
 
-    def _intent(self):
+    def _intent(self) -> StoredBatch | None:
         intents = self.store.batches(BatchStatus.INTENT)
         return intents[0] if intents else None
 
@@ -401,7 +401,10 @@ class Batcher:
             self._stop.wait(backoff)
 
     def post_if_due(self, force: bool = False) -> int | None:
-        """Post a batch if the size or time threshold is reached (or `force`); returns its index."""
+        """Post a batch if the size or time threshold is reached (or `force`).
+
+        Returns the index of the batch accepted on L1 (0 for the first), or None if nothing was
+        posted; `ZkBatcher.post_if_due` returns the same quantity."""
         if self._check_frozen():
             return None
         with self._lock:
@@ -460,7 +463,7 @@ class Batcher:
             last = functions.lastFinalizationTime().call()
         return now - last >= self._heartbeat
 
-    def _build_intent(self, heartbeat: bool = False):
+    def _build_intent(self, heartbeat: bool = False) -> StoredBatch | None:
         deposits = self._deposits[self.confirmed.deposit_end :][: BATCH_TX_SLOTS // 2]
         forced = self._forced[self.confirmed.forced_end :][: BATCH_TX_SLOTS // 4]
         room = min(self.settings.max_batch_txs, BATCH_TX_SLOTS - len(deposits) - len(forced))
@@ -548,7 +551,7 @@ class Batcher:
             )
         return intent.batch_index
 
-    def _advance_confirmed(self, intent) -> None:
+    def _advance_confirmed(self, intent: StoredBatch) -> None:
         state = self.confirmed.copy()
         if not self._apply_batch(state, intent.data):
             raise L2KitError(f"own batch {intent.batch_index} does not re-execute: operator bug")
@@ -589,7 +592,7 @@ class Batcher:
         with self._lock:
             return sorted(i for i, a in self.pending.accounts.items() if a.owner == owner)
 
-    def withdrawal_claim(self, tx_hash: bytes):
+    def withdrawal_claim(self, tx_hash: bytes) -> WithdrawalClaim:
         """The inclusion proof a user needs to finalize a withdrawal, built from L1 data."""
         stored = self.store.tx(tx_hash)
         if stored is None:
@@ -617,7 +620,7 @@ def _send_key(intent: StoredBatch) -> str:
     return f"batch:{intent.batch_index}:0x{keccak(intent.pre_root + intent.data).hex()}"
 
 
-def _data(contract, fn_name: str, *args) -> str:
+def _data(contract: Contract, fn_name: str, *args: Any) -> str:
     return contract.encode_abi(fn_name, args=list(args))
 
 

@@ -115,11 +115,16 @@ def routes(batcher: Batcher) -> list[Route]:
         }
 
     def status(_params: dict, _body: dict) -> dict:
+        # The keys both batchers share (mode, root, frozen, deposits_consumed, txs,
+        # batches_posted, txs_posted, l1_gas) mean the same in offchain/zk/batcher_api.py.
         s = batcher.stats
+        root = "0x" + batcher.confirmed.root.hex()
         return {
+            "mode": "optimistic",
             "proposer": batcher.account.address,
             "frozen": batcher.frozen,
-            "l2_root": "0x" + batcher.confirmed.root.hex(),
+            "root": root,
+            "l2_root": root,  # deprecated alias of "root" (read by older scripts and tests)
             "deposits_consumed": batcher.confirmed.deposit_end,
             "txs": {k.value: batcher.store.count_txs(k) for k in TxStatus},
             "batches_posted": s.batches_posted,

@@ -145,6 +145,8 @@ class JsonApiServer:
     @property
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
+        if isinstance(host, bytes):  # typeshed allows bytes; a TCP server binds a str host
+            host = host.decode()
         return f"http://{host}:{port}"
 
     def start(self) -> None:

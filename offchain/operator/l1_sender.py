@@ -17,11 +17,13 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 from eth_account.signers.local import LocalAccount
+from eth_typing import HexStr
 from web3 import Web3
 from web3.exceptions import TimeExhausted, TransactionNotFound
+from web3.types import TxParams
 
 from offchain.errors import L2KitError
 
@@ -155,7 +157,8 @@ def send_transaction(
                 }
             )
             if "gas" not in tx:
-                tx["gas"] = w3.eth.estimate_gas(tx) * (100 + policy.gas_margin_percent) // 100
+                gas = w3.eth.estimate_gas(cast(TxParams, tx))
+                tx["gas"] = gas * (100 + policy.gas_margin_percent) // 100
             signed = account.sign_transaction(tx)
             tx_hash = Web3.to_hex(signed.hash)
             sent_hashes.append(tx_hash)
@@ -207,7 +210,7 @@ def _finish(receipt: dict, attempts: int) -> Sent:
 def _find_mined(w3: Web3, hashes: list[str]) -> dict | None:
     for h in hashes:
         try:
-            return dict(w3.eth.get_transaction_receipt(h))
+            return dict(w3.eth.get_transaction_receipt(HexStr(h)))
         except TransactionNotFound:
             continue
     return None

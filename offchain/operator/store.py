@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from types import TracebackType
 
 from offchain.errors import L2KitError
 from offchain.operator.l1_sender import SendRecord
@@ -165,7 +166,12 @@ class OperatorStore:
             self.store._db.execute("BEGIN IMMEDIATE")
             return self.store._db
 
-        def __exit__(self, exc_type, exc, tb) -> None:
+        def __exit__(
+            self,
+            exc_type: type[BaseException] | None,
+            exc: BaseException | None,
+            tb: TracebackType | None,
+        ) -> None:
             try:
                 self.store._db.execute("ROLLBACK" if exc_type else "COMMIT")
             finally:
@@ -289,7 +295,9 @@ class OperatorStore:
                 "VALUES (?, ?, ?, ?, ?)",
                 (tx_hash, kind, payload, TxStatus.PENDING.value, time.time()),
             )
-            return int(cur.lastrowid)
+            if cur.lastrowid is None:  # sqlite sets it on every INSERT into a rowid table
+                raise StoreError("the store did not return the new transaction's sequence number")
+            return cur.lastrowid
 
     def tx(self, tx_hash: bytes) -> StoredTx | None:
         with self._lock:
@@ -298,7 +306,8 @@ class OperatorStore:
 
     def txs(self, status: TxStatus | None = None, after_seq: int = 0) -> list[StoredTx]:
         """Transactions in acceptance order, optionally only those with `status`."""
-        query, args = "SELECT * FROM txs WHERE seq > ?", [after_seq]
+        query = "SELECT * FROM txs WHERE seq > ?"
+        args: list[int | str] = [after_seq]
         if status is not None:
             query += " AND status = ?"
             args.append(status.value)
@@ -379,7 +388,10 @@ class OperatorStore:
                     " AND status = ?",  # dropped txs in between stay dropped
                     (TxStatus.BATCHED.value, batch_index, first, last, TxStatus.PENDING.value),
                 )
-        return self.batch(batch_index)  # type: ignore[return-value]
+        recorded = self.batch(batch_index)
+        if recorded is None:  # written by the transaction that just committed
+            raise StoreError(f"batch {batch_index} is missing right after it was recorded")
+        return recorded
 
     def mark_batch(
         self,

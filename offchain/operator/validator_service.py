@@ -29,14 +29,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from eth_account import Account as EthAccount
 from web3 import Web3
 
 from offchain.deployments import load_deployment
 from offchain.errors import L2KitError
-from offchain.operator.l1_sender import SendError, SendPolicy, send_transaction
+from offchain.operator.l1_sender import SendError, SendPolicy, Sent, send_transaction
 from offchain.operator.preflight import check_deployment, connect_once, parse_key
 from offchain.operator.validator_fraud import (
     SentCommitment,
@@ -93,7 +93,8 @@ class ValidatorStats:
 
     def to_json(self, now: float | None = None) -> dict[str, Any]:
         watched = self.status.to_json() if self.status else {"alarm": False, "alarms": []}
-        alarms = list(watched["alarms"]) + self.service_alarms(time.time() if now is None else now)
+        alarms = list(cast("list[str]", watched["alarms"]))
+        alarms += self.service_alarms(time.time() if now is None else now)
         return {
             "checks": self.checks,
             "batches_verified": self.batches_verified,
@@ -242,16 +243,19 @@ class ValidatorService:
             log.error("ALARM: %s", unproven_alarm(batch, why))
         self.stats.unproven[batch] = why
 
-    def _send(self, data: str, gas: int | None = None):
+    def _send(self, data: str, gas: int | None = None) -> Sent:
+        """Send `data` to the rollup; gas is the node's estimate plus the policy's margin unless
+        `gas` is given (no caller here fixes it; tests wrap this method with the same shape)."""
+
         def build() -> dict:
-            tx = {"to": self.l1.rollup.address, "data": data}
+            tx: dict = {"to": self.l1.rollup.address, "data": data}
             if gas is not None:
                 tx["gas"] = gas
             return tx
 
         return send_transaction(self.w3, self.account, build, self.policy)
 
-    def _prove(self, proof: FraudProof):
+    def _prove(self, proof: FraudProof) -> Sent:
         """Prove `proof`: directly when its window is about to close, else commit-then-reveal."""
         window_end = (
             self._posted_at(proof.batch_index) + self.l1.rollup.functions.challengePeriod().call()
@@ -275,14 +279,14 @@ class ValidatorService:
         )
         return int(self.w3.eth.get_block(logs[-1]["blockNumber"])["timestamp"])
 
-    def _commit_and_reveal(self, proof: FraudProof, kept: SentCommitment | None):
+    def _commit_and_reveal(self, proof: FraudProof, kept: SentCommitment | None) -> Sent:
         """Commit to the proof (bound to our address) unless `kept` is that commitment already,
         reveal it in a later block; if another prover got there first, claim its bounty with our
         earlier commitment, then re-raise."""
         rollup = self.l1.rollup
         if kept is None:
             c = commitment_for(proof, self.account.address, os.urandom(32))
-            committed = self._send(rollup.encode_abi("commitFraud", args=[c.hash()]), gas=100_000)
+            committed = self._send(rollup.encode_abi("commitFraud", args=[c.hash()]))
             kept = SentCommitment(c, int(committed.receipt["blockNumber"]))
             self.stats.commitments["0x" + c.proof_hash.hex()] = kept
             self.write_status()  # a restart reveals this commitment instead of making another
@@ -298,7 +302,7 @@ class ValidatorService:
                 self.stats.commitments.pop("0x" + c.proof_hash.hex(), None)
                 if b.amount and at < b.proven_block and at < b.commit_block:
                     args = [b.id, c.challenger, c.salt]
-                    self._send(rollup.encode_abi("claimBounty", args=args), gas=200_000)
+                    self._send(rollup.encode_abi("claimBounty", args=args))
                     log.warning("fraud proven by someone else first: bounty %d claimed", b.id)
             raise
         self.stats.commitments.pop("0x" + c.proof_hash.hex(), None)

@@ -13,7 +13,16 @@ from .codec import encode_tx, encode_txs
 from .execute import Fault, execute
 from .hashing import keccak
 from .state import L2State
-from .types import Account, Commitment, DepositTx, ForcedSlot, QueuedDeposit, QueuedForced, Tx
+from .types import (
+    Account,
+    Commitment,
+    DepositTx,
+    ForcedSlot,
+    QueuedDeposit,
+    QueuedForced,
+    Transfer,
+    Tx,
+)
 from .wallet import sign_transfer
 
 
@@ -61,7 +70,9 @@ def forged_root(state: L2State, changes: dict[int, Account]) -> bytes:
     return tree.root
 
 
-def _single(state: L2State, post_root: bytes, txs: bytes, deposit_end: int | None = None):
+def _single(
+    state: L2State, post_root: bytes, txs: bytes, deposit_end: int | None = None
+) -> list[Commitment]:
     end = state.deposit_end if deposit_end is None else deposit_end
     return [Commitment(post_root, end, 0, txs, state.forced_end)]
 
@@ -96,7 +107,9 @@ def steal(
 def replay_nonce(state: L2State, old_tx: Tx, sender: int, recipient: int) -> list[Commitment]:
     """Include again a transfer already executed (its nonce is spent): applied twice."""
     s, r = state.account(sender), state.account(recipient)
-    amount = old_tx.amount  # type: ignore[union-attr]
+    if not isinstance(old_tx, Transfer):
+        raise ValueError("replay_nonce replays a transfer")
+    amount = old_tx.amount
     root = forged_root(
         state,
         {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .params import (
@@ -157,7 +158,7 @@ def decode_tx_at(data: bytes, offset: int) -> tuple[Tx, int]:
     )
 
 
-def encode_txs(txs: list[Tx]) -> bytes:
+def encode_txs(txs: Sequence[Tx]) -> bytes:
     return b"".join(encode_tx(tx) for tx in txs)
 
 

@@ -9,7 +9,7 @@ so.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -112,7 +112,13 @@ class _Invalid(Exception):
 
 
 def _debit(
-    run: _Run, sender: int, amount: int, fee: int, digest_of, fee_state: list, charge_fee: bool
+    run: _Run,
+    sender: int,
+    amount: int,
+    fee: int,
+    digest_of: Callable[[int], tuple[bytes, bytes]],
+    fee_state: list,
+    charge_fee: bool,
 ) -> Account:
     acc = run.access(sender)
     if acc.is_empty:

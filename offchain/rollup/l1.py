@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_account import Account as EthAccount
+from eth_typing import ChecksumAddress
 from web3 import Web3
 
 from offchain.bridge import read_deposits
@@ -17,6 +18,9 @@ from .hashing import keccak
 from .posting import NonCanonicalPosting, decode_posting
 from .replay import PostedBatch
 from .types import QueuedDeposit, QueuedForced
+
+#: Extra gas over the node's estimate, in percent (the default of `SendPolicy.gas_margin_percent`).
+GAS_MARGIN_PERCENT = 20
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,7 @@ class Signer:
     private_key: bytes
 
     @property
-    def address(self) -> str:
+    def address(self) -> ChecksumAddress:
         return EthAccount.from_key(self.private_key).address
 
     def send(self, fn: Any, value: int = 0, gas: int | None = None) -> Any:
@@ -80,8 +84,12 @@ class Signer:
             "nonce": self.w3.eth.get_transaction_count(self.address, "pending"),
             "chainId": self.w3.eth.chain_id,
         }
-        if gas is not None:
-            params["gas"] = gas
+        # The node's estimate plus a margin (as `l1_sender.SendPolicy.gas_margin_percent`): a
+        # fixed figure would be wrong for some call or some future contract version.
+        if gas is None:
+            estimate = fn.estimate_gas({"from": self.address, "value": value})
+            gas = estimate * (100 + GAS_MARGIN_PERCENT) // 100
+        params["gas"] = gas
         tx = fn.build_transaction(params)
         signed = self.w3.eth.account.sign_transaction(tx, self.private_key)
         tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
@@ -179,7 +187,7 @@ class RollupL1:
         free = f.bondOf(signer.address).call()
         if free >= required:
             return None
-        return signer.send(f.bond(), value=required - free, gas=100_000)
+        return signer.send(f.bond(), value=required - free)
 
     def bounties_for(
         self, batch_index: int, batch_hash: bytes, from_block: int = 0

@@ -29,6 +29,8 @@ EMPTY_ROOT = ZERO_HASHES[TREE_DEPTH]
 class SparseMerkleTree:
     """Merkle tree over 2**depth leaves storing only non-empty nodes."""
 
+    depth: int
+
     def __init__(self, depth: int = TREE_DEPTH, base: SparseMerkleTree | None = None) -> None:
         if base is not None and base.depth != depth:
             raise ValueError("an overlay must have its base's depth")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from .hashing import keccak
 from .params import MAX_ACCOUNTS, MAX_BALANCE, MAX_NONCE
@@ -27,6 +28,8 @@ def norm_address(addr: str) -> str:
 @dataclass(frozen=True)
 class Account:
     """One leaf of the account tree. The empty leaf (never created) is `Account.EMPTY`."""
+
+    EMPTY: ClassVar[Account]  # set below the class (a class variable, not a field)
 
     owner: str
     token: str
@@ -74,8 +77,8 @@ class Account:
         )
 
 
-Account.EMPTY = Account(ZERO_ADDRESS, ZERO_ADDRESS, 0, 0)  # type: ignore[attr-defined]
-EMPTY_ACCOUNT = Account.EMPTY  # type: ignore[attr-defined]
+Account.EMPTY = Account(ZERO_ADDRESS, ZERO_ADDRESS, 0, 0)
+EMPTY_ACCOUNT = Account.EMPTY
 
 
 def _check_index(name: str, value: int) -> None:

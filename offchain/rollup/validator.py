@@ -58,7 +58,7 @@ class Validator:
     def commit(self, proof: FraudProof, salt: bytes | None = None) -> tuple[FraudCommitment, Any]:
         """Send `commitFraud` for `proof`; returns the commitment and the receipt."""
         c = commitment_for(proof, self.signer.address, salt or os.urandom(32))
-        receipt = self.signer.send(self.l1.rollup.functions.commitFraud(c.hash()), gas=100_000)
+        receipt = self.signer.send(self.l1.rollup.functions.commitFraud(c.hash()))
         return c, receipt
 
     def reveal(self, proof: FraudProof, c: FraudCommitment) -> Any:
@@ -75,7 +75,7 @@ class Validator:
                 continue
             if b.amount and committed_at < b.proven_block and committed_at < b.commit_block:
                 fn = self.l1.rollup.functions.claimBounty(b.id, c.challenger, c.salt)
-                return self.signer.send(fn, gas=200_000)
+                return self.signer.send(fn)
         return None
 
     def challenge(self) -> tuple[ReplayResult, Any | None]:

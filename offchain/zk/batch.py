@@ -102,10 +102,10 @@ def build_batch(
                 f"forced withdrawal {req.queue_index} out of order: expected "
                 f"{state.forced_done + k}"
             )
-    for k, dep in enumerate(deposits):
-        if dep.queue_index != state.deposits_done + k:
+    for k, queued in enumerate(deposits):
+        if queued.queue_index != state.deposits_done + k:
             raise BatchError(
-                f"deposit {dep.queue_index} out of order: expected {state.deposits_done + k}"
+                f"deposit {queued.queue_index} out of order: expected {state.deposits_done + k}"
             )
     domain = domain_of(chain_id, rollup)
     depth = params.depth
@@ -136,6 +136,7 @@ def build_batch(
     leaves: list[int] = []
     for j in range(params.n_deposits):
         dep = deposits[j] if j < len(deposits) else None
+        row: list[Any]  # one witness row: field elements and sibling lists
         if dep is None or not dep.key_is_valid:
             row = [0, 0, 0, 0, 0, 0, 0, 0, 0, _zeros(depth)]
             data += pubdata.empty_deposit_slot()

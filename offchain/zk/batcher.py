@@ -29,14 +29,14 @@ from offchain.chain import abi_of
 from offchain.errors import L2KitError
 from offchain.operator.batcher import Rejected
 from offchain.operator.l1_sender import NonceConsumed, Reverted, SendPolicy, send_transaction
-from offchain.operator.store import BatchStatus, OperatorStore, StoredTx, TxStatus
+from offchain.operator.store import BatchStatus, OperatorStore, StoredBatch, StoredTx, TxStatus
 from offchain.zk.babyjub import Signature
 from offchain.zk.batch import Batch, BatchError, build_batch
 from offchain.zk.chain import decode_submit, read_deposits, read_forced, submit_calldata
 from offchain.zk.l1_batches import read_posted_batches
 from offchain.zk.params import CircuitParams
 from offchain.zk.prover import Prover, prove_checked
-from offchain.zk.replay import ReplayError, replay_batch_executed
+from offchain.zk.replay import PostedBatch, ReplayError, replay_batch_executed
 from offchain.zk.state import L2State
 from offchain.zk.txs import ForcedWithdrawal, Tx, TxKind, domain_of
 
@@ -177,7 +177,7 @@ class ZkBatcher:
                             f"file ({exc}): restore the state file of batch "
                             f"{state.batches_done} or move it away to rebuild from L1"
                         ) from exc
-                if ours:
+                if ours and intent is not None:  # (ours implies an intent; said for mypy)
                     log.info("batch %d sent before the restart was accepted", batch.batch_index)
                     self.store.mark_batch(
                         intent.batch_index, BatchStatus.FINAL, batch.l1_tx_hash, batch.l1_block
@@ -222,7 +222,7 @@ class ZkBatcher:
             self.confirmed = state
             self._rebuild_pending()
 
-    def _is_intent(self, intent, batch) -> bool:
+    def _is_intent(self, intent: StoredBatch, batch: PostedBatch) -> bool:
         """Whether the accepted `batch` is the one `intent` recorded (same arguments)."""
         if intent.batch_index != batch.batch_index:
             return False
@@ -316,7 +316,7 @@ class ZkBatcher:
     def _apply(self, state: L2State, tx: Tx) -> L2State:
         return self._build(state, (), (tx,)).new_state
 
-    def _intent(self):
+    def _intent(self) -> StoredBatch | None:
         intents = self.store.batches(BatchStatus.INTENT)
         return intents[0] if intents else None
 
@@ -355,12 +355,20 @@ class ZkBatcher:
                 raise Rejected("invalid", str(exc)) from None
             self.store.append_tx(tx_hash, TxKind(tx.kind).name.lower(), payload)
             self.pending = new_state
-            return self.store.tx(tx_hash)  # type: ignore[return-value]
+            stored = self.store.tx(tx_hash)
+            if stored is None:  # appended just above
+                raise L2KitError(
+                    f"transaction 0x{tx_hash.hex()} is missing right after it was stored"
+                )
+            return stored
 
     # ------------------------------------------------------------------ posting
 
     def post_if_due(self, force: bool = False) -> int | None:
-        """Prove and post a batch if one is due; returns the rollup's new batch count."""
+        """Prove and post a batch if one is due.
+
+        Returns the index of the batch accepted on L1 (0 for the first), or None if nothing was
+        posted: the same quantity as `Batcher.post_if_due`."""
         if self.frozen or self.rollup.functions.frozen().call():
             self.frozen = True
             return None
@@ -421,7 +429,7 @@ class ZkBatcher:
             )
         return self._send(intent)
 
-    def _send(self, intent) -> int | None:
+    def _send(self, intent: StoredBatch) -> int | None:
         rollup = self.rollup.address
         if (
             int(self.rollup.functions.batchCount().call()) != intent.batch_index
@@ -484,7 +492,7 @@ class ZkBatcher:
                 sent.receipt["gasUsed"],
                 sent.tx_hash,
             )
-        return intent.batch_index + 1
+        return intent.batch_index
 
     # ------------------------------------------------------------------ queries
 

@@ -81,11 +81,13 @@ def routes(batcher: ZkBatcher) -> list[Route]:
         return batcher.account_view(int(params["leaf"]))
 
     def status(_params: dict, _body: dict) -> dict:
+        # The keys both batchers share mean the same in offchain/operator/batcher_api.py.
         s = batcher.stats
         return {
             "mode": "zk",
-            "root": hex(batcher.confirmed.root),
+            "root": f"0x{batcher.confirmed.root:064x}",
             "frozen": batcher.frozen,
+            "deposits_consumed": batcher.confirmed.deposits_done,
             "txs": {k.value: batcher.store.count_txs(k) for k in TxStatus},
             "batches_posted": s.batches_posted,
             "txs_posted": s.txs_posted,

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ape import project
 
 from offchain.zk.circuit import dev_keys, exit_spec, rollup_spec, verifier_args
@@ -12,7 +14,7 @@ from offchain.zk.tree import zero_hashes
 
 
 def deploy_zk(
-    deployer, n_txs: int, n_deposits: int, depth: int, freeze_period: int, forced_delay: int
+    deployer: Any, n_txs: int, n_deposits: int, depth: int, freeze_period: int, forced_delay: int
 ) -> dict[str, str]:
     """Deploy and wire; returns the addresses by deployment-file name.
 

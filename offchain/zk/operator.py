@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
 
+from offchain.chain import abi_of
 from offchain.zk.batch import Batch, build_batch
 from offchain.zk.chain import read_deposits, read_forced, submit_calldata
 from offchain.zk.params import CircuitParams
@@ -52,6 +53,9 @@ class ZkOperator:
         self.account = account
         self.rollup = to_checksum_address(rollup)
         self.bridge = to_checksum_address(bridge)
+        # read through the compiled ABIs (no hand-written selectors to drift from the contracts)
+        self._rollup = web3.eth.contract(address=self.rollup, abi=abi_of("ZkRollup"))
+        self._bridge = web3.eth.contract(address=self.bridge, abi=abi_of("L1Bridge"))
         self.params = params
         self.prover = prover
         self.state_path = state_path
@@ -74,7 +78,7 @@ class ZkOperator:
     def pending_forced(self, room: int | None = None) -> tuple[ForcedWithdrawal, ...]:
         """The oldest forced withdrawals the rollup has queued and no batch processed yet, at
         most `room` (default: every transaction slot)."""
-        queued = self._view_uint("forcedCount()", self.rollup)
+        queued = int(self._rollup.functions.forcedCount().call())
         room = self.params.n_txs if room is None else room
         count = min(room, queued - self.state.forced_done)
         return read_forced(self.web3, self.rollup, self.state.forced_done, count)
@@ -117,11 +121,7 @@ class ZkOperator:
         return BatchReceipt(batch, proof, tx_hash, gas_used, len(data), prove_seconds)
 
     def _deposit_count(self) -> int:
-        return self._view_uint("depositCount()", self.bridge)
-
-    def _view_uint(self, signature: str, address: str) -> int:
-        out = self.web3.eth.call({"to": address, "data": keccak(text=signature)[:4]})
-        return int.from_bytes(bytes(out), "big")
+        return int(self._bridge.functions.depositCount().call())
 
     def _send(self, data: bytes) -> tuple[bytes, int]:
         w3 = self.web3

@@ -8,10 +8,12 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Callable
 
 from eth_account import Account
 from web3 import Web3
 
+from offchain.chain import abi_of
 from offchain.deployments import load_deployment
 from offchain.errors import L2KitError
 from offchain.operator.http_api import JsonApiServer
@@ -24,7 +26,7 @@ from offchain.zk.prover import Groth16Prover
 log = logging.getLogger("l2kit.zk-batcher")
 
 
-def run_zk(args: argparse.Namespace, chain_id_of, local_key: str) -> None:
+def run_zk(args: argparse.Namespace, chain_id_of: Callable[[str], int], local_key: str) -> None:
     deployment = load_deployment(args.network)
     rpc = args.rpc or deployment.rpc
     key = os.environ.get(args.key_env)
@@ -33,19 +35,7 @@ def run_zk(args: argparse.Namespace, chain_id_of, local_key: str) -> None:
             raise L2KitError(f"set {args.key_env} to the proposer's private key (hex)")
         key = local_key
     w3 = Web3(Web3.HTTPProvider(rpc, request_kwargs={"timeout": 60}))
-    rollup = w3.eth.contract(
-        address=deployment.address("ZkRollup"),
-        abi=[
-            {
-                "name": n,
-                "type": "function",
-                "stateMutability": "view",
-                "inputs": [],
-                "outputs": [{"name": "", "type": "uint256"}],
-            }
-            for n in ("txSlots", "depositSlots")
-        ],
-    )
+    rollup = w3.eth.contract(address=deployment.address("ZkRollup"), abi=abi_of("ZkRollup"))
     params = CircuitParams(
         rollup.functions.txSlots().call(), rollup.functions.depositSlots().call(), args.zk_depth
     )

@@ -92,6 +92,7 @@ def posted(w3, blob_signer):
     return receipt["blockNumber"], list(signed.versioned_hashes)
 
 
+@pytest.mark.slow  # posts blobs through a beacon stub
 def test_reads_posted_blobs_back_from_anvil_by_versioned_hash(w3, posted):
     block, hashes = posted
     reader = _reader(w3.provider.endpoint_uri)

@@ -72,6 +72,7 @@ def test_anvil_runs_osaka(osaka):
     )
 
 
+@pytest.mark.slow  # starts an Osaka Anvil
 def test_cell_proof_blob_tx_is_recorded_and_opened_on_osaka(osaka, signer, harness):
     blobs = encode(PAYLOAD)
     data = harness.encode_abi("record", [len(blobs)])

@@ -25,6 +25,8 @@ from channels_helpers import Clock
 from offchain.channels.machine import ChannelView, view_from_json
 from offchain.channels.model import hx
 
+pytestmark = pytest.mark.slow  # kills and restarts channel node processes
+
 E = 10**18
 BASE_FEE, FEE_PPM = 10, 1000
 FAST = {

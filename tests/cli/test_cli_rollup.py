@@ -35,6 +35,7 @@ def service(l2kit, deployer, tmp_path):
     svc.stop()
 
 
+@pytest.mark.slow  # the whole CLI flow
 def test_deposit_transfer_withdraw_finalize_claim_force_exit_refund(
     l2kit, w3, project, deployment, service, alice, bob, carol
 ):

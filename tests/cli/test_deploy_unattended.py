@@ -10,7 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from eth_account import Account as EthAccount
+
+pytestmark = pytest.mark.slow  # runs `ape run deploy` as a process
 
 ROOT = Path(__file__).resolve().parents[2]
 APE = str(Path(sys.executable).with_name("ape"))

@@ -18,6 +18,8 @@ from conftest import ServiceProcess, key_of
 from offchain.deploy import LOCAL_PARAMS, deploy_all
 from offchain.deployments import save_deployment
 
+pytestmark = pytest.mark.slow  # walks the guide with services running as processes
+
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "guide.md"
 MARKED = re.compile(r"<!-- guide:test -->\s*\n```sh\n(.*?)```", re.S)

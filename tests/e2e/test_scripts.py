@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from offchain.deploy import zk_available
+
+pytestmark = pytest.mark.slow  # runs the deploy and demo scripts as processes
 
 ROOT = Path(__file__).resolve().parents[2]
 APE = str(Path(sys.executable).with_name("ape"))

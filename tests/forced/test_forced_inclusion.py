@@ -91,6 +91,7 @@ def test_batcher_honours_forced_tx_within_deadline(env: Env, tmp_path):
         env.rollup.freeze(sender=env.accounts[5])
 
 
+@pytest.mark.slow  # batches past the forced deadline
 def test_invalid_forced_txs_are_skipped_not_fraud(env: Env, accounts):
     op = _funded(env)
     sep = env.separator

@@ -41,6 +41,7 @@ def _censoring_post(env: Env, op, txs):
     op.post(batch, state)
 
 
+@pytest.mark.slow  # waits out the forced deadline
 def test_ignored_forced_tx_freeze_and_everyone_exits(env: Env, accounts):
     sep = env.separator
     env.bond(0)
@@ -240,6 +241,7 @@ def test_deposit_censorship_freeze(env: Env, accounts):
         assert env.eth_claimable(u) == amount
 
 
+@pytest.mark.slow  # runs the exit script
 def test_exit_script_freezes_and_refunds(env: Env, chain, tmp_path):
     """`ape run exit --owner .. --send` against this test's node: freeze, then refund."""
     env.deposit_eth(1, 3 * E17)

@@ -5,6 +5,7 @@ waited at least that long."""
 import contextlib
 
 import ape
+import pytest
 from gov_helpers import CP, FID, MARGIN, ZERO32, advance
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,6 +25,7 @@ action = st.one_of(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
+@pytest.mark.slow  # hypothesis on Anvil
 @given(actions=st.lists(action, min_size=1, max_size=4))
 def test_delay_never_below_the_exit_window(chain, gov, proposer, actions):
     tl = gov.timelock

@@ -107,6 +107,7 @@ def test_unpause_by_council_or_timelock_only_while_paused(chain, gov, deployer, 
     gov.rollup.postBatch(sender=alice)
 
 
+@pytest.mark.slow  # proves a fraud on chain
 def test_stage2_pause_needs_an_on_chain_proven_bug(project, chain, deployer, proposer, alice):
     gov = deploy(project, deployer, proposer, stage2=True)
     with ape.reverts(gov.rollup.NoProvenBug):

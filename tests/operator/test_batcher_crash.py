@@ -17,6 +17,8 @@ from offchain.rollup.l1 import RollupL1
 from offchain.rollup.replay import replay
 from offchain.rollup.wallet import sign_transfer
 
+pytestmark = pytest.mark.slow  # kills and restarts batcher processes
+
 ONE = 10**18
 
 

@@ -214,6 +214,7 @@ def slow_api():
     server.stop()
 
 
+@pytest.mark.slow  # waits out the server's timeouts
 def test_http_stalled_body_and_idle_connection_time_out(api):
     server, accepted = api
     host, port = server.url.removeprefix("http://").split(":")

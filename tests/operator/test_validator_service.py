@@ -12,6 +12,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
 from operator_helpers import BOND, CHALLENGE, advance, fund
 
 from offchain.deployments import save_deployment
@@ -227,6 +228,7 @@ def test_rpc_outage_class_backoff_is_bounded_and_resets():
     assert service.next_wait(service.MAX_BACKOFF, 0.05, ok=True) == 0.05
 
 
+@pytest.mark.slow  # simulated RPC outage
 def test_rpc_outage_class_validator_resumes_promptly(
     chain, contracts, make_batcher, alice, carol, tmp_path
 ):

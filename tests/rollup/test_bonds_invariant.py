@@ -3,6 +3,7 @@ and fraudulent postings, fraud proofs (rollbacks), releases, withdrawals, time p
 and bounty settlements, every disputable batch is backed by its own full bond, and the rollup's
 ETH is exactly free bonds + locked bonds + rewards + open bounties + burned."""
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -15,6 +16,8 @@ from hypothesis.stateful import (
 from rollup_helpers import BOND, CHALLENGE_PERIOD, LIVENESS_PERIOD, empty_proof, lie, post_empty
 
 from offchain.rollup.l1 import TxFailed
+
+pytestmark = pytest.mark.slow  # random operation sequences on Anvil
 
 PROPOSERS = (1, 2, 3)
 CHALLENGER = 9

@@ -2,6 +2,7 @@
 finalize + claim) what the bridge holds equals L2 balances + queued deposits not yet consumed +
 withdrawals executed on L2 but not yet claimed on L1."""
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -20,6 +21,7 @@ USERS = (1, 2, 3, 4)
 AMOUNTS = (10**15, 10**16, 10**17, 10**18)
 
 
+@pytest.mark.slow  # hypothesis on Anvil
 def test_funds_are_conserved(env, chain):
     env.bond(0)
 

@@ -11,6 +11,8 @@ from offchain.zk.batch import BatchError, build_batch
 from offchain.zk.prover import ProofRejected, prove_checked
 from offchain.zk.txs import TxKind, sign_tx
 
+pytestmark = pytest.mark.slow  # every test proves (or fails to prove) a zk batch
+
 
 def _assert_unchanged(zk, root) -> None:
     assert zk.rollup.stateRoot() == root

@@ -4,6 +4,7 @@ trees, a random leaf, proven by the exit circuit (leaf hash + Merkle path + EdDS
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -37,6 +38,7 @@ DEPTH = 4
     recipient=st.integers(1, 2**160 - 1),
     domain=st.integers(0, 2**224 - 1),
 )
+@pytest.mark.slow  # computes a circuit witness
 def test_python_state_and_signer_agree_with_circuit(exit_prover, accounts, pick, recipient, domain):
     state = L2State.empty(DEPTH)
     keys = {}

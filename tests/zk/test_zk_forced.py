@@ -122,6 +122,7 @@ def alice_forced(zk, exit_prover, after_batch0, alice):
 # ------------------------------------------------------------------ the guarantee
 
 
+@pytest.mark.slow  # proves batches
 def test_zk_forced_withdrawal_included_by_honest_operator_and_paid(
     zk, prover, alice_forced, chain, deployer, alice, tmp_path
 ):
@@ -144,6 +145,7 @@ def test_zk_forced_withdrawal_included_by_honest_operator_and_paid(
     assert not zk.rollup.forcedOverdue() and not zk.rollup.frozen()
 
 
+@pytest.mark.slow  # proves batches
 def test_zk_forced_withdrawal_served_before_l2_txs_and_pays_current_balance(
     zk, prover, alice_forced, chain, deployer, alice, tmp_path
 ):
@@ -162,6 +164,7 @@ def test_zk_forced_withdrawal_served_before_l2_txs_and_pays_current_balance(
     assert op.state.account(0).balance == 10**17
 
 
+@pytest.mark.slow  # zk batcher service
 def test_zk_forced_batcher_service_serves_the_queue_first(
     zk, prover, exit_prover, after_batch0, chain, deployer, alice, tmp_path
 ):
@@ -194,7 +197,7 @@ def test_zk_forced_batcher_service_serves_the_queue_first(
         with pytest.raises(Rejected) as refused:
             batcher.submit(sign_tx(ALICE_KEY, dom, TxKind.TRANSFER, 0, 1, 10**17, 2))
         assert refused.value.code == "forced_pending"
-        assert batcher.post_if_due() == 2  # due at once, although max_batch_delay is an hour
+        assert batcher.post_if_due() == 1  # due at once, although max_batch_delay is an hour
         assert zk.rollup.forcedProcessed() == 1
         assert zk.bridge.claimable(alice, ETH) == ALICE_AFTER_0
         assert batcher.confirmed.forced_done == 1
@@ -209,6 +212,7 @@ def test_zk_forced_batcher_service_serves_the_queue_first(
 # ------------------------------------------------------------------ censorship
 
 
+@pytest.mark.slow  # proves several batches
 def test_zk_censorship_empty_batches_past_deadline_freeze_and_user_exits(
     zk, prover, exit_prover, alice_forced, chain, deployer, alice, bob, tmp_path
 ):
@@ -248,6 +252,7 @@ def test_zk_censorship_empty_batches_past_deadline_freeze_and_user_exits(
         _request(zk, claim, proof, 2, bob)
 
 
+@pytest.mark.slow  # proves batches
 def test_zk_censorship_front_running_batch_does_not_void_a_request(
     zk, prover, exit_prover, after_batch0, chain, deployer, alice, tmp_path
 ):
@@ -263,6 +268,7 @@ def test_zk_censorship_front_running_batch_does_not_void_a_request(
     assert zk.bridge.claimable(alice, ETH) == ALICE_AFTER_0 + 1
 
 
+@pytest.mark.slow  # proves batches
 def test_zk_censorship_request_flood_cannot_outrun_an_honest_operator(
     zk, prover, exit_prover, after_batch0, chain, deployer, alice, bob, tmp_path
 ):
@@ -286,6 +292,7 @@ def test_zk_censorship_request_flood_cannot_outrun_an_honest_operator(
 # ------------------------------------------------------------------ bogus requests
 
 
+@pytest.mark.slow  # proves a batch
 def test_zk_forced_bogus_requests_refused_at_request_time(
     zk, exit_prover, after_batch0, chain, alice, bob
 ):
@@ -343,6 +350,7 @@ def test_zk_forced_bogus_requests_refused_at_request_time(
         _request(zk, claim, proof, 1, bob)
 
 
+@pytest.mark.slow  # proves several batches
 def test_zk_forced_replayed_request_refused_after_processing(
     zk, prover, exit_prover, alice_forced, chain, deployer, alice, tmp_path
 ):
@@ -369,6 +377,7 @@ def test_zk_forced_replayed_request_refused_after_processing(
     assert [(lg.index, lg.amount) for lg in logs] == [(0, ALICE_AFTER_0), (1, 0)], receipt
 
 
+@pytest.mark.slow  # proves several batches
 def test_zk_forced_request_on_a_balance_above_slot_range_is_still_served(
     zk, prover, exit_prover, project, chain, deployer, carol, tmp_path
 ):
@@ -410,6 +419,7 @@ def _two_requests(zk, exit_prover, state, alice, bob):
     return reqs
 
 
+@pytest.mark.slow  # proves several batches (~80 s)
 def test_zk_forced_batches_that_skip_or_reorder_requests_refused(
     zk, prover, exit_prover, after_batch0, deployer, alice, bob
 ):
@@ -442,6 +452,7 @@ def test_zk_forced_batches_that_skip_or_reorder_requests_refused(
     assert zk.bridge.claimable(bob, ETH) == BOB_AFTER_0
 
 
+@pytest.mark.slow  # proves a batch (~30 s)
 def test_zk_forced_slot_without_request_cannot_move_funds(zk, prover, after_batch0, deployer):
     """A type-3 slot carries no signature: without a queued request it is refused, so the
     operator cannot empty a leaf to itself."""
@@ -452,6 +463,7 @@ def test_zk_forced_slot_without_request_cannot_move_funds(zk, prover, after_batc
     assert zk.bridge.claimable(f"0x{MALLORY_L1:040x}", ETH) == 0
 
 
+@pytest.mark.slow  # proves a batch
 def test_zk_forced_slot_pays_exactly_the_whole_balance(
     zk, prover, exit_prover, alice_forced, deployer, alice
 ):

@@ -96,6 +96,7 @@ def test_zk_forced_progress_survives_the_state_file(tmp_path):
     st.lists(st.integers(0, 1), min_size=0, max_size=2),
     st.integers(0, 5 * 10**17),
 )
+@pytest.mark.slow  # hypothesis over batch builds
 def test_zk_forced_conserves_funds(leaves, spend):
     """Whatever forced withdrawals and transfers run, L2 balances plus released withdrawals stay
     equal to what was deposited, and every forced withdrawal pays its leaf's whole balance."""

@@ -5,6 +5,7 @@ locally, posts; voided deposits, ERC-20 leaves, and state that survives a restar
 from __future__ import annotations
 
 import ape
+import pytest
 from eth_account import Account
 from zk_helpers import ALICE_KEY, BOB_KEY, PARAMS, deposit_first_two, submit
 
@@ -13,6 +14,7 @@ from offchain.zk.state import L2State
 from offchain.zk.txs import TxKind, recipient_bytes, sign_tx
 
 
+@pytest.mark.slow  # proves and restarts
 def test_operator_second_batch_and_restart(
     zk, batch0, prover, project, chain, alice, bob, carol, deployer, tmp_path
 ):

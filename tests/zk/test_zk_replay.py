@@ -53,6 +53,7 @@ def _genesis():
     ),
     st.booleans(),
 )
+@pytest.mark.slow  # proves a batch
 def test_zk_recovery_foreign_batch_replay_matches_builder(moves, extra_deposit):
     state = _genesis().new_state
     queue = state.deposits_done
