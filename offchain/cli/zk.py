@@ -21,7 +21,7 @@ import click
 from web3.logs import DISCARD
 
 from offchain.errors import L2KitError
-from offchain.operator.client import BatcherClient
+from offchain.operator.client import BatcherClient, BatcherUnavailable
 from offchain.zk.babyjub import PrivateKey
 from offchain.zk.txs import TxKind, domain_of, recipient_bytes, sign_tx
 
@@ -56,6 +56,18 @@ def _zk_key(env: str) -> PrivateKey:
     if len(seed) != 32:
         raise L2KitError(f"${env} is {len(seed)} bytes: a zk key is 32 bytes (64 hex digits)")
     return PrivateKey(seed)
+
+
+def _zk_call(url: str, method: str, path: str, body: dict | None = None) -> dict:
+    """A call to the zk batcher; when nothing answers, the hint names the zk batcher."""
+    try:
+        return BatcherClient(url)._call(method, path, body)
+    except BatcherUnavailable as exc:
+        first = str(exc).split(": start it with")[0]
+        raise BatcherUnavailable(
+            f"{first}: start it with `ape run batcher -- --mode zk --port 8548`, or pass "
+            "--zk-batcher <url>"
+        ) from None
 
 
 def _domain(s: Session) -> int:
@@ -118,7 +130,7 @@ def deposit(s: Session, amount: str, zk_key_env: str) -> None:
 @common_options
 def balance(s: Session, leaf: int, zk_batcher: str) -> None:
     """Show the balance and nonce of zk leaf --leaf."""
-    info = BatcherClient(zk_batcher)._call("GET", f"/account/{leaf}")
+    info = _zk_call(zk_batcher, "GET", f"/account/{leaf}")
     s.out.result(
         info,
         f"leaf {leaf}: {ETH_TOKEN.show(int(info['balance']))} (confirmed "
@@ -129,8 +141,7 @@ def balance(s: Session, leaf: int, zk_batcher: str) -> None:
 def _submit(
     s: Session, zk_batcher: str, kind: TxKind, leaf: int, to: int, value: int, zk_key_env: str
 ) -> dict:
-    client = BatcherClient(zk_batcher)
-    info = client._call("GET", f"/account/{leaf}")
+    info = _zk_call(zk_batcher, "GET", f"/account/{leaf}")
     if int(info["balance"]) < value:
         raise L2KitError(
             f"insufficient zk balance: leaf {leaf} has {ETH_TOKEN.show(int(info['balance']))}, "
@@ -149,7 +160,7 @@ def _submit(
             "s": str(tx.signature.s),
         },
     }
-    return client._call("POST", "/tx", body)
+    return _zk_call(zk_batcher, "POST", "/tx", body)
 
 
 @zk.command()

@@ -28,6 +28,7 @@ from web3 import Web3
 from offchain.chain import abi_of
 from offchain.errors import L2KitError
 from offchain.operator.batcher import Rejected
+from offchain.operator.http_api import not_found
 from offchain.operator.l1_sender import NonceConsumed, Reverted, SendPolicy, send_transaction
 from offchain.operator.store import BatchStatus, OperatorStore, StoredBatch, StoredTx, TxStatus
 from offchain.zk.babyjub import Signature
@@ -497,15 +498,24 @@ class ZkBatcher:
     # ------------------------------------------------------------------ queries
 
     def account_view(self, leaf: int) -> dict[str, Any]:
+        """A leaf's pending and confirmed balance and nonce. Deposits queued on L1 (or credited
+        by a deposit-only batch) since the last submission are added to the pending state first,
+        as `submit` does; a leaf no deposit created is a 404 "no_such_account"."""
         with self._lock:
-            p, c = self.pending.account(leaf), self.confirmed.account(leaf)
+            if self.pending.deposits_done < self._queued():
+                self.pending = self._with_deposits(self.pending)
+            p = self.pending.accounts.get(leaf)
+            if p is None:
+                raise not_found("no_such_account", f"no zk account at leaf {leaf}")
+            # Confirmed: zero until the batch with its deposit is accepted.
+            c = self.confirmed.accounts.get(leaf)
         return {
             "leaf": leaf,
             "balance": str(p.balance),
             "nonce": p.nonce,
             "token": str(p.token),
-            "confirmed_balance": str(c.balance),
-            "confirmed_nonce": c.nonce,
+            "confirmed_balance": str(c.balance if c is not None else 0),
+            "confirmed_nonce": c.nonce if c is not None else 0,
         }
 
 

@@ -1,18 +1,22 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """`l2kit zk ...` on Anvil: a key, a deposit credited to the key's BabyJubJub public key (as the
 zk bridge queues it), nothing to claim, and bad input (malformed zk key, zk batcher not running,
-no zk deployment) as one line with nothing sent.
-
-Not here: transfer/withdraw against a proving zk batcher process (each proof takes minutes on a
-loaded 2-core machine); the zk batcher's API itself is tested in tests/zk/test_zk_batcher.py."""
+no zk deployment) as one line with nothing sent; and the happy path end to end against the zk
+batcher run as a process (`offchain.operator.service --mode zk`): deposit, balance, transfer,
+withdraw and claim, in two proven batches (the deposits, then the transfer with the withdrawal).
+The zk batcher's API itself is tested in tests/zk/test_zk_batcher.py."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from dataclasses import replace
 
 import pytest
-from conftest import PARAMS, key_of
+from conftest import PARAMS, ROOT, key_of
 
 from offchain.deploy import deploy_all, zk_available
 from offchain.deployments import save_deployment
@@ -63,7 +67,8 @@ def test_zk_key_deposit_and_bad_input(l2kit, w3, project, deployer, alice, tmp_p
     )
     one_line_error(l2kit.run("zk", "deposit", "1", "--yes", key=key_of(alice)), "no zk key")
     one_line_error(
-        l2kit.run("zk", "balance", "--leaf", "0", "--zk-batcher", NO_BATCHER), "no batcher at"
+        l2kit.run("zk", "balance", "--leaf", "0", "--zk-batcher", NO_BATCHER),
+        "--mode zk --port 8548`, or pass --zk-batcher <url>",
     )
     one_line_error(
         l2kit.run(
@@ -83,3 +88,134 @@ def test_zk_key_deposit_and_bad_input(l2kit, w3, project, deployer, alice, tmp_p
     )
     one_line_error(l2kit.run("zk", "claim", key=key_of(alice)), "nothing to claim")
     assert w3.eth.get_transaction_count(alice.address) == before
+
+
+def _start_zk_batcher(tmp_path, deployer) -> tuple[subprocess.Popen, str]:
+    env = dict(
+        os.environ,
+        L2KIT_DEPLOYMENTS=str(tmp_path),
+        L2KIT_PROPOSER_KEY=key_of(deployer),
+        PYTHONPATH=str(ROOT),
+    )
+    env.pop("L2KIT_FAILPOINT", None)
+    with open(tmp_path / "zk-batcher.log", "w") as log:  # a file: a full pipe would block it
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "offchain.operator.service",
+                "--mode",
+                "zk",
+                "--network",
+                "ethereum:local",
+                "--store",
+                str(tmp_path / "zk-batcher.sqlite"),
+                "--zk-state",
+                str(tmp_path / "zk-state.json"),
+                "--port",
+                "0",
+                # Deposits are batched at once; txs when N=2 are pending (or after this long).
+                "--max-batch-delay",
+                "60",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
+    line = proc.stdout.readline()  # READY <url>, once the circuit keys are loaded
+    if not line.startswith("READY "):
+        proc.kill()
+        proc.wait()
+        raise AssertionError(f"zk batcher not ready: {(tmp_path / 'zk-batcher.log').read_text()}")
+    return proc, line.split()[1]
+
+
+def test_zk_deposit_balance_transfer_withdraw_claim(
+    l2kit, w3, project, deployer, alice, bob, carol, tmp_path
+):
+    d = deploy_all(deployer, "ethereum:local", replace(PARAMS, zk=True))
+    save_deployment(d, tmp_path)
+    key_a, key_b = (ok(l2kit.run("zk", "key", "--json"))["key"] for _ in range(2))
+    # Both deposits before the batcher starts: one deposit-only batch credits leaves 0 and 1.
+    for who, zk_key, amount in ((alice, key_a, "1"), (bob, key_b, "0.5")):
+        ok(
+            l2kit.run(
+                "zk", "deposit", amount, "--yes", "--json", key=key_of(who), L2KIT_ZK_KEY=zk_key
+            )
+        )
+    proc, url = _start_zk_batcher(tmp_path, deployer)
+    try:
+
+        def balance(leaf: int) -> dict:
+            return ok(
+                l2kit.run("zk", "balance", "--leaf", str(leaf), "--json", L2KIT_ZK_BATCHER=url)
+            )
+
+        def until_confirmed(leaf: int, wei: int) -> dict:
+            deadline = time.monotonic() + 300
+            while time.monotonic() < deadline:
+                info = balance(leaf)
+                if info["confirmed_balance"] == str(wei):
+                    return info
+                assert proc.poll() is None, (tmp_path / "zk-batcher.log").read_text()
+                time.sleep(1)
+            raise AssertionError(f"leaf {leaf} never confirmed {wei}: {balance(leaf)}")
+
+        assert until_confirmed(0, 10**18)["balance"] == str(10**18)
+        assert until_confirmed(1, 5 * 10**17)["nonce"] == 0
+
+        # A transfer and a withdrawal (nonces 0 and 1 of leaf 0) share the next batch.
+        sent = ok(
+            l2kit.run(
+                "zk",
+                "transfer",
+                "1",
+                "0.3",
+                "--leaf",
+                "0",
+                "--yes",
+                "--json",
+                key=key_of(alice),
+                L2KIT_ZK_KEY=key_a,
+                L2KIT_ZK_BATCHER=url,
+            )
+        )
+        assert sent["status"] == "pending"
+        out = ok(
+            l2kit.run(
+                "zk",
+                "withdraw",
+                "0.2",
+                "--leaf",
+                "0",
+                "--yes",
+                "--json",
+                key=key_of(alice),
+                L2KIT_ZK_KEY=key_a,
+                L2KIT_ZK_BATCHER=url,
+            )
+        )
+        assert out["status"] == "pending"
+        assert balance(0)["nonce"] == 2  # pending: both applied
+        leaf0 = until_confirmed(0, 5 * 10**17)
+        assert leaf0["confirmed_nonce"] == 2
+        assert until_confirmed(1, 8 * 10**17)["balance"] == str(8 * 10**17)
+
+        bridge = project.L1Bridge.at(d.address("ZkBridge"))
+        assert bridge.claimable(alice, "0x" + "00" * 20) == 2 * 10**17  # final at proof time
+        before = w3.eth.get_balance(carol.address)
+        claimed = ok(
+            l2kit.run("zk", "claim", "--to", carol.address, "--yes", "--json", key=key_of(alice))
+        )
+        assert claimed["amount"] == str(2 * 10**17)
+        assert w3.eth.get_balance(carol.address) - before == 2 * 10**17
+        assert bridge.claimable(alice, "0x" + "00" * 20) == 0
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -134,3 +134,60 @@ def test_zk_mode_end_to_end(
         assert again.confirmed.account(1).balance == 8 * 10**17
     finally:
         again.store.close()
+
+
+def test_zk_account_view_queued_and_credited_deposits(
+    project, chain, deployer, alice, bob, rollup_keys, exit_keys, prover, tmp_path
+):
+    """GET /account/<leaf> shows a deposit as soon as it is queued on L1 (pending) and once a
+    deposit-only batch credited it (confirmed), with no submission or restart in between; a leaf
+    no deposit created is a 404 "no_such_account", not a 500."""
+    bridge = deployer.deploy(project.L1Bridge, "0x02")
+    bv = deployer.deploy(project.Groth16Verifier, *verifier_args(rollup_keys))
+    ev = deployer.deploy(project.Groth16Verifier, *verifier_args(exit_keys))
+    rollup = deployer.deploy(
+        project.ZkRollup,
+        bridge,
+        bv,
+        ev,
+        zero_hashes(PARAMS.depth)[PARAMS.depth],
+        PARAMS.n_txs,
+        PARAMS.n_deposits,
+        3600,
+        600,
+    )
+    bridge.setRollup(rollup, sender=deployer)
+    batcher = ZkBatcher(
+        chain.provider.web3,
+        Account.from_key(deployer.private_key),
+        rollup.address,
+        bridge.address,
+        PARAMS,
+        prover,
+        tmp_path / "zk.sqlite",
+        tmp_path / "zk-state.json",
+        max_batch_delay=3600,
+        policy=SendPolicy(receipt_timeout=10, backoff=0.05, max_backoff=0.2),
+    )
+    batcher.recover()  # before any deposit: an empty pending state
+    server = JsonApiServer(routes(batcher))
+    server.start()
+    url = server.url
+    try:
+        status, body = http(f"{url}/account/0")
+        assert status == 404 and body["error"]["code"] == "no_such_account", body
+        bridge.depositETH(recipient_bytes(ALICE_KEY.public_key), sender=alice, value=10**18)
+        status, body = http(f"{url}/account/0")  # queued, not yet batched
+        assert status == 200, body
+        assert body["balance"] == str(10**18) and body["confirmed_balance"] == "0"
+        bridge.depositETH(recipient_bytes(BOB_KEY.public_key), sender=bob, value=5 * 10**17)
+        assert batcher.post_if_due(force=True) == 1  # deposit-only batch: leaves 0 and 1
+        status, body = http(f"{url}/account/1")  # credited; no submit or restart since
+        assert status == 200, body
+        assert body["balance"] == body["confirmed_balance"] == str(5 * 10**17)
+        assert body["nonce"] == body["confirmed_nonce"] == 0
+        status, body = http(f"{url}/account/7")
+        assert status == 404 and body["error"]["code"] == "no_such_account", body
+    finally:
+        server.stop()
+        batcher.store.close()
