@@ -3,7 +3,9 @@
 zk bridge queues it), nothing to claim, and bad input (malformed zk key, zk batcher not running,
 no zk deployment) as one line with nothing sent; and the happy path end to end against the zk
 batcher run as a process (`offchain.operator.service --mode zk`): deposit, balance, transfer,
-withdraw and claim, in two proven batches (the deposits, then the transfer with the withdrawal).
+withdraw and claim, in two proven batches (the deposits, then the transfer with the withdrawal);
+and, the zk batcher gone with its state file, `zk force`, `zk exit` (after the freeze) and `zk
+refund` from L1 data alone.
 The zk batcher's API itself is tested in tests/zk/test_zk_batcher.py."""
 
 from __future__ import annotations
@@ -233,6 +235,8 @@ def _stop(proc: subprocess.Popen) -> None:
 def test_zk_force_exit_refund_from_l1_alone(
     l2kit, w3, project, deployer, alice, bob, carol, tmp_path
 ):
+    from offchain.zk.state import L2State
+
     """The operator proves one batch, then disappears with its state file: `zk force` queues a
     forced withdrawal built from L1 data alone; after the freeze `zk exit` pays a whole balance
     (claimed with `zk claim`) and `zk refund` refunds the deposit no batch consumed."""
@@ -256,7 +260,11 @@ def test_zk_force_exit_refund_from_l1_alone(
     finally:
         _stop(proc)
     assert rollup.depositsProcessed() == 2
-    # The operator disappears, and its state with it: only L1 is left.
+    # A copy the user kept (for --state), then the operator disappears with its state: only L1.
+    trusted = tmp_path / "trusted-state.json"
+    trusted.write_text((tmp_path / "zk-state.json").read_text())
+    bogus = tmp_path / "bogus-state.json"
+    bogus.write_text(L2State.empty(4).to_json().replace('"batches_done": 0', '"batches_done": 1'))
     (tmp_path / "zk-state.json").unlink()
     (tmp_path / "zk-batcher.sqlite").unlink()
     # Carol's deposit (to Alice's key) comes after the last batch: no batch ever consumes it.
@@ -304,6 +312,28 @@ def test_zk_force_exit_refund_from_l1_alone(
         l2kit.run("zk", "exit", "--yes", key=key_of(alice), L2KIT_ZK_KEY=stranger), "no such leaf"
     )
     assert nonces() == before
+    one_line_error(
+        l2kit.run(
+            "zk", "exit", "--yes", "--state", str(bogus), key=key_of(bob), L2KIT_ZK_KEY=key_b
+        ),
+        "not a state of this rollup",
+    )
+    assert nonces() == before
+    # From a state file the user trusts (later batches, none here, replayed from L1).
+    out = ok(
+        l2kit.run(
+            "zk",
+            "exit",
+            "--yes",
+            "--json",
+            "--state",
+            str(trusted),
+            key=key_of(bob),
+            L2KIT_ZK_KEY=key_b,
+        )
+    )
+    assert (out["leaf"], out["amount"]) == (1, str(5 * 10**17))
+    assert bridge.claimable(bob, eth) == 5 * 10**17
     held = w3.eth.get_balance(alice.address)
     claimed = ok(l2kit.run("zk", "claim", "--yes", "--json", key=key_of(alice)))
     assert claimed["amount"] == str(10**18)
