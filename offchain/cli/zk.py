@@ -8,14 +8,20 @@ signed with the key and submitted to the zk batcher (``ape run batcher -- --mode
 API addresses accounts by leaf index. A zk batch is final when L1 accepts its proof, so a
 withdrawal is claimable with `l2kit zk claim` right after.
 
-Not here yet: the emergency exit of a frozen zk rollup (it needs the exit circuit's prover on
-the user's machine and the frozen state rebuilt from L1).
+When the operator censors you or disappears, `l2kit zk force|exit|refund` work from L1 data
+alone (no zk batcher, no state file): the state is rebuilt from the genesis and every accepted
+batch (offchain/zk/recovery.py), and the exit-circuit proof is made on your machine. The exit
+circuit's keys are the development keys (single-party setup, cached in .cache/zk) as the zk
+batcher uses, unless a ceremony's zkey is given (``--exit-zkey`` / ``L2KIT_ZK_EXIT_ZKEY``).
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import time
+from pathlib import Path
+from typing import Any
 
 import click
 from web3.logs import DISCARD
@@ -214,4 +220,230 @@ def claim(s: Session, to: str | None) -> None:
     s.out.result(
         {"amount": str(amount), "to": dest, "l1_tx": receipt["transactionHash"].to_0x_hex()},
         f"claimed {ETH_TOKEN.show(amount)} to {dest}",
+    )
+
+
+# ------------------------------------------------------------ without the operator (L1 data only)
+
+exit_zkey_option = click.option(
+    "--exit-zkey",
+    envvar="L2KIT_ZK_EXIT_ZKEY",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The exit circuit's .zkey from a ceremony (default: the development keys, single-party "
+    "setup, cached in .cache/zk) [env L2KIT_ZK_EXIT_ZKEY].",
+)
+state_option = click.option(
+    "--state",
+    "state_file",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Start from this zk state file (one you trust) instead of the genesis; later batches "
+    "are replayed from L1.",
+)
+find_leaf_option = click.option(
+    "--leaf", type=int, default=None, help="Your leaf (default: the ETH leaf of your zk key)."
+)
+
+
+def _zk_rollup(s: Session) -> Any:
+    return s.contract("ZkRollup")
+
+
+def _l1_state(s: Session, state_file: Path | None) -> tuple[Any, Any]:
+    """(circuit params, state after every accepted batch), from L1 (and a trusted state file)."""
+    from offchain.zk.recovery import params_from_l1, rebuild_from_l1
+    from offchain.zk.state import L2State
+
+    rollup = s.deployment.address("ZkRollup")
+    params = params_from_l1(s.w3, rollup)
+    start = None
+    if state_file is not None:
+        try:
+            start = L2State.load(state_file)
+        except (ValueError, KeyError, OSError) as exc:
+            raise L2KitError(f"cannot read the state file {state_file}: {exc}") from None
+    return params, rebuild_from_l1(s.w3, rollup, params, start)
+
+
+def _my_leaf(state: Any, pub: tuple[int, int], leaf: int | None) -> int:
+    if leaf is None:
+        found = state.find(pub, 0)
+        if found is None:
+            raise L2KitError(
+                f"no such leaf: zk key ({hex(pub[0])[:12]}...) has no ETH leaf in the state L1 "
+                "accepted (was its deposit consumed by a batch? if not: `l2kit zk refund`)"
+            )
+        return int(found)
+    acct = state.accounts.get(leaf)
+    if acct is None or acct.pubkey != pub:
+        raise L2KitError(f"no such leaf: leaf {leaf} is not your zk key's in the L1 state")
+    return leaf
+
+
+def _exit_proof(
+    s: Session, state: Any, key: PrivateKey, leaf: int, recipient: str, zkey: Path | None, **kw: Any
+) -> tuple[Any, Any]:
+    """The exit-circuit claim and proof of `leaf` to `recipient` in `state`."""
+    from offchain.zk.circuit import ceremony_keys, dev_keys, exit_spec
+    from offchain.zk.exit import build_exit, sign_exit
+    from offchain.zk.prover import Groth16Prover, prove_checked
+
+    domain = _domain(s)
+    to = int(recipient, 16)
+    try:
+        claim = build_exit(state, domain, leaf, to, sign_exit(key, state, domain, leaf, to), **kw)
+    except ValueError as exc:
+        raise L2KitError(str(exc)) from None
+    spec = exit_spec(state.tree.depth)
+    if zkey is None:
+        s.out.note("loading the exit circuit's development keys (single-party setup, .cache/zk)")
+        keys = dev_keys(spec)
+    else:
+        try:
+            keys = ceremony_keys(spec, zkey)
+        except FileNotFoundError as exc:
+            raise L2KitError(str(exc)) from None
+    started = time.perf_counter()
+    proof = prove_checked(Groth16Prover(keys), claim.inputs, claim.public_inputs)
+    s.out.note(f"exit proof made in {time.perf_counter() - started:.1f} s")
+    return claim, proof
+
+
+@zk.command(name="exit")
+@click.option("--to", "to", default=None, help="L1 address credited (default: your L1 key's).")
+@find_leaf_option
+@zk_key_option
+@exit_zkey_option
+@state_option
+@common_options
+def exit_(
+    s: Session,
+    to: str | None,
+    leaf: int | None,
+    zk_key_env: str,
+    exit_zkey: Path | None,
+    state_file: Path | None,
+) -> None:
+    """After a freeze: exit your leaf's whole balance from L1 data alone (then `l2kit zk claim`)."""
+    from offchain.zk.chain import exit_args
+
+    key = _zk_key(zk_key_env)
+    dest = checked_address(to, "destination") if to else s.address
+    rollup = _zk_rollup(s)
+    if not rollup.functions.frozen().call():
+        raise L2KitError(
+            "the zk rollup is not frozen, so exits are closed: if the operator ignores you, "
+            "`l2kit zk force` (the rollup freezes if it is not served in time)"
+        )
+    _, state = _l1_state(s, state_file)
+    index = _my_leaf(state, key.public_key, leaf)
+    if rollup.functions.exited(index).call():
+        raise L2KitError(f"leaf {index} has already exited: `l2kit zk claim` pays what is owed")
+    claim, proof = _exit_proof(s, state, key, index, dest, exit_zkey)
+    s.confirm(f"exit {ETH_TOKEN.show(claim.balance)} of zk leaf {index} to {dest}")
+    receipt = s.send(rollup.functions.exit(*exit_args(claim, proof)), 0, "zk exit")
+    s.out.result(
+        {
+            "leaf": index,
+            "amount": str(claim.balance),
+            "to": dest,
+            "l1_tx": receipt["transactionHash"].to_0x_hex(),
+        },
+        f"zk leaf {index} exited: {ETH_TOKEN.show(claim.balance)} credited to {dest} in the "
+        "zk bridge: pull it with `l2kit zk claim`",
+    )
+
+
+@zk.command()
+@click.option("--to", "to", default=None, help="L1 address paid (default: your L1 key's).")
+@find_leaf_option
+@zk_key_option
+@exit_zkey_option
+@state_option
+@common_options
+def force(
+    s: Session,
+    to: str | None,
+    leaf: int | None,
+    zk_key_env: str,
+    exit_zkey: Path | None,
+    state_file: Path | None,
+) -> None:
+    """Queue a forced withdrawal of your leaf's whole balance through L1 (operator censoring)."""
+    from offchain.zk.chain import forced_request_args
+
+    key = _zk_key(zk_key_env)
+    dest = checked_address(to, "destination") if to else s.address
+    rollup = _zk_rollup(s)
+    if rollup.functions.frozen().call():
+        raise L2KitError("the zk rollup is frozen: exit instead with `l2kit zk exit`")
+    _, state = _l1_state(s, state_file)
+    index = _my_leaf(state, key.public_key, leaf)
+    if rollup.functions.forcedPending(index).call():
+        raise L2KitError(f"leaf {index} already has a forced withdrawal queued")
+    claim, proof = _exit_proof(s, state, key, index, dest, exit_zkey, allow_empty=True)
+    s.confirm(f"queue a forced withdrawal of zk leaf {index} to {dest}")
+    args = forced_request_args(claim, proof, state.batches_done)
+    receipt = s.send(rollup.functions.requestForcedWithdrawal(*args), 0, "forced withdrawal")
+    logs = rollup.events.ForcedWithdrawalRequested().process_receipt(receipt, errors=DISCARD)
+    forced_index = int(logs[0]["args"]["index"])
+    deadline = int(logs[0]["args"]["deadline"])
+    s.out.result(
+        {
+            "forced_index": forced_index,
+            "leaf": index,
+            "to": dest,
+            "root_count": state.batches_done,
+            "deadline": deadline,
+            "l1_tx": receipt["transactionHash"].to_0x_hex(),
+        },
+        f"forced withdrawal {forced_index} of zk leaf {index} queued: a batch must pay its whole "
+        f"balance to {dest} by "
+        f"{time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(deadline))}, else the rollup "
+        "freezes and you exit with `l2kit zk exit`",
+    )
+
+
+@zk.command()
+@click.option("--owner", default=None, help="Whose deposits to refund (default: yourself).")
+@common_options
+def refund(s: Session, owner: str | None) -> None:
+    """After a freeze: refund your deposits no batch consumed (paid to the L1 account that paid)."""
+    from offchain.zk.chain import read_deposits, refund_args
+
+    who = checked_address(owner, "owner") if owner else s.address
+    rollup = _zk_rollup(s)
+    bridge = s.contract("ZkBridge", "L1Bridge")
+    if not rollup.functions.frozen().call():
+        raise L2KitError(
+            "the zk rollup is not frozen, so refunds are closed: the operator may still credit "
+            "your deposit"
+        )
+    first = int(rollup.functions.depositsProcessed().call())
+    count = int(bridge.functions.depositCount().call())
+    mine = [
+        d
+        for d in read_deposits(s.w3, bridge.address, first, count - first)
+        if bridge.functions.depositorOf(d.queue_index).call() == who
+    ]
+    rows: list[dict[str, Any]] = []
+    shown: list[str] = []
+    for d in mine:
+        s.confirm(f"refund zk deposit {d.queue_index} ({ETH_TOKEN.show(d.amount)}) to {who}")
+        try:
+            s.send(rollup.functions.refundDeposit(*refund_args(d)), 0, f"refund of {d.queue_index}")
+        except L2KitError as exc:
+            if "AlreadyReleased" in str(exc):
+                continue  # refunded before
+            raise
+        rows.append({"deposit": d.queue_index, "amount": str(d.amount)})
+        shown.append(f"deposit {d.queue_index}: {ETH_TOKEN.show(d.amount)}")
+    if not rows:
+        raise L2KitError(
+            f"nothing to refund for {who}: every deposit of theirs was consumed or refunded"
+        )
+    s.out.result(
+        {"owner": who, "refunds": rows},
+        "\n".join(shown) + f"\ncredited to {who} in the zk bridge: pull it with `l2kit zk claim`",
     )

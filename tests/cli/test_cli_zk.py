@@ -3,7 +3,9 @@
 zk bridge queues it), nothing to claim, and bad input (malformed zk key, zk batcher not running,
 no zk deployment) as one line with nothing sent; and the happy path end to end against the zk
 batcher run as a process (`offchain.operator.service --mode zk`): deposit, balance, transfer,
-withdraw and claim, in two proven batches (the deposits, then the transfer with the withdrawal).
+withdraw and claim, in two proven batches (the deposits, then the transfer with the withdrawal);
+and, the zk batcher gone with its state file, `zk force`, `zk exit` (after the freeze) and `zk
+refund` from L1 data alone.
 The zk batcher's API itself is tested in tests/zk/test_zk_batcher.py."""
 
 from __future__ import annotations
@@ -219,3 +221,127 @@ def test_zk_deposit_balance_transfer_withdraw_claim(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def test_zk_force_exit_refund_from_l1_alone(
+    l2kit, w3, project, deployer, alice, bob, carol, tmp_path
+):
+    from offchain.zk.state import L2State
+
+    """The operator proves one batch, then disappears with its state file: `zk force` queues a
+    forced withdrawal built from L1 data alone; after the freeze `zk exit` pays a whole balance
+    (claimed with `zk claim`) and `zk refund` refunds the deposit no batch consumed."""
+    d = deploy_all(deployer, "ethereum:local", replace(PARAMS, zk=True))
+    save_deployment(d, tmp_path)
+    key_a, key_b, stranger = (ok(l2kit.run("zk", "key", "--json"))["key"] for _ in range(3))
+    for who, zk_key, amount in ((alice, key_a, "1"), (bob, key_b, "0.5")):
+        ok(
+            l2kit.run(
+                "zk", "deposit", amount, "--yes", "--json", key=key_of(who), L2KIT_ZK_KEY=zk_key
+            )
+        )
+    rollup = project.ZkRollup.at(d.address("ZkRollup"))
+    proc, _ = _start_zk_batcher(tmp_path, deployer)
+    try:
+        deadline = time.monotonic() + 300
+        while rollup.batchCount() < 1:
+            assert time.monotonic() < deadline, "the zk batcher proved no batch"
+            assert proc.poll() is None, (tmp_path / "zk-batcher.log").read_text()
+            time.sleep(1)
+    finally:
+        _stop(proc)
+    assert rollup.depositsProcessed() == 2
+    # A copy the user kept (for --state), then the operator disappears with its state: only L1.
+    trusted = tmp_path / "trusted-state.json"
+    trusted.write_text((tmp_path / "zk-state.json").read_text())
+    bogus = tmp_path / "bogus-state.json"
+    bogus.write_text(L2State.empty(4).to_json().replace('"batches_done": 0', '"batches_done": 1'))
+    (tmp_path / "zk-state.json").unlink()
+    (tmp_path / "zk-batcher.sqlite").unlink()
+    # Carol's deposit (to Alice's key) comes after the last batch: no batch ever consumes it.
+    ok(l2kit.run("zk", "deposit", "0.2", "--yes", "--json", key=key_of(carol), L2KIT_ZK_KEY=key_a))
+
+    def nonces() -> tuple[int, ...]:
+        return tuple(w3.eth.get_transaction_count(a.address) for a in (alice, bob, carol))
+
+    before = nonces()
+    one_line_error(
+        l2kit.run("zk", "exit", "--yes", key=key_of(alice), L2KIT_ZK_KEY=key_a), "not frozen"
+    )
+    one_line_error(l2kit.run("zk", "refund", "--yes", key=key_of(carol)), "not frozen")
+    one_line_error(
+        l2kit.run("zk", "force", "--yes", key=key_of(alice), L2KIT_ZK_KEY=stranger),
+        "no such leaf",
+    )
+    assert nonces() == before
+
+    forced = ok(l2kit.run("zk", "force", "--yes", "--json", key=key_of(bob), L2KIT_ZK_KEY=key_b))
+    assert (forced["forced_index"], forced["leaf"], forced["root_count"]) == (0, 1, 1)
+    assert rollup.forcedCount() == 1 and rollup.forcedPending(1)
+    request = rollup.forcedRequest(0)
+    assert (request.leafIndex, request.recipient) == (1, bob.address)
+    before = nonces()
+    one_line_error(
+        l2kit.run("zk", "force", "--yes", key=key_of(bob), L2KIT_ZK_KEY=key_b), "already has"
+    )
+    assert nonces() == before
+
+    w3.provider.make_request("evm_increaseTime", [PARAMS.zk_freeze_period + 10])
+    w3.provider.make_request("evm_mine", [])
+    assert rollup.frozen()
+
+    out = ok(l2kit.run("zk", "exit", "--yes", "--json", key=key_of(alice), L2KIT_ZK_KEY=key_a))
+    assert (out["leaf"], out["amount"], out["to"]) == (0, str(10**18), alice.address)
+    bridge = project.L1Bridge.at(d.address("ZkBridge"))
+    eth = "0x" + "00" * 20
+    assert bridge.claimable(alice, eth) == 10**18
+    before = nonces()
+    one_line_error(
+        l2kit.run("zk", "exit", "--yes", key=key_of(alice), L2KIT_ZK_KEY=key_a), "already exited"
+    )
+    one_line_error(
+        l2kit.run("zk", "exit", "--yes", key=key_of(alice), L2KIT_ZK_KEY=stranger), "no such leaf"
+    )
+    assert nonces() == before
+    one_line_error(
+        l2kit.run(
+            "zk", "exit", "--yes", "--state", str(bogus), key=key_of(bob), L2KIT_ZK_KEY=key_b
+        ),
+        "not a state of this rollup",
+    )
+    assert nonces() == before
+    # From a state file the user trusts (later batches, none here, replayed from L1).
+    out = ok(
+        l2kit.run(
+            "zk",
+            "exit",
+            "--yes",
+            "--json",
+            "--state",
+            str(trusted),
+            key=key_of(bob),
+            L2KIT_ZK_KEY=key_b,
+        )
+    )
+    assert (out["leaf"], out["amount"]) == (1, str(5 * 10**17))
+    assert bridge.claimable(bob, eth) == 5 * 10**17
+    held = w3.eth.get_balance(alice.address)
+    claimed = ok(l2kit.run("zk", "claim", "--yes", "--json", key=key_of(alice)))
+    assert claimed["amount"] == str(10**18)
+    assert w3.eth.get_balance(alice.address) > held + 99 * 10**16  # minus gas
+
+    refunded = ok(l2kit.run("zk", "refund", "--yes", "--json", key=key_of(carol)))
+    assert refunded["refunds"] == [{"deposit": 2, "amount": str(2 * 10**17)}]
+    assert bridge.claimable(carol, eth) == 2 * 10**17
+    before = nonces()
+    one_line_error(l2kit.run("zk", "refund", "--yes", key=key_of(carol)), "nothing to refund")
+    assert nonces() == before
