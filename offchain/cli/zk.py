@@ -405,6 +405,14 @@ def force(
     )
 
 
+def _refund_id(index: int) -> bytes:
+    """The id ZkRollup.refundDeposit releases on the bridge: keccak256(abi.encode("refund", i))."""
+    from eth_abi import encode
+    from eth_utils import keccak
+
+    return keccak(encode(["string", "uint256"], ["refund", index]))
+
+
 @zk.command()
 @click.option("--owner", default=None, help="Whose deposits to refund (default: yourself).")
 @common_options
@@ -426,17 +434,14 @@ def refund(s: Session, owner: str | None) -> None:
         d
         for d in read_deposits(s.w3, bridge.address, first, count - first)
         if bridge.functions.depositorOf(d.queue_index).call() == who
+        # refunded before: the bridge released the rollup's refund id of that deposit
+        and not bridge.functions.isReleased(_refund_id(d.queue_index)).call()
     ]
     rows: list[dict[str, Any]] = []
     shown: list[str] = []
     for d in mine:
         s.confirm(f"refund zk deposit {d.queue_index} ({ETH_TOKEN.show(d.amount)}) to {who}")
-        try:
-            s.send(rollup.functions.refundDeposit(*refund_args(d)), 0, f"refund of {d.queue_index}")
-        except L2KitError as exc:
-            if "AlreadyReleased" in str(exc):
-                continue  # refunded before
-            raise
+        s.send(rollup.functions.refundDeposit(*refund_args(d)), 0, f"refund of {d.queue_index}")
         rows.append({"deposit": d.queue_index, "amount": str(d.amount)})
         shown.append(f"deposit {d.queue_index}: {ETH_TOKEN.show(d.amount)}")
     if not rows:
