@@ -15,7 +15,16 @@ from hypothesis.stateful import (
 )
 from rollup_helpers import BOND, CHALLENGE_PERIOD, LIVENESS_PERIOD, empty_proof, lie, post_empty
 
+from offchain.chain import abi_of
 from offchain.rollup.l1 import TxFailed
+
+#: RollupTypes.Bounty's field names, in ABI order (read by name: the struct grows).
+BOUNTY_FIELDS = [
+    c["name"]
+    for c in next(e for e in abi_of("Rollup") if e.get("name") == "bounties")["outputs"][0][
+        "components"
+    ]
+]
 
 pytestmark = pytest.mark.slow  # random operation sequences on Anvil
 
@@ -26,6 +35,10 @@ GAS = 3_000_000
 
 def test_every_disputable_batch_is_backed_by_a_bond(env, chain):
     f = env.l1.rollup.functions
+
+    def bounty(b: int) -> dict:
+        return dict(zip(BOUNTY_FIELDS, f.bounties(b).call(), strict=True))
+
     addr = {i: env.accounts[i].address for i in (*PROPOSERS, CHALLENGER)}
 
     class Bonds(RuleBasedStateMachine):
@@ -112,8 +125,8 @@ def test_every_disputable_batch_is_backed_by_a_bond(env, chain):
         def settle(self):
             now = env.w3.eth.get_block("latest")["timestamp"]
             for b in self.bounties:
-                stored = f.bounties(b).call()
-                if stored[2] and now >= stored[6]:
+                stored = bounty(b)
+                if stored["amount"] and now >= stored["claimUntil"]:
                     self._send(CHALLENGER, f.settleBounty(b))
 
         @invariant()
@@ -131,7 +144,7 @@ def test_every_disputable_batch_is_backed_by_a_bond(env, chain):
             held = env.w3.eth.get_balance(env.rollup.address)
             owed = sum(f.bondOf(addr[p]).call() + f.lockedBondOf(addr[p]).call() for p in PROPOSERS)
             owed += sum(f.rewardOf(addr[i]).call() for i in addr)
-            owed += sum(f.bounties(b).call()[2] for b in self.bounties)
+            owed += sum(bounty(b)["amount"] for b in self.bounties)
             assert held == owed + f.burned().call()
 
     run_state_machine_as_test(
