@@ -6,14 +6,12 @@ URL is wrong) and `NodeRefused` (it answered ``{"ok": false, "error": {"code", "
 
 from __future__ import annotations
 
-import json
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
 from offchain.errors import L2KitError
+from offchain.json_http import HttpNotJson, HttpRefused, HttpUnreachable, call_json
 
 DEFAULT_API = "http://127.0.0.1:8550"
 
@@ -65,28 +63,16 @@ class ChannelNodeClient:
         self.timeout = timeout
 
     def _call(self, method: str, path: str, body: dict | None = None) -> dict[str, Any]:
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(
-            self.url + path, data=data, method=method, headers={"Content-Type": "application/json"}
-        )
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                return json.loads(resp.read())
-        except urllib.error.HTTPError as exc:
-            try:
-                err = json.loads(exc.read()).get("error", {})
-            except ValueError:
-                err = {}
-            raise NodeRefused(
-                exc.code, str(err.get("code", "http_error")), str(err.get("message", exc.reason))
-            ) from None
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
+            return call_json(self.url + path, method, body, self.timeout)
+        except HttpRefused as exc:
+            raise NodeRefused(exc.status, exc.code, exc.message) from None
+        except HttpUnreachable as exc:
             raise NodeUnavailable(
-                f"no channel node at {self.url} ({reason}): start it with `l2kit channels node`, "
-                "or pass --api <url>"
+                f"no channel node at {self.url} ({exc.reason}): start it with "
+                "`l2kit channels node`, or pass --api <url>"
             ) from None
-        except ValueError:
+        except HttpNotJson:
             raise NodeUnavailable(
                 f"{self.url} did not answer JSON: is it a channel node?"
             ) from None

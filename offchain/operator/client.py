@@ -7,13 +7,11 @@ wrong) and `BatcherRefused` (it answered with ``{"error": {"code", "message"}}``
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
 from offchain.errors import L2KitError
+from offchain.json_http import HttpNotJson, HttpRefused, HttpUnreachable, call_json
 from offchain.rollup.types import Transfer, Withdraw
 
 DEFAULT_URL = "http://127.0.0.1:8547"
@@ -96,28 +94,16 @@ class BatcherClient:
         self.timeout = timeout
 
     def _call(self, method: str, path: str, body: dict | None = None) -> dict[str, Any]:
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(
-            self.url + path, data=data, method=method, headers={"Content-Type": "application/json"}
-        )
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                return json.loads(resp.read())
-        except urllib.error.HTTPError as exc:
-            try:
-                err = json.loads(exc.read()).get("error", {})
-            except ValueError:
-                err = {}
-            raise BatcherRefused(
-                exc.code, str(err.get("code", "http_error")), str(err.get("message", exc.reason))
-            ) from None
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
+            return call_json(self.url + path, method, body, self.timeout)
+        except HttpRefused as exc:
+            raise BatcherRefused(exc.status, exc.code, exc.message) from None
+        except HttpUnreachable as exc:
             raise BatcherUnavailable(
-                f"no batcher at {self.url} ({reason}): start it with `ape run batcher`, or "
+                f"no batcher at {self.url} ({exc.reason}): start it with `ape run batcher`, or "
                 "pass --batcher <url>"
             ) from None
-        except ValueError:
+        except HttpNotJson:
             raise BatcherUnavailable(
                 f"{self.url} did not answer JSON: is it the batcher?"
             ) from None
