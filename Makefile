@@ -28,8 +28,8 @@ BUILD_STAMP := .build/.l2kit-compiled
 ZK ?= 1
 ZK_STAMP := $(VENV)/.installed-zk
 NPM_STAMP := node_modules/.installed
-# every bench/*.py except helpers
-BENCHES := $(filter-out bench/__init__.py bench/common.py,$(wildcard bench/*.py))
+# every bench/*.py except helpers (bench/common.py, bench/lib_*.py, bench/*_history.py)
+BENCHES := $(filter-out bench/__init__.py bench/common.py bench/lib_%.py bench/%_history.py,$(wildcard bench/*.py))
 
 .PHONY: help setup compile test test-fast demo deploy bench lint format snapshots clean
 
@@ -75,7 +75,7 @@ $(BUILD_STAMP): $(CONTRACT_SOURCES) ape-config.yaml | setup
 compile: setup $(BUILD_STAMP)
 
 test: setup $(BUILD_STAMP)
-	$(APE) test tests/ -q
+	$(APE) test tests/ -q --durations=30  # the 30 slowest tests, to keep the suite short
 
 # unit, property and contract tests; the slow end-to-end ones (`-m slow`) only in `make test`
 test-fast: setup $(BUILD_STAMP)
