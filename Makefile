@@ -29,7 +29,7 @@ ZK ?= 1
 ZK_STAMP := $(VENV)/.installed-zk
 NPM_STAMP := node_modules/.installed
 # every bench/*.py except helpers (bench/common.py, bench/lib_*.py, bench/*_history.py)
-BENCHES := $(filter-out bench/__init__.py bench/common.py bench/lib_%.py bench/%_history.py,$(wildcard bench/*.py))
+BENCHES := $(filter-out bench/__init__.py bench/common.py bench/lib_%.py bench/%_history.py bench/plots.py,$(wildcard bench/*.py))
 
 .PHONY: help setup compile test test-fast demo deploy bench lint format snapshots clean
 
@@ -89,6 +89,7 @@ deploy: setup $(BUILD_STAMP)
 
 bench: setup $(BUILD_STAMP)
 	@for b in $(BENCHES); do echo "== $$b"; $(BIN)/python "$$b" || exit 1; done
+	$(BIN)/python bench/plots.py  # PNG figures beside the JSON results
 
 PY_SOURCES := offchain scripts tests bench tools
 
