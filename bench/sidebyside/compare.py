@@ -86,7 +86,10 @@ class Bench:
 
     def _l2_open(self, run: Run, a: LocalAccount, b: LocalAccount, fund: bool) -> bytes:
         f = self.adj.functions
-        rcpt = run.add("open + deposit", self.node.send(a, f.open(b.address, self.token.address, PERIOD, DEP_A)))
+        rcpt = run.add(
+            "open + deposit",
+            self.node.send(a, f.open(b.address, self.token.address, PERIOD, DEP_A)),
+        )
         ev = self.adj.events.ChannelOpened().process_receipt(rcpt, errors=DISCARD)[0]
         cid = bytes(ev["args"]["channelId"])
         if fund:

@@ -197,9 +197,7 @@ def coop(domain, sa, sb, cid, nonce, a, b):
     return (cid, nonce, a, b), sa.sign(d), sb.sign(d)
 
 
-def test_cooperative_close(
-    adjudicator, eth_channel, domain, sig_alice, sig_bob, alice, bob, carol
-):
+def test_cooperative_close(adjudicator, eth_channel, domain, sig_alice, sig_bob, alice, bob, carol):
     paid = Paid(alice, bob)
     adjudicator.cooperativeClose(
         *coop(domain, sig_alice, sig_bob, eth_channel, 9, 4 * E, 11 * E), sender=carol

@@ -55,11 +55,11 @@ def test_pay_both_ways_topup_withdraw_cooperative_close(net, adjudicator, alice,
             assert va.latest.state.nonce == 120 + 20 + 50 + 2
             bob_before = bob.balance
             await a.cooperative_close(cid)  # sent by A: B's balance moves only by its payout
-            return cid, exp_a, exp_b, bob.balance - bob_before
+            return cid, exp_b, bob.balance - bob_before
         finally:
             await net.stop_all()
 
-    cid, exp_a, exp_b, paid_b = asyncio.run(run())
+    cid, exp_b, paid_b = asyncio.run(run())
     assert paid_b == exp_b  # paid out at once by the close
     assert adjudicator.claimable(ETH, alice) == 0
     assert adjudicator.claimable(ETH, bob) == 1 * E  # only the withdrawal waits for a claim

@@ -142,7 +142,9 @@ def test_unlock_all_pays_resolvable_then_the_rest(
     adjudicator.registerSecret(secrets[0], sender=carol)
     with ape.reverts(adjudicator.WrongStatus):  # not settled yet
         adjudicator.unlockAll(eth_channel, tuples(locks), sender=bob)
-    s = settled_with_locks(adjudicator, chain, cosign, eth_channel, locks, 7 * E, 5 * E, alice, carol)
+    s = settled_with_locks(
+        adjudicator, chain, cosign, eth_channel, locks, 7 * E, 5 * E, alice, carol
+    )
     ls = tuples(s.locks)
     i0 = [x.hashlock for x in s.locks].index(keccak(secrets[0]))
     b0 = bob.balance
@@ -191,7 +193,9 @@ def test_unlock_all_reverts(adjudicator, chain, eth_channel, cosign, alice, bob,
     secrets, locks = make_locks("rev", 3, 0, E, exp)
     for x in secrets:
         adjudicator.registerSecret(x, sender=carol)
-    s = settled_with_locks(adjudicator, chain, cosign, eth_channel, locks, 7 * E, 5 * E, alice, carol)
+    s = settled_with_locks(
+        adjudicator, chain, cosign, eth_channel, locks, 7 * E, 5 * E, alice, carol
+    )
     ls = tuples(s.locks)
     with ape.reverts(adjudicator.InvalidLockBatch):
         adjudicator.unlockAll(eth_channel, [], sender=carol)
