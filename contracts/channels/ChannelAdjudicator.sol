@@ -18,7 +18,7 @@ import {ChannelErrors} from "./ChannelErrors.sol";
 ///           contract accepts equals `total`, the funds the contract holds for that channel.
 ///      (I2) A channel id is derived from a counter that only grows, so it is never reused: a state
 ///           signed for one channel can never be accepted for another (the id is in the signed data).
-///      (I3) The contract never pays out more than it received for a channel: settlement credits
+///      (I3) The contract never pays out more than it received for a channel: settlement pays
 ///           balanceA + balanceB, and unlocks drain at most lockedAmount.
 ///      (I4) Payouts of closes, settlements and unlocks go straight to the participant, after
 ///           every state change (checks-effects-interactions, under the reentrancy guard), with a
