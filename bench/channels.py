@@ -268,20 +268,24 @@ def main() -> None:
         [[k, v] for k, v in gas.items()],
     )
     print_side_by_side(sbs)
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    speed_at = now
     if speed is None:
         speed = previous.get("offchain", {})
-        print("\n--gas-only: off-chain speed not measured (the JSON keeps the last figures)")
+        speed_at = previous.get("offchain_measured_at", previous.get("measured_at", "never"))
+        print(f"\n--gas-only: off-chain speed not measured (the JSON keeps those of {speed_at})")
     else:
         print_speed(speed)
     body = {
         **previous,
         "benchmark": "channels",
-        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "measured_at": now,
         "machine": platform.machine(),
         "python": platform.python_version(),
         "gas": gas,
         "raiden_side_by_side": sbs,
         "offchain": speed,
+        "offchain_measured_at": speed_at,
         "notes": "median/99th percentile latency per payment; routed = until the payer's lock is "
         "claimed (secret back at the payer)",
     }
