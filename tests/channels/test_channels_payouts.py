@@ -240,3 +240,23 @@ def test_unlock_all_matches_the_offchain_root(adjudicator, chain, eth_channel, c
     r = adjudicator.unlockAll(eth_channel, tuples(s.locks), sender=bob)
     ev = next(e for e in r.events if e.event_name == "LocksUnlocked")
     assert ev.resolved == 0b11111 and ev.toB == 5 * E
+
+
+def test_unlock_all_at_the_limit_refunds_expired_locks(
+    adjudicator, chain, eth_channel, cosign, alice, bob, carol
+):
+    """MAX_UNLOCKS (64) locks, none revealed: once expired, one call refunds them all."""
+    exp = last_ts(chain) + 300
+    _, locks = make_locks("max", 64, 1, E // 64, exp)  # B -> A, 1 ETH in all
+    s = settled_with_locks(
+        adjudicator, chain, cosign, eth_channel, locks, 10 * E, 4 * E, bob, carol
+    )
+    with ape.reverts(adjudicator.NothingToUnlock):  # neither revealed nor expired yet
+        adjudicator.unlockAll(eth_channel, tuples(s.locks), sender=carol)
+    warp(chain, 300)
+    b0 = bob.balance
+    r = adjudicator.unlockAll(eth_channel, tuples(s.locks), sender=carol)
+    assert bob.balance == b0 + 64 * (E // 64)  # every lock back to its sender
+    ev = next(e for e in r.events if e.event_name == "LocksUnlocked")
+    assert ev.resolved == 2**64 - 1 and ev.toA == 0
+    assert adjudicator.getChannel(eth_channel).lockedAmount == 0
