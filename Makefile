@@ -87,7 +87,23 @@ demo: setup $(BUILD_STAMP)
 deploy: setup $(BUILD_STAMP)
 	$(APE) run deploy
 
-bench: setup $(BUILD_STAMP)
+# Raiden's shipped contracts for the side-by-side gas comparison of bench/channels.py: the wheel
+# only (its dependencies conflict with ours and are not needed: the bench reads the bytecode from
+# it with zipfile), version and sha256 pinned once, in bench/raiden.lock.
+RAIDEN_VERSION := $(shell sed -n 's/^raiden-contracts==\([^ ]*\) .*/\1/p' bench/raiden.lock)
+RAIDEN_SHA256 := $(shell sed -n 's/^raiden-contracts==[^ ]* sha256=\([0-9a-f]*\).*/\1/p' bench/raiden.lock)
+RAIDEN_WHEEL := .cache/raiden/raiden_contracts-$(RAIDEN_VERSION)-py3-none-any.whl
+RAIDEN_STAMP := .cache/raiden/.fetched-$(RAIDEN_VERSION)
+
+$(RAIDEN_STAMP): bench/raiden.lock | $(PY_STAMP)
+	@mkdir -p .cache/raiden
+	$(BIN)/python -m pip download --quiet --disable-pip-version-check --no-deps \
+	  raiden-contracts==$(RAIDEN_VERSION) -d .cache/raiden
+	@echo "$(RAIDEN_SHA256)  $(RAIDEN_WHEEL)" | sha256sum --check --quiet - \
+	  || { echo "$(RAIDEN_WHEEL) does not match the sha256 in bench/raiden.lock"; rm -f $(RAIDEN_WHEEL); exit 1; }
+	@touch $@
+
+bench: setup $(BUILD_STAMP) $(RAIDEN_STAMP)
 	@for b in $(BENCHES); do echo "== $$b"; $(BIN)/python "$$b" || exit 1; done
 	$(BIN)/python bench/plots.py  # PNG figures beside the JSON results
 

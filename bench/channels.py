@@ -1,11 +1,15 @@
 """Payment channels: L1 gas per adjudicator operation, and off-chain payment speed on loopback.
 
-Run (with the project environment, see README):  python bench/channels.py
+Run (with the project environment, see README):  python bench/channels.py [--gas-only]
 Prints the tables and writes bench/results/channels.json. Starts its own Anvil through Ape.
+The gas part includes the side-by-side comparison with Raiden's shipped bytecode
+(bench/sidebyside/, wheel pinned in bench/raiden.lock and fetched by `make bench`);
+`--gas-only` skips the off-chain payment speed part and keeps its last figures in the JSON.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import platform
@@ -190,7 +194,52 @@ async def measure_speed(adj, abi, url, keys, tmp: Path) -> dict[str, dict]:
     return out
 
 
+def side_by_side(url: str, token_addr: str, token_abi: list, adj_addr: str, abi: list) -> dict:
+    """Raiden's TokenNetwork deployed next to the adjudicator; the like-for-like scenarios."""
+    from web3 import Web3
+
+    from bench.sidebyside.compare import Bench, compare
+    from bench.sidebyside.evm import Node
+    from bench.sidebyside.raiden import Raiden
+
+    node = Node(Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60})))
+    deployer = node.fresh_account("raiden-deployer")
+    token = node.at(token_addr, token_abi)
+    raiden = Raiden.deploy(node, deployer, token.address, 500)
+    bench = Bench(node, deployer, token, node.at(adj_addr, abi), raiden)
+    out = compare(bench)
+    out["raiden_contracts"] = raiden.version
+    out["notes"] = (
+        "transaction gas incl. 21,000 base per transaction, summed over the scenario; ERC-20 "
+        "(one TestToken for both); payouts included (l2kit claims counted when a payout was "
+        "deferred); approvals and minting not counted. cold = participants hold no tokens outside "
+        "the channel, so every payout writes a zero balance slot; warm = they keep one token, so "
+        "payouts update non-zero slots. (c): Raiden unlock(receiver, sender, all locks) vs l2kit "
+        "unlockAll(all locks), secrets registered before; per extra lock = (32 - 1 locks) / 31. "
+        "ratio = l2kit / Raiden."
+    )
+    return out
+
+
+def print_side_by_side(sbs: dict) -> None:
+    table(
+        f"Channel gas side by side with Raiden (raiden-contracts {sbs['raiden_contracts']}, "
+        "shipped bytecode, same Anvil node; cold = payouts into empty balances, "
+        "warm = into non-empty ones)",
+        ["scenario", "storage", "l2kit", "Raiden", "l2kit / Raiden"],
+        [
+            [r["scenario"], r["storage"], r["l2kit"], r["raiden"], f"{r['ratio']:.3f}"]
+            for r in sbs["rows"]
+        ],
+    )
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--gas-only", action="store_true", help="skip the off-chain payment speed part"
+    )
+    args = parser.parse_args()
     from ape import accounts, chain, networks, project
     from ape.logging import logger
 
@@ -206,13 +255,46 @@ def main() -> None:
         keys = [u.private_key for u in users]
         url = chain.provider.uri
         gas = measure_gas(adj.address, abi, url, keys, token.address, token_abi)
-        with tempfile.TemporaryDirectory() as tmp:
-            speed = asyncio.run(measure_speed(adj.address, abi, url, keys, Path(tmp)))
+        sbs = side_by_side(url, token.address, token_abi, adj.address, abi)
+        speed = None
+        if not args.gas_only:
+            with tempfile.TemporaryDirectory() as tmp:
+                speed = asyncio.run(measure_speed(adj.address, abi, url, keys, Path(tmp)))
+    path = ROOT / "bench" / "results" / "channels.json"
+    previous = json.loads(path.read_text()) if path.exists() else {}
     table(
         "Payment channels: L1 gas per operation (transaction gas, incl. 21,000 base)",
         ["operation", "gas"],
         [[k, v] for k, v in gas.items()],
     )
+    print_side_by_side(sbs)
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    speed_at = now
+    if speed is None:
+        speed = previous.get("offchain", {})
+        speed_at = previous.get("offchain_measured_at", previous.get("measured_at", "never"))
+        print(f"\n--gas-only: off-chain speed not measured (the JSON keeps those of {speed_at})")
+    else:
+        print_speed(speed)
+    body = {
+        **previous,
+        "benchmark": "channels",
+        "measured_at": now,
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+        "gas": gas,
+        "raiden_side_by_side": sbs,
+        "offchain": speed,
+        "offchain_measured_at": speed_at,
+        "notes": "median/99th percentile latency per payment; routed = until the payer's lock is "
+        "claimed (secret back at the payer)",
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(body, indent=2) + "\n")
+    print(f"\nwrote {path}")
+
+
+def print_speed(speed: dict) -> None:
     table(
         "Off-chain payments on loopback (2 cores, SQLite WAL with fsync per co-signed state)",
         ["payment", "count", "payments/s", "p50 ms", "p99 ms"],
@@ -240,21 +322,6 @@ def main() -> None:
             ],
         ],
     )
-    results = ROOT / "bench" / "results"
-    results.mkdir(parents=True, exist_ok=True)
-    body = {
-        "benchmark": "channels",
-        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": platform.machine(),
-        "python": platform.python_version(),
-        "gas": gas,
-        "offchain": speed,
-        "notes": "median/99th percentile latency per payment; routed = until the payer's lock is "
-        "claimed (secret back at the payer)",
-    }
-    path = results / "channels.json"
-    path.write_text(json.dumps(body, indent=2) + "\n")
-    print(f"\nwrote {path}")
 
 
 if __name__ == "__main__":

@@ -60,4 +60,10 @@ interface ChannelErrors {
     error InvalidPenalty(uint256 bps);
     /// @notice The secret was registered before.
     error SecretAlreadyRegistered(bytes32 hashlock);
+    /// @notice The deposit would take the channel's total above MAX_TOTAL (amounts are stored in 96 bits).
+    error AmountTooLarge(uint256 total, uint256 max);
+    /// @notice unlockAll found no lock it could resolve now (all done, or secrets unknown and unexpired).
+    error NothingToUnlock(bytes32 channelId);
+    /// @notice Too little gas left for a direct payout and its fallback: send with a higher gas limit.
+    error PayoutGasTooLow(uint256 left, uint256 needed);
 }

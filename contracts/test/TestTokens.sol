@@ -178,3 +178,24 @@ contract RelayMulticall {
         if (!any) revert NoCallSucceeded();
     }
 }
+
+/// @notice Test only: an ERC-20 that refuses every transfer to one blocked address (as tokens with
+///         blocklists do), to test that a payout the token refuses is deferred, not fatal.
+contract BlockingToken is ERC20 {
+    address public blocked;
+
+    constructor() ERC20("Blocking", "BLK") {}
+
+    function mint(address to, uint256 amount) external {
+        _mint(to, amount);
+    }
+
+    function setBlocked(address who) external {
+        blocked = who;
+    }
+
+    function _update(address from, address to, uint256 value) internal override {
+        if (to != address(0) && to == blocked) revert("blocked recipient");
+        super._update(from, to, value);
+    }
+}

@@ -21,6 +21,18 @@ def last_ts(chain):
     return chain.provider.web3.eth.get_block("latest")["timestamp"]
 
 
+class Paid:
+    """ETH balances of some accounts before a transaction sent by someone else (payouts are
+    direct: what each gained is what the adjudicator paid it)."""
+
+    def __init__(self, *accts):
+        self.accts = accts
+        self.before = [a.balance for a in accts]
+
+    def gained(self) -> tuple[int, ...]:
+        return tuple(a.balance - b for a, b in zip(self.accts, self.before, strict=True))
+
+
 # ---------------------------------------------------------------- hashing parity
 
 
@@ -185,12 +197,14 @@ def coop(domain, sa, sb, cid, nonce, a, b):
     return (cid, nonce, a, b), sa.sign(d), sb.sign(d)
 
 
-def test_cooperative_close(adjudicator, eth_channel, domain, sig_alice, sig_bob, alice, bob):
+def test_cooperative_close(adjudicator, eth_channel, domain, sig_alice, sig_bob, alice, bob, carol):
+    paid = Paid(alice, bob)
     adjudicator.cooperativeClose(
-        *coop(domain, sig_alice, sig_bob, eth_channel, 9, 4 * E, 11 * E), sender=alice
+        *coop(domain, sig_alice, sig_bob, eth_channel, 9, 4 * E, 11 * E), sender=carol
     )
-    assert adjudicator.claimable(ETH, alice) == 4 * E
-    assert adjudicator.claimable(ETH, bob) == 11 * E
+    assert paid.gained() == (4 * E, 11 * E)  # paid out at once, nothing left to claim
+    assert adjudicator.claimable(ETH, alice) == 0 and adjudicator.claimable(ETH, bob) == 0
+    assert adjudicator.getChannel(eth_channel).total == 0
     with ape.reverts(adjudicator.WrongStatus):
         adjudicator.cooperativeClose(
             *coop(domain, sig_alice, sig_bob, eth_channel, 9, 4 * E, 11 * E), sender=alice
@@ -226,45 +240,48 @@ def test_cooperative_close_reverts(
 # ---------------------------------------------------------------- unilateral close, dispute
 
 
-def test_close_latest_then_settle(adjudicator, chain, eth_channel, cosign, alice, bob):
+def test_close_latest_then_settle(adjudicator, chain, eth_channel, cosign, alice, bob, carol):
     adjudicator.close(*cosign(st(eth_channel, 5, 6 * E, 9 * E)), sender=bob)
     with ape.reverts(adjudicator.ChallengeRunning):
         adjudicator.settle(eth_channel, sender=alice)
     warp(chain, PERIOD + 1)
-    r = adjudicator.settle(eth_channel, sender=alice)
+    paid = Paid(alice, bob)
+    r = adjudicator.settle(eth_channel, sender=carol)
     ev = next(e for e in r.events if e.event_name == "ChannelSettled")
     assert ev.penalty == 0
-    assert adjudicator.claimable(ETH, alice) == 6 * E
-    assert adjudicator.claimable(ETH, bob) == 9 * E
+    assert paid.gained() == (6 * E, 9 * E)
+    assert adjudicator.claimable(ETH, alice) == 0 and adjudicator.claimable(ETH, bob) == 0
     with ape.reverts(adjudicator.WrongStatus):
         adjudicator.settle(eth_channel, sender=alice)
 
 
-def test_stale_close_disputed_with_penalty(adjudicator, chain, eth_channel, cosign, alice, bob):
+def test_stale_close_disputed_with_penalty(
+    adjudicator, chain, eth_channel, cosign, alice, bob, carol
+):
     # B closes with nonce 3 although nonce 5 exists: proven stale, B forfeits its balance.
     adjudicator.close(*cosign(st(eth_channel, 3, 5 * E, 10 * E)), sender=bob)
     r = adjudicator.dispute(*cosign(st(eth_channel, 5, 8 * E, 7 * E)), sender=alice)
     assert r.events[0].nonce == 5
     warp(chain, PERIOD + 1)
-    r = adjudicator.settle(eth_channel, sender=bob)
+    paid = Paid(alice, bob)
+    r = adjudicator.settle(eth_channel, sender=carol)
     ev = next(e for e in r.events if e.event_name == "ChannelSettled")
     assert ev.penalty == 7 * E
-    assert adjudicator.claimable(ETH, alice) == 15 * E
-    assert adjudicator.claimable(ETH, bob) == 0
+    assert paid.gained() == (15 * E, 0)
 
 
 def test_one_behind_is_corrected_without_penalty(
-    adjudicator, chain, eth_channel, cosign, alice, bob
+    adjudicator, chain, eth_channel, cosign, alice, bob, carol
 ):
     adjudicator.close(*cosign(st(eth_channel, 4, 5 * E, 10 * E)), sender=bob)
     adjudicator.dispute(*cosign(st(eth_channel, 5, 8 * E, 7 * E)), sender=alice)
     warp(chain, PERIOD + 1)
-    adjudicator.settle(eth_channel, sender=bob)
-    assert adjudicator.claimable(ETH, alice) == 8 * E
-    assert adjudicator.claimable(ETH, bob) == 7 * E
+    paid = Paid(alice, bob)
+    adjudicator.settle(eth_channel, sender=carol)
+    assert paid.gained() == (8 * E, 7 * E)
 
 
-def test_partial_penalty_contract(project, deployer, chain, alice, bob):
+def test_partial_penalty_contract(project, deployer, chain, alice, bob, carol):
     adj = deployer.deploy(project.ChannelAdjudicator, 5_000)
     cid = opened_id(adj.open(bob, ETH, PERIOD, 10, sender=alice, value=10))
     dom = crypto.Domain(chain.chain_id, adj.address)
@@ -277,8 +294,9 @@ def test_partial_penalty_contract(project, deployer, chain, alice, bob):
     adj.close(*cs(st(cid, 2, 10, 0)), sender=alice)
     adj.dispute(*cs(st(cid, 9, 6, 4)), sender=bob)
     warp(chain, PERIOD + 1)
-    adj.settle(cid, sender=bob)
-    assert adj.claimable(ETH, alice) == 3 and adj.claimable(ETH, bob) == 7
+    paid = Paid(alice, bob)
+    adj.settle(cid, sender=carol)
+    assert paid.gained() == (3, 7)
 
 
 def test_close_and_dispute_reverts(
@@ -358,8 +376,9 @@ def test_watchtower_disputes_for_client(
     r = adjudicator.disputeFor(*newer, d, dsig, sender=carol)
     assert r.events[0].by == carol.address
     warp(chain, PERIOD + 1)
+    paid = Paid(alice, bob)
     adjudicator.settle(eth_channel, sender=carol)
-    assert adjudicator.claimable(ETH, alice) == 15 * E
+    assert paid.gained() == (15 * E, 0)
 
 
 # ---------------------------------------------------------------- replays
@@ -431,10 +450,12 @@ def test_unlock_paths(adjudicator, chain, eth_channel, cosign, alice, bob, carol
         adjudicator.unlock(eth_channel, *unlock_args(s, locks[:1]), sender=bob)
     adjudicator.close(*cosign(s), sender=alice)
     warp(chain, PERIOD + 1)
-    adjudicator.settle(eth_channel, sender=alice)
-    assert adjudicator.claimable(ETH, bob) == 5 * E
-    adjudicator.unlock(eth_channel, *unlock_args(s, locks[:1]), sender=bob)
-    assert adjudicator.claimable(ETH, bob) == 6 * E
+    paid = Paid(alice, bob)
+    adjudicator.settle(eth_channel, sender=carol)
+    assert paid.gained() == (7 * E, 5 * E)
+    paid = Paid(alice, bob)
+    adjudicator.unlock(eth_channel, *unlock_args(s, locks[:1]), sender=carol)
+    assert paid.gained() == (0, E)
     with ape.reverts(adjudicator.LockAlreadyUnlocked):
         adjudicator.unlock(eth_channel, *unlock_args(s, locks[:1]), sender=bob)
     with ape.reverts(adjudicator.LockUnresolved):  # not revealed, not expired
@@ -459,9 +480,9 @@ def test_unlock_paths(adjudicator, chain, eth_channel, cosign, alice, bob, carol
         adjudicator.unlock(eth_channel, [(2, E, locks[1].hashlock, exp)], idx, proofs, sender=bob)
     warp(chain, 1000)
     adjudicator.registerSecret(secrets[1], sender=bob)  # revealed after expiry: too late
-    adjudicator.unlock(eth_channel, *unlock_args(s, locks[1:]), sender=bob)
-    assert adjudicator.claimable(ETH, alice) == 7 * E + 2 * E  # two refunds
-    assert adjudicator.claimable(ETH, bob) == 6 * E
+    paid = Paid(alice, bob)
+    adjudicator.unlock(eth_channel, *unlock_args(s, locks[1:]), sender=carol)
+    assert paid.gained() == (2 * E, 0)  # two refunds
     assert adjudicator.getChannel(eth_channel).lockedAmount == 0
 
 
@@ -480,7 +501,7 @@ def test_unlock_cannot_exceed_locked(adjudicator, chain, eth_channel, cosign, al
         adjudicator.unlock(eth_channel, *unlock_args(s, list(s.locks)), sender=alice)
 
 
-def test_unlock_ten_locks(adjudicator, chain, eth_channel, cosign, alice, bob):
+def test_unlock_ten_locks(adjudicator, chain, eth_channel, cosign, alice, bob, carol):
     exp = last_ts(chain) + 1000
     secrets, locks = make_locks(10, 1, E // 2, exp)  # B -> A
     s = lock_state(eth_channel, 9, 10 * E, 0, locks)
@@ -489,29 +510,35 @@ def test_unlock_ten_locks(adjudicator, chain, eth_channel, cosign, alice, bob):
         adjudicator.registerSecret(x, sender=alice)
     warp(chain, 1001)
     adjudicator.settle(eth_channel, sender=alice)
-    adjudicator.unlock(eth_channel, *unlock_args(s, list(s.locks)), sender=alice)
-    assert adjudicator.claimable(ETH, alice) == 10 * E + 3 * E
-    assert adjudicator.claimable(ETH, bob) == 2 * E
+    paid = Paid(alice, bob)
+    adjudicator.unlock(eth_channel, *unlock_args(s, list(s.locks)), sender=carol)
+    assert paid.gained() == (3 * E, 2 * E)
 
 
 # ---------------------------------------------------------------- claims
 
 
-def test_claim_erc20_and_failed_eth(adjudicator, project, deployer, token, chain, alice, bob):
+def test_settle_pays_erc20_and_defers_failed_eth(
+    adjudicator, project, deployer, token, chain, alice, bob
+):
     token.approve(adjudicator, 100, sender=alice)
     cid = opened_id(adjudicator.open(bob, token, PERIOD, 100, sender=alice))
     adjudicator.close((cid, 0, 100, 0, b"\x00" * 32, 0), b"", b"", sender=alice)  # the anchor
     warp(chain, PERIOD + 1)
-    adjudicator.settle(cid, sender=alice)
     before = token.balanceOf(alice)
-    adjudicator.claim(token, sender=alice)
+    adjudicator.settle(cid, sender=bob)
     assert token.balanceOf(alice) == before + 100
+    with ape.reverts(adjudicator.NothingToClaim):
+        adjudicator.claim(token, sender=alice)
     rej = deployer.deploy(project.ChannelEthRejecter)
     cid2 = opened_id(adjudicator.open(rej, ETH, PERIOD, 0, sender=alice))
     rej.fund(adjudicator, cid2, sender=alice, value=7)
     adjudicator.close((cid2, 0, 0, 7, b"\x00" * 32, 0), b"", b"", sender=alice)
     warp(chain, PERIOD + 1)
-    adjudicator.settle(cid2, sender=alice)
+    r = adjudicator.settle(cid2, sender=alice)  # the refused payout does not block settling
+    ev = next(e for e in r.events if e.event_name == "PayoutDeferred")
+    assert ev.account == rej.address and ev.amount == 7
+    assert adjudicator.claimable(ETH, rej) == 7
     with ape.reverts(adjudicator.EthTransferFailed):
         rej.claimEth(adjudicator, sender=alice)
 

@@ -53,14 +53,16 @@ def test_pay_both_ways_topup_withdraw_cooperative_close(net, adjudicator, alice,
             exp_b = 5 * E + 1830 * MILLI - 60 * MILLI - 40 * MILLI - 1 * E
             assert (va.my_balance(), vb.my_balance()) == (exp_a, exp_b)
             assert va.latest.state.nonce == 120 + 20 + 50 + 2
-            await a.cooperative_close(cid)
-            return cid, exp_a, exp_b
+            bob_before = bob.balance
+            await a.cooperative_close(cid)  # sent by A: B's balance moves only by its payout
+            return cid, exp_b, bob.balance - bob_before
         finally:
             await net.stop_all()
 
-    cid, exp_a, exp_b = asyncio.run(run())
-    assert adjudicator.claimable(ETH, alice) == exp_a
-    assert adjudicator.claimable(ETH, bob) == exp_b + 1 * E  # plus the withdrawal
+    cid, exp_b, paid_b = asyncio.run(run())
+    assert paid_b == exp_b  # paid out at once by the close
+    assert adjudicator.claimable(ETH, alice) == 0
+    assert adjudicator.claimable(ETH, bob) == 1 * E  # only the withdrawal waits for a claim
     assert adjudicator.getChannel(cid).status == 3  # settled
 
 
@@ -172,19 +174,21 @@ def test_watchtower_process_disputes_while_client_offline(
             await b.close_channel(cid, state=stale)
             await wait_for(lambda: adjudicator.getChannel(cid).nonce == 5, timeout=10)
             net.clock.warp(101)
-            await b.settle_and_unlock(cid)
-            return cid
+            alice_before = alice.balance
+            await b.settle_and_unlock(cid)  # sent by B: A's balance moves only by its payout
+            return cid, alice.balance - alice_before
         finally:
             await net.stop_all()
 
     try:
-        cid = asyncio.run(run())
+        cid, paid_a = asyncio.run(run())
     finally:
         proc.terminate()
         proc.wait(10)
     c = adjudicator.getChannel(cid)
     assert (c.closeNonce, c.nonce) == (1, 5)
-    assert adjudicator.claimable(ETH, alice) == 15 * E  # B forfeited its balance
+    assert paid_a == 15 * E  # B forfeited its balance, A was paid at settlement
+    assert adjudicator.claimable(ETH, alice) == 0
 
 
 # ---------------------------------------------------------------- routing A -> B -> C -> D

@@ -92,12 +92,13 @@ def test_channels_open_pay_both_ways_route_two_hops_and_close_with_funds_on_chai
     assert channel_of(l2kit, c, b.address)["balance"] == str(ONE * 2 // 10)
     assert channel_of(l2kit, b, c.address)["balance"] == str(ONE * 8 // 10)
 
-    # cooperative close: alice is paid out at once, bob's share waits for his claim
+    # cooperative close: both are paid out at once by the close, nothing is left to claim
+    bob_before = w3.eth.get_balance(b.address)
     closed = ok_json(l2kit, a, "close", b.address, "--yes")
-    assert closed["mode"] == "cooperative" and closed["claimed"] == str(ONE * 75 // 100)
-    assert adj.claimable(ETH, a.address) == 0
-    assert adj.claimable(ETH, b.address) == ONE * 75 // 100
-    assert ok_json(l2kit, b, "claim", "--yes")["claimed"] == str(ONE * 75 // 100)
+    assert closed["mode"] == "cooperative" and closed["claimed"] == "0"
+    assert w3.eth.get_balance(b.address) == bob_before + ONE * 75 // 100
+    assert adj.claimable(ETH, a.address) == 0 and adj.claimable(ETH, b.address) == 0
+    assert ok_json(l2kit, b, "claim", "--yes")["claimed"] == "0"
     assert adj.balance == ONE  # only the bob-carol channel's deposit is left
 
     # carol goes away: bob's close falls back to a unilateral one, settled after the period
@@ -106,8 +107,9 @@ def test_channels_open_pay_both_ways_route_two_hops_and_close_with_funds_on_chai
     assert closed["mode"] == "unilateral" and closed["status"] == "Closing"
     advance(w3, 101)
     assert ok_json(l2kit, b, "settle", closed["channel_id"], "--yes")["status"] == "Settled"
-    assert adj.claimable(ETH, b.address) == 0  # bob's 0.8 claimed by settle
-    assert adj.claimable(ETH, c.address) == ONE * 2 // 10  # carol's 0.2 waits for her
+    assert adj.claimable(ETH, b.address) == 0  # bob's 0.8 and carol's 0.2 paid by settle
+    assert adj.claimable(ETH, c.address) == 0
+    assert adj.balance == 0
     status = ok_json(l2kit, b, "status")
     assert status["channels"] == 2 and status["locks"] == 0
 
