@@ -708,6 +708,7 @@ class Node:
                 raise Conflict("our update was superseded by the peer's", ErrorCode.CONFLICT)
             done, events = machine.receive_ack(cur, resp.nonce, resp.sig, self.domain)
             await self._save(done)
+            hit("channels.ack_saved")  # the peer's co-signature on our update is on disk
         for applied in events:
             if isinstance(applied, Applied):
                 self._after_applied(cid, applied)
@@ -783,6 +784,7 @@ class Node:
             if isinstance(e, Applied) and isinstance(e.op, Claim)
         }
         await self._save(new, secrets=claimed)
+        hit("channels.update_saved")  # co-signed and on disk, the ack not yet sent
         if claimed:
             hit("channels.claim_saved")  # state and secret on disk, not yet acknowledged
         ack = next(e for e in events if isinstance(e, machine.SendAck))
