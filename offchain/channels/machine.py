@@ -126,13 +126,21 @@ def _with_balance(s: State, party: int, delta: int) -> State:
 
 def apply_op(s: State, op: Op, actor: int, now: int) -> State:
     """The state after `actor` (0 = A, 1 = B) performs `op` on `s`; ChannelError if invalid."""
+    if type(op) is Pay:  # the hot path: built directly, no dataclasses.replace
+        amount = op.amount
+        if amount <= 0:
+            raise ChannelError("a payment must be positive")
+        if actor == 0:
+            if s.balance_a < amount:
+                raise ChannelError(f"A's balance {s.balance_a} is too small for {amount}")
+            return State(
+                s.channel_id, s.nonce + 1, s.balance_a - amount, s.balance_b + amount, s.locks
+            )
+        if s.balance_b < amount:
+            raise ChannelError(f"B's balance {s.balance_b} is too small for {amount}")
+        return State(s.channel_id, s.nonce + 1, s.balance_a + amount, s.balance_b - amount, s.locks)
     nxt = replace(s, nonce=s.nonce + 1)
     match op:
-        case Pay(amount):
-            if amount <= 0:
-                raise ChannelError("a payment must be positive")
-            nxt = _with_balance(nxt, actor, -amount)
-            return _with_balance(nxt, 1 - actor, amount)
         case AddLock(lock, _):
             if lock.sender != actor:
                 raise ChannelError("only the lock's sender may add it")
