@@ -783,7 +783,15 @@ class Node:
             for e in events
             if isinstance(e, Applied) and isinstance(e.op, Claim)
         }
-        await self._save(new, secrets=claimed)
+        # Locks we are to forward count as forwarded from now on, while the state is being
+        # written: the lock rules must never take them for orphans (spec section 6, rule 3).
+        forwards = [op.lock.hashlock for op in ops if isinstance(op, AddLock) and op.route]
+        self._routing.update(forwards)
+        try:
+            await self._save(new, secrets=claimed)
+        except BaseException:
+            self._routing.difference_update(forwards)
+            raise
         hit("channels.update_saved")  # co-signed and on disk, the ack not yet sent
         if claimed:
             hit("channels.claim_saved")  # state and secret on disk, not yet acknowledged
@@ -1009,7 +1017,9 @@ class Node:
                 pass  # the peer is away: retried on the next run
             except ChannelError as e:
                 self._report(f"resync of {hx(cid)}: {e}")
-        busy = frozenset(c for c, lk in self._chan_locks.items() if lk.locked())
+        busy = frozenset(c for c, lk in self._chan_locks.items() if lk.locked()) | frozenset(
+            c for c, f in self._committing.items() if not f.done()
+        )  # an update in flight either way, or a view not yet on disk: decided next run
         knowledge = recovery.Knowledge(
             secrets=self._claimable_secrets(),
             invoices=frozenset(

@@ -36,6 +36,10 @@ class Store:
         self._queue: list[tuple[tuple[str, str, str], dict[str, str], bool, asyncio.Future]] = []
         self._flusher: asyncio.Task | None = None
         self.commits = 0  # transactions written by the group commit (one fsync each)
+        # secrets queued with a view are known at once, before their transaction commits: the
+        # view is the node's view from the moment it is queued, and a view without the secret it
+        # was claimed with would make the lock rules give back a lock whose secret we hold
+        self._secrets: dict[bytes, bytes] = {}
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS channels "
             "(id TEXT PRIMARY KEY, peer TEXT, view TEXT NOT NULL)"
@@ -85,6 +89,7 @@ class Store:
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
         row = (hx(view.channel_id), view.peer.lower(), json.dumps(view_to_json(view)))
+        self._secrets.update(secrets or {})
         sec = {hx(h): hx(x) for h, x in (secrets or {}).items()}
         self._queue.append((row, sec, durable, fut))
         if self._flusher is None:
@@ -148,12 +153,16 @@ class Store:
         return [view_from_json(json.loads(r[0])) for r in rows]
 
     def put_secret(self, hashlock: bytes, secret: bytes) -> None:
+        self._secrets[hashlock] = secret
         self._db.execute(
             "INSERT OR IGNORE INTO secrets (hashlock, secret) VALUES (?, ?)",
             (hx(hashlock), hx(secret)),
         )
 
     def secret(self, hashlock: bytes) -> bytes | None:
+        known = self._secrets.get(hashlock)
+        if known is not None:
+            return known
         row = self._db.execute(
             "SELECT secret FROM secrets WHERE hashlock = ?", (hx(hashlock),)
         ).fetchone()
