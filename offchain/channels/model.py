@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -10,8 +11,32 @@ from eth_utils import keccak
 from offchain.channels import merkle
 
 
+class ErrorCode(enum.IntEnum):
+    """Machine-readable reason of a refusal, sent in the wire's `Error` reply (spec section 7).
+    A node decides what to do from the code, never from the text of the reason."""
+
+    MALFORMED = 1  # the frame or message does not decode (types, sizes, unknown tag)
+    BAD_SIGNATURE = 2  # an envelope, state, ack or adjustment signature is wrong
+    UNKNOWN_CHANNEL = 3  # no such channel here, or the sender is not its counterparty
+    STALE_NONCE = 4  # the update's nonce is at or below the latest (a replay)
+    CONFLICT = 5  # both sides proposed the same nonce and the receiver's update wins
+    INVALID_UPDATE = 6  # the operation does not apply to the latest state (overspend, ...)
+    FROZEN = 7  # the channel is closed on chain or an adjustment awaits the chain
+    LOCK_REFUSED = 8  # the mediator refuses an incoming lock (fee, expiry, capacity, invoice)
+    RELEASE_REFUSED = 9  # the receiver knows the secret: it will not give the lock back
+    UNSUPPORTED = 10  # a message type this peer does not take (e.g. not a watchtower request)
+    NO_CHAIN = 11  # the request needs the chain and this node has no chain client
+    TOWER_REFUSED = 12  # the watchtower does not take this state or delegation
+    INTERNAL = 13  # a bug on the answering side; the request changed nothing
+
+
 class ChannelError(ValueError):
-    """An input that the channel protocol rejects; the message says what was wrong."""
+    """An input that the channel protocol rejects; the message says what was wrong, `code`
+    says it for programs (and travels in the wire's error reply)."""
+
+    def __init__(self, message: str, code: ErrorCode = ErrorCode.INVALID_UPDATE) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def hx(b: bytes) -> str:
@@ -139,6 +164,26 @@ class State:
             as_int(d.get("balance_a"), "state.balance_a"),
             as_int(d.get("balance_b"), "state.balance_b"),
             sort_locks(Lock.from_json(x) for x in locks),
+        )
+
+
+@dataclass(frozen=True)
+class RouteHop:
+    """One remaining hop of a routed lock: the next node, what it receives, its lock's expiry."""
+
+    node: str
+    amount: int
+    expiry: int
+
+    def to_json(self) -> dict:
+        return {"node": self.node, "amount": self.amount, "expiry": self.expiry}
+
+    @staticmethod
+    def from_json(d: object) -> RouteHop:
+        if not isinstance(d, dict) or not isinstance(d.get("node"), str):
+            raise ChannelError("a route hop must be an object with a node address")
+        return RouteHop(
+            d["node"], as_int(d.get("amount"), "hop.amount"), as_int(d.get("expiry"), "hop.expiry")
         )
 
 

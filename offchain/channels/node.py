@@ -1,14 +1,19 @@
-"""A channel node: asyncio TCP on loopback, signed length-prefixed JSON, SQLite persistence.
+"""A channel node: asyncio TCP on loopback, the typed msgpack wire, SQLite persistence.
 
 Each node listens for requests from peers and keeps one outgoing connection per peer for its own
 requests; replies travel back on the connection the request came in on. Every co-signed state is
 written to the store before the acknowledgement leaves the node.
 
-The node is the executor of two pure rule sets: `machine` (one update at a time) and `recovery`
-(what each pending lock needs now). Its own timer runs `recovery.plan` every `lock_timer`
-seconds, and once at start after resynchronising every channel with its peer, so a node that
-crashed at any point of a routed payment claims what it is owed, cancels what it cannot forward
-and takes back what expired, without the application calling anything. Failures of background
+The node is transport plus the executor of three pure rule sets: `machine` (the channel: updates,
+adjustments, closing), `mediator` (which locks to take, forward or enforce on chain) and
+`recovery` (what each pending lock needs now). Refusals travel as typed `Error` replies with an
+`ErrorCode`; the node decides from the code, never from the text. Operations queued on one
+channel while an update is in flight go out together as the next update (one nonce, one
+signature and one group-committed fsync per side for the whole batch). Its own timer runs
+`recovery.plan` every `lock_timer` seconds, and once at start after resynchronising every
+channel with its peer, so a node that crashed at any point of a routed payment claims what it
+is owed, cancels what it cannot forward and takes back what expired, without the application
+calling anything. Failures of background
 work are logged and kept in `status()["errors"]`; none is dropped silently.
 """
 
@@ -23,12 +28,24 @@ import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from offchain.channels import crypto, machine, merkle, recovery
+import msgspec
+from eth_utils import to_checksum_address
+
+from offchain.channels import crypto, machine, mediator, merkle, recovery, wire
 from offchain.channels.chain import ChainClient, TxFailed
 from offchain.channels.machine import AddLock, Applied, Cancel, ChannelView, Claim, Expire, Pay
-from offchain.channels.model import ChannelError, Lock, SignedState, State, hx, unhx
+from offchain.channels.model import (
+    ChannelError,
+    ErrorCode,
+    Lock,
+    RouteHop,
+    SignedState,
+    State,
+    hx,
+    unhx,
+)
 from offchain.channels.router import Edge, find_route
 from offchain.channels.store import Store
 from offchain.channels.wire import open_envelope, read_frame, seal
@@ -37,6 +54,7 @@ from offchain.operator.failpoints import hit
 log = logging.getLogger(__name__)
 
 ETH = "0x0000000000000000000000000000000000000000"
+R = TypeVar("R", bound=wire.Reply)
 CHAIN_BACKOFF_MAX = 5.0  # seconds: the longest pause of the chain watcher after failures
 
 
@@ -49,19 +67,55 @@ class Conflict(ChannelError):
 
 
 class PeerRefused(ChannelError):
-    """The peer answered and refused our update."""
+    """The peer answered with an `Error` reply; `code` is its `ErrorCode`."""
 
 
 # the peer did not co-sign our update: away, no answer, refused, or kept outrunning us
 NO_COSIGNATURE = (PeerUnreachable, TimeoutError, PeerRefused, Conflict)
 
 
-def _nonneg_int(body: dict, key: str) -> int:
-    """`body[key]` if it is a non-negative integer (an `adjust` request's amounts and expiry)."""
-    value = body.get(key)
-    if not isinstance(value, int) or value < 0:
-        raise ChannelError("deposit, withdrawal and expiry must be non-negative integers")
-    return value
+def _fail(batch: list[tuple[machine.Op, asyncio.Future]], e: BaseException) -> None:
+    for _, f in batch:
+        if not f.done():
+            f.set_exception(e)
+
+
+MAX_BATCH = 64  # operations per update (wire.MAX_OPS is the hard limit)
+
+
+def op_to_wire(op: machine.Op) -> wire.WireOp:
+    match op:
+        case Pay(amount):
+            return wire.PayOp(wire.u256(amount))
+        case AddLock(lock, route):
+            hops = [wire.Hop(unhx(h.node, 20), wire.u256(h.amount), h.expiry) for h in route]
+            return wire.LockOp(wire.lock_to_wire(lock), hops)
+        case Claim(h, secret):
+            return wire.ClaimOp(h, secret)
+        case Cancel(h):
+            return wire.CancelOp(h)
+        case Expire(h):
+            return wire.ExpireOp(h)
+    raise ChannelError(f"unknown operation {op!r}")
+
+
+def op_from_wire(w: wire.WireOp) -> machine.Op:
+    match w:
+        case wire.PayOp(amount):
+            return Pay(wire.from_u256(amount))
+        case wire.LockOp(lock, route):
+            hops = tuple(
+                RouteHop(to_checksum_address(h.node), wire.from_u256(h.amount), h.expiry)
+                for h in route
+            )
+            return AddLock(wire.lock_from_wire(lock), hops)
+        case wire.ClaimOp(h, secret):
+            return Claim(h, secret)
+        case wire.CancelOp(h):
+            return Cancel(h)
+        case wire.ExpireOp(h):
+            return Expire(h)
+    raise ChannelError(f"unknown operation {w!r}", ErrorCode.MALFORMED)
 
 
 @dataclass(frozen=True)
@@ -142,6 +196,16 @@ class Node:
         self._yield_to: dict[bytes, asyncio.Event] = {}
         self._from_block = 0
         self._stopping = False
+        # operations waiting for the channel's next update, and channels with a sender running
+        self._outbox: dict[bytes, list[tuple[machine.Op, asyncio.Future]]] = {}
+        self._sending: set[bytes] = set()
+        self._committing: dict[bytes, asyncio.Future] = {}  # the latest queued write per channel
+        self.policy = mediator.Policy(
+            self.config.base_fee,
+            self.config.fee_ppm,
+            self.config.hop_delta,
+            self.config.final_margin,
+        )
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -174,6 +238,13 @@ class Node:
         for f in self._waiters.values():
             if not f.done():
                 f.set_exception(PeerUnreachable("node stopped"))
+        for queued in self._outbox.values():
+            for _, f in queued:
+                if not f.done():
+                    f.set_exception(PeerUnreachable("node stopped"))
+        self._outbox.clear()
+        with contextlib.suppress(Exception):
+            await self.store.drain()
         self.store.close()
 
     def add_peer(self, address: str, host: str, port: int) -> None:
@@ -215,11 +286,21 @@ class Node:
 
     def _save(
         self, view: ChannelView, durable: bool = True, secrets: dict[bytes, bytes] | None = None
-    ) -> None:
-        """Persist a view (with the secrets its new state was claimed with, atomically) before
-        anything is sent."""
-        self.store.put_view(view, durable, secrets)
+    ) -> asyncio.Future:
+        """Take `view` as the channel's view now and queue it for the group commit (with the
+        secrets its new state was claimed with, atomically); await the result before sending
+        anything that relies on it being on disk."""
         self.views[view.channel_id] = view
+        fut = self.store.write_view(view, durable, secrets)
+        self._committing[view.channel_id] = fut
+        return fut
+
+    async def _settled(self, cid: bytes) -> None:
+        """Wait until the channel's last queued view is on disk: nothing is built on, or shown
+        to the peer from, a state that a crash could still lose."""
+        fut = self._committing.get(cid)
+        if fut is not None and not fut.done():
+            await asyncio.shield(fut)
 
     def channel_with(self, peer: str) -> ChannelView:
         for v in self.views.values():
@@ -247,8 +328,9 @@ class Node:
             chain.open, peer, token, self.config.challenge_period, amount
         )
         anchor = State(cid, 0, amount, 0)
-        self._save(ChannelView(cid, 0, self.address, peer, token, SignedState(anchor, b"", b"")))
-        await self._request(peer, {"type": "opened", "channel_id": hx(cid)})
+        view = ChannelView(cid, 0, self.address, peer, token, SignedState(anchor, b"", b""))
+        await self._save(view)
+        await self._tell(peer, wire.Opened(0, cid))
         return cid
 
     async def fund_channel(self, cid: bytes, amount: int) -> None:
@@ -259,31 +341,41 @@ class Node:
             raise ChannelError("only B funds, and only before the first update")
         await asyncio.to_thread(chain.fund, cid, amount, v.token == ETH)
         anchor = replace(v.latest.state, balance_b=amount)
-        self._save(replace(v, latest=SignedState(anchor, b"", b"")))
-        await self._request(v.peer, {"type": "funded", "channel_id": hx(cid)})
+        await self._save(replace(v, latest=SignedState(anchor, b"", b"")))
+        await self._tell(v.peer, wire.Funded(0, cid))
 
-    async def _on_opened(self, sender: str, body: dict) -> dict:
+    async def _tell(self, peer: str, msg: wire.Request) -> None:
+        """A notification whose refusal changes nothing here: reported, not raised."""
+        try:
+            await self._request(peer, msg, wire.Ok)
+        except PeerRefused as e:
+            self._report(f"{type(msg).__name__.lower()} refused by {peer}: {e}")
+
+    async def _on_opened(self, sender: str, msg: wire.Opened) -> wire.Reply:
         chain = self._need_chain()
-        cid = unhx(body.get("channel_id"), 32, "channel_id")
+        cid = msg.channel_id
         c = await asyncio.to_thread(chain.channel, cid)
         if c.status != "Open" or c.a.lower() != sender.lower() or c.b != self.address:
-            raise ChannelError("no such open channel between the sender and this node on chain")
+            raise ChannelError(
+                "no such open channel between the sender and this node on chain",
+                ErrorCode.UNKNOWN_CHANNEL,
+            )
         if cid not in self.views:
             anchor = State(cid, 0, c.total, 0)
             view = ChannelView(cid, 1, c.a, c.b, c.token, SignedState(anchor, b"", b""))
-            self._save(view)
-        return {"type": "ok"}
+            await self._save(view)
+        return wire.Ok(msg.id)
 
-    async def _on_funded(self, sender: str, body: dict) -> dict:
+    async def _on_funded(self, sender: str, msg: wire.Funded) -> wire.Reply:
         chain = self._need_chain()
-        cid = unhx(body.get("channel_id"), 32, "channel_id")
+        cid = msg.channel_id
         v = self._view_from(sender, cid)
         c = await asyncio.to_thread(chain.channel, cid)
         if v.latest.state.nonce == 0:
             bal_b = c.total - v.latest.state.balance_a
             anchor = replace(v.latest.state, balance_b=bal_b)
-            self._save(replace(v, latest=SignedState(anchor, b"", b"")))
-        return {"type": "ok"}
+            await self._save(replace(v, latest=SignedState(anchor, b"", b"")))
+        return wire.Ok(msg.id)
 
     # ---------------------------------------------------------------- top-up and withdrawal
 
@@ -291,107 +383,91 @@ class Node:
         """Top up and/or withdraw my side, co-signed with the peer, then executed on chain."""
         chain = self._need_chain()
         async with self._lock_for(cid):
+            await self._settled(cid)
             v = self.views[cid]
             s = machine.adjusted_state(v, v.me, deposit, withdrawal)
             expiry = self.clock() + 600
             digest = crypto.adjust_digest(self.domain, s, v.me, deposit, withdrawal, expiry)
             mine = self.signer.sign(digest)
-            self._save(replace(v, adjusting=s, adjust_expiry=expiry))
+            await self._save(machine.begin_adjust(v, s, expiry))
             try:
-                resp = await self._request(
-                    v.peer,
-                    {
-                        "type": "adjust",
-                        "channel_id": hx(cid),
-                        "state": s.to_json(),
-                        "deposit": deposit,
-                        "withdrawal": withdrawal,
-                        "expiry": expiry,
-                        "sig": hx(mine),
-                    },
+                req = wire.AdjustReq(
+                    0,
+                    cid,
+                    wire.state_to_wire(s),
+                    wire.u256(deposit),
+                    wire.u256(withdrawal),
+                    expiry,
+                    mine,
                 )
-                theirs = unhx(resp.get("sig"), 65, "adjust signature")
-                crypto.check_sig(digest, theirs, v.peer, "adjust")
-                sig_a, sig_b = (mine, theirs) if v.me == 0 else (theirs, mine)
+                resp = await self._request(v.peer, req, wire.AdjustSig)
+                crypto.check_sig(digest, resp.sig, v.peer, "adjust")
+                sig_a, sig_b = (mine, resp.sig) if v.me == 0 else (resp.sig, mine)
                 await asyncio.to_thread(
                     chain.adjust, s, v.me, deposit, withdrawal, expiry, sig_a, sig_b, v.token == ETH
                 )
             except BaseException:
-                self._save(replace(self.views[cid], adjusting=None, adjust_expiry=0))
+                await self._save(machine.cancel_adjust(self.views[cid]))
                 raise
-            self._save(replace(v, latest=SignedState(s, b"", b""), adjusting=None, adjust_expiry=0))
-        with contextlib.suppress(ChannelError):
-            await self._request(v.peer, {"type": "adjusted", "channel_id": hx(cid)})
+            await self._save(machine.resolve_adjust(self.views[cid], s.nonce, self.clock()))
+        with contextlib.suppress(ChannelError, TimeoutError):
+            await self._tell(v.peer, wire.Adjusted(0, cid))
 
-    async def _on_adjust(self, sender: str, body: dict) -> dict:
-        cid = unhx(body.get("channel_id"), 32, "channel_id")
+    async def _on_adjust(self, sender: str, msg: wire.AdjustReq) -> wire.Reply:
+        cid = msg.channel_id
+        await self._settled(cid)
         v = self._view_from(sender, cid)
-        dep, wd, expiry = (_nonneg_int(body, k) for k in ("deposit", "withdrawal", "expiry"))
+        dep, wd = wire.from_u256(msg.deposit), wire.from_u256(msg.withdrawal)
         s = machine.adjusted_state(v, 1 - v.me, dep, wd)
-        if State.from_json(body.get("state")) != s:
+        if wire.state_from_wire(msg.state) != s:
             raise ChannelError("the adjusted state does not follow from the latest state")
-        digest = crypto.adjust_digest(self.domain, s, 1 - v.me, dep, wd, expiry)
-        crypto.check_sig(digest, unhx(body.get("sig"), 65, "sig"), v.peer, "adjust")
+        digest = crypto.adjust_digest(self.domain, s, 1 - v.me, dep, wd, msg.expiry)
+        crypto.check_sig(digest, msg.sig, v.peer, "adjust")
         # Freeze the channel until the adjustment lands on chain or expires.
-        self._save(replace(v, adjusting=s, adjust_expiry=expiry))
-        return {"type": "adjust_sig", "sig": hx(self.signer.sign(digest))}
+        await self._save(machine.begin_adjust(v, s, msg.expiry))
+        return wire.AdjustSig(msg.id, self.signer.sign(digest))
 
-    async def _on_adjusted(self, sender: str, body: dict) -> dict:
-        cid = unhx(body.get("channel_id"), 32, "channel_id")
-        v = self._view_from(sender, cid)
+    async def _on_adjusted(self, sender: str, msg: wire.Adjusted) -> wire.Reply:
+        v = self._view_from(sender, msg.channel_id)
         await self.refresh_adjust(v)
-        return {"type": "ok"}
+        return wire.Ok(msg.id)
 
     async def refresh_adjust(self, v: ChannelView) -> None:
         """Resolve a frozen adjustment from the chain: adopt it if it landed, drop it if expired."""
         if v.adjusting is None:
             return
         c = await asyncio.to_thread(self._need_chain().channel, v.channel_id)
-        if c.min_nonce == v.adjusting.nonce:
-            self._save(
-                replace(
-                    v,
-                    latest=SignedState(v.adjusting, b"", b""),
-                    adjusting=None,
-                    adjust_expiry=0,
-                )
-            )
-        elif self.clock() > v.adjust_expiry:
-            self._save(replace(v, adjusting=None, adjust_expiry=0))
+        new = machine.resolve_adjust(v, c.min_nonce, self.clock())
+        if new != v:
+            await self._save(new)
 
     # ---------------------------------------------------------------- closing
 
     async def cooperative_close(self, cid: bytes) -> None:
         chain = self._need_chain()
         async with self._lock_for(cid):
+            await self._settled(cid)
             v = self.views[cid]
-            s = v.latest.state
-            if s.locks or v.pending is not None:
-                raise ChannelError("settle or cancel pending locks before a cooperative close")
+            s = machine.coop_close_terms(v)
             digest = crypto.coop_digest(self.domain, cid, s.nonce, s.balance_a, s.balance_b)
             mine = self.signer.sign(digest)
-            resp = await self._request(
-                v.peer,
-                {"type": "coop_close", "channel_id": hx(cid), "nonce": s.nonce, "sig": hx(mine)},
-            )
-            theirs = unhx(resp.get("sig"), 65, "close signature")
-            crypto.check_sig(digest, theirs, v.peer, "cooperative close")
-            sig_a, sig_b = (mine, theirs) if v.me == 0 else (theirs, mine)
-            self._save(replace(v, closed=True))
+            resp = await self._request(v.peer, wire.CoopClose(0, cid, s.nonce, mine), wire.CloseSig)
+            crypto.check_sig(digest, resp.sig, v.peer, "cooperative close")
+            sig_a, sig_b = (mine, resp.sig) if v.me == 0 else (resp.sig, mine)
+            await self._save(machine.mark_closed(v))
             await asyncio.to_thread(
                 chain.cooperative_close, cid, s.nonce, s.balance_a, s.balance_b, sig_a, sig_b
             )
 
-    async def _on_coop_close(self, sender: str, body: dict) -> dict:
-        cid = unhx(body.get("channel_id"), 32, "channel_id")
+    async def _on_coop_close(self, sender: str, msg: wire.CoopClose) -> wire.Reply:
+        cid = msg.channel_id
+        await self._settled(cid)
         v = self._view_from(sender, cid)
-        s = v.latest.state
-        if body.get("nonce") != s.nonce or s.locks or v.pending is not None:
-            raise ChannelError("cooperative close must be on our latest state, without locks")
+        s = machine.coop_close_terms(v, msg.nonce)
         digest = crypto.coop_digest(self.domain, cid, s.nonce, s.balance_a, s.balance_b)
-        crypto.check_sig(digest, unhx(body.get("sig"), 65, "sig"), v.peer, "cooperative close")
-        self._save(replace(v, closed=True))
-        return {"type": "close_sig", "sig": hx(self.signer.sign(digest))}
+        crypto.check_sig(digest, msg.sig, v.peer, "cooperative close")
+        await self._save(machine.mark_closed(v))
+        return wire.CloseSig(msg.id, self.signer.sign(digest))
 
     async def close_channel(self, cid: bytes, state: SignedState | None = None) -> None:
         """Unilateral close with our latest co-signed state (or `state`, for tests of staleness).
@@ -404,16 +480,17 @@ class Node:
         self._closing.add(cid)
         try:
             c = await asyncio.to_thread(chain.channel, cid)
+            await self._settled(cid)
             v = self.views[cid]
             if c.status != "Open":
-                self._save(replace(v, closed=True))
+                await self._save(machine.mark_closed(v))
                 return
             st = state or v.latest
-            self._save(replace(v, closed=True))
+            await self._save(machine.mark_closed(v))
             try:
                 await asyncio.to_thread(chain.close, st.state, st.sig_a, st.sig_b)
             except BaseException:
-                self._save(replace(self.views[cid], closed=False))
+                await self._save(machine.reopen(self.views[cid]))
                 raise
         finally:
             self._closing.discard(cid)
@@ -484,25 +561,13 @@ class Node:
                 "for a new invoice"
             )
         route = find_route(edges, self.address, payee, amount)
-        now = self.clock()
-        expiries = []
-        exp = now + self.config.final_margin + self.config.hop_delta
-        for _ in route:
-            expiries.append(exp)
-            exp += self.config.hop_delta
-        expiries.reverse()
-        if expiry_override is not None:
-            expiries[0] = expiry_override
-        hops = [
-            {"node": h.node, "amount": h.amount, "expiry": e}
-            for h, e in zip(route[1:], expiries[1:], strict=True)
-        ]
+        plan = mediator.plan_payment(route, self.clock(), self.policy, expiry_override)
         v = self.channel_with(route[0].node)
         fut = asyncio.get_running_loop().create_future()
         self._payments[hashlock] = fut
-        lock = Lock(v.me, route[0].amount, hashlock, expiries[0])
+        lock = Lock(v.me, plan.amount, hashlock, plan.expiry)
         try:
-            await self._propose(v.channel_id, AddLock(lock), {"route": hops})
+            await self._propose(v.channel_id, AddLock(lock, plan.route))
         except (ChannelError, TimeoutError):
             self._payments.pop(hashlock, None)
             return False
@@ -513,20 +578,77 @@ class Node:
 
     # ---------------------------------------------------------------- proposing
 
-    async def _propose(self, cid: bytes, op: machine.Op, extra: dict | None = None) -> SignedState:
+    async def _propose(self, cid: bytes, op: machine.Op) -> SignedState:
+        """Queue `op` for the channel's next update and wait for its outcome: the co-signed
+        state that includes it, or the error that refused it. Ops queued while an update is in
+        flight go out together in the next one."""
+        fut: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._outbox.setdefault(cid, []).append((op, fut))
+        if cid not in self._sending:
+            self._sending.add(cid)
+            self._spawn(self._send_loop(cid))
+        return await fut
+
+    async def _send_loop(self, cid: bytes) -> None:
+        """The channel's one sender: takes everything queued, sends it as one update, repeats."""
+        batch: list[tuple[machine.Op, asyncio.Future]] = []
+        try:
+            while self._outbox.get(cid):
+                queued = self._outbox.pop(cid)
+                batch, rest = queued[:MAX_BATCH], queued[MAX_BATCH:]
+                if rest:
+                    self._outbox[cid] = rest
+                await self._send_batch(cid, batch)
+        except BaseException as e:  # cancelled (node stopping) or a bug: no caller waits forever
+            for _, f in batch + self._outbox.pop(cid, []):
+                if not f.done():
+                    f.set_exception(
+                        e if isinstance(e, Exception) else PeerUnreachable("node stopped")
+                    )
+            raise
+        finally:
+            self._sending.discard(cid)
+
+    async def _send_batch(self, cid: bytes, batch: list[tuple[machine.Op, asyncio.Future]]) -> None:
+        live = [(op, f) for op, f in batch if not f.done()]
         for attempt in range(20):
             try:
-                return await self._propose_once(cid, op, extra)
+                signed = await self._propose_once(cid, live)
             except Conflict:
+                live = [(op, f) for op, f in live if not f.done()]
                 await asyncio.sleep(0.001 * (attempt + 1))
-        raise Conflict("the peer kept winning update conflicts; try again later")
+                continue
+            except PeerRefused as e:
+                if len(live) > 1 and e.code != ErrorCode.FROZEN:
+                    # one op of the batch may be the refused one: retry each alone, so only
+                    # that one fails
+                    for one in live:
+                        if not one[1].done():
+                            await self._send_batch(cid, [one])
+                    return
+                _fail(live, e)
+                return
+            except Exception as e:
+                _fail(live, e)
+                return
+            if signed is not None:
+                for _, f in live:
+                    if not f.done():
+                        f.set_result(signed)
+            return
+        _fail(live, Conflict("the peer kept winning update conflicts; try again later"))
 
-    async def _propose_once(self, cid: bytes, op: machine.Op, extra: dict | None) -> SignedState:
+    async def _propose_once(
+        self, cid: bytes, batch: list[tuple[machine.Op, asyncio.Future]]
+    ) -> SignedState | None:
+        """One update carrying the batch's ops that apply (each op that does not gets its own
+        error); the co-signed state, or None if no op was left."""
         turn = self._yield_to.pop(cid, None)
         if turn is not None:  # fairness: the peer lost a conflict to us, let its retry in first
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(turn.wait(), 0.05)
         async with self._lock_for(cid):
+            await self._settled(cid)
             v = self.views[cid]
             if v.pending is not None:
                 await self._resync(cid)
@@ -534,74 +656,76 @@ class Node:
             if v.adjusting is not None:
                 await self.refresh_adjust(v)
                 v = self.views[cid]
-            if isinstance(op, Cancel):  # never give back a lock whose secret we know
-                lock = v.latest.state.lock(op.hashlock)
-                if lock is not None:
-                    known = self.store.secret(op.hashlock) is not None
-                    recovery.may_release(lock, op, known, 0)
-            new, events = machine.propose(v, op, self.signer, self.domain, self.clock())
+            machine.check_usable(v)
+            for op, f in batch:
+                if isinstance(op, Cancel) and not f.done():  # never give back a known secret
+                    lock = v.latest.state.lock(op.hashlock)
+                    if lock is not None:
+                        known = self.store.secret(op.hashlock) is not None
+                        try:
+                            recovery.may_release(lock, op, known, 0)
+                        except ChannelError as e:
+                            f.set_exception(e)
+            todo = [(op, f) for op, f in batch if not f.done()]
+            _, kept, bad = machine.fold_ops(
+                v.latest.state, tuple(op for op, _ in todo), v.me, self.clock()
+            )
+            for i, err in bad.items():
+                todo[i][1].set_exception(err)
+            ops = tuple(todo[i][0] for i in kept)
+            if not ops:
+                return None
+            new, events = machine.propose(v, ops, self.signer, self.domain, self.clock())
             # Our own proposal needs no fsync: losing it costs nothing (the peer's copy, if it
             # signed, is one nonce ahead, which the penalty rule does not punish) and `sync`
             # recovers it.
             self._save(new, durable=False)
             ev = events[0]
             assert isinstance(ev, machine.SendUpdate)
-            body = {
-                "type": "update",
-                "channel_id": hx(cid),
-                "op": machine.op_to_json(op),
-                "nonce": ev.nonce,
-                "sig": hx(ev.sig),
-            }
-            if extra is not None:
-                body["extra"] = extra
+            msg = wire.Update(0, cid, ev.nonce, ev.sig, [op_to_wire(op) for op in ops])
+            claims = any(isinstance(op, Claim) for op in ops)
             try:
                 resp = await self._request(
                     v.peer,
-                    body,
-                    sent=lambda: hit("channels.claim_sent") if isinstance(op, Claim) else None,
+                    msg,
+                    wire.Ack,
+                    sent=lambda: hit("channels.claim_sent") if claims else None,
                 )
             except PeerUnreachable:
-                self._save(machine.drop_pending(self.views[cid]))
+                await self._save(machine.drop_pending(self.views[cid]), durable=False)
                 raise
-            if resp.get("type") == "error":
-                self._save(machine.drop_pending(self.views[cid]))
-                reason = str(resp.get("reason"))
-                if "is not the next one" in reason:
+            except PeerRefused as e:
+                await self._save(machine.drop_pending(self.views[cid]), durable=False)
+                if e.code == ErrorCode.STALE_NONCE:
                     await self._resync(cid)  # the peer is ahead of what we remember
                 moved = self.views[cid].latest.state.nonce != v.latest.state.nonce
-                if reason.startswith("conflict") or moved:
+                if e.code == ErrorCode.CONFLICT or moved:
                     # the peer's concurrent update won (or landed while ours was in flight)
-                    raise Conflict(reason)
-                raise PeerRefused(f"peer rejected the update: {reason}")
+                    raise Conflict(str(e), ErrorCode.CONFLICT) from e
+                raise
             cur = self.views[cid]
             if cur.pending is None or cur.pending.state.nonce != ev.nonce:
-                raise Conflict("our update was superseded by the peer's")
-            acked = resp.get("nonce")
-            if not isinstance(acked, int):
-                raise ChannelError(
-                    f"acknowledgement for nonce {acked!r} matches no update in flight"
-                )
-            done, events = machine.receive_ack(
-                cur, acked, unhx(resp.get("sig"), 65, "ack sig"), self.domain
-            )
-            self._save(done)
-        for e in events:
-            if isinstance(e, Applied):
-                self._after_applied(cid, e, None)
+                raise Conflict("our update was superseded by the peer's", ErrorCode.CONFLICT)
+            done, events = machine.receive_ack(cur, resp.nonce, resp.sig, self.domain)
+            await self._save(done)
+            hit("channels.ack_saved")  # the peer's co-signature on our update is on disk
+        for applied in events:
+            if isinstance(applied, Applied):
+                self._after_applied(cid, applied)
         return done.latest
 
     async def _resync(self, cid: bytes) -> None:
         """Catch up with the peer after an unanswered proposal or a lost (unsynced) one: adopt
         its latest state if it is newer and carries both signatures, else drop our proposal."""
         v = self.views[cid]
-        resp = await self._request(v.peer, {"type": "sync", "channel_id": hx(cid)})
-        theirs = SignedState.from_json(resp.get("latest"))
+        resp = await self._request(v.peer, wire.Sync(0, cid), wire.Latest)
+        theirs = wire.signed_from_wire(resp.latest)
         s = theirs.state
+        await self._settled(cid)
         v = self.views[cid]  # the peer's updates may have landed while we waited
         if s.nonce <= v.latest.state.nonce:
             if v.pending is not None:
-                self._save(machine.drop_pending(v))
+                await self._save(machine.drop_pending(v), durable=False)
             return
         if s.channel_id != cid or s.total() != v.latest.state.total():
             raise ChannelError("the peer's latest state does not belong to this channel")
@@ -609,42 +733,44 @@ class Node:
         crypto.check_sig(d, theirs.sig_a, v.addr_a, "sync")
         crypto.check_sig(d, theirs.sig_b, v.addr_b, "sync")
         p = v.pending
-        self._save(replace(v, latest=theirs, pending=None))
+        await self._save(replace(v, latest=theirs, pending=None))
         if p is not None and p.state == s:
-            self._after_applied(cid, Applied(p.op, v.me, theirs), None)
+            for op in p.ops:
+                self._after_applied(cid, Applied(op, v.me, theirs))
 
     # ---------------------------------------------------------------- receiving
 
     def _view_from(self, sender: str, cid: bytes) -> ChannelView:
         v = self.views.get(cid)
         if v is None:
-            raise ChannelError(f"unknown channel {hx(cid)}")
+            raise ChannelError(f"unknown channel {hx(cid)}", ErrorCode.UNKNOWN_CHANNEL)
         if v.peer.lower() != sender.lower():
-            raise ChannelError("the sender is not this channel's counterparty")
+            raise ChannelError(
+                "the sender is not this channel's counterparty", ErrorCode.UNKNOWN_CHANNEL
+            )
         return v
 
-    async def _on_update(self, sender: str, body: dict) -> dict:
-        cid = unhx(body.get("channel_id"), 32, "channel_id")
+    async def _on_update(self, sender: str, msg: wire.Update) -> wire.Reply:
+        cid = msg.channel_id
+        await self._settled(cid)
         v = self._view_from(sender, cid)
-        op = machine.op_from_json(body.get("op"))
-        nonce = body.get("nonce")
-        if not isinstance(nonce, int):
-            raise ChannelError("nonce must be an integer")
-        extra = body.get("extra")
-        if isinstance(op, AddLock):
-            self._check_incoming_lock(op.lock, extra)
-        if nonce > v.latest.state.nonce + 1:
+        ops = tuple(op_from_wire(w) for w in msg.ops)
+        for op in ops:
+            if isinstance(op, AddLock):
+                self._admit(op)
+        if msg.nonce > v.latest.state.nonce + 1:
             # The peer is past our latest: it co-signed a state whose acknowledgement we lost
             # (a crash, a dropped reply). Adopt it from the peer instead of refusing its update.
             await self._resync(cid)
             v = self.views[cid]
-        if isinstance(op, Expire):
-            await self._check_release(v, op)
-            v = self.views[cid]
+        for op in ops:
+            if isinstance(op, Expire):
+                await self._check_release(v, op)
+                v = self.views[cid]
         if v.pending is not None and v.me == 0:
             self._yield_to.setdefault(cid, asyncio.Event())
         new, events = machine.receive_update(
-            v, op, nonce, unhx(body.get("sig"), 65, "sig"), self.signer, self.domain, self.clock()
+            v, ops, msg.nonce, msg.sig, self.signer, self.domain, self.clock()
         )
         turn = self._yield_to.get(cid)
         if turn is not None:
@@ -657,14 +783,23 @@ class Node:
             for e in events
             if isinstance(e, Applied) and isinstance(e.op, Claim)
         }
-        self._save(new, secrets=claimed)
+        # Locks we are to forward count as forwarded from now on, while the state is being
+        # written: the lock rules must never take them for orphans (spec section 6, rule 3).
+        forwards = [op.lock.hashlock for op in ops if isinstance(op, AddLock) and op.route]
+        self._routing.update(forwards)
+        try:
+            await self._save(new, secrets=claimed)
+        except BaseException:
+            self._routing.difference_update(forwards)
+            raise
+        hit("channels.update_saved")  # co-signed and on disk, the ack not yet sent
         if claimed:
             hit("channels.claim_saved")  # state and secret on disk, not yet acknowledged
         ack = next(e for e in events if isinstance(e, machine.SendAck))
         for e in events:
             if isinstance(e, Applied):
-                self._after_applied(cid, e, extra)
-        return {"type": "ack", "nonce": ack.nonce, "sig": hx(ack.sig)}
+                self._after_applied(cid, e)
+        return wire.Ack(msg.id, ack.nonce, ack.sig)
 
     async def _check_release(self, v: ChannelView, op: Expire) -> None:
         """Refuse to co-sign the sender's Expire of a lock whose secret we know (and that the
@@ -679,41 +814,25 @@ class Node:
             revealed = 1  # no chain to ask: assume the worst case for us and keep the lock
         recovery.may_release(lock, op, True, revealed)
 
-    def _check_incoming_lock(self, lock: Lock, extra: object) -> None:
-        """Refuse a lock we could not forward or claim safely (before co-signing it)."""
-        now = self.clock()
-        if not isinstance(extra, dict) or not isinstance(extra.get("route"), list):
-            raise ChannelError("a lock must carry its route (an empty list if we are the payee)")
-        route = extra["route"]
-        if not route:
-            amount = self.store.get("invoice:" + hx(lock.hashlock))
-            if amount is None or self.store.secret(lock.hashlock) is None:
-                raise ChannelError("no invoice for this hashlock")
-            if self.store.get("paid:" + hx(lock.hashlock)):
-                raise ChannelError("this invoice is already paid: ask the payee for a new one")
-            if lock.amount < int(amount):
-                raise ChannelError(f"lock pays {lock.amount}, the invoice asks {amount}")
-            if lock.expiry - now < self.config.final_margin:
-                raise ChannelError("the lock expires too soon to be claimed safely")
-            return
-        nxt = route[0]
-        if not isinstance(nxt, dict):
-            raise ChannelError("route entries must be objects")
-        out_amount, out_expiry = nxt.get("amount"), nxt.get("expiry")
-        if not isinstance(out_amount, int) or not isinstance(out_expiry, int):
-            raise ChannelError("route entries need integer amount and expiry")
-        fee = self.config.base_fee + out_amount * self.config.fee_ppm // 1_000_000
-        if lock.amount < out_amount + fee:
-            raise ChannelError(f"the fee is too low: need {out_amount + fee}, got {lock.amount}")
-        if lock.expiry - out_expiry < self.config.hop_delta:
-            raise ChannelError("incoming and outgoing expiries are too close")
-        if out_expiry - now < self.config.final_margin:
-            raise ChannelError("the lock expires too soon to be forwarded")
-        out = self.channel_with(str(nxt.get("node")))
-        if out.my_balance() < out_amount:
-            raise ChannelError("not enough capacity on the next channel")
+    def _admit(self, op: AddLock) -> mediator.Admission:
+        """The mediator's verdict on an incoming lock (raises LOCK_REFUSED before we co-sign)."""
+        lock, route = op.lock, op.route
+        key = hx(lock.hashlock)
+        invoice = None
+        amount = self.store.get("invoice:" + key)
+        if amount is not None:
+            invoice = mediator.Invoice(
+                int(amount),
+                self.store.secret(lock.hashlock) is not None,
+                bool(self.store.get("paid:" + key)),
+            )
+        capacity = None
+        if route:
+            with contextlib.suppress(ChannelError):
+                capacity = self.channel_with(route[0].node).my_balance()
+        return mediator.admit_lock(lock, route, self.clock(), self.policy, invoice, capacity)
 
-    def _after_applied(self, cid: bytes, e: Applied, extra: object) -> None:
+    def _after_applied(self, cid: bytes, e: Applied) -> None:
         view = self.views[cid]
         if self.tower is not None:
             self._spawn(self._push_to_tower(view))
@@ -721,10 +840,9 @@ class Node:
         mine = e.actor == view.me
         if isinstance(op, AddLock) and not mine:
             hit("channels.lock_accepted")  # saved, not yet acknowledged
-            route = extra["route"] if isinstance(extra, dict) else []
-            if route:
+            if op.route:
                 self._routing.add(op.lock.hashlock)  # not an orphan while we forward it
-                self._spawn(self._forward(cid, op.lock, route))
+                self._spawn(self._forward(cid, op.lock, op.route))
             elif self.config.auto_claim:
                 self._spawn(self._claim_as_payee(cid, op.lock))
         elif isinstance(op, AddLock) and mine:
@@ -755,20 +873,25 @@ class Node:
                 found = found or (v if closed else None)
         return found
 
-    async def _forward(self, in_cid: bytes, lock: Lock, route: list) -> None:
+    async def _forward(self, in_cid: bytes, lock: Lock, route: tuple[RouteHop, ...]) -> None:
         try:
             nxt = route[0]
-            out = self.channel_with(nxt["node"])
-            out_lock = Lock(out.me, nxt["amount"], lock.hashlock, nxt["expiry"])
+            failure: mediator.ForwardFailure | None = None
+            out = self.channel_with(nxt.node)
+            out_lock = Lock(out.me, nxt.amount, lock.hashlock, nxt.expiry)
             try:
-                await self._propose(out.channel_id, AddLock(out_lock), {"route": route[1:]})
+                await self._propose(out.channel_id, AddLock(out_lock, route[1:]))
             except PeerUnreachable:
-                await self._cancel_upstream(lock.hashlock)  # nothing was delivered downstream
-            except ChannelError:
-                if self.views[out.channel_id].pending is None:
-                    await self._cancel_upstream(lock.hashlock)
+                failure = mediator.ForwardFailure.UNREACHABLE  # nothing delivered downstream
             except TimeoutError:
-                pass  # unknown whether the peer co-signed: the timer resyncs, then decides
+                failure = mediator.ForwardFailure.NO_ANSWER  # it may have co-signed
+            except ChannelError:
+                failure = mediator.ForwardFailure.REFUSED
+            if failure is not None:
+                pending = self.views[out.channel_id].pending is not None
+                verdict = mediator.after_forward_failure(failure, pending)
+                if isinstance(verdict, mediator.CancelUpstream):
+                    await self._cancel_upstream(lock.hashlock)
         finally:
             self._routing.discard(lock.hashlock)
 
@@ -793,12 +916,14 @@ class Node:
         except PeerRefused:
             v = self.views[cid]
             lock = v.latest.state.lock(hashlock)
-            if lock is None or lock.sender == v.me or v.closed or self.chain is None:
-                return  # settled meanwhile (e.g. by a resync)
-            if self.clock() <= lock.expiry:
+            we_receive = lock is not None and lock.sender != v.me
+            verdict = mediator.after_claim_refused(
+                lock, we_receive, v.closed, self.chain is not None, self.clock()
+            )
+            if isinstance(verdict, mediator.GoOnChain):
                 await self._enforce_on_chain(cid, secret)
         except ChannelError as e:  # our side cannot propose now (e.g. an adjustment): retry
-            log.info("claim of %s deferred: %s", hx(hashlock), e)
+            log.info("claim of %s deferred at %s on %s: %s", hx(hashlock), self.address, hx(cid), e)
 
     async def claim_incoming(self, hashlock: bytes) -> SignedState:
         """As payee, claim the incoming lock for one of our invoices off chain."""
@@ -892,7 +1017,9 @@ class Node:
                 pass  # the peer is away: retried on the next run
             except ChannelError as e:
                 self._report(f"resync of {hx(cid)}: {e}")
-        busy = frozenset(c for c, lk in self._chan_locks.items() if lk.locked())
+        busy = frozenset(c for c, lk in self._chan_locks.items() if lk.locked()) | frozenset(
+            c for c, f in self._committing.items() if not f.done()
+        )  # an update in flight either way, or a view not yet on disk: decided next run
         knowledge = recovery.Knowledge(
             secrets=self._claimable_secrets(),
             invoices=frozenset(
@@ -1037,9 +1164,10 @@ class Node:
                 self._settle_payment(lock.hashlock, False)
                 await self._cancel_upstream(lock.hashlock)
 
-    async def _on_sync(self, sender: str, body: dict) -> dict:
-        v = self._view_from(sender, unhx(body.get("channel_id"), 32, "channel_id"))
-        return {"type": "latest", "latest": v.latest.to_json()}
+    async def _on_sync(self, sender: str, msg: wire.Sync) -> wire.Reply:
+        await self._settled(msg.channel_id)  # never show the peer a state we could still lose
+        v = self._view_from(sender, msg.channel_id)
+        return wire.Latest(msg.id, wire.signed_to_wire(v.latest))
 
     # ---------------------------------------------------------------- watchtower client
 
@@ -1048,23 +1176,25 @@ class Node:
         assert t is not None
         self.add_peer(t.address, t.host, t.port)
         d = crypto.delegation_digest(self.domain, v.channel_id, t.address, t.delegation_expiry)
-        body = {
-            "type": "watch",
-            "signed": v.latest.to_json(),
-            "delegation_expiry": t.delegation_expiry,
-            "delegation_sig": hx(self.signer.sign(d)),
-            "addr_a": v.addr_a,
-            "addr_b": v.addr_b,
-        }
+        msg = wire.Watch(
+            0,
+            wire.signed_to_wire(v.latest),
+            t.delegation_expiry,
+            self.signer.sign(d),
+            unhx(v.addr_a, 20),
+            unhx(v.addr_b, 20),
+        )
+        reason = None
         try:
-            resp = await self._request(t.address, body)
+            await self._request(t.address, msg, wire.Ok)
+        except PeerRefused as e:
+            reason = str(e)
         except (ChannelError, TimeoutError) as e:
-            resp = {"type": "error", "reason": f"the watchtower could not be reached: {e}"}
-        if resp.get("type") == "ok":
+            reason = f"the watchtower could not be reached: {e}"
+        if reason is None:
             self.tower_status = {"ok": True, "error": None, "nonce": v.latest.state.nonce}
         else:
             # the client must know it is not protected: surfaced in status() and the log
-            reason = str(resp.get("reason"))
             self.tower_status = {**self.tower_status, "ok": False, "error": reason}
             self._report(f"watchtower refused state {v.latest.state.nonce}: {reason}")
 
@@ -1101,7 +1231,7 @@ class Node:
             v = self.views.get(ev["channel_id"])
             if v is None or ev["closer"] == self.address:
                 continue
-            self._save(replace(v, closed=True))
+            await self._save(machine.mark_closed(v))
             for lock in v.latest.state.locks:  # make our incoming locks payable on chain
                 known = self.store.secret(lock.hashlock)
                 if lock.sender != v.me and known is not None and self.clock() <= lock.expiry:
@@ -1125,14 +1255,14 @@ class Node:
         return self.chain
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        handlers = {
-            "update": self._on_update,
-            "sync": self._on_sync,
-            "opened": self._on_opened,
-            "funded": self._on_funded,
-            "adjust": self._on_adjust,
-            "adjusted": self._on_adjusted,
-            "coop_close": self._on_coop_close,
+        handlers: dict[type, Callable[[str, Any], Coroutine[Any, Any, wire.Reply]]] = {
+            wire.Update: self._on_update,
+            wire.Sync: self._on_sync,
+            wire.Opened: self._on_opened,
+            wire.Funded: self._on_funded,
+            wire.AdjustReq: self._on_adjust,
+            wire.Adjusted: self._on_adjusted,
+            wire.CoopClose: self._on_coop_close,
         }
         self._inbound.add(writer)
         try:
@@ -1143,20 +1273,25 @@ class Node:
                     self.rejected += 1
                     break  # framing is lost: drop the connection, state is untouched
                 rid = None
+                reply: wire.Reply
                 try:
-                    sender, body = open_envelope(raw)
-                    rid = body.get("id")
-                    handler = handlers.get(str(body.get("type")))
+                    sender, msg = open_envelope(raw)
+                    rid = getattr(msg, "id", None)
+                    handler = handlers.get(type(msg))
                     if handler is None:
-                        raise ChannelError(f"unknown message type {body.get('type')!r}")
-                    reply = await handler(sender, body)
+                        raise ChannelError(
+                            f"a node does not take {type(msg).__name__} requests",
+                            ErrorCode.UNSUPPORTED,
+                        )
+                    reply = await handler(sender, msg)
                 except ChannelError as e:
                     self.rejected += 1
-                    reply = {"type": "error", "reason": str(e)}
+                    reply = wire.error(rid, e)
                 except Exception as e:  # a bug must not kill the connection loop
                     self.rejected += 1
-                    reply = {"type": "error", "reason": f"internal error: {e!r}"}
-                reply["re"] = rid
+                    reply = wire.error(
+                        rid, ChannelError(f"internal error: {e!r}", ErrorCode.INTERNAL)
+                    )
                 writer.write(seal(reply, self.signer))
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
@@ -1187,17 +1322,21 @@ class Node:
             while True:
                 raw = await read_frame(reader)
                 try:
-                    sender, body = open_envelope(raw)
+                    sender, msg = open_envelope(raw)
                 except ChannelError:
                     self.rejected += 1
                     continue
                 if sender.lower() != peer.lower():
                     self.rejected += 1
                     continue
-                re_id = body.get("re")
+                re_id = getattr(msg, "re", None)
+                # a reply matches one request in flight; a replayed or unsolicited one matches
+                # none and is dropped
                 fut = self._waiters.pop(re_id, None) if isinstance(re_id, int) else None
                 if fut is not None and not fut.done():
-                    fut.set_result(body)
+                    fut.set_result(msg)
+                elif not isinstance(msg, wire.Error) or re_id is not None:
+                    self.rejected += 1
         except (asyncio.IncompleteReadError, ConnectionError, ChannelError):
             pass
         finally:
@@ -1208,15 +1347,21 @@ class Node:
                     fut.set_exception(TimeoutError(f"connection to {peer} lost mid-request"))
 
     async def _request(
-        self, peer: str, body: dict, sent: Callable[[], object] | None = None
-    ) -> dict:
+        self,
+        peer: str,
+        msg: wire.Request,
+        expect: type[R],
+        sent: Callable[[], object] | None = None,
+    ) -> R:
+        """Send `msg` (its id replaced by a fresh one) and wait for the reply of type `expect`;
+        an `Error` reply raises PeerRefused with its code."""
         writer = await self._connect(peer)
         rid = next(self._ids)
         fut = asyncio.get_running_loop().create_future()
         fut.peer = peer.lower()  # type: ignore[attr-defined]
         self._waiters[rid] = fut
         try:
-            writer.write(seal({**body, "id": rid}, self.signer))
+            writer.write(seal(msgspec.structs.replace(msg, id=rid), self.signer))
             await writer.drain()
         except ConnectionError as e:
             self._waiters.pop(rid, None)
@@ -1224,6 +1369,14 @@ class Node:
         if sent is not None:
             sent()
         try:
-            return await asyncio.wait_for(fut, self.config.request_timeout)
+            reply = await asyncio.wait_for(fut, self.config.request_timeout)
         finally:
             self._waiters.pop(rid, None)
+        if isinstance(reply, wire.Error):
+            raise PeerRefused(f"{peer} refused: {reply.reason}", ErrorCode(reply.code))
+        if not isinstance(reply, expect):
+            raise ChannelError(
+                f"{peer} answered {type(reply).__name__} to {type(msg).__name__}",
+                ErrorCode.MALFORMED,
+            )
+        return reply

@@ -35,7 +35,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from offchain.channels.machine import AddLock, Cancel, ChannelView, Expire, Op
-from offchain.channels.model import ChannelError, Lock, hx
+from offchain.channels.model import ChannelError, ErrorCode, Lock, hx
 
 
 @dataclass(frozen=True)
@@ -109,8 +109,8 @@ def plan(views: Iterable[ChannelView], k: Knowledge, now: int, reveal_margin: in
                 live.add(lock.hashlock)
             else:
                 closed_out[lock.hashlock] = max(lock.expiry, closed_out.get(lock.hashlock, 0))
-        if not v.closed and v.pending is not None and isinstance(v.pending.op, AddLock):
-            live.add(v.pending.op.lock.hashlock)
+        if not v.closed and v.pending is not None:  # a batch: any of its locks
+            live.update(op.lock.hashlock for op in v.pending.ops if isinstance(op, AddLock))
     first: list[Action] = []
     rest: list[Action] = []
     for v in views:
@@ -171,5 +171,6 @@ def may_release(lock: Lock, op: Op, secret_known: bool, revealed_at: int) -> Non
         return  # expired and the secret missed the chain: the adjudicator refunds it anyway
     raise ChannelError(
         f"we know the secret of lock {hx(lock.hashlock)}: it is claimed, not given back; "
-        "settle it with the secret (or on chain)"
+        "settle it with the secret (or on chain)",
+        ErrorCode.RELEASE_REFUSED,
     )

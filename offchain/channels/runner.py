@@ -9,9 +9,11 @@ first start only: [{"peer": address, "amount": wei}]), `clock_skew` (seconds add
 clock, to follow a test chain whose time was moved), and `node` (NodeConfig fields).
 
 Prints `node <address> listening on 127.0.0.1:<port>` once it serves and its channels are open,
-then `status <json>` lines every `status_every` seconds (0: never). SIGTERM or SIGINT stop it
-cleanly; a SIGKILL (see `offchain.operator.failpoints`) leaves only what is on disk, which is
-what the crash tests exercise.
+then `status <json>` lines every `status_every` seconds (0: never). With `pay` ({"peer",
+"amount", "count", "in_flight"}), SIGUSR1 starts that many direct payments to the peer,
+`in_flight` at a time (the crash tests' load), and `paid <ok> <failed>` is printed at the end.
+SIGTERM or SIGINT stop it cleanly; a SIGKILL (see `offchain.operator.failpoints`) leaves only
+what is on disk, which is what the crash tests exercise.
 """
 
 from __future__ import annotations
@@ -75,6 +77,12 @@ async def run(cfg: dict, key: str) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        pay = cfg.get("pay")
+        bursts: set[asyncio.Task] = set()
+        if pay:
+            loop.add_signal_handler(
+                signal.SIGUSR1, lambda: bursts.add(loop.create_task(burst(node, pay)))
+            )
         every = float(cfg.get("status_every", 0))
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
@@ -83,6 +91,23 @@ async def run(cfg: dict, key: str) -> None:
                 print("status " + json.dumps(node.status()), flush=True)
     finally:
         await node.stop()
+
+
+async def burst(node: Node, pay: dict) -> None:
+    """`count` direct payments of `amount` to `peer`, `in_flight` outstanding at a time."""
+    sem = asyncio.Semaphore(int(pay.get("in_flight", 1)))
+    results: list[bool] = []
+
+    async def one() -> None:
+        async with sem:
+            try:
+                await node.pay_direct(pay["peer"], int(pay["amount"]))
+                results.append(True)
+            except Exception:  # counted: the test reads the channel's state for the truth
+                results.append(False)
+
+    await asyncio.gather(*(one() for _ in range(int(pay["count"]))))
+    print(f"paid {sum(results)} {len(results) - sum(results)}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,7 +1,16 @@
-"""SQLite persistence (write-ahead log, synchronous=FULL): a state is on disk before it is acked."""
+"""SQLite persistence (write-ahead log, synchronous=FULL): a state is on disk before it is acked.
+
+Channel views are written by a **group commit**: `write_view` queues the row and returns a future;
+one writer (a second connection, used from a worker thread so the event loop keeps serving) takes
+every queued row, writes them in one transaction (one fsync for all, the last row per channel
+wins) and resolves their futures. A co-signed state is acknowledged only after its future
+resolved. Rows are written in the order they were queued, so a newer view is never overwritten
+by an older one.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from collections.abc import Mapping
@@ -16,10 +25,21 @@ class Store:
     """Channel views by id, and secrets by hashlock. Survives a restart of the node."""
 
     def __init__(self, path: str | Path) -> None:
-        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self._db = sqlite3.connect(
+            str(path), isolation_level=None, check_same_thread=False, timeout=30
+        )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._durable = True
+        self._path = str(path)
+        self._writer: sqlite3.Connection | None = None  # the group commit's own connection
+        self._queue: list[tuple[tuple[str, str, str], dict[str, str], bool, asyncio.Future]] = []
+        self._flusher: asyncio.Task | None = None
+        self.commits = 0  # transactions written by the group commit (one fsync each)
+        # secrets queued with a view are known at once, before their transaction commits: the
+        # view is the node's view from the moment it is queued, and a view without the secret it
+        # was claimed with would make the lock rules give back a lock whose secret we hold
+        self._secrets: dict[bytes, bytes] = {}
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS channels "
             "(id TEXT PRIMARY KEY, peer TEXT, view TEXT NOT NULL)"
@@ -58,17 +78,91 @@ class Store:
                 "INSERT OR REPLACE INTO channels (id, peer, view) VALUES (?, ?, ?)", row
             )
 
+    def write_view(
+        self,
+        view: ChannelView,
+        durable: bool = True,
+        secrets: Mapping[bytes, bytes] | None = None,
+    ) -> asyncio.Future:
+        """Queue a view for the group commit (with the secrets its state was claimed with, in
+        the same transaction); the future resolves once it is on disk (fsynced if `durable`)."""
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        row = (hx(view.channel_id), view.peer.lower(), json.dumps(view_to_json(view)))
+        self._secrets.update(secrets or {})
+        sec = {hx(h): hx(x) for h, x in (secrets or {}).items()}
+        self._queue.append((row, sec, durable, fut))
+        if self._flusher is None:
+            self._flusher = loop.create_task(self._flush())
+        return fut
+
+    async def _flush(self) -> None:
+        try:
+            while self._queue:
+                items, self._queue = self._queue, []
+                try:
+                    await asyncio.to_thread(self._write_all, items)
+                except Exception as e:  # every waiter learns it; nothing is acknowledged
+                    for *_, fut in items:
+                        if not fut.done():
+                            fut.set_exception(e)
+                    continue
+                for *_, fut in items:
+                    if not fut.done():
+                        fut.set_result(None)
+        finally:
+            self._flusher = None
+
+    def _write_all(self, items: list) -> None:
+        if self._writer is None:
+            self._writer = sqlite3.connect(
+                self._path, isolation_level=None, check_same_thread=False, timeout=30
+            )
+        db = self._writer
+        durable = any(d for _, _, d, _ in items)
+        db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        rows: dict[str, tuple[str, str, str]] = {}
+        secrets: dict[str, str] = {}
+        for row, sec, _, _ in items:
+            rows[row[0]] = row  # in queue order: the newest view of a channel wins
+            secrets.update(sec)
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if secrets:
+                db.executemany(
+                    "INSERT OR IGNORE INTO secrets (hashlock, secret) VALUES (?, ?)",
+                    list(secrets.items()),
+                )
+            db.executemany(
+                "INSERT OR REPLACE INTO channels (id, peer, view) VALUES (?, ?, ?)",
+                list(rows.values()),
+            )
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        self.commits += 1
+
+    async def drain(self) -> None:
+        """Wait until every queued view is written."""
+        while self._flusher is not None:
+            await asyncio.shield(self._flusher)
+
     def views(self) -> list[ChannelView]:
         rows = self._db.execute("SELECT view FROM channels").fetchall()
         return [view_from_json(json.loads(r[0])) for r in rows]
 
     def put_secret(self, hashlock: bytes, secret: bytes) -> None:
+        self._secrets[hashlock] = secret
         self._db.execute(
             "INSERT OR IGNORE INTO secrets (hashlock, secret) VALUES (?, ?)",
             (hx(hashlock), hx(secret)),
         )
 
     def secret(self, hashlock: bytes) -> bytes | None:
+        known = self._secrets.get(hashlock)
+        if known is not None:
+            return known
         row = self._db.execute(
             "SELECT secret FROM secrets WHERE hashlock = ?", (hx(hashlock),)
         ).fetchone()
@@ -89,4 +183,6 @@ class Store:
         return [(k, json.loads(v)) for k, v in rows]
 
     def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
         self._db.close()

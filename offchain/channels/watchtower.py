@@ -15,9 +15,11 @@ import logging
 import sqlite3
 from pathlib import Path
 
-from offchain.channels import crypto
+from eth_utils import to_checksum_address
+
+from offchain.channels import crypto, wire
 from offchain.channels.chain import ChainClient, TxFailed
-from offchain.channels.model import ChannelError, SignedState, hx, unhx
+from offchain.channels.model import ChannelError, ErrorCode, SignedState, hx, unhx
 from offchain.channels.wire import open_envelope, read_frame, seal
 
 log = logging.getLogger(__name__)
@@ -73,30 +75,33 @@ class Watchtower:
 
     # ---------------------------------------------------------------- intake
 
-    def accept(self, client: str, body: dict) -> None:
+    def accept(self, client: str, msg: wire.Watch) -> None:
         """Validate and store a client's state; older ones than stored are ignored."""
-        signed = SignedState.from_json(body.get("signed"))
+        signed = wire.signed_from_wire(msg.signed)
         s = signed.state
-        addr_a, addr_b = str(body.get("addr_a")), str(body.get("addr_b"))
+        addr_a, addr_b = to_checksum_address(msg.addr_a), to_checksum_address(msg.addr_b)
         if client.lower() not in (addr_a.lower(), addr_b.lower()):
-            raise ChannelError("the client is not a participant of this channel")
+            raise ChannelError(
+                "the client is not a participant of this channel", ErrorCode.TOWER_REFUSED
+            )
         d = crypto.state_digest(self.domain, s)
         if signed.sig_a or signed.sig_b:
             crypto.check_sig(d, signed.sig_a, addr_a, "state (A)")
             crypto.check_sig(d, signed.sig_b, addr_b, "state (B)")
-        expiry = body.get("delegation_expiry")
-        if not isinstance(expiry, int) or isinstance(expiry, bool):
-            raise ChannelError("delegation_expiry must be an integer")
+        expiry = msg.delegation_expiry
         if not 0 <= expiry <= MAX_DELEGATION_EXPIRY:
             raise ChannelError(
                 f"delegation_expiry must be between 0 and {MAX_DELEGATION_EXPIRY}, got {expiry}:"
-                " sign a delegation with a nearer expiry"
+                " sign a delegation with a nearer expiry",
+                ErrorCode.TOWER_REFUSED,
             )
         if self._chain_now and expiry < self._chain_now:
             raise ChannelError(
-                f"the delegation expired at {expiry} (chain time {self._chain_now}): sign a new one"
+                f"the delegation expired at {expiry} (chain time {self._chain_now}): "
+                "sign a new one",
+                ErrorCode.TOWER_REFUSED,
             )
-        dsig = unhx(body.get("delegation_sig"), 65, "delegation_sig")
+        dsig = msg.delegation_sig
         dd = crypto.delegation_digest(self.domain, s.channel_id, self.address, expiry)
         crypto.check_sig(dd, dsig, client, "delegation")
         cur = self.newest(s.channel_id)
@@ -112,20 +117,24 @@ class Watchtower:
             while True:
                 raw = await read_frame(reader)
                 rid = None
-                reply: dict[str, object]
+                reply: wire.Reply
                 try:
-                    client, body = open_envelope(raw)
-                    rid = body.get("id")
-                    if body.get("type") != "watch":
-                        raise ChannelError("a watchtower only takes 'watch' messages")
-                    self.accept(client, body)
-                    reply = {"type": "ok"}
+                    client, msg = open_envelope(raw)
+                    rid = getattr(msg, "id", None)
+                    if not isinstance(msg, wire.Watch):
+                        raise ChannelError(
+                            "a watchtower only takes 'watch' messages", ErrorCode.UNSUPPORTED
+                        )
+                    self.accept(client, msg)
+                    reply = wire.Ok(msg.id)
                 except ChannelError as e:
-                    reply = {"type": "error", "reason": str(e)}
+                    reply = wire.error(rid, e)
                 except Exception:  # a bug must not drop the client silently: it must know
                     log.exception("watchtower: failed to take a watch request")
-                    reply = {"type": "error", "reason": "the watchtower failed to store the state"}
-                reply["re"] = rid
+                    bug = ChannelError(
+                        "the watchtower failed to store the state", ErrorCode.INTERNAL
+                    )
+                    reply = wire.error(rid, bug)
                 writer.write(seal(reply, self.signer))
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, ChannelError):

@@ -247,3 +247,104 @@ def make_invoice(db: Path, amount: int) -> bytes:
     finally:
         con.close()
     return h
+
+
+# (failpoint, n-th hit): B killed while it receives A's updates (its state co-signed and on
+# disk, the ack not sent) or while its own updates are acknowledged (A's co-signature on disk)
+PIPELINE_KILLS = [("update_saved", 6), ("ack_saved", 6)]
+
+
+@pytest.mark.parametrize(("point", "nth"), PIPELINE_KILLS, ids=[p for p, _ in PIPELINE_KILLS])
+def test_crash_concurrent_batched_payments_both_ways_every_ack_recoverable(
+    net, adjudicator, alice, bob, tmp_path, point, nth
+):
+    """A (in the test) and B (a process) pay each other at once, many payments in flight each
+    way (batched into updates); B is SIGKILLed mid-stream. Every state B acknowledged is on B's
+    disk at the moment it dies; after B's restart both sides agree, funds are conserved, and
+    every payment whose payer saw it succeed is in the final state."""
+    w3 = net.chain.provider.web3
+    w3.provider.make_request("evm_mine", [])
+    net.clock = Clock(net.chain)
+    abi_file = str(Path(".build/__local__.json").resolve())
+    ports = {"a": free_port(), "b": free_port()}
+    to_a, to_b = 1, 1000  # B pays A 1 wei per payment, A pays B 1000: counts can be read back
+    cfg = {
+        "rpc": net.url,
+        "adjudicator": adjudicator.address,
+        "abi_file": abi_file,
+        "port": ports["b"],
+        "clock_skew": net.clock.skew,
+        "peers": {alice.address: ["127.0.0.1", ports["a"]]},
+        "open": [{"peer": alice.address, "amount": 5 * E}],
+        "node": FAST,
+        "pay": {"peer": alice.address, "amount": to_a, "count": 300, "in_flight": 16},
+    }
+    b = Proc("b", bob, tmp_path, cfg)
+
+    async def run():
+        a = await net.node(alice, "a", port=ports["a"], **FAST)
+        a.add_peer(bob.address, "127.0.0.1", ports["b"])
+        b.start(f"channels.{point}:{nth}")
+        await b.ready()
+        try:
+            (cid,) = b.views().keys()
+            await wait_until(lambda: cid in a.views, 10, "A to learn the channel")
+            await a.fund_channel(cid, 5 * E)
+            sent_ok: list[int] = []  # nonces of A's updates that B acknowledged
+            attempts = 0
+
+            async def a_pays() -> None:
+                nonlocal attempts
+                sem = asyncio.Semaphore(16)
+
+                async def one() -> None:
+                    nonlocal attempts
+                    async with sem:
+                        if b.killed():
+                            return
+                        attempts += 1
+                        try:
+                            st = await a.pay_direct(bob.address, to_b)
+                        except Exception:
+                            return
+                        sent_ok.append(st.state.nonce)
+
+                await asyncio.gather(*(one() for _ in range(300)))
+
+            assert b.proc is not None
+            b.proc.send_signal(__import__("signal").SIGUSR1)
+            await a_pays()
+            try:
+                await wait_until(b.killed, 30, f"B to die at {point}")
+            except AssertionError:
+                print((tmp_path / "b.log").read_text()[-3000:], a.status(), len(sent_ok))
+                raise
+            on_disk = b.views()[cid]  # what B kept at the moment of the SIGKILL
+            assert sent_ok, "no payment of A went through before the kill"
+            assert on_disk.latest.state.nonce >= max(sent_ok)  # every ack B sent is on disk
+            b.cfg.pop("pay")
+            b.cfg_path.write_text(json.dumps(b.cfg))
+            b.start()
+            await b.ready()
+
+            def agreed() -> bool:
+                vb = b.views()[cid]
+                va = a.views[cid]
+                return va.latest == vb.latest and va.pending is None and vb.pending is None
+
+            await wait_until(agreed, 60, "A and B to agree after the restart")
+            return a.views[cid], len(sent_ok), attempts
+        finally:
+            await net.stop_all()
+            b.stop()
+
+    va, ok, attempts = asyncio.run(run())
+    s = va.latest.state
+    assert s.balance_a + s.balance_b == 10 * E and not s.locks
+    # B is the channel's A side (it opened); B's balance = 5E - to_a * x + to_b * y
+    delta = s.balance_a - 5 * E  # = to_b * (A's payments in) - to_a * (B's payments in)
+    a_in = -(-delta // to_b)  # ceil: B's 1-wei payments are fewer than 1000
+    b_in = a_in * to_b - delta
+    assert 0 <= b_in < to_b and a_in * to_b - b_in * to_a == delta
+    assert ok <= a_in <= attempts  # every acknowledged payment of A counted, none invented
+    assert b_in <= 300

@@ -52,7 +52,10 @@ def test_pay_both_ways_topup_withdraw_cooperative_close(net, adjudicator, alice,
             exp_a = 10 * E + 2 * E - 1830 * MILLI + 60 * MILLI + 40 * MILLI
             exp_b = 5 * E + 1830 * MILLI - 60 * MILLI - 40 * MILLI - 1 * E
             assert (va.my_balance(), vb.my_balance()) == (exp_a, exp_b)
-            assert va.latest.state.nonce == 120 + 20 + 50 + 2
+            # sequential payments are one update each; the 50 concurrent ones are batched: fewer
+            # updates (nonces) than payments, at least one per proposer
+            n = va.latest.state.nonce - (120 + 20 + 2)
+            assert 2 <= n < 50, n
             bob_before = bob.balance
             await a.cooperative_close(cid)  # sent by A: B's balance moves only by its payout
             return cid, exp_b, bob.balance - bob_before

@@ -86,7 +86,7 @@ def test_secret_known_enforced_in_closed_channel_no_offchain_ops():
     """No off-chain update is planned in a closed channel: no claim, cancel, expire, resync."""
     out = Lock(1, 10, OTHER, NOW - 10)  # expired outgoing lock: refunded by the chain
     inc = Lock(0, 10, H, NOW + 100)
-    pending = Proposal(Claim(H, SECRET), State(b"\x01" * 32, 4, 100, 100, ()), b"")
+    pending = Proposal((Claim(H, SECRET),), State(b"\x01" * 32, 4, 100, 100, ()), b"")
     v = view(1, 1, (inc, out), pending=pending, closed=True)
     acts = recovery.plan([v], know({H: SECRET}), NOW, 10)
     assert acts == [recovery.RevealOnChain(v.channel_id, H, SECRET)]
@@ -117,7 +117,7 @@ def test_recovery_plan_keeps_forwarded_invoiced_or_unsynced_locks():
     out_lock = Lock(0, 9, H, NOW + 50)  # we are A (me=0) on the next channel
     out = view(2, 0, (out_lock,))
     assert recovery.plan([v, out], know(), NOW, 10) == []  # forwarded
-    proposed = view(2, 0, pending=Proposal(AddLock(out_lock), out.latest.state, b""))
+    proposed = view(2, 0, pending=Proposal((AddLock(out_lock),), out.latest.state, b""))
     assert recovery.plan([v, proposed], know(), NOW, 10) == [recovery.Resync(proposed.channel_id)]
     assert recovery.plan([v], know(invoices=[H]), NOW, 10) == []  # we are the payee
     assert recovery.plan([v], know(routing=[H]), NOW, 10) == []  # forward in flight
@@ -186,7 +186,7 @@ def test_recovery_plan_expires_outgoing_locks_by_timer():
 def test_recovery_plan_resyncs_leftover_proposal_before_deciding_its_locks():
     lock = Lock(0, 10, H, NOW + 100)
     s = State(b"\x01" * 32, 4, 100, 100, ())
-    v = view(1, 1, (lock,), pending=Proposal(Claim(H, SECRET), s, b""))
+    v = view(1, 1, (lock,), pending=Proposal((Claim(H, SECRET),), s, b""))
     assert recovery.plan([v], know({H: SECRET}), NOW, 10) == [recovery.Resync(v.channel_id)]
     assert recovery.plan([v], know({H: SECRET}, busy=[v.channel_id]), NOW, 10) == [
         recovery.ClaimOffchain(v.channel_id, H, SECRET)

@@ -132,7 +132,7 @@ def test_recovery_lost_countersignature_does_not_block_peer(net, alice, bob, kep
             if kept:
                 from offchain.channels.machine import Pay, Proposal
 
-                pending = Proposal(Pay(2 * MILLI), lost.latest.state, lost.latest.sig_a)
+                pending = Proposal((Pay(2 * MILLI),), lost.latest.state, lost.latest.sig_a)
             a._save(replace(before, pending=pending))
             await b.pay_direct(a.address, 5 * MILLI)  # today: "conflict" / "not the next one"
             assert a.views[cid].latest == b.views[cid].latest
@@ -156,7 +156,7 @@ def test_recovery_leftover_proposal_resynced_at_start(net, alice, bob):
             lost = a.views[cid]
             from offchain.channels.machine import Pay, Proposal
 
-            leftover = Proposal(Pay(2 * MILLI), lost.latest.state, lost.latest.sig_a)
+            leftover = Proposal((Pay(2 * MILLI),), lost.latest.state, lost.latest.sig_a)
             a._save(replace(before, pending=leftover))
             a2 = await reborn(net, a, alice, "alice")
             await wait_for(lambda: a2.views[cid].pending is None)

@@ -5,13 +5,13 @@ working; nothing is dropped silently."""
 from __future__ import annotations
 
 import asyncio
-import json
 
+import msgspec
 import pytest
 from test_channels_nodes import MILLI, E, wait_for
 
-from offchain.channels import crypto
-from offchain.channels.model import SignedState, State, hx
+from offchain.channels import crypto, wire
+from offchain.channels.model import ErrorCode, SignedState, State
 from offchain.channels.watchtower import Watchtower
 from offchain.channels.wire import open_envelope, read_frame, seal
 
@@ -27,34 +27,38 @@ class TowerClient:
     async def __aexit__(self, *exc):
         self.writer.close()
 
-    async def raw(self, payload: bytes) -> dict:
+    async def raw(self, payload: bytes):
         self.writer.write(len(payload).to_bytes(4, "big") + payload)
         await self.writer.drain()
         _, reply = open_envelope(await asyncio.wait_for(read_frame(self.reader), 5))
         return reply
 
-    async def send(self, body: dict) -> dict:
-        self.writer.write(seal(body, self.signer))
+    async def send(self, msg: wire.Message):
+        self.writer.write(seal(msg, self.signer))
         await self.writer.drain()
         _, reply = open_envelope(await asyncio.wait_for(read_frame(self.reader), 5))
         return reply
 
 
-def watch_body(domain, signer, peer, tower_addr: str, expiry: int) -> dict:
+def watch_body(domain, signer, peer, tower_addr: str, expiry: int) -> wire.Watch:
     cid = b"\x42" * 32
     s = State(cid, 1, 10, 5)
     d = crypto.state_digest(domain, s)
     signed = SignedState(s, signer.sign(d), peer.sign(d))
     # (an expiry outside uint64 cannot be signed: sign the nearest one, range is checked first)
     dd = crypto.delegation_digest(domain, cid, tower_addr, min(max(expiry, 0), 2**64 - 1))
-    return {
-        "type": "watch",
-        "signed": signed.to_json(),
-        "delegation_expiry": expiry,
-        "delegation_sig": hx(signer.sign(dd)),
-        "addr_a": signer.address,
-        "addr_b": peer.address,
-    }
+    return wire.Watch(
+        1,
+        wire.signed_to_wire(signed),
+        expiry,
+        signer.sign(dd),
+        bytes.fromhex(signer.address[2:]),
+        bytes.fromhex(peer.address[2:]),
+    )
+
+
+def refused(reply, code: ErrorCode, words: str) -> bool:
+    return isinstance(reply, wire.Error) and reply.code == code and words in reply.reason
 
 
 @pytest.fixture
@@ -62,7 +66,7 @@ def tower(net, tower_account, tmp_path):
     return Watchtower(tower_account.private_key, tmp_path / "tower.db", net.client(tower_account))
 
 
-@pytest.mark.parametrize("expiry", [2**63, 2**64 - 1, 2**70, -1])
+@pytest.mark.parametrize("expiry", [2**63, 2**64 - 1, -1, -(2**63)])
 def test_watchtower_rejects_delegation_expiry_out_of_range(
     net, tower, alice, bob, expiry, sig_alice, sig_bob
 ):
@@ -72,9 +76,9 @@ def test_watchtower_rejects_delegation_expiry_out_of_range(
             async with TowerClient(sig_alice, tower.port) as c:
                 bad = watch_body(net.domain, sig_alice, sig_bob, tower.address, expiry)
                 reply = await c.send(bad)
-                assert reply["type"] == "error" and "delegation_expiry" in reply["reason"]
+                assert refused(reply, ErrorCode.TOWER_REFUSED, "delegation_expiry")
                 good = watch_body(net.domain, sig_alice, sig_bob, tower.address, net.clock() + 99)
-                assert (await c.send(good))["type"] == "ok"  # same connection still served
+                assert isinstance(await c.send(good), wire.Ok)  # same connection still served
             assert tower.newest(b"\x42" * 32) == 1
         finally:
             await tower.stop()
@@ -90,7 +94,7 @@ def test_watchtower_rejects_expired_delegation(net, tower, sig_alice, sig_bob):
             async with TowerClient(sig_alice, tower.port) as c:
                 old = watch_body(net.domain, sig_alice, sig_bob, tower.address, net.clock() - 10)
                 reply = await c.send(old)
-                assert reply["type"] == "error" and "expired" in reply["reason"]
+                assert refused(reply, ErrorCode.TOWER_REFUSED, "expired")
             assert tower.newest(b"\x42" * 32) is None
         finally:
             await tower.stop()
@@ -99,19 +103,16 @@ def test_watchtower_rejects_expired_delegation(net, tower, sig_alice, sig_bob):
 
 
 @pytest.mark.parametrize("depth", [40, 5_000, 200_000])
-def test_watchtower_rejects_deeply_nested_json(net, tower, sig_alice, sig_bob, depth):
+def test_watchtower_rejects_deeply_nested_input(net, tower, sig_alice, sig_bob, depth):
     async def run():
         await tower.start()
         try:
             async with TowerClient(sig_alice, tower.port) as c:
-                nested = "[" * depth + "]" * depth
-                payload = (
-                    '{"body": {"type": "watch", "x": ' + nested + '}, "from": "0x"}'
-                ).encode()
-                reply = await c.raw(payload)
-                assert reply["type"] == "error" and "nests deeper" in reply["reason"]
+                nested = b"\x91" * depth + b"\xc0"  # msgpack arrays nested `depth` deep
+                reply = await c.raw(nested)
+                assert isinstance(reply, wire.Error) and reply.code == ErrorCode.MALFORMED
                 good = watch_body(net.domain, sig_alice, sig_bob, tower.address, net.clock() + 99)
-                assert (await c.send(good))["type"] == "ok"
+                assert isinstance(await c.send(good), wire.Ok)
         finally:
             await tower.stop()
 
@@ -147,15 +148,17 @@ def test_watchtower_rejects_push_and_client_is_told(net, tower, alice, bob, towe
     asyncio.run(run())
 
 
-def test_watchtower_rejects_non_json_with_error_reply(net, tower, sig_alice):
+def test_watchtower_rejects_undecodable_with_error_reply(net, tower, sig_alice):
     async def run():
         await tower.start()
         try:
             async with TowerClient(sig_alice, tower.port) as c:
-                reply = await c.raw(b"\xff\xfe not json")
-                assert reply["type"] == "error"
-                reply = await c.raw(json.dumps({"body": [], "from": 1}).encode())
-                assert reply["type"] == "error"
+                reply = await c.raw(b"\xff\xfe not msgpack")
+                assert isinstance(reply, wire.Error) and reply.code == ErrorCode.MALFORMED
+                reply = await c.raw(msgspec.msgpack.encode({"body": [], "from": 1}))
+                assert isinstance(reply, wire.Error) and reply.code == ErrorCode.MALFORMED
+                reply = await c.send(wire.Sync(3, b"\x42" * 32))  # a node's request
+                assert isinstance(reply, wire.Error) and reply.code == ErrorCode.UNSUPPORTED
         finally:
             await tower.stop()
 
