@@ -90,7 +90,9 @@ def read_deadlines(c: Any, block: int, now: int) -> Deadlines:
             int(call(f.depositDeadline(consumed))),
             int(call(f.depositDeadline(int(covered) - 1))),
         )
-    bridge = c.w3.eth.contract(address=to_checksum_address(call(f.bridge())), abi=abi_of("L1Bridge"))
+    bridge = c.w3.eth.contract(
+        address=to_checksum_address(call(f.bridge())), abi=abi_of("L1Bridge")
+    )
     queued = int(bridge.functions.depositCount().call(block_identifier=block))
     return Deadlines(now, no_batch_after, forced, deposits, (consumed, queued))
 

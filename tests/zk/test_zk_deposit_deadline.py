@@ -29,9 +29,9 @@ from zk_helpers import (
 from offchain.zk.batch import build_batch
 from offchain.zk.chain import exit_args, read_deposits, refund_args
 from offchain.zk.exit import build_exit, sign_exit
+from offchain.zk.freeze import FreezeReason, freeze_status
 from offchain.zk.operator import ZkOperator
 from offchain.zk.prover import prove_checked
-from offchain.zk.freeze import FreezeReason, freeze_status
 from offchain.zk.txs import Deposit, recipient_bytes
 
 ETH = "0x" + "00" * 20
@@ -131,7 +131,9 @@ def test_zk_deposit_censor_posting_empty_batches_is_frozen_refunded_and_users_ex
     with ape.reverts(zk.rollup.RollupFrozen):
         zk.rollup.requestDepositInclusion(sender=mallory, gas=FIXED_GAS)
     with ape.reverts(zk.bridge.RollupIsFrozen, rollup=zk.rollup.address):
-        zk.bridge.depositETH(recipient_bytes(BOB_KEY.public_key), sender=bob, value=1, gas=FIXED_GAS)
+        zk.bridge.depositETH(
+            recipient_bytes(BOB_KEY.public_key), sender=bob, value=1, gas=FIXED_GAS
+        )
     # Every censored deposit goes back to who paid it (Carol), whoever calls.
     for dep in read_deposits(zk.rollup.provider.web3, zk.bridge.address, 2, 3):
         zk.rollup.refundDeposit(*refund_args(dep), sender=mallory, gas=FIXED_GAS)
@@ -139,7 +141,10 @@ def test_zk_deposit_censor_posting_empty_batches_is_frozen_refunded_and_users_ex
     # Users exit with their balances in the last proven root.
     last = empty1.batch.new_state
     assert last.root == zk.rollup.stateRoot()
-    for key, leaf, who, amount in ((ALICE_KEY, 0, alice, ALICE_AFTER_0), (BOB_KEY, 1, bob, BOB_AFTER_0)):
+    for key, leaf, who, amount in (
+        (ALICE_KEY, 0, alice, ALICE_AFTER_0),
+        (BOB_KEY, 1, bob, BOB_AFTER_0),
+    ):
         sig = sign_exit(key, last, zk.domain, leaf, int(who.address, 16))
         claim = build_exit(last, zk.domain, leaf, int(who.address, 16), sig)
         proof = prove_checked(exit_prover, claim.inputs, claim.public_inputs)
@@ -232,9 +237,13 @@ def test_zk_deposit_request_spam_does_not_move_deadlines(
     # and leaves the deadline where it was.
     for who in (deployer, alice, mallory):
         _mine_to(chain, chain.pending_timestamp + 60)
-        with ape.reverts(zk.rollup.DepositCheckpointPending, count=2, lastDeadline=t0 + FORCED_DELAY):
+        with ape.reverts(
+            zk.rollup.DepositCheckpointPending, count=2, lastDeadline=t0 + FORCED_DELAY
+        ):
             zk.rollup.requestDepositInclusion(sender=who, gas=FIXED_GAS)
-        zk.bridge.depositETH(recipient_bytes(ALICE_KEY.public_key), sender=carol, value=1, gas=FIXED_GAS)
+        zk.bridge.depositETH(
+            recipient_bytes(ALICE_KEY.public_key), sender=carol, value=1, gas=FIXED_GAS
+        )
     assert tuple(zk.rollup.depositCheckpoint()) == recorded
     assert zk.rollup.depositDeadline(1) == t0 + FORCED_DELAY and zk.rollup.depositDeadline(2) == 0
     # Met by batch 0 before the deadline: a new request covers the later deposits, from now.
@@ -246,11 +255,9 @@ def test_zk_deposit_request_spam_does_not_move_deadlines(
     assert not zk.rollup.frozen()
 
 
-def test_zk_deposit_unmet_request_freezes_an_idle_operator(
-    zk, alice, bob, chain, mallory
-):
+def test_zk_deposit_unmet_request_freezes_an_idle_operator(zk, alice, bob, chain, mallory):
     deposit_first_two(zk, alice, bob)
-    receipt, ev = _request(zk, mallory)
+    _, ev = _request(zk, mallory)
     _mine_to(chain, ev.lastDeadline)
     assert not zk.rollup.frozen() and not zk.rollup.depositsOverdue()
     _mine_to(chain, ev.lastDeadline + 1)
