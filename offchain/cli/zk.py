@@ -394,12 +394,12 @@ def exit_(
             "the zk rollup is not frozen, so exits are closed: if the operator ignores you, "
             f"`l2kit zk force` (the rollup freezes if it is not served in time); {fz.detail}"
         )
-    s.out.note(fz.detail)
     _, state = _l1_state(s, state_file)
     index = _my_leaf(state, key.public_key, leaf)
     if rollup.functions.exited(index).call():
         raise L2KitError(f"leaf {index} has already exited: `l2kit zk claim` pays what is owed")
     claim, proof = _exit_proof(s, state, key, index, dest, exit_zkey)
+    s.out.note(fz.detail)
     s.confirm(f"exit {ETH_TOKEN.show(claim.balance)} of zk leaf {index} to {dest}")
     receipt = s.send(rollup.functions.exit(*exit_args(claim, proof)), 0, "zk exit")
     s.out.result(
@@ -490,7 +490,6 @@ def refund(s: Session, owner: str | None) -> None:
             "your deposit (if it does not, `l2kit zk include` starts its inclusion deadline); "
             + fz.detail
         )
-    s.out.note(fz.detail)
     first = int(rollup.functions.depositsProcessed().call())
     count = int(bridge.functions.depositCount().call())
     mine = [
@@ -500,6 +499,11 @@ def refund(s: Session, owner: str | None) -> None:
         # refunded before: the bridge released the rollup's refund id of that deposit
         and not bridge.functions.isReleased(_refund_id(d.queue_index)).call()
     ]
+    if not mine:
+        raise L2KitError(
+            f"nothing to refund for {who}: every deposit of theirs was consumed or refunded"
+        )
+    s.out.note(fz.detail)
     rows: list[dict[str, Any]] = []
     shown: list[str] = []
     for d in mine:
@@ -507,10 +511,6 @@ def refund(s: Session, owner: str | None) -> None:
         s.send(rollup.functions.refundDeposit(*refund_args(d)), 0, f"refund of {d.queue_index}")
         rows.append({"deposit": d.queue_index, "amount": str(d.amount)})
         shown.append(f"deposit {d.queue_index}: {ETH_TOKEN.show(d.amount)}")
-    if not rows:
-        raise L2KitError(
-            f"nothing to refund for {who}: every deposit of theirs was consumed or refunded"
-        )
     s.out.result(
         {"owner": who, "freeze_reason": fz.reason.name, "refunds": rows},
         "\n".join(shown) + f"\ncredited to {who} in the zk bridge: pull it with `l2kit zk claim`",
