@@ -11,7 +11,30 @@ pragma solidity ^0.8.28;
 ///         Censorship resistance: a key owner queues a forced withdrawal of its leaf on L1
 ///         (`requestForcedWithdrawal`); batches consume that queue in order, and once the oldest
 ///         unprocessed request is past its deadline the rollup is frozen, whatever else is posted.
+///         Deposits have the same guarantee: anyone may start the inclusion deadline of every
+///         deposit queued so far (`requestDepositInclusion`); batches must consume them at
+///         `depositSlots` per `forcedDelay`, or the rollup is frozen and they are refunded.
 interface IZkRollup {
+    /// @notice Why the rollup is frozen (the condition that became true first), or NONE.
+    enum FreezeReason {
+        NONE,
+        FORCED_WITHDRAWAL_OVERDUE,
+        DEPOSITS_CENSORED,
+        NO_BATCH
+    }
+
+    /// @notice The pending deposit-inclusion request (all zero before the first one).
+    /// @param first       `depositsProcessed` when it was made: the first deposit it covers.
+    /// @param count       `bridge.depositCount()` when it was made: it is met once the rollup
+    ///                    consumed this many deposits.
+    /// @param requestedAt Time of the request; deposit `first + k` is due by
+    ///                    `requestedAt + (k / depositSlots + 1) * forcedDelay`.
+    struct DepositCheckpoint {
+        uint64 first;
+        uint64 count;
+        uint64 requestedAt;
+    }
+
     /// @notice A deposit as queued by the bridge, passed in calldata to prove queue order.
     /// @param token     The token (address(0) for ETH), as in the bridge queue.
     /// @param amount    The amount, as in the bridge queue (at most 2^128 - 1).
@@ -92,6 +115,18 @@ interface IZkRollup {
     /// @param amount The amount.
     event DepositRefunded(uint256 indexed index, address indexed to, address indexed token, uint256 amount);
 
+    /// @notice Someone started the inclusion deadline of the deposits `[first, count)`.
+    /// @param first        The first deposit covered (`depositsProcessed` then).
+    /// @param count        The bridge's deposit count then (end of the range, exclusive).
+    /// @param requestedAt  The request's time.
+    /// @param lastDeadline When the last covered deposit is due (the first `depositSlots` are due
+    ///                     `forcedDelay` after the request, each further `depositSlots` one
+    ///                     `forcedDelay` later).
+    /// @param requester    Who asked.
+    event DepositInclusionRequested(
+        uint256 first, uint256 count, uint256 requestedAt, uint256 lastDeadline, address indexed requester
+    );
+
     /// @notice The transaction data is not exactly `txSlots` slots.
     error BadTxDataLength(uint256 length, uint256 expected);
     /// @notice More deposits than the circuit has slots.
@@ -132,6 +167,11 @@ interface IZkRollup {
     error ForcedAlreadyPending(uint256 leafIndex);
     /// @notice A forced withdrawal to the zero address.
     error ZeroRecipient();
+    /// @notice A deposit-inclusion request is still unmet: its deadlines cannot be moved (the
+    ///         deposits after `count` can be covered once the rollup consumed `count`).
+    error DepositCheckpointPending(uint256 count, uint256 lastDeadline);
+    /// @notice Every queued deposit is consumed: nothing to request inclusion of.
+    error NoDepositsWaiting(uint256 depositsProcessed);
 
     /// @notice Post and prove a batch. Permissionless: the proof is the only authority.
     /// @param newRoot  The account-tree root after the batch.
@@ -186,6 +226,29 @@ interface IZkRollup {
         uint256[8] calldata proof
     ) external returns (uint256 index);
 
+    /// @notice Start the inclusion deadline of every deposit queued so far (anyone, when one
+    ///         waits and no earlier request is unmet): the deposits `[depositsProcessed,
+    ///         bridge.depositCount())` must be consumed `depositSlots` per `forcedDelay`, the first
+    ///         `depositSlots` within `forcedDelay` of now, or the rollup is frozen
+    ///         (`DEPOSITS_CENSORED`) and they are refunded.
+    /// @return lastDeadline When the last covered deposit is due.
+    function requestDepositInclusion() external returns (uint256 lastDeadline);
+
+    /// @notice The last deposit-inclusion request (met once `depositsProcessed >= count`).
+    /// @return checkpoint The request (all zero if none was made).
+    function depositCheckpoint() external view returns (DepositCheckpoint memory checkpoint);
+
+    /// @notice When deposit `index` is due under the pending request (0: not covered by one).
+    /// @param index The deposit's position in the bridge queue.
+    /// @return deadline The time after which, while it is unconsumed, the rollup is frozen.
+    function depositDeadline(uint256 index) external view returns (uint256 deadline);
+
+    /// @notice Whether a deposit covered by the pending request is unconsumed past its deadline.
+    function depositsOverdue() external view returns (bool);
+
+    /// @notice Why the rollup is frozen: the condition that became true first (NONE: not frozen).
+    function freezeReason() external view returns (FreezeReason);
+
     /// @notice The forced request at queue position `index`.
     /// @param index The queue position.
     /// @return request The request (zero if `index` >= `forcedCount`).
@@ -194,8 +257,10 @@ interface IZkRollup {
     /// @notice Whether the oldest unprocessed forced request is past its deadline (then frozen).
     function forcedOverdue() external view returns (bool);
 
-    /// @notice Whether the rollup is frozen: no batch accepted for `freezePeriod`, or a forced
-    ///         withdrawal left unprocessed past its deadline. Once frozen, always frozen.
+    /// @notice Whether the rollup is frozen: no batch accepted for `freezePeriod`, a forced
+    ///         withdrawal left unprocessed past its deadline, or a deposit covered by a
+    ///         deposit-inclusion request left unconsumed past its deadline. Once frozen, always
+    ///         frozen.
     function frozen() external view returns (bool);
 
     /// @notice The signing domain of L2 signatures: chain id << 160 | this contract's address.

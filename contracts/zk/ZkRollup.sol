@@ -66,6 +66,8 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
     /// @notice The lowest root count a new forced request of the leaf may be proven against:
     ///         roots from before its last processed forced withdrawal would replay that request.
     mapping(uint256 leafIndex => uint256 count) public forcedFloor;
+    /// @dev The last deposit-inclusion request (one slot; pending while depositsProcessed < count).
+    DepositCheckpoint private _depositCheckpoint;
 
     /// @param bridge_        The bridge (wire it back with `bridge.setRollup(address(this))`).
     /// @param batchVerifier_ Groth16 verifier holding the batch circuit's key.
@@ -269,6 +271,24 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
         emit ForcedWithdrawalRequested(index, leafIndex, token, recipient, deadline);
     }
 
+    /// @inheritdoc IZkRollup
+    function requestDepositInclusion() external returns (uint256 lastDeadline) {
+        if (frozen()) revert RollupFrozen();
+        DepositCheckpoint memory cp = _depositCheckpoint;
+        uint256 consumed = depositsProcessed;
+        // INVARIANT: an unmet request's deadlines never move: no new request until it is met,
+        // so neither spam nor the operator can push a waiting deposit's deadline back.
+        if (consumed < cp.count) revert DepositCheckpointPending(cp.count, _dueAt(cp, cp.count - 1));
+        uint256 queued = bridge.depositCount();
+        if (queued <= consumed) revert NoDepositsWaiting(consumed);
+        // INVARIANT: an honest operator can always meet it: at most `depositSlots` covered
+        // deposits fall due per `forcedDelay`, which one batch with full deposit slots consumes.
+        cp = DepositCheckpoint(uint64(consumed), uint64(queued), uint64(block.timestamp));
+        _depositCheckpoint = cp;
+        lastDeadline = _dueAt(cp, queued - 1);
+        emit DepositInclusionRequested(consumed, queued, block.timestamp, lastDeadline, msg.sender);
+    }
+
     /// @dev Check `deposits` are the bridge queue from `first` on and pack the deposit slots.
     function _consumeDeposits(uint256 first, Deposit[] calldata deposits) private returns (bytes memory out) {
         uint256 end = first + deposits.length;
@@ -371,9 +391,63 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
 
     /// @inheritdoc IZkRollup
     function frozen() public view returns (bool) {
-        // Both conditions only end with an accepted batch, and no batch is accepted while frozen:
-        // once frozen, always frozen. Empty batches reset the first but never the second.
-        return block.timestamp > lastBatchAt + freezePeriod || forcedOverdue();
+        // Every condition only ends with an accepted batch, and no batch is accepted while frozen:
+        // once frozen, always frozen. Empty batches reset the first but never the other two.
+        return block.timestamp > lastBatchAt + freezePeriod || forcedOverdue() || depositsOverdue();
+    }
+
+    /// @inheritdoc IZkRollup
+    function depositCheckpoint() external view returns (DepositCheckpoint memory checkpoint) {
+        return _depositCheckpoint;
+    }
+
+    /// @inheritdoc IZkRollup
+    function depositDeadline(uint256 index) external view returns (uint256 deadline) {
+        DepositCheckpoint memory cp = _depositCheckpoint;
+        if (index < cp.first || index >= cp.count || index < depositsProcessed) return 0;
+        return _dueAt(cp, index);
+    }
+
+    /// @inheritdoc IZkRollup
+    function depositsOverdue() public view returns (bool) {
+        (bool pending, uint256 due) = _nextDepositDue();
+        return pending && block.timestamp > due;
+    }
+
+    /// @inheritdoc IZkRollup
+    function freezeReason() external view returns (FreezeReason reason) {
+        // The condition whose deadline passed first froze the rollup (the others may have
+        // followed since): report that one. Ties go to the forced queue, then deposits.
+        uint256 first = type(uint256).max;
+        uint256 head = forcedProcessed;
+        if (head < forcedCount) {
+            uint256 due = _forced[head].deadline;
+            if (block.timestamp > due) (reason, first) = (FreezeReason.FORCED_WITHDRAWAL_OVERDUE, due);
+        }
+        (bool pending, uint256 depositDue) = _nextDepositDue();
+        if (pending && block.timestamp > depositDue && depositDue < first) {
+            (reason, first) = (FreezeReason.DEPOSITS_CENSORED, depositDue);
+        }
+        uint256 idle = lastBatchAt + freezePeriod;
+        if (block.timestamp > idle && idle < first) reason = FreezeReason.NO_BATCH;
+    }
+
+    /// @dev Whether the last deposit-inclusion request is unmet, and the deadline of the next
+    ///      deposit to consume under it (the earliest of its unconsumed deposits).
+    function _nextDepositDue() private view returns (bool pending, uint256 due) {
+        DepositCheckpoint memory cp = _depositCheckpoint;
+        if (cp.count == 0) return (false, 0);
+        uint256 next = depositsProcessed;
+        if (next >= cp.count) return (false, 0);
+        return (true, _dueAt(cp, next));
+    }
+
+    /// @dev Deadline of deposit `index` (first <= index < count) under checkpoint `cp`: the k-th
+    ///      group of `depositSlots` deposits after `first` is due (k + 1) forcedDelays after the
+    ///      request, so an operator posting one batch with full deposit slots per `forcedDelay`
+    ///      always keeps up, however many deposits are queued.
+    function _dueAt(DepositCheckpoint memory cp, uint256 index) private view returns (uint256) {
+        return uint256(cp.requestedAt) + ((index - cp.first) / depositSlots + 1) * forcedDelay;
     }
 
     /// @inheritdoc IZkRollup

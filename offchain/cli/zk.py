@@ -8,9 +8,10 @@ signed with the key and submitted to the zk batcher (``ape run batcher -- --mode
 API addresses accounts by leaf index. A zk batch is final when L1 accepts its proof, so a
 withdrawal is claimable with `l2kit zk claim` right after.
 
-When the operator censors you or disappears, `l2kit zk force|exit|refund` work from L1 data
-alone (no zk batcher, no state file): the state is rebuilt from the genesis and every accepted
-batch (offchain/zk/recovery.py), and the exit-circuit proof is made on your machine. The exit
+When the operator censors you or disappears, `l2kit zk status|include|force|exit|refund` work
+from L1 data alone (no zk batcher, no state file): the state is rebuilt from the genesis and
+every accepted batch (offchain/zk/recovery.py), and the exit-circuit proof is made on your
+machine. The exit
 circuit's keys are the development keys (single-party setup, cached in .cache/zk) as the zk
 batcher uses, unless a ceremony's zkey is given (``--exit-zkey`` / ``L2KIT_ZK_EXIT_ZKEY``).
 """
@@ -250,6 +251,62 @@ def _zk_rollup(s: Session) -> Any:
     return s.contract("ZkRollup")
 
 
+def _freeze(s: Session) -> Any:
+    """The zk rollup's freeze status from L1 (offchain.zk.freeze)."""
+    from offchain.zk.freeze import freeze_status
+
+    return freeze_status(s.w3, s.deployment.address("ZkRollup"))
+
+
+@zk.command()
+@common_options
+def status(s: Session) -> None:
+    """Whether the zk rollup is frozen, why, and when each freeze condition falls due (L1 only)."""
+    st = _freeze(s)
+    s.out.result(st.as_json(), st.detail)
+
+
+@zk.command()
+@common_options
+def include(s: Session) -> None:
+    """Start the inclusion deadline of every queued zk deposit (operator censoring deposits)."""
+    rollup = _zk_rollup(s)
+    bridge = s.contract("ZkBridge", "L1Bridge")
+    st = _freeze(s)
+    if st.frozen:
+        raise L2KitError(
+            f"the zk rollup is frozen: refund instead with `l2kit zk refund`; {st.detail}"
+        )
+    consumed = int(rollup.functions.depositsProcessed().call())
+    queued = int(bridge.functions.depositCount().call())
+    if queued <= consumed:
+        raise L2KitError(f"no zk deposit is waiting: all {queued} are consumed")
+    _, covered, _ = rollup.functions.depositCheckpoint().call()
+    if consumed < int(covered):
+        last = int(rollup.functions.depositDeadline(int(covered) - 1).call())
+        raise L2KitError(
+            f"an inclusion request is still running: deposits up to {int(covered) - 1} are due by "
+            f"{last}; deposits after it can be covered once it is met (its deadlines never move)"
+        )
+    s.confirm(f"start the inclusion deadline of zk deposits {consumed}..{queued - 1}")
+    receipt = s.send(rollup.functions.requestDepositInclusion(), 0, "deposit inclusion")
+    logs = rollup.events.DepositInclusionRequested().process_receipt(receipt, errors=DISCARD)
+    args = logs[0]["args"]
+    first, count, last = int(args["first"]), int(args["count"]), int(args["lastDeadline"])
+    s.out.result(
+        {
+            "first": first,
+            "count": count,
+            "first_deadline": int(rollup.functions.depositDeadline(first).call()),
+            "last_deadline": last,
+            "l1_tx": receipt["transactionHash"].to_0x_hex(),
+        },
+        f"zk deposits {first}..{count - 1} must be consumed by "
+        f"{time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(last))} (depositSlots per "
+        "forcedDelay), else the rollup freezes and they are refunded: `l2kit zk refund`",
+    )
+
+
 def _l1_state(s: Session, state_file: Path | None) -> tuple[Any, Any]:
     """(circuit params, state after every accepted batch), from L1 (and a trusted state file)."""
     from offchain.zk.recovery import params_from_l1, rebuild_from_l1
@@ -331,16 +388,18 @@ def exit_(
     key = _zk_key(zk_key_env)
     dest = checked_address(to, "destination") if to else s.address
     rollup = _zk_rollup(s)
-    if not rollup.functions.frozen().call():
+    fz = _freeze(s)
+    if not fz.frozen:
         raise L2KitError(
             "the zk rollup is not frozen, so exits are closed: if the operator ignores you, "
-            "`l2kit zk force` (the rollup freezes if it is not served in time)"
+            f"`l2kit zk force` (the rollup freezes if it is not served in time); {fz.detail}"
         )
     _, state = _l1_state(s, state_file)
     index = _my_leaf(state, key.public_key, leaf)
     if rollup.functions.exited(index).call():
         raise L2KitError(f"leaf {index} has already exited: `l2kit zk claim` pays what is owed")
     claim, proof = _exit_proof(s, state, key, index, dest, exit_zkey)
+    s.out.note(fz.detail)
     s.confirm(f"exit {ETH_TOKEN.show(claim.balance)} of zk leaf {index} to {dest}")
     receipt = s.send(rollup.functions.exit(*exit_args(claim, proof)), 0, "zk exit")
     s.out.result(
@@ -348,6 +407,7 @@ def exit_(
             "leaf": index,
             "amount": str(claim.balance),
             "to": dest,
+            "freeze_reason": fz.reason.name,
             "l1_tx": receipt["transactionHash"].to_0x_hex(),
         },
         f"zk leaf {index} exited: {ETH_TOKEN.show(claim.balance)} credited to {dest} in the "
@@ -423,10 +483,12 @@ def refund(s: Session, owner: str | None) -> None:
     who = checked_address(owner, "owner") if owner else s.address
     rollup = _zk_rollup(s)
     bridge = s.contract("ZkBridge", "L1Bridge")
-    if not rollup.functions.frozen().call():
+    fz = _freeze(s)
+    if not fz.frozen:
         raise L2KitError(
             "the zk rollup is not frozen, so refunds are closed: the operator may still credit "
-            "your deposit"
+            "your deposit (if it does not, `l2kit zk include` starts its inclusion deadline); "
+            + fz.detail
         )
     first = int(rollup.functions.depositsProcessed().call())
     count = int(bridge.functions.depositCount().call())
@@ -437,6 +499,11 @@ def refund(s: Session, owner: str | None) -> None:
         # refunded before: the bridge released the rollup's refund id of that deposit
         and not bridge.functions.isReleased(_refund_id(d.queue_index)).call()
     ]
+    if not mine:
+        raise L2KitError(
+            f"nothing to refund for {who}: every deposit of theirs was consumed or refunded"
+        )
+    s.out.note(fz.detail)
     rows: list[dict[str, Any]] = []
     shown: list[str] = []
     for d in mine:
@@ -444,11 +511,7 @@ def refund(s: Session, owner: str | None) -> None:
         s.send(rollup.functions.refundDeposit(*refund_args(d)), 0, f"refund of {d.queue_index}")
         rows.append({"deposit": d.queue_index, "amount": str(d.amount)})
         shown.append(f"deposit {d.queue_index}: {ETH_TOKEN.show(d.amount)}")
-    if not rows:
-        raise L2KitError(
-            f"nothing to refund for {who}: every deposit of theirs was consumed or refunded"
-        )
     s.out.result(
-        {"owner": who, "refunds": rows},
+        {"owner": who, "freeze_reason": fz.reason.name, "refunds": rows},
         "\n".join(shown) + f"\ncredited to {who} in the zk bridge: pull it with `l2kit zk claim`",
     )
