@@ -4,7 +4,7 @@ import pytest
 from eth_account import Account
 from web3 import Web3
 
-from offchain.operator.l1_sender import Reverted, SendError, SendPolicy, send_transaction
+from offchain.l1.sender import Reverted, SendError, SendPolicy, send_transaction
 
 FAST = SendPolicy(receipt_timeout=1.0, backoff=0.01, max_backoff=0.05, max_attempts=6)
 
@@ -176,7 +176,7 @@ def test_restart_with_pending_batch_tx_nonce_taken_by_another_tx_is_reported(
 ):
     """The journaled nonce went to another transaction: none of ours can ever be mined, so the
     sender says so at once instead of retrying a dead nonce."""
-    from offchain.operator.l1_sender import NonceConsumed
+    from offchain.l1.sender import NonceConsumed
 
     journal = MemoryJournal()
     give_up = SendPolicy(receipt_timeout=0.3, backoff=0.01, max_attempts=1)
