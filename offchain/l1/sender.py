@@ -268,7 +268,7 @@ def send_transaction(
                 fees.priority_fee,
             )
             if on_sent is not None:
-                on_sent(tx_hash)
+                _tell(on_sent, tx_hash)
             try:
                 receipt = dict(
                     w3.eth.wait_for_transaction_receipt(
@@ -315,6 +315,14 @@ def _estimate(w3: Web3, tx: dict[str, Any], sent_hashes: list[str]) -> int:
 
 class _MinedMeanwhile(Exception):
     """An earlier version was mined during this attempt: the next attempt returns its receipt."""
+
+
+def _tell(on_sent: Callable[[str], None], tx_hash: str) -> None:
+    """A failing observer must not make the sender think the broadcast failed."""
+    try:
+        on_sent(tx_hash)
+    except Exception:
+        log.exception("on_sent callback failed for %s (the transaction was sent)", tx_hash)
 
 
 def _finish(receipt: dict, attempts: int) -> Sent:
@@ -378,17 +386,21 @@ class L1Sender:
         sidecar: Sidecar | None = None,
         policy: SendPolicy | None = None,
         on_sent: Callable[[str], None] | None = None,
+        gas: int | None = None,
     ) -> Sent:
-        """Send `tx` (a dict of to/data/value[/gas], or a function building one per attempt).
+        """Send `tx` (a dict of to/data/value, or a function building one per attempt).
 
         `key` journals it under that name in `journals` (or pass a `journal`); `policy`
-        overrides this sender's for this one transaction.
+        overrides this sender's for this one transaction; `gas` states the gas limit instead of
+        the node's estimate plus the policy's margin (say why where you do it).
         """
         if key is not None:
             if journal is not None or self.journals is None:
                 raise L2KitError("a keyed send needs a sender with journals, and no journal")
             journal = self.journals(key)
-        build = tx if callable(tx) else (lambda: tx)
+        if gas is not None and gas <= 0:
+            raise L2KitError(f"gas limit {gas} must be positive")
+        build = _with_gas(tx if callable(tx) else (lambda: tx), gas)
         with self.lock:
             return send_transaction(
                 self.w3,
@@ -404,3 +416,11 @@ class L1Sender:
     def send_call(self, fn: Any, value: int = 0, **kwargs: Any) -> Sent:
         """Send a web3 contract function call (e.g. ``contract.functions.bond()``)."""
         return self.send(call_tx(fn, value), **kwargs)
+
+
+def _with_gas(
+    build: Callable[[], Mapping[str, Any]], gas: int | None
+) -> Callable[[], Mapping[str, Any]]:
+    if gas is None:
+        return build
+    return lambda: {**build(), "gas": gas}

@@ -89,11 +89,8 @@ class Signer:
     def send(self, fn: Any, value: int = 0, gas: int | None = None) -> Any:
         """Send the contract call `fn`; returns its receipt, TxFailed if it would revert or did.
         `gas` states a limit instead of the node's estimate plus the policy's margin."""
-        tx = call_tx(fn, value)
-        if gas is not None:
-            tx["gas"] = gas
         try:
-            return self.sender.send(tx).receipt
+            return self.sender.send(call_tx(fn, value), gas=gas).receipt
         except (Reverted, WouldRevert) as exc:
             raise TxFailed(str(exc)) from exc
 
