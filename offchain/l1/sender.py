@@ -60,6 +60,7 @@ __all__ = [
     "Sidecar",
     "WouldRevert",
     "call_tx",
+    "max_fee_now",
     "node_fees",
     "rpc_message",
     "send_transaction",
@@ -178,6 +179,12 @@ def node_fees(w3: Web3, policy: SendPolicy, blob: bool = False) -> NodeFees:
     priority = int(w3.eth.max_priority_fee) if policy.priority_fee is None else policy.priority_fee
     blob_base = int(w3.eth.blob_base_fee) if blob else None
     return NodeFees(int(base), priority, blob_base_fee=blob_base)
+
+
+def max_fee_now(w3: Web3, policy: SendPolicy = DEFAULT_POLICY) -> int:
+    """The max fee per gas a first version would offer now: for balance checks (gas reserve *
+    this), so they price gas as the sender will, not with a constant. FeeAboveCap above the cap."""
+    return choose_fees(node_fees(w3, policy), policy).max_fee
 
 
 def call_tx(fn: Any, value: int = 0) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from offchain.l1.sender import (  # noqa: F401
     Sidecar,
     WouldRevert,
     call_tx,
+    max_fee_now,
     node_fees,
     send_transaction,
 )

@@ -15,7 +15,10 @@ def test_blob_tx_fees_come_from_the_node(w3, blob_signer, harness):
     blobs = encode(b"fees from the node")
     blob_base = w3.eth.blob_base_fee
     sent = blob_tx.send_blobs(
-        L1Sender(w3, blob_signer, TEST_POLICY), harness.address, harness.record.encode_input(1), blobs
+        L1Sender(w3, blob_signer, TEST_POLICY),
+        harness.address,
+        harness.record.encode_input(1),
+        blobs,
     )
     tx = w3.eth.get_transaction(sent.tx_hash)
     assert tx["type"] == 3

@@ -18,6 +18,7 @@ from offchain.l1.sender import (
     SendError,
     SendPolicy,
     WouldRevert,
+    max_fee_now,
     node_fees,
     send_transaction,
 )
@@ -227,6 +228,7 @@ def test_fees_and_gas_come_from_the_node(w3, sender, counter, bob):
     assert tx["maxPriorityFeePerGas"] == tip
     assert tx["maxFeePerGas"] == base * FAST.base_fee_factor + tip
     assert tx["gas"] == estimate * (100 + FAST.gas_margin_percent) // 100
+    assert max_fee_now(w3, FAST) == tx["maxFeePerGas"]  # what balance checks should price with
 
 
 def test_a_stated_gas_limit_is_sent_as_stated(w3, sender, counter, bob):
