@@ -86,6 +86,11 @@ class Signer:
     def address(self) -> ChecksumAddress:
         return self.sender.address
 
+    @property
+    def private_key(self) -> bytes:
+        """The key (tests sign hand-made transactions with it, e.g. to order a mempool)."""
+        return bytes(self.sender.account.key)
+
     def send(self, fn: Any, value: int = 0, gas: int | None = None) -> Any:
         """Send the contract call `fn`; returns its receipt, TxFailed if it would revert or did.
         `gas` states a limit instead of the node's estimate plus the policy's margin."""
