@@ -116,10 +116,21 @@ def rpc_message(error: Exception) -> str:
     return str(_rpc_error(error).get("message") or error)
 
 
-def _is_transient(error: Web3RPCError) -> bool:
-    """A JSON-RPC error reply worth retrying: rate limits and similar provider back-pressure."""
-    code = _rpc_error(error).get("code")
-    return code in (-32005, 429) or "rate limit" in rpc_message(error).lower()
+#: Estimate refusals that say something about the transaction, not the node: retrying the same
+#: transaction cannot help. Any other JSON-RPC error (rate limits, "header not found" from a load
+#: balancer, timeouts) is retried.
+REFUSALS = (
+    "insufficient funds",
+    "gas required exceeds",
+    "intrinsic gas too low",
+    "exceeds block gas limit",
+    "execution reverted",
+)
+
+
+def _is_refusal(error: Web3RPCError) -> bool:
+    message = rpc_message(error).lower()
+    return any(r in message for r in REFUSALS)
 
 
 class NonceConsumed(SendError):
@@ -310,8 +321,8 @@ def _estimate(w3: Web3, tx: dict[str, Any], sent_hashes: list[str]) -> int:
     try:
         return int(w3.eth.estimate_gas(cast(TxParams, tx)))
     except (ContractLogicError, Web3RPCError) as exc:
-        if isinstance(exc, Web3RPCError) and _is_transient(exc):
-            raise
+        if isinstance(exc, Web3RPCError) and not _is_refusal(exc):
+            raise  # the node's trouble, not the transaction's: retried after the back-off
         # A replacement's estimate also fails once the original was mined: look first.
         if sent_hashes and _find_mined(w3, sent_hashes) is not None:
             raise _MinedMeanwhile() from exc

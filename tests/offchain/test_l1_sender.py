@@ -363,3 +363,27 @@ def test_legacy_chain_is_priced_with_the_nodes_gas_price():
 
     node = node_fees(LegacyWeb3(), FAST)  # type: ignore[arg-type]
     assert node.base_fee is None and node.gas_price == 7 * 10**9
+
+
+def test_a_node_side_rpc_error_at_estimation_is_retried_not_refused(w3, sender, counter, bob):
+    """'header not found' from a load-balanced provider says nothing about the transaction."""
+    from web3.exceptions import Web3RPCError
+
+    real = w3.eth.estimate_gas
+    left = {"n": 2}
+
+    def flaky(tx):
+        if left["n"]:
+            left["n"] -= 1
+            raise Web3RPCError(
+                "header not found",
+                rpc_response={"error": {"code": -32000, "message": "header not found"}},
+            )
+        return real(tx)
+
+    w3.eth.estimate_gas = flaky
+    try:
+        sent = send_transaction(w3, sender, deposit_call(counter, bob.address), FAST)
+    finally:
+        del w3.eth.estimate_gas
+    assert sent.attempts == 3 and counter.depositCount() == 1
