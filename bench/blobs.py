@@ -55,7 +55,8 @@ def _gas() -> dict:
     from eth_account import Account
 
     from offchain.blobs import encode, kzg
-    from offchain.blobs.tx import build_blob_tx, send_blob_tx
+    from offchain.blobs.tx import send_blobs
+    from offchain.l1.sender import L1Sender
 
     with local_node():
         from ape import accounts, chain, project
@@ -70,10 +71,10 @@ def _gas() -> dict:
         for n in RECORD_SIZES:
             blobs = encode(os.urandom(n * 126_000))
             assert len(blobs) == n
-            signed = build_blob_tx(
-                w3, signer, harness.address, harness.record.encode_input(n), blobs
+            sent = send_blobs(
+                L1Sender(w3, signer), harness.address, harness.record.encode_input(n), blobs
             )
-            receipt = send_blob_tx(w3, signed)
+            receipt = sent.receipt
             record[str(n)] = int(receipt["gasUsed"])
             rows.append(
                 (f"record {n} blob(s) (tx gasUsed)", int(receipt["gasUsed"]), "L1 exec gas")

@@ -1,9 +1,12 @@
-"""Build, sign and send type-3 (blob) transactions (docs/blobs.md, "Sending").
+"""Type-3 (blob) transactions (docs/blobs.md, "Sending"): the blob sidecar and its wrapper.
 
-Fees come from the chain at send time, never from constants: ``maxFeePerGas`` from the latest
-block's base fee, ``maxFeePerBlobGas`` from ``eth_blobBaseFee``, the gas limit from
-``eth_estimateGas`` of the call with its blob versioned hashes. The fee arithmetic is pure
-(:func:`blob_fees`); the functions that take a ``Web3`` are the I/O edge.
+Blob transactions are sent by the one L1 sender (`offchain.l1.sender`) like every other: its
+fees (``maxFeePerGas`` from the latest base fee, ``maxFeePerBlobGas`` from ``eth_blobBaseFee``),
+its ``eth_estimateGas`` of the call with the blobs' versioned hashes, its nonce, replacement
+(outbidding blob fees too) and journal. This module supplies what is blob-specific: a
+:class:`BlobSidecar` (versioned hashes for the signed body; commitments and proofs computed once,
+however often the transaction is replaced) and :func:`send_blobs`, the call that hands both to
+the sender. :func:`build_blob_tx` signs one version without sending it, for inspection.
 
 eth-account signs the transaction body (with its ``blobVersionedHashes``); this module builds
 the network wrapper itself, with commitments and proofs from :mod:`kzg` (whose trusted setup is
@@ -25,6 +28,9 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.types import TxParams
 
+from offchain.l1.fees import NodeFees, SendPolicy, choose_fees
+from offchain.l1.sender import L1Sender, Sent, node_fees
+
 from . import kzg
 from .encoding import MAX_BLOBS_PER_PAYLOAD
 from .errors import BlobError
@@ -43,14 +49,20 @@ class BlobFees:
 
 
 def blob_fees(base_fee: int, blob_base_fee: int, priority_fee: int, margin: int = 2) -> BlobFees:
-    """Fee caps that survive ``margin``-fold base fee rises (the fees paid stay the real ones)."""
+    """Fee caps that survive ``margin``-fold base fee rises (the fees paid stay the real ones):
+    the L1 sender's own arithmetic (`offchain.l1.fees.choose_fees`) with both factors ``margin``."""
     if margin < 1:
         raise BlobError(f"fee margin {margin} must be at least 1")
-    return BlobFees(
-        max_fee_per_gas=base_fee * margin + priority_fee,
-        max_priority_fee_per_gas=priority_fee,
-        max_fee_per_blob_gas=max(1, blob_base_fee * margin),
+    policy = SendPolicy(
+        base_fee_factor=margin,
+        blob_fee_factor=margin,
+        max_priority_fee=max(priority_fee, 0),
+        max_fee_cap=2**256 - 1,
+        max_blob_fee_cap=2**256 - 1,
     )
+    node = NodeFees(base_fee, priority_fee, blob_base_fee=blob_base_fee)
+    fees = choose_fees(node, policy, blob=True)
+    return BlobFees(fees.max_fee, fees.priority_fee, fees.blob_fee)
 
 
 @dataclass(frozen=True)
@@ -64,10 +76,68 @@ class SignedBlobTx:
 
 def current_fees(w3: Web3, margin: int = 2) -> BlobFees:
     """Read the base fee, blob base fee and suggested tip from the node."""
-    base_fee = int(w3.eth.get_block("latest")["baseFeePerGas"])
-    blob_base_fee = int(w3.eth.blob_base_fee)
-    priority = int(w3.eth.max_priority_fee)
-    return blob_fees(base_fee, blob_base_fee, priority, margin)
+    node = node_fees(w3, SendPolicy(), blob=True)
+    if node.base_fee is None:
+        raise BlobError("the node reports no base fee: blob transactions need an EIP-1559 chain")
+    return blob_fees(node.base_fee, node.blob_base_fee or 0, node.suggested_priority, margin)
+
+
+class BlobSidecar:
+    """The blobs of one type-3 transaction, for `L1Sender.send(..., sidecar=)`: versioned hashes
+    at once, commitments and proofs computed on the first `wrap` and reused by replacements."""
+
+    def __init__(self, blobs: Sequence[bytes], *, cell_proofs: bool = False) -> None:
+        if not 1 <= len(blobs) <= MAX_BLOBS_PER_PAYLOAD:
+            raise BlobError(
+                f"{len(blobs)} blobs: a transaction carries 1 to {MAX_BLOBS_PER_PAYLOAD}"
+            )
+        self.blobs = tuple(bytes(b) for b in blobs)
+        self.cell_proofs = cell_proofs
+        self.versioned_hashes = tuple(kzg.blob_versioned_hash(b) for b in self.blobs)
+        self._proven: tuple[list[bytes], list[bytes]] | None = None
+
+    def _commitments_and_proofs(self) -> tuple[list[bytes], list[bytes]]:
+        if self._proven is None:
+            commitments = [kzg.commitment(b) for b in self.blobs]
+            if self.cell_proofs:
+                proofs = [p for b in self.blobs for p in kzg.cell_proofs(b)]
+            else:
+                pairs = zip(self.blobs, commitments, strict=True)
+                proofs = [kzg.blob_proof(b, c) for b, c in pairs]
+            self._proven = (commitments, proofs)
+        return self._proven
+
+    def wrap(self, signed_body: bytes) -> bytes:
+        """The network form of the signed body ``0x03 || rlp(tx)`` with these blobs."""
+        if not signed_body or signed_body[0] != BLOB_TX_TYPE:
+            raise BlobError("not a signed type-3 transaction body")
+        body = rlp.decode(signed_body[1:])
+        commitments, proofs = self._commitments_and_proofs()
+        fields: list[Any]
+        if self.cell_proofs:
+            fields = [body, WRAPPER_VERSION_CELL_PROOFS, list(self.blobs), commitments, proofs]
+        else:
+            fields = [body, list(self.blobs), commitments, proofs]
+        return bytes([BLOB_TX_TYPE]) + rlp.encode(fields)
+
+
+def send_blobs(
+    sender: L1Sender,
+    to: str,
+    data: bytes,
+    blobs: Sequence[bytes] | BlobSidecar,
+    *,
+    cell_proofs: bool = False,
+    key: str | None = None,
+) -> Sent:
+    """Send a call to ``to`` carrying ``blobs`` through the L1 sender (fees, gas, nonce,
+    replacement; journaled under ``key`` when given). WouldRevert if the call would revert."""
+    if isinstance(blobs, BlobSidecar):
+        sidecar = blobs
+    else:
+        sidecar = BlobSidecar(blobs, cell_proofs=cell_proofs)
+    tx = {"to": Web3.to_checksum_address(to), "value": 0, "data": data}
+    return sender.send(tx, sidecar=sidecar, key=key)
 
 
 def build_blob_tx(
@@ -81,13 +151,13 @@ def build_blob_tx(
     margin: int = 2,
     cell_proofs: bool = False,
 ) -> SignedBlobTx:
-    """Sign a call to ``to`` carrying ``blobs``; gas estimated with the blobs' versioned hashes.
+    """Sign (not send) a call to ``to`` carrying ``blobs``, with the sender's fee arithmetic and
+    gas estimated with the blobs' versioned hashes: for inspecting the wire form. To send, use
+    :func:`send_blobs`.
 
     ``cell_proofs``: wrap for Osaka (EIP-7594 version 1) instead of the EIP-4844 form.
     """
-    if not 1 <= len(blobs) <= MAX_BLOBS_PER_PAYLOAD:
-        raise BlobError(f"{len(blobs)} blobs: a transaction carries 1 to {MAX_BLOBS_PER_PAYLOAD}")
-    hashes = [kzg.blob_versioned_hash(b) for b in blobs]
+    sidecar = BlobSidecar(blobs, cell_proofs=cell_proofs)
     fees = current_fees(w3, margin)
     tx: dict[str, Any] = {
         "type": BLOB_TX_TYPE,
@@ -99,7 +169,7 @@ def build_blob_tx(
         "maxFeePerGas": fees.max_fee_per_gas,
         "maxPriorityFeePerGas": fees.max_priority_fee_per_gas,
         "maxFeePerBlobGas": fees.max_fee_per_blob_gas,
-        "blobVersionedHashes": hashes,
+        "blobVersionedHashes": list(sidecar.versioned_hashes),
         "nonce": w3.eth.get_transaction_count(account.address, "pending")
         if nonce is None
         else nonce,
@@ -107,8 +177,8 @@ def build_blob_tx(
     tx["gas"] = w3.eth.estimate_gas(cast(TxParams, tx))  # TxParams has no blob-tx keys
     del tx["from"]
     signed = account.sign_transaction(tx)  # the body only: 0x03 || rlp(tx)
-    raw = network_wrapper(bytes(signed.raw_transaction), blobs, cell_proofs=cell_proofs)
-    return SignedBlobTx(bytes(signed.hash), tuple(hashes), raw)
+    raw = sidecar.wrap(bytes(signed.raw_transaction))
+    return SignedBlobTx(bytes(signed.hash), sidecar.versioned_hashes, raw)
 
 
 def network_wrapper(signed_body: bytes, blobs: Sequence[bytes], *, cell_proofs: bool) -> bytes:
@@ -117,25 +187,4 @@ def network_wrapper(signed_body: bytes, blobs: Sequence[bytes], *, cell_proofs: 
     ``cell_proofs``: the EIP-7594 version-1 form (128 cell proofs per blob, Osaka), else the
     EIP-4844 form (one blob proof per blob).
     """
-    if not signed_body or signed_body[0] != BLOB_TX_TYPE:
-        raise BlobError("not a signed type-3 transaction body")
-    body = rlp.decode(signed_body[1:])
-    commitments = [kzg.commitment(b) for b in blobs]
-    if cell_proofs:
-        proofs = [p for b in blobs for p in kzg.cell_proofs(b)]
-        fields = [body, WRAPPER_VERSION_CELL_PROOFS, list(blobs), commitments, proofs]
-    else:
-        proofs = [kzg.blob_proof(b, c) for b, c in zip(blobs, commitments, strict=True)]
-        fields = [body, list(blobs), commitments, proofs]
-    return bytes([BLOB_TX_TYPE]) + rlp.encode(fields)
-
-
-def send_blob_tx(w3: Web3, signed: SignedBlobTx, timeout: float = 30) -> dict:
-    """Broadcast and wait for the receipt; raise if the transaction reverted."""
-    tx_hash = w3.eth.send_raw_transaction(signed.raw)
-    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout)
-    if receipt["status"] != 1:
-        raise BlobError(
-            f"blob transaction {tx_hash.hex()} reverted (block {receipt['blockNumber']})"
-        )
-    return dict(receipt)
+    return BlobSidecar(blobs, cell_proofs=cell_proofs).wrap(signed_body)

@@ -1,14 +1,14 @@
 """web3.py client of ChannelAdjudicator with local signing (fast: no node-side accounts).
 
-Sending is the single-L1-sender discipline of the operator services (`offchain.operator.l1_sender`):
-one lock serializes every transaction of the account, the nonce is read from the chain's pending
-count for each logical transaction (so a failed or refused send never leaves a gap), and RPC
-errors are retried with bounded back-off. A call that would revert is refused before signing.
+Sending goes through the one L1 sender (`offchain.l1.sender.L1Sender`, one per account): its lock
+serializes every transaction of the account, the nonce is read from the chain's pending count for
+each logical transaction (so a failed or refused send never leaves a gap), fees and gas come from
+the node, and RPC errors are retried with bounded back-off. A call that would revert is refused
+before signing.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,11 +22,11 @@ from web3.logs import DISCARD
 from offchain.chain import abi_of
 from offchain.channels import crypto
 from offchain.channels.model import ChannelError, Lock, State
-from offchain.operator.l1_sender import SendError, SendPolicy, send_transaction
+from offchain.l1.sender import L1Sender, SendError, SendPolicy
 
 # Channel transactions are time-critical (a secret must reach the chain before a lock expires):
 # few, quick retries. A would-revert call is caught by `call` first; gas and fees come from the
-# node (`eth_estimateGas` plus the policy's margin, the base fee) in `send_transaction`.
+# node (`eth_estimateGas` plus the policy's margin, the base fee) in the L1 sender.
 CHANNEL_SEND_POLICY = SendPolicy(max_attempts=5, receipt_timeout=15.0, backoff=0.1, max_backoff=2.0)
 
 STATUS = ("None", "Open", "Closing", "Settled")
@@ -67,9 +67,9 @@ class ChainClient:
         self.contract = self.w3.eth.contract(address=Web3.to_checksum_address(contract), abi=abi)
         self.chain_id = self.w3.eth.chain_id
         self.domain = crypto.Domain(self.chain_id, self.contract.address)
+        #: The policy of this client's sends (tests swap it); the sender is the account's one.
         self.policy = CHANNEL_SEND_POLICY
-        # One sender per account: concurrent callers (threads of one node) queue here.
-        self._send_lock = threading.Lock()
+        self.sender = L1Sender(self.w3, self.account, CHANNEL_SEND_POLICY)
 
     # ---------------------------------------------------------------- transactions
 
@@ -78,7 +78,9 @@ class ChainClient:
         receipt. Raises TxFailed if it would revert, reverted, or could not be brought on chain
         (any web3 error, e.g. a JSON-RPC error reply, is one of these: callers handle one type)."""
         target = self.contract if contract is None else contract
-        with self._send_lock:
+        # Concurrent callers (threads of one node) queue on the account's sender, the check
+        # included: it then sees the state every earlier transaction left.
+        with self.sender.lock:
             try:
                 fn.call({"from": self.address, "value": value})
             except ContractLogicError as e:
@@ -91,7 +93,7 @@ class ChainClient:
                 "value": value,
             }
             try:
-                sent = send_transaction(self.w3, self.account, lambda: tx, self.policy)
+                sent = self.sender.send(tx, policy=self.policy)
             except (SendError, Web3Exception) as e:
                 raise TxFailed(f"{fn.fn_name}: {e}") from e
             return sent.receipt

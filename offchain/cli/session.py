@@ -23,11 +23,21 @@ from eth_typing import ABIFunction, ChecksumAddress
 from eth_utils import function_abi_to_4byte_selector, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
-from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
+from web3.exceptions import ContractCustomError, ContractLogicError
 
 from offchain.chain import abi_of
 from offchain.deployments import Deployment, load_deployment
 from offchain.errors import L2KitError
+from offchain.l1.sender import (
+    EstimateRefused,
+    L1Sender,
+    Reverted,
+    SendError,
+    SendPolicy,
+    WouldRevert,
+    call_tx,
+    rpc_message,
+)
 from offchain.operator.client import DEFAULT_URL, BatcherClient
 from offchain.rpc_url import redact_rpc
 
@@ -37,6 +47,8 @@ from .output import Output
 DEFAULT_NETWORK = "ethereum:local"
 #: ABIs whose custom errors a revert is decoded against.
 ERROR_ABIS = ("Rollup", "L1Bridge", "ZkRollup")
+#: A user waits: replace a transaction not mined within a minute, for up to five minutes.
+CLI_SEND_POLICY = SendPolicy(max_attempts=5, receipt_timeout=60.0, backoff=0.5, max_backoff=5.0)
 
 
 class SendRefused(L2KitError):
@@ -209,35 +221,34 @@ class Session:
         if not click.confirm(f"{summary}. Send?", default=False, err=True):
             raise click.Abort()
 
+    @cached_property
+    def sender(self) -> L1Sender:
+        """The one L1 sender of the session's key (fees and gas from the node, replacement)."""
+        return L1Sender(self.w3, self.account, CLI_SEND_POLICY)
+
     def send(self, call: Any, value: int = 0, what: str = "transaction") -> dict:
         """Sign and send `call` from the session's key; returns the receipt. Reverts are caught at
         gas estimation, so a failing call is never sent."""
-        sender = self.address
-        params = {"from": sender, "value": value, "chainId": self.deployment.chain_id}
         try:
-            params["gas"] = call.estimate_gas(params)
-            params["nonce"] = self.w3.eth.get_transaction_count(sender, "pending")
-            tx = call.build_transaction(params)
-        except ContractCustomError as exc:
-            raise SendRefused(
-                f"{what} would revert with {decode_error(exc)}: nothing sent"
-            ) from None
-        except ContractLogicError as exc:
-            raise SendRefused(f"{what} would revert ({exc.message}): nothing sent") from None
-        except Web3RPCError as exc:
-            raise SendRefused(f"the node refused the {what}: {_rpc_message(exc)}") from None
-        signed = self.account.sign_transaction(tx)
-        tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
-        self.out.note(f"sent {what}: {tx_hash.to_0x_hex()}")
-        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=300)
-        if receipt["status"] != 1:
-            raise SendRefused(f"{what} {tx_hash.to_0x_hex()} reverted on chain")
-        return dict(receipt)
-
-
-def _rpc_message(exc: Web3RPCError) -> str:
-    msg = exc.rpc_response.get("error", {}).get("message") if exc.rpc_response else None
-    return str(msg or exc)
+            sent = self.sender.send(
+                call_tx(call, value),
+                on_sent=lambda h: self.out.note(f"sent {what}: {h}"),
+            )
+        except WouldRevert as exc:
+            cause = exc.error
+            if isinstance(cause, ContractCustomError):
+                raise SendRefused(
+                    f"{what} would revert with {decode_error(cause)}: nothing sent"
+                ) from None
+            message = cause.message if isinstance(cause, ContractLogicError) else str(cause)
+            raise SendRefused(f"{what} would revert ({message}): nothing sent") from None
+        except EstimateRefused as exc:
+            raise SendRefused(f"the node refused the {what}: {rpc_message(exc.error)}") from None
+        except Reverted as exc:
+            raise SendRefused(f"{what} {exc.tx_hash} reverted on chain") from None
+        except SendError as exc:
+            raise SendRefused(f"the node refused the {what}: {exc}") from None
+        return dict(sent.receipt)
 
 
 @functools.lru_cache(maxsize=1)

@@ -16,6 +16,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
 
+from offchain.l1.sender import L1Sender, SendError, SendPolicy
 from offchain.rollup import adversary
 from offchain.rollup.codec import decode_batch, decode_txs, encode_batch
 from offchain.rollup.l1 import RollupL1
@@ -24,6 +25,8 @@ from offchain.rollup.types import Transfer
 from offchain.rollup.wallet import sign_transfer, sign_withdraw
 
 ETH = "0x0000000000000000000000000000000000000000"
+#: The demo's node mines at once: a minute without a receipt means something is wrong.
+DEMO_SEND_POLICY = SendPolicy(max_attempts=3, receipt_timeout=60.0)
 Log = Callable[[str], None]
 
 
@@ -68,20 +71,11 @@ def wait_for(what: str, predicate: Callable[[], bool], timeout: float = 60) -> N
 
 
 def send(w3: Web3, account: LocalAccount, call, value: int = 0) -> dict:
-    tx = call.build_transaction(
-        {
-            "from": account.address,
-            "value": value,
-            "nonce": w3.eth.get_transaction_count(account.address, "pending"),
-        }
-    )
-    signed = account.sign_transaction(tx)
-    receipt = w3.eth.wait_for_transaction_receipt(
-        w3.eth.send_raw_transaction(signed.raw_transaction), timeout=60
-    )
-    if receipt["status"] != 1:
-        raise DemoError(f"L1 transaction {Web3.to_hex(receipt['transactionHash'])} reverted")
-    return dict(receipt)
+    """Send a contract call from a demo user through the one L1 sender; returns the receipt."""
+    try:
+        return L1Sender(w3, account, DEMO_SEND_POLICY).send_call(call, value).receipt
+    except SendError as exc:
+        raise DemoError(f"L1 transaction failed: {exc}") from exc
 
 
 @dataclass

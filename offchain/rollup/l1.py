@@ -11,6 +11,7 @@ from web3 import Web3
 
 from offchain.bridge import read_deposits
 from offchain.chain import abi_of
+from offchain.l1.sender import L1Sender, Reverted, SendPolicy, WouldRevert, call_tx
 from offchain.recipient import AddressRecipient, decode_recipient
 
 from .codec import CodecError, decode_batch
@@ -18,9 +19,6 @@ from .hashing import keccak
 from .posting import NonCanonicalPosting, decode_posting
 from .replay import PostedBatch
 from .types import QueuedDeposit, QueuedForced
-
-#: Extra gas over the node's estimate, in percent (the default of `SendPolicy.gas_margin_percent`).
-GAS_MARGIN_PERCENT = 20
 
 
 @dataclass(frozen=True)
@@ -66,37 +64,40 @@ class BatchReading:
         return len(self.hashes)
 
 
-@dataclass
 class Signer:
-    """Signs and sends L1 transactions locally with a private key (web3.py, no node accounts)."""
+    """Signs and sends this library's L1 transactions through the one L1 sender (local key; fees
+    and gas from the node, replacement, one nonce at a time; `offchain.l1.sender`)."""
 
-    w3: Web3
-    private_key: bytes
+    def __init__(
+        self, w3: Web3, private_key: bytes | str, policy: SendPolicy | None = None
+    ) -> None:
+        self.w3 = w3
+        self.sender = L1Sender(w3, EthAccount.from_key(private_key), policy)
+
+    @classmethod
+    def of(cls, sender: L1Sender) -> Signer:
+        """A Signer sending through an existing `L1Sender` (sharing its nonce lock)."""
+        signer = cls.__new__(cls)
+        signer.w3 = sender.w3
+        signer.sender = sender
+        return signer
 
     @property
     def address(self) -> ChecksumAddress:
-        return EthAccount.from_key(self.private_key).address
+        return self.sender.address
+
+    @property
+    def private_key(self) -> bytes:
+        """The key (tests sign hand-made transactions with it, e.g. to order a mempool)."""
+        return bytes(self.sender.account.key)
 
     def send(self, fn: Any, value: int = 0, gas: int | None = None) -> Any:
-        params: dict[str, Any] = {
-            "from": self.address,
-            "value": value,
-            "nonce": self.w3.eth.get_transaction_count(self.address, "pending"),
-            "chainId": self.w3.eth.chain_id,
-        }
-        # The node's estimate plus a margin (as `l1_sender.SendPolicy.gas_margin_percent`): a
-        # fixed figure would be wrong for some call or some future contract version.
-        if gas is None:
-            estimate = fn.estimate_gas({"from": self.address, "value": value})
-            gas = estimate * (100 + GAS_MARGIN_PERCENT) // 100
-        params["gas"] = gas
-        tx = fn.build_transaction(params)
-        signed = self.w3.eth.account.sign_transaction(tx, self.private_key)
-        tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
-        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30)
-        if receipt["status"] != 1:
-            raise TxFailed(f"transaction {tx_hash.hex()} reverted")
-        return receipt
+        """Send the contract call `fn`; returns its receipt, TxFailed if it would revert or did.
+        `gas` states a limit instead of the node's estimate plus the policy's margin."""
+        try:
+            return self.sender.send(call_tx(fn, value), gas=gas).receipt
+        except (Reverted, WouldRevert) as exc:
+            raise TxFailed(str(exc)) from exc
 
 
 class RollupL1:

@@ -10,6 +10,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 from offchain.blobs import BlobDecodeError, decode, encode, kzg
 from offchain.blobs.encoding import BLS_MODULUS, USABLE_BYTES_PER_BLOB
 from offchain.blobs.tx import build_blob_tx
+from offchain.l1.sender import WouldRevert
 
 PAYLOAD = bytes(range(256)) * 600  # 153,600 bytes: two blobs
 BLOBS = encode(PAYLOAD)
@@ -58,6 +59,16 @@ def test_tx_with_more_blobs_than_named_is_refused(harness, w3, blob_signer):
     with pytest.raises((ContractCustomError, ContractLogicError)) as err:
         build_blob_tx(w3, blob_signer, harness.address, harness.record.encode_input(1), BLOBS)
     assert _mismatch_data(1, 2) in str(err.value)
+
+
+def test_the_l1_sender_refuses_a_blob_tx_that_would_revert_and_sends_nothing(
+    harness, w3, blob_signer
+):
+    nonce = w3.eth.get_transaction_count(blob_signer.address, "pending")
+    with pytest.raises(WouldRevert) as err:
+        send_blobs(w3, blob_signer, harness.address, harness.record.encode_input(3), BLOBS)
+    assert _mismatch_data(3, 2) in str(err.value.error)
+    assert w3.eth.get_transaction_count(blob_signer.address, "pending") == nonce
 
 
 def test_plain_tx_naming_a_blob_is_refused(harness, deployer):

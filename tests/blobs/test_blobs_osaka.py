@@ -14,7 +14,8 @@ from web3 import Web3
 from web3.exceptions import Web3RPCError
 
 from offchain.blobs import BeaconReader, BeaconSettings, decode, encode, kzg
-from offchain.blobs.tx import build_blob_tx, send_blob_tx
+from offchain.blobs.tx import build_blob_tx, send_blobs
+from offchain.l1.sender import L1Sender
 
 # Anvil's first default account (the well-known test mnemonic).
 KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
@@ -78,8 +79,12 @@ def test_cell_proof_blob_tx_is_recorded_and_opened_on_osaka(osaka, signer, harne
     data = harness.encode_abi("record", [len(blobs)])
     signed = build_blob_tx(osaka, signer, harness.address, data, blobs, cell_proofs=True)
     assert int.from_bytes(rlp.decode(signed.raw[1:])[1], "big") == 1  # version-1 wrapper
-    receipt = send_blob_tx(osaka, signed)
-    assert receipt["transactionHash"] == signed.tx_hash
+    # Sent through the one L1 sender (fees, gas and nonce from the node), cell proofs and all.
+    sent = send_blobs(L1Sender(osaka, signer), harness.address, data, blobs, cell_proofs=True)
+    receipt = sent.receipt
+    assert receipt["transactionHash"] == Web3.to_bytes(hexstr=sent.tx_hash)
+    assert list(signed.versioned_hashes) == [bytes(h) for h in osaka.eth.get_transaction(
+        receipt["transactionHash"])["blobVersionedHashes"]]  # fmt: skip
     assert [bytes(h) for h in harness.functions.hashesOf(0).call()] == list(signed.versioned_hashes)
     o = kzg.open_element(blobs[1], 4000)
     assert harness.functions.openRecorded(0, 1, 4000, o.value, o.commitment, o.proof).call()
