@@ -68,10 +68,9 @@ def pg_server():
 
 @pytest.fixture
 def pg_url(pg_server):
-    """A fresh, empty database for one test (CREATE DATABASE on the session's server)."""
-    url = pg_server.new_database()
-    yield url
-    pg_server.drop_database(url)
+    """A fresh, empty database for one test (CREATE DATABASE on the session's server, ~0.1 s;
+    not dropped one by one, as DROP DATABASE forces a checkpoint: all go with the server)."""
+    return pg_server.new_database()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
@@ -87,4 +86,4 @@ def new_store_url(request, store_backend, tmp_path_factory):
     if store_backend == "sqlite":
         return lambda: str(tmp_path_factory.mktemp("store") / "op.sqlite")
     server = request.getfixturevalue("pg_server")
-    return server.new_database
+    return server.new_schema_store
