@@ -361,9 +361,8 @@ def test_a_writer_holding_the_counter_makes_the_next_one_wait_and_get_a_larger_s
         (h(2),),
     )
     done: list[int] = []
-    fast = threading.Thread(
-        target=lambda: done.append(open_store(pg_url).append_tx(h(3), "t", b""))
-    )
+    front_end = open_store(pg_url)
+    fast = threading.Thread(target=lambda: done.append(front_end.append_tx(h(3), "t", b"")))
     fast.start()
     time.sleep(0.5)
     assert done == [], "an append committed while an earlier one was still open"
