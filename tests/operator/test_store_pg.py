@@ -350,29 +350,40 @@ def test_binding_races_between_processes_end_with_one_binding(pg_url):
 # -- several processes on one database ----------------------------------------------------------
 
 
-def test_a_writer_holding_the_counter_makes_the_next_one_wait_and_get_a_larger_seq(pg_url):
+def test_an_append_stalled_before_its_commit_holds_back_later_appends(pg_url):
+    """A front-end whose append stalls after taking its seq (here: its INSERT waits on an
+    uncommitted row with the same hash) must hold back every later append: were the later one to
+    commit first with a larger seq, a reader paging by seq would move past the stalled one."""
     store = open_store(pg_url)
     store.append_tx(h(1), "transfer", b"")
-    slow = psycopg.connect(pg_url)  # a front-end mid-append: counter taken, not yet committed
-    slow.execute("UPDATE seq_counter SET last_seq = last_seq + 1 RETURNING last_seq")
-    slow.execute(
+    other = psycopg.connect(pg_url)  # holds an uncommitted row with h(2)'s hash
+    other.execute(
         "INSERT INTO txs (seq, tx_hash, kind, payload, status, received_at)"
-        " VALUES (2, %s, 'transfer', '', 'pending', 0)",
+        " VALUES (1000, %s, 'transfer', '', 'pending', 0)",
         (h(2),),
     )
-    done: list[int] = []
-    front_end = open_store(pg_url)
-    fast = threading.Thread(target=lambda: done.append(front_end.append_tx(h(3), "t", b"")))
-    fast.start()
-    time.sleep(0.5)
-    assert done == [], "an append committed while an earlier one was still open"
-    assert [t.seq for t in store.txs()] == [1]  # and a reader sees neither yet
-    slow.commit()
-    fast.join(timeout=10)
-    assert done == [3] and [t.seq for t in store.txs(after_seq=1)] == [2, 3]
-    front_end.close()
-    slow.close()
-    store.close()
+    stalled_store, later_store = open_store(pg_url), open_store(pg_url)
+    done: dict[str, int] = {}
+
+    def append(name: str, s: PostgresStore, tx_hash: bytes) -> None:
+        done[name] = s.append_tx(tx_hash, "transfer", b"")
+
+    stalled = threading.Thread(target=append, args=("stalled", stalled_store, h(2)))
+    stalled.start()
+    time.sleep(0.5)  # it has its seq and waits for the other transaction's row
+    later = threading.Thread(target=append, args=("later", later_store, h(3)))
+    later.start()
+    later.join(timeout=1.0)
+    assert done == {}, "a later append committed while an earlier one was still open"
+    assert [t.seq for t in store.txs(after_seq=1)] == []  # a reader sees neither yet
+    other.rollback()  # the stalled INSERT goes on
+    stalled.join(timeout=10)
+    later.join(timeout=10)
+    assert done == {"stalled": 2, "later": 3}
+    assert [t.tx_hash for t in store.txs(after_seq=1)] == [h(2), h(3)]
+    for s in (stalled_store, later_store, store):
+        s.close()
+    other.close()
 
 
 @pytest.mark.slow
