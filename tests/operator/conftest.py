@@ -87,3 +87,12 @@ def new_store_url(request, store_backend, tmp_path_factory):
         return lambda: str(tmp_path_factory.mktemp("store") / "op.sqlite")
     server = request.getfixturevalue("pg_server")
     return server.new_schema_store
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_location(request, tmp_path):
+    """A fresh store for one test, of each kind in turn: what `--store` takes (a file path, or a
+    postgresql:// URL of a new database). For the service and crash tests to run on both."""
+    if request.param == "sqlite":
+        return str(tmp_path / "batcher.sqlite")
+    return request.getfixturevalue("pg_url")
