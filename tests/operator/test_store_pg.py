@@ -14,7 +14,9 @@ import threading
 import time
 from pathlib import Path
 
+import psutil
 import pytest
+from pg_support import start_server
 
 psycopg = pytest.importorskip(
     "psycopg", reason="psycopg is not installed: `make setup` installs it (requirements.lock)"
@@ -480,6 +482,47 @@ def test_a_writer_killed_mid_stream_loses_no_acknowledged_append_and_leaves_no_h
     store.close()
 
 
+@pytest.mark.slow
+def test_acknowledged_appends_survive_a_server_crash_though_the_database_says_async(pg_server):
+    """SIGKILL of every server process (WAL buffers in shared memory are lost): what a store
+    acknowledged is there after recovery, also when the database's default is asynchronous
+    commit (the store overrides it), and the store reopens and appends on."""
+    if pg_server._handle is None:
+        pytest.skip("needs a server of its own to kill: runs with the tests' pgserver only")
+    server = start_server()
+    try:
+        url = server.new_database()
+        dbname = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
+        sql(url, f'ALTER DATABASE "{dbname}" SET synchronous_commit = off')
+        writer = _writer(url, 0, 100_000)
+        assert writer.stdout.readline().strip() == "READY"
+        lines = [writer.stdout.readline() for _ in range(300)]
+        postmaster = psutil.Process(server._handle.get_pid())
+        doomed = [postmaster, *postmaster.children(recursive=True)]
+        for proc in doomed:
+            proc.kill()
+        psutil.wait_procs(doomed, timeout=10)
+        rest, _ = writer.communicate(timeout=30)  # it fails on its next append
+        acknowledged = _acks("".join(lines) + rest)
+        assert len(acknowledged) >= 300
+
+        with server._handle._lock:  # pgserver's own start-up path: recovery from the WAL
+            server._handle.ensure_postgres_running()
+        store = open_store(url)
+        by_hash = {t.tx_hash: t.seq for t in store.txs()}
+        lost = [
+            (g, seqs)
+            for (w, g), seqs in acknowledged.items()
+            for i, seq in enumerate(seqs)
+            if by_hash.get(_hash(w, g, i, len(seqs))) != seq
+        ]
+        assert lost == [], f"{len(lost)} acknowledged transactions lost, first {lost[:3]}"
+        assert store.append_tx(h(1), "transfer", b"") > max(by_hash.values())
+        store.close()
+    finally:
+        server.stop()
+
+
 # -- helpers ------------------------------------------------------------------------------------
 
 
@@ -490,6 +533,12 @@ def _writer(url: str, writer: int, groups: int, mode: str = "front") -> subproce
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def _hash(writer: int, group: int, index: int, size: int) -> bytes:
+    """The hash store_writer.py gives transaction `index` of a group."""
+    payload = json.dumps({"w": writer, "g": group, "i": index, "n": size}).encode()
+    return hashlib.sha256(payload).digest()
 
 
 def _acks(output: str) -> dict[tuple[int, int], list[int]]:
