@@ -134,7 +134,7 @@ class PostgresStore:
         With `leader`, the sequencer leader lock is taken as soon as the store is bound (or now,
         if it is bound already); without it, on the first write only a sequencer makes.
         """
-        self.url = url
+        self._url = url  # holds the password, if the URL has one: never shown
         self.name = display_url(url)
         self._lock = threading.RLock()
         self._leader_key: int | None = None
@@ -169,14 +169,12 @@ class PostgresStore:
     # -- plumbing -----------------------------------------------------------------------------
 
     def _prepare_session(self) -> None:
-        fsync = self._db.execute("SHOW fsync").fetchone()
-        if fsync is not None and fsync[0] == "off":
+        if self._read("SHOW fsync") == [("off",)]:
             raise StoreError(
                 f"the PostgreSQL server of {self.name} runs with fsync=off: a crash could lose "
                 "acknowledged transactions. Turn fsync on (postgresql.conf) before using it"
             )
-        commit = self._db.execute("SHOW synchronous_commit").fetchone()
-        if commit is None or commit[0] == "off":
+        if self._read("SHOW synchronous_commit") == [("off",)]:
             # A commit must be on disk before the API acknowledges it; stricter settings
             # (remote_write, remote_apply) configured by the operator are kept.
             self._db.execute("SET synchronous_commit TO on")
