@@ -188,7 +188,7 @@ def test_a_database_holding_other_tables_is_refused(pg_url):
     assert sql(pg_url, "SELECT to_regclass('txs')") == [(None,)]
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # four Python processes start (~10 s here)
 def test_many_processes_opening_a_new_database_at_once_create_one_schema(pg_url):
     procs = [_writer(pg_url, w, 3) for w in range(4)]
     outputs = [p.communicate(timeout=60) for p in procs]
@@ -388,7 +388,7 @@ def test_an_append_stalled_before_its_commit_holds_back_later_appends(pg_url):
     other.close()
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # four writer processes, 240 groups (~20 s here)
 def test_concurrent_front_ends_and_a_sequencer_keep_commit_order_and_lose_nothing(pg_url):
     sequencer = open_store(pg_url, leader=True)
     sequencer.bind(BOUND)
@@ -439,7 +439,7 @@ def test_concurrent_front_ends_and_a_sequencer_keep_commit_order_and_lose_nothin
 # -- SIGKILL of a writer mid-stream (both stores) -----------------------------------------------
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # three writer processes killed in turn (~10-15 s here)
 def test_a_writer_killed_mid_stream_loses_no_acknowledged_append_and_leaves_no_half(
     new_store_url,
 ):
@@ -482,7 +482,7 @@ def test_a_writer_killed_mid_stream_loses_no_acknowledged_append_and_leaves_no_h
     store.close()
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # a second PostgreSQL server, killed and recovered (~30 s)
 def test_acknowledged_appends_survive_a_server_crash_though_the_database_says_async(pg_server):
     """SIGKILL of every server process (WAL buffers in shared memory are lost): what a store
     acknowledged is there after recovery, also when the database's default is asynchronous
