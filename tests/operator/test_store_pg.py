@@ -549,3 +549,47 @@ def _acks(output: str) -> dict[tuple[int, int], list[int]]:
             _, w, g, seqs = line.split()
             acks[(int(w), int(g))] = [int(s) for s in seqs.split(",")]
     return acks
+
+
+# -- the batcher of today on the PostgreSQL store (a drop-in check) -----------------------------
+
+
+def test_the_batcher_runs_and_recovers_on_the_postgres_store(
+    chain, deployment, contracts, deployer, alice, bob, pg_url, monkeypatch
+):
+    """Today's optimistic batcher opens `OperatorStore(path)`; given a PostgresStore instead it
+    binds, takes the leader lock, accepts, posts, and recovers after a restart with nothing lost.
+    (The core's service takes `--store postgresql://...` through `open_store`.)"""
+    from operator_helpers import fund, settings_for
+
+    import offchain.operator.batcher as batcher_module
+    from offchain.rollup.wallet import sign_transfer
+
+    monkeypatch.setattr(batcher_module, "OperatorStore", lambda _path: open_store(pg_url))
+    bridge, _ = contracts
+    fund(bridge, alice, 10**18)
+    fund(bridge, bob, 10**18)
+    first = batcher_module.Batcher(settings_for(chain, deployment, deployer, "unused"))
+    first.recover()
+    first.ensure_bond()
+    first.post_if_due(force=True)  # the deposits
+    assert first.store.is_leader
+    with pytest.raises(LeaderLockHeld):
+        open_store(pg_url, leader=True)  # a second sequencer of this deployment
+    key = bytes.fromhex(alice.private_key.removeprefix("0x"))
+    posted = [
+        first.submit(sign_transfer(key, first.separator, 0, 1, 1000, 0, n), n).tx_hash
+        for n in range(3)
+    ]
+    first.post_if_due(force=True)
+    pending = first.submit(sign_transfer(key, first.separator, 0, 1, 1000, 0, 3), 3).tx_hash
+    first.store.close()  # as a crash would: every acknowledged write is committed
+
+    again = batcher_module.Batcher(settings_for(chain, deployment, deployer, "unused"))
+    again.recover()
+    assert [again.store.tx(h).status for h in posted] == [TxStatus.POSTED] * 3
+    assert again.store.tx(pending).status is TxStatus.PENDING
+    again.post_if_due(force=True)
+    assert again.store.tx(pending).status is TxStatus.POSTED
+    assert again.store.count_txs(TxStatus.DROPPED) == 0
+    again.store.close()
