@@ -1,7 +1,10 @@
 """Fixtures for the operator tests: the rollup deployed as `ape run deploy` does, users funded."""
 
+import os
+
 import pytest
 from operator_helpers import BOND, CHALLENGE, settings_for
+from pg_support import session_server
 
 from offchain.deploy import DeployParams, deploy_all
 from offchain.operator.batcher import Batcher
@@ -47,3 +50,49 @@ def api(make_batcher):
     server.start()
     yield batcher, server.url
     server.stop()
+
+
+# -- PostgreSQL (issue #10: the store for several API front-ends against one sequencer) ---------
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """The session's PostgreSQL server (pgserver, started once, ~1 s), or a skip saying why."""
+    with session_server() as server:
+        if isinstance(server, str):
+            if os.environ.get("L2KIT_REQUIRE_POSTGRES") == "1":
+                pytest.fail(f"L2KIT_REQUIRE_POSTGRES=1 but no PostgreSQL server: {server}")
+            pytest.skip(f"no PostgreSQL server for the tests: {server}")
+        yield server
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """A fresh, empty database for one test (CREATE DATABASE on the session's server, ~0.1 s;
+    not dropped one by one, as DROP DATABASE forces a checkpoint: all go with the server)."""
+    return pg_server.new_database()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def store_backend(request):
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def new_store_url(request, store_backend, tmp_path_factory):
+    """Makes a new, empty store location of the parametrized kind: an SQLite path or a
+    PostgreSQL database URL. `open_store(new_store_url())` opens it; opening the same location
+    again is a restart."""
+    if store_backend == "sqlite":
+        return lambda: str(tmp_path_factory.mktemp("store") / "op.sqlite")
+    server = request.getfixturevalue("pg_server")
+    return server.new_schema_store
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_location(request, tmp_path):
+    """A fresh store for one test, of each kind in turn: what `--store` takes (a file path, or a
+    postgresql:// URL of a new database). For the service and crash tests to run on both."""
+    if request.param == "sqlite":
+        return str(tmp_path / "batcher.sqlite")
+    return request.getfixturevalue("pg_url")
