@@ -110,10 +110,10 @@ def _parser_error(exc: BaseException | None, status: int) -> tuple[int, str, str
         return 501, "method_not_supported", "the method is not supported: use GET or POST", {
             "Allow": "GET, POST"
         }
-    if isinstance(exc, LineTooLong):
-        if "header" in low:
-            return 431, "headers_too_large", "request headers too large", {}
-        return 414, "uri_too_long", "request line too long", {}
+    if isinstance(exc, LineTooLong):  # the line it quotes starts with a method: the request line
+        if re.search(r"reading:? (bytearray\()?b'([A-Z]+ )?/", text) or "status line" in low:
+            return 414, "uri_too_long", "request line too long", {}
+        return 431, "headers_too_large", "request headers too large", {}
     if "transfer-encoding" in low or "chunked" in low:
         return 411, "length_required", "send a Content-Length (no chunked bodies)", {}
     if "content-length" in low:
@@ -197,7 +197,7 @@ class _GuardedHandler(RequestHandler):
     async def finish_response(
         self, request: BaseRequest, resp: web.StreamResponse, start_time: float | None
     ) -> tuple[web.StreamResponse, bool]:
-        if self._peer_eof:
+        if self._peer_eof and not self._messages:  # answered the last request of a closed peer
             resp.force_close()
         out = await super().finish_response(request, resp, start_time)
         if not self._force_close and not self._close:
@@ -285,18 +285,23 @@ def _error_json(exc: ApiError) -> dict[str, Any]:
     return {"error": {"code": exc.code, "message": exc.message}}
 
 
+_LONG_NUMBER = re.compile(rb"[0-9]{19}")
+
+
 def parse_body(raw: bytes) -> dict[str, Any]:
     """A JSON object body, or the ApiError saying what is wrong with it."""
     if not raw:
         raise bad_request("empty_body", "the request needs a JSON object body")
     try:
+        if _LONG_NUMBER.search(raw):  # orjson reads integers beyond 64 bits as floats
+            raise orjson.JSONDecodeError("long number", "", 0)
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise bad_request("bad_encoding", "the body must be UTF-8 JSON") from None
-        try:  # orjson refuses integers beyond 64 bits; the stdlib parser reads them
+        try:  # the stdlib parser: exact big integers, and its error messages
             body = json.loads(text)
         except json.JSONDecodeError as exc:
             raise bad_request(
