@@ -361,10 +361,9 @@ class HttpFront:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
-        label = "unmatched"
         try:
             raw = await self._read_exactly(request)
-            label, resp = await self._dispatch(request, raw)
+            resp = await self._dispatch(request, raw)
         except ApiError as exc:
             resp = _error_response(exc)
             if exc.status in (400, 408, 411, 413, 501):
@@ -375,6 +374,7 @@ class HttpFront:
                 500, {"error": {"code": "internal", "message": "internal error: see the log"}}
             )
         if self._http_metrics is not None:
+            label = request.get("route", "unmatched")
             self._http_metrics.observe(label, resp.status, time.perf_counter() - started)
         return resp
 
@@ -428,7 +428,7 @@ class HttpFront:
 
     async def _dispatch(
         self, request: web.Request, raw: bytes | None
-    ) -> tuple[str, web.StreamResponse]:
+    ) -> web.StreamResponse:
         path = request.path
         allowed: list[str] = []
         for method, label, regex, handler in self._table:
@@ -438,7 +438,8 @@ class HttpFront:
             if method != request.method:
                 allowed.append(method)
                 continue
-            return label, await handler(request, match.groupdict(), raw)
+            request["route"] = label  # the metrics' label: the pattern, never the raw path
+            return await handler(request, match.groupdict(), raw)
         if allowed:
             raise ApiError(
                 HTTPStatus.METHOD_NOT_ALLOWED,
