@@ -63,7 +63,9 @@ class SequencerConfig:
     )
     account: str | None = field(
         default=None,
-        metadata=_s("proposer key: Ape account alias (passphrase $APE_ACCOUNTS_<alias>_PASSPHRASE)"),
+        metadata=_s(
+            "proposer key: Ape account alias (passphrase $APE_ACCOUNTS_<alias>_PASSPHRASE)"
+        ),
     )
     keyfile: Path | None = field(
         default=None, metadata=_s("proposer key: v3 keystore file ($L2KIT_KEYFILE_PASSPHRASE)")
@@ -98,9 +100,7 @@ class SequencerConfig:
     intake_max_queue: int = field(
         default=20_000, metadata=_s("transactions waiting for admission (then 503 busy)", low=1)
     )
-    intake_max_group: int = field(
-        default=2048, metadata=_s("transactions per group commit", low=1)
-    )
+    intake_max_group: int = field(default=2048, metadata=_s("transactions per group commit", low=1))
     intake_linger_ms: float = field(
         default=0.0, metadata=_s("wait for a group to fill (ms; 0 = no wait)", low=0)
     )
@@ -133,14 +133,18 @@ def _kind(f: dataclasses.Field[Any]) -> tuple[type, bool]:
     return str, optional
 
 
-def _convert(f: dataclasses.Field[Any], raw: Any, where: str) -> Any:
-    """A setting's value from a flag/env string or a TOML value, checked; or ConfigError."""
+def _convert(f: dataclasses.Field[Any], raw: Any, where: str, typed: bool = False) -> Any:
+    """A setting's value from a flag/env string or (`typed`) a TOML value, checked; or
+    ConfigError."""
     base, optional = _kind(f)
     meta = f.metadata
     from_text = isinstance(raw, str)
 
     def bad(why: str) -> NoReturn:
         raise ConfigError(f"setting {f.name!r} from {where}: {why}")
+
+    if typed and from_text and base not in (str, Path):
+        bad(f"{raw!r} is a string: write the {base.__name__} without quotes")
 
     if optional and from_text and raw.strip().lower() in ("", "none"):
         return None
@@ -253,7 +257,7 @@ def load_config(
             values[f.name] = _convert(f, env[env_name(f.name)], where)
         elif f.name in from_file:
             where = f"{config_path}: {f.name}"
-            values[f.name] = _convert(f, from_file[f.name], where)
+            values[f.name] = _convert(f, from_file[f.name], where, typed=True)
         else:
             where = "default"
         sources[f.name] = where
@@ -262,7 +266,10 @@ def load_config(
 
 def settings_table() -> str:
     """The Markdown table of docs/operator.md's "Configuration" section."""
-    rows = ["| setting (file key) | flag | environment | default | meaning |", "|---|---|---|---|---|"]
+    rows = [
+        "| setting (file key) | flag | environment | default | meaning |",
+        "|---|---|---|---|---|",
+    ]
     for f in SETTINGS:
         meta = f.metadata
         default = "" if f.default is None else f"`{f.default}`"

@@ -107,9 +107,12 @@ def _parser_error(exc: BaseException | None, status: int) -> tuple[int, str, str
     text = str(getattr(exc, "message", "") or exc or HTTPStatus(status).phrase)
     low = text.lower()
     if isinstance(exc, BadHttpMethod):
-        return 501, "method_not_supported", "the method is not supported: use GET or POST", {
-            "Allow": "GET, POST"
-        }
+        return (
+            501,
+            "method_not_supported",
+            "the method is not supported: use GET or POST",
+            {"Allow": "GET, POST"},
+        )
     if isinstance(exc, LineTooLong):  # the line it quotes starts with a method: the request line
         if re.search(r"reading:? (bytearray\()?b'([A-Z]+ )?/", text) or "status line" in low:
             return 414, "uri_too_long", "request line too long", {}
@@ -426,9 +429,7 @@ class HttpFront:
             protocol.disarm_deadline()
         return raw
 
-    async def _dispatch(
-        self, request: web.Request, raw: bytes | None
-    ) -> web.StreamResponse:
+    async def _dispatch(self, request: web.Request, raw: bytes | None) -> web.StreamResponse:
         path = request.path
         allowed: list[str] = []
         for method, label, regex, handler in self._table:

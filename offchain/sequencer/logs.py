@@ -43,7 +43,10 @@ class JsonFormatter(logging.Formatter):
 
 
 def _utc(created: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + f".{int(created * 1000) % 1000:03d}Z"
+    return (
+        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
+        + f".{int(created * 1000) % 1000:03d}Z"
+    )
 
 
 def configure_logging(fmt: str = "text", level: str = "info", stream: TextIO | None = None) -> None:

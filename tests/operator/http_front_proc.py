@@ -23,7 +23,9 @@ class SqliteAdmission:
         self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS txs (seq INTEGER PRIMARY KEY, id INTEGER UNIQUE)")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS txs (seq INTEGER PRIMARY KEY, id INTEGER UNIQUE)"
+        )
 
     def prepare(self, body: Mapping[str, Any]) -> int:
         return int_field(dict(body), "id", 0, 2**62)

@@ -55,7 +55,7 @@ async def load_then_kill(url: str, proc: subprocess.Popen, kill_after: float) ->
                                 for res in (await r.json())["results"]:
                                     if "id" in res:
                                         acked.add(res["id"])
-                except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+                except (TimeoutError, aiohttp.ClientError, ValueError):
                     return  # the server died: this answer was never acknowledged
 
         async def killer() -> None:

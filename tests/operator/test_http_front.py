@@ -187,7 +187,9 @@ def test_chunked_or_smuggled_bodies_are_refused(api):
     )
     got = answers(raw_exchange(url, get_with_body, half_close=True))
     assert got == [(200, {"n": 1})] and admission.accepted == []
-    chunked = b"POST /tx HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+    chunked = (
+        b"POST /tx HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+    )
     [(status, body)] = answers(raw_exchange(url, chunked))
     assert status == 411 and body["error"]["code"] == "length_required"
     both = post_bytes(b"5\r\nhello\r\n0\r\n\r\n", extra="Transfer-Encoding: chunked\r\n")
@@ -200,7 +202,7 @@ def test_chunked_or_smuggled_bodies_are_refused(api):
 
 
 def test_keep_alive_serves_pipelined_requests_in_order(api):
-    url, admission = api
+    url, _ = api
     one = post_bytes(json.dumps(tx(1, ident=1)).encode())
     two = post_bytes(json.dumps(tx(2, ident=2)).encode())
     got = answers(raw_exchange(url, one + b"GET /item/3 HTTP/1.1\r\nHost: x\r\n\r\n" + two, True))

@@ -85,7 +85,14 @@ def test_a_lone_submission_is_not_delayed():
 
 def test_batched_submissions_answer_in_order_with_per_item_errors(slow_commit):
     url, admission = slow_commit
-    bodies = [tx(5, ident=1), tx(13, ident=2), "not an object", tx(0), tx(5, ident=1), tx(7, ident=3)]
+    bodies = [
+        tx(5, ident=1),
+        tx(13, ident=2),
+        "not an object",
+        tx(0),
+        tx(5, ident=1),
+        tx(7, ident=3),
+    ]
     results = asyncio.run(post_all(url, bodies, batch=len(bodies)))
     codes = [b.get("error", {}).get("code") for _, b in results]
     assert codes == [None, "bad_nonce", "bad_json", "out_of_range", "duplicate", None]
