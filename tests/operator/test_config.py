@@ -101,7 +101,7 @@ def test_bad_settings_are_one_line_naming_setting_and_source(tmp_path, argv, env
 
 
 def test_missing_config_file():
-    with pytest.raises(ConfigError, match="config file /nonexistent.toml: cannot read it"):
+    with pytest.raises(ConfigError, match=r"config file /nonexistent\.toml: cannot read it"):
         load_config(["--config", "/nonexistent.toml"], env={})
 
 
