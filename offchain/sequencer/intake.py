@@ -124,6 +124,7 @@ class Intake:
         self._cond = threading.Condition()
         self._queue: deque[_Entry] = deque()
         self._queued_items = 0
+        self._to_prepare: list[tuple[Mapping[str, Any], asyncio.Future[list[Outcome]]]] = []
         self._stopping = False
         self._thread: threading.Thread | None = None
 
@@ -152,17 +153,59 @@ class Intake:
     # -- submissions (called on the event loop) ---------------------------------------------------
 
     async def submit(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        """Admit one transaction body; returns its answer once durable, or raises `ApiError`."""
+        """Admit one transaction body; returns its answer once durable, or raises `ApiError`.
+
+        Single submissions arriving in the same event-loop turn are prepared together (one
+        thread-pool job per worker, not one per request), then queued for their group."""
         self._check_room(1)
         loop = asyncio.get_running_loop()
-        try:
-            prepared = await loop.run_in_executor(self.pool, self.admission.prepare, body)
-        except Exception as exc:
-            raise error_of(exc) from None
-        [outcome] = await self._enqueue(loop, [prepared])
+        future: asyncio.Future[list[Outcome]] = loop.create_future()
+        self._to_prepare.append((body, future))
+        if len(self._to_prepare) == 1:
+            loop.call_soon(self._flush_prepare, loop)
+        [outcome] = await future
         if isinstance(outcome, ApiError):
             raise outcome
         return outcome
+
+    def _flush_prepare(self, loop: asyncio.AbstractEventLoop) -> None:
+        waiting, self._to_prepare = self._to_prepare, []
+        chunk = max(1, -(-len(waiting) // self._workers))
+        for i in range(0, len(waiting), chunk):
+            part = waiting[i : i + chunk]
+            try:
+                self.pool.submit(self._prepare_and_queue, part, loop)
+            except RuntimeError:  # the pool is shut down: the intake is stopping
+                stopping = ApiError(
+                    HTTPStatus.SERVICE_UNAVAILABLE, "stopping", "the sequencer is shutting down"
+                )
+                _set_results([(future, [stopping]) for _, future in part])
+
+    def _prepare_and_queue(
+        self,
+        waiting: list[tuple[Mapping[str, Any], asyncio.Future[list[Outcome]]]],
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        """In a pool thread: prepare each body; queue the good ones, answer the bad ones."""
+        refused: list[tuple[asyncio.Future[list[Outcome]], list[Outcome]]] = []
+        entries: list[_Entry] = []
+        for body, future in waiting:
+            try:
+                entries.append(_Entry([self.admission.prepare(body)], loop, future))
+            except Exception as exc:
+                refused.append((future, [error_of(exc)]))
+        if entries:
+            with self._cond:
+                try:
+                    self._check_room(len(entries))
+                except ApiError as full:
+                    refused += [(e.future, [full]) for e in entries]
+                else:
+                    self._queue.extend(entries)
+                    self._queued_items += len(entries)
+                    self._cond.notify()
+        if refused:
+            _call_soon(loop, refused)
 
     async def submit_many(self, bodies: Sequence[Mapping[str, Any]]) -> list[Outcome]:
         """Admit several transaction bodies in order; one outcome per body, in order."""
@@ -269,20 +312,27 @@ class Intake:
 
     @staticmethod
     def _resolve(group: list[_Entry], outcomes: list[Outcome]) -> None:
-        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Entry, list[Outcome]]]] = {}
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], list[Outcome]]]]
+        by_loop = {}
         at = 0
         for entry in group:
             n = len(entry.items)
-            by_loop.setdefault(entry.loop, []).append((entry, outcomes[at : at + n]))
+            by_loop.setdefault(entry.loop, []).append((entry.future, outcomes[at : at + n]))
             at += n
         for loop, done in by_loop.items():  # one wake-up per event loop, not per item
-            try:
-                loop.call_soon_threadsafe(_set_results, done)
-            except RuntimeError:  # that loop is closed: its clients are gone
-                log.info("dropping %d answers for a closed event loop", len(done))
+            _call_soon(loop, done)
 
 
-def _set_results(done: list[tuple[_Entry, list[Outcome]]]) -> None:
-    for entry, outcomes in done:
-        if not entry.future.done():  # a client that went away cancelled its future
-            entry.future.set_result(outcomes)
+def _call_soon(
+    loop: asyncio.AbstractEventLoop, done: list[tuple[asyncio.Future[Any], list[Outcome]]]
+) -> None:
+    try:
+        loop.call_soon_threadsafe(_set_results, done)
+    except RuntimeError:  # that loop is closed: its clients are gone
+        log.info("dropping %d answers for a closed event loop", len(done))
+
+
+def _set_results(done: list[tuple[asyncio.Future[Any], list[Outcome]]]) -> None:
+    for future, outcomes in done:
+        if not future.done():  # a client that went away cancelled its future
+            future.set_result(outcomes)
