@@ -51,7 +51,7 @@ SEPARATOR = keccak(b"l2kit bench operator domain")
 START_BALANCE = 10**15
 
 
-# -- the server side ------------------------------------------------------------------------------
+# -- the server side ----------
 
 
 @dataclass(frozen=True)
@@ -187,7 +187,7 @@ class LocalService:
         self.admission.db.close()
 
 
-# -- the load generator (a separate process) --------------------------------------------------------
+# -- the load generator (a separate process) ----------
 
 
 def _sign(key: bytes, digest: bytes) -> bytes:
@@ -282,7 +282,7 @@ def _generator(url: str, keys: list[bytes], n: int, batch: int, conns: int, pipe
     pipe.send(asyncio.run(_drive(url, per_conn, go)))
 
 
-# -- one run ----------------------------------------------------------------------------------------
+# -- one run ----------
 
 
 def _pct(sorted_values: Sequence[float], q: float) -> float:
