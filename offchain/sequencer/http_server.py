@@ -288,6 +288,7 @@ def _error_json(exc: ApiError) -> dict[str, Any]:
     return {"error": {"code": exc.code, "message": exc.message}}
 
 
+_ROUTE = web.RequestKey("route", str)
 _LONG_NUMBER = re.compile(rb"[0-9]{19}")
 
 
@@ -377,7 +378,7 @@ class HttpFront:
                 500, {"error": {"code": "internal", "message": "internal error: see the log"}}
             )
         if self._http_metrics is not None:
-            label = request.get("route", "unmatched")
+            label = request.get(_ROUTE, "unmatched")
             self._http_metrics.observe(label, resp.status, time.perf_counter() - started)
         return resp
 
@@ -439,7 +440,7 @@ class HttpFront:
             if method != request.method:
                 allowed.append(method)
                 continue
-            request["route"] = label  # the metrics' label: the pattern, never the raw path
+            request[_ROUTE] = label  # the metrics' label: the pattern, never the raw path
             return await handler(request, match.groupdict(), raw)
         if allowed:
             raise ApiError(
