@@ -155,10 +155,22 @@ class BenchAdmission:
         return answers
 
 
+class NullAdmission:
+    """Accepts everything without checks or storage: isolates the HTTP front and intake cost."""
+
+    def prepare(self, body: Mapping[str, Any]) -> Mapping[str, Any]:
+        return body
+
+    def admit_many(self, prepared: Sequence[Any]) -> list[Any]:
+        return [{"status": "pending"} for _ in prepared]
+
+
 class LocalService:
     """The HTTP front + intake over a BenchAdmission, in this process."""
 
-    def __init__(self, owners: Sequence[str], workdir: Path, linger: float) -> None:
+    def __init__(
+        self, owners: Sequence[str], workdir: Path, linger: float, null: bool = False
+    ) -> None:
         from prometheus_client import CollectorRegistry
 
         from offchain.sequencer.http_server import HttpFront, HttpLimits, HttpServer
@@ -173,7 +185,8 @@ class LocalService:
             self.groups.append(n)
             holder[0].on_group(n, s)
 
-        self.intake = Intake(self.admission, IntakeLimits(linger=linger), on_group=on_group)
+        admission: Any = NullAdmission() if null else self.admission
+        self.intake = Intake(admission, IntakeLimits(linger=linger), on_group=on_group)
         front = HttpFront([], self.intake, None, self.registry, HttpLimits(max_body=4 << 20))
         holder.append(front)
         self.intake.start()
@@ -292,12 +305,18 @@ def _pct(sorted_values: Sequence[float], q: float) -> float:
 
 
 def run_once(
-    n: int, batch: int, conns: int, linger: float, target: str | None, workdir: Path
+    n: int,
+    batch: int,
+    conns: int,
+    linger: float,
+    target: str | None,
+    workdir: Path,
+    null: bool = False,
 ) -> dict[str, Any]:
     accounts = max(conns * 4, 64)
     keys = [keccak(b"bench key %d" % i) for i in range(accounts)]
     owners = [address_of(k) for k in keys]
-    service = None if target else LocalService(owners, workdir, linger)
+    service = None if target else LocalService(owners, workdir, linger, null)
     url = target or (service.url if service else "")
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
@@ -345,6 +364,7 @@ def run_once(
         "mean_group": round(sum(groups) / len(groups), 1) if groups else None,
         "cpu_per_core_pct": per_core,
         "server_cpu_s": round(server_cpu, 2),
+        "server_cpu_us_per_tx": round(server_cpu / max(sent, 1) * 1e6, 1),
         "generator_cpu_s": round(gen_cpu, 2) if gen_cpu is not None else None,
     }
 
@@ -419,6 +439,9 @@ def main(argv: list[str] | None = None) -> int:
             lingers["single_linger_1ms"] = run_once(
                 singles_n, 0, args.connections, 0.001, None, work
             )
+            lingers["single_http_only"] = run_once(
+                singles_n, 0, args.connections, 0.0, None, work, null=True
+            )
     costs = stage_costs()
     rows = [
         (
@@ -429,13 +452,23 @@ def main(argv: list[str] | None = None) -> int:
             r["batch"],
             r["connections"],
             r["mean_group"],
+            r["server_cpu_us_per_tx"],
         )
         for name, r in [("single POST /tx", single), ("batched POST /txs", batched)]
         + [(k, v) for k, v in lingers.items()]
     ]
     print_table(
         "Operator HTTP intake (signed transfers, durable before the answer)",
-        ("submission", "tx/s", "p50 ms", "p99 ms", "txs/request", "connections", "mean group"),
+        (
+            "submission",
+            "tx/s",
+            "p50 ms",
+            "p99 ms",
+            "txs/request",
+            "connections",
+            "mean group",
+            "server CPU us/tx",
+        ),
         rows,
     )
     print_table("Where the time goes (one thread, us per tx)", ("stage", "us"), list(costs.items()))

@@ -91,9 +91,7 @@ class SequencerConfig:
     http_request_deadline: float = field(
         default=15.0, metadata=_s("a whole request must arrive within (s)", low=0.1)
     )
-    http_max_connections: int = field(
-        default=1024, metadata=_s("connections served at once", low=1)
-    )
+    http_max_connections: int = field(default=512, metadata=_s("connections served at once", low=1))
     http_max_batch_txs: int = field(
         default=1024, metadata=_s("transactions in one POST /txs", low=1)
     )

@@ -66,7 +66,7 @@ class HttpLimits:
     #: Seconds a whole request (request line, headers, body) may take to arrive.
     request_deadline: float = 15.0
     #: Connections served at once.
-    max_connections: int = 1024
+    max_connections: int = 512
     #: Transactions in one POST /txs.
     max_batch_txs: int = 1024
 
@@ -405,7 +405,10 @@ class HttpFront:
                     f"the body is {size} bytes; the limit is {self.limits.max_body}",
                 )
             try:
-                raw = await asyncio.wait_for(request.read(), self.limits.timeout)
+                if request.content.is_eof():  # the whole body is buffered: no timer needed
+                    raw = await request.read()
+                else:
+                    raw = await asyncio.wait_for(request.read(), self.limits.timeout)
             except TimeoutError:
                 raise ApiError(
                     HTTPStatus.REQUEST_TIMEOUT,

@@ -142,8 +142,13 @@ class HttpMetrics:
             registry=registry,
         )
 
+        self._children: dict[tuple[str, int], Any] = {}
+
     def observe(self, route: str, status: int, seconds: float) -> None:
-        self.latency.labels(route, str(status)).observe(seconds)
+        child = self._children.get((route, status))
+        if child is None:  # labels() costs a lock and a lookup: cache the child per label pair
+            child = self._children[(route, status)] = self.latency.labels(route, str(status))
+        child.observe(seconds)
 
 
 class IntakeMetrics:
