@@ -51,8 +51,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from offchain.errors import L2KitError
 from offchain.operator.http_api import ApiError, Route, bad_request
-from offchain.sequencer.intake import Busy, Intake, error_of
-from offchain.sequencer.metrics import HttpMetrics, IntakeMetrics
+from offchain.sequencer.config import SequencerConfig
+from offchain.sequencer.intake import Busy, Intake, IntakeLimits, error_of
+from offchain.sequencer.metrics import HttpMetrics, IntakeMetrics, sequencer_registry
 
 log = logging.getLogger("l2kit.http")
 
@@ -340,6 +341,8 @@ class HttpFront:
         self._http_metrics = HttpMetrics(registry) if registry is not None else None
         self._intake_metrics = IntakeMetrics(registry) if registry is not None else None
         self.queries = ThreadPoolExecutor(max_workers=query_workers, thread_name_prefix="query")
+        if intake is not None and self._intake_metrics is not None and intake.on_group is None:
+            intake.on_group = self.on_group
         builtin: list[tuple[str, str, AsyncHandler]] = [
             ("GET", "/health", self._health),
             ("GET", "/ready", self._ready),
@@ -623,3 +626,45 @@ class HttpServer:
         self._thread = None
         self._loop.close()
         self.front.queries.shutdown(wait=False, cancel_futures=True)
+
+
+class Service(Probes, Protocol):
+    """What `serve` mounts: the core's `Sequencer` (admission, probes and status)."""
+
+    def prepare(self, body: Mapping[str, Any]) -> Any: ...
+
+    def admit_many(self, prepared: Sequence[Any]) -> list[Any]: ...
+
+    def status(self) -> dict[str, Any]: ...
+
+
+def serve(config: SequencerConfig, service: Service, routes: Sequence[Route]) -> HttpServer:
+    """The front of `service` as `config` says (limits, intake, metrics), bound and serving;
+    `server.stop()` then `server.front.intake.stop()` to end. Raises OSError if the address is
+    taken."""
+    intake = Intake(
+        service,
+        IntakeLimits(
+            max_queue=config.intake_max_queue,
+            max_group=config.intake_max_group,
+            linger=config.intake_linger_ms / 1000,
+            prepare_workers=config.prepare_workers,
+        ),
+    )
+    registry = sequencer_registry(service.status) if config.metrics else None
+    limits = HttpLimits(
+        max_body=config.http_max_body,
+        timeout=config.http_timeout,
+        request_deadline=config.http_request_deadline,
+        max_connections=config.http_max_connections,
+        max_batch_txs=config.http_max_batch_txs,
+    )
+    front = HttpFront(routes, intake, service, registry, limits)
+    intake.start()
+    server = HttpServer(front, config.host, config.port)
+    try:
+        server.start()
+    except BaseException:
+        intake.stop()
+        raise
+    return server

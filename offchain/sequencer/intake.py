@@ -120,7 +120,8 @@ class Intake:
         workers = self.limits.prepare_workers or os.cpu_count() or 1
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prepare")
         self._workers = workers
-        self._on_group = on_group
+        #: Called with (group size, seconds) after every group commit (metrics).
+        self.on_group = on_group
         self._cond = threading.Condition()
         self._queue: deque[_Entry] = deque()
         self._queued_items = 0
@@ -306,8 +307,8 @@ class Intake:
                     "been accepted; resend it (a resend is idempotent) or see GET /tx/<hash>",
                 )
                 outcomes = [failure] * len(items)
-            if self._on_group is not None:
-                self._on_group(len(items), time.monotonic() - started)
+            if self.on_group is not None:
+                self.on_group(len(items), time.monotonic() - started)
             self._resolve(group, outcomes)
 
     @staticmethod

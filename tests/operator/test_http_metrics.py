@@ -12,9 +12,9 @@ import pytest
 from http_fakes import RecordingAdmission, host_port, tx
 from prometheus_client.parser import text_string_to_metric_families
 
-from offchain.sequencer.http_server import HttpFront, HttpServer
-from offchain.sequencer.intake import Intake
-from offchain.sequencer.metrics import VALIDATOR_FIGURES, StatusCollector, sequencer_registry
+from offchain.sequencer.config import load_config
+from offchain.sequencer.http_server import serve
+from offchain.sequencer.metrics import VALIDATOR_FIGURES, StatusCollector
 
 
 def status_dict(**over):
@@ -48,8 +48,9 @@ def status_dict(**over):
     return base
 
 
-class FakeService:
+class FakeService(RecordingAdmission):
     def __init__(self):
+        super().__init__()
         self.state = status_dict()
         self.readiness = (True, "recovered, L1 answered 0.2 s ago")
         self.fail = False
@@ -69,17 +70,12 @@ class FakeService:
 @pytest.fixture
 def served():
     service = FakeService()
-    registry = sequencer_registry(service.status)
-    holder: list[HttpFront] = []
-    intake = Intake(RecordingAdmission(), on_group=lambda n, s: holder[0].on_group(n, s))
-    front = HttpFront([], intake, service, registry)
-    holder.append(front)
-    intake.start()
-    server = HttpServer(front)
-    server.start()
+    config = load_config(["--port", "0", "--intake-max-group", "64"], env={})
+    server = serve(config, service, [])  # what the service entry mounts
     yield server.url, service
     server.stop()
-    intake.stop()
+    assert server.front.intake is not None
+    server.front.intake.stop()
 
 
 def get(url, path):
