@@ -125,6 +125,7 @@ class Intake:
         self._cond = threading.Condition()
         self._queue: deque[_Entry] = deque()
         self._queued_items = 0
+        self._reserved = 0  # items being prepared: their room in the queue is taken
         self._to_prepare: list[tuple[Mapping[str, Any], asyncio.Future[list[Outcome]]]] = []
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -148,8 +149,8 @@ class Intake:
 
     @property
     def queued(self) -> int:
-        """Items waiting for a group right now."""
-        return self._queued_items
+        """Items waiting for a group or being prepared right now."""
+        return self._queued_items + self._reserved
 
     # -- submissions (called on the event loop) ---------------------------------------------------
 
@@ -158,7 +159,7 @@ class Intake:
 
         Single submissions arriving in the same event-loop turn are prepared together (one
         thread-pool job per worker, not one per request), then queued for their group."""
-        self._check_room(1)
+        self._reserve(1)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[list[Outcome]] = loop.create_future()
         self._to_prepare.append((body, future))
@@ -180,6 +181,7 @@ class Intake:
                 stopping = ApiError(
                     HTTPStatus.SERVICE_UNAVAILABLE, "stopping", "the sequencer is shutting down"
                 )
+                self._release(len(part))
                 _set_results([(future, [stopping]) for _, future in part])
 
     def _prepare_and_queue(
@@ -195,16 +197,11 @@ class Intake:
                 entries.append(_Entry([self.admission.prepare(body)], loop, future))
             except Exception as exc:
                 refused.append((future, [error_of(exc)]))
-        if entries:
-            with self._cond:
-                try:
-                    self._check_room(len(entries))
-                except ApiError as full:
-                    refused += [(e.future, [full]) for e in entries]
-                else:
-                    self._queue.extend(entries)
-                    self._queued_items += len(entries)
-                    self._cond.notify()
+        with self._cond:  # the room was reserved before prepare: queue without a second check
+            self._reserved -= len(waiting)
+            self._queue.extend(entries)
+            self._queued_items += len(entries)
+            self._cond.notify_all()
         if refused:
             _call_soon(loop, refused)
 
@@ -212,16 +209,20 @@ class Intake:
         """Admit several transaction bodies in order; one outcome per body, in order."""
         if not bodies:
             return []
-        self._check_room(len(bodies))
+        self._reserve(len(bodies))
         loop = asyncio.get_running_loop()
         chunk = max(1, -(-len(bodies) // self._workers))
         parts = [bodies[i : i + chunk] for i in range(0, len(bodies), chunk)]
-        prepared_parts = await asyncio.gather(
-            *(loop.run_in_executor(self.pool, self._prepare_all, p) for p in parts)
-        )
+        try:
+            prepared_parts = await asyncio.gather(
+                *(loop.run_in_executor(self.pool, self._prepare_all, p) for p in parts)
+            )
+        except BaseException:
+            self._release(len(bodies))
+            raise
         prepared = [item for part in prepared_parts for item in part]
         good = [p for p in prepared if not isinstance(p, ApiError)]
-        admitted = iter(await self._enqueue(loop, good) if good else [])
+        admitted = iter(await self._enqueue(loop, good, len(bodies)))
         return [p if isinstance(p, ApiError) else next(admitted) for p in prepared]
 
     def _prepare_all(self, bodies: Sequence[Mapping[str, Any]]) -> list[Any]:
@@ -233,21 +234,37 @@ class Intake:
                 out.append(error_of(exc))
         return out
 
-    def _check_room(self, n: int) -> None:
-        if self._stopping:
-            raise ApiError(
-                HTTPStatus.SERVICE_UNAVAILABLE, "stopping", "the sequencer is shutting down"
-            )
-        if self._queued_items + n > self.limits.max_queue:
-            raise Busy(
-                f"the intake queue is full ({self._queued_items} transactions waiting, "
-                f"limit {self.limits.max_queue}): nothing was accepted, retry shortly"
-            )
+    def _reserve(self, n: int) -> None:
+        """Room for `n` items, counted from before their prepare (so transactions being checked
+        count against the bound too), or `Busy` / stopping."""
+        with self._cond:
+            if self._stopping:
+                raise ApiError(
+                    HTTPStatus.SERVICE_UNAVAILABLE, "stopping", "the sequencer is shutting down"
+                )
+            waiting = self._queued_items + self._reserved
+            if waiting + n > self.limits.max_queue:
+                raise Busy(
+                    f"the intake queue is full ({waiting} transactions waiting, "
+                    f"limit {self.limits.max_queue}): nothing was accepted, retry shortly"
+                )
+            self._reserved += n
 
-    async def _enqueue(self, loop: asyncio.AbstractEventLoop, items: list[Any]) -> list[Outcome]:
+    def _release(self, n: int) -> None:
+        with self._cond:
+            self._reserved -= n
+            self._cond.notify_all()
+
+    async def _enqueue(
+        self, loop: asyncio.AbstractEventLoop, items: list[Any], reserved: int
+    ) -> list[Outcome]:
+        """Queue `items` (their room, `reserved` items, was taken before prepare)."""
         future: asyncio.Future[list[Outcome]] = loop.create_future()
         with self._cond:
-            self._check_room(len(items))  # checked again: prepare took time
+            self._reserved -= reserved
+            if not items:
+                self._cond.notify_all()
+                return []
             self._queue.append(_Entry(items, loop, future))
             self._queued_items += len(items)
             self._cond.notify()
@@ -258,7 +275,7 @@ class Intake:
     def _take_group(self) -> list[_Entry] | None:
         with self._cond:
             while not self._queue:
-                if self._stopping:
+                if self._stopping and not self._reserved:  # nothing queued nor being prepared
                     return None
                 self._cond.wait()
             if self.limits.linger and self._queued_items < self.limits.max_group:

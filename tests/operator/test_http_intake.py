@@ -47,6 +47,8 @@ async def post_all(url, bodies, batch=0, connections=50):
         async def many(bs):
             async with session.post(url + "/txs", json={"txs": bs}) as r:
                 body = await r.json()
+                if "results" not in body:  # refused as a whole (busy)
+                    return [(r.status, body)]
                 return [(r.status, x) for x in body["results"]]
 
         if batch:
@@ -223,3 +225,30 @@ def test_linger_lets_groups_fill():
 def test_bad_limits_are_refused():
     with pytest.raises(ValueError, match="positive"):
         Intake(RecordingAdmission(), IntakeLimits(max_group=0))
+
+
+def test_transactions_being_checked_count_against_the_queue_bound():
+    class SlowPrepare(RecordingAdmission):
+        def prepare(self, body):
+            time.sleep(0.05)  # a slow signature check: the batch is still being prepared
+            return super().prepare(body)
+
+    admission = SlowPrepare()
+    server, intake = serve(admission, IntakeLimits(max_queue=10))
+    try:
+
+        async def go():
+            first = asyncio.create_task(
+                post_all(server.url, [tx(5, ident=i) for i in range(8)], batch=8)
+            )
+            await asyncio.sleep(0.1)  # the first batch is being prepared, not queued yet
+            second = await post_all(server.url, [tx(5, ident=i) for i in range(8, 16)], batch=8)
+            return await first, second
+
+        first, second = asyncio.run(go())
+        assert all(s == 200 and "id" in b for s, b in first)
+        assert second == [(503, second[0][1])] and second[0][1]["error"]["code"] == "busy"
+        assert sorted(admission.accepted) == list(range(8))
+    finally:
+        server.stop()
+        intake.stop()
