@@ -290,6 +290,8 @@ def _error_json(exc: ApiError) -> dict[str, Any]:
 
 
 _ROUTE = web.RequestKey("route", str)
+#: Bodies up to this size are parsed on the event loop (microseconds); larger ones in a thread.
+_PARSE_INLINE_MAX = 64 * 1024
 _LONG_NUMBER = re.compile(rb"[0-9]{19}")
 
 
@@ -456,11 +458,17 @@ class HttpFront:
             )
         raise ApiError(HTTPStatus.NOT_FOUND, "no_such_endpoint", f"no endpoint {path}")
 
+    async def _parse(self, raw: bytes | None) -> dict[str, Any]:
+        """The JSON body; a large one is parsed in the thread pool, never stalling the loop."""
+        if raw is not None and len(raw) > _PARSE_INLINE_MAX:
+            return await asyncio.get_running_loop().run_in_executor(self.queries, parse_body, raw)
+        return parse_body(raw or b"")
+
     def _sync(self, route: Route) -> AsyncHandler:
         async def run(
             request: web.Request, params: dict[str, str], raw: bytes | None
         ) -> web.StreamResponse:
-            body = parse_body(raw or b"") if route.method == "POST" else {}
+            body = await self._parse(raw) if route.method == "POST" else {}
             loop = asyncio.get_running_loop()
             try:
                 result = await loop.run_in_executor(self.queries, route.handler, params, body)
@@ -478,7 +486,7 @@ class HttpFront:
         self, _request: web.Request, _params: dict[str, str], raw: bytes | None
     ) -> web.StreamResponse:
         assert self.intake is not None
-        body = parse_body(raw or b"")
+        body = await self._parse(raw)
         try:
             answer = await self.intake.submit(body)
         except ApiError as exc:
@@ -491,7 +499,7 @@ class HttpFront:
         self, _request: web.Request, _params: dict[str, str], raw: bytes | None
     ) -> web.StreamResponse:
         assert self.intake is not None
-        body = parse_body(raw or b"")
+        body = await self._parse(raw)
         txs = body.get("txs")
         if not isinstance(txs, list) or not txs:
             raise bad_request("bad_type", "'txs' must be a non-empty list of transaction objects")

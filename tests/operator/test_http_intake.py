@@ -252,3 +252,11 @@ def test_transactions_being_checked_count_against_the_queue_bound():
     finally:
         server.stop()
         intake.stop()
+
+
+def test_a_large_batch_is_parsed_off_the_loop_and_admitted(slow_commit):
+    url, admission = slow_commit
+    bodies = [tx(5, ident=i, memo="m" * 80) for i in range(1000)]  # ~120 KB: parsed in a thread
+    results = asyncio.run(post_all(url, bodies, batch=1000))
+    assert len(results) == 1000 and all(s == 200 and "id" in b for s, b in results)
+    assert sorted(admission.accepted) == list(range(1000))
