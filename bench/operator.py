@@ -169,14 +169,25 @@ class LocalService:
     """The HTTP front + intake over a BenchAdmission, in this process."""
 
     def __init__(
-        self, owners: Sequence[str], workdir: Path, linger: float, null: bool = False
+        self,
+        owners: Sequence[str],
+        workdir: Path,
+        linger: float,
+        null: bool = False,
+        core: bool = False,
     ) -> None:
         from prometheus_client import CollectorRegistry
 
         from offchain.sequencer.http_server import HttpFront, HttpLimits, HttpServer
         from offchain.sequencer.intake import Intake, IntakeLimits
 
-        self.admission = BenchAdmission(owners, workdir / f"bench-{time.monotonic_ns()}.sqlite")
+        db = workdir / f"bench-{time.monotonic_ns()}.sqlite"
+        self.core_store: Any = None
+        self.admission: Any
+        if core:  # the sequencer core's own optimistic admission and store (issue #10 core)
+            self.admission, self.core_store = _core_sequencer(owners, db)
+        else:
+            self.admission = BenchAdmission(owners, db)
         self.registry = CollectorRegistry(auto_describe=False)
         holder: list[HttpFront] = []
         self.groups: list[int] = []
@@ -197,7 +208,45 @@ class LocalService:
     def stop(self) -> None:
         self.server.stop()
         self.intake.stop()
-        self.admission.db.close()
+        if self.core_store is not None:
+            self.core_store.close()
+        else:
+            self.admission.db.close()
+
+
+def core_available() -> bool:
+    """Whether the sequencer core (offchain/sequencer/core.py) and its bench backend are here."""
+    try:
+        import offchain.sequencer.core  # noqa: F401
+
+        import bench.operator_admission  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _core_sequencer(owners: Sequence[str], db: Path) -> tuple[Any, Any]:
+    import threading as _threading
+
+    from offchain.sequencer.core import Sequencer
+    from offchain.sequencer.store import OperatorStore
+
+    from bench.operator_admission import TOKEN, BenchBackend
+    from offchain.rollup.types import Account
+
+    store = OperatorStore(db)
+    accounts = {i: Account(o, TOKEN, START_BALANCE, 0) for i, o in enumerate(owners)}
+    seq = Sequencer(BenchBackend(store, accounts), _threading.RLock(), 1.0)
+    seq.recovered()
+    return seq, store
+
+
+def separator(core: bool) -> bytes:
+    if core:
+        from bench.operator_admission import SEP
+
+        return bytes(SEP)
+    return SEPARATOR
 
 
 # -- the load generator (a separate process) ----------
@@ -212,7 +261,12 @@ def _sign(key: bytes, digest: bytes) -> bytes:
 
 
 def _requests(
-    keys: Sequence[bytes], senders: Sequence[int], n: int, batch: int, host: str
+    keys: Sequence[bytes],
+    senders: Sequence[int],
+    n: int,
+    batch: int,
+    host: str,
+    sep: bytes = SEPARATOR,
 ) -> list[bytes]:
     """`n` signed transfers from `senders` (round robin, nonces in order), as raw requests."""
     nonces = dict.fromkeys(senders, 0)
@@ -221,7 +275,7 @@ def _requests(
     for i in range(n):
         s = senders[i % len(senders)]
         to = (s + 1) % count
-        digest = transfer_digest(SEPARATOR, s, to, 1000, 0, nonces[s])
+        digest = transfer_digest(sep, s, to, 1000, 0, nonces[s])
         sig = _sign(keys[s], digest)
         bodies.append(
             {
@@ -287,10 +341,12 @@ async def _drive(url: str, per_conn: list[list[bytes]], go: Any) -> dict[str, An
     }
 
 
-def _generator(url: str, keys: list[bytes], n: int, batch: int, conns: int, pipe: Any, go: Any):
+def _generator(
+    url: str, keys: list[bytes], n: int, batch: int, conns: int, sep: bytes, pipe: Any, go: Any
+) -> None:
     senders = [list(range(c, len(keys), conns)) for c in range(conns)]
     host = url.removeprefix("http://")
-    per_conn = [_requests(keys, s, n // conns, batch, host) for s in senders]
+    per_conn = [_requests(keys, s, n // conns, batch, host, sep) for s in senders]
     pipe.send("signed")
     pipe.send(asyncio.run(_drive(url, per_conn, go)))
 
@@ -312,16 +368,18 @@ def run_once(
     target: str | None,
     workdir: Path,
     null: bool = False,
+    core: bool = False,
 ) -> dict[str, Any]:
     accounts = max(conns * 4, 64)
     keys = [keccak(b"bench key %d" % i) for i in range(accounts)]
     owners = [address_of(k) for k in keys]
-    service = None if target else LocalService(owners, workdir, linger, null)
+    service = None if target else LocalService(owners, workdir, linger, null, core)
     url = target or (service.url if service else "")
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
     go = ctx.Event()
-    proc = ctx.Process(target=_generator, args=(url, keys, n, batch, conns, child, go))
+    sep = separator(core)
+    proc = ctx.Process(target=_generator, args=(url, keys, n, batch, conns, sep, child, go))
     proc.start()
     try:
         assert parent.recv() == "signed"
@@ -426,18 +484,28 @@ def main(argv: list[str] | None = None) -> int:
         help="connections for batched submission (txs in flight = batch x connections)",
     )
     p.add_argument("--no-history", action="store_true", help="skip history_figures()")
+    p.add_argument(
+        "--admission",
+        choices=("auto", "core", "local"),
+        default="auto",
+        help="core: the sequencer core's Sequencer + optimistic admission + OperatorStore; "
+        "local: BenchAdmission (this file); auto: core when present",
+    )
     args = p.parse_args(argv)
+    core = args.admission == "core" or (args.admission == "auto" and core_available())
     singles_n = 4_000 if args.quick else 20_000
     batched_n = 16_384 if args.quick else 98_304
     load = os.getloadavg()
     with tempfile.TemporaryDirectory() as d:
         work = Path(d)
-        single = run_once(singles_n, 0, args.connections, 0.0, args.target, work)
-        batched = run_once(batched_n, args.batch, args.batch_connections, 0.0, args.target, work)
+        single = run_once(singles_n, 0, args.connections, 0.0, args.target, work, core=core)
+        batched = run_once(
+            batched_n, args.batch, args.batch_connections, 0.0, args.target, work, core=core
+        )
         lingers = {}
         if not args.target:
             lingers["single_linger_1ms"] = run_once(
-                singles_n, 0, args.connections, 0.001, None, work
+                singles_n, 0, args.connections, 0.001, None, work, core=core
             )
             lingers["single_http_only"] = run_once(
                 singles_n, 0, args.connections, 0.0, None, work, null=True
@@ -487,7 +555,13 @@ def main(argv: list[str] | None = None) -> int:
         "stage_costs_us": costs,
         "cores": os.cpu_count(),
         "load_average_before": [round(x, 2) for x in load],
-        "target": args.target or "in-process HTTP front + BenchAdmission (SQLite, FULL sync)",
+        "target": args.target
+        or (
+            "in-process HTTP front + the core's Sequencer (optimistic LedgerAdmission, "
+            "OperatorStore.append_txs)"
+            if core
+            else "in-process HTTP front + BenchAdmission (SQLite, FULL sync)"
+        ),
         "note": "measured on a shared 2-core machine loaded by other work: figures are low",
     }
     if not args.no_history:
