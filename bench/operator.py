@@ -403,6 +403,8 @@ def run_once(
     lat = sorted(out["latencies"])
     sent = len(lat) * (batch or 1)
     accepted = sent - out["errors"]
+    if accepted != sent or out["bad_status"]:
+        print(f"warning: {sent - accepted} of {sent} refused, {out['bad_status']} non-200 answers")
     elapsed = out["elapsed"]
     return {
         "txs": sent,
