@@ -94,8 +94,11 @@ def _passphrase(env_name: str, what: str, prompt: Prompt | None) -> str:
     return prompt(f"Passphrase for {what}")
 
 
-def load_key(source: KeySource, prompt: Prompt | None = None) -> LocalAccount:
-    """The signing account of `source`; `prompt` asks for a passphrase when stdin is a TTY."""
+def load_key(
+    source: KeySource, prompt: Prompt | None = None, passphrase: str | None = None
+) -> LocalAccount:
+    """The signing account of `source`; `prompt` asks for a passphrase when stdin is a TTY.
+    `passphrase` (a keyfile's, e.g. read from a file) is used instead of the env or prompt."""
     if source.alias and source.keyfile:
         raise KeyUnavailable("pass either --account or --keyfile, not both")
     if source.alias:
@@ -114,7 +117,8 @@ def load_key(source: KeySource, prompt: Prompt | None = None) -> LocalAccount:
         what = f"keyfile {source.keyfile}"
         if not source.keyfile.is_file():
             raise KeyUnavailable(f"no keyfile at {source.keyfile}: check the path")
-        passphrase = _passphrase(KEYFILE_PASSPHRASE_ENV, what, prompt)
+        if passphrase is None:
+            passphrase = _passphrase(KEYFILE_PASSPHRASE_ENV, what, prompt)
         return EthAccount.from_key(_decrypt(source.keyfile, passphrase, what))
     raw = os.environ.get(source.key_env)
     if not raw:

@@ -1,0 +1,577 @@
+"""Operator HTTP intake benchmark: signed transfers per second end to end (request in -> fields
+and signature checked -> durable in SQLite -> acknowledged) and acknowledgement latency, for
+single (POST /tx) and batched (POST /txs) submission, with CPU per core.
+
+The load generator is a separate process (raw asyncio sockets, keep-alive, every transaction
+signed before the timed phase, several connections each owning its senders so nonces arrive in
+order). The server side is the sequencer's HTTP front (offchain/sequencer/http_server.py) and
+group-commit intake over `BenchAdmission`: the optimistic rollup's admission assembled from
+offchain/rollup pieces (EIP-712 digest, ECDSA recovery, nonce/balance/recipient checks on a dict
+ledger, one SQLite commit per group: WAL, synchronous=FULL) -- or, with `--target URL`, any
+running service (the integrated sequencer against Anvil).
+
+Run: `python bench/operator.py` (`--quick` for a short run). Writes bench/results/operator.json:
+`http_tx_per_s`, `p50_ms`, `p99_ms` (batched submission, the fast path), `single.*`,
+`batched.*`, `cpu_per_core_pct`, the linger comparison, and `history.*` from
+`history_figures()` (bench/operator_history.py fills it in).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import os
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import orjson  # noqa: E402
+import psutil  # noqa: E402
+
+from bench.common import print_table, write_results  # noqa: E402
+from offchain.operator.batcher import Rejected  # noqa: E402
+from offchain.operator.http_api import hex_field, int_field, str_field  # noqa: E402
+from offchain.rollup.codec import encode_tx  # noqa: E402
+from offchain.rollup.eip712 import address_of, recover, transfer_digest  # noqa: E402
+from offchain.rollup.hashing import keccak  # noqa: E402
+from offchain.rollup.params import MAX_ACCOUNTS, MAX_BALANCE, MAX_NONCE  # noqa: E402
+from offchain.rollup.types import Transfer  # noqa: E402
+
+SEPARATOR = keccak(b"l2kit bench operator domain")
+START_BALANCE = 10**15
+
+
+# -- the server side ----------
+
+
+@dataclass(frozen=True)
+class Prepared:
+    tx: Transfer
+    nonce: int
+    payload: bytes
+    tx_hash: bytes
+    signer: str | None
+
+
+class BenchAdmission:
+    """The optimistic admission from offchain/rollup pieces, over a dict ledger and SQLite."""
+
+    def __init__(self, owners: Sequence[str], db_path: Path) -> None:
+        self.owner = list(owners)
+        self.balance = [START_BALANCE] * len(owners)
+        self.nonce = [0] * len(owners)
+        self.hashes: set[bytes] = set()
+        self.db = sqlite3.connect(str(db_path), check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute(
+            "CREATE TABLE txs (seq INTEGER PRIMARY KEY, tx_hash BLOB UNIQUE, kind TEXT, "
+            "payload BLOB, received_at REAL)"
+        )
+        self.fsyncs = 0
+
+    def prepare(self, body: Mapping[str, Any]) -> Prepared:
+        fields = dict(body)
+        str_field(fields, "type", ("transfer",))
+        sender = int_field(fields, "from", 0, MAX_ACCOUNTS - 1)
+        to = int_field(fields, "to", 0, MAX_ACCOUNTS - 1)
+        amount = int_field(fields, "amount", 1, MAX_BALANCE)
+        fee = int_field(fields, "fee", 0, MAX_BALANCE)
+        nonce = int_field(fields, "nonce", 0, MAX_NONCE)
+        signature = hex_field(fields, "signature", 64)
+        tx = Transfer(sender, to, amount, fee, signature)
+        payload = encode_tx(tx)
+        digest = transfer_digest(SEPARATOR, sender, to, amount, fee, nonce)
+        return Prepared(tx, nonce, payload, keccak(payload), recover(digest, signature))
+
+    def admit_many(self, prepared: Sequence[Prepared]) -> list[Any]:
+        out: list[Any] = []
+        balance: dict[int, int] = {}
+        nonce: dict[int, int] = {}
+        fresh: set[bytes] = set()
+        rows = []
+        now = time.time()
+        for p in prepared:
+            t = p.tx
+            if p.tx_hash in self.hashes or p.tx_hash in fresh:
+                out.append(Rejected("duplicate", "accepted before"))
+                continue
+            if t.sender >= len(self.owner) or t.recipient >= len(self.owner):
+                out.append(Rejected("unknown_account", "no such account"))
+                continue
+            if p.signer != self.owner[t.sender]:
+                out.append(Rejected("bad_signature", "not the owner's signature"))
+                continue
+            n = nonce.get(t.sender, self.nonce[t.sender])
+            if p.nonce != n:
+                out.append(Rejected("bad_nonce", f"expected nonce {n}"))
+                continue
+            b = balance.get(t.sender, self.balance[t.sender])
+            if b < t.amount + t.fee:
+                out.append(Rejected("insufficient_balance", "balance too low"))
+                continue
+            balance[t.sender] = b - t.amount - t.fee
+            balance[t.recipient] = balance.get(t.recipient, self.balance[t.recipient]) + t.amount
+            nonce[t.sender] = n + 1
+            fresh.add(p.tx_hash)
+            rows.append((p.tx_hash, "transfer", p.payload, now))
+            out.append(p)
+        if rows:
+            self.db.execute("BEGIN IMMEDIATE")
+            cur = self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM txs")
+            first = int(cur.fetchone()[0]) + 1
+            self.db.executemany(
+                "INSERT INTO txs (tx_hash, kind, payload, received_at) VALUES (?, ?, ?, ?)", rows
+            )
+            self.db.execute("COMMIT")  # one fsync for the whole group
+            self.fsyncs += 1
+        else:
+            first = 0
+        for k, v in balance.items():
+            self.balance[k] = v
+        for k, v in nonce.items():
+            self.nonce[k] = v
+        self.hashes |= fresh
+        answers: list[Any] = []
+        seq = first
+        for item in out:
+            if isinstance(item, Prepared):
+                answers.append(
+                    {"tx_hash": "0x" + item.tx_hash.hex(), "seq": seq, "status": "pending"}
+                )
+                seq += 1
+            else:
+                answers.append(item)
+        return answers
+
+
+class NullAdmission:
+    """Accepts everything without checks or storage: isolates the HTTP front and intake cost."""
+
+    def prepare(self, body: Mapping[str, Any]) -> Mapping[str, Any]:
+        return body
+
+    def admit_many(self, prepared: Sequence[Any]) -> list[Any]:
+        return [{"status": "pending"} for _ in prepared]
+
+
+class LocalService:
+    """The HTTP front + intake over a BenchAdmission, in this process."""
+
+    def __init__(
+        self,
+        owners: Sequence[str],
+        workdir: Path,
+        linger: float,
+        null: bool = False,
+        core: bool = False,
+    ) -> None:
+        from prometheus_client import CollectorRegistry
+
+        from offchain.sequencer.http_server import HttpFront, HttpLimits, HttpServer
+        from offchain.sequencer.intake import Intake, IntakeLimits
+
+        db = workdir / f"bench-{time.monotonic_ns()}.sqlite"
+        self.core_store: Any = None
+        self.admission: Any
+        if core:  # the sequencer core's own optimistic admission and store (issue #10 core)
+            self.admission, self.core_store = _core_sequencer(owners, db)
+        else:
+            self.admission = BenchAdmission(owners, db)
+        self.registry = CollectorRegistry(auto_describe=False)
+        holder: list[HttpFront] = []
+        self.groups: list[int] = []
+
+        def on_group(n: int, s: float) -> None:
+            self.groups.append(n)
+            holder[0].on_group(n, s)
+
+        admission: Any = NullAdmission() if null else self.admission
+        self.intake = Intake(admission, IntakeLimits(linger=linger), on_group=on_group)
+        front = HttpFront([], self.intake, None, self.registry, HttpLimits(max_body=4 << 20))
+        holder.append(front)
+        self.intake.start()
+        self.server = HttpServer(front)
+        self.server.start()
+        self.url = self.server.url
+
+    def stop(self) -> None:
+        self.server.stop()
+        self.intake.stop()
+        if self.core_store is not None:
+            self.core_store.close()
+        else:
+            self.admission.db.close()
+
+
+def core_available() -> bool:
+    """Whether the sequencer core (offchain/sequencer/core.py) and its bench backend are here."""
+    try:
+        import offchain.sequencer.core  # noqa: F401
+
+        import bench.operator_admission  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _core_sequencer(owners: Sequence[str], db: Path) -> tuple[Any, Any]:
+    import threading as _threading
+
+    from offchain.sequencer.core import Sequencer
+    from offchain.sequencer.store import OperatorStore
+
+    from bench.operator_admission import TOKEN, BenchBackend
+    from offchain.rollup.types import Account
+
+    store = OperatorStore(db)
+    accounts = {i: Account(o, TOKEN, START_BALANCE, 0) for i, o in enumerate(owners)}
+    seq = Sequencer(BenchBackend(store, accounts), _threading.RLock(), 1.0)
+    seq.recovered()
+    return seq, store
+
+
+def separator(core: bool) -> bytes:
+    if core:
+        from bench.operator_admission import SEP
+
+        return bytes(SEP)
+    return SEPARATOR
+
+
+# -- the load generator (a separate process) ----------
+
+
+def _sign(key: bytes, digest: bytes) -> bytes:
+    from coincurve import PrivateKey
+
+    sig = PrivateKey(key).sign_recoverable(digest, hasher=None)  # r | s | v, low-s
+    r, s, v = sig[:32], int.from_bytes(sig[32:64], "big"), sig[64]
+    return r + ((v << 255) | s).to_bytes(32, "big")
+
+
+def _requests(
+    keys: Sequence[bytes],
+    senders: Sequence[int],
+    n: int,
+    batch: int,
+    host: str,
+    sep: bytes = SEPARATOR,
+) -> list[bytes]:
+    """`n` signed transfers from `senders` (round robin, nonces in order), as raw requests."""
+    nonces = dict.fromkeys(senders, 0)
+    bodies = []
+    count = len(keys)
+    for i in range(n):
+        s = senders[i % len(senders)]
+        to = (s + 1) % count
+        digest = transfer_digest(sep, s, to, 1000, 0, nonces[s])
+        sig = _sign(keys[s], digest)
+        bodies.append(
+            {
+                "type": "transfer",
+                "from": s,
+                "to": to,
+                "amount": "1000",
+                "fee": "0",
+                "nonce": nonces[s],
+                "signature": "0x" + sig.hex(),
+            }
+        )
+        nonces[s] += 1
+    out = []
+    if batch:
+        for i in range(0, len(bodies), batch):
+            out.append(_raw(host, "/txs", orjson.dumps({"txs": bodies[i : i + batch]})))
+    else:
+        out = [_raw(host, "/tx", orjson.dumps(b)) for b in bodies]
+    return out
+
+
+def _raw(host: str, path: str, body: bytes) -> bytes:
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def _drive(url: str, per_conn: list[list[bytes]], go: Any) -> dict[str, Any]:
+    host, port = url.removeprefix("http://").split(":")
+    conns = [await asyncio.open_connection(host, int(port)) for _ in per_conn]
+    latencies: list[float] = []
+    errors = 0
+    bad_status = 0
+
+    async def run(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, reqs: list[bytes]):
+        nonlocal errors, bad_status
+        for req in reqs:
+            t0 = time.perf_counter()
+            writer.write(req)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(head.split(b"Content-Length: ", 1)[1].split(b"\r\n", 1)[0])
+            body = await reader.readexactly(length)
+            latencies.append(time.perf_counter() - t0)
+            if not head.startswith(b"HTTP/1.1 200"):
+                bad_status += 1
+            errors += body.count(b'"error"')
+        writer.close()
+
+    go.wait()
+    started = time.perf_counter()
+    cpu0 = time.process_time()
+    await asyncio.gather(*(run(r, w, q) for (r, w), q in zip(conns, per_conn, strict=True)))
+    elapsed = time.perf_counter() - started
+    return {
+        "elapsed": elapsed,
+        "latencies": latencies,
+        "errors": errors,
+        "bad_status": bad_status,
+        "generator_cpu_s": time.process_time() - cpu0,
+    }
+
+
+def _generator(
+    url: str, keys: list[bytes], n: int, batch: int, conns: int, sep: bytes, pipe: Any, go: Any
+) -> None:
+    senders = [list(range(c, len(keys), conns)) for c in range(conns)]
+    host = url.removeprefix("http://")
+    per_conn = [_requests(keys, s, n // conns, batch, host, sep) for s in senders]
+    pipe.send("signed")
+    pipe.send(asyncio.run(_drive(url, per_conn, go)))
+
+
+# -- one run ----------
+
+
+def _pct(sorted_values: Sequence[float], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
+
+
+def run_once(
+    n: int,
+    batch: int,
+    conns: int,
+    linger: float,
+    target: str | None,
+    workdir: Path,
+    null: bool = False,
+    core: bool = False,
+) -> dict[str, Any]:
+    accounts = max(conns * 4, 64)
+    keys = [keccak(b"bench key %d" % i) for i in range(accounts)]
+    owners = [address_of(k) for k in keys]
+    service = None if target else LocalService(owners, workdir, linger, null, core)
+    url = target or (service.url if service else "")
+    ctx = mp.get_context("spawn")
+    parent, child = ctx.Pipe()
+    go = ctx.Event()
+    sep = separator(core)
+    proc = ctx.Process(target=_generator, args=(url, keys, n, batch, conns, sep, child, go))
+    proc.start()
+    try:
+        assert parent.recv() == "signed"
+        gen = psutil.Process(proc.pid)
+        me = psutil.Process()
+        psutil.cpu_percent(percpu=True)
+        gen_cpu0 = sum(gen.cpu_times()[:2])
+        me_cpu0 = sum(me.cpu_times()[:2])
+        go.set()
+        out = parent.recv()
+        per_core = psutil.cpu_percent(percpu=True)
+        server_cpu = sum(me.cpu_times()[:2]) - me_cpu0
+        gen_cpu = sum(gen.cpu_times()[:2]) - gen_cpu0 if gen.is_running() else None
+    finally:
+        proc.join(30)
+        if service is not None:
+            groups = list(service.groups)
+            service.stop()
+        else:
+            groups = []
+    lat = sorted(out["latencies"])
+    sent = len(lat) * (batch or 1)
+    accepted = sent - out["errors"]
+    if accepted != sent or out["bad_status"]:
+        print(f"warning: {sent - accepted} of {sent} refused, {out['bad_status']} non-200 answers")
+    elapsed = out["elapsed"]
+    return {
+        "txs": sent,
+        "accepted": accepted,
+        "refused": out["errors"],
+        "non_200": out["bad_status"],
+        "seconds": round(elapsed, 3),
+        "tx_per_s": round(accepted / elapsed, 1),
+        "requests_per_s": round(len(lat) / elapsed, 1),
+        "p50_ms": round(_pct(lat, 0.50) * 1000, 2),
+        "p99_ms": round(_pct(lat, 0.99) * 1000, 2),
+        "max_ms": round(lat[-1] * 1000, 2) if lat else None,
+        "connections": conns,
+        "batch": batch or 1,
+        "linger_ms": linger * 1000,
+        "groups": len(groups),
+        "mean_group": round(sum(groups) / len(groups), 1) if groups else None,
+        "cpu_per_core_pct": per_core,
+        "server_cpu_s": round(server_cpu, 2),
+        "server_cpu_us_per_tx": round(server_cpu / max(sent, 1) * 1e6, 1),
+        "generator_cpu_s": round(gen_cpu, 2) if gen_cpu is not None else None,
+    }
+
+
+def stage_costs(n: int = 3000) -> dict[str, float]:
+    """Microseconds per transaction of each stage, in this process (one thread): where the
+    time goes."""
+    keys = [keccak(b"bench key %d" % i) for i in range(8)]
+    owners = [address_of(k) for k in keys]
+    host = "x"
+    reqs = _requests(keys, list(range(8)), n, 0, host)
+    bodies = [orjson.loads(r.split(b"\r\n\r\n", 1)[1]) for r in reqs]
+    with tempfile.TemporaryDirectory() as d:
+        adm = BenchAdmission(owners, Path(d) / "s.sqlite")
+        t0 = time.perf_counter()
+        for r in reqs:
+            orjson.loads(r.split(b"\r\n\r\n", 1)[1])
+        t1 = time.perf_counter()
+        prepared = [adm.prepare(b) for b in bodies]
+        t2 = time.perf_counter()
+        for i in range(0, n, 256):
+            adm.admit_many(prepared[i : i + 256])
+        t3 = time.perf_counter()
+        digests = [transfer_digest(SEPARATOR, 0, 1, 1000, 0, i) for i in range(n)]
+        t4 = time.perf_counter()
+        for dg, p in zip(digests, prepared, strict=True):
+            recover(dg, p.tx.signature)
+        t5 = time.perf_counter()
+        adm.db.close()
+    us = 1e6 / n
+    return {
+        "json_parse_us": round((t1 - t0) * us, 1),
+        "prepare_us": round((t2 - t1) * us, 1),
+        "of_which_ecdsa_recover_us": round((t5 - t4) * us, 1),
+        "admit_and_commit_256_us": round((t3 - t2) * us, 1),
+    }
+
+
+def history_figures() -> dict[str, Any]:
+    """`history.<batches>.*` figures; bench/operator_history.py (ckpt helper) provides them."""
+    try:
+        from bench.operator_history import history_figures as measured  # type: ignore
+    except ImportError:
+        return {}
+    result: dict[str, Any] = measured()
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="short runs (a smoke test)")
+    p.add_argument("--target", help="drive a running service at this URL instead")
+    p.add_argument("--connections", type=int, default=32)
+    p.add_argument("--batch", type=int, default=64, help="txs per POST /txs")
+    p.add_argument(
+        "--batch-connections",
+        type=int,
+        default=4,
+        help="connections for batched submission (txs in flight = batch x connections)",
+    )
+    p.add_argument("--no-history", action="store_true", help="skip history_figures()")
+    p.add_argument(
+        "--admission",
+        choices=("auto", "core", "local"),
+        default="auto",
+        help="core: the sequencer core's Sequencer + optimistic admission + OperatorStore; "
+        "local: BenchAdmission (this file); auto: core when present",
+    )
+    args = p.parse_args(argv)
+    core = args.admission == "core" or (args.admission == "auto" and core_available())
+    singles_n = 4_000 if args.quick else 20_000
+    batched_n = 16_384 if args.quick else 98_304
+    load = os.getloadavg()
+    with tempfile.TemporaryDirectory() as d:
+        work = Path(d)
+        single = run_once(singles_n, 0, args.connections, 0.0, args.target, work, core=core)
+        batched = run_once(
+            batched_n, args.batch, args.batch_connections, 0.0, args.target, work, core=core
+        )
+        lingers = {}
+        if not args.target:
+            lingers["single_linger_1ms"] = run_once(
+                singles_n, 0, args.connections, 0.001, None, work, core=core
+            )
+            lingers["single_http_only"] = run_once(
+                singles_n, 0, args.connections, 0.0, None, work, null=True
+            )
+    costs = stage_costs()
+    rows = [
+        (
+            name,
+            r["tx_per_s"],
+            r["p50_ms"],
+            r["p99_ms"],
+            r["batch"],
+            r["connections"],
+            r["mean_group"],
+            r["server_cpu_us_per_tx"],
+        )
+        for name, r in [("single POST /tx", single), ("batched POST /txs", batched)]
+        + [(k, v) for k, v in lingers.items()]
+    ]
+    print_table(
+        "Operator HTTP intake (signed transfers, durable before the answer)",
+        (
+            "submission",
+            "tx/s",
+            "p50 ms",
+            "p99 ms",
+            "txs/request",
+            "connections",
+            "mean group",
+            "server CPU us/tx",
+        ),
+        rows,
+    )
+    print_table("Where the time goes (one thread, us per tx)", ("stage", "us"), list(costs.items()))
+    figures: dict[str, Any] = {
+        "http_tx_per_s": batched["tx_per_s"],
+        "p50_ms": batched["p50_ms"],
+        "p99_ms": batched["p99_ms"],
+        "headline": "batched submission (POST /txs); single-submission figures under 'single'",
+        "single": single,
+        "batched": batched,
+        **lingers,
+        "cpu_per_core_pct": {
+            "single": single["cpu_per_core_pct"],
+            "batched": batched["cpu_per_core_pct"],
+        },
+        "stage_costs_us": costs,
+        "cores": os.cpu_count(),
+        "load_average_before": [round(x, 2) for x in load],
+        "target": args.target
+        or (
+            "in-process HTTP front + the core's Sequencer (optimistic LedgerAdmission, "
+            "OperatorStore.append_txs)"
+            if core
+            else "in-process HTTP front + BenchAdmission (SQLite, FULL sync)"
+        ),
+        "note": "measured on a shared 2-core machine loaded by other work: figures are low",
+    }
+    if not args.no_history:
+        for key, value in history_figures().items():
+            figures[f"history.{key}" if not key.startswith("history.") else key] = value
+    write_results("operator", figures)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
