@@ -1,5 +1,5 @@
 """The validator service: follow the rollup, rebuild the L2 state from L1 data alone, and prove
-the first wrong commitment as soon as it appears. `python -m offchain.operator.validator_service`.
+the first wrong commitment as soon as it appears. `python -m offchain.validator.service`.
 
 It trusts nothing but L1: batch data comes from the calldata of the posting transactions, deposits
 from the bridge's logs (checked against its accumulators). It re-checks whenever the rollup's head
@@ -38,14 +38,14 @@ from offchain.deployments import load_deployment
 from offchain.errors import L2KitError
 from offchain.operator.l1_sender import SendError, SendPolicy, Sent, send_transaction
 from offchain.operator.preflight import check_deployment, connect_once, parse_key
-from offchain.operator.validator_fraud import (
+from offchain.validator.fraud import (
     SentCommitment,
     cannot_check_alarm,
     must_prove_now,
     reusable,
     unproven_alarm,
 )
-from offchain.operator.validator_watch import Observation, Status, Watch, observe
+from offchain.validator.watch import Observation, Status, Watch, observe
 from offchain.rollup.l1 import RollupL1, Signer
 from offchain.rollup.proofs import FraudProof, commitment_for
 from offchain.rollup.validator import Validator

@@ -12,7 +12,7 @@ an alarm. `observe` folds one check of the rollup into the watch record and retu
 - `lag`: live batches not verified yet.
 
 The watch record is what a restart needs to tell "checked before final" from "final while down"; the
-service persists it with the status (offchain/operator/validator_service.py).
+service persists it with the status (offchain/validator/service.py).
 """
 
 from __future__ import annotations
