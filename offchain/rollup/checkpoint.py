@@ -79,6 +79,9 @@ class Checkpoint:
         """A checkpoint of `state` (taken as is; copy it first if it will change). Refuses a
         state that is not the one the anchor's record names (root and queue positions)."""
         r = anchor.record
+        for i, a in state.accounts.items():
+            if not 0 <= i < MAX_ACCOUNTS or a.is_empty:
+                raise CheckpointError(f"account {i} is outside the tree or empty")
         if state.root != r.post_root:
             raise CheckpointError(
                 f"the accounts hash to root 0x{state.root.hex()}, but batch {anchor.index} "
@@ -90,9 +93,6 @@ class Checkpoint:
                 f"{state.forced_end}, batch {anchor.index} records {r.deposit_end} and "
                 f"{r.forced_end}"
             )
-        for i, a in state.accounts.items():
-            if not 0 <= i < MAX_ACCOUNTS or a.is_empty:
-                raise CheckpointError(f"account {i} is outside the tree or empty")
         return cls(anchor, dict(state.accounts), deposit_from_block, forced_from_block, state)
 
     @property
