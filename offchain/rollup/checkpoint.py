@@ -15,6 +15,7 @@ persist `ckpt.to_bytes()` (e.g. `store.save_checkpoint("optimistic", ...)`).
 
 from __future__ import annotations
 
+import json
 import logging
 import struct
 from collections.abc import Mapping, Sequence
@@ -188,6 +189,28 @@ class Checkpoint:
         return cls.of(anchor, state, f[14], f[15])
 
 
+def read_checkpoint_file(path: str) -> Checkpoint:
+    """A checkpoint from a file: the binary format, or the JSON answer of a validator's
+    `GET /checkpoint` (`{"checkpoint": "0x.."}`). CheckpointError (one line) otherwise."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        raise CheckpointError(f"cannot read checkpoint file {path}: {e.strerror}") from e
+    if not raw.startswith(MAGIC):
+        try:
+            text = json.loads(raw)["checkpoint"]
+            raw = bytes.fromhex(text.removeprefix("0x"))
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            raise CheckpointError(
+                f"{path} is neither a checkpoint file nor a validator's GET /checkpoint answer"
+            ) from e
+    try:
+        return Checkpoint.from_bytes(raw)
+    except CheckpointError as e:
+        raise CheckpointError(f"{path}: {e}") from e
+
+
 # -------------------------------------------------------------------- L1 edge
 
 
@@ -353,6 +376,7 @@ __all__ = [
     "UnreadableBatch",
     "check_anchor",
     "newest_valid",
+    "read_checkpoint_file",
     "resume",
     "verify_from",
 ]
