@@ -10,6 +10,12 @@ log, fields of the status (`--status-file`, JSON), and exit code 1 of a one-shot
 RPC errors are retried after a short, bounded back-off that resets as soon as a check succeeds;
 checks that keep failing (3 in a row, or none succeeded for `stale_after` seconds) are an alarm.
 
+It keeps the verified L2 state in memory between heads and persists checkpoints of it
+(`--checkpoint-dir`, by default next to the status file; docs/checkpoints.md), so a new head costs
+the new batches and a restart the batches since the last checkpoint; a rollback or reorg that
+removed a checkpoint's batch invalidates it (offchain/validator/follow.py). `--status-port`
+serves /status (with its lag behind L1 in blocks and batches), /health and /checkpoint.
+
 A fraud it finds is committed to once (`commitFraud` over the proof's hash) and revealed in a
 later block; the commitment is kept in memory and in the status file, so a failed reveal is
 retried, after a restart too, with that same commitment. A fraud it cannot prove (the batch is no
@@ -38,6 +44,7 @@ from offchain.deployments import load_deployment
 from offchain.errors import L2KitError
 from offchain.operator.l1_sender import SendError, SendPolicy, Sent, send_transaction
 from offchain.operator.preflight import check_deployment, connect_once, parse_key
+from offchain.rollup.checkpoint import Checkpoint
 from offchain.rollup.l1 import RollupL1, Signer
 from offchain.rollup.proofs import FraudProof, commitment_for
 from offchain.rollup.validator import Validator
@@ -149,6 +156,7 @@ class ValidatorService:
         #: L1 head block and the rollup's live count at the last check (for the lag figures).
         self.l1_head: int | None = None
         self.synced_block: int | None = None
+        self._exported: tuple[Checkpoint | None, bytes | None] = (None, None)
         self._snapshot_lock = threading.Lock()
         self._snapshot: dict[str, Any] = {"status": self.stats.to_json(), "checkpoint_bytes": None}
         #: Set while `run` loops (the health endpoint reports it).
@@ -214,13 +222,15 @@ class ValidatorService:
     def publish(self) -> dict[str, Any]:
         """Snapshot the status for readers on other threads (the status endpoint)."""
         point = self.follower.point
+        if point is not self._exported[0]:  # serialized once per new point, not per poll
+            self._exported = (point, point.to_bytes() if point is not None else None)
         snapshot = {
             "status": {
                 **self.stats.to_json(),
                 "l1": self.lag(),
                 "checkpoint": self.checkpoint_summary(),
             },
-            "checkpoint_bytes": point.to_bytes() if point is not None else None,
+            "checkpoint_bytes": self._exported[1],
         }
         with self._snapshot_lock:
             self._snapshot = snapshot
