@@ -103,7 +103,7 @@ def cli(ecosystem, network, provider, transfers):
         batcher_url = batcher.ready_line.split()[1]
         validator = Service(
             "validator",
-            "offchain.operator.validator_service",
+            "offchain.validator.service",
             ["--rpc", provider.uri, "--poll", "0.5"],
             env,
             DEMO_DIR,

@@ -3,6 +3,7 @@
     ape run exit --owner 0xYou              # frozen or freezable? what can 0xYou claim?
     ape run exit --owner 0xYou --send       # freeze if possible, then exit and refund
     ape run exit --owner 0xYou --send --network ethereum:sepolia:node --account me --yes
+    ape run exit --owner 0xYou --checkpoint validator-checkpoint.json   # replay only what follows
 
 Exits credit the bridge; pull the funds with `bridge.claim(token, to)` from the owner account.
 """
@@ -16,7 +17,8 @@ from web3 import Web3
 
 from offchain.ape_unattended import prepare_signer
 from offchain.deployments import load_deployment
-from offchain.rollup.exit import exit_plan, freeze_status
+from offchain.rollup.checkpoint import CheckpointError, read_checkpoint_file
+from offchain.rollup.exit import ExitError, exit_plan, freeze_status
 from offchain.rollup.l1 import RollupL1
 
 
@@ -33,8 +35,21 @@ def _sender(alias: str | None, local: bool):
 @click.option("--send", is_flag=True, help="Freeze if possible, then send every exit and refund.")
 @click.option("--account", "alias", default=None, help="Ape account alias that sends (--send).")
 @click.option("--yes", is_flag=True, help="Sign without asking (APE_ACCOUNTS_<alias>_PASSPHRASE).")
-def cli(ecosystem, network, provider, owner, send, alias, yes):
+@click.option(
+    "--checkpoint",
+    default=None,
+    help="Start from this verified checkpoint (a validator's file or GET /checkpoint answer), "
+    "checked against L1 and the frozen root; only later batches are replayed.",
+)
+@click.option("--from-genesis", is_flag=True, help="Rebuild from batch 0 (the default).")
+def cli(ecosystem, network, provider, owner, send, alias, yes, checkpoint, from_genesis):
     """Show (or send) the exit and refund claims of OWNER after a freeze."""
+    if checkpoint is not None and from_genesis:
+        raise click.UsageError("pass --checkpoint FILE or --from-genesis, not both")
+    try:
+        start = read_checkpoint_file(checkpoint) if checkpoint is not None else None
+    except CheckpointError as e:
+        raise click.ClickException(str(e)) from e
     choice = f"{ecosystem.name}:{network.name}"
     deployment = load_deployment(choice)
     rollup_addr, bridge_addr = deployment.address("Rollup"), deployment.address("RollupBridge")
@@ -52,7 +67,10 @@ def cli(ecosystem, network, provider, owner, send, alias, yes):
             raise SystemExit(0 if not send else 1)
         rollup.freeze(sender=sender)
         click.echo(f"froze the rollup ({status.reason.name})")
-    plan = exit_plan(l1, owner)
+    try:
+        plan = exit_plan(l1, owner, start)
+    except ExitError as e:
+        raise click.ClickException(str(e)) from e
     click.echo(
         f"frozen state: root 0x{plan.frozen.root.hex()}, {plan.frozen.batch_count} final batches, "
         f"deposits consumed {plan.frozen.deposit_end}"

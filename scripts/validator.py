@@ -3,7 +3,7 @@
     ape run validator                                   # local node (APE_FOUNDRY_HOST to share)
     ape run validator --network ethereum:sepolia:node   # with L2KIT_CHALLENGER_KEY set
 
-Options after `--` go to the service: `python -m offchain.operator.validator_service --help`.
+Options after `--` go to the service: `python -m offchain.validator.service --help`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 import click
 from ape.cli import ConnectedProviderCommand
 
-from offchain.operator import validator_service
+from offchain.validator import service as validator_service
 
 
 @click.command(cls=ConnectedProviderCommand, context_settings={"ignore_unknown_options": True})

@@ -16,8 +16,9 @@ from web3.logs import DISCARD
 
 from offchain.errors import L2KitError
 from offchain.recipient import address_recipient
+from offchain.rollup.checkpoint import CheckpointError, read_checkpoint_file
 from offchain.rollup.codec import encode_tx, is_packable_amount, is_packable_fee
-from offchain.rollup.exit import ExitClaim, exit_plan, freeze_status
+from offchain.rollup.exit import ExitClaim, ExitError, exit_plan, freeze_status
 from offchain.rollup.l1 import RollupL1
 from offchain.rollup.replay import replay
 from offchain.rollup.types import Transfer, Withdraw
@@ -474,11 +475,22 @@ def _ensure_frozen(s: Session, l1: RollupL1) -> None:
     s.out.note(f"froze the rollup ({status.reason.name})")
 
 
-def _exit_or_refund(s: Session, owner: str | None, which: str) -> None:
+def _exit_or_refund(
+    s: Session, owner: str | None, which: str, checkpoint: str | None = None
+) -> None:
     who = checked_address(owner, "owner") if owner else s.address
+    start = None
+    if checkpoint is not None:
+        try:
+            start = read_checkpoint_file(checkpoint)
+        except CheckpointError as e:
+            raise L2KitError(str(e)) from e
     l1 = _l1(s)
     _ensure_frozen(s, l1)
-    plan = exit_plan(l1, who)
+    try:
+        plan = exit_plan(l1, who, start)
+    except ExitError as e:
+        raise L2KitError(str(e)) from e
     claims = plan.exits if which == "exit" else plan.refunds
     rollup_c = _rollup(s)
     rows, shown = [], []
@@ -502,12 +514,30 @@ def _exit_or_refund(s: Session, owner: str | None, which: str) -> None:
     )
 
 
+def _start_point(checkpoint: str | None, from_genesis: bool) -> str | None:
+    if checkpoint is not None and from_genesis:
+        raise click.UsageError("pass --checkpoint FILE or --from-genesis, not both")
+    return checkpoint
+
+
 @rollup.command(name="exit")
 @click.option("--owner", default=None, help="Whose accounts to exit (default: yourself).")
+@click.option(
+    "--checkpoint",
+    "checkpoint",
+    default=None,
+    help="Start from this verified checkpoint (yours or a validator's GET /checkpoint answer), "
+    "checked against L1; only the batches after it are replayed.",
+)
+@click.option(
+    "--from-genesis",
+    is_flag=True,
+    help="Rebuild the state from batch 0 (the default without --checkpoint).",
+)
 @common_options
-def exit_(s: Session, owner: str | None) -> None:
+def exit_(s: Session, owner: str | None, checkpoint: str | None, from_genesis: bool) -> None:
     """After a freeze (freezing first if anyone may): pay out your accounts from L1 data alone."""
-    _exit_or_refund(s, owner, "exit")
+    _exit_or_refund(s, owner, "exit", _start_point(checkpoint, from_genesis))
 
 
 @rollup.command()

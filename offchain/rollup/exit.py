@@ -16,6 +16,7 @@ from enum import IntEnum
 from eth_abi import encode as abi_encode
 from eth_utils import to_checksum_address
 
+from .checkpoint import Checkpoint, check_anchor, verify_from
 from .hashing import keccak
 from .l1 import RollupL1
 from .replay import PostedBatch, replay
@@ -174,11 +175,51 @@ def read_frozen(l1: RollupL1) -> FrozenView:
     )
 
 
-def exit_plan(l1: RollupL1, owner: str | None = None) -> ExitPlan:
-    """Build the exit and refund claims of `owner` (or everyone) from L1 data alone."""
+def exit_state_from_checkpoint(l1: RollupL1, frozen: FrozenView, checkpoint: Checkpoint) -> L2State:
+    """The exit state rebuilt from a checkpoint the user chose to trust (their own, or a
+    validator's): it must be of this deployment and anchored at a live batch at or below the
+    frozen head on the canonical chain (so its state is the one L1 recorded for a final batch);
+    only the batches after it are replayed, and the result must still be `frozenRoot`."""
+    why = check_anchor(l1, checkpoint.anchor)
+    if why is not None:
+        raise ExitError(
+            f"{checkpoint.describe()} refused: {why}; use another checkpoint or --from-genesis"
+        )
+    if checkpoint.batches > frozen.batch_count:  # check_anchor's liveness implies it: belt
+        raise ExitError(
+            f"{checkpoint.describe()} is past the {frozen.batch_count} batches that survived "
+            "the freeze: use --from-genesis"
+        )
+    reading = l1.read_batches(None, checkpoint.batches, checkpoint.anchor.block_number)
+    if reading.unreadable is not None:
+        raise ExitError(str(reading.unreadable))
+    result, _ = verify_from(l1, l1.separator(), checkpoint, reading)
+    if result.fraud is not None:
+        raise ExitError(
+            f"batch {result.fraud.batch_index} does not re-execute ({result.fraud.fault.name}) "
+            "from the checkpoint: the L1 data read is not the posted data"
+        )
+    state = result.state
+    if state.root != frozen.root or state.deposit_end != frozen.deposit_end:
+        raise ExitError(
+            f"the checkpoint's replay ends at root 0x{state.root.hex()} (deposits "
+            f"{state.deposit_end}), not the frozen root 0x{frozen.root.hex()} (deposits "
+            f"{frozen.deposit_end}): use --from-genesis"
+        )
+    return state
+
+
+def exit_plan(
+    l1: RollupL1, owner: str | None = None, checkpoint: Checkpoint | None = None
+) -> ExitPlan:
+    """Build the exit and refund claims of `owner` (or everyone) from L1 data alone: from
+    genesis, or from `checkpoint` (checked against L1 and the frozen root)."""
     frozen = read_frozen(l1)
     deposits = l1.deposit_queue()
-    state = exit_state(l1.posted_batches(), deposits, l1.forced_queue(), l1.separator(), frozen)
+    if checkpoint is None:
+        state = exit_state(l1.posted_batches(), deposits, l1.forced_queue(), l1.separator(), frozen)
+    else:
+        state = exit_state_from_checkpoint(l1, frozen, checkpoint)
     released = l1.bridge.functions.isReleased
     exits = [c for c in exit_claims(state, owner) if not released(c.withdrawal_id).call()]
     refunds = [

@@ -9,7 +9,7 @@ from eth_account import Account as EthAccount
 from eth_typing import ChecksumAddress
 from web3 import Web3
 
-from offchain.bridge import read_deposits
+from offchain.bridge import read_deposits, verify_queue
 from offchain.chain import abi_of
 from offchain.l1.sender import L1Sender, Reverted, SendPolicy, WouldRevert, call_tx
 from offchain.recipient import AddressRecipient, decode_recipient
@@ -51,17 +51,52 @@ class UnreadableBatch(ValueError):
 
 
 @dataclass(frozen=True)
-class BatchReading:
-    """What L1 says about the live batches: the readable prefix, and the first unreadable one."""
+class Posting:
+    """Where a live batch was posted: its BatchPosted log's tx and block."""
 
-    #: The batch hash the rollup stored for each live batch, readable or not.
+    index: int
+    tx_hash: bytes
+    block_number: int
+    block_hash: bytes
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    """`Rollup.batches(i)` without the bond (which a slash or a release changes)."""
+
+    batch_hash: bytes
+    post_root: bytes
+    proposer: str
+    posted_at: int
+    deposit_end: int
+    forced_end: int
+
+
+@dataclass(frozen=True)
+class QueueReading:
+    """Entries of a deposit or forced queue from some index on, and the L1 block of each."""
+
+    entries: tuple[Any, ...]
+    blocks: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class BatchReading:
+    """What L1 says about the live batches from index `start` on: the readable prefix, and the
+    first unreadable one."""
+
+    #: The batch hash the rollup stored for each live batch from `start`, readable or not.
     hashes: tuple[bytes, ...]
     batches: tuple[PostedBatch, ...]
     unreadable: UnreadableBatch | None
+    #: Index of the first batch read (0: from genesis).
+    start: int = 0
+    #: Where each batch of `batches` was posted (same order).
+    postings: tuple[Posting, ...] = ()
 
     @property
     def count(self) -> int:
-        return len(self.hashes)
+        return self.start + len(self.hashes)
 
 
 class Signer:
@@ -121,26 +156,39 @@ class RollupL1:
         f = self.rollup.functions
         return max(f.batchCount().call(), f.discardedEnd().call())
 
-    def posted_batches(self, count: int | None = None) -> list[PostedBatch]:
-        """The live batches (or the first `count` postings, e.g. `disputable_end()`), each with
-        the `data` its posting tx carried; UnreadableBatch if one cannot be read (read_batches)."""
-        reading = self.read_batches(count)
+    def posted_batches(
+        self, count: int | None = None, start: int = 0, from_block: int = 0
+    ) -> list[PostedBatch]:
+        """The live batches from index `start` (or up to `count` postings, e.g. `disputable_end()`),
+        each with the `data` its posting tx carried; UnreadableBatch if one cannot be read
+        (read_batches)."""
+        reading = self.read_batches(count, start, from_block)
         if reading.unreadable is not None:
             raise reading.unreadable
         return list(reading.batches)
 
-    def read_batches(self, count: int | None = None) -> BatchReading:
-        """Read every live batch (or the first `count` postings, discarded ones after a freeze
-        included) from its posting tx's input, stopping at the first that cannot be read. A batch
-        is read only if its tx calls the rollup directly with the canonical postBatch calldata
-        (offchain/rollup/posting.py) and the data hashes to the batch hash the rollup stored, so
-        what is replayed is exactly what the contract accepted."""
+    def read_batches(
+        self, count: int | None = None, start: int = 0, from_block: int = 0
+    ) -> BatchReading:
+        """Read every live batch from index `start` (or the postings up to `count`, discarded ones
+        after a freeze included) from its posting tx's input, stopping at the first that cannot be
+        read. A batch is read only if its tx calls the rollup directly with the canonical
+        postBatch calldata (offchain/rollup/posting.py) and the data hashes to the batch hash the
+        rollup stored, so what is replayed is exactly what the contract accepted.
+
+        Incremental: only the batches from `start` are read, and only BatchPosted logs from
+        `from_block`, which must be at or before the live posting of batch `start` (the block of
+        batch `start - 1`'s live posting is: a live batch is posted after the one before it)."""
         live = self.rollup.functions.batchCount().call()
         if count is None:
             count = live
+        if not 0 <= start <= count:
+            raise ValueError(f"start {start} outside 0..{count}")
         logs: dict[int, list[Any]] = {}
-        for log in self.rollup.events.BatchPosted.get_logs(from_block=0):
-            logs.setdefault(log["args"]["index"], []).append(log)
+        if start < count:
+            for log in self.rollup.events.BatchPosted.get_logs(from_block=from_block):
+                if log["args"]["index"] >= start:
+                    logs.setdefault(log["args"]["index"], []).append(log)
         # Live batches: the hash the rollup stores. Batches a freeze discarded are no longer in
         # `batches()`; their hash is the one the rollup emitted for the last posting at that index
         # (nothing is posted after a freeze).
@@ -148,17 +196,25 @@ class RollupL1:
             bytes(self.rollup.functions.batches(i).call()[0])
             if i < live
             else (bytes(logs[i][-1]["args"]["batchHash"]) if logs.get(i) else b"")
-            for i in range(count)
+            for i in range(start, count)
         )
         out: list[PostedBatch] = []
-        for i in range(count):
+        postings: list[Posting] = []
+        for i in range(start, count):
             try:
-                out.append(PostedBatch(i, self._read_batch(i, hashes[i], logs.get(i, []))))
+                data, posting = self._read_batch(i, hashes[i - start], logs.get(i, []))
             except UnreadableBatch as e:
-                return BatchReading(hashes, tuple(out), e)
-        return BatchReading(hashes, tuple(out), None)
+                return BatchReading(hashes, tuple(out), e, start, tuple(postings))
+            out.append(PostedBatch(i, data))
+            postings.append(posting)
+        return BatchReading(hashes, tuple(out), None, start, tuple(postings))
 
-    def _read_batch(self, index: int, stored: bytes, logs: list[Any]) -> bytes:
+    def batch_record(self, index: int) -> BatchRecord:
+        """What the rollup stores for live batch `index` (bond left out)."""
+        b = self.rollup.functions.batches(index).call()
+        return BatchRecord(bytes(b[0]), bytes(b[1]), str(b[2]).lower(), b[3], b[4], b[5])
+
+    def _read_batch(self, index: int, stored: bytes, logs: list[Any]) -> tuple[bytes, Posting]:
         # A rollback frees the index, so several postings may carry it: the live one is the
         # latest whose event names the stored batch hash.
         mine = [x for x in logs if bytes(x["args"]["batchHash"]) == stored]
@@ -178,7 +234,8 @@ class RollupL1:
             raise UnreadableBatch(
                 index, f"data of tx 0x{tx_hash.hex()} does not hash to the stored batch hash"
             )
-        return call.data
+        posting = Posting(index, bytes(tx_hash), int(log["blockNumber"]), bytes(log["blockHash"]))
+        return call.data, posting
 
     def ensure_free_bond(self, signer: Signer) -> Any | None:
         """Top the signer's free bond up to `requiredBond` (each posting locks that much until its
@@ -218,25 +275,63 @@ class RollupL1:
             )
         return out
 
-    def deposit_queue(self) -> list[QueuedDeposit]:
-        """Every queued deposit (offchain.bridge checks the accumulator chain link by link)."""
+    def deposit_queue(self, start: int = 0, from_block: int = 0) -> list[QueuedDeposit]:
+        """Every queued deposit from index `start` (offchain.bridge checks the accumulator chain
+        link by link, from the bridge's own accumulator at `start`). `from_block` must be at or
+        before the block that queued deposit `start`; a read that misses it fails loudly."""
+        return list(self.read_deposit_queue(start, from_block).entries)
+
+    def read_deposit_queue(self, start: int = 0, from_block: int = 0) -> QueueReading:
+        """`deposit_queue`, with the L1 block of each entry."""
+        if start == 0 and from_block == 0:
+            deposits = read_deposits(self.w3, self.bridge.address)
+        else:
+            queued = self.bridge.functions.depositCount().call()
+            deposits = [
+                d
+                for d in read_deposits(self.w3, self.bridge.address, from_block=from_block)
+                if d.index >= start
+            ]
+            acc = bytes(self.bridge.functions.accumulatorAt(start).call())
+            verify_queue(deposits, acc, start)
+            if start + len(deposits) < queued:
+                raise ValueError(
+                    f"deposits {start + len(deposits)}..{queued - 1} are not in the logs from "
+                    f"block {from_block}: read from an earlier block"
+                )
         out = []
-        for d in read_deposits(self.w3, self.bridge.address):
+        for d in deposits:
             owner = decode_recipient(d.recipient)
             if not isinstance(owner, AddressRecipient):
                 raise ValueError(f"deposit {d.index} has a recipient this rollup cannot credit")
             out.append(QueuedDeposit(d.index, d.token, d.amount, owner.address))
-        return out
+        return QueueReading(tuple(out), tuple(d.block_number for d in deposits))
 
-    def forced_queue(self) -> list[QueuedForced]:
-        """Every forced tx, checked against the rollup's forced hash chain."""
-        acc = b"\x00" * 32
+    def forced_queue(self, start: int = 0, from_block: int = 0) -> list[QueuedForced]:
+        """Every forced tx from index `start`, checked against the rollup's forced hash chain
+        (from the rollup's own accumulator at `start`). `from_block` must be at or before the block
+        that queued forced tx `start`."""
+        return list(self.read_forced_queue(start, from_block).entries)
+
+    def read_forced_queue(self, start: int = 0, from_block: int = 0) -> QueueReading:
+        """`forced_queue`, with the L1 block of each entry."""
+        acc = b"\x00" * 32 if start == 0 else bytes(self.rollup.functions.forcedAccAt(start).call())
+        queued = self.rollup.functions.forcedCount().call()
         out: list[QueuedForced] = []
-        for log in self.rollup.events.TransactionForced.get_logs(from_block=0):
+        blocks: list[int] = []
+        for log in self.rollup.events.TransactionForced.get_logs(from_block=from_block):
             a = log["args"]
+            if a["index"] < start:
+                continue
             data = bytes(a["l2tx"])
             acc = keccak(acc + data)
-            if acc != bytes(a["accumulator"]) or a["index"] != len(out):
+            if acc != bytes(a["accumulator"]) or a["index"] != start + len(out):
                 raise ValueError(f"forced log {a['index']} breaks the forced accumulator chain")
             out.append(QueuedForced(a["index"], data))
-        return out
+            blocks.append(int(log["blockNumber"]))
+        if start + len(out) < queued:
+            raise ValueError(
+                f"forced txs {start + len(out)}..{queued - 1} are not in the logs from block "
+                f"{from_block}: read from an earlier block"
+            )
+        return QueueReading(tuple(out), tuple(blocks))

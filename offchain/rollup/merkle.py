@@ -39,6 +39,31 @@ class SparseMerkleTree:
         self._nodes: dict[tuple[int, int], bytes] = {}
         self._zero = ZERO_HASHES if depth == TREE_DEPTH else _zero_hashes(depth)
 
+    @classmethod
+    def from_leaves(cls, leaves: dict[int, bytes], depth: int = TREE_DEPTH) -> SparseMerkleTree:
+        """The tree holding exactly these leaf hashes (others empty), built bottom-up: each
+        non-empty node is hashed once (a checkpoint load rebuilds its tree this way)."""
+        tree = cls(depth)
+        zero = tree._zero
+        level_nodes = {i: h for i, h in leaves.items() if h != zero[0]}
+        for i in level_nodes:
+            tree._check(i)
+        nodes = tree._nodes
+        for level in range(depth):
+            parents: dict[int, bytes] = {}
+            for i, h in level_nodes.items():
+                nodes[(level, i)] = h
+                p = i >> 1
+                if p in parents:
+                    continue
+                left = level_nodes.get(p << 1, zero[level])
+                right = level_nodes.get((p << 1) | 1, zero[level])
+                parents[p] = keccak(left + right)
+            level_nodes = parents
+        for i, h in level_nodes.items():
+            nodes[(depth, i)] = h
+        return tree
+
     def overlay(self) -> SparseMerkleTree:
         """A child tree whose writes do not touch this one until `merge`d."""
         return SparseMerkleTree(self.depth, self)

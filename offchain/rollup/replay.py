@@ -42,14 +42,26 @@ def replay(
     queue: Sequence[QueuedDeposit],
     separator: bytes,
     forced: Sequence[QueuedForced] = (),
+    start: L2State | None = None,
+    first: int = 0,
 ) -> ReplayResult:
-    """Replay `batches` (index order, from 0) over the deposit `queue` and the `forced` queue;
-    stop at the first fraud."""
-    state = L2State()
+    """Replay `batches` (index order, from `first`) over the deposit `queue` and the `forced`
+    queue; stop at the first fraud. From genesis by default; from a verified checkpoint, `start`
+    is the state after batch `first - 1` (mutated in place: pass a copy) and the queues may begin
+    at any index up to the state's positions (their first entry's `index` says where).
+    `batches_ok` counts from 0, the checkpoint's batches included."""
+    state = L2State() if start is None else start
+    if start is None and first != 0:
+        raise ValueError("replay from batch `first` > 0 needs the state after batch first - 1")
+    dbase = _base(queue, state.deposit_end, "deposit")
+    fbase = _base(forced, state.forced_end, "forced")
     claims: list[WithdrawalClaim] = []
-    for n, b in enumerate(batches):
+    for k, b in enumerate(batches):
+        n = first + k
         if b.index != n:
-            raise ValueError(f"batches must be consecutive from 0: got index {b.index} at {n}")
+            raise ValueError(
+                f"batches must be consecutive from {first}: got index {b.index} at {n}"
+            )
         try:
             commitments = decode_batch(b.data)
         except CodecError as e:  # the contract refuses such data, so this is not a fraud case
@@ -57,17 +69,19 @@ def replay(
                 f"batch {b.index} does not decode ({e}); is this the posted data?"
             ) from e
         for ci, c in enumerate(commitments):
-            start = state.deposit_end
-            deposits = tuple(queue[start : c.deposit_end])
-            if len(deposits) != c.deposit_end - start:
+            dstart = state.deposit_end
+            deposits = tuple(queue[dstart - dbase : max(c.deposit_end - dbase, 0)])
+            if len(deposits) != c.deposit_end - dstart:
                 raise ValueError(
-                    f"batch {b.index} consumes deposits to {c.deposit_end}; {len(queue)} known"
+                    f"batch {b.index} consumes deposits to {c.deposit_end}; "
+                    f"{dbase + len(queue)} known"
                 )
             fstart = state.forced_end
-            frc = tuple(forced[fstart : c.forced_end])
+            frc = tuple(forced[fstart - fbase : max(c.forced_end - fbase, 0)])
             if len(frc) != c.forced_end - fstart:
                 raise ValueError(
-                    f"batch {b.index} consumes forced txs to {c.forced_end}; {len(forced)} known"
+                    f"batch {b.index} consumes forced txs to {c.forced_end}; "
+                    f"{fbase + len(forced)} known"
                 )
             ex = execute(state, c.tx_data, c.fee_account, deposits, separator, frc)
             if not ex.ok or ex.root != c.post_root:
@@ -78,7 +92,18 @@ def replay(
                 )
             commit(state, ex, c.deposit_end)
             claims.extend(_claims(b.index, commitments, ci, c, ex, state))
-    return ReplayResult(state, None, tuple(claims), len(batches))
+    return ReplayResult(state, None, tuple(claims), first + len(batches))
+
+
+def _base(queue: Sequence[QueuedDeposit] | Sequence[QueuedForced], end: int, what: str) -> int:
+    """The absolute index of the queue's first entry (0 for a whole queue); it must not start
+    after the state's position in it, or the entries in between would be missing."""
+    if not queue:
+        return end
+    base = queue[0].index
+    if base > end:
+        raise ValueError(f"the {what} queue starts at {base}, after the state's position {end}")
+    return base
 
 
 def _claims(

@@ -135,6 +135,18 @@ CASES = [
     ),
     ("exit while live", ["rollup", "exit", "--yes"], {}, ["the rollup is live"]),
     ("refund while live", ["rollup", "refund", "--yes"], {}, ["the rollup is live"]),
+    (
+        "exit from a missing checkpoint",
+        ["rollup", "exit", "--checkpoint", "/nonexistent/ck.bin", "--yes"],
+        {},
+        ["cannot read checkpoint file /nonexistent/ck.bin"],
+    ),
+    (
+        "exit from a file that is no checkpoint",
+        ["rollup", "exit", "--checkpoint", __file__, "--yes"],
+        {},
+        ["is neither a checkpoint file nor"],
+    ),
     ("unbond without a bond", ["operator", "unbond", "1"], {}, ["your bond is 0 ETH"]),
     ("reward without a reward", ["operator", "reward"], {}, ["no challenger reward"]),
     (

@@ -15,6 +15,7 @@ from forced_helpers import BOND, CHALLENGE, CHALLENGER, ETH, FORCED_DELAY, LIVEN
 
 from offchain.deployments import Deployment, save_deployment
 from offchain.rollup.builder import build_batch
+from offchain.rollup.checkpoint import resume
 from offchain.rollup.codec import encode_batch
 from offchain.rollup.exit import (
     ExitError,
@@ -72,6 +73,11 @@ def test_ignored_forced_tx_freeze_and_everyone_exits(env: Env, accounts):
     env.deposit_eth(6, 7 * E17)  # deposit 4: consumed only by the discarded batch 3
     _censoring_post(env, op, [])  # batch 3, not final at the freeze
     env.deposit_eth(7, 2 * E17)  # deposit 5: never consumed
+    # checkpoints a validator made before the freeze: after batch 1, and after batch 3 (which
+    # the freeze discards)
+    _, ck2 = resume(env.l1, sep, None, count=2)
+    _, ck4 = resume(env.l1, sep, ck2)
+    assert (ck2.batches, ck4.batches) == (2, 4)
     status = freeze_status(env.l1)
     assert status.can_freeze and status.reason is FreezeReason.FORCED_TX_EXPIRED
     receipt = env.rollup.freeze(sender=accounts[FREEZER])
@@ -104,6 +110,12 @@ def test_ignored_forced_tx_freeze_and_everyone_exits(env: Env, accounts):
     with ape.reverts(env.rollup.Frozen):
         env.rollup.freeze(sender=accounts[FREEZER])
     assert freeze_status(env.l1).frozen
+
+    # an exit from a checkpoint is the exit from genesis; one past the freeze is refused
+    for u in USERS:
+        assert exit_plan(env.l1, env.addr(u), ck2) == exit_plan(env.l1, env.addr(u))
+    with pytest.raises(ExitError, match="refused: batch 3 is no longer live"):
+        exit_plan(env.l1, None, ck4)
 
     # every user exits from L1 data alone
     expected_exit = {1: 9 * E17, 2: 11 * E17, 3: 0, 5: 5 * E17, 6: 0, 7: 0}

@@ -20,7 +20,7 @@ from offchain.deployments import Deployment, save_deployment
 QUICK = 8.0
 
 BATCHER = "offchain.operator.service"
-VALIDATOR = "offchain.operator.validator_service"
+VALIDATOR = "offchain.validator.service"
 
 
 def start(module, deployments: Path, *args, env=None, timeout=60):

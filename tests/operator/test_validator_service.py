@@ -16,13 +16,13 @@ import pytest
 from operator_helpers import BOND, CHALLENGE, advance, fund
 
 from offchain.deployments import save_deployment
-from offchain.operator import validator_service as service
 from offchain.operator.l1_sender import SendPolicy
-from offchain.operator.validator_service import ANVIL_KEY_1, ValidatorService
 from offchain.rollup import adversary
 from offchain.rollup.codec import encode_batch
 from offchain.rollup.hashing import keccak
 from offchain.rollup.l1 import Signer
+from offchain.validator import service
+from offchain.validator.service import ANVIL_KEY_1, ValidatorService
 
 ONE = 10**18
 
@@ -137,7 +137,7 @@ def _once(deployments, status_file, rpc):
         [
             sys.executable,
             "-m",
-            "offchain.operator.validator_service",
+            "offchain.validator.service",
             "--network",
             "ethereum:local",
             "--rpc",

@@ -4,7 +4,7 @@ either checked while it could still be disputed, or is named in an alarm."""
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from offchain.operator.validator_watch import Observation, Watch, observe
+from offchain.validator.watch import Observation, Watch, observe
 
 
 def h(i: int, version: int = 0) -> bytes:

@@ -7,7 +7,7 @@ import json
 from rollup_helpers import CHALLENGE_PERIOD, LIVENESS_PERIOD, lie, post_empty
 
 from offchain.operator.l1_sender import SendError, SendPolicy
-from offchain.operator.validator_service import ValidatorService
+from offchain.validator.service import ValidatorService
 
 P, FREEZER, CH = 1, 6, 9
 POLICY = SendPolicy(receipt_timeout=5, backoff=0.05, max_attempts=1)

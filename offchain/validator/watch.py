@@ -12,7 +12,7 @@ an alarm. `observe` folds one check of the rollup into the watch record and retu
 - `lag`: live batches not verified yet.
 
 The watch record is what a restart needs to tell "checked before final" from "final while down"; the
-service persists it with the status (offchain/operator/validator_service.py).
+service persists it with the status (offchain/validator/service.py).
 """
 
 from __future__ import annotations
@@ -39,6 +39,16 @@ class Observation:
     fraud: int | None = None
     #: Index and reason of the first unreadable batch, if any.
     unreadable: tuple[int, str] | None = None
+    #: Index of `batch_hashes[0]`: a validator resuming from a checkpoint gives only the hashes
+    #: the fold needs, from min(watch.settled, finalized) on (below, every batch is settled).
+    first: int = 0
+
+    @property
+    def count(self) -> int:
+        return self.first + len(self.batch_hashes)
+
+    def hash_of(self, index: int) -> bytes:
+        return self.batch_hashes[index - self.first]
 
 
 @dataclass(frozen=True)
@@ -117,15 +127,20 @@ def _ranges(indexes: Sequence[int]) -> str:
 
 def observe(watch: Watch, obs: Observation) -> tuple[Watch, Status]:
     """Fold one check into the watch record; the status names every batch not verified in time."""
-    count = len(obs.batch_hashes)
+    count = obs.count
     if not 0 <= obs.verified <= count or not 0 <= obs.finalized <= count:
         raise ValueError(f"inconsistent observation: {obs.verified}/{obs.finalized} of {count}")
+    if obs.first > min(watch.settled, obs.finalized):
+        raise ValueError(
+            f"the observation starts at batch {obs.first}, but the watch needs the hashes from "
+            f"{min(watch.settled, obs.finalized)}"
+        )
     # Batches this check judged: the verified prefix, plus a wrong one (judged, alarmed below).
     judged = obs.verified + (1 if obs.fraud is not None else 0)
     # Below `settled` every batch is final and was accounted for; a rollback never reaches below
     # the final prefix, so those indexes keep their batches.
     settled = min(watch.settled, obs.finalized)
-    late = [i for i in range(settled, obs.finalized) if watch.checked.get(i) != obs.batch_hashes[i]]
+    late = [i for i in range(settled, obs.finalized) if watch.checked.get(i) != obs.hash_of(i)]
     new_alarms: list[str] = []
     if late:
         new_alarms.append(
@@ -146,9 +161,9 @@ def observe(watch: Watch, obs: Observation) -> tuple[Watch, Status]:
                 f"batches {index + 1}-{count - 1} build on unreadable batch {index}: unchecked"
             )
     checked = {
-        i: obs.batch_hashes[i]
+        i: obs.hash_of(i)
         for i in range(obs.finalized, count)
-        if i < judged or watch.checked.get(i) == obs.batch_hashes[i]
+        if i < judged or watch.checked.get(i) == obs.hash_of(i)
     }
     total_late = watch.finalized_unchecked_count + len(late)
     listed = tuple(sorted(set(watch.finalized_unchecked) | set(late)))[:MAX_LISTED]

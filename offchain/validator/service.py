@@ -1,5 +1,5 @@
 """The validator service: follow the rollup, rebuild the L2 state from L1 data alone, and prove
-the first wrong commitment as soon as it appears. `python -m offchain.operator.validator_service`.
+the first wrong commitment as soon as it appears. `python -m offchain.validator.service`.
 
 It trusts nothing but L1: batch data comes from the calldata of the posting transactions, deposits
 from the bridge's logs (checked against its accumulators). It re-checks whenever the rollup's head
@@ -9,6 +9,12 @@ that became final before it was checked, and a wrong batch found too late are al
 log, fields of the status (`--status-file`, JSON), and exit code 1 of a one-shot `--once` check.
 RPC errors are retried after a short, bounded back-off that resets as soon as a check succeeds;
 checks that keep failing (3 in a row, or none succeeded for `stale_after` seconds) are an alarm.
+
+It keeps the verified L2 state in memory between heads and persists checkpoints of it
+(`--checkpoint-dir`, by default next to the status file; docs/checkpoints.md), so a new head costs
+the new batches and a restart the batches since the last checkpoint; a rollback or reorg that
+removed a checkpoint's batch invalidates it (offchain/validator/follow.py). `--status-port`
+serves /status (with its lag behind L1 in blocks and batches), /health and /checkpoint.
 
 A fraud it finds is committed to once (`commitFraud` over the proof's hash) and revealed in a
 later block; the commitment is kept in memory and in the status file, so a failed reveal is
@@ -38,17 +44,20 @@ from offchain.deployments import load_deployment
 from offchain.errors import L2KitError
 from offchain.operator.l1_sender import SendError, SendPolicy, Sent, send_transaction
 from offchain.operator.preflight import check_deployment, connect_once, parse_key
-from offchain.operator.validator_fraud import (
+from offchain.rollup.checkpoint import Checkpoint
+from offchain.rollup.l1 import RollupL1, Signer
+from offchain.rollup.proofs import FraudProof, commitment_for
+from offchain.rollup.validator import Validator
+from offchain.validator.follow import CheckpointFiles, Follower
+from offchain.validator.fraud import (
     SentCommitment,
     cannot_check_alarm,
     must_prove_now,
     reusable,
     unproven_alarm,
 )
-from offchain.operator.validator_watch import Observation, Status, Watch, observe
-from offchain.rollup.l1 import RollupL1, Signer
-from offchain.rollup.proofs import FraudProof, commitment_for
-from offchain.rollup.validator import Validator
+from offchain.validator.status_http import status_server
+from offchain.validator.watch import Observation, Status, Watch, observe
 
 log = logging.getLogger("l2kit.validator")
 
@@ -124,6 +133,8 @@ class ValidatorService:
         status_file: Path | None = None,
         poll: float = 1.0,
         urgent_margin: float | None = None,
+        checkpoint_dir: Path | None = None,
+        checkpoint_every: int = 1,
     ) -> None:
         # No hidden retries inside web3: a failed check fails fast, and `run` decides when to retry.
         self.w3 = Web3(
@@ -137,6 +148,19 @@ class ValidatorService:
         self.policy = policy or SendPolicy()
         self.stats = ValidatorStats(stale_after=max(30.0, 10 * poll))
         self.status_file = status_file
+        if checkpoint_dir is None and status_file is not None:
+            checkpoint_dir = default_checkpoint_dir(status_file)
+        files = CheckpointFiles(checkpoint_dir) if checkpoint_dir is not None else None
+        #: The verified state between heads and its checkpoints (offchain/validator/follow.py).
+        self.follower = Follower(self.l1, files, every=checkpoint_every)
+        #: L1 head block and the rollup's live count at the last check (for the lag figures).
+        self.l1_head: int | None = None
+        self.synced_block: int | None = None
+        self._exported: tuple[Checkpoint | None, bytes | None] = (None, None)
+        self._snapshot_lock = threading.Lock()
+        self._snapshot: dict[str, Any] = {"status": self.stats.to_json(), "checkpoint_bytes": None}
+        #: Set while `run` loops (the health endpoint reports it).
+        self.running = False
         self.watch = _load_watch(status_file)
         self.stats.commitments = _load_commitments(status_file)
         #: Prove directly (no commit-then-reveal) when the window closes within this many seconds:
@@ -165,6 +189,7 @@ class ValidatorService:
             verified=result.batches_ok,
             fraud=result.fraud.batch_index if result.fraud else None,
             unreadable=(unreadable.index, unreadable.reason) if unreadable else None,
+            first=reading.start,
         )
         self.watch, status = observe(self.watch, obs)
         self.stats.status = status
@@ -172,12 +197,57 @@ class ValidatorService:
             log.error("ALARM: %s", alarm)
         return status
 
+    def lag(self) -> dict[str, Any]:
+        """How far behind L1 the last successful check is, in blocks and in batches."""
+        status = self.stats.status
+        head, synced = self.l1_head, self.synced_block
+        return {
+            "head_block": head,
+            "synced_block": synced,
+            "lag_blocks": head - synced if head is not None and synced is not None else None,
+            "lag_batches": status.lag if status is not None else None,
+        }
+
+    def checkpoint_summary(self) -> dict[str, Any] | None:
+        c = self.follower.point
+        if c is None:
+            return None
+        return {
+            "batches": c.batches,
+            "root": "0x" + c.root.hex(),
+            "l1_block": c.anchor.block_number,
+            "accounts": len(c.accounts),
+        }
+
+    def publish(self) -> dict[str, Any]:
+        """Snapshot the status for readers on other threads (the status endpoint)."""
+        point = self.follower.point
+        if point is not self._exported[0]:  # serialized once per new point, not per poll
+            self._exported = (point, point.to_bytes() if point is not None else None)
+        snapshot = {
+            "status": {
+                **self.stats.to_json(),
+                "l1": self.lag(),
+                "checkpoint": self.checkpoint_summary(),
+            },
+            "checkpoint_bytes": self._exported[1],
+        }
+        with self._snapshot_lock:
+            self._snapshot = snapshot
+        return snapshot
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._snapshot_lock:
+            return self._snapshot
+
     def write_status(self) -> None:
-        """Write the status and the watch record (atomically) to the status file, if any."""
+        """Publish the status; write it and the watch record (atomically) to the status file, if
+        any."""
+        published = self.publish()
         if self.status_file is None:
             return
         body = {
-            "status": self.stats.to_json(),
+            "status": published["status"],
             "watch": self.watch.to_json(),
             "commitments": [c.to_json() for c in self.stats.commitments.values()],
         }
@@ -188,10 +258,16 @@ class ValidatorService:
     def check_once(self) -> str | None:
         """Re-validate if the head or the final prefix moved; prove fraud if found. Returns the
         proof tx hash. Alarms land in `stats.status` (and the log); RPC errors propagate."""
+        block = int(self.w3.eth.block_number)
         head = self._head()
+        self.l1_head = block
         if head == self._seen:
+            self.synced_block = block
             return None
-        inspection = self.validator.inspect()
+        inspection = self.follower.inspect(
+            self.l1.disputable_end(), min(self.watch.settled, head[2])
+        )
+        self.synced_block = block
         status = self._observe(head, inspection)
         result = inspection.result
         self.stats.checks += 1
@@ -329,9 +405,18 @@ class ValidatorService:
         """Check every `poll` seconds; after failures wait at most MAX_BACKOFF, and go back to
         `poll` as soon as a check succeeds."""
         wait = poll
-        while not stop.is_set():
-            wait = next_wait(wait, poll, self.step())
-            stop.wait(wait)
+        self.running = True
+        try:
+            while not stop.is_set():
+                wait = next_wait(wait, poll, self.step())
+                stop.wait(wait)
+        finally:
+            self.running = False
+
+
+def default_checkpoint_dir(status_file: Path) -> Path:
+    """Where checkpoints go by default: next to the status file."""
+    return status_file.with_name(status_file.name + ".checkpoints")
 
 
 def next_wait(previous: float, poll: float, ok: bool) -> float:
@@ -367,6 +452,16 @@ def _load_watch(path: Path | None) -> Watch:
         ) from exc
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number of batches")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="validator", description="l2kit rollup validator")
     p.add_argument("--rpc", default=os.environ.get("L2KIT_RPC"), help="L1 JSON-RPC URL")
@@ -389,6 +484,24 @@ def main(argv: list[str] | None = None) -> int:
         help="JSON status (alarms, lag, what was checked) rewritten after every check; "
         "also the record that lets a restart tell batches that became final while it was down",
     )
+    p.add_argument(
+        "--checkpoint-dir",
+        type=Path,
+        help="directory of verified checkpoints (default: <status-file>.checkpoints; none "
+        "without a status file): a restart replays only the batches after the newest valid one",
+    )
+    p.add_argument(
+        "--checkpoint-every",
+        type=_positive,
+        default=1,
+        help="save a checkpoint every this many newly verified batches (default 1)",
+    )
+    p.add_argument(
+        "--status-port",
+        type=int,
+        help="serve GET /status (alarms, lag behind L1), /health and /checkpoint on this port",
+    )
+    p.add_argument("--status-host", default="127.0.0.1", help="address of the status endpoint")
     p.add_argument(
         "--once",
         action="store_true",
@@ -418,17 +531,36 @@ def main(argv: list[str] | None = None) -> int:
             status_file=args.status_file,
             poll=args.poll,
             urgent_margin=args.urgent_margin,
+            checkpoint_dir=args.checkpoint_dir,
+            checkpoint_every=args.checkpoint_every,
         )
     except L2KitError as exc:
         print(f"validator: {exc}", file=sys.stderr)
         return 2
     if args.once:
         return _once(service)
+    server = None
+    if args.status_port is not None:
+        try:
+            server = status_server(service, args.status_host, args.status_port)
+        except OSError as exc:
+            print(
+                f"validator: cannot serve the status on {args.status_host}:{args.status_port} "
+                f"({exc}): pick another --status-port",
+                file=sys.stderr,
+            )
+            return 2
+        server.start()
+        log.info("status endpoint on %s", server.url)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     print(f"READY validator {service.account.address}", flush=True)
-    service.run(stop, args.poll)
+    try:
+        service.run(stop, args.poll)
+    finally:
+        if server is not None:
+            server.stop()
     return 0
 
 
