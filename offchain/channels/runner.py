@@ -10,7 +10,7 @@ clock, to follow a test chain whose time was moved), and `node` (NodeConfig fiel
 
 Prints `node <address> listening on 127.0.0.1:<port>` once it serves and its channels are open,
 then `status <json>` lines every `status_every` seconds (0: never). SIGTERM or SIGINT stop it
-cleanly; a SIGKILL (see `offchain.operator.failpoints`) leaves only what is on disk, which is
+cleanly; a SIGKILL (see `offchain.sequencer.failpoints`) leaves only what is on disk, which is
 what the crash tests exercise.
 """
 

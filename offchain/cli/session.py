@@ -28,8 +28,8 @@ from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCErro
 from offchain.chain import abi_of
 from offchain.deployments import Deployment, load_deployment
 from offchain.errors import L2KitError
-from offchain.operator.client import DEFAULT_URL, BatcherClient
 from offchain.rpc_url import redact_rpc
+from offchain.sequencer.client import DEFAULT_URL, BatcherClient
 
 from .keys import DEFAULT_KEY_ENV, KeySource, load_key
 from .output import Output

@@ -1,1 +1,1 @@
-"""The operator's service plumbing: durable store, HTTP JSON API, retrying L1 sender."""
+"""Services still to move: the validator (to offchain/validator/) and the L1 sender (offchain/l1/)."""

@@ -37,7 +37,6 @@ from web3 import Web3
 from offchain.deployments import load_deployment
 from offchain.errors import L2KitError
 from offchain.operator.l1_sender import SendError, SendPolicy, Sent, send_transaction
-from offchain.operator.preflight import check_deployment, connect_once, parse_key
 from offchain.operator.validator_fraud import (
     SentCommitment,
     cannot_check_alarm,
@@ -49,6 +48,7 @@ from offchain.operator.validator_watch import Observation, Status, Watch, observ
 from offchain.rollup.l1 import RollupL1, Signer
 from offchain.rollup.proofs import FraudProof, commitment_for
 from offchain.rollup.validator import Validator
+from offchain.sequencer.preflight import check_deployment, connect_once, parse_key
 
 log = logging.getLogger("l2kit.validator")
 
@@ -399,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr
     )
     try:
-        # Fail fast (offchain.operator.preflight): one probe each, one line on failure.
+        # Fail fast (offchain.sequencer.preflight): one probe each, one line on failure.
         deployment = load_deployment(args.network)
         rpc = args.rpc or deployment.rpc
         w3 = connect_once(rpc)

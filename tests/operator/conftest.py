@@ -4,9 +4,9 @@ import pytest
 from operator_helpers import BOND, CHALLENGE, settings_for
 
 from offchain.deploy import DeployParams, deploy_all
-from offchain.operator.batcher import Batcher
-from offchain.operator.batcher_api import routes
-from offchain.operator.http_api import JsonApiServer
+from offchain.sequencer.http_api import JsonApiServer
+from offchain.sequencer.optimistic import Batcher
+from offchain.sequencer.routes import routes
 
 
 @pytest.fixture

@@ -19,8 +19,10 @@ from typing import Any
 
 from web3 import Web3
 
-from offchain.operator.batcher import Batcher, Rejected
-from offchain.operator.http_api import (
+from offchain.rollup.codec import is_packable_amount, is_packable_fee
+from offchain.rollup.params import MAX_ACCOUNTS, MAX_BALANCE, MAX_NONCE
+from offchain.rollup.types import Transfer, Withdraw
+from offchain.sequencer.http_api import (
     ApiError,
     Route,
     bad_request,
@@ -29,10 +31,8 @@ from offchain.operator.http_api import (
     not_found,
     str_field,
 )
-from offchain.operator.store import StoredTx, TxStatus
-from offchain.rollup.codec import is_packable_amount, is_packable_fee
-from offchain.rollup.params import MAX_ACCOUNTS, MAX_BALANCE, MAX_NONCE
-from offchain.rollup.types import Transfer, Withdraw
+from offchain.sequencer.optimistic import Batcher, Rejected
+from offchain.sequencer.store import StoredTx, TxStatus
 
 HASH = r"(?P<hash>0x[0-9a-fA-F]{64})"
 
@@ -116,7 +116,7 @@ def routes(batcher: Batcher) -> list[Route]:
 
     def status(_params: dict, _body: dict) -> dict:
         # The keys both batchers share (mode, root, frozen, deposits_consumed, txs,
-        # batches_posted, txs_posted, l1_gas) mean the same in offchain/zk/batcher_api.py.
+        # batches_posted, txs_posted, l1_gas) mean the same in offchain/zk/sequencer_routes.py.
         s = batcher.stats
         root = "0x" + batcher.confirmed.root.hex()
         return {

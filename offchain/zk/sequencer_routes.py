@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from offchain.operator.batcher import Rejected
-from offchain.operator.http_api import (
+from offchain.sequencer.http_api import (
     ApiError,
     Route,
     bad_request,
@@ -23,10 +22,11 @@ from offchain.operator.http_api import (
     not_found,
     str_field,
 )
-from offchain.operator.store import TxStatus
+from offchain.sequencer.optimistic import Rejected
+from offchain.sequencer.store import TxStatus
 from offchain.zk.babyjub import Signature
-from offchain.zk.batcher import ZkBatcher
 from offchain.zk.field import SNARK_FIELD
+from offchain.zk.sequencer_backend import ZkBatcher
 from offchain.zk.txs import MAX_ADDRESS, MAX_AMOUNT, Tx, TxKind
 
 
@@ -81,7 +81,7 @@ def routes(batcher: ZkBatcher) -> list[Route]:
         return batcher.account_view(int(params["leaf"]))
 
     def status(_params: dict, _body: dict) -> dict:
-        # The keys both batchers share mean the same in offchain/operator/batcher_api.py.
+        # The keys both batchers share mean the same in offchain/sequencer/routes.py.
         s = batcher.stats
         return {
             "mode": "zk",

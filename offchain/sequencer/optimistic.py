@@ -29,10 +29,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from offchain.errors import L2KitError
-from offchain.operator import failpoints
 from offchain.operator.l1_sender import NonceConsumed, Reverted, SendPolicy, send_transaction
-from offchain.operator.preflight import check_funds, read_binding
-from offchain.operator.store import BatchStatus, OperatorStore, StoredBatch, StoredTx, TxStatus
 from offchain.rollup.builder import build_batch
 from offchain.rollup.codec import (
     decode_batch,
@@ -60,6 +57,9 @@ from offchain.rollup.types import (
     Tx,
     Withdraw,
 )
+from offchain.sequencer import failpoints
+from offchain.sequencer.preflight import check_funds, read_binding
+from offchain.sequencer.store import BatchStatus, OperatorStore, StoredBatch, StoredTx, TxStatus
 
 #: Gas a bond top-up needs (the `bond()` call), for the funds check before sending it.
 BOND_TX_GAS = 100_000

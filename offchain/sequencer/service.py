@@ -1,4 +1,4 @@
-"""Run the batcher as a long-lived service: `python -m offchain.operator.service --help`.
+"""Run the batcher as a long-lived service: `python -m offchain.sequencer.service --help`.
 
 `ape run batcher` wraps this with Ape's network selection; this module needs only an RPC URL.
 """
@@ -16,10 +16,9 @@ from pathlib import Path
 
 from offchain.deployments import Deployment, load_deployment, network_slug
 from offchain.errors import L2KitError
-from offchain.operator.batcher import Batcher, BatcherSettings
-from offchain.operator.batcher_api import routes
-from offchain.operator.http_api import JsonApiServer
-from offchain.operator.preflight import (
+from offchain.sequencer.http_api import JsonApiServer
+from offchain.sequencer.optimistic import Batcher, BatcherSettings
+from offchain.sequencer.preflight import (
     PreflightError,
     check_deployment,
     check_funds,
@@ -28,7 +27,8 @@ from offchain.operator.preflight import (
     parse_key,
     read_binding,
 )
-from offchain.operator.store import OperatorStore, TxStatus
+from offchain.sequencer.routes import routes
+from offchain.sequencer.store import OperatorStore, TxStatus
 
 log = logging.getLogger("l2kit.batcher")
 
@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
                 store.close()
             check_funds(w3, parse_key(key, args.key_env).address, 0)
             # offchain.zk is GPL-3.0 and optional: imported only in zk mode.
-            from offchain.zk.service import run_zk
+            from offchain.zk.sequencer_service import run_zk
 
             run_zk(args, lambda _rpc: int(w3.eth.chain_id), ANVIL_KEY_0)
             return 0

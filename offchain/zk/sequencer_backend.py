@@ -4,7 +4,7 @@ build a batch (next deposits + the forced withdrawals queued on L1 + oldest pend
 prove it, verify the proof locally,
 post it, and only then adopt the new state.
 
-Same durability rules as the optimistic batcher (offchain/operator/batcher.py): a transaction is
+Same durability rules as the optimistic batcher (offchain/sequencer/optimistic.py): a transaction is
 validated on the pending state and written to the SQLite store before it is acknowledged; a batch
 is recorded as an intent (with its calldata) and its post-state saved to `<state>.next` before it
 is sent, with the retrying same-nonce sender; on start the state file, the `.next` file and the
@@ -27,10 +27,10 @@ from web3 import Web3
 
 from offchain.chain import abi_of
 from offchain.errors import L2KitError
-from offchain.operator.batcher import Rejected
-from offchain.operator.http_api import not_found
 from offchain.operator.l1_sender import NonceConsumed, Reverted, SendPolicy, send_transaction
-from offchain.operator.store import BatchStatus, OperatorStore, StoredBatch, StoredTx, TxStatus
+from offchain.sequencer.http_api import not_found
+from offchain.sequencer.optimistic import Rejected
+from offchain.sequencer.store import BatchStatus, OperatorStore, StoredBatch, StoredTx, TxStatus
 from offchain.zk.babyjub import Signature
 from offchain.zk.batch import Batch, BatchError, build_batch
 from offchain.zk.chain import decode_submit, read_deposits, read_forced, submit_calldata

@@ -1,0 +1,1 @@
+"""The one operator core of both rollups: admission, durable intake, batch posting, status."""
