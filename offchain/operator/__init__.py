@@ -1,1 +1,1 @@
-"""Services still to move: the validator (to offchain/validator/) and the L1 sender (offchain/l1/)."""
+"""Still here until they move: the validator (offchain/validator/), L1 sender (offchain/l1/)."""

@@ -1,4 +1,5 @@
-"""Run the batcher as a long-lived service: `python -m offchain.sequencer.service --help`.
+"""The one sequencer service entry, both rollups:
+`python -m offchain.sequencer.service --mode optimistic|zk` (`--help` for every setting).
 
 `ape run batcher` wraps this with Ape's network selection; this module needs only an RPC URL.
 """
@@ -140,14 +141,14 @@ def run(settings: BatcherSettings, host: str, port: int, progress_every: float) 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())
     while not done.wait(progress_every or None):
-        s = batcher.stats
+        c = batcher.store.counters()
         log.info(
             "progress: %d pending | %d batches, %d txs posted | %d L1 bytes, %d gas",
             batcher.store.count_txs(TxStatus.PENDING),
-            s.batches_posted,
-            s.txs_posted,
-            s.l1_bytes,
-            s.l1_gas,
+            c["batches_posted"],
+            c["txs_posted"],
+            c["l1_bytes"],
+            c["l1_gas"],
         )
     log.info("stopping")
     api.stop()
