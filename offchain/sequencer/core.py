@@ -129,6 +129,7 @@ class Sequencer:
         results: list[dict[str, Any] | Rejected | int] = []
         with self.lock:
             scratch = backend.begin_group()
+            stored = self.store.txs_by_hash([p.tx_hash for p in prepared])
             fresh: list[Prepared] = []
             in_group: dict[bytes, int] = {}  # hash -> index in `fresh`
             for item in prepared:
@@ -136,7 +137,7 @@ class Sequencer:
                 if first is not None:  # the same tx twice in one group: one record, twice
                     results.append(first)
                     continue
-                known = self.store.tx(item.tx_hash)
+                known = stored.get(item.tx_hash)
                 if known is not None:
                     results.append(self._resend(item, known))
                     continue

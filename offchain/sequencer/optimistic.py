@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,18 +42,12 @@ from offchain.rollup.codec import (
     encode_batch,
     encode_tx,
     encode_txs,
-    is_packable_amount,
-    is_packable_fee,
 )
-from offchain.rollup.eip712 import recover, transfer_digest, withdraw_digest
 from offchain.rollup.execute import Fault, commit, execute
 from offchain.rollup.hashing import keccak
 from offchain.rollup.l1 import RollupL1
 from offchain.rollup.params import (
-    MAX_ACCOUNTS,
-    MAX_BALANCE,
     MAX_COMMITMENTS_PER_BATCH,
-    MAX_NONCE,
     MAX_TXS_PER_COMMITMENT,
 )
 from offchain.rollup.proofs import WithdrawalClaim
@@ -72,8 +65,8 @@ from offchain.rollup.types import (
 from offchain.sequencer import failpoints
 from offchain.sequencer.core import Rejected, Sequencer
 from offchain.sequencer.due import DueInputs, is_due
-from offchain.sequencer.http_api import bad_request, hex_field, int_field, str_field
-from offchain.sequencer.ledger import Ledger, Overlay, admit_on
+from offchain.sequencer.ledger import Ledger, Overlay
+from offchain.sequencer.optimistic_admission import LedgerAdmission, PreparedTx
 from offchain.sequencer.preflight import check_funds, read_binding
 from offchain.sequencer.reconcile import Action, BatchRecord, L1View, reconcile
 from offchain.sequencer.store import BatchStatus, OperatorStore, StoredBatch, StoredTx, TxStatus
@@ -88,19 +81,6 @@ BATCH_TX_SLOTS = MAX_COMMITMENTS_PER_BATCH * MAX_TXS_PER_COMMITMENT
 
 
 __all__ = ["Batcher", "BatcherSettings", "PreparedTx", "Rejected"]
-
-
-@dataclass(frozen=True)
-class PreparedTx:
-    """A decoded transfer or withdrawal with the address its signature recovers to (for the
-    nonce it claims): what admission needs, computed off the lock."""
-
-    tx: Transfer | Withdraw
-    nonce: int
-    payload: bytes
-    tx_hash: bytes
-    kind: str
-    signer: str | None
 
 
 @dataclass(frozen=True)
@@ -147,7 +127,7 @@ class BatcherStats:
     last_post_at: float = 0.0
 
 
-class Batcher:
+class Batcher(LedgerAdmission):
     """The optimistic backend, and its service object: `core` is the Sequencer built on it
     (start/stop, prepare/admit_many, status/health/ready). Thread-safe."""
 
@@ -196,6 +176,10 @@ class Batcher:
     @property
     def proposer(self) -> str:
         return str(self.account.address)
+
+    @property
+    def fee_account(self) -> int:
+        return self.settings.fee_account
 
     def ensure_bond(self) -> None:
         """Before a posting: if the free bond (what the posting locks) is below requiredBond, top
@@ -393,75 +377,6 @@ class Batcher:
                 "only transfers and withdrawals are submitted; deposits go through the bridge",
             )
         return self.core.submit_prepared(self.prepare_tx(tx, nonce))
-
-    def prepare(self, body: Mapping[str, Any]) -> PreparedTx:
-        """POST /tx body -> PreparedTx (fields checked, signature recovered). CPU only."""
-        kind = str_field(dict(body), "type", ("transfer", "withdraw"))
-        fields = dict(body)
-        sender = int_field(fields, "from", 0, MAX_ACCOUNTS - 1)
-        amount = int_field(fields, "amount", 1, MAX_BALANCE)
-        fee = int_field(fields, "fee", 0, MAX_BALANCE)
-        nonce = int_field(fields, "nonce", 0, MAX_NONCE)
-        signature = hex_field(fields, "signature", 64)
-        if not is_packable_amount(amount):
-            raise bad_request(
-                "unpackable_amount",
-                f"amount {amount} has no exact 40-bit packed form (35-bit mantissa x 10^exp): "
-                "round it to fewer significant digits",
-            )
-        if not is_packable_fee(fee):
-            raise bad_request(
-                "unpackable_fee", f"fee {fee} has no exact 16-bit packed form: round it"
-            )
-        if kind == "transfer":
-            tx: Transfer | Withdraw = Transfer(
-                sender, int_field(fields, "to", 0, MAX_ACCOUNTS - 1), amount, fee, signature
-            )
-        else:
-            tx = Withdraw(sender, amount, fee, signature)
-        return self.prepare_tx(tx, nonce)
-
-    def prepare_tx(self, tx: Tx, nonce: int) -> PreparedTx:
-        """Encode, hash and recover the signer of `tx` for `nonce` (CPU only)."""
-        if not isinstance(tx, Transfer | Withdraw):
-            raise Rejected("bad_type", "only transfers and withdrawals are submitted")
-        payload = encode_tx(tx)
-        if isinstance(tx, Transfer):
-            digest = transfer_digest(
-                self.separator, tx.sender, tx.recipient, tx.amount, tx.fee, nonce
-            )
-        else:
-            digest = withdraw_digest(self.separator, tx.sender, tx.amount, tx.fee, nonce)
-        signer = recover(digest, tx.signature)
-        return PreparedTx(tx, nonce, payload, keccak(payload), type(tx).__name__.lower(), signer)
-
-    def check_frozen(self) -> bool:
-        return self.frozen  # the posting loop reads L1's flag; admission never waits for L1
-
-    def begin_group(self) -> Overlay:
-        return Overlay(self.pending)
-
-    def commit_group(self, scratch: Overlay) -> None:
-        scratch.merge()
-
-    def is_resend(self, item: Any, stored: StoredTx) -> bool:
-        entry = self.pending.entries.get(item.tx.sender)
-        return entry is not None and item.signer == entry[0]
-
-    def admit(self, scratch: Overlay, item: Any) -> Rejected | None:
-        """Check one prepared tx on the scratch ledger and apply it there (None), or refuse."""
-        refused = admit_on(scratch, item.tx, item.nonce, item.signer, self.settings.fee_account)
-        return None if refused is None else Rejected(*refused)
-
-    def tx_json(self, stored: StoredTx) -> dict[str, Any]:
-        return {
-            "tx_hash": "0x" + stored.tx_hash.hex(),
-            "seq": stored.seq,
-            "type": stored.kind,
-            "status": stored.status.value,
-            "batch": stored.batch_index,
-            "note": stored.note,
-        }
 
     # ------------------------------------------------------------------ posting
 

@@ -362,6 +362,21 @@ class OperatorStore:
             _add_counters(db, {"txs_accepted": len(items)})
         return list(range(first, first + len(items)))
 
+    def txs_by_hash(self, hashes: Sequence[bytes]) -> dict[bytes, StoredTx]:
+        """The stored records among `hashes` (one query per 500), by hash."""
+        found: dict[bytes, StoredTx] = {}
+        with self._lock:
+            for start in range(0, len(hashes), 500):
+                chunk = [bytes(h) for h in hashes[start : start + 500]]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT * FROM txs WHERE tx_hash IN ({marks})", chunk
+                ).fetchall()
+                for row in rows:
+                    stored = _stored_tx(row)
+                    found[stored.tx_hash] = stored
+        return found
+
     def tx(self, tx_hash: bytes) -> StoredTx | None:
         with self._lock:
             row = self._db.execute("SELECT * FROM txs WHERE tx_hash = ?", (tx_hash,)).fetchone()
