@@ -30,6 +30,7 @@ from web3 import Web3
 from offchain.chain import abi_of
 from offchain.errors import L2KitError
 from offchain.operator.l1_sender import NonceConsumed, Reverted, SendPolicy, send_transaction
+from offchain.sequencer import failpoints
 from offchain.sequencer.core import Rejected, Sequencer
 from offchain.sequencer.http_api import bad_request, field, int_field, not_found, str_field
 from offchain.sequencer.store import BatchStatus, OperatorStore, StoredBatch, StoredTx, TxStatus
@@ -526,6 +527,7 @@ class ZkBatcher:
                 submit_calldata(batch, proof),
                 [t.seq for t in chosen],
             )
+            failpoints.hit("after_intent")
         return self._send(intent)
 
     def _send(self, intent: StoredBatch) -> int | None:
@@ -560,6 +562,7 @@ class ZkBatcher:
             self._clear_send()
             self.recover()
             return None
+        failpoints.hit("after_post")
         intent_started = self._ttf_start or time.time()
         with self._lock:
             nxt = L2State.load(self.next_path)
