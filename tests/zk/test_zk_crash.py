@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """SIGKILL the sequencer in zk mode at every failpoint and at random, restart it, and check that
-every acknowledged transaction ends in exactly one accepted batch: each one is `final`, leaf 0's
-nonce on the L1-confirmed state equals the number acknowledged (a tx applied twice or lost would
-change it), and the service's root is L1's."""
+every acknowledged transaction ends in exactly one accepted batch: each one (a distinct nonce of
+leaf 0) is `final`, leaf 0's confirmed nonce is at least the number acknowledged and at most one
+more per kill (stored but killed before its answer), the store's counters count each posted tx
+once, and the service's root is L1's."""
 
 from __future__ import annotations
 
@@ -135,6 +136,8 @@ def test_zk_kill_and_restart_loses_and_duplicates_nothing(
         final.stop()
     assert acknowledged, "nothing was acknowledged: the test proved nothing"
     assert len(set(acknowledged)) == len(acknowledged)
-    assert account["confirmed_nonce"] == len(acknowledged)
+    # Leaf 0's txs on L1 = its confirmed nonce: at least every acknowledged one (a tx killed
+    # between its store write and its answer is posted without being acknowledged), each once.
+    assert len(acknowledged) <= account["confirmed_nonce"] <= len(acknowledged) + len(failpoints)
     assert status["l2"]["confirmed_root"] == f"0x{rollup.stateRoot():064x}"
-    assert status["counters"]["txs_posted"] == len(acknowledged)  # each counted once
+    assert status["counters"]["txs_posted"] == account["confirmed_nonce"]  # each counted once
