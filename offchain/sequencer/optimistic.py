@@ -536,6 +536,8 @@ class Batcher(LedgerAdmission):
             self.store.clear_l1_send(key)
             self.confirmed = state
             self._posted_at[intent.batch_index] = time.time()
+            for i in [i for i in self._deposits_seen_at if i < state.deposit_end]:
+                del self._deposits_seen_at[i]  # consumed: keep memory flat
             self.stats.batches_posted += 1
             self.stats.txs_posted += n_txs
             self.stats.l1_bytes += len(intent.data)
