@@ -206,9 +206,9 @@ class Sequencer:
         if self.backend.frozen:
             return False, "the rollup is frozen"
         silent = time.monotonic() - self._last_l1_ok
-        if silent > max(L1_SILENCE_S, 4 * self.poll_interval):
-            why = f": {self._last_error}" if self._last_error else ""
-            return False, f"L1 did not answer for {silent:.0f} s{why}"
+        # Failing rounds for that long (a long proof without errors is not silence).
+        if self._last_error and silent > max(L1_SILENCE_S, 4 * self.poll_interval):
+            return False, f"L1 did not answer for {silent:.0f} s: {self._last_error}"
         return True, "ready"
 
     def status(self) -> dict[str, Any]:

@@ -157,3 +157,14 @@ def test_status_has_the_common_keys(seq):
     assert s["last_batch"] is None and s["ready"] is False  # not recovered yet
     seq.recovered()
     assert seq.ready() == (True, "ready")
+
+
+def test_not_ready_after_failing_rounds_for_a_while(seq, monkeypatch):
+    seq.recovered()
+    seq._last_error = "connection refused"
+    assert seq.ready()[0] is True  # one failing round is no silence yet
+    monkeypatch.setattr(seq, "_last_l1_ok", seq._last_l1_ok - 31)
+    ok, why = seq.ready()
+    assert not ok and "connection refused" in why
+    seq.backend.frozen = True
+    assert seq.ready() == (False, "the rollup is frozen")
