@@ -482,7 +482,7 @@ class OperatorStore:
         self,
         batch_index: int,
         status: BatchStatus,
-        l1_tx_hash: str | None = None,
+        l1_tx: str | None = None,
         l1_block: int | None = None,
         counters: Mapping[str, int] | None = None,
     ) -> None:
@@ -501,7 +501,7 @@ class OperatorStore:
             db.execute(
                 "UPDATE batches SET status = ?, l1_tx_hash = COALESCE(?, l1_tx_hash),"
                 " l1_block = COALESCE(?, l1_block) WHERE batch_index = ?",
-                (status.value, l1_tx_hash, l1_block, batch_index),
+                (status.value, l1_tx, l1_block, batch_index),
             )
             if status is BatchStatus.ROLLED_BACK:
                 # Its transactions go back to pending, keeping their original order.
