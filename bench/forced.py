@@ -31,8 +31,8 @@ def _run() -> None:
     from offchain.rollup import adversary as adv
     from offchain.rollup.codec import encode_batch, encode_tx
     from offchain.rollup.exit import exit_plan
+    from offchain.rollup.honest_proposer import HonestProposer
     from offchain.rollup.l1 import RollupL1, Signer
-    from offchain.rollup.operator import Operator
     from offchain.rollup.types import Commitment
     from offchain.rollup.validator import Validator
     from offchain.rollup.wallet import sign_transfer, sign_withdraw
@@ -62,7 +62,7 @@ def _run() -> None:
         s.send(r.bond(), value=BOND)
     for u in range(1, USERS + 1):
         signers[u].send(b.depositETH(b"\x01" + bytes.fromhex(signers[u].address[2:])), value=10**18)
-    op = Operator(l1, signers[0])
+    op = HonestProposer(l1, signers[0])
     op.step([])  # accounts 0..7 owned by users 1..8
 
     t = sign_transfer(keys[1], sep, 0, 1, 10**15, 0, 0)

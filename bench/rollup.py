@@ -20,8 +20,8 @@ from offchain.rollup.builder import build_batch  # noqa: E402
 from offchain.rollup.codec import encode_batch, encode_tx, encode_txs  # noqa: E402
 from offchain.rollup.execute import Fault, execute  # noqa: E402
 from offchain.rollup.hashing import keccak  # noqa: E402
+from offchain.rollup.honest_proposer import HonestProposer  # noqa: E402
 from offchain.rollup.l1 import RollupL1, Signer  # noqa: E402
-from offchain.rollup.operator import Operator  # noqa: E402
 from offchain.rollup.state import L2State  # noqa: E402
 from offchain.rollup.types import Commitment, DepositTx, QueuedDeposit  # noqa: E402
 from offchain.rollup.validator import Validator  # noqa: E402
@@ -73,7 +73,7 @@ def main() -> None:
         for u in range(1, USERS + 1):
             addr = bytes.fromhex(signers[u].address[2:])
             signers[u].send(l1.bridge.functions.depositETH(b"\x01" + addr), value=10**20)
-        op = Operator(l1, signers[0], fee_account=0)
+        op = HonestProposer(l1, signers[0], fee_account=0)
         op.step([])
         rot = Rotation(keys, sep, op.state)
 

@@ -91,7 +91,7 @@ def bench_one(n: int, d: int, project, accounts, web3) -> dict:
     from eth_account import Account
     from eth_utils import keccak
 
-    from offchain.zk.operator import ZkOperator
+    from offchain.zk.batch_runner import ZkBatchRunner
 
     params = CircuitParams(n_txs=n, n_deposits=d, depth=DEPTH)
     spec = rollup_spec(params)
@@ -115,7 +115,7 @@ def bench_one(n: int, d: int, project, accounts, web3) -> dict:
         bridge.depositETH(recipient_bytes(key.public_key), sender=accounts[1], value=10**18)
 
     prover = _MeasuredProver(Groth16Prover(keys))
-    op = ZkOperator(
+    op = ZkBatchRunner(
         web3,
         Account.from_key(deployer.private_key),
         rollup.address,

@@ -4,7 +4,7 @@
     ape run batcher --network ethereum:sepolia:node   # with L2KIT_PROPOSER_KEY set
 
 Every option of the service is accepted after `--`, e.g. `ape run batcher -- --port 9000`;
-see `python -m offchain.operator.service --help`.
+see `python -m offchain.sequencer.service --help`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sys
 import click
 from ape.cli import ConnectedProviderCommand
 
-from offchain.operator import service
+from offchain.sequencer import service
 
 
 @click.command(cls=ConnectedProviderCommand, context_settings={"ignore_unknown_options": True})

@@ -81,7 +81,7 @@ def cli(ecosystem, network, provider, transfers):
     try:
         batcher = Service(
             "batcher",
-            "offchain.operator.service",
+            "offchain.sequencer.service",
             [
                 "--rpc",
                 provider.uri,

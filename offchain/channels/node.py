@@ -49,7 +49,7 @@ from offchain.channels.model import (
 from offchain.channels.router import Edge, find_route
 from offchain.channels.store import Store
 from offchain.channels.wire import open_envelope, read_frame, seal
-from offchain.operator.failpoints import hit
+from offchain.sequencer.failpoints import hit
 
 log = logging.getLogger(__name__)
 

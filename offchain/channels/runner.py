@@ -12,7 +12,7 @@ Prints `node <address> listening on 127.0.0.1:<port>` once it serves and its cha
 then `status <json>` lines every `status_every` seconds (0: never). With `pay` ({"peer",
 "amount", "count", "in_flight"}), SIGUSR1 starts that many direct payments to the peer,
 `in_flight` at a time (the crash tests' load), and `paid <ok> <failed>` is printed at the end.
-SIGTERM or SIGINT stop it cleanly; a SIGKILL (see `offchain.operator.failpoints`) leaves only
+SIGTERM or SIGINT stop it cleanly; a SIGKILL (see `offchain.sequencer.failpoints`) leaves only
 what is on disk, which is what the crash tests exercise.
 """
 

@@ -14,7 +14,7 @@ import click
 from web3.contract import Contract
 
 from offchain.errors import L2KitError
-from offchain.operator.client import BatcherUnavailable
+from offchain.sequencer.client import BatcherUnavailable
 
 from .common import ETH_TOKEN, checked_address
 from .output import render_fields

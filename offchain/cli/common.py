@@ -9,7 +9,7 @@ from eth_typing import ChecksumAddress
 from web3 import Web3
 
 from offchain.errors import L2KitError
-from offchain.operator.client import AccountInfo
+from offchain.sequencer.client import AccountInfo
 
 from .session import Session
 from .units import BadAmount, format_amount, parse_amount

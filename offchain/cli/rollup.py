@@ -1,7 +1,7 @@
 """`l2kit rollup ...`: the optimistic rollup from a user's side.
 
 L1 transactions go through `Session.send`; L2 transactions are signed here (EIP-712, bound to
-chain id and rollup address) and submitted to the batcher through `offchain.operator.client`.
+chain id and rollup address) and submitted to the batcher through `offchain.sequencer.client`.
 Force, exit and refund read only L1 (they are for when the operator cannot be trusted).
 """
 

@@ -38,8 +38,8 @@ from offchain.l1.sender import (
     call_tx,
     rpc_message,
 )
-from offchain.operator.client import DEFAULT_URL, BatcherClient
 from offchain.rpc_url import redact_rpc
+from offchain.sequencer.client import DEFAULT_URL, BatcherClient
 
 from .keys import DEFAULT_KEY_ENV, KeySource, load_key
 from .output import Output

@@ -28,7 +28,7 @@ import click
 from web3.logs import DISCARD
 
 from offchain.errors import L2KitError
-from offchain.operator.client import BatcherClient, BatcherUnavailable
+from offchain.sequencer.client import BatcherClient, BatcherUnavailable
 from offchain.zk.babyjub import PrivateKey
 from offchain.zk.txs import TxKind, domain_of, recipient_bytes, sign_tx
 

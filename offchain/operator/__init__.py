@@ -1,1 +1,1 @@
-"""The operator's service plumbing: durable store, HTTP JSON API, retrying L1 sender."""
+"""Still here until they move: the validator (offchain/validator/), L1 sender (offchain/l1/)."""

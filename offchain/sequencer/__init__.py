@@ -1,1 +1,2 @@
-"""The operator core of both rollups (issue #10): intake, store, HTTP front, metrics, config."""
+"""The one operator core of both rollups: admission, durable intake, batch posting, status,
+the HTTP front, metrics and configuration."""

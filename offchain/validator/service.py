@@ -43,7 +43,7 @@ from web3 import Web3
 from offchain.deployments import load_deployment
 from offchain.errors import L2KitError
 from offchain.operator.l1_sender import SendError, SendPolicy, Sent, send_transaction
-from offchain.operator.preflight import check_deployment, connect_once, parse_key
+from offchain.sequencer.preflight import check_deployment, connect_once, parse_key
 from offchain.rollup.checkpoint import Checkpoint
 from offchain.rollup.l1 import RollupL1, Signer
 from offchain.rollup.proofs import FraudProof, commitment_for
@@ -512,7 +512,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr
     )
     try:
-        # Fail fast (offchain.operator.preflight): one probe each, one line on failure.
+        # Fail fast (offchain.sequencer.preflight): one probe each, one line on failure.
         deployment = load_deployment(args.network)
         rpc = args.rpc or deployment.rpc
         w3 = connect_once(rpc)

@@ -17,8 +17,8 @@ from web3.contract import Contract
 
 from offchain.demo.rollup_flow import send
 from offchain.zk.babyjub import PrivateKey
+from offchain.zk.batch_runner import ZkBatchRunner
 from offchain.zk.circuit import dev_keys, rollup_spec
-from offchain.zk.operator import ZkOperator
 from offchain.zk.params import CircuitParams
 from offchain.zk.prover import Groth16Prover
 from offchain.zk.txs import TxKind, recipient_bytes, sign_tx
@@ -54,7 +54,7 @@ def run_zk(
     state_path.unlink(missing_ok=True)
     started = time.monotonic()
     prover = Groth16Prover(dev_keys(rollup_spec(params)))
-    op = ZkOperator(w3, operator, rollup.address, bridge.address, params, prover, state_path)
+    op = ZkBatchRunner(w3, operator, rollup.address, bridge.address, params, prover, state_path)
     log(
         f"zk batcher ready (circuit N={params.n_txs}, D={params.n_deposits}, depth "
         f"{params.depth}; keys loaded in {time.monotonic() - started:.1f} s)"

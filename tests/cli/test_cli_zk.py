@@ -2,7 +2,7 @@
 """`l2kit zk ...` on Anvil: a key, a deposit credited to the key's BabyJubJub public key (as the
 zk bridge queues it), nothing to claim, and bad input (malformed zk key, zk batcher not running,
 no zk deployment) as one line with nothing sent; and the happy path end to end against the zk
-batcher run as a process (`offchain.operator.service --mode zk`): deposit, balance, transfer,
+batcher run as a process (`offchain.sequencer.service --mode zk`): deposit, balance, transfer,
 withdraw and claim, in two proven batches (the deposits, then the transfer with the withdrawal);
 and, the zk batcher gone with its state file, `zk force`, `zk exit` (after the freeze) and `zk
 refund` from L1 data alone.
@@ -105,7 +105,7 @@ def _start_zk_batcher(tmp_path, deployer) -> tuple[subprocess.Popen, str]:
             [
                 sys.executable,
                 "-m",
-                "offchain.operator.service",
+                "offchain.sequencer.service",
                 "--mode",
                 "zk",
                 "--network",

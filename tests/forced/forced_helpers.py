@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from hexbytes import HexBytes
 
 from offchain.rollup.codec import encode_tx
+from offchain.rollup.honest_proposer import HonestProposer
 from offchain.rollup.l1 import RollupL1, Signer
-from offchain.rollup.operator import Operator
 from offchain.rollup.validator import Validator
 
 BOND = 10**18
@@ -55,8 +55,8 @@ class Env:
         fn = self.l1.rollup.functions.forceTransaction(encode_tx(tx))
         self.signer(i).send(fn, gas=300_000)
 
-    def operator(self, i: int = 0) -> Operator:
-        return Operator(self.l1, self.signer(i))
+    def operator(self, i: int = 0) -> HonestProposer:
+        return HonestProposer(self.l1, self.signer(i))
 
     def validator(self) -> Validator:
         return Validator(self.l1, self.signer(CHALLENGER))

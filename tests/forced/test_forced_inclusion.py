@@ -6,7 +6,6 @@ import pytest
 from forced_helpers import BOND, CHALLENGE, CHALLENGER, CHEATER, FORCED_DELAY, Env
 from web3.logs import DISCARD
 
-from offchain.operator.batcher import Batcher, BatcherSettings
 from offchain.operator.l1_sender import SendPolicy
 from offchain.rollup import adversary as adv
 from offchain.rollup.adversary import ForcedFraudKind
@@ -16,6 +15,7 @@ from offchain.rollup.hashing import keccak
 from offchain.rollup.replay import replay
 from offchain.rollup.types import Commitment
 from offchain.rollup.wallet import sign_transfer, sign_withdraw
+from offchain.sequencer.optimistic import Batcher, BatcherSettings
 
 
 def _funded(env: Env, users=(1, 2, 3)):

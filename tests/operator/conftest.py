@@ -7,9 +7,9 @@ from operator_helpers import BOND, CHALLENGE, settings_for
 from pg_support import session_server
 
 from offchain.deploy import DeployParams, deploy_all
-from offchain.operator.batcher import Batcher
-from offchain.operator.batcher_api import routes
-from offchain.operator.http_api import JsonApiServer
+from offchain.sequencer.http_api import JsonApiServer
+from offchain.sequencer.optimistic import Batcher
+from offchain.sequencer.routes import routes
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ import urllib.request
 
 from web3 import Web3
 
-from offchain.operator.batcher import BatcherSettings
 from offchain.operator.l1_sender import SendPolicy
 from offchain.recipient import address_recipient
+from offchain.sequencer.optimistic import BatcherSettings
 
 CHALLENGE = 100
 BOND = 10**18

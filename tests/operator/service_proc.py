@@ -33,7 +33,7 @@ class ServiceProcess:
             [
                 sys.executable,
                 "-m",
-                "offchain.operator.service",
+                "offchain.sequencer.service",
                 "--network",
                 "ethereum:local",
                 "--store",

@@ -235,3 +235,42 @@ def test_after_a_freeze_the_batcher_stops_and_refuses_submissions(
     assert status == 503 and body["error"]["code"] == "frozen"
     assert "ape run exit" in body["error"]["message"]
     assert http(f"{url}/status")[1]["frozen"] is True
+
+
+def test_batched_submission_status_health_and_ready(contracts, api, alice, bob):
+    """POST /txs answers each transaction in order (one store write for the group); /status has
+    the common schema with counters from the store; /health and /ready answer."""
+    bridge, _ = contracts
+    batcher, url = api
+    fund(bridge, alice, ONE)
+    fund(bridge, bob, ONE)
+    batcher.post_if_due(force=True)
+    sep = batcher.separator
+    t0 = sign_transfer(key_of(alice), sep, 0, 1, 1000, 0, 0)
+    t1 = sign_transfer(key_of(alice), sep, 0, 1, 1000, 0, 1)
+    gap = sign_transfer(key_of(alice), sep, 0, 1, 1000, 0, 7)
+    over = sign_transfer(key_of(bob), sep, 1, 0, 10 * ONE, 0, 0)
+    bodies = [transfer_body(t0, 0), transfer_body(gap, 7), transfer_body(t1, 1)]
+    bodies += [transfer_body(over, 0), transfer_body(t0, 0), {"type": "transfer"}]
+    status, answer = http(f"{url}/txs", "POST", {"txs": bodies})
+    assert status == 200
+    results = answer["results"]
+    assert [r.get("seq") or r["error"]["code"] for r in results] == [
+        1,
+        "bad_nonce",
+        2,
+        "overspend",
+        1,  # the same tx again in the group: its one record
+        "missing_field",
+    ]
+    assert http(f"{url}/txs", "POST", {"txs": []})[1]["error"]["code"] == "bad_txs"
+    s = http(f"{url}/status")[1]
+    assert s["mode"] == "optimistic" and s["l2"]["pending_txs"] == 2
+    assert s["counters"]["txs_accepted"] == 2 and s["counters"]["txs_rejected"] == 2
+    assert s["l2"]["confirmed_root"] == s["root"] and s["last_batch"]["index"] == 0
+    assert s["last_batch"]["l1_tx"].startswith("0x")
+    assert s["counters"]["batches_posted"] == 1 and s["counters"]["deposits_posted"] == 2
+    assert http(f"{url}/health")[1]["alive"] is True
+    assert http(f"{url}/ready")[0] == 200  # recovered just now, not frozen, L1 answered
+    assert batcher.post_if_due(force=True) == 1
+    assert batcher.core.status()["counters"]["txs_posted"] == 2

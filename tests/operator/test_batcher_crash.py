@@ -126,10 +126,17 @@ def test_kill_and_restart_loses_and_duplicates_nothing(
         submit_until_dead(final, key, separator, acknowledged, limit=3)
         wait_all_posted(final, acknowledged)
         status = http(f"{final.url}/status")[1]
+        batches = [http(f"{final.url}/batch/{i}")[1] for i in range(rollup.batchCount())]
     finally:
         final.stop()
+    # Recovered batches show their L1 transaction; the counters (from the store) count every
+    # posted transaction exactly once across the crashes.
     on_l1 = l1_tx_hashes(l1)
     assert len(on_l1) == len(set(on_l1)), "a transaction was posted twice"
+    # (a tx killed between its store write and its answer is posted without being acknowledged)
+    assert batches and all(b["l1_tx"] for b in batches), batches
+    assert status["counters"]["txs_posted"] == len(on_l1)
+    assert status["counters"]["batches_posted"] == len(batches)
     missing = [h.hex() for h in acknowledged if h not in set(on_l1)]
     assert not missing, f"acknowledged but not on L1: {missing}"
     rebuilt = replay(l1.posted_batches(), l1.deposit_queue(), separator)

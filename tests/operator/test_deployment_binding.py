@@ -11,9 +11,9 @@ from test_fail_fast import BATCHER, QUICK, assert_one_clear_line, start
 
 from offchain.deploy import DeployParams, deploy_all
 from offchain.deployments import save_deployment
-from offchain.operator.batcher import Batcher
-from offchain.operator.store import BatchStatus, OperatorStore, TxStatus, WrongDeployment
 from offchain.rollup.wallet import sign_transfer
+from offchain.sequencer.optimistic import Batcher
+from offchain.sequencer.store import BatchStatus, OperatorStore, TxStatus, WrongDeployment
 
 ONE = 10**18
 

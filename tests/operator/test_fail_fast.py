@@ -1,7 +1,7 @@
 """Fail fast, clearly (issue #9 item 18): a service started with a bad setting exits at once with
 one line on stderr that says what is wrong and what to do; no traceback, no retry loop.
 
-Each test starts the real process (`python -m offchain.operator.service` or the validator)."""
+Each test starts the real process (`python -m offchain.sequencer.service` or the validator)."""
 
 import os
 import socket
@@ -19,7 +19,7 @@ from offchain.deployments import Deployment, save_deployment
 #: A start that fails must say so within this many seconds (Python and web3 start-up included).
 QUICK = 8.0
 
-BATCHER = "offchain.operator.service"
+BATCHER = "offchain.sequencer.service"
 VALIDATOR = "offchain.validator.service"
 
 
@@ -133,7 +133,7 @@ def test_fail_fast_proposer_cannot_pay_bond_and_gas(chain, deployment, tmp_path)
 
 
 def test_default_store_is_one_per_network():
-    from offchain.operator.service import state_dir
+    from offchain.sequencer.service import state_dir
 
     assert state_dir("ethereum:local") == Path("var/ethereum-local")
     assert state_dir("ethereum:sepolia:node") == Path("var/ethereum-sepolia")
@@ -143,8 +143,8 @@ def test_default_store_is_one_per_network():
 def test_fail_fast_legacy_shared_store_is_not_silently_abandoned(tmp_path, monkeypatch):
     """A store from before stores were per network (var/batcher.sqlite) holds acknowledged
     transactions: starting a fresh per-network store beside it would leave them behind."""
-    from offchain.operator.preflight import PreflightError
-    from offchain.operator.service import check_no_legacy_store, state_dir
+    from offchain.sequencer.preflight import PreflightError
+    from offchain.sequencer.service import check_no_legacy_store, state_dir
 
     monkeypatch.chdir(tmp_path)
     default = state_dir("ethereum:local") / "batcher.sqlite"

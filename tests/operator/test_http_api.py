@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from offchain.operator.http_api import JsonApiServer, Route, bad_request, hex_field, int_field
+from offchain.sequencer.http_api import JsonApiServer, Route, bad_request, hex_field, int_field
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from offchain.operator.l1_sender import SendRecord
-from offchain.operator.store import (
+from offchain.sequencer.store import (
     BatchStatus,
     DeploymentBinding,
     DuplicateTransaction,

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from hexbytes import HexBytes
 
+from offchain.rollup.honest_proposer import HonestProposer
 from offchain.rollup.l1 import RollupL1, Signer
-from offchain.rollup.operator import Operator
 from offchain.rollup.validator import Validator
 
 BOND = 10**18
@@ -59,8 +59,8 @@ class Env:
             self.token, amount, recipient(self.addr(i)), sender=self.accounts[i]
         )
 
-    def operator(self, i: int = 0, fee_account: int = 0) -> Operator:
-        return Operator(self.l1, self.signer(i), fee_account=fee_account)
+    def operator(self, i: int = 0, fee_account: int = 0) -> HonestProposer:
+        return HonestProposer(self.l1, self.signer(i), fee_account=fee_account)
 
     def validator(self, i: int = 9) -> Validator:
         return Validator(self.l1, self.signer(i))

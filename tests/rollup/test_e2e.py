@@ -49,18 +49,18 @@ def test_deposit_transfer_withdraw_claim(env):
 
 def test_erc20_round_trip_and_operator_restart(env, tmp_path):
     """Token deposits, a transfer and a withdrawal; the operator restarts from its saved state."""
-    from offchain.rollup.operator import Operator
+    from offchain.rollup.honest_proposer import HonestProposer
 
     env.bond(0)
     env.deposit_token(1, 5 * 10**18)
     env.deposit_token(2, 10**18)
     store = tmp_path / "l2state.json"
-    op = Operator.resume(env.l1, env.signer(0), store)
+    op = HonestProposer.resume(env.l1, env.signer(0), store)
     op.step([])
     token = env.token.address.lower()
     assert op.state.account(0).token == token
     # restart: the state comes back from disk, root checked
-    op = Operator.resume(env.l1, env.signer(0), store)
+    op = HonestProposer.resume(env.l1, env.signer(0), store)
     assert op.state.root == env.rollup.head()[0]
     sep = env.separator
     op.step(

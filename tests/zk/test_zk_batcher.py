@@ -12,11 +12,11 @@ import pytest
 from eth_account import Account
 from zk_helpers import ALICE_KEY, BOB_KEY, MALLORY_KEY, PARAMS
 
-from offchain.operator.http_api import JsonApiServer
 from offchain.operator.l1_sender import SendPolicy
-from offchain.zk.batcher import ZkBatcher
-from offchain.zk.batcher_api import routes
+from offchain.sequencer.http_api import JsonApiServer
 from offchain.zk.circuit import verifier_args
+from offchain.zk.sequencer_backend import ZkBatcher
+from offchain.zk.sequencer_routes import routes
 from offchain.zk.tree import zero_hashes
 from offchain.zk.txs import TxKind, recipient_bytes, sign_tx
 

@@ -26,16 +26,16 @@ from zk_helpers import (
     submit,
 )
 
-from offchain.operator.batcher import Rejected
 from offchain.operator.l1_sender import SendPolicy
-from offchain.operator.store import TxStatus
+from offchain.sequencer.optimistic import Rejected
+from offchain.sequencer.store import TxStatus
 from offchain.zk import pubdata
 from offchain.zk.batch import BatchError, build_batch
-from offchain.zk.batcher import ZkBatcher
+from offchain.zk.batch_runner import SubmitFailed, ZkBatchRunner
 from offchain.zk.chain import exit_args, forced_request_args, read_forced
 from offchain.zk.exit import build_exit, exit_message, sign_exit
-from offchain.zk.operator import SubmitFailed, ZkOperator
 from offchain.zk.prover import prove_checked
+from offchain.zk.sequencer_backend import ZkBatcher
 from offchain.zk.state import L2State
 from offchain.zk.txs import ForcedWithdrawal, TxKind, recipient_bytes, sign_tx
 
@@ -71,10 +71,10 @@ def _request(zk, claim, proof, root_count, sender, **overrides):
     )
 
 
-def _operator(zk, chain, deployer, prover, state, tmp_path) -> ZkOperator:
+def _operator(zk, chain, deployer, prover, state, tmp_path) -> ZkBatchRunner:
     path = tmp_path / "zk-state.json"
     state.save(path)
-    return ZkOperator(
+    return ZkBatchRunner(
         chain.provider.web3,
         Account.from_key(deployer.private_key),
         zk.rollup.address,

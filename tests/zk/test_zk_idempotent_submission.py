@@ -8,10 +8,10 @@ from eth_account import Account
 from test_zk_batcher import http, tx_json
 from zk_helpers import ALICE_KEY, BOB_KEY, PARAMS
 
-from offchain.operator.http_api import JsonApiServer
-from offchain.zk.batcher import ZkBatcher
-from offchain.zk.batcher_api import routes
+from offchain.sequencer.http_api import JsonApiServer
 from offchain.zk.circuit import verifier_args
+from offchain.zk.sequencer_backend import ZkBatcher
+from offchain.zk.sequencer_routes import routes
 from offchain.zk.tree import zero_hashes
 from offchain.zk.txs import TxKind, recipient_bytes, sign_tx
 

@@ -9,7 +9,7 @@ import pytest
 from eth_account import Account
 from zk_helpers import ALICE_KEY, BOB_KEY, PARAMS, deposit_first_two, submit
 
-from offchain.zk.operator import ZkOperator
+from offchain.zk.batch_runner import ZkBatchRunner
 from offchain.zk.state import L2State
 from offchain.zk.txs import TxKind, recipient_bytes, sign_tx
 
@@ -34,7 +34,7 @@ def test_operator_second_batch_and_restart(
     token.approve(zk.bridge, 1000, sender=carol)
     zk.bridge.depositERC20(token, 1000, recipient_bytes(ALICE_KEY.public_key), sender=carol)
 
-    op = ZkOperator(
+    op = ZkBatchRunner(
         chain.provider.web3,
         Account.from_key(deployer.private_key),
         zk.rollup.address,
@@ -58,7 +58,7 @@ def test_operator_second_batch_and_restart(
     assert (token_leaf.token, token_leaf.balance) == (int(token.address, 16), 1000)
 
     # A restarted operator continues from the file, identical state.
-    again = ZkOperator(
+    again = ZkBatchRunner(
         chain.provider.web3,
         Account.from_key(deployer.private_key),
         zk.rollup.address,

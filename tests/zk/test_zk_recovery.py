@@ -15,12 +15,12 @@ from eth_utils import keccak
 from zk_helpers import ALICE_KEY, BOB_KEY, FIXED_GAS, MALLORY_KEY, PARAMS
 
 from offchain.operator.l1_sender import SendError, SendPolicy
-from offchain.operator.store import BatchStatus, TxStatus
+from offchain.sequencer.store import BatchStatus, TxStatus
 from offchain.zk.batch import build_batch
-from offchain.zk.batcher import ZkBatcher, encode_tx
 from offchain.zk.chain import read_deposits, submit_args, submit_calldata
 from offchain.zk.circuit import verifier_args
 from offchain.zk.prover import prove_checked
+from offchain.zk.sequencer_backend import ZkBatcher, encode_tx
 from offchain.zk.tree import zero_hashes
 from offchain.zk.txs import TxKind, recipient_bytes, sign_tx
 

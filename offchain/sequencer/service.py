@@ -1,4 +1,5 @@
-"""Run the batcher as a long-lived service: `python -m offchain.operator.service --help`.
+"""The one sequencer service entry, both rollups:
+`python -m offchain.sequencer.service --mode optimistic|zk` (`--help` for every setting).
 
 `ape run batcher` wraps this with Ape's network selection; this module needs only an RPC URL.
 """
@@ -16,10 +17,9 @@ from pathlib import Path
 
 from offchain.deployments import Deployment, load_deployment, network_slug
 from offchain.errors import L2KitError
-from offchain.operator.batcher import Batcher, BatcherSettings
-from offchain.operator.batcher_api import routes
-from offchain.operator.http_api import JsonApiServer
-from offchain.operator.preflight import (
+from offchain.sequencer.http_api import JsonApiServer
+from offchain.sequencer.optimistic import Batcher, BatcherSettings
+from offchain.sequencer.preflight import (
     PreflightError,
     check_deployment,
     check_funds,
@@ -28,7 +28,8 @@ from offchain.operator.preflight import (
     parse_key,
     read_binding,
 )
-from offchain.operator.store import OperatorStore, TxStatus
+from offchain.sequencer.routes import routes
+from offchain.sequencer.store import OperatorStore, TxStatus
 
 log = logging.getLogger("l2kit.batcher")
 
@@ -140,14 +141,14 @@ def run(settings: BatcherSettings, host: str, port: int, progress_every: float) 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())
     while not done.wait(progress_every or None):
-        s = batcher.stats
+        c = batcher.store.counters()
         log.info(
             "progress: %d pending | %d batches, %d txs posted | %d L1 bytes, %d gas",
             batcher.store.count_txs(TxStatus.PENDING),
-            s.batches_posted,
-            s.txs_posted,
-            s.l1_bytes,
-            s.l1_gas,
+            c["batches_posted"],
+            c["txs_posted"],
+            c["l1_bytes"],
+            c["l1_gas"],
         )
     log.info("stopping")
     api.stop()
@@ -227,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
                 store.close()
             check_funds(w3, parse_key(key, args.key_env).address, 0)
             # offchain.zk is GPL-3.0 and optional: imported only in zk mode.
-            from offchain.zk.service import run_zk
+            from offchain.zk.sequencer_service import run_zk
 
             run_zk(args, lambda _rpc: int(w3.eth.chain_id), ANVIL_KEY_0)
             return 0

@@ -1,8 +1,11 @@
-"""The batcher: accepts signed L2 transactions, orders and applies them, posts batches to L1.
+"""The optimistic backend of the sequencer (offchain/sequencer/core.py owns admission, the loop
+and the status): decodes and checks signed L2 transactions, keeps the pending ledger, builds and
+posts batches, reconciles with L1 (offchain/sequencer/reconcile.py) and tracks finality.
 
 Durability rules (what makes a restart or a crash safe):
-- a transaction is validated against the *pending* state (L1 head + unconsumed deposits + every
-  accepted transaction) and written to the store before it is acknowledged;
+- a transaction is validated against the *pending* ledger (L1 head + unconsumed deposits + every
+  accepted transaction: balances and nonces in a dict, no tree; offchain/sequencer/ledger.py)
+  and written to the store before it is acknowledged (one write for a whole admission group);
 - a batch is recorded in the store as an intent before it is sent, and every resend of it uses
   the same L1 nonce, so at most one version is ever mined; `postBatch` also takes the pre-root it
   builds on, so a batch can never be applied twice or on top of the wrong state;
@@ -25,14 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from eth_account import Account as EthAccount
+from eth_typing import HexStr
 from web3 import Web3
 from web3.contract import Contract
 
 from offchain.errors import L2KitError
-from offchain.operator import failpoints
 from offchain.operator.l1_sender import NonceConsumed, Reverted, SendPolicy, send_transaction
-from offchain.operator.preflight import check_funds, read_binding
-from offchain.operator.store import BatchStatus, OperatorStore, StoredBatch, StoredTx, TxStatus
 from offchain.rollup.builder import build_batch
 from offchain.rollup.codec import (
     decode_batch,
@@ -42,16 +43,17 @@ from offchain.rollup.codec import (
     encode_tx,
     encode_txs,
 )
-from offchain.rollup.eip712 import recover, transfer_digest, withdraw_digest
 from offchain.rollup.execute import Fault, commit, execute
 from offchain.rollup.hashing import keccak
 from offchain.rollup.l1 import RollupL1
-from offchain.rollup.params import MAX_COMMITMENTS_PER_BATCH, MAX_TXS_PER_COMMITMENT
+from offchain.rollup.params import (
+    MAX_COMMITMENTS_PER_BATCH,
+    MAX_TXS_PER_COMMITMENT,
+)
 from offchain.rollup.proofs import WithdrawalClaim
-from offchain.rollup.replay import replay
+from offchain.rollup.replay import ReplayResult, replay
 from offchain.rollup.state import L2State
 from offchain.rollup.types import (
-    Account,
     Commitment,
     ForcedSlot,
     QueuedDeposit,
@@ -60,6 +62,14 @@ from offchain.rollup.types import (
     Tx,
     Withdraw,
 )
+from offchain.sequencer import failpoints
+from offchain.sequencer.core import Rejected, Sequencer
+from offchain.sequencer.due import DueInputs, is_due
+from offchain.sequencer.ledger import Ledger, Overlay
+from offchain.sequencer.optimistic_admission import LedgerAdmission, PreparedTx
+from offchain.sequencer.preflight import check_funds, read_binding
+from offchain.sequencer.reconcile import Action, BatchRecord, L1View, reconcile
+from offchain.sequencer.store import BatchStatus, OperatorStore, StoredBatch, StoredTx, TxStatus
 
 #: Gas a bond top-up needs (the `bond()` call), for the funds check before sending it.
 BOND_TX_GAS = 100_000
@@ -70,12 +80,7 @@ log = logging.getLogger("l2kit.batcher")
 BATCH_TX_SLOTS = MAX_COMMITMENTS_PER_BATCH * MAX_TXS_PER_COMMITMENT
 
 
-class Rejected(L2KitError):
-    """A submitted transaction was refused; nothing was stored. `code` is machine-readable."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+__all__ = ["Batcher", "BatcherSettings", "PreparedTx", "Rejected"]
 
 
 @dataclass(frozen=True)
@@ -122,8 +127,11 @@ class BatcherStats:
     last_post_at: float = 0.0
 
 
-class Batcher:
-    """The operator's service object. Thread-safe: the HTTP API and the posting loop share it."""
+class Batcher(LedgerAdmission):
+    """The optimistic backend, and its service object: `core` is the Sequencer built on it
+    (start/stop, prepare/admit_many, status/health/ready). Thread-safe."""
+
+    mode = "optimistic"
 
     def __init__(self, settings: BatcherSettings, w3: Web3 | None = None) -> None:
         self.settings = settings
@@ -138,17 +146,20 @@ class Batcher:
             raise
         self.separator = self.l1.separator()
         self.stats = BatcherStats()
-        self._lock = threading.RLock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.core = Sequencer(self, threading.RLock(), settings.poll_interval)
+        self._lock = self.core.lock
         self._deposits: list[QueuedDeposit] = []
         self._deposits_seen_at: dict[int, float] = {}
         self._forced: list[QueuedForced] = []
         self.confirmed = L2State()  # the state after every live batch on L1
-        self.pending = L2State()  # confirmed + unconsumed deposits + accepted transactions
-        self._pending_deposit_end = 0
+        self.pending = Ledger()  # confirmed + unconsumed deposits + accepted transactions
         self._heartbeat: float | None = None
         self.frozen = False
+        self._posted_at: dict[int, float] = {}  # batches awaiting finality -> when posted
+        self._last_final: int | None = None
+        self._last_ttf: float | None = None
+        self._l1_head = 0
+        self._synced_block = 0
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -156,15 +167,19 @@ class Batcher:
         """Recover from L1 and the store, make sure the bond is posted, start the posting loop."""
         self.recover()
         self.ensure_bond()
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="batcher", daemon=True)
-        self._thread.start()
+        self.core.start_loop()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=30)
+        self.core.stop_loop()
         self.store.close()
+
+    @property
+    def proposer(self) -> str:
+        return str(self.account.address)
+
+    @property
+    def fee_account(self) -> int:
+        return self.settings.fee_account
 
     def ensure_bond(self) -> None:
         """Before a posting: if the free bond (what the posting locks) is below requiredBond, top
@@ -196,10 +211,12 @@ class Batcher:
         self.store.clear_l1_send("bond")
 
     def recover(self) -> None:
-        """Rebuild state from L1, reconcile the store's batches with L1, replay pending txs."""
+        """Rebuild state from L1, reconcile the store's batches with L1 (the pure plan of
+        offchain/sequencer/reconcile.py), replay pending txs."""
         with self._lock:
             self._refresh_deposits()
-            result = replay(self.l1.posted_batches(), self._deposits, self.separator, self._forced)
+            self._check_frozen()
+            result = self._replay_l1()
             if result.fraud is not None:
                 log.error(
                     "batch %d on L1 is fraudulent (%s): building on the state before it; "
@@ -209,41 +226,69 @@ class Batcher:
                 )
             self.confirmed = result.state
             live = result.batches_ok
-            for stored in reversed(self.store.batches()):
-                if stored.status is BatchStatus.ROLLED_BACK:
-                    self.store.delete_batch(stored.batch_index)
-                    continue
-                on_l1 = stored.batch_index < live and self._l1_post_root(stored.batch_index) == (
-                    stored.post_root
-                )
-                if on_l1:
-                    if stored.status is BatchStatus.INTENT:
-                        log.info("batch %d reached L1 before the restart", stored.batch_index)
-                        self.store.mark_batch(stored.batch_index, BatchStatus.POSTED)
-                        self.store.clear_l1_send(_send_key(stored))
-                    continue
-                resendable = (
-                    stored.status is BatchStatus.INTENT
-                    and stored.batch_index == live
-                    and stored.pre_root == self.confirmed.root
-                )
-                if resendable:
-                    log.info(
-                        "batch %d was recorded but not posted: will resend", stored.batch_index
+            stored = {b.batch_index: b for b in self.store.open_batches()}
+            roots = {i: self._l1_post_root(i) for i in stored if i < live}
+            plan = reconcile(
+                [
+                    BatchRecord(b.batch_index, b.status.value, b.pre_root, b.post_root)
+                    for b in stored.values()
+                ],
+                L1View(live, roots, self.confirmed.root),
+            )
+            for step in plan.steps:
+                b = stored[step.index]
+                if step.action is Action.DELETE:
+                    self.store.delete_batch(b.batch_index)
+                elif step.action is Action.MARK_POSTED:
+                    self._mark_recovered(b)
+                elif step.action is Action.RESEND:
+                    log.info("batch %d was recorded but not posted: will resend", b.batch_index)
+                elif step.action is Action.ROLL_BACK:
+                    log.warning(
+                        "batch %d: %s: its txs are pending again", b.batch_index, step.reason
                     )
-                    continue
-                log.warning(
-                    "batch %d is not on L1 (rolled back or superseded): its txs are pending again",
-                    stored.batch_index,
-                )
-                self.store.mark_batch(stored.batch_index, BatchStatus.ROLLED_BACK)
-                self.store.delete_batch(stored.batch_index)
-                self.store.clear_l1_send(_send_key(stored))
+                    self.store.mark_batch(b.batch_index, BatchStatus.ROLLED_BACK)
+                    self.store.delete_batch(b.batch_index)
+                    self.store.clear_l1_send(_send_key(b))
+                    self._posted_at.pop(b.batch_index, None)
+                elif b.status is BatchStatus.POSTED:
+                    self._posted_at.setdefault(b.batch_index, time.time())
             self._rebuild_pending()
+            self._synced_block = self._l1_head
+            self.core.recovered()
+
+    def _replay_l1(self) -> ReplayResult:
+        """The confirmed L2 state from L1 (the one place to start from a checkpoint instead:
+        offchain/rollup/checkpoint.py `resume`)."""
+        self._l1_head = int(self.w3.eth.block_number)
+        return replay(self.l1.posted_batches(), self._deposits, self.separator, self._forced)
+
+    def _mark_recovered(self, b: StoredBatch) -> None:
+        """An intent found mined on L1 after a restart: POSTED, with its L1 transaction (looked
+        up from the send journal) and its counters."""
+        key = _send_key(b)
+        record = self.store.l1_send(key)
+        tx_hash, block, gas = None, None, 0
+        for h in record.tx_hashes if record else ():
+            try:
+                receipt = self.w3.eth.get_transaction_receipt(HexStr(h))
+            except Exception:  # not mined (dropped or replaced): try the next version
+                continue
+            if receipt is not None and receipt["status"] == 1:
+                tx_hash, block, gas = h, int(receipt["blockNumber"]), int(receipt["gasUsed"])
+                break
+        log.info("batch %d reached L1 before the restart (tx %s)", b.batch_index, tx_hash)
+        n_txs = self.store.count_batch_txs(b.batch_index)
+        counters = {"batches_posted": 1, "txs_posted": n_txs, "l1_bytes": len(b.data)}
+        counters["l1_gas"] = gas
+        self.store.mark_batch(b.batch_index, BatchStatus.POSTED, tx_hash, block, counters)
+        self.store.clear_l1_send(key)
+        self._posted_at[b.batch_index] = time.time()
 
     def _rebuild_pending(self) -> None:
-        """pending = confirmed + intent batch (if any) + unconsumed deposits and forced txs +
-        pending txs (the order the next batch executes them in)."""
+        """pending = confirmed + intent batch (if any) + unconsumed deposits and forced txs
+        (applied on the tree by the same execute/builder code the validator replays) + pending
+        txs (applied on the ledger), in the order the next batch executes them."""
         state = self.confirmed.copy()
         intent = self._intent()
         if intent is not None and not self._apply_batch(state, intent.data):
@@ -252,17 +297,18 @@ class Batcher:
                 "disagree; move the store aside to resync"
             )
         self._apply_deposits(state)
+        ledger = Ledger.of(state.accounts, state.deposit_end, state.forced_end)
+        view = Overlay(ledger)
         for stored in self.store.txs(TxStatus.PENDING):
-            tx = _decode_one(stored.payload)
-            ex = execute(state, encode_txs([tx]), self.settings.fee_account, (), self.separator)
             # The intent batch's own (BATCHED) txs were replayed above from its recorded bytes,
             # so only PENDING txs reach this loop: one that no longer applies is dropped.
-            if ex.ok:
-                commit(state, ex, state.deposit_end)
-            else:
-                log.warning("dropping tx #%d: no longer valid (%s)", stored.seq, ex.fault.name)
-                self.store.drop_tx(stored.seq, f"no longer valid after a rollback: {ex.fault.name}")
-        self.pending = state
+            item = self.prepare_tx(_decode_one(stored.payload), _nonce_of(stored, view))
+            refused = self.admit(view, item)
+            if refused is not None:
+                log.warning("dropping tx #%d: no longer valid (%s)", stored.seq, refused.code)
+                self.store.drop_tx(stored.seq, f"no longer valid after a rollback: {refused}")
+        view.merge()
+        self.pending = ledger
 
     def _apply_batch(self, state: L2State, data: bytes) -> bool:
         """Execute posted batch bytes on `state` (in place); False if they do not re-execute."""
@@ -323,82 +369,16 @@ class Batcher:
     # ------------------------------------------------------------------ submissions
 
     def submit(self, tx: Tx, nonce: int) -> StoredTx:
-        """Validate `tx` on the pending state, persist it, apply it; returns what was stored."""
+        """Validate `tx` on the pending state, persist it, apply it; returns what was stored
+        (one transaction through the core's admission path)."""
         if not isinstance(tx, Transfer | Withdraw):
             raise Rejected(
                 "bad_type",
                 "only transfers and withdrawals are submitted; deposits go through the bridge",
             )
-        if self.frozen:
-            raise Rejected(
-                "frozen",
-                "the rollup is frozen: no transaction can be included any more; withdraw your "
-                "balance from the last finalized state with `ape run exit --owner <address>`",
-            )
-        payload = encode_tx(tx)
-        tx_hash = keccak(payload)
-        with self._lock:
-            # Idempotent: a resend of an accepted transaction (its answer was lost) gets the
-            # stored record back. Checked first: after acceptance its nonce is no longer next.
-            known = self.store.tx(tx_hash)
-            if known is not None:
-                if self._signed_for(tx, nonce):
-                    return known
-                raise Rejected(
-                    "duplicate",
-                    f"transaction 0x{tx_hash.hex()} was accepted before, signed for another "
-                    "nonce: see GET /tx/<hash>",
-                )
-            sender = self.pending.account(tx.sender)
-            if sender.is_empty:
-                raise Rejected(
-                    "unknown_account", f"account {tx.sender} does not exist: deposit first"
-                )
-            if nonce != sender.nonce:
-                raise Rejected(
-                    "bad_nonce",
-                    f"nonce {nonce} is not the next nonce of account {tx.sender} "
-                    f"(expected {sender.nonce}): a replay or a gap",
-                )
-            if isinstance(tx, Transfer) and self.pending.account(tx.recipient).is_empty:
-                raise Rejected(
-                    "unknown_account", f"recipient account {tx.recipient} does not exist"
-                )
-            ex = execute(self.pending, payload, self.settings.fee_account, (), self.separator)
-            if not ex.ok:
-                raise Rejected(ex.fault.name.lower(), _explain(ex.fault.name, tx, sender))
-            failpoints.hit("before_persist_tx")
-            seq = self.store.append_tx(tx_hash, type(tx).__name__.lower(), payload)
-            failpoints.hit("after_persist_tx")
-            commit(self.pending, ex, self.pending.deposit_end)
-            stored = self.store.tx(tx_hash)
-            assert stored is not None and stored.seq == seq
-            return stored
-
-    def _signed_for(self, tx: Transfer | Withdraw, nonce: int) -> bool:
-        """Whether `tx`'s signature is its sender's for `nonce` (a resend, not a variation)."""
-        if isinstance(tx, Transfer):
-            digest = transfer_digest(
-                self.separator, tx.sender, tx.recipient, tx.amount, tx.fee, nonce
-            )
-        else:
-            digest = withdraw_digest(self.separator, tx.sender, tx.amount, tx.fee, nonce)
-        owner = self.pending.account(tx.sender).owner
-        return recover(digest, tx.signature) == owner
+        return self.core.submit_prepared(self.prepare_tx(tx, nonce))
 
     # ------------------------------------------------------------------ posting
-
-    def _loop(self) -> None:
-        backoff = self.settings.poll_interval
-        while not self._stop.is_set():
-            try:
-                self.post_if_due()
-                self.track_finality()
-                backoff = self.settings.poll_interval
-            except Exception as exc:  # never die: log, back off, try again
-                log.exception("posting loop error: %s", exc)
-                backoff = min(backoff * 2, 30.0)
-            self._stop.wait(backoff)
 
     def post_if_due(self, force: bool = False) -> int | None:
         """Post a batch if the size or time threshold is reached (or `force`).
@@ -411,11 +391,12 @@ class Batcher:
             intent = self._intent()
             if intent is None:
                 self._refresh_deposits()
-                if len(self._forced) > self.pending.forced_end:
-                    # forced txs run before the pending txs: replay those after them
+                if (
+                    len(self._forced) > self.pending.forced_end
+                    or len(self._deposits) > self.pending.deposit_end
+                ):
+                    # deposits and forced txs run before the pending txs: replay those after
                     self._rebuild_pending()
-                elif len(self._deposits) > self.pending.deposit_end:
-                    self._apply_deposits(self.pending)
                 heartbeat = self._heartbeat_due()
                 if not (force or heartbeat or self._due()):
                     return None
@@ -426,15 +407,20 @@ class Batcher:
         return self._send_intent(intent)
 
     def _due(self) -> bool:
-        if len(self._forced) > self.confirmed.forced_end:
-            return True  # a forced tx waits: include it long before its deadline
-        pending = self.store.txs(TxStatus.PENDING)
-        if len(pending) >= self.settings.max_batch_txs:
-            return True
-        oldest = [t.received_at for t in pending[:1]]
-        unconsumed = range(self.confirmed.deposit_end, len(self._deposits))
-        oldest += [self._deposits_seen_at.get(i, time.time()) for i in unconsumed[:1]]
-        return bool(oldest) and time.time() - min(oldest) >= self.settings.max_batch_delay
+        oldest = self.store.txs(TxStatus.PENDING, limit=1)
+        first_deposit = self.confirmed.deposit_end
+        return is_due(
+            DueInputs(
+                now=time.time(),
+                pending_txs=self.store.count_txs(TxStatus.PENDING),
+                oldest_tx_at=oldest[0].received_at if oldest else None,
+                waiting_deposits=len(self._deposits) - first_deposit,
+                oldest_deposit_at=self._deposits_seen_at.get(first_deposit, time.time()),
+                waiting_forced=len(self._forced) - self.confirmed.forced_end,
+                max_batch_txs=self.settings.max_batch_txs,
+                max_batch_delay=self.settings.max_batch_delay,
+            )
+        )
 
     def _check_frozen(self) -> bool:
         """Once the rollup is frozen nothing can be posted: stop, and say what users should do."""
@@ -467,7 +453,7 @@ class Batcher:
         deposits = self._deposits[self.confirmed.deposit_end :][: BATCH_TX_SLOTS // 2]
         forced = self._forced[self.confirmed.forced_end :][: BATCH_TX_SLOTS // 4]
         room = min(self.settings.max_batch_txs, BATCH_TX_SLOTS - len(deposits) - len(forced))
-        stored = self.store.txs(TxStatus.PENDING)[:room]
+        stored = self.store.txs(TxStatus.PENDING, limit=room)
         if not deposits and not forced and not stored:
             if not heartbeat:
                 return None
@@ -527,15 +513,31 @@ class Batcher:
             return intent.batch_index
         failpoints.hit("after_post")
         with self._lock:
+            state = self.confirmed.copy()
+            if not self._apply_batch(state, intent.data):
+                raise L2KitError(
+                    f"own batch {intent.batch_index} does not re-execute: operator bug"
+                )
+            n_txs = self.store.count_batch_txs(intent.batch_index)
             self.store.mark_batch(
                 intent.batch_index,
                 BatchStatus.POSTED,
                 sent.tx_hash,
                 int(sent.receipt["blockNumber"]),
+                counters={
+                    "batches_posted": 1,
+                    "txs_posted": n_txs,
+                    "deposits_posted": state.deposit_end - self.confirmed.deposit_end,
+                    "l1_gas": int(sent.receipt["gasUsed"]),
+                    "l1_bytes": len(intent.data),
+                    "sender_retries": max(0, int(sent.attempts) - 1),
+                },
             )
             self.store.clear_l1_send(key)
-            self._advance_confirmed(intent)
-            n_txs = self.store.count_batch_txs(intent.batch_index)
+            self.confirmed = state
+            self._posted_at[intent.batch_index] = time.time()
+            for i in [i for i in self._deposits_seen_at if i < state.deposit_end]:
+                del self._deposits_seen_at[i]  # consumed: keep memory flat
             self.stats.batches_posted += 1
             self.stats.txs_posted += n_txs
             self.stats.l1_bytes += len(intent.data)
@@ -551,24 +553,54 @@ class Batcher:
             )
         return intent.batch_index
 
-    def _advance_confirmed(self, intent: StoredBatch) -> None:
-        state = self.confirmed.copy()
-        if not self._apply_batch(state, intent.data):
-            raise L2KitError(f"own batch {intent.batch_index} does not re-execute: operator bug")
-        self.confirmed = state
-
     def track_finality(self) -> None:
-        posted = self.store.batches(BatchStatus.POSTED)
+        """O(1) L1 reads per poll: the rollup's batch count (a rollback shows as fewer batches)
+        and its finalized count; every POSTED batch below it becomes FINAL in one store write."""
+        self._synced_block = int(self.w3.eth.block_number)
+        posted = self.store.batch_indexes(BatchStatus.POSTED)
         if not posted:
             return
-        count = self.l1.rollup.functions.batchCount().call()
-        for b in posted:
-            if b.batch_index >= count:
-                log.warning("batch %d was rolled back on L1: recovering", b.batch_index)
-                self.recover()
-                return
-            if self.l1.rollup.functions.isFinal(b.batch_index).call():
-                self.store.mark_batch(b.batch_index, BatchStatus.FINAL)
+        functions = self.l1.rollup.functions
+        count = functions.batchCount().call()
+        if posted[-1] >= count:
+            log.warning("batch %d was rolled back on L1: recovering", posted[-1])
+            self.recover()
+            return
+        done = self.store.mark_batches_final(int(functions.finalizedCount().call()))
+        now = time.time()
+        for index in done:
+            posted_at = self._posted_at.pop(index, None)
+            self._last_final = index
+            self._last_ttf = None if posted_at is None else now - posted_at
+
+    def status_parts(self) -> dict[str, Any]:
+        head = int(self.w3.eth.block_number)
+        with self._lock:
+            root = "0x" + self.confirmed.root.hex()
+            l2 = {
+                "confirmed_root": root,
+                "confirmed_batches": int(self.l1.rollup.functions.batchCount().call()),
+                "pending_txs": self.store.count_txs(TxStatus.PENDING),
+                "queued_deposits": len(self._deposits) - self.confirmed.deposit_end,
+                "queued_forced": len(self._forced) - self.confirmed.forced_end,
+            }
+            synced = self._synced_block
+            deposits_consumed = self.confirmed.deposit_end
+        return {
+            "l2": l2,
+            "l1": {"head_block": head, "synced_block": synced, "lag_blocks": max(0, head - synced)},
+            "finality": {
+                "last_final_batch": self._last_final,
+                "last_time_to_finality_s": self._last_ttf,
+            },
+            # Kept for older clients (the l2kit CLI reads deposits_consumed; tests read txs).
+            "extra": {
+                "root": root,
+                "l2_root": root,
+                "deposits_consumed": deposits_consumed,
+                "txs": {k.value: self.store.count_txs(k) for k in TxStatus},
+            },
+        }
 
     # ------------------------------------------------------------------ queries
 
@@ -590,7 +622,7 @@ class Batcher:
     def find_accounts(self, owner: str) -> list[int]:
         owner = owner.lower()
         with self._lock:
-            return sorted(i for i, a in self.pending.accounts.items() if a.owner == owner)
+            return sorted(i for i, o in self.pending.owners() if o == owner)
 
     def withdrawal_claim(self, tx_hash: bytes) -> WithdrawalClaim:
         """The inclusion proof a user needs to finalize a withdrawal, built from L1 data."""
@@ -624,23 +656,16 @@ def _data(contract: Contract, fn_name: str, *args: Any) -> str:
     return contract.encode_abi(fn_name, args=list(args))
 
 
+def _nonce_of(stored: StoredTx, view: Overlay) -> int:
+    """The nonce a pending tx was accepted for: its sender's next nonce now (the txs replay in
+    acceptance order, so an intact history gives exactly that nonce)."""
+    tx = _decode_one(stored.payload)
+    entry = view.get(getattr(tx, "sender", -1))
+    return 0 if entry is None else entry[3]
+
+
 def _decode_one(payload: bytes) -> Tx:
     tx, end = decode_tx_at(payload, 0)
     if end != len(payload):
         raise L2KitError("stored transaction has trailing bytes: the store is corrupt")
     return tx
-
-
-def _explain(fault: str, tx: Tx, sender: Account) -> str:
-    amount = getattr(tx, "amount", 0) + getattr(tx, "fee", 0)
-    return {
-        "BAD_SIGNATURE": "the signature does not recover to the account's owner for this nonce "
-        "and chain/rollup (EIP-712 domain): sign with the owner's key and the current nonce",
-        "OVERSPEND": f"amount + fee = {amount} exceeds the balance {sender.balance}",
-        "NO_ACCOUNT": "an account in the transaction does not exist",
-        "TOKEN_MISMATCH": "sender and recipient (or the fee account) hold different tokens",
-        "BALANCE_OVERFLOW": "the recipient balance would overflow 2^128-1",
-        "ZERO_WITHDRAW": "a withdrawal must move a positive amount",
-        "NONCE_EXHAUSTED": "the account's nonce is exhausted",
-        "MALFORMED": "the transaction does not encode",
-    }.get(fault, f"invalid transaction ({fault})")

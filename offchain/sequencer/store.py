@@ -11,7 +11,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -20,7 +20,20 @@ from types import TracebackType
 from offchain.errors import L2KitError
 from offchain.operator.l1_sender import SendRecord
 
-SCHEMA_VERSION = 1
+#: 2: persistent counters and checkpoints (issue #10). A store of another version is refused.
+SCHEMA_VERSION = 2
+
+#: The persistent counters (survive restarts); `add_counters` refuses any other name.
+COUNTERS = (
+    "txs_accepted",
+    "txs_rejected",
+    "batches_posted",
+    "txs_posted",
+    "deposits_posted",
+    "l1_gas",
+    "l1_bytes",
+    "sender_retries",
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -53,6 +66,12 @@ CREATE TABLE IF NOT EXISTS l1_sends (
     tx_hashes TEXT NOT NULL,
     max_fee INTEGER NOT NULL,
     priority_fee INTEGER NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    name TEXT PRIMARY KEY,
+    data BLOB NOT NULL,
     updated_at REAL NOT NULL
 );
 """
@@ -142,17 +161,34 @@ class OperatorStore:
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
-        with self._tx() as db:
-            for statement in _SCHEMA.strip().split(";"):
-                if statement.strip():
-                    db.execute(statement)
-        found = self.get_meta("schema_version")
-        if found is None:
-            self.set_meta("schema_version", str(SCHEMA_VERSION))
-        elif int(found) != SCHEMA_VERSION:
+        try:
+            self._check_version()
+            with self._tx() as db:
+                for statement in _SCHEMA.strip().split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                if db.execute("SELECT 1 FROM meta WHERE key = 'schema_version'").fetchone() is None:
+                    db.execute(
+                        "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
+                        (str(SCHEMA_VERSION),),
+                    )
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _check_version(self) -> None:
+        """Refuse (before writing anything) a store written with another schema version."""
+        has_meta = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+        ).fetchone()
+        if not has_meta:
+            return
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is not None and int(row[0]) != SCHEMA_VERSION:
             raise StoreError(
-                f"{self.path} has schema version {found}, this operator needs {SCHEMA_VERSION}: "
-                "use the matching l2kit version or start from a new store"
+                f"{self.path} has schema version {row[0]}, this operator needs {SCHEMA_VERSION} "
+                "(no migration: nothing deployed uses an older store): use the l2kit version "
+                "that wrote it, or move it aside and start from a new store"
             )
 
     # -- plumbing -----------------------------------------------------------------------------
@@ -286,33 +322,82 @@ class OperatorStore:
     # -- transactions ---------------------------------------------------------------------------
 
     def append_tx(self, tx_hash: bytes, kind: str, payload: bytes) -> int:
-        """Durably record an accepted transaction; returns its sequence number (1, 2, ...)."""
+        """Durably record one accepted transaction; returns its sequence number (1, 2, ...)."""
+        return self.append_txs([(tx_hash, kind, payload)])[0]
+
+    def append_txs(self, items: Sequence[tuple[bytes, str, bytes]]) -> list[int]:
+        """Durably record accepted transactions `(tx_hash, kind, payload)` in ONE transaction
+        (one commit, one fsync: group commit); returns their sequence numbers in order.
+
+        All or nothing: if any hash is stored already (or repeats within `items`), raises
+        DuplicateTransaction and stores none of them."""
+        if not items:
+            return []
+        hashes = [bytes(h) for h, _, _ in items]
+        if len(set(hashes)) != len(hashes):
+            raise DuplicateTransaction("the same transaction appears twice in one group")
+        now = time.time()
+        pending = TxStatus.PENDING.value
         with self._tx() as db:
-            if db.execute("SELECT 1 FROM txs WHERE tx_hash = ?", (tx_hash,)).fetchone():
-                raise DuplicateTransaction(f"transaction 0x{tx_hash.hex()} was accepted before")
-            cur = db.execute(
-                "INSERT INTO txs (tx_hash, kind, payload, status, received_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (tx_hash, kind, payload, TxStatus.PENDING.value, time.time()),
+            for start in range(0, len(hashes), 500):  # bound the number of SQL variables
+                chunk = hashes[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                row = db.execute(
+                    f"SELECT tx_hash FROM txs WHERE tx_hash IN ({marks}) LIMIT 1", chunk
+                ).fetchone()
+                if row is not None:
+                    raise DuplicateTransaction(
+                        f"transaction 0x{bytes(row[0]).hex()} was accepted before"
+                    )
+            last = db.execute("SELECT COALESCE(MAX(seq), 0) FROM txs").fetchone()[0]
+            first = int(last) + 1
+            db.executemany(
+                "INSERT INTO txs (seq, tx_hash, kind, payload, status, received_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (first + i, h, kind, payload, pending, now)
+                    for i, (h, kind, payload) in enumerate(items)
+                ],
             )
-            if cur.lastrowid is None:  # sqlite sets it on every INSERT into a rowid table
-                raise StoreError("the store did not return the new transaction's sequence number")
-            return cur.lastrowid
+            _add_counters(db, {"txs_accepted": len(items)})
+        return list(range(first, first + len(items)))
+
+    def txs_by_hash(self, hashes: Sequence[bytes]) -> dict[bytes, StoredTx]:
+        """The stored records among `hashes` (one query per 500), by hash."""
+        found: dict[bytes, StoredTx] = {}
+        with self._lock:
+            for start in range(0, len(hashes), 500):
+                chunk = [bytes(h) for h in hashes[start : start + 500]]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT * FROM txs WHERE tx_hash IN ({marks})", chunk
+                ).fetchall()
+                for row in rows:
+                    stored = _stored_tx(row)
+                    found[stored.tx_hash] = stored
+        return found
 
     def tx(self, tx_hash: bytes) -> StoredTx | None:
         with self._lock:
             row = self._db.execute("SELECT * FROM txs WHERE tx_hash = ?", (tx_hash,)).fetchone()
         return None if row is None else _stored_tx(row)
 
-    def txs(self, status: TxStatus | None = None, after_seq: int = 0) -> list[StoredTx]:
-        """Transactions in acceptance order, optionally only those with `status`."""
+    def txs(
+        self, status: TxStatus | None = None, after_seq: int = 0, limit: int | None = None
+    ) -> list[StoredTx]:
+        """Transactions in acceptance order, optionally only those with `status`, at most
+        `limit` of them (the oldest)."""
         query = "SELECT * FROM txs WHERE seq > ?"
         args: list[int | str] = [after_seq]
         if status is not None:
             query += " AND status = ?"
             args.append(status.value)
+        query += " ORDER BY seq"
+        if limit is not None:
+            query += " LIMIT ?"
+            args.append(max(0, int(limit)))
         with self._lock:
-            rows = self._db.execute(query + " ORDER BY seq", args).fetchall()
+            rows = self._db.execute(query, args).fetchall()
         return [_stored_tx(r) for r in rows]
 
     def count_txs(self, status: TxStatus | None = None) -> int:
@@ -397,10 +482,12 @@ class OperatorStore:
         self,
         batch_index: int,
         status: BatchStatus,
-        l1_tx_hash: str | None = None,
+        l1_tx: str | None = None,
         l1_block: int | None = None,
+        counters: Mapping[str, int] | None = None,
     ) -> None:
-        """Move a batch (and its transactions) to `status`."""
+        """Move a batch (and its transactions) to `status`; `counters` (deltas) are added in
+        the same transaction, so a crash never counts a posting twice or not at all."""
         tx_status = {
             BatchStatus.POSTED: TxStatus.POSTED,
             BatchStatus.FINAL: TxStatus.FINAL,
@@ -414,7 +501,7 @@ class OperatorStore:
             db.execute(
                 "UPDATE batches SET status = ?, l1_tx_hash = COALESCE(?, l1_tx_hash),"
                 " l1_block = COALESCE(?, l1_block) WHERE batch_index = ?",
-                (status.value, l1_tx_hash, l1_block, batch_index),
+                (status.value, l1_tx, l1_block, batch_index),
             )
             if status is BatchStatus.ROLLED_BACK:
                 # Its transactions go back to pending, keeping their original order.
@@ -427,6 +514,43 @@ class OperatorStore:
                     "UPDATE txs SET status = ? WHERE batch_index = ?",
                     (tx_status[status].value, batch_index),
                 )
+            if counters:
+                _add_counters(db, counters)
+
+    # -- counters and checkpoints ---------------------------------------------------------------
+
+    def add_counters(self, deltas: Mapping[str, int]) -> None:
+        """Add `deltas` to the persistent counters (names from COUNTERS), in one transaction."""
+        with self._tx() as db:
+            _add_counters(db, deltas)
+
+    def counters(self) -> dict[str, int]:
+        """Every persistent counter (0 for one never incremented)."""
+        with self._lock:
+            rows = self._db.execute("SELECT name, value FROM counters").fetchall()
+        found = {str(n): int(v) for n, v in rows}
+        return {name: found.get(name, 0) for name in COUNTERS}
+
+    def save_checkpoint(self, name: str, data: bytes) -> None:
+        """Store (or replace) the checkpoint `name`."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO checkpoints (name, data, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET data = excluded.data, "
+                "updated_at = excluded.updated_at",
+                (name, bytes(data), time.time()),
+            )
+
+    def load_checkpoint(self, name: str) -> bytes | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT data FROM checkpoints WHERE name = ?", (name,)
+            ).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def delete_checkpoint(self, name: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM checkpoints WHERE name = ?", (name,))
 
     def count_batch_txs(self, batch_index: int) -> int:
         """How many transactions a batch carries."""
@@ -442,6 +566,51 @@ class OperatorStore:
                 "SELECT * FROM batches WHERE batch_index = ?", (batch_index,)
             ).fetchone()
         return None if row is None else _stored_batch(row)
+
+    def last_batch(self) -> StoredBatch | None:
+        """The batch with the highest index, if any."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM batches ORDER BY batch_index DESC LIMIT 1"
+            ).fetchone()
+        return None if row is None else _stored_batch(row)
+
+    def open_batches(self) -> list[StoredBatch]:
+        """Every batch not FINAL (what a restart reconciles with L1; final ones cannot change)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM batches WHERE status != ? ORDER BY batch_index",
+                (BatchStatus.FINAL.value,),
+            ).fetchall()
+        return [_stored_batch(r) for r in rows]
+
+    def batch_indexes(self, status: BatchStatus) -> list[int]:
+        """The indexes of the batches with `status`, in order (without their data)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT batch_index FROM batches WHERE status = ? ORDER BY batch_index",
+                (status.value,),
+            ).fetchall()
+        return [int(r[0]) for r in rows]
+
+    def mark_batches_final(self, up_to: int) -> list[int]:
+        """Mark every POSTED batch with index < `up_to` FINAL (one transaction); returns them."""
+        with self._tx() as db:
+            rows = db.execute(
+                "SELECT batch_index FROM batches WHERE status = ? AND batch_index < ?",
+                (BatchStatus.POSTED.value, up_to),
+            ).fetchall()
+            done = [int(r[0]) for r in rows]
+            if done:
+                db.execute(
+                    "UPDATE batches SET status = ? WHERE status = ? AND batch_index < ?",
+                    (BatchStatus.FINAL.value, BatchStatus.POSTED.value, up_to),
+                )
+                db.execute(
+                    "UPDATE txs SET status = ? WHERE status = ? AND batch_index < ?",
+                    (TxStatus.FINAL.value, TxStatus.POSTED.value, up_to),
+                )
+        return done
 
     def batches(self, status: BatchStatus | None = None) -> list[StoredBatch]:
         query, args = "SELECT * FROM batches", []
@@ -475,6 +644,19 @@ class StoreSendJournal:
 
     def save(self, record: SendRecord) -> None:
         self.store.record_l1_send(self.key, record)
+
+
+def _add_counters(db: sqlite3.Connection, deltas: Mapping[str, int]) -> None:
+    unknown = sorted(set(deltas) - set(COUNTERS))
+    if unknown:
+        raise StoreError(f"unknown counters {unknown}: the store keeps {list(COUNTERS)}")
+    for name, delta in deltas.items():
+        if delta:
+            db.execute(
+                "INSERT INTO counters (name, value) VALUES (?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+                (name, int(delta)),
+            )
 
 
 def _same(a: DeploymentBinding, b: DeploymentBinding) -> bool:

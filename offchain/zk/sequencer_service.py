@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""`python -m offchain.operator.service --mode zk`: the zk batcher with its HTTP API."""
+"""`python -m offchain.sequencer.service --mode zk`: the zk batcher with its HTTP API."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ from web3 import Web3
 from offchain.chain import abi_of
 from offchain.deployments import load_deployment
 from offchain.errors import L2KitError
-from offchain.operator.http_api import JsonApiServer
-from offchain.zk.batcher import ZkBatcher
-from offchain.zk.batcher_api import routes
+from offchain.sequencer.http_api import JsonApiServer
 from offchain.zk.circuit import dev_keys, rollup_spec
 from offchain.zk.params import CircuitParams
 from offchain.zk.prover import Groth16Prover
+from offchain.zk.sequencer_backend import ZkBatcher
+from offchain.zk.sequencer_routes import routes
 
 log = logging.getLogger("l2kit.zk-batcher")
 

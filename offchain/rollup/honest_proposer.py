@@ -1,4 +1,5 @@
-"""Honest operator: keeps the L2 state, builds batches and posts them."""
+"""The honest proposer of the optimistic rollup, as a library (tests, benchmarks, demo): keeps
+the L2 state, builds batches and posts them. The operator service is offchain/sequencer/."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from .types import Tx
 
 
 @dataclass
-class Operator:
+class HonestProposer:
     l1: RollupL1
     signer: Signer
     fee_account: int = 0
@@ -23,7 +24,9 @@ class Operator:
     store: Path | None = None  # where the state is saved after every posting
 
     @classmethod
-    def resume(cls, l1: RollupL1, signer: Signer, store: Path, fee_account: int = 0) -> Operator:
+    def resume(
+        cls, l1: RollupL1, signer: Signer, store: Path, fee_account: int = 0
+    ) -> HonestProposer:
         """An operator restarted from its saved state (a fresh one if nothing was saved)."""
         state = load_state(store) if store.exists() else L2State()
         return cls(l1, signer, fee_account, state, store)

@@ -35,7 +35,7 @@ class BatchReceipt:
     prove_seconds: float
 
 
-class ZkOperator:
+class ZkBatchRunner:
     """Runs batches for one ZkRollup. The state file (if given) is rewritten after every accepted
     batch and read back on start, so a restart continues where it stopped."""
 

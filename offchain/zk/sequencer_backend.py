@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The zk mode of the batcher service: accept BabyJubJub-signed L2 transactions, persist them,
+"""The zk backend of the sequencer (offchain/sequencer/core.py owns admission, the loop and the
+status): accept BabyJubJub-signed L2 transactions, persist them,
 build a batch (next deposits + the forced withdrawals queued on L1 + oldest pending transactions),
 prove it, verify the proof locally,
 post it, and only then adopt the new state.
 
-Same durability rules as the optimistic batcher (offchain/operator/batcher.py): a transaction is
+Same durability rules as the optimistic batcher (offchain/sequencer/optimistic.py): a transaction is
 validated on the pending state and written to the SQLite store before it is acknowledged; a batch
 is recorded as an intent (with its calldata) and its post-state saved to `<state>.next` before it
 is sent, with the retrying same-nonce sender; on start the state file, the `.next` file and the
@@ -17,6 +18,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,19 +29,21 @@ from web3 import Web3
 
 from offchain.chain import abi_of
 from offchain.errors import L2KitError
-from offchain.operator.batcher import Rejected
-from offchain.operator.http_api import not_found
 from offchain.operator.l1_sender import NonceConsumed, Reverted, SendPolicy, send_transaction
-from offchain.operator.store import BatchStatus, OperatorStore, StoredBatch, StoredTx, TxStatus
+from offchain.sequencer import failpoints
+from offchain.sequencer.core import Rejected, Sequencer
+from offchain.sequencer.http_api import bad_request, field, int_field, not_found, str_field
+from offchain.sequencer.store import BatchStatus, OperatorStore, StoredBatch, StoredTx, TxStatus
 from offchain.zk.babyjub import Signature
 from offchain.zk.batch import Batch, BatchError, build_batch
 from offchain.zk.chain import decode_submit, read_deposits, read_forced, submit_calldata
+from offchain.zk.field import SNARK_FIELD
 from offchain.zk.l1_batches import read_posted_batches
 from offchain.zk.params import CircuitParams
 from offchain.zk.prover import Prover, prove_checked
 from offchain.zk.replay import PostedBatch, ReplayError, replay_batch_executed
 from offchain.zk.state import L2State
-from offchain.zk.txs import ForcedWithdrawal, Tx, TxKind, domain_of
+from offchain.zk.txs import MAX_ADDRESS, MAX_AMOUNT, ForcedWithdrawal, Tx, TxKind, domain_of
 
 log = logging.getLogger("l2kit.zk-batcher")
 # Send-journal keys (OperatorStore.send_journal) of the batch transaction in flight: its nonce and
@@ -80,6 +84,24 @@ def decode_tx(raw: bytes) -> Tx:
     )
 
 
+@dataclass(frozen=True)
+class PreparedZkTx:
+    """A decoded zk transaction with its canonical encoding and hash (from `prepare`)."""
+
+    tx: Tx
+    payload: bytes
+    tx_hash: bytes
+    kind: str
+
+
+@dataclass
+class _Group:
+    """The scratch pending state of one admission group."""
+
+    state: L2State
+    forced_leaves: set[int]
+
+
 @dataclass
 class ZkStats:
     batches_posted: int = 0
@@ -89,7 +111,10 @@ class ZkStats:
 
 
 class ZkBatcher:
-    """Thread-safe: the HTTP API and the posting loop share it."""
+    """The zk backend, and its service object: `core` is the Sequencer built on it. Thread-safe:
+    the HTTP API and the posting loop share it."""
+
+    mode = "zk"
 
     def __init__(
         self,
@@ -123,11 +148,12 @@ class ZkBatcher:
         self.policy = policy or SendPolicy()
         self.stats = ZkStats()
         self.frozen = False
-        self._lock = threading.RLock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.core = Sequencer(self, threading.RLock(), 0.5)
+        self._lock = self.core.lock
         self.confirmed = L2State.empty(params.depth)
         self.pending = self.confirmed
+        self._ttf: float | None = None  # last time from building a batch to its finality
+        self._ttf_start = 0.0
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -181,7 +207,15 @@ class ZkBatcher:
                 if ours and intent is not None:  # (ours implies an intent; said for mypy)
                     log.info("batch %d sent before the restart was accepted", batch.batch_index)
                     self.store.mark_batch(
-                        intent.batch_index, BatchStatus.FINAL, batch.l1_tx_hash, batch.l1_block
+                        intent.batch_index,
+                        BatchStatus.FINAL,
+                        batch.l1_tx_hash,
+                        batch.l1_block,
+                        counters={
+                            "batches_posted": 1,
+                            "txs_posted": self.store.count_batch_txs(intent.batch_index),
+                            "l1_bytes": len(intent.data),
+                        },
                     )
                     self._clear_send()
                     intent = None
@@ -222,6 +256,7 @@ class ZkBatcher:
                     self.store.drop_tx(stored.seq, where)
             self.confirmed = state
             self._rebuild_pending()
+            self.core.recovered()
 
     def _is_intent(self, intent: StoredBatch, batch: PostedBatch) -> bool:
         """Whether the accepted `batch` is the one `intent` recorded (same arguments)."""
@@ -243,22 +278,15 @@ class ZkBatcher:
 
     def start(self) -> None:
         self.recover()
-        self._thread = threading.Thread(target=self._loop, name="zk-batcher", daemon=True)
-        self._thread.start()
+        self.core.start_loop()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=120)
+        self.core.stop_loop(timeout=120)
         self.store.close()
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.post_if_due()
-            except Exception as exc:  # never die on an L1 or prover hiccup
-                log.exception("zk posting loop error: %s", exc)
-            self._stop.wait(0.5)
+    @property
+    def proposer(self) -> str:
+        return str(self.account.address)
 
     # ------------------------------------------------------------------ state
 
@@ -324,44 +352,114 @@ class ZkBatcher:
     # ------------------------------------------------------------------ submissions
 
     def submit(self, tx: Tx) -> StoredTx:
-        if self.frozen or self.rollup.functions.frozen().call():
-            self.frozen = True
-            raise Rejected("frozen", "the zk rollup is frozen: leave with an exit proof")
+        """One transaction through the core's admission path: the stored record or Rejected."""
+        return self.core.submit_prepared(self.prepare_tx(tx))
+
+    def prepare(self, body: Mapping[str, Any]) -> PreparedZkTx:
+        """POST /tx body -> PreparedZkTx (fields checked; the EdDSA signature is checked on the
+        pending state at admission, by the batch builder). CPU only."""
+        fields = dict(body)
+        kind = str_field(fields, "type", ("transfer", "withdraw"))
+        sender = int_field(fields, "from", 0, (1 << self.params.depth) - 1)
+        if kind == "transfer":
+            to = int_field(fields, "to", 0, (1 << self.params.depth) - 1)
+        else:
+            to = int_field(fields, "to", 1, MAX_ADDRESS)  # the L1 address paid ("0x..." accepted)
+        amount = int_field(fields, "amount", 1, MAX_AMOUNT)
+        nonce = int_field(fields, "nonce", 0, 2**32 - 1)
+        sig = field(fields, "signature")
+        if not isinstance(sig, dict):
+            raise bad_request("bad_type", "'signature' must be an object {r8x, r8y, s}")
+        r8x, r8y, s = (int_field(sig, k, 0, SNARK_FIELD - 1) for k in ("r8x", "r8y", "s"))
+        try:
+            tx = Tx(
+                TxKind.TRANSFER if kind == "transfer" else TxKind.WITHDRAW,
+                sender,
+                to,
+                amount,
+                nonce,
+                Signature((r8x, r8y), s),
+            )
+        except ValueError as exc:
+            raise bad_request("invalid", str(exc)) from None
+        return self.prepare_tx(tx)
+
+    def prepare_tx(self, tx: Tx) -> PreparedZkTx:
         payload = encode_tx(tx)
-        tx_hash = keccak(payload)
+        return PreparedZkTx(tx, payload, keccak(payload), TxKind(tx.kind).name.lower())
+
+    def check_frozen(self) -> bool:
+        if not self.frozen and self.rollup.functions.frozen().call():
+            self.frozen = True
+        return self.frozen
+
+    def begin_group(self) -> _Group:
+        if self.pending.deposits_done < self._queued():
+            self.pending = self._with_deposits(self.pending)
+        return _Group(self.pending, self._forced_leaves())
+
+    def commit_group(self, scratch: _Group) -> None:
+        self.pending = scratch.state
+
+    def is_resend(self, item: Any, stored: StoredTx) -> bool:
+        return True  # the hash covers the signed fields and the signature: the same tx
+
+    def admit(self, scratch: _Group, item: Any) -> Rejected | None:
+        tx = item.tx
+        if tx.from_index in scratch.forced_leaves:
+            return Rejected(
+                "forced_pending",
+                f"leaf {tx.from_index} has a forced withdrawal queued on L1: it takes the "
+                "whole balance first; submit again after it is processed",
+            )
+        sender = scratch.state.account(tx.from_index)
+        if tx.nonce != sender.nonce:
+            return Rejected(
+                "bad_nonce",
+                f"nonce {tx.nonce} is not the next nonce of leaf "
+                f"{tx.from_index} (expected {sender.nonce})",
+            )
+        try:
+            scratch.state = self._apply(scratch.state, tx)
+        except BatchError as exc:
+            return Rejected("invalid", str(exc))
+        return None
+
+    def tx_json(self, stored: StoredTx) -> dict[str, Any]:
+        return {
+            "tx_hash": "0x" + stored.tx_hash.hex(),
+            "seq": stored.seq,
+            "status": stored.status.value,
+        }
+
+    def track_finality(self) -> None:
+        """Nothing to track: a zk batch is final once L1 accepts its proof."""
+
+    def status_parts(self) -> dict[str, Any]:
+        head = int(self.w3.eth.block_number)
         with self._lock:
-            # Idempotent: a resend whose answer was lost gets the stored record back (checked
-            # before the nonce, which is no longer next once the tx was accepted).
-            known = self.store.tx(tx_hash)
-            if known is not None:
-                return known
-            if self.pending.deposits_done < self._queued():
-                self.pending = self._with_deposits(self.pending)
-            if tx.from_index in self._forced_leaves():
-                raise Rejected(
-                    "forced_pending",
-                    f"leaf {tx.from_index} has a forced withdrawal queued on L1: it takes the "
-                    "whole balance first; submit again after it is processed",
-                )
-            sender = self.pending.account(tx.from_index)
-            if tx.nonce != sender.nonce:
-                raise Rejected(
-                    "bad_nonce",
-                    f"nonce {tx.nonce} is not the next nonce of leaf "
-                    f"{tx.from_index} (expected {sender.nonce})",
-                )
-            try:
-                new_state = self._apply(self.pending, tx)
-            except BatchError as exc:
-                raise Rejected("invalid", str(exc)) from None
-            self.store.append_tx(tx_hash, TxKind(tx.kind).name.lower(), payload)
-            self.pending = new_state
-            stored = self.store.tx(tx_hash)
-            if stored is None:  # appended just above
-                raise L2KitError(
-                    f"transaction 0x{tx_hash.hex()} is missing right after it was stored"
-                )
-            return stored
+            c = self.confirmed
+            root = f"0x{c.root:064x}"
+            l2 = {
+                "confirmed_root": root,
+                "confirmed_batches": c.batches_done,
+                "pending_txs": self.store.count_txs(TxStatus.PENDING),
+                "queued_deposits": self._queued() - c.deposits_done,
+                "queued_forced": self._forced_queued() - c.forced_done,
+            }
+        last = self.store.last_batch()
+        final = None if last is None or last.status is not BatchStatus.FINAL else last.batch_index
+        return {
+            "l2": l2,
+            "l1": {"head_block": head, "synced_block": head, "lag_blocks": 0},
+            "finality": {"last_final_batch": final, "last_time_to_finality_s": self._ttf},
+            "extra": {
+                "root": root,
+                "deposits_consumed": c.deposits_done,
+                "txs": {k.value: self.store.count_txs(k) for k in TxStatus},
+                "prove_seconds": round(self.stats.prove_seconds, 2),
+            },
+        }
 
     # ------------------------------------------------------------------ posting
 
@@ -376,6 +474,7 @@ class ZkBatcher:
         intent = self._intent()
         if intent is not None:
             return self._send(intent)
+        self._ttf_start = time.time()
         if int(self.rollup.functions.batchCount().call()) != self.confirmed.batches_done:
             self.recover()  # a batch we did not post landed: replay it before building on it
         with self._lock:
@@ -428,6 +527,7 @@ class ZkBatcher:
                 submit_calldata(batch, proof),
                 [t.seq for t in chosen],
             )
+            failpoints.hit("after_intent")
         return self._send(intent)
 
     def _send(self, intent: StoredBatch) -> int | None:
@@ -462,6 +562,8 @@ class ZkBatcher:
             self._clear_send()
             self.recover()
             return None
+        failpoints.hit("after_post")
+        intent_started = self._ttf_start or time.time()
         with self._lock:
             nxt = L2State.load(self.next_path)
             # Accepted with a valid proof: final at once. The store first, then the state file:
@@ -472,7 +574,16 @@ class ZkBatcher:
                 BatchStatus.FINAL,
                 sent.tx_hash,
                 int(sent.receipt["blockNumber"]),
+                counters={
+                    "batches_posted": 1,
+                    "txs_posted": self.store.count_batch_txs(intent.batch_index),
+                    "deposits_posted": nxt.deposits_done - self.confirmed.deposits_done,
+                    "l1_gas": int(sent.receipt["gasUsed"]),
+                    "l1_bytes": len(intent.data),
+                    "sender_retries": max(0, int(sent.attempts) - 1),
+                },
             )
+            self._ttf = time.time() - intent_started
             self._clear_send()
             nxt.save(self.state_path)
             self.next_path.unlink()

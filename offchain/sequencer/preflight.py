@@ -18,7 +18,7 @@ from web3.exceptions import BlockNotFound
 
 from offchain.deployments import Deployment
 from offchain.errors import L2KitError
-from offchain.operator.store import DeploymentBinding
+from offchain.sequencer.store import DeploymentBinding
 
 #: Seconds the start-up probes wait for the node.
 PROBE_TIMEOUT = 5.0

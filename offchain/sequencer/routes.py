@@ -19,55 +19,30 @@ from typing import Any
 
 from web3 import Web3
 
-from offchain.operator.batcher import Batcher, Rejected
-from offchain.operator.http_api import (
+from offchain.sequencer.core import Rejected, Sequencer
+from offchain.sequencer.http_api import (
     ApiError,
     Route,
     bad_request,
-    hex_field,
-    int_field,
     not_found,
-    str_field,
 )
-from offchain.operator.store import StoredTx, TxStatus
-from offchain.rollup.codec import is_packable_amount, is_packable_fee
-from offchain.rollup.params import MAX_ACCOUNTS, MAX_BALANCE, MAX_NONCE
-from offchain.rollup.types import Transfer, Withdraw
+from offchain.sequencer.optimistic import Batcher
+from offchain.sequencer.store import StoredTx
 
 HASH = r"(?P<hash>0x[0-9a-fA-F]{64})"
 
 
 def routes(batcher: Batcher) -> list[Route]:
+    seq = batcher.core
+
     def submit(_params: dict, body: dict) -> dict:
-        kind = str_field(body, "type", ("transfer", "withdraw"))
-        sender = int_field(body, "from", 0, MAX_ACCOUNTS - 1)
-        amount = int_field(body, "amount", 1, MAX_BALANCE)
-        fee = int_field(body, "fee", 0, MAX_BALANCE)
-        nonce = int_field(body, "nonce", 0, MAX_NONCE)
-        signature = hex_field(body, "signature", 64)
-        if not is_packable_amount(amount):
-            raise bad_request(
-                "unpackable_amount",
-                f"amount {amount} has no exact 40-bit packed form (35-bit mantissa x 10^exp): "
-                "round it to fewer significant digits",
-            )
-        if not is_packable_fee(fee):
-            raise bad_request(
-                "unpackable_fee", f"fee {fee} has no exact 16-bit packed form: round it"
-            )
-        if kind == "transfer":
-            tx: Transfer | Withdraw = Transfer(
-                sender, int_field(body, "to", 0, MAX_ACCOUNTS - 1), amount, fee, signature
-            )
-        else:
-            tx = Withdraw(sender, amount, fee, signature)
-        try:
-            stored = batcher.submit(tx, nonce)
-        except Rejected as exc:
-            if exc.code == "frozen":
-                raise ApiError(HTTPStatus.SERVICE_UNAVAILABLE, exc.code, str(exc)) from None
-            raise bad_request(exc.code, str(exc)) from None
-        return _tx_json(stored)
+        result = seq.admit_many([seq.prepare(body)])[0]
+        if isinstance(result, Rejected):
+            raise reject_error(result)
+        return result
+
+    def submit_many(_params: dict, body: dict) -> dict:
+        return {"results": admit_list(seq, body)}
 
     def tx_status(params: dict, _body: dict) -> dict:
         stored = batcher.store.tx(bytes.fromhex(params["hash"][2:]))
@@ -115,33 +90,71 @@ def routes(batcher: Batcher) -> list[Route]:
         }
 
     def status(_params: dict, _body: dict) -> dict:
-        # The keys both batchers share (mode, root, frozen, deposits_consumed, txs,
-        # batches_posted, txs_posted, l1_gas) mean the same in offchain/zk/batcher_api.py.
-        s = batcher.stats
-        root = "0x" + batcher.confirmed.root.hex()
-        return {
-            "mode": "optimistic",
-            "proposer": batcher.account.address,
-            "frozen": batcher.frozen,
-            "root": root,
-            "l2_root": root,  # deprecated alias of "root" (read by older scripts and tests)
-            "deposits_consumed": batcher.confirmed.deposit_end,
-            "txs": {k.value: batcher.store.count_txs(k) for k in TxStatus},
-            "batches_posted": s.batches_posted,
-            "txs_posted": s.txs_posted,
-            "l1_bytes": s.l1_bytes,
-            "l1_gas": s.l1_gas,
-        }
+        return seq.status()
 
     return [
         Route("POST", r"/tx", submit),
+        Route("POST", r"/txs", submit_many),
         Route("GET", r"/tx/" + HASH, tx_status),
         Route("GET", r"/account/(?P<index>[0-9]{1,8})", account),
         Route("GET", r"/accounts/(?P<address>0x[0-9a-fA-F]{40})", accounts_of),
         Route("GET", r"/batch/(?P<index>[0-9]{1,12})", batch),
         Route("GET", r"/withdrawal/" + HASH, withdrawal),
         Route("GET", r"/status", status),
+        *health_routes(seq),
     ]
+
+
+def reject_error(exc: Rejected) -> ApiError:
+    """The HTTP error of a refused transaction: 503 once frozen, else 400."""
+    if exc.code == "frozen":
+        return ApiError(HTTPStatus.SERVICE_UNAVAILABLE, exc.code, str(exc))
+    return bad_request(exc.code, str(exc))
+
+
+#: Most transactions one POST /txs may carry.
+MAX_TXS_PER_REQUEST = 1000
+
+
+def admit_list(seq: Sequencer, body: dict) -> list[dict[str, Any]]:
+    """POST /txs {"txs": [...]}: each answered in order, as POST /tx would (an error object for
+    a refused or malformed one); the accepted ones are durable before the answer."""
+    items = body.get("txs")
+    if not isinstance(items, list) or not items or len(items) > MAX_TXS_PER_REQUEST:
+        raise bad_request(
+            "bad_txs", f"'txs' must be a list of 1..{MAX_TXS_PER_REQUEST} transaction objects"
+        )
+    out: list[dict[str, Any] | None] = [None] * len(items)
+    prepared, where = [], []
+    for i, item in enumerate(items):
+        try:
+            if not isinstance(item, dict):
+                raise bad_request("bad_type", "each transaction is a JSON object")
+            prepared.append(seq.prepare(item))
+            where.append(i)
+        except (ApiError, Rejected) as exc:
+            out[i] = {"error": {"code": getattr(exc, "code", "invalid"), "message": str(exc)}}
+    for i, result in zip(where, seq.admit_many(prepared), strict=True):
+        if isinstance(result, Rejected):
+            out[i] = {"error": {"code": result.code, "message": str(result)}}
+        else:
+            out[i] = result
+    return [o for o in out if o is not None]
+
+
+def health_routes(seq: Sequencer) -> list[Route]:
+    """GET /health (process and loop alive) and GET /ready (503 with the reason when not)."""
+
+    def health(_params: dict, _body: dict) -> dict:
+        return seq.health()
+
+    def ready(_params: dict, _body: dict) -> dict:
+        ok, why = seq.ready()
+        if not ok:
+            raise ApiError(HTTPStatus.SERVICE_UNAVAILABLE, "not_ready", why)
+        return {"ready": True, "reason": why}
+
+    return [Route("GET", r"/health", health), Route("GET", r"/ready", ready)]
 
 
 def _tx_json(stored: StoredTx) -> dict[str, Any]:

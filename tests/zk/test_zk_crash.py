@@ -1,0 +1,145 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""SIGKILL the sequencer in zk mode at every failpoint and at random, restart it, and check that
+every acknowledged transaction ends in exactly one accepted batch: each one (a distinct nonce of
+leaf 0) is `final`, leaf 0's confirmed nonce is at least the number acknowledged and at most one
+more per kill (stored but killed before its answer), the store's counters count each posted tx
+once, and the service's root is L1's."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import random
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from zk_helpers import ALICE_KEY, BOB_KEY
+
+from offchain.deploy import DeployParams, deploy_all
+from offchain.deployments import save_deployment
+from offchain.zk.txs import TxKind, domain_of, recipient_bytes, sign_tx
+
+pytestmark = pytest.mark.slow  # kills and restarts proving sequencer processes
+
+_spec = importlib.util.spec_from_file_location(
+    "service_proc", Path(__file__).resolve().parents[1] / "operator" / "service_proc.py"
+)
+assert _spec is not None and _spec.loader is not None
+service_proc = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(service_proc)
+
+
+def http(url, method="GET", body=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=180) as resp:  # proving loads the box
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def start(store, state, home, key, point):
+    """The service, or None if it was killed before it said READY (a failpoint that fired early)."""
+    try:
+        return service_proc.ServiceProcess(
+            store, home, key, point, extra=("--mode", "zk", "--zk-state", str(state))
+        )
+    except RuntimeError as exc:
+        if "exited early" in str(exc):
+            return None
+        raise
+
+
+def submit_until_dead(svc, domain, acknowledged, limit):
+    for _ in range(limit):
+        try:
+            nonce = http(f"{svc.url}/account/0")[1]["nonce"]
+            tx = sign_tx(ALICE_KEY, domain, TxKind.TRANSFER, 0, 1, 1000, nonce)
+            body = {
+                "type": "transfer",
+                "from": 0,
+                "to": "1",
+                "amount": "1000",
+                "nonce": nonce,
+                "signature": {
+                    "r8x": str(tx.signature.r8[0]),
+                    "r8y": str(tx.signature.r8[1]),
+                    "s": str(tx.signature.s),
+                },
+            }
+            status, answer = http(f"{svc.url}/tx", "POST", body)
+        except (urllib.error.URLError, ConnectionError, OSError):
+            if svc.alive():  # slow, not dead (a proof in progress on a loaded machine)
+                continue
+            return False
+        if status == 200:
+            acknowledged.append(answer["tx_hash"])
+        time.sleep(0.05)
+    return svc.alive()
+
+
+@pytest.mark.parametrize(
+    "failpoints",
+    [
+        ["after_persist_tx:2", "before_persist_tx:1"],
+        ["after_intent:1", "after_post:1"],
+        ["random", "random"],
+    ],
+)
+def test_zk_kill_and_restart_loses_and_duplicates_nothing(
+    project, chain, deployer, alice, bob, tmp_path, failpoints
+):
+    deployment = deploy_all(deployer, "ethereum:local", DeployParams(10**17, 120, zk=True))
+    save_deployment(deployment, tmp_path)
+    bridge = project.L1Bridge.at(deployment.address("ZkBridge"))
+    rollup = project.ZkRollup.at(deployment.address("ZkRollup"))
+    bridge.depositETH(recipient_bytes(ALICE_KEY.public_key), sender=alice, value=10**18)
+    bridge.depositETH(recipient_bytes(BOB_KEY.public_key), sender=bob, value=10**18)
+    domain = domain_of(chain.chain_id, rollup.address)
+    store, state = tmp_path / "zk.sqlite", tmp_path / "zk-state.json"
+    key = deployer.private_key
+    acknowledged: list[str] = []
+    rng = random.Random(11)
+    for point in failpoints:
+        svc = start(store, state, tmp_path, key, None if point == "random" else point)
+        if svc is None:
+            continue
+        if point == "random":
+            until = time.monotonic() + rng.uniform(0.5, 4.0)
+            while time.monotonic() < until and submit_until_dead(svc, domain, acknowledged, 1):
+                pass
+            svc.kill()
+            continue
+        alive = submit_until_dead(svc, domain, acknowledged, 4)
+        deadline = time.monotonic() + 90  # posting-loop failpoints fire once a batch is proven
+        while alive and svc.alive() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        fired = not svc.alive()
+        svc.kill()
+        assert fired, f"failpoint {point} never fired:\n{svc.proc.stderr.read()[-3000:]}"
+    final = start(store, state, tmp_path, key, None)
+    assert final is not None
+    try:
+        submit_until_dead(final, domain, acknowledged, 2)
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            statuses = [http(f"{final.url}/tx/{h}")[1]["status"] for h in acknowledged]
+            if all(s == "final" for s in statuses):
+                break
+            time.sleep(1)
+        assert all(s == "final" for s in statuses), statuses
+        account = http(f"{final.url}/account/0")[1]
+        status = http(f"{final.url}/status")[1]
+    finally:
+        final.stop()
+    assert acknowledged, "nothing was acknowledged: the test proved nothing"
+    assert len(set(acknowledged)) == len(acknowledged)
+    # Leaf 0's txs on L1 = its confirmed nonce: at least every acknowledged one (a tx killed
+    # between its store write and its answer is posted without being acknowledged), each once.
+    assert len(acknowledged) <= account["confirmed_nonce"] <= len(acknowledged) + len(failpoints)
+    assert status["l2"]["confirmed_root"] == f"0x{rollup.stateRoot():064x}"
+    assert status["counters"]["txs_posted"] == account["confirmed_nonce"]  # each counted once
