@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import platform
 import sys
 import tempfile
@@ -343,22 +344,17 @@ def main() -> None:
         keys = [u.private_key for u in users]
         url = chain.provider.uri
         gas = measure_gas(adj.address, abi, url, keys, token.address, token_abi)
-<<<<<<< HEAD
         sbs = side_by_side(url, token.address, token_abi, adj.address, abi)
         speed = None
         if not args.gas_only:
+            keys5 = [u.private_key for u in accounts.test_accounts[1:6]]
             with tempfile.TemporaryDirectory() as tmp:
                 speed = asyncio.run(measure_speed(adj.address, abi, url, keys, Path(tmp)))
+                speed["direct_10_channels"] = asyncio.run(
+                    measure_multi(adj.address, abi, url, keys5, Path(tmp))
+                )
     path = ROOT / "bench" / "results" / "channels.json"
     previous = json.loads(path.read_text()) if path.exists() else {}
-=======
-        keys5 = [u.private_key for u in accounts.test_accounts[1:6]]
-        with tempfile.TemporaryDirectory() as tmp:
-            speed = asyncio.run(measure_speed(adj.address, abi, url, keys, Path(tmp)))
-            speed["direct_10_channels"] = asyncio.run(
-                measure_multi(adj.address, abi, url, keys5, Path(tmp))
-            )
->>>>>>> charch
     table(
         "Payment channels: L1 gas per operation (transaction gas, incl. 21,000 base)",
         ["operation", "gas"],
@@ -383,8 +379,12 @@ def main() -> None:
         "raiden_side_by_side": sbs,
         "offchain": speed,
         "offchain_measured_at": speed_at,
-        "notes": "median/99th percentile latency per payment; routed = until the payer's lock is "
-        "claimed (secret back at the payer)",
+        "notes": "median/99th percentile latency per payment (from submission, queueing "
+        "included); direct = IN_FLIGHT payments outstanding, batched into updates (one nonce, one "
+        "signature, one group-committed fsync per side each); routed = sequential, until the "
+        "payer's lock is claimed (secret back at the payer); every co-signed state is fsynced "
+        "before its ack.",
+        "load_average": list(os.getloadavg()),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(body, indent=2) + "\n")
@@ -433,28 +433,6 @@ def print_speed(speed: dict) -> None:
             ],
         ],
     )
-<<<<<<< HEAD
-=======
-    results = ROOT / "bench" / "results"
-    results.mkdir(parents=True, exist_ok=True)
-    body = {
-        "benchmark": "channels",
-        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": platform.machine(),
-        "python": platform.python_version(),
-        "gas": gas,
-        "offchain": speed,
-        "notes": "median/99th percentile latency per payment (from submission, queueing "
-        "included); direct = IN_FLIGHT payments outstanding, batched into updates (one nonce, one "
-        "signature, one group-committed fsync per side each); routed = sequential, until the "
-        "payer's lock is claimed (secret back at the payer); every co-signed state is fsynced "
-        "before its ack. Measured while other helpers loaded the shared 2-core machine.",
-        "load_average": list(__import__("os").getloadavg()),
-    }
-    path = results / "channels.json"
-    path.write_text(json.dumps(body, indent=2) + "\n")
-    print(f"\nwrote {path}")
->>>>>>> charch
 
 
 if __name__ == "__main__":

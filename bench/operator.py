@@ -39,13 +39,13 @@ import orjson  # noqa: E402
 import psutil  # noqa: E402
 
 from bench.common import print_table, write_results  # noqa: E402
-from offchain.operator.batcher import Rejected  # noqa: E402
-from offchain.operator.http_api import hex_field, int_field, str_field  # noqa: E402
 from offchain.rollup.codec import encode_tx  # noqa: E402
 from offchain.rollup.eip712 import address_of, recover, transfer_digest  # noqa: E402
 from offchain.rollup.hashing import keccak  # noqa: E402
 from offchain.rollup.params import MAX_ACCOUNTS, MAX_BALANCE, MAX_NONCE  # noqa: E402
 from offchain.rollup.types import Transfer  # noqa: E402
+from offchain.sequencer.core import Rejected  # noqa: E402
+from offchain.sequencer.http_api import hex_field, int_field, str_field  # noqa: E402
 
 SEPARATOR = keccak(b"l2kit bench operator domain")
 START_BALANCE = 10**15
@@ -217,9 +217,8 @@ class LocalService:
 def core_available() -> bool:
     """Whether the sequencer core (offchain/sequencer/core.py) and its bench backend are here."""
     try:
-        import offchain.sequencer.core  # noqa: F401
-
         import bench.operator_admission  # noqa: F401
+        import offchain.sequencer.core  # noqa: F401
     except ImportError:
         return False
     return True
@@ -228,11 +227,10 @@ def core_available() -> bool:
 def _core_sequencer(owners: Sequence[str], db: Path) -> tuple[Any, Any]:
     import threading as _threading
 
-    from offchain.sequencer.core import Sequencer
-    from offchain.sequencer.store import OperatorStore
-
     from bench.operator_admission import TOKEN, BenchBackend
     from offchain.rollup.types import Account
+    from offchain.sequencer.core import Sequencer
+    from offchain.sequencer.store import OperatorStore
 
     store = OperatorStore(db)
     accounts = {i: Account(o, TOKEN, START_BALANCE, 0) for i, o in enumerate(owners)}

@@ -40,13 +40,8 @@ from offchain.rollup.eip712 import address_of, to_compact, transfer_digest  # no
 from offchain.rollup.hashing import keccak  # noqa: E402
 from offchain.rollup.types import Transfer  # noqa: E402
 
-#: The batcher service's module (`python -m ...`): the sequencer once the core helper's move
-#: lands, the operator service until then.
-BATCHER_MODULE = (
-    "offchain.sequencer.service"
-    if (ROOT / "offchain" / "sequencer" / "service.py").exists()
-    else "offchain.operator.service"
-)
+#: The batcher service's module (`python -m ...`).
+BATCHER_MODULE = "offchain.sequencer.service"
 SIZES = (10, 50, 150)
 TXS_PER_BATCH = 512
 QUICK_SIZES = (3, 6, 12)
@@ -137,8 +132,8 @@ def measure_history(
 
     from offchain.deploy import DeployParams, deploy_all
     from offchain.deployments import save_deployment
+    from offchain.rollup.honest_proposer import HonestProposer as Operator
     from offchain.rollup.l1 import RollupL1, Signer
-    from offchain.rollup.operator import Operator
     from offchain.rollup.validator import Validator
     from offchain.validator.service import ANVIL_KEY_1, ValidatorService
 

@@ -2,7 +2,7 @@
 queries through blocking route handlers in a thread pool, health, readiness and metrics.
 
 Endpoints added to the service's own routes (`Route(method, pattern, handler(params, body))`,
-the style of offchain/operator/http_api.py, run in a thread pool):
+the style of offchain/sequencer/http_api.py, run in a thread pool):
 
 POST /tx       one transaction body; its answer once durable (`Intake.submit`)
 POST /txs      {"txs": [body, ...]} (at most `max_batch_txs`): {"results": [answer |
@@ -50,8 +50,8 @@ from aiohttp.web_server import Server
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from offchain.errors import L2KitError
-from offchain.operator.http_api import ApiError, Route, bad_request
 from offchain.sequencer.config import SequencerConfig
+from offchain.sequencer.http_api import ApiError, Route, bad_request
 from offchain.sequencer.intake import Busy, Intake, IntakeLimits, error_of
 from offchain.sequencer.metrics import HttpMetrics, IntakeMetrics, sequencer_registry
 
@@ -585,7 +585,7 @@ class _NotSupported(ApiError):
 
 class HttpServer:
     """Serves an `HttpFront` on host:port from its own event loop thread (`port=0`: any free
-    port); `start()` / `stop()` / `url` like offchain/operator/http_api.JsonApiServer."""
+    port); `start()` / `stop()` / `url` like offchain/sequencer/http_api.JsonApiServer."""
 
     def __init__(self, front: HttpFront, host: str = "127.0.0.1", port: int = 0) -> None:
         self.front = front

@@ -32,7 +32,7 @@ from http import HTTPStatus
 from typing import Any, Protocol
 
 from offchain.errors import L2KitError
-from offchain.operator.http_api import ApiError
+from offchain.sequencer.http_api import ApiError
 
 log = logging.getLogger("l2kit.intake")
 

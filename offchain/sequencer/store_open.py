@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
-from offchain.operator.store import OperatorStore, StoreError
+from offchain.sequencer.store import OperatorStore, StoreError
 
 if TYPE_CHECKING:
     from offchain.sequencer.store_pg import PostgresStore

@@ -36,7 +36,7 @@ import psycopg
 from psycopg import conninfo, errors
 
 from offchain.operator.l1_sender import SendRecord
-from offchain.operator.store import (
+from offchain.sequencer.store import (
     BatchStatus,
     DeploymentBinding,
     DuplicateTransaction,

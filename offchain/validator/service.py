@@ -43,11 +43,11 @@ from web3 import Web3
 from offchain.deployments import load_deployment
 from offchain.errors import L2KitError
 from offchain.operator.l1_sender import SendError, SendPolicy, Sent, send_transaction
-from offchain.sequencer.preflight import check_deployment, connect_once, parse_key
 from offchain.rollup.checkpoint import Checkpoint
 from offchain.rollup.l1 import RollupL1, Signer
 from offchain.rollup.proofs import FraudProof, commitment_for
 from offchain.rollup.validator import Validator
+from offchain.sequencer.preflight import check_deployment, connect_once, parse_key
 from offchain.validator.follow import CheckpointFiles, Follower
 from offchain.validator.fraud import (
     SentCommitment,

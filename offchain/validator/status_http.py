@@ -1,5 +1,5 @@
 """The validator's status endpoint (`--status-port`), on the operator's JSON server
-(offchain/operator/http_api.py):
+(offchain/sequencer/http_api.py):
 
 - `GET /status`: the status of the last check (alarms, what was verified, `l1`: head block, synced
   block, lag in blocks and in batches, and the in-memory `checkpoint` summary);
@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from offchain.operator.http_api import JsonApiServer, Route, not_found
+from offchain.sequencer.http_api import JsonApiServer, Route, not_found
 
 if TYPE_CHECKING:
     from offchain.validator.service import ValidatorService

@@ -9,8 +9,8 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from offchain.operator.batcher import Rejected
-from offchain.operator.http_api import hex_field, int_field
+from offchain.sequencer.core import Rejected
+from offchain.sequencer.http_api import hex_field, int_field
 
 
 class RecordingAdmission:

@@ -12,8 +12,8 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from offchain.operator.batcher import Rejected
-from offchain.operator.http_api import int_field
+from offchain.sequencer.core import Rejected
+from offchain.sequencer.http_api import int_field
 from offchain.sequencer.http_server import HttpFront, HttpServer
 from offchain.sequencer.intake import Intake
 

@@ -12,7 +12,7 @@ import time
 import pytest
 from http_fakes import RecordingAdmission, answers, host_port, post_bytes, raw_exchange, tx
 
-from offchain.operator.http_api import Route, bad_request
+from offchain.sequencer.http_api import Route, bad_request
 from offchain.sequencer.http_server import HttpFront, HttpLimits, HttpServer
 from offchain.sequencer.intake import Intake
 

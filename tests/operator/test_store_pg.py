@@ -23,7 +23,7 @@ psycopg = pytest.importorskip(
 )
 
 from offchain.operator.l1_sender import SendRecord  # noqa: E402
-from offchain.operator.store import (  # noqa: E402
+from offchain.sequencer.store import (  # noqa: E402
     BatchStatus,
     DeploymentBinding,
     OperatorStore,
@@ -562,7 +562,7 @@ def test_the_batcher_runs_and_recovers_on_the_postgres_store(
     (The core's service takes `--store postgresql://...` through `open_store`.)"""
     from operator_helpers import fund, settings_for
 
-    import offchain.operator.batcher as batcher_module
+    import offchain.sequencer.optimistic as batcher_module
     from offchain.rollup.wallet import sign_transfer
 
     monkeypatch.setattr(batcher_module, "OperatorStore", lambda _path: open_store(pg_url))

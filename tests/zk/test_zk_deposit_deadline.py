@@ -27,10 +27,10 @@ from zk_helpers import (
 )
 
 from offchain.zk.batch import build_batch
+from offchain.zk.batch_runner import ZkBatchRunner as ZkOperator
 from offchain.zk.chain import exit_args, read_deposits, refund_args
 from offchain.zk.exit import build_exit, sign_exit
 from offchain.zk.freeze import FreezeReason, freeze_status
-from offchain.zk.operator import ZkOperator
 from offchain.zk.prover import prove_checked
 from offchain.zk.txs import Deposit, recipient_bytes
 
