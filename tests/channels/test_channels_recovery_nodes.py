@@ -82,6 +82,8 @@ def test_never_expire_known_secret_refuses_peer_expire(net, adjudicator, alice, 
             edges = graph(a, b)
             assert not await a.pay(b.address, E, h, edges, timeout=1)
             await wait_for(lambda: bool(b.views[cid].latest.state.locks))
+            # under load the payer's own view can trail its 1 s payment timeout: wait for it
+            await wait_for(lambda: a.views[cid].latest.state.lock(h) is not None)
             secret = b.store.secret(h)
             await asyncio.to_thread(b.chain.register_secret, secret)  # by expiry
             net.clock.warp(400)
