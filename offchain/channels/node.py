@@ -48,6 +48,7 @@ from offchain.channels.model import (
 )
 from offchain.channels.router import Edge, find_route
 from offchain.channels.store import Store
+from offchain.channels.towerclient import Tower, TowerClient
 from offchain.channels.wire import open_envelope, read_frame, seal
 from offchain.operator.failpoints import hit
 
@@ -141,14 +142,6 @@ class NodeConfig:
         return self.hop_delta // 2 if self.reveal_margin is None else self.reveal_margin
 
 
-@dataclass(frozen=True)
-class Tower:
-    address: str
-    host: str
-    port: int
-    delegation_expiry: int
-
-
 class Node:
     def __init__(
         self,
@@ -200,6 +193,10 @@ class Node:
         self._outbox: dict[bytes, list[tuple[machine.Op, asyncio.Future]]] = {}
         self._sending: set[bytes] = set()
         self._committing: dict[bytes, asyncio.Future] = {}  # the latest queued write per channel
+        self.towerc: TowerClient | None = None
+        self._tower_task: asyncio.Task | None = None
+        if tower is not None:
+            self.set_tower(tower)
         self.policy = mediator.Policy(
             self.config.base_fee,
             self.config.fee_ppm,
@@ -216,6 +213,8 @@ class Node:
             self._from_block = int(self.store.get("from_block", 0))
             self._spawn(self._watch_chain())
         self._spawn(self._lock_timer())
+        if self.towerc is not None:
+            self._tower_task = self._spawn(self.towerc.run())
 
     async def stop(self) -> None:
         """Go offline: close the server, connections and tasks (state stays on disk)."""
@@ -246,6 +245,23 @@ class Node:
         with contextlib.suppress(Exception):
             await self.store.drain()
         self.store.close()
+
+    def set_tower(self, tower: Tower | None) -> TowerClient | None:
+        """Use `tower` (private, tower protocol v2) for every new state from now on; returns the
+        previous client (its queued uploads are dropped)."""
+        old, old_task = self.towerc, self._tower_task
+        if old_task is not None:
+            old_task.cancel()
+        self.tower = tower
+        self.towerc = None
+        self._tower_task = None
+        if tower is not None:
+            self.towerc = TowerClient(
+                self.signer, self.domain, tower, self.store, self._report, self.pay_direct
+            )
+            if self._server is not None:
+                self._tower_task = self._spawn(self.towerc.run())
+        return old
 
     def add_peer(self, address: str, host: str, port: int) -> None:
         key = address.lower()
@@ -279,7 +295,7 @@ class Node:
             "locks": sum(len(v.latest.state.locks) for v in self.views.values() if not v.closed),
             "unsynced": len(self._unsynced),
             "errors": list(self.errors),
-            "tower": dict(self.tower_status),
+            "tower": dict(self.towerc.status if self.towerc else self.tower_status),
         }
 
     # ---------------------------------------------------------------- views
@@ -291,6 +307,8 @@ class Node:
         secrets its new state was claimed with, atomically); await the result before sending
         anything that relies on it being on disk."""
         self.views[view.channel_id] = view
+        if self.towerc is not None:
+            self.towerc.on_view(view)
         fut = self.store.write_view(view, durable, secrets)
         self._committing[view.channel_id] = fut
         return fut
@@ -834,8 +852,8 @@ class Node:
 
     def _after_applied(self, cid: bytes, e: Applied) -> None:
         view = self.views[cid]
-        if self.tower is not None:
-            self._spawn(self._push_to_tower(view))
+        if self.towerc is not None:
+            self.towerc.on_state(view)
         op = e.op
         mine = e.actor == view.me
         if isinstance(op, AddLock) and not mine:
@@ -1170,33 +1188,6 @@ class Node:
         return wire.Latest(msg.id, wire.signed_to_wire(v.latest))
 
     # ---------------------------------------------------------------- watchtower client
-
-    async def _push_to_tower(self, v: ChannelView) -> None:
-        t = self.tower
-        assert t is not None
-        self.add_peer(t.address, t.host, t.port)
-        d = crypto.delegation_digest(self.domain, v.channel_id, t.address, t.delegation_expiry)
-        msg = wire.Watch(
-            0,
-            wire.signed_to_wire(v.latest),
-            t.delegation_expiry,
-            self.signer.sign(d),
-            unhx(v.addr_a, 20),
-            unhx(v.addr_b, 20),
-        )
-        reason = None
-        try:
-            await self._request(t.address, msg, wire.Ok)
-        except PeerRefused as e:
-            reason = str(e)
-        except (ChannelError, TimeoutError) as e:
-            reason = f"the watchtower could not be reached: {e}"
-        if reason is None:
-            self.tower_status = {"ok": True, "error": None, "nonce": v.latest.state.nonce}
-        else:
-            # the client must know it is not protected: surfaced in status() and the log
-            self.tower_status = {**self.tower_status, "ok": False, "error": reason}
-            self._report(f"watchtower refused state {v.latest.state.nonce}: {reason}")
 
     # ---------------------------------------------------------------- chain watching
 
