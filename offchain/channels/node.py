@@ -46,7 +46,7 @@ from offchain.channels.model import (
     hx,
     unhx,
 )
-from offchain.channels.router import Edge, find_route
+from offchain.channels.router import Edge, Hop, Memory, find_route
 from offchain.channels.store import Store
 from offchain.channels.towerclient import Tower, TowerClient
 from offchain.channels.wire import open_envelope, read_frame, seal
@@ -193,6 +193,8 @@ class Node:
         self._outbox: dict[bytes, list[tuple[machine.Op, asyncio.Future]]] = {}
         self._sending: set[bytes] = set()
         self._committing: dict[bytes, asyncio.Future] = {}  # the latest queued write per channel
+        self.memory = Memory()  # what payments taught about the graph's edges (router.py)
+        self.liquidity: Any = None  # an attached autopilot.Autopilot (its status is shown)
         self.towerc: TowerClient | None = None
         self._tower_task: asyncio.Task | None = None
         if tower is not None:
@@ -296,6 +298,7 @@ class Node:
             "unsynced": len(self._unsynced),
             "errors": list(self.errors),
             "tower": dict(self.towerc.status if self.towerc else self.tower_status),
+            "liquidity": None if self.liquidity is None else self.liquidity.status(),
         }
 
     # ---------------------------------------------------------------- views
@@ -568,17 +571,44 @@ class Node:
         edges: list[Edge],
         timeout: float = 10.0,
         expiry_override: int | None = None,
+        attempts: int = 1,
     ) -> bool:
         """Route a hash-locked payment; True once the first hop's lock is claimed, False if it was
         refused, cancelled, or not settled within `timeout` (the lock may then still complete
-        or be cancelled later). Raises ChannelError if no route has the capacity."""
+        or be cancelled later). A refused or cancelled attempt is remembered (`self.memory`)
+        and, up to `attempts` in all, retried on the route the memory now prefers; a timed-out
+        one never is (it may still complete). Raises ChannelError if no route has the
+        capacity."""
         if self.store.secret(hashlock) is not None:
             # anyone on the path may know it: a new lock under it can be taken without paying on
             raise ChannelError(
                 f"the secret of hashlock {hx(hashlock)} was already revealed: ask the payee "
                 "for a new invoice"
             )
-        route = find_route(edges, self.address, payee, amount)
+        for attempt in range(max(1, attempts)):
+            try:
+                route = find_route(
+                    edges, self.address, payee, amount, memory=self.memory, now=self.clock()
+                )
+            except ChannelError:
+                if attempt == 0:
+                    raise
+                return False
+            outcome = await self.pay_route(route, hashlock, timeout, expiry_override)
+            if outcome != "failed":
+                return outcome == "ok"
+        return False
+
+    async def pay_route(
+        self,
+        route: list[Hop],
+        hashlock: bytes,
+        timeout: float = 10.0,
+        expiry_override: int | None = None,
+    ) -> str:
+        """Send a hash-locked payment over `route` (the last hop may be this node itself: a
+        circular self-payment that moves liquidity). "ok" once the first hop's lock is claimed,
+        "failed" if refused or cancelled (nothing moved), "timeout" if still unsettled."""
         plan = mediator.plan_payment(route, self.clock(), self.policy, expiry_override)
         v = self.channel_with(route[0].node)
         fut = asyncio.get_running_loop().create_future()
@@ -588,11 +618,19 @@ class Node:
             await self._propose(v.channel_id, AddLock(lock, plan.route))
         except (ChannelError, TimeoutError):
             self._payments.pop(hashlock, None)
-            return False
+            # the first hop refused: its admission checks its own outgoing capacity too, so the
+            # whole route is suspect (the first edge's capacity we know exactly)
+            self.memory.route_failed(self.address, route, self.clock())
+            return "failed"
         try:
-            return await asyncio.wait_for(asyncio.shield(fut), timeout)
+            ok = await asyncio.wait_for(asyncio.shield(fut), timeout)
         except TimeoutError:
-            return False
+            return "timeout"
+        if ok:
+            self.memory.route_succeeded(self.address, route, self.clock())
+            return "ok"
+        self.memory.route_failed(self.address, route, self.clock())
+        return "failed"
 
     # ---------------------------------------------------------------- proposing
 
