@@ -30,6 +30,7 @@ class AutopilotConfig:
     adjust: liquidity.AdjustPolicy | None = None
     interval: float = 1.0  # seconds between steps of `run`
     pay_timeout: float = 10.0
+    edges: tuple[Edge, ...] = ()  # other nodes' channels the operator knows (cycle routes)
 
     @staticmethod
     def from_json(raw: object) -> AutopilotConfig:
@@ -37,19 +38,30 @@ class AutopilotConfig:
         ValueError says which key is wrong."""
         if not isinstance(raw, dict):
             raise ValueError("`liquidity` must be an object")
-        unknown = set(raw) - {"rebalance", "adjust", "interval", "pay_timeout"}
+        unknown = set(raw) - {"rebalance", "adjust", "interval", "pay_timeout", "edges"}
         if unknown:
             raise ValueError(f"unknown `liquidity` keys: {sorted(unknown)}")
         try:
             reb = raw.get("rebalance")
             adj = raw.get("adjust")
+            edges = tuple(
+                Edge(
+                    str(e["src"]),
+                    str(e["dst"]),
+                    int(e["capacity"]),
+                    int(e.get("base_fee", 0)),
+                    int(e.get("fee_ppm", 0)),
+                )
+                for e in raw.get("edges", [])
+            )
             return AutopilotConfig(
                 liquidity.RebalancePolicy(**reb) if reb is not None else None,
                 liquidity.AdjustPolicy(**adj) if adj is not None else None,
                 float(raw.get("interval", 1.0)),
                 float(raw.get("pay_timeout", 10.0)),
+                edges,
             )
-        except TypeError as e:
+        except (TypeError, KeyError, AttributeError) as e:
             raise ValueError(f"`liquidity`: {e}") from e
 
 
@@ -127,7 +139,9 @@ class Autopilot:
         if plan.withdrawal:
             self.withdrawals += 1
 
-    async def _rebalance(self, chans: list[liquidity.Channel], p: liquidity.RebalancePolicy):
+    async def _rebalance(
+        self, chans: list[liquidity.Channel], p: liquidity.RebalancePolicy
+    ) -> None:
         n = self.node
         plan = liquidity.plan_rebalance(chans, p)
         if plan is None:
@@ -155,6 +169,13 @@ class Autopilot:
             except Exception as e:  # never stop managing liquidity over one bad step
                 self.node._report(f"liquidity: step failed: {e!r}")
             await asyncio.sleep(self.config.interval)
+
+    @staticmethod
+    def for_service(node: Any, raw: object) -> Autopilot:
+        """The autopilot of the node service's `liquidity` config: the node's own edges plus
+        the configured ones as its graph."""
+        cfg = AutopilotConfig.from_json(raw)
+        return Autopilot(node, cfg, lambda: [*node.edges(), *cfg.edges])
 
     def start(self) -> None:
         self._task = self.node._spawn(self.run())

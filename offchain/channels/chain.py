@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from eth_account import Account
+from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractLogicError, Web3Exception
@@ -212,7 +213,7 @@ class ChainClient:
         """(channel id, nonce, sig_a, sig_b) of the state a `close` transaction published, read
         from its calldata; None if the transaction is not a direct call of `close` on this
         adjudicator (e.g. a close made through a contract wallet)."""
-        tx = self.w3.eth.get_transaction(tx_hash)
+        tx = self.w3.eth.get_transaction(HexBytes(tx_hash))
         if tx.get("to") is None or tx["to"].lower() != self.contract.address.lower():
             return None
         try:

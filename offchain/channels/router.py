@@ -8,10 +8,10 @@ for the amount that crosses it.
 
 With a `Memory` (as Lightning's and Raiden's path finders keep one), each edge also costs a
 penalty in amount units: an edge that failed for an amount at most the one asked costs
-`failure_penalty` plus `failure_ppm` of the amount, decaying by half every `half_life` seconds; an edge whose capacity is not
-known (no success for at least this amount, recently) costs an uncertainty premium growing with
-amount / capacity; edges that carried at least the amount recently cost none of it. The route
-minimises fee plus penalties.
+`failure_penalty` plus `failure_ppm` of the amount, decaying by half every `half_life`
+seconds; an edge whose capacity is not known (no success for at least this amount, recently)
+costs an uncertainty premium growing with amount / capacity; edges that carried at least the
+amount recently cost none of it. The route minimises fee plus penalties.
 """
 
 from __future__ import annotations

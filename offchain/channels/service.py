@@ -30,6 +30,7 @@ from typing import Any
 from aiohttp import web
 from web3 import Web3
 
+from offchain.channels.autopilot import Autopilot
 from offchain.channels.chain import TxFailed
 from offchain.channels.machine import ChannelView
 from offchain.channels.model import ChannelError, hx, unhx
@@ -485,7 +486,15 @@ async def serve(cfg: dict, key: str) -> None:
     saved = node.store.get(TOWER_KEY)
     if isinstance(saved, list) and len(saved) == 4:
         node.set_tower(Tower(str(saved[0]), str(saved[1]), int(saved[2]), int(saved[3])))
+    pilot = None
+    if cfg.get("liquidity") is not None:
+        try:
+            pilot = Autopilot.for_service(node, cfg["liquidity"])
+        except ValueError as e:
+            raise SystemExit(f"the node config's `liquidity` is wrong: {e}") from e
     await node.start()
+    if pilot is not None:
+        pilot.start()
     host = str(cfg.get("api_host", "127.0.0.1"))
     runner = web.AppRunner(make_app(Service(node), host), access_log=None)
     try:

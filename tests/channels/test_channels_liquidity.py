@@ -9,7 +9,7 @@ import time
 from types import SimpleNamespace
 
 import pytest
-from test_channels_nodes import E, MILLI
+from test_channels_nodes import MILLI, E
 
 from offchain.channels import crypto, liquidity
 from offchain.channels.autopilot import Autopilot, AutopilotConfig

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+
 import msgspec
 import pytest
 from hypothesis import given, settings
@@ -82,7 +83,9 @@ def test_blob_cannot_be_opened_before_the_close(domain, sig_alice, sig_bob):
     # a signature short of the close's own (one bit flipped) does not open it either
     flipped = towerblob.CloseData(CID, 3, close.sig_a, close.sig_b[:9] + b"\x00" + close.sig_b[10:])
     if flipped.sig_b == close.sig_b:
-        flipped = towerblob.CloseData(CID, 3, close.sig_a, close.sig_b[:9] + b"\x01" + close.sig_b[10:])
+        flipped = towerblob.CloseData(
+            CID, 3, close.sig_a, close.sig_b[:9] + b"\x01" + close.sig_b[10:]
+        )
     with pytest.raises(ChannelError):
         towerblob.open_justice(flipped, blob)
     # the ciphertext shows no balance, address or channel id in the clear
@@ -196,7 +199,9 @@ def test_garbage_under_a_real_hint_is_never_acted_on(net, tower, sig_alice, sig_
         tower._db.execute("INSERT INTO blobs VALUES (?, ?, ?)", (f"0x{i:040x}", h, blob))
     for blob in (bad_deleg, unsigned):  # also from the rightful client: still garbage
         tower._db.execute("DELETE FROM blobs WHERE client = ?", (sig_alice.address.lower(),))
-        tower._db.execute("INSERT INTO blobs VALUES (?, ?, ?)", (sig_alice.address.lower(), h, blob))
+        tower._db.execute(
+            "INSERT INTO blobs VALUES (?, ?, ?)", (sig_alice.address.lower(), h, blob)
+        )
         assert tower.justices(close, sig_bob.address, sig_alice.address, sig_bob.address) == []
     tower._db.execute("DELETE FROM blobs WHERE client = ?", (sig_alice.address.lower(),))
     tower._db.execute("INSERT INTO blobs VALUES (?, ?, ?)", (sig_alice.address.lower(), h, good))
@@ -239,9 +244,7 @@ def test_fees_are_charged_per_stored_state_and_never_half_applied(net, tower_acc
 # ---------------------------------------------------------------- clients and nodes
 
 
-def test_client_is_told_when_not_protected_and_checks_what_the_tower_holds(
-    net, tower, alice, bob
-):
+def test_client_is_told_when_not_protected_and_checks_what_the_tower_holds(net, tower, alice, bob):
     """A delegation expiry the chain cannot take is refused by the client itself (the tower
     cannot see it): status says so. A good tower holds the blob; the client checks it by hash,
     and sees when the tower dropped or altered it."""
