@@ -63,6 +63,7 @@ class TowerClient:
         self._conn: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
         self._ids = 0
         self._paying = False
+        self._lock = asyncio.Lock()
 
     # ------------------------------------------------------------ what to upload (sync)
 
@@ -142,6 +143,10 @@ class TowerClient:
         await self._queue.join()
 
     async def _request(self, msg: wire.Request) -> wire.BlobHeld:
+        async with self._lock:  # one request at a time on the one connection
+            return await self._request_locked(msg)
+
+    async def _request_locked(self, msg: wire.Request) -> wire.BlobHeld:
         if self._conn is None or self._conn[1].is_closing():
             t = self.tower
             self._conn = await asyncio.wait_for(asyncio.open_connection(t.host, t.port), 2)

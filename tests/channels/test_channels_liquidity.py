@@ -101,6 +101,17 @@ def test_autopilot_config_from_json_names_the_bad_key():
             AutopilotConfig.from_json(bad)
 
 
+def test_service_autopilot_routes_over_own_and_configured_edges():
+    node = SimpleNamespace(edges=lambda: [Edge(ME, P, 5)], liquidity=None)
+    pilot = Autopilot.for_service(node, {"edges": [{"src": P, "dst": Q, "capacity": 7}]})
+    assert node.liquidity is pilot and [e.capacity for e in pilot.graph()] == [5, 7]
+    assert pilot.config.rebalance is None and pilot.config.adjust is None  # both off
+    with pytest.raises(ValueError, match="capacity"):
+        AutopilotConfig.from_json({"edges": [{"src": P, "dst": Q}]})
+    with pytest.raises(ValueError, match="object"):
+        AutopilotConfig.from_json([1])
+
+
 # ---------------------------------------------------------------- pure: routing memory
 
 
@@ -165,7 +176,7 @@ def gossip(nodes, me) -> list[Edge]:
     return out
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # ten nodes, 14 channels opened and funded on Anvil, 24 routed payments: ~9 s
 def test_ten_nodes_payments_keep_succeeding_after_direct_capacity_runs_out(net, chain):
     """Ten nodes on a ring (both sides fund each channel) with five chords; node 0 also has a
     rich channel to node 9. Node 0 pays node 1 2.4 times the capacity of their channel. As
