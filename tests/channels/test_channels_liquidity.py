@@ -273,3 +273,57 @@ def test_ten_nodes_payments_keep_succeeding_after_direct_capacity_runs_out(net, 
         "memory failures:",
         len(memory.failures),
     )
+
+
+class FakeStore(dict):
+    def put(self, k, v):
+        self[k] = v
+
+
+def fake_node(mine: int, adjust):
+    from offchain.channels.machine import ChannelView
+    from offchain.channels.model import SignedState, State
+
+    cid = b"\x01" * 32
+    latest = SignedState(State(cid, 1, mine, 10 * E), b"", b"")
+    view = ChannelView(cid, 0, ME, P, "0x" + "00" * 20, latest)
+    node = SimpleNamespace(
+        store=FakeStore(),
+        clock=lambda: 1_000,
+        views={cid: view},
+        _closing=set(),
+        adjust=adjust,
+        errors=[],
+        memory=Memory(),
+        address=ME,
+        liquidity=None,
+    )
+    node._report = node.errors.append
+    return node
+
+
+def test_autopilot_adjusts_once_per_interval_keeps_its_budget_and_reports_failures():
+    calls = []
+
+    async def adjust(cid, deposit, withdrawal):
+        calls.append((deposit, withdrawal))
+
+    policy = liquidity.AdjustPolicy(low=E, target=2 * E, high=50 * E, budget=3 * E)
+    node = fake_node(E // 2, adjust)
+    pilot = Autopilot(node, AutopilotConfig(adjust=policy), lambda: [])
+    asyncio.run(pilot.step())
+    asyncio.run(pilot.step())  # within min_interval: nothing more
+    assert calls == [(3 * E // 2, 0)] and pilot.status()["budget_left"] == 3 * E // 2
+    # a restarted autopilot over the same store keeps the budget spent and the rate limit
+    again = Autopilot(node, AutopilotConfig(adjust=policy), lambda: [])
+    asyncio.run(again.step())
+    assert len(calls) == 1 and again.status()["deposited"] == 3 * E // 2
+
+    async def failing(cid, deposit, withdrawal):
+        raise RuntimeError("chain down")
+
+    bad = fake_node(E // 2, failing)
+    p2 = Autopilot(bad, AutopilotConfig(adjust=policy), lambda: [])
+    asyncio.run(p2.step())
+    assert any("chain down" in e for e in bad.errors)
+    assert p2.status()["topups"] == 0 and p2.status()["deposited"] == 0

@@ -339,3 +339,36 @@ def test_paid_tower_disputes_a_stale_close_it_could_not_read_before(
             await tw.stop()
 
     asyncio.run(run())
+
+
+def test_tower_answers_a_close_with_the_anchor_from_the_guard_blob(
+    net, adjudicator, alice, bob, tower_account
+):
+    """The anchor's close publishes no signatures; its guard blob (state 2) still lets the tower
+    prove the close stale (2 >= 0 + 2): the closer forfeits."""
+    from offchain.channels.node import Tower
+
+    async def run():
+        tw = Watchtower(tower_account.private_key, net.tmp / "gtower.db", net.client(tower_account))
+        await tw.start()
+        tower = Tower(tw.address, "127.0.0.1", tw.port, net.clock() + 10_000)
+        a = await net.node(alice, "alice", tower=tower, watch_chain=False)
+        b = await net.node(bob, "bob")
+        try:
+            cid = await a.open_channel(b.address, 1 * E)
+            await b.fund_channel(cid, 1 * E)
+            anchor = b.views[cid].latest  # nonce 0, no signatures
+            for _ in range(5):
+                await b.pay_direct(a.address, 100 * MILLI)
+            await a.towerc.drain()
+            await a.stop()
+            net.nodes.remove(a)
+            await b.close_channel(cid, state=anchor)
+            await wait_for(lambda: tw.disputes == 1, timeout=15)
+            c = adjudicator.getChannel(cid)
+            assert (c.closeNonce, c.nonce) == (0, 2)
+        finally:
+            await net.stop_all()
+            await tw.stop()
+
+    asyncio.run(run())
