@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from eth_account import Account
+from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractLogicError, Web3Exception
@@ -203,9 +204,27 @@ class ChainClient:
                 "closer": x["args"]["closer"],
                 "nonce": x["args"]["nonce"],
                 "deadline": x["args"]["deadline"],
+                "tx": bytes(x["transactionHash"]),
             }
             for x in logs
         ]
+
+    def close_data(self, tx_hash: bytes) -> tuple[bytes, int, bytes, bytes] | None:
+        """(channel id, nonce, sig_a, sig_b) of the state a `close` transaction published, read
+        from its calldata; None if the transaction is not a direct call of `close` on this
+        adjudicator (e.g. a close made through a contract wallet)."""
+        tx = self.w3.eth.get_transaction(HexBytes(tx_hash))
+        if tx.get("to") is None or tx["to"].lower() != self.contract.address.lower():
+            return None
+        try:
+            fn, args = self.contract.decode_function_input(tx["input"])
+        except ValueError:
+            return None
+        if fn.fn_name != "close":
+            return None
+        st = args["s"]
+        st = st if isinstance(st, (tuple, list)) else tuple(st.values())
+        return bytes(st[0]), int(st[1]), bytes(args["sigA"]), bytes(args["sigB"])
 
     def secret_events(self, from_block: int, to_block: int) -> list[tuple[bytes, bytes, int]]:
         logs = self.contract.events.SecretRegistered().get_logs(

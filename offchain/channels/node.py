@@ -46,8 +46,9 @@ from offchain.channels.model import (
     hx,
     unhx,
 )
-from offchain.channels.router import Edge, find_route
+from offchain.channels.router import Edge, Hop, Memory, find_route
 from offchain.channels.store import Store
+from offchain.channels.towerclient import Tower, TowerClient
 from offchain.channels.wire import open_envelope, read_frame, seal
 from offchain.sequencer.failpoints import hit
 
@@ -141,14 +142,6 @@ class NodeConfig:
         return self.hop_delta // 2 if self.reveal_margin is None else self.reveal_margin
 
 
-@dataclass(frozen=True)
-class Tower:
-    address: str
-    host: str
-    port: int
-    delegation_expiry: int
-
-
 class Node:
     def __init__(
         self,
@@ -200,6 +193,12 @@ class Node:
         self._outbox: dict[bytes, list[tuple[machine.Op, asyncio.Future]]] = {}
         self._sending: set[bytes] = set()
         self._committing: dict[bytes, asyncio.Future] = {}  # the latest queued write per channel
+        self.memory = Memory()  # what payments taught about the graph's edges (router.py)
+        self.liquidity: Any = None  # an attached autopilot.Autopilot (its status is shown)
+        self.towerc: TowerClient | None = None
+        self._tower_task: asyncio.Task | None = None
+        if tower is not None:
+            self.set_tower(tower)
         self.policy = mediator.Policy(
             self.config.base_fee,
             self.config.fee_ppm,
@@ -216,6 +215,8 @@ class Node:
             self._from_block = int(self.store.get("from_block", 0))
             self._spawn(self._watch_chain())
         self._spawn(self._lock_timer())
+        if self.towerc is not None:
+            self._tower_task = self._spawn(self.towerc.run())
 
     async def stop(self) -> None:
         """Go offline: close the server, connections and tasks (state stays on disk)."""
@@ -246,6 +247,23 @@ class Node:
         with contextlib.suppress(Exception):
             await self.store.drain()
         self.store.close()
+
+    def set_tower(self, tower: Tower | None) -> TowerClient | None:
+        """Use `tower` (private, tower protocol v2) for every new state from now on; returns the
+        previous client (its queued uploads are dropped)."""
+        old, old_task = self.towerc, self._tower_task
+        if old_task is not None:
+            old_task.cancel()
+        self.tower = tower
+        self.towerc = None
+        self._tower_task = None
+        if tower is not None:
+            self.towerc = TowerClient(
+                self.signer, self.domain, tower, self.store, self._report, self.pay_direct
+            )
+            if self._server is not None:
+                self._tower_task = self._spawn(self.towerc.run())
+        return old
 
     def add_peer(self, address: str, host: str, port: int) -> None:
         key = address.lower()
@@ -279,7 +297,8 @@ class Node:
             "locks": sum(len(v.latest.state.locks) for v in self.views.values() if not v.closed),
             "unsynced": len(self._unsynced),
             "errors": list(self.errors),
-            "tower": dict(self.tower_status),
+            "tower": dict(self.towerc.status if self.towerc else self.tower_status),
+            "liquidity": None if self.liquidity is None else self.liquidity.status(),
         }
 
     # ---------------------------------------------------------------- views
@@ -291,6 +310,8 @@ class Node:
         secrets its new state was claimed with, atomically); await the result before sending
         anything that relies on it being on disk."""
         self.views[view.channel_id] = view
+        if self.towerc is not None:
+            self.towerc.on_view(view)
         fut = self.store.write_view(view, durable, secrets)
         self._committing[view.channel_id] = fut
         return fut
@@ -550,17 +571,44 @@ class Node:
         edges: list[Edge],
         timeout: float = 10.0,
         expiry_override: int | None = None,
+        attempts: int = 1,
     ) -> bool:
         """Route a hash-locked payment; True once the first hop's lock is claimed, False if it was
         refused, cancelled, or not settled within `timeout` (the lock may then still complete
-        or be cancelled later). Raises ChannelError if no route has the capacity."""
+        or be cancelled later). A refused or cancelled attempt is remembered (`self.memory`)
+        and, up to `attempts` in all, retried on the route the memory now prefers; a timed-out
+        one never is (it may still complete). Raises ChannelError if no route has the
+        capacity."""
         if self.store.secret(hashlock) is not None:
             # anyone on the path may know it: a new lock under it can be taken without paying on
             raise ChannelError(
                 f"the secret of hashlock {hx(hashlock)} was already revealed: ask the payee "
                 "for a new invoice"
             )
-        route = find_route(edges, self.address, payee, amount)
+        for attempt in range(max(1, attempts)):
+            try:
+                route = find_route(
+                    edges, self.address, payee, amount, memory=self.memory, now=self.clock()
+                )
+            except ChannelError:
+                if attempt == 0:
+                    raise
+                return False
+            outcome = await self.pay_route(route, hashlock, timeout, expiry_override)
+            if outcome != "failed":
+                return outcome == "ok"
+        return False
+
+    async def pay_route(
+        self,
+        route: list[Hop],
+        hashlock: bytes,
+        timeout: float = 10.0,
+        expiry_override: int | None = None,
+    ) -> str:
+        """Send a hash-locked payment over `route` (the last hop may be this node itself: a
+        circular self-payment that moves liquidity). "ok" once the first hop's lock is claimed,
+        "failed" if refused or cancelled (nothing moved), "timeout" if still unsettled."""
         plan = mediator.plan_payment(route, self.clock(), self.policy, expiry_override)
         v = self.channel_with(route[0].node)
         fut = asyncio.get_running_loop().create_future()
@@ -570,11 +618,19 @@ class Node:
             await self._propose(v.channel_id, AddLock(lock, plan.route))
         except (ChannelError, TimeoutError):
             self._payments.pop(hashlock, None)
-            return False
+            # the first hop refused: its admission checks its own outgoing capacity too, so the
+            # whole route is suspect (the first edge's capacity we know exactly)
+            self.memory.route_failed(self.address, route, self.clock())
+            return "failed"
         try:
-            return await asyncio.wait_for(asyncio.shield(fut), timeout)
+            ok = await asyncio.wait_for(asyncio.shield(fut), timeout)
         except TimeoutError:
-            return False
+            return "timeout"
+        if ok:
+            self.memory.route_succeeded(self.address, route, self.clock())
+            return "ok"
+        self.memory.route_failed(self.address, route, self.clock())
+        return "failed"
 
     # ---------------------------------------------------------------- proposing
 
@@ -834,8 +890,8 @@ class Node:
 
     def _after_applied(self, cid: bytes, e: Applied) -> None:
         view = self.views[cid]
-        if self.tower is not None:
-            self._spawn(self._push_to_tower(view))
+        if self.towerc is not None:
+            self.towerc.on_state(view)
         op = e.op
         mine = e.actor == view.me
         if isinstance(op, AddLock) and not mine:
@@ -1170,33 +1226,6 @@ class Node:
         return wire.Latest(msg.id, wire.signed_to_wire(v.latest))
 
     # ---------------------------------------------------------------- watchtower client
-
-    async def _push_to_tower(self, v: ChannelView) -> None:
-        t = self.tower
-        assert t is not None
-        self.add_peer(t.address, t.host, t.port)
-        d = crypto.delegation_digest(self.domain, v.channel_id, t.address, t.delegation_expiry)
-        msg = wire.Watch(
-            0,
-            wire.signed_to_wire(v.latest),
-            t.delegation_expiry,
-            self.signer.sign(d),
-            unhx(v.addr_a, 20),
-            unhx(v.addr_b, 20),
-        )
-        reason = None
-        try:
-            await self._request(t.address, msg, wire.Ok)
-        except PeerRefused as e:
-            reason = str(e)
-        except (ChannelError, TimeoutError) as e:
-            reason = f"the watchtower could not be reached: {e}"
-        if reason is None:
-            self.tower_status = {"ok": True, "error": None, "nonce": v.latest.state.nonce}
-        else:
-            # the client must know it is not protected: surfaced in status() and the log
-            self.tower_status = {**self.tower_status, "ok": False, "error": reason}
-            self._report(f"watchtower refused state {v.latest.state.nonce}: {reason}")
 
     # ---------------------------------------------------------------- chain watching
 

@@ -30,6 +30,7 @@ from typing import Any
 from aiohttp import web
 from web3 import Web3
 
+from offchain.channels.autopilot import Autopilot
 from offchain.channels.chain import TxFailed
 from offchain.channels.machine import ChannelView
 from offchain.channels.model import ChannelError, hx, unhx
@@ -372,21 +373,26 @@ class Service:
         expiry = body.get("expiry")
         if isinstance(expiry, bool) or not isinstance(expiry, int) or expiry <= n.clock():
             raise ApiError(400, "bad_tower", "expiry must be a unix time in the future")
-        # the new tower must take every state before it replaces the old one: a refused
-        # delegation leaves the node protected as it was
-        old_tower, old_status = n.tower, dict(n.tower_status)
-        n.tower = Tower(tower, str(host), port, expiry)
+        # the new tower must answer as a tower and take every state before it replaces the old
+        # one: a refused delegation leaves the node protected as it was
+        old_tower = n.tower
+        old_client = n.set_tower(Tower(tower, str(host), port, expiry))
+        assert n.towerc is not None
+        reason = await n.towerc.probe()
         pushed = 0
         for v in list(n.views.values()):
-            if not v.closed and v.latest.state.nonce > 0:
-                await n._push_to_tower(v)
+            if reason is None and not v.closed and v.latest.state.nonce > 0:
+                await n.towerc.push_latest(v)
                 pushed += 1
-                if n.tower_status.get("ok") is False:
-                    reason = n.tower_status["error"]
-                    n.tower, n.tower_status = old_tower, old_status
-                    raise ApiError(502, "tower_refused", f"the watchtower refused: {reason}")
+                if n.towerc.status.get("ok") is False:
+                    reason = n.towerc.status["error"]
+        if reason is not None:
+            n.set_tower(old_tower)
+            if old_client is not None and n.towerc is not None:
+                n.towerc.status = old_client.status
+            raise ApiError(502, "tower_refused", f"the watchtower refused: {reason}")
         n.store.put(TOWER_KEY, [tower, str(host), port, expiry])
-        return {"tower": tower, "pushed": pushed, "status": dict(n.tower_status)}
+        return {"tower": tower, "pushed": pushed, "status": dict(n.towerc.status)}
 
 
 Handler = Callable[[dict, str], Awaitable[dict]]
@@ -479,8 +485,16 @@ async def serve(cfg: dict, key: str) -> None:
     node = make_node(cfg, key)
     saved = node.store.get(TOWER_KEY)
     if isinstance(saved, list) and len(saved) == 4:
-        node.tower = Tower(str(saved[0]), str(saved[1]), int(saved[2]), int(saved[3]))
+        node.set_tower(Tower(str(saved[0]), str(saved[1]), int(saved[2]), int(saved[3])))
+    pilot = None
+    if cfg.get("liquidity") is not None:
+        try:
+            pilot = Autopilot.for_service(node, cfg["liquidity"])
+        except ValueError as e:
+            raise SystemExit(f"the node config's `liquidity` is wrong: {e}") from e
     await node.start()
+    if pilot is not None:
+        pilot.start()
     host = str(cfg.get("api_host", "127.0.0.1"))
     runner = web.AppRunner(make_app(Service(node), host), access_log=None)
     try:

@@ -1,54 +1,87 @@
-"""Watchtower: holds its clients' newest co-signed states and disputes stale closes for them.
+"""Watchtower (tower protocol v2): stores its clients' justice states without being able to read
+them, and disputes stale closes for them.
 
-Clients send `watch` messages (signed by the client, over the node wire format) carrying their
-latest co-signed state and an EIP-712 Delegation naming this tower. The tower follows the chain's
-ChannelClosed events; when a channel of a client is closed by the other participant with an older
-nonce, it calls `disputeFor` with the newest state. States are kept in SQLite.
+Clients send `blob` messages (signed envelopes of the node wire): a 16-byte hint and an encrypted
+justice (offchain/channels/towerblob.py). The tower cannot decrypt a blob until a close appears:
+it follows the chain's ChannelClosed events, reads the closed state's signatures from the close
+transaction's calldata, derives the hint and the key, opens every blob stored under that hint,
+checks what it finds (a co-signed state of this channel newer than the close, a delegation
+signed by the closer's counterparty naming this tower) and calls `disputeFor` with the newest.
+Blobs that do not open or do not check are garbage: counted, never acted on.
+
+Payment: each stored blob costs `fee` (0: free), prepaid off chain. `paid(client)` says how much
+the client has paid the tower in total (e.g. the tower's balance in its channel with the client,
+`channel_income`); the tower keeps what it charged and refuses a blob the credit does not cover.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from eth_utils import to_checksum_address
-
-from offchain.channels import crypto, wire
+from offchain.channels import crypto, towerblob, wire
 from offchain.channels.chain import ChainClient, TxFailed
-from offchain.channels.model import ChannelError, ErrorCode, SignedState, hx, unhx
+from offchain.channels.model import ChannelError, ErrorCode, hx
 from offchain.channels.wire import open_envelope, read_frame, seal
 
 log = logging.getLogger(__name__)
 
-# Delegation.expiry is a uint64 on chain; the store keeps it in an SQLite INTEGER (signed 64-bit).
-# An expiry past 2**63 - 1 (year 292 billion) protects nothing more than 2**63 - 1 does, so the
-# tower refuses it and tells the client, rather than storing something it cannot read back.
+# Delegation.expiry is a uint64 on chain; a justice carries at most 2**63 - 1 (checked when it
+# is opened, like everything else in it: the tower cannot see it before).
 MAX_DELEGATION_EXPIRY = 2**63 - 1
+MAX_BLOBS_PER_CLIENT = 1_000_000  # a free tower's bound on what one client can make it store
+
+
+def channel_income(node: Any) -> Callable[[str], int]:
+    """`paid` for a tower whose channel node (same key) never deposits: what a client paid is the
+    tower's balance in its open channel with that client."""
+
+    def paid(client: str) -> int:
+        try:
+            return int(node.channel_with(client).my_balance())
+        except ChannelError:
+            return 0
+
+    return paid
 
 
 class Watchtower:
     def __init__(
-        self, private_key: str, db_path: str | Path, chain: ChainClient, poll: float = 0.05
+        self,
+        private_key: str,
+        db_path: str | Path,
+        chain: ChainClient,
+        poll: float = 0.05,
+        fee: int = 0,
+        paid: Callable[[str], int] | None = None,
     ) -> None:
+        if fee < 0 or (fee > 0 and paid is None):
+            raise ValueError("a tower with a fee needs `paid`, the client's payments so far")
         self.signer = crypto.Signer(private_key)
         self.address = self.signer.address
         self.chain = chain
         self.domain = chain.domain
         self.poll = poll
+        self.fee = fee
+        self.paid = paid
         self.disputes = 0
+        self.garbage = 0  # blobs that did not open, or opened to something that does not check
         self.failures: list[str] = []  # disputes that could not be sent (newest last)
         self._chain_now = 0  # the chain's latest timestamp seen by the follower (0: not yet)
         self.port = 0
         self._db = sqlite3.connect(str(db_path), isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(
-            "CREATE TABLE IF NOT EXISTS watched (channel_id TEXT PRIMARY KEY, client TEXT,"
-            " nonce INTEGER, signed TEXT, dexpiry INTEGER, dsig TEXT)"
+            "CREATE TABLE IF NOT EXISTS blobs (client TEXT, hint BLOB, blob BLOB,"
+            " PRIMARY KEY (client, hint))"
         )
+        self._db.execute("CREATE INDEX IF NOT EXISTS blobs_hint ON blobs (hint)")
+        self._db.execute("CREATE TABLE IF NOT EXISTS charged (client TEXT PRIMARY KEY, v TEXT)")
         self._db.execute("CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v INTEGER)")
         self._server: asyncio.AbstractServer | None = None
         self._task: asyncio.Task | None = None
@@ -67,49 +100,72 @@ class Watchtower:
             self._server.close()
         self._db.close()
 
-    def newest(self, channel_id: bytes) -> int | None:
-        row = self._db.execute(
-            "SELECT nonce FROM watched WHERE channel_id = ?", (hx(channel_id),)
-        ).fetchone()
-        return None if row is None else row[0]
+    def blob_count(self, client: str | None = None) -> int:
+        if client is None:
+            return int(self._db.execute("SELECT COUNT(*) FROM blobs").fetchone()[0])
+        q = "SELECT COUNT(*) FROM blobs WHERE client = ?"
+        return int(self._db.execute(q, (client.lower(),)).fetchone()[0])
+
+    def charged(self, client: str) -> int:
+        row = self._db.execute("SELECT v FROM charged WHERE client = ?", (client.lower(),))
+        got = row.fetchone()
+        return 0 if got is None else int(got[0])
+
+    def credit(self, client: str) -> int:
+        if self.fee == 0 or self.paid is None:
+            return 0
+        return max(0, self.paid(client) - self.charged(client))
 
     # ---------------------------------------------------------------- intake
 
-    def accept(self, client: str, msg: wire.Watch) -> None:
-        """Validate and store a client's state; older ones than stored are ignored."""
-        signed = wire.signed_from_wire(msg.signed)
-        s = signed.state
-        addr_a, addr_b = to_checksum_address(msg.addr_a), to_checksum_address(msg.addr_b)
-        if client.lower() not in (addr_a.lower(), addr_b.lower()):
+    def held(self, client: str, hint: bytes) -> bytes:
+        row = self._db.execute(
+            "SELECT blob FROM blobs WHERE client = ? AND hint = ?", (client.lower(), hint)
+        ).fetchone()
+        return b"" if row is None else crypto.keccak(row[0])
+
+    def accept(self, client: str, msg: wire.BlobReq) -> wire.BlobHeld:
+        """Store a client's blob (charging the fee); all or nothing."""
+        c = client.lower()
+        if self.fee:
+            credit = self.credit(c)
+            if credit < self.fee:
+                raise ChannelError(
+                    f"storing a state costs {self.fee}; your credit is {credit}: pay the tower"
+                    f" at least {self.fee - credit} more over your channel with it",
+                    ErrorCode.TOWER_REFUSED,
+                )
+        if not self.held(c, msg.hint) and self.blob_count(c) >= MAX_BLOBS_PER_CLIENT:
             raise ChannelError(
-                "the client is not a participant of this channel", ErrorCode.TOWER_REFUSED
-            )
-        d = crypto.state_digest(self.domain, s)
-        if signed.sig_a or signed.sig_b:
-            crypto.check_sig(d, signed.sig_a, addr_a, "state (A)")
-            crypto.check_sig(d, signed.sig_b, addr_b, "state (B)")
-        expiry = msg.delegation_expiry
-        if not 0 <= expiry <= MAX_DELEGATION_EXPIRY:
-            raise ChannelError(
-                f"delegation_expiry must be between 0 and {MAX_DELEGATION_EXPIRY}, got {expiry}:"
-                " sign a delegation with a nearer expiry",
+                f"this tower holds at most {MAX_BLOBS_PER_CLIENT} blobs per client",
                 ErrorCode.TOWER_REFUSED,
             )
-        if self._chain_now and expiry < self._chain_now:
-            raise ChannelError(
-                f"the delegation expired at {expiry} (chain time {self._chain_now}): "
-                "sign a new one",
-                ErrorCode.TOWER_REFUSED,
+        with self._db:  # one transaction: the blob and its charge, or neither
+            self._db.execute("BEGIN")
+            self._db.execute(
+                "INSERT OR REPLACE INTO blobs VALUES (?, ?, ?)", (c, msg.hint, msg.blob)
             )
-        dsig = msg.delegation_sig
-        dd = crypto.delegation_digest(self.domain, s.channel_id, self.address, expiry)
-        crypto.check_sig(dd, dsig, client, "delegation")
-        cur = self.newest(s.channel_id)
-        if cur is not None and cur >= s.nonce:
-            return
-        self._db.execute(
-            "INSERT OR REPLACE INTO watched VALUES (?, ?, ?, ?, ?, ?)",
-            (hx(s.channel_id), client, s.nonce, json.dumps(signed.to_json()), expiry, hx(dsig)),
+            if self.fee:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO charged VALUES (?, ?)",
+                    (c, str(self.charged(c) + self.fee)),
+                )
+        return wire.BlobHeld(msg.id, crypto.keccak(msg.blob), wire.u256(self.credit(c)))
+
+    def _handle(self, client: str, msg: wire.Message) -> wire.Reply:
+        if isinstance(msg, wire.BlobReq):
+            return self.accept(client, msg)
+        if isinstance(msg, wire.BlobQuery):
+            credit = wire.u256(self.credit(client))
+            return wire.BlobHeld(msg.id, self.held(client, msg.hint), credit)
+        if isinstance(msg, wire.Watch):
+            raise ChannelError(
+                f"this watchtower speaks tower protocol v{towerblob.TOWER_PROTOCOL}: send"
+                " encrypted 'blob' messages, not plaintext 'watch'",
+                ErrorCode.UNSUPPORTED,
+            )
+        raise ChannelError(
+            "a watchtower only takes 'blob' and 'blob_query' messages", ErrorCode.UNSUPPORTED
         )
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -121,19 +177,12 @@ class Watchtower:
                 try:
                     client, msg = open_envelope(raw)
                     rid = getattr(msg, "id", None)
-                    if not isinstance(msg, wire.Watch):
-                        raise ChannelError(
-                            "a watchtower only takes 'watch' messages", ErrorCode.UNSUPPORTED
-                        )
-                    self.accept(client, msg)
-                    reply = wire.Ok(msg.id)
+                    reply = self._handle(client, msg)
                 except ChannelError as e:
                     reply = wire.error(rid, e)
                 except Exception:  # a bug must not drop the client silently: it must know
-                    log.exception("watchtower: failed to take a watch request")
-                    bug = ChannelError(
-                        "the watchtower failed to store the state", ErrorCode.INTERNAL
-                    )
+                    log.exception("watchtower: failed to take a request")
+                    bug = ChannelError("the watchtower failed on a request", ErrorCode.INTERNAL)
                     reply = wire.error(rid, bug)
                 writer.write(seal(reply, self.signer))
                 await writer.drain()
@@ -162,29 +211,59 @@ class Watchtower:
             del self.failures[:-50]
             await asyncio.sleep(self.poll)
 
+    def justices(self, close: towerblob.CloseData, closer: str, a: str, b: str) -> list[tuple]:
+        """Every stored blob that opens for this close and checks: (signed, expiry, dsig), newest
+        state first. Pure over the store; garbage is counted."""
+        victim = b if closer.lower() == a.lower() else a
+        rows = self._db.execute(
+            "SELECT client, blob FROM blobs WHERE hint = ?", (towerblob.hint(close),)
+        ).fetchall()
+        found = []
+        for client, blob in rows:
+            try:
+                j = towerblob.open_justice(close, blob)
+                if client != victim.lower():
+                    raise ChannelError("the blob's owner is not the closer's counterparty")
+                d = crypto.state_digest(self.domain, j.signed.state)
+                crypto.check_sig(d, j.signed.sig_a, a, "justice (A)")
+                crypto.check_sig(d, j.signed.sig_b, b, "justice (B)")
+                if self._chain_now and j.delegation_expiry < self._chain_now:
+                    raise ChannelError("the delegation has expired")
+                dd = crypto.delegation_digest(
+                    self.domain, close.channel_id, self.address, j.delegation_expiry
+                )
+                crypto.check_sig(dd, j.delegation_sig, victim, "delegation")
+            except ChannelError as e:
+                self.garbage += 1
+                log.info("watchtower: a blob under a close's hint is garbage: %s", e)
+                continue
+            found.append((j.signed, j.delegation_expiry, j.delegation_sig))
+        found.sort(key=lambda x: -x[0].state.nonce)
+        return found
+
     async def _on_closed(self, ev: dict) -> None:
-        row = self._db.execute(
-            "SELECT client, nonce, signed, dexpiry, dsig FROM watched WHERE channel_id = ?",
-            (hx(ev["channel_id"]),),
-        ).fetchone()
-        if row is None:
+        cid = ev["channel_id"]
+        got = await asyncio.to_thread(self.chain.close_data, ev["tx"])
+        if got is None or got[0] != cid or got[1] != ev["nonce"]:
+            self.failures.append(f"close of {hx(cid)}: its calldata is not a direct close call")
             return
-        client, nonce, signed_json, dexpiry, dsig = row
-        if ev["closer"].lower() == client.lower() or nonce <= ev["nonce"]:
+        close = towerblob.CloseData(cid, got[1], got[2], got[3])
+        if not self._db.execute(
+            "SELECT 1 FROM blobs WHERE hint = ? LIMIT 1", (towerblob.hint(close),)
+        ).fetchone():
+            return  # not a close any client of ours asked us to watch
+        on = await asyncio.to_thread(self.chain.channel, cid)
+        found = self.justices(close, ev["closer"], on.a, on.b)
+        if not found:
             return
-        signed = SignedState.from_json(json.loads(signed_json))
+        signed, dexpiry, dsig = found[0]
         try:
             await asyncio.to_thread(
-                self.chain.dispute_for,
-                signed.state,
-                signed.sig_a,
-                signed.sig_b,
-                dexpiry,
-                unhx(dsig, 65),
+                self.chain.dispute_for, signed.state, signed.sig_a, signed.sig_b, dexpiry, dsig
             )
         except TxFailed as e:
-            log.warning("watchtower: dispute of %s failed: %s", hx(ev["channel_id"]), e)
-            self.failures.append(f"dispute of {hx(ev['channel_id'])}: {e}")
+            log.warning("watchtower: dispute of %s failed: %s", hx(cid), e)
+            self.failures.append(f"dispute of {hx(cid)}: {e}")
             return
         self.disputes += 1
 

@@ -207,8 +207,39 @@ class Watch(_S, frozen=True, tag="watch"):
     addr_b: Bytes20
 
 
-Request = Update | Sync | Opened | Funded | AdjustReq | Adjusted | CoopClose | Watch
-Reply = Ack | Error | Latest | Ok | AdjustSig | CloseSig
+Hint = Annotated[bytes, msgspec.Meta(min_length=16, max_length=16)]
+MAX_BLOB = 8192  # offchain/channels/towerblob.py: a justice of 64 locks is under 6 KiB
+
+
+class BlobReq(_S, frozen=True, tag="blob"):
+    """To a watchtower (tower protocol v2): store an encrypted justice under its hint (a newer
+    blob from the same client under the same hint replaces the older one)."""
+
+    id: ReqId
+    hint: Hint
+    blob: Annotated[bytes, msgspec.Meta(min_length=29, max_length=MAX_BLOB)]
+
+
+class BlobQuery(_S, frozen=True, tag="blob_query"):
+    """To a watchtower: which blob do you hold for me under this hint?"""
+
+    id: ReqId
+    hint: Hint
+
+
+class BlobHeld(_S, frozen=True, tag="blob_held"):
+    """The tower's answer to `blob` and `blob_query`: keccak256 of the blob it holds for the
+    client under the hint (empty: none), and the client's credit left (fees, u256)."""
+
+    re: ReqId
+    digest: Annotated[bytes, msgspec.Meta(max_length=32)]
+    credit: U256
+
+
+Request = (
+    Update | Sync | Opened | Funded | AdjustReq | Adjusted | CoopClose | Watch | BlobReq | BlobQuery
+)
+Reply = Ack | Error | Latest | Ok | AdjustSig | CloseSig | BlobHeld
 Message = Request | Reply
 
 

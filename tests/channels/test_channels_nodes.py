@@ -115,12 +115,12 @@ def test_stale_close_disputed_by_peer_node_with_penalty(net, adjudicator, alice,
     assert adjudicator.claimable(ETH, alice) == 0  # A claimed all 15 ETH
 
 
-def tower_nonce(db) -> int | None:
+def tower_blobs(db) -> int | None:
     import sqlite3
 
     con = sqlite3.connect(db)
     try:
-        row = con.execute("SELECT max(nonce) FROM watched").fetchone()
+        row = con.execute("SELECT count(*) FROM blobs").fetchone()
     except sqlite3.OperationalError:
         return None
     finally:
@@ -171,11 +171,14 @@ def test_watchtower_process_disputes_while_client_offline(
             stale = b.views[cid].latest
             for _ in range(4):
                 await b.pay_direct(a.address, 10 * MILLI)
-            await wait_for(lambda: tower_nonce(tmp_path / "tower.db") == 5)  # stored by the tower
+            # close nonces 0 (the anchor's guard: state 2), 1, 3, 4; never 2 (towerblob.py)
+            await wait_for(lambda: tower_blobs(tmp_path / "tower.db") == 4)  # stored, unread
+            await a.towerc.drain()
             await a.stop()  # the client goes offline
             net.nodes.remove(a)
             await b.close_channel(cid, state=stale)
-            await wait_for(lambda: adjudicator.getChannel(cid).nonce == 5, timeout=10)
+            # the blob of close nonce 1 holds state 3: proven stale (3 >= 1 + 2)
+            await wait_for(lambda: adjudicator.getChannel(cid).nonce == 3, timeout=10)
             net.clock.warp(101)
             alice_before = alice.balance
             await b.settle_and_unlock(cid)  # sent by B: A's balance moves only by its payout
@@ -189,7 +192,7 @@ def test_watchtower_process_disputes_while_client_offline(
         proc.terminate()
         proc.wait(10)
     c = adjudicator.getChannel(cid)
-    assert (c.closeNonce, c.nonce) == (1, 5)
+    assert (c.closeNonce, c.nonce) == (1, 3)
     assert paid_a == 15 * E  # B forfeited its balance, A was paid at settlement
     assert adjudicator.claimable(ETH, alice) == 0
 

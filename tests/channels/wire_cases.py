@@ -54,6 +54,9 @@ def cases() -> dict[str, wire.Message]:
         "adjust_sig": wire.AdjustSig(6, SIG),
         "coop_close": wire.CoopClose(7, CID, 7, SIG),
         "watch": wire.Watch(8, signed, 2**40, SIG, PEER, PEER),
+        "blob": wire.BlobReq(9, b"\x11" * 16, b"\x22" * 64),
+        "blob_query": wire.BlobQuery(10, b"\x11" * 16),
+        "blob_held": wire.BlobHeld(10, b"\x33" * 32, wire.u256(10**15)),
     }
 
 
