@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Run the whole suite as two groups at once, one per core (what `make test` calls).
+#
+# Each group is its own `ape test` process with its own Anvil node (ape-config.yaml picks a free
+# port), so the groups share nothing but the files below, which only one group writes:
+#   group 1 (CPU-bound): zk proving, blobs, BLS, governance, bridge, tools; then cli and e2e,
+#                        which deploy to deployments/ethereum-local.json one after the other;
+#   group 2 (mostly waiting on fsync and sockets): channels, operator, sequencer, rollup,
+#                        forced, offchain.
+# tests/cli runs on its own command line (its bare `conftest` import collides with the others').
+# Output of each group goes to .build/test-logs/<group>.log and is printed when both are done; the
+# exit status is non-zero if any group failed. Extra arguments are passed to every `ape test`.
+set -u -o pipefail
+
+LOGS=.build/test-logs
+mkdir -p "$LOGS"
+ARGS=(-q --durations=15 "$@")
+
+group1() {
+    ape test tests/zk tests/blobs tests/bls tests/governance tests/bridge tests/tools "${ARGS[@]}" \
+        && ape test tests/cli "${ARGS[@]}" \
+        && ape test tests/e2e "${ARGS[@]}"
+}
+
+group2() {
+    ape test tests/channels tests/operator tests/sequencer tests/rollup tests/forced \
+        tests/offchain "${ARGS[@]}"
+}
+
+start=$(date +%s)
+group1 >"$LOGS/group1.log" 2>&1 &
+pid1=$!
+group2 >"$LOGS/group2.log" 2>&1 &
+pid2=$!
+wait "$pid1"; rc1=$?
+wait "$pid2"; rc2=$?
+
+for g in 1 2; do
+    echo "==================== test group $g ($LOGS/group$g.log)"
+    cat "$LOGS/group$g.log"
+done
+echo "==================== group 1: exit $rc1, group 2: exit $rc2, $(( $(date +%s) - start )) s"
+# every test folder must belong to a group: a new folder that is in neither fails the run
+missing=$(for d in tests/*/; do
+    case " zk blobs bls governance bridge tools cli e2e channels operator sequencer rollup forced offchain " in
+        *" $(basename "$d") "*) ;;
+        *) [ -n "$(find "$d" -name 'test_*.py' -print -quit)" ] && echo "$d" ;;
+    esac
+done)
+if [ -n "$missing" ]; then
+    echo "test folders in no group (add them to tools/test_groups.sh): $missing"
+    exit 1
+fi
+[ "$rc1" -eq 0 ] && [ "$rc2" -eq 0 ]
