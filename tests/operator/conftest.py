@@ -7,7 +7,8 @@ from operator_helpers import BOND, CHALLENGE, settings_for
 from pg_support import session_server
 
 from offchain.deploy import DeployParams, deploy_all
-from offchain.sequencer.http_api import JsonApiServer
+from offchain.sequencer.config import SequencerConfig
+from offchain.sequencer.http_server import serve
 from offchain.sequencer.optimistic import Batcher
 from offchain.sequencer.routes import routes
 
@@ -46,10 +47,9 @@ def make_batcher(chain, deployment, deployer, tmp_path):
 @pytest.fixture
 def api(make_batcher):
     batcher = make_batcher()
-    server = JsonApiServer(routes(batcher))
-    server.start()
+    server = serve(SequencerConfig(port=0), batcher.core, routes(batcher))
     yield batcher, server.url
-    server.stop()
+    server.close()
 
 
 # -- PostgreSQL (issue #10: the store for several API front-ends against one sequencer) ---------
