@@ -1,10 +1,8 @@
 """Fixtures for the operator tests: the rollup deployed as `ape run deploy` does, users funded."""
 
-import os
-
 import pytest
 from operator_helpers import BOND, CHALLENGE, settings_for
-from pg_support import session_server
+from pg_fixtures import pg_server, pg_url  # noqa: F401 - fixtures
 
 from offchain.deploy import DeployParams, deploy_all
 from offchain.sequencer.config import SequencerConfig
@@ -53,24 +51,6 @@ def api(make_batcher):
 
 
 # -- PostgreSQL (issue #10: the store for several API front-ends against one sequencer) ---------
-
-
-@pytest.fixture(scope="session")
-def pg_server():
-    """The session's PostgreSQL server (pgserver, started once, ~1 s), or a skip saying why."""
-    with session_server() as server:
-        if isinstance(server, str):
-            if os.environ.get("L2KIT_REQUIRE_POSTGRES") == "1":
-                pytest.fail(f"L2KIT_REQUIRE_POSTGRES=1 but no PostgreSQL server: {server}")
-            pytest.skip(f"no PostgreSQL server for the tests: {server}")
-        yield server
-
-
-@pytest.fixture
-def pg_url(pg_server):
-    """A fresh, empty database for one test (CREATE DATABASE on the session's server, ~0.1 s;
-    not dropped one by one, as DROP DATABASE forces a checkpoint: all go with the server)."""
-    return pg_server.new_database()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])

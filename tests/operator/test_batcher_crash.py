@@ -79,23 +79,39 @@ def l1_tx_hashes(l1):
     return out
 
 
-@pytest.mark.parametrize(
-    "failpoints",
-    [
-        ["after_persist_tx:3", "before_persist_tx:2"],
-        ["after_intent:1", "after_intent:1"],
-        ["after_post:1", "after_post:1"],
-        ["random", "random", "random"],
-    ],
-)
+#: Every failpoint (and random kills) on SQLite; on PostgreSQL every failpoint in one run and a
+#: shorter random run (the same code paths; the suite's time matters).
+CRASH_CASES = [
+    pytest.param(["after_persist_tx:3", "before_persist_tx:2"], "sqlite", id="sqlite-persist"),
+    pytest.param(["after_intent:1", "after_intent:1"], "sqlite", id="sqlite-intent"),
+    pytest.param(["after_post:1", "after_post:1"], "sqlite", id="sqlite-post"),
+    pytest.param(["random", "random", "random"], "sqlite", id="sqlite-random"),
+    pytest.param(
+        ["after_persist_tx:3", "before_persist_tx:2", "after_intent:1", "after_post:1"],
+        "postgres",
+        id="postgres-every-failpoint",
+    ),
+    pytest.param(["random", "random"], "postgres", id="postgres-random"),
+]
+
+
+def store_for(kind: str, request, tmp_path) -> str:
+    """The `--store` of a crash test: an SQLite file, or a fresh PostgreSQL database's URL
+    (skips, saying why, when no PostgreSQL server can be started)."""
+    if kind == "sqlite":
+        return str(tmp_path / "batcher.sqlite")
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.mark.parametrize(("failpoints", "store_kind"), CRASH_CASES)
 def test_kill_and_restart_loses_and_duplicates_nothing(
-    chain, deployment, contracts, deployer, alice, bob, tmp_path, failpoints
+    chain, deployment, contracts, deployer, alice, bob, tmp_path, request, failpoints, store_kind
 ):
     bridge, rollup = contracts
     fund(bridge, alice, ONE)
     fund(bridge, bob, ONE)
     save_deployment(deployment, tmp_path)
-    store = tmp_path / "batcher.sqlite"
+    store = store_for(store_kind, request, tmp_path)
     l1 = RollupL1(chain.provider.web3, rollup.address, bridge.address)
     separator = l1.separator()
     key = bytes.fromhex(alice.private_key.removeprefix("0x"))
