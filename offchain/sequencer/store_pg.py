@@ -473,6 +473,17 @@ class PostgresStore:
                 raise DuplicateTransaction(f"a transaction was accepted before: {exc}") from exc
         return seqs
 
+    def txs_by_hash(self, hashes: Sequence[bytes]) -> dict[bytes, StoredTx]:
+        """The stored records among `hashes` (one query per 1000), by hash."""
+        found: dict[bytes, StoredTx] = {}
+        for start in range(0, len(hashes), 1000):
+            chunk = [bytes(x) for x in hashes[start : start + 1000]]
+            rows = self._read(f"SELECT {_TX_COLUMNS} FROM txs WHERE tx_hash = ANY(%s)", (chunk,))
+            for row in rows:
+                stored = _stored_tx(row)
+                found[stored.tx_hash] = stored
+        return found
+
     def tx(self, tx_hash: bytes) -> StoredTx | None:
         rows = self._read(f"SELECT {_TX_COLUMNS} FROM txs WHERE tx_hash = %s", (tx_hash,))
         return None if not rows else _stored_tx(rows[0])
