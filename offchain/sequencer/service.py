@@ -12,6 +12,7 @@ SQLite file or a postgresql:// URL, opened as the sequencer leader (store_open.p
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -131,11 +132,14 @@ def serve_until_signal(api: HttpServer, backend: _Backend, progress_every: float
 def describe_store(location: str | Path) -> str:
     """The store for a log line: a PostgreSQL URL without its password."""
     text = str(location)
-    if store_kind(text) == "postgres" and "@" in text:
-        scheme, rest = text.split("://", 1)
+    if store_kind(text) != "postgres":
+        return text
+    scheme, rest = text.split("://", 1)
+    rest = rest.split("?", 1)[0]  # query parameters may carry a password too
+    if "@" in rest:
         creds, host = rest.rsplit("@", 1)
-        return f"{scheme}://{creds.split(':', 1)[0]}@{host}"
-    return text
+        rest = f"{creds.split(':', 1)[0]}@{host}"
+    return f"{scheme}://{rest}"
 
 
 def state_dir(network: str) -> Path:
@@ -162,8 +166,6 @@ def check_no_legacy_store(default: Path) -> None:
 def proposer(config: SequencerConfig, chain_id: int) -> LocalAccount:
     """The proposer's account: Ape alias, keyfile, or the hex key in `$<key_env>` (checked,
     never echoed); Anvil's first test key on chain 31337 only when none is configured."""
-    import os
-
     raw = os.environ.get(config.key_env)
     if raw and not config.account and not config.keyfile:
         return parse_key(raw, config.key_env)
