@@ -10,6 +10,10 @@ offchain/rollup pieces (EIP-712 digest, ECDSA recovery, nonce/balance/recipient 
 ledger, one SQLite commit per group: WAL, synchronous=FULL) -- or, with `--target URL`, any
 running service (the integrated sequencer against Anvil).
 
+By default the server is the real sequencer service process against a local Anvil node (a
+fresh deployment per run, one deposit per sender): request in -> verified -> durable ->
+acknowledged, while it posts batches. `--admission core|local` measures the in-process front.
+
 Run: `python bench/operator.py` (`--quick` for a short run). Writes bench/results/operator.json:
 `http_tx_per_s`, `p50_ms`, `p99_ms` (batched submission, the fast path), `single.*`,
 `batched.*`, `cpu_per_core_pct`, the linger comparison, and `history.*` from
@@ -38,7 +42,7 @@ if str(ROOT) not in sys.path:
 import orjson  # noqa: E402
 import psutil  # noqa: E402
 
-from bench.common import print_table, write_results  # noqa: E402
+from bench.common import local_node, print_table, write_results  # noqa: E402
 from offchain.rollup.codec import encode_tx  # noqa: E402
 from offchain.rollup.eip712 import address_of, recover, transfer_digest  # noqa: E402
 from offchain.rollup.hashing import keccak  # noqa: E402
@@ -367,6 +371,8 @@ def run_once(
     workdir: Path,
     null: bool = False,
     core: bool = False,
+    sep: bytes | None = None,
+    server_pid: int | None = None,
 ) -> dict[str, Any]:
     accounts = max(conns * 4, 64)
     keys = [keccak(b"bench key %d" % i) for i in range(accounts)]
@@ -376,13 +382,13 @@ def run_once(
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
     go = ctx.Event()
-    sep = separator(core)
+    sep = sep if sep is not None else separator(core)
     proc = ctx.Process(target=_generator, args=(url, keys, n, batch, conns, sep, child, go))
     proc.start()
     try:
         assert parent.recv() == "signed"
         gen = psutil.Process(proc.pid)
-        me = psutil.Process()
+        me = psutil.Process(server_pid)  # the server: this process, or the service's
         psutil.cpu_percent(percpu=True)
         gen_cpu0 = sum(gen.cpu_times()[:2])
         me_cpu0 = sum(me.cpu_times()[:2])
@@ -461,14 +467,117 @@ def stage_costs(n: int = 3000) -> dict[str, float]:
     }
 
 
-def history_figures() -> dict[str, Any]:
-    """`history.<batches>.*` figures; bench/operator_history.py (ckpt helper) provides them."""
-    try:
-        from bench.operator_history import history_figures as measured  # type: ignore
-    except ImportError:
-        return {}
-    result: dict[str, Any] = measured()
-    return result
+def history_figures(quick: bool = False) -> dict[str, Any]:
+    """`history.<batches>.<figure>` from bench/operator_history.py's `measure_history()`: the
+    validator's new-head check, the batcher's restart and idle CPU at each history size."""
+    from bench.operator_history import QUICK_SIZES, QUICK_TXS, SIZES, TXS_PER_BATCH, measure_history
+
+    sizes, txs = (QUICK_SIZES, QUICK_TXS) if quick else (SIZES, TXS_PER_BATCH)
+    measured = measure_history(sizes, txs)
+    out: dict[str, Any] = {"history_txs_per_batch": measured["history_txs_per_batch"]}
+    for size, figures in measured["history"].items():
+        for key, value in figures.items():
+            out[f"history.{size}.{key}"] = round(value, 4) if isinstance(value, float) else value
+    return out
+
+
+# -- the real service end to end (the default) ----------
+
+SERVICE_BOND = 10**18
+
+
+class ServiceUnderTest:
+    """A fresh rollup deployment on the connected local node, one deposit per bench key (L2
+    accounts 0..n-1 in order), and the sequencer service (`python -m offchain.sequencer.service`)
+    as its own process on it: what an operator runs."""
+
+    def __init__(self, accounts_n: int, workdir: Path, extra: Sequence[str] = ()) -> None:
+        import subprocess
+
+        from ape import accounts, chain
+
+        from offchain.deploy import DeployParams, deploy_all
+        from offchain.deployments import save_deployment
+        from offchain.rollup.l1 import RollupL1, Signer
+
+        deployer = accounts.test_accounts[0]
+        deployment = deploy_all(deployer, "ethereum:local", DeployParams(SERVICE_BOND, 3600))
+        home = Path(tempfile.mkdtemp(dir=workdir))
+        save_deployment(deployment, home)
+        w3 = chain.provider.web3
+        l1 = RollupL1(w3, deployment.address("Rollup"), deployment.address("RollupBridge"))
+        self.separator = l1.separator()
+        payer = Signer(w3, bytes.fromhex(deployer.private_key.removeprefix("0x")))
+        for i in range(accounts_n):
+            owner = address_of(keccak(b"bench key %d" % i))
+            payer.send(l1.bridge.functions.depositETH(b"\x01" + bytes.fromhex(owner[2:])), 10**18)
+        env = dict(
+            os.environ,
+            L2KIT_DEPLOYMENTS=str(home),
+            L2KIT_PROPOSER_KEY=deployer.private_key,
+            PYTHONPATH=str(ROOT),
+        )
+        cmd = [sys.executable, "-m", "offchain.sequencer.service", "--rpc", chain.provider.uri]
+        cmd += ["--store", str(home / "batcher.sqlite"), "--port", "0", "--progress-every", "0"]
+        cmd += [*extra]
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line.startswith("READY "):
+            self.stop()
+            raise RuntimeError(f"the sequencer service did not start ({self.proc.returncode})")
+        self.url = line.split()[1]
+        self._wait_account(accounts_n - 1)
+
+    def _wait_account(self, index: int, timeout: float = 120.0) -> None:
+        import urllib.error
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/account/{index}", timeout=10):
+                    return
+            except urllib.error.URLError:
+                time.sleep(0.2)
+        raise RuntimeError(f"the service never saw the deposit of account {index}")
+
+    def stop(self) -> None:
+        import subprocess
+
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def service_runs(runs: Sequence[tuple[int, int, int]], workdir: Path) -> list[dict[str, Any]]:
+    """`run_once` against the real service on a local Anvil node, for each (txs, batch,
+    connections); a fresh deployment and service per run (every run starts at nonce 0)."""
+    out = []
+    with local_node():
+        for n, batch, conns in runs:
+            service = ServiceUnderTest(max(conns * 4, 64), workdir)
+            try:
+                out.append(
+                    run_once(
+                        n,
+                        batch,
+                        conns,
+                        0.0,
+                        service.url,
+                        workdir,
+                        sep=service.separator,
+                        server_pid=service.proc.pid,
+                    )
+                )
+            finally:
+                service.stop()
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -486,24 +595,35 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-history", action="store_true", help="skip history_figures()")
     p.add_argument(
         "--admission",
-        choices=("auto", "core", "local"),
-        default="auto",
-        help="core: the sequencer core's Sequencer + optimistic admission + OperatorStore; "
-        "local: BenchAdmission (this file); auto: core when present",
+        choices=("service", "core", "local"),
+        default="service",
+        help="service (default): the real sequencer service process against a local Anvil node, "
+        "end to end; core: the in-process front over the core's Sequencer + optimistic "
+        "admission + OperatorStore; local: BenchAdmission (this file)",
     )
     args = p.parse_args(argv)
-    core = args.admission == "core" or (args.admission == "auto" and core_available())
+    service = args.admission == "service" and not args.target
+    core = args.admission == "core"
     singles_n = 4_000 if args.quick else 20_000
     batched_n = 16_384 if args.quick else 98_304
     load = os.getloadavg()
     with tempfile.TemporaryDirectory() as d:
         work = Path(d)
-        single = run_once(singles_n, 0, args.connections, 0.0, args.target, work, core=core)
-        batched = run_once(
-            batched_n, args.batch, args.batch_connections, 0.0, args.target, work, core=core
-        )
         lingers = {}
-        if not args.target:
+        if service:
+            single, batched = service_runs(
+                [
+                    (singles_n, 0, args.connections),
+                    (batched_n, args.batch, args.batch_connections),
+                ],
+                work,
+            )
+        else:
+            single = run_once(singles_n, 0, args.connections, 0.0, args.target, work, core=core)
+            batched = run_once(
+                batched_n, args.batch, args.batch_connections, 0.0, args.target, work, core=core
+            )
+        if not args.target and not service:
             lingers["single_linger_1ms"] = run_once(
                 singles_n, 0, args.connections, 0.001, None, work, core=core
             )
@@ -557,6 +677,12 @@ def main(argv: list[str] | None = None) -> int:
         "load_average_before": [round(x, 2) for x in load],
         "target": args.target
         or (
+            "the sequencer service process (python -m offchain.sequencer.service, optimistic) "
+            "against a local Anvil node: aiohttp front, group commit, SQLite store, posting"
+            if service
+            else None
+        )
+        or (
             "in-process HTTP front + the core's Sequencer (optimistic LedgerAdmission, "
             "OperatorStore.append_txs)"
             if core
@@ -565,8 +691,8 @@ def main(argv: list[str] | None = None) -> int:
         "note": "measured on a shared 2-core machine loaded by other work: figures are low",
     }
     if not args.no_history:
-        for key, value in history_figures().items():
-            figures[f"history.{key}" if not key.startswith("history.") else key] = value
+        figures.update(history_figures(args.quick))
+    figures["quick"] = args.quick
     write_results("operator", figures)
     return 0
 

@@ -94,6 +94,7 @@ def main() -> None:
         store = OperatorStore(Path(tmp) / "bench.sqlite")
         backend = BenchBackend(store, accounts)
         seq = Sequencer(backend, threading.RLock(), 1.0)  # type: ignore[arg-type]
+        seq.recovered()
         t0 = time.perf_counter()
         prepared = [seq.prepare(b) for b in txs]
         t_prepare = time.perf_counter() - t0

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from offchain.sequencer.store import OperatorStore, StoredTx
+from offchain.sequencer.store import StoredTx
+from offchain.sequencer.store_open import Store
 
 
 class Prepared(Protocol):
@@ -23,7 +24,7 @@ class Prepared(Protocol):
 
 class Backend(Protocol):
     mode: str  # "optimistic" | "zk"
-    store: OperatorStore
+    store: Store
     frozen: bool
 
     @property

@@ -30,6 +30,10 @@ log = logging.getLogger("l2kit.sequencer")
 L1_SILENCE_S = 30.0
 
 
+#: The answer to a transaction sent while the service recovers (503; /ready says the same).
+RECOVERING_MESSAGE = "the sequencer is recovering from L1 and its store: retry shortly"
+
+
 class Rejected(L2KitError):
     """A submitted transaction was refused; nothing was stored. `code` is machine-readable."""
 
@@ -121,6 +125,8 @@ class Sequencer:
         returns. Each result is the POST /tx answer, or the Rejected."""
         if not prepared:
             return []
+        if not self._recovered:  # the API is bound before recovery: nothing admitted until then
+            return [Rejected("not_ready", RECOVERING_MESSAGE) for _ in prepared]
         backend = self.backend
         if backend.check_frozen():
             with self.lock:

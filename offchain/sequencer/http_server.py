@@ -635,6 +635,12 @@ class HttpServer:
         self._loop.close()
         self.front.queries.shutdown(wait=False, cancel_futures=True)
 
+    def close(self) -> None:
+        """Stop serving, then stop the intake (what every accepted transaction waited for)."""
+        self.stop()
+        if self.front.intake is not None:
+            self.front.intake.stop()
+
 
 class Service(Probes, Protocol):
     """What `serve` mounts: the core's `Sequencer` (admission, probes and status)."""
@@ -648,7 +654,7 @@ class Service(Probes, Protocol):
 
 def serve(config: SequencerConfig, service: Service, routes: Sequence[Route]) -> HttpServer:
     """The front of `service` as `config` says (limits, intake, metrics), bound and serving;
-    `server.stop()` then `server.front.intake.stop()` to end. Raises OSError if the address is
+    `server.close()` to end (stops serving, then the intake). Raises OSError if the address is
     taken."""
     intake = Intake(
         service,

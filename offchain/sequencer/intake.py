@@ -66,7 +66,8 @@ def error_of(exc: BaseException) -> ApiError:
         return exc
     code = getattr(exc, "code", None)
     if isinstance(exc, L2KitError) and isinstance(code, str):  # the core's Rejected(code, msg)
-        status = HTTPStatus.SERVICE_UNAVAILABLE if code == "frozen" else HTTPStatus.BAD_REQUEST
+        unavailable = code in ("frozen", "not_ready")
+        status = HTTPStatus.SERVICE_UNAVAILABLE if unavailable else HTTPStatus.BAD_REQUEST
         return ApiError(status, code, str(exc))
     if isinstance(exc, L2KitError):
         return ApiError(HTTPStatus.BAD_REQUEST, "rejected", str(exc))

@@ -119,14 +119,21 @@ SEQUENCER_FIGURES: tuple[Figure, ...] = (
     _counter("sender_retries", "L1 transaction retries and fee bumps"),
 )
 
-#: What the validator service exports (its status carries the same `l1` block).
+#: What the validator service exports from its published status (offchain/validator/
+#: status_http.py adds `ready` and `alarm_count` to it): lag, checks, alarms.
 VALIDATOR_FIGURES: tuple[Figure, ...] = (
-    Figure("validator_ready", "ready", "1 if the validator is ready"),
+    Figure("validator_ready", "ready", "1 if the validator has checked and is not failing"),
     Figure("validator_l1_head_block", "l1.head_block", "L1 head block seen"),
     Figure("validator_l1_synced_block", "l1.synced_block", "L1 block checked up to"),
     Figure("validator_lag_blocks", "l1.lag_blocks", "blocks the validator is behind L1"),
-    Figure("validator_checked_batches", "checked_batches", "batches verified"),
-    Figure("validator_challenges", "challenges", "challenges sent", "counter"),
+    Figure("validator_lag_batches", "l1.lag_batches", "batches on L1 not yet verified"),
+    Figure("validator_checks", "checks", "checks run since this process started", "counter"),
+    Figure("validator_batches_verified", "batches_verified", "batches verified"),
+    Figure("validator_frauds_found", "frauds_found", "invalid batches found", "counter"),
+    Figure("validator_frauds_proven", "frauds_proven", "fraud proofs completed", "counter"),
+    Figure("validator_errors_in_a_row", "errors_in_a_row", "failed checks since the last good"),
+    Figure("validator_alarm", "alarm", "1 while any alarm is raised"),
+    Figure("validator_alarms", "alarm_count", "alarms raised now"),
 )
 
 
@@ -198,4 +205,11 @@ def sequencer_registry(status: Callable[[], Mapping[str, Any]]) -> CollectorRegi
     """A fresh registry with the sequencer's status figures (add HTTP/intake metrics to it)."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(StatusCollector(status, SEQUENCER_FIGURES))
+    return registry
+
+
+def validator_registry(status: Callable[[], Mapping[str, Any]]) -> CollectorRegistry:
+    """A fresh registry with the validator's status figures."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(StatusCollector(status, VALIDATOR_FIGURES))
     return registry

@@ -69,7 +69,8 @@ from offchain.sequencer.ledger import Ledger, Overlay
 from offchain.sequencer.optimistic_admission import LedgerAdmission, PreparedTx
 from offchain.sequencer.preflight import check_funds, read_binding
 from offchain.sequencer.reconcile import Action, BatchRecord, L1View, reconcile
-from offchain.sequencer.store import BatchStatus, OperatorStore, StoredBatch, StoredTx, TxStatus
+from offchain.sequencer.store import BatchStatus, StoredBatch, StoredTx, TxStatus
+from offchain.sequencer.store_open import open_store
 
 #: Gas a bond top-up needs (the `bond()` call), for the funds check before sending it.
 BOND_TX_GAS = 100_000
@@ -94,8 +95,9 @@ class BatcherSettings:
     bridge: str
     #: Private key of the proposer account that bonds and posts (hex or bytes).
     proposer_key: bytes
-    #: SQLite file holding every accepted transaction and batch; bound to one deployment.
-    store_path: Path = Path("var/ethereum-local/batcher.sqlite")
+    #: The store holding every accepted transaction and batch, bound to one deployment: an
+    #: SQLite file or a postgresql:// URL (opened as the sequencer leader: `open_store`).
+    store_path: Path | str = Path("var/ethereum-local/batcher.sqlite")
     #: Block the rollup was deployed in (the deployment file's `block`): with the chain id and
     #: the rollup address, its hash identifies the deployment the store belongs to.
     deployment_block: int = 0
@@ -138,7 +140,7 @@ class Batcher(LedgerAdmission):
         self.w3 = w3 or Web3(Web3.HTTPProvider(settings.rpc, request_kwargs={"timeout": 30}))
         self.l1 = RollupL1(self.w3, settings.rollup, settings.bridge)
         self.account = EthAccount.from_key(settings.proposer_key)
-        self.store = OperatorStore(settings.store_path)
+        self.store = open_store(settings.store_path, leader=True)
         try:  # a store of another deployment must not be touched: refuse before recovery
             self.store.bind(read_binding(self.w3, settings.rollup, settings.deployment_block))
         except BaseException:

@@ -1,4 +1,5 @@
-"""The batcher's HTTP JSON API: submit signed L2 transactions and query what the operator knows.
+"""The optimistic batcher's query routes; the HTTP front (offchain/sequencer/http_server.py)
+serves them beside its own POST /tx, POST /txs (group commit), /health, /ready and /metrics.
 
 POST /tx                  {"type": "transfer", "from": 3, "to": 5, "amount": "1000",
                            "fee": "0", "nonce": 0, "signature": "0x<64 bytes>"}
@@ -9,6 +10,7 @@ GET  /account/<index>     owner, token, balance, nonce (pending and confirmed)
 GET  /accounts/<address>  the account indexes an L1 address owns
 GET  /batch/<index>       status and L1 transaction of a batch
 GET  /withdrawal/<hash>   the proof `Rollup.finalizeWithdrawal` needs
+POST /txs                 {"txs": [tx, ...]}: many in one request, answered in order
 GET  /status              head, counts, throughput
 """
 
@@ -19,13 +21,8 @@ from typing import Any
 
 from web3 import Web3
 
-from offchain.sequencer.core import Rejected, Sequencer
-from offchain.sequencer.http_api import (
-    ApiError,
-    Route,
-    bad_request,
-    not_found,
-)
+from offchain.sequencer.core import Rejected
+from offchain.sequencer.http_api import ApiError, Route, not_found
 from offchain.sequencer.optimistic import Batcher
 from offchain.sequencer.store import StoredTx
 
@@ -34,15 +31,6 @@ HASH = r"(?P<hash>0x[0-9a-fA-F]{64})"
 
 def routes(batcher: Batcher) -> list[Route]:
     seq = batcher.core
-
-    def submit(_params: dict, body: dict) -> dict:
-        result = seq.admit_many([seq.prepare(body)])[0]
-        if isinstance(result, Rejected):
-            raise reject_error(result)
-        return result
-
-    def submit_many(_params: dict, body: dict) -> dict:
-        return {"results": admit_list(seq, body)}
 
     def tx_status(params: dict, _body: dict) -> dict:
         stored = batcher.store.tx(bytes.fromhex(params["hash"][2:]))
@@ -93,68 +81,13 @@ def routes(batcher: Batcher) -> list[Route]:
         return seq.status()
 
     return [
-        Route("POST", r"/tx", submit),
-        Route("POST", r"/txs", submit_many),
         Route("GET", r"/tx/" + HASH, tx_status),
         Route("GET", r"/account/(?P<index>[0-9]{1,8})", account),
         Route("GET", r"/accounts/(?P<address>0x[0-9a-fA-F]{40})", accounts_of),
         Route("GET", r"/batch/(?P<index>[0-9]{1,12})", batch),
         Route("GET", r"/withdrawal/" + HASH, withdrawal),
         Route("GET", r"/status", status),
-        *health_routes(seq),
     ]
-
-
-def reject_error(exc: Rejected) -> ApiError:
-    """The HTTP error of a refused transaction: 503 once frozen, else 400."""
-    if exc.code == "frozen":
-        return ApiError(HTTPStatus.SERVICE_UNAVAILABLE, exc.code, str(exc))
-    return bad_request(exc.code, str(exc))
-
-
-#: Most transactions one POST /txs may carry.
-MAX_TXS_PER_REQUEST = 1000
-
-
-def admit_list(seq: Sequencer, body: dict) -> list[dict[str, Any]]:
-    """POST /txs {"txs": [...]}: each answered in order, as POST /tx would (an error object for
-    a refused or malformed one); the accepted ones are durable before the answer."""
-    items = body.get("txs")
-    if not isinstance(items, list) or not items or len(items) > MAX_TXS_PER_REQUEST:
-        raise bad_request(
-            "bad_txs", f"'txs' must be a list of 1..{MAX_TXS_PER_REQUEST} transaction objects"
-        )
-    out: list[dict[str, Any] | None] = [None] * len(items)
-    prepared, where = [], []
-    for i, item in enumerate(items):
-        try:
-            if not isinstance(item, dict):
-                raise bad_request("bad_type", "each transaction is a JSON object")
-            prepared.append(seq.prepare(item))
-            where.append(i)
-        except (ApiError, Rejected) as exc:
-            out[i] = {"error": {"code": getattr(exc, "code", "invalid"), "message": str(exc)}}
-    for i, result in zip(where, seq.admit_many(prepared), strict=True):
-        if isinstance(result, Rejected):
-            out[i] = {"error": {"code": result.code, "message": str(result)}}
-        else:
-            out[i] = result
-    return [o for o in out if o is not None]
-
-
-def health_routes(seq: Sequencer) -> list[Route]:
-    """GET /health (process and loop alive) and GET /ready (503 with the reason when not)."""
-
-    def health(_params: dict, _body: dict) -> dict:
-        return seq.health()
-
-    def ready(_params: dict, _body: dict) -> dict:
-        ok, why = seq.ready()
-        if not ok:
-            raise ApiError(HTTPStatus.SERVICE_UNAVAILABLE, "not_ready", why)
-        return {"ready": True, "reason": why}
-
-    return [Route("GET", r"/health", health), Route("GET", r"/ready", ready)]
 
 
 def _tx_json(stored: StoredTx) -> dict[str, Any]:

@@ -1,23 +1,36 @@
 """The one sequencer service entry, both rollups:
 `python -m offchain.sequencer.service --mode optimistic|zk` (`--help` for every setting).
 
+Every setting comes from a flag, `$L2KIT_<NAME>` or a TOML file (offchain/sequencer/config.py);
+the API is the aiohttp front (offchain/sequencer/http_server.py: POST /tx and /txs through the
+group-commit intake, /health, /ready, /metrics) over the mode's query routes; the store is an
+SQLite file or a postgresql:// URL, opened as the sequencer leader (store_open.py).
+
 `ape run batcher` wraps this with Ape's network selection; this module needs only an RPC URL.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import signal
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
+
+from eth_account.signers.local import LocalAccount
 
 from offchain.deployments import Deployment, load_deployment, network_slug
 from offchain.errors import L2KitError
-from offchain.sequencer.http_api import JsonApiServer
+from offchain.sequencer.config import SequencerConfig, load_config
+from offchain.sequencer.core import Sequencer
+from offchain.sequencer.http_api import Route
+from offchain.sequencer.http_server import HttpServer, Service, serve
+from offchain.sequencer.keys import proposer_account
+from offchain.sequencer.logs import configure_logging
 from offchain.sequencer.optimistic import Batcher, BatcherSettings
 from offchain.sequencer.preflight import (
     PreflightError,
@@ -29,141 +42,104 @@ from offchain.sequencer.preflight import (
     read_binding,
 )
 from offchain.sequencer.routes import routes
-from offchain.sequencer.store import OperatorStore, TxStatus
+from offchain.sequencer.store_open import store_kind
 
 log = logging.getLogger("l2kit.batcher")
 
-#: Anvil's first well-known test key: used only on chain 31337 when no key is configured.
-ANVIL_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
-
-
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="batcher", description="l2kit optimistic-rollup batcher")
-    p.add_argument(
-        "--rpc",
-        default=os.environ.get("L2KIT_RPC"),
-        help="L1 JSON-RPC URL (default: $L2KIT_RPC, else the deployment file's rpc)",
-    )
-    p.add_argument(
-        "--network",
-        default="ethereum:local",
-        help="deployment to use, e.g. ethereum:sepolia (default ethereum:local)",
-    )
-    p.add_argument(
-        "--mode",
-        choices=("optimistic", "zk"),
-        default="optimistic",
-        help="which rollup to operate: the optimistic rollup (default) or the zk rollup "
-        "(prove, verify locally, post; needs the optional zk extra)",
-    )
-    p.add_argument(
-        "--zk-depth", type=int, default=4, help="zk mode: account tree depth of the circuit (4)"
-    )
-    p.add_argument(
-        "--zk-state",
-        type=Path,
-        default=None,
-        help="zk mode: the L2 state file (default var/<ecosystem>-<network>/zk-state.json)",
-    )
-    p.add_argument(
-        "--store",
-        type=Path,
-        default=None,
-        help="SQLite store, bound to the deployment it was first used with (default "
-        "var/<ecosystem>-<network>/batcher.sqlite, .../zk-batcher.sqlite in zk mode)",
-    )
-    p.add_argument("--host", default="127.0.0.1", help="API listen address (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8547, help="API port (default 8547, 0 = any)")
-    p.add_argument(
-        "--max-batch-txs",
-        type=int,
-        default=256,
-        help="post once this many txs are pending (default 256)",
-    )
-    p.add_argument(
-        "--max-batch-delay",
-        type=float,
-        default=5.0,
-        help="...or once the oldest waited this many seconds (default 5)",
-    )
-    p.add_argument(
-        "--key-env",
-        default="L2KIT_PROPOSER_KEY",
-        help="environment variable holding the proposer's private key",
-    )
-    p.add_argument("--bond", type=int, default=None, help="bond to hold, wei (default: required)")
-    p.add_argument("--fee-account", type=int, default=0, help="L2 account receiving fees")
-    p.add_argument(
-        "--progress-every",
-        type=float,
-        default=10.0,
-        help="seconds between progress lines (0 = off)",
-    )
-    return p
-
 
 def settings_from(
-    args: argparse.Namespace, deployment: Deployment, rpc: str, key: str
+    config: SequencerConfig, deployment: Deployment, rpc: str, account: LocalAccount, store: str
 ) -> BatcherSettings:
     return BatcherSettings(
         rpc=rpc,
         rollup=deployment.address("Rollup"),
         bridge=deployment.address("RollupBridge"),
-        proposer_key=bytes.fromhex(key.strip().removeprefix("0x")),
-        store_path=args.store,
+        proposer_key=bytes(account.key),
+        store_path=store,
         deployment_block=deployment.block,
-        max_batch_txs=args.max_batch_txs,
-        max_batch_delay=args.max_batch_delay,
-        bond=args.bond,
-        fee_account=args.fee_account,
+        max_batch_txs=config.max_batch_txs,
+        max_batch_delay=config.max_batch_delay,
+        poll_interval=config.poll_interval,
+        heartbeat=config.heartbeat,
+        bond=config.bond,
+        fee_account=config.fee_account,
     )
 
 
-def run(settings: BatcherSettings, host: str, port: int, progress_every: float) -> None:
-    """Start the batcher and its API; return when SIGINT/SIGTERM arrives."""
-    batcher = Batcher(settings)  # refuses a store of another deployment
+def listen(config: SequencerConfig, service: Service, api_routes: Sequence[Route]) -> HttpServer:
+    """Bind and serve the API, turning a taken or forbidden address into one clear line."""
     try:
-        api = listen(routes(batcher), host, port)  # before the (slow) recovery
+        return serve(config, service, api_routes)
+    except OSError as exc:
+        raise PreflightError(
+            f"cannot listen on {config.host}:{config.port} ({exc.strerror}): stop the process "
+            "using it or choose another --host/--port"
+        ) from None
+
+
+def run(config: SequencerConfig, settings: BatcherSettings) -> None:
+    """Start the optimistic batcher and its API; return when SIGINT/SIGTERM arrives."""
+    batcher = Batcher(settings)  # refuses a store of another deployment (or a held leader lock)
+    try:
+        # Bound before the (slow) recovery: /health answers, /ready says "recovering".
+        api = listen(config, batcher.core, routes(batcher))
         try:
             batcher.start()
         except BaseException:
-            api.stop()
+            api.close()
             raise
     except BaseException:
         batcher.store.close()
         raise
-    api.start()
     log.info(
-        "batcher %s serving %s (store %s)", batcher.account.address, api.url, settings.store_path
+        "batcher %s serving %s (store %s)",
+        batcher.account.address,
+        api.url,
+        describe_store(settings.store_path),
     )
+    serve_until_signal(api, batcher, config.progress_every)
+
+
+class _Backend(Protocol):
+    core: Sequencer
+
+    def stop(self) -> None: ...
+
+
+def serve_until_signal(api: HttpServer, backend: _Backend, progress_every: float) -> None:
+    """Print the READY line, log progress until SIGINT/SIGTERM, then stop API and backend."""
     print(f"READY {api.url}", flush=True)  # machine-readable line for supervisors and tests
+    core = backend.core
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())
     while not done.wait(progress_every or None):
-        c = batcher.store.counters()
+        status = core.status()
+        c = status.get("counters", {})
         log.info(
-            "progress: %d pending | %d batches, %d txs posted | %d L1 bytes, %d gas",
-            batcher.store.count_txs(TxStatus.PENDING),
-            c["batches_posted"],
-            c["txs_posted"],
-            c["l1_bytes"],
-            c["l1_gas"],
+            "progress: %s pending | %s batches, %s txs posted | %s L1 bytes, %s gas",
+            status.get("l2", {}).get("pending_txs"),
+            c.get("batches_posted"),
+            c.get("txs_posted"),
+            c.get("l1_bytes"),
+            c.get("l1_gas"),
         )
     log.info("stopping")
-    api.stop()
-    batcher.stop()
+    api.close()
+    backend.stop()
 
 
-def listen(api_routes: list, host: str, port: int) -> JsonApiServer:
-    """Bind the API, turning a taken or forbidden address into one clear line."""
-    try:
-        return JsonApiServer(api_routes, host, port)
-    except OSError as exc:
-        raise PreflightError(
-            f"cannot listen on {host}:{port} ({exc.strerror}): stop the process using it or "
-            "choose another --host/--port"
-        ) from None
+def describe_store(location: str | Path) -> str:
+    """The store for a log line: a PostgreSQL URL without its password."""
+    text = str(location)
+    if store_kind(text) != "postgres":
+        return text
+    scheme, rest = text.split("://", 1)
+    rest = rest.split("?", 1)[0]  # query parameters may carry a password too
+    if "@" in rest:
+        creds, host = rest.rsplit("@", 1)
+        rest = f"{creds.split(':', 1)[0]}@{host}"
+    return f"{scheme}://{rest}"
 
 
 def state_dir(network: str) -> Path:
@@ -187,53 +163,49 @@ def check_no_legacy_store(default: Path) -> None:
         )
 
 
-def proposer_key(env_name: str, chain_id: int) -> str:
-    """The proposer's key from `env_name`, checked; Anvil's first test key on chain 31337 only."""
-    key = os.environ.get(env_name)
-    if not key:
-        if chain_id != 31337:
-            raise PreflightError(f"set {env_name} to the proposer's private key (hex)")
-        key = ANVIL_KEY_0
-    parse_key(key, env_name)
-    return key
+def proposer(config: SequencerConfig, chain_id: int) -> LocalAccount:
+    """The proposer's account: Ape alias, keyfile, or the hex key in `$<key_env>` (checked,
+    never echoed); Anvil's first test key on chain 31337 only when none is configured."""
+    raw = os.environ.get(config.key_env)
+    if raw and not config.account and not config.keyfile:
+        return parse_key(raw, config.key_env)
+    return proposer_account(config, chain_id)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr
-    )
-    zk = args.mode == "zk"
+    try:
+        config = load_config(argv)
+    except L2KitError as exc:
+        print(f"batcher: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(config.log_format, config.log_level)
+    zk = config.mode == "zk"
     try:
         # Fail fast: every check reads a setting or the node once, before any slow work.
-        check_port(args.host, args.port)
-        deployment = load_deployment(args.network)
-        rpc = args.rpc or deployment.rpc
+        check_port(config.host, config.port)
+        deployment = load_deployment(config.network)
+        rpc = config.rpc or deployment.rpc
         if not rpc:
             raise PreflightError("no RPC URL: pass --rpc or set L2KIT_RPC")
         w3 = connect_once(rpc)
         rollup_name = "ZkRollup" if zk else "Rollup"
         check_deployment(w3, deployment, (rollup_name, "ZkBridge" if zk else "RollupBridge"), rpc)
-        key = proposer_key(args.key_env, int(w3.eth.chain_id))
+        account = proposer(config, int(w3.eth.chain_id))
         home = state_dir(deployment.network)
-        if args.store is None:
-            check_no_legacy_store(home / ("zk-batcher.sqlite" if zk else "batcher.sqlite"))
+        default = home / ("zk-batcher.sqlite" if zk else "batcher.sqlite")
+        if config.store is None:
+            check_no_legacy_store(default)
+        store = config.store or str(default)
+        store_kind(store)  # an unknown URL scheme: one line, before anything is created
         if zk:
-            args.store = args.store or home / "zk-batcher.sqlite"
-            args.zk_state = args.zk_state or home / "zk-state.json"
-            store = OperatorStore(args.store)
-            try:
-                store.bind(read_binding(w3, deployment.address(rollup_name), deployment.block))
-            finally:
-                store.close()
-            check_funds(w3, parse_key(key, args.key_env).address, 0)
+            check_funds(w3, account.address, 0)
             # offchain.zk is GPL-3.0 and optional: imported only in zk mode.
             from offchain.zk.sequencer_service import run_zk
 
-            run_zk(args, lambda _rpc: int(w3.eth.chain_id), ANVIL_KEY_0)
+            binding = read_binding(w3, deployment.address(rollup_name), deployment.block)
+            run_zk(config, deployment, rpc, account, store, binding)
             return 0
-        args.store = args.store or home / "batcher.sqlite"
-        run(settings_from(args, deployment, rpc, key), args.host, args.port, args.progress_every)
+        run(config, settings_from(config, deployment, rpc, account, store))
     except L2KitError as exc:
         print(f"batcher: {exc}", file=sys.stderr)
         return 2

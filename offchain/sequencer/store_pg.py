@@ -473,18 +473,36 @@ class PostgresStore:
                 raise DuplicateTransaction(f"a transaction was accepted before: {exc}") from exc
         return seqs
 
+    def txs_by_hash(self, hashes: Sequence[bytes]) -> dict[bytes, StoredTx]:
+        """The stored records among `hashes` (one query per 1000), by hash."""
+        found: dict[bytes, StoredTx] = {}
+        for start in range(0, len(hashes), 1000):
+            chunk = [bytes(x) for x in hashes[start : start + 1000]]
+            rows = self._read(f"SELECT {_TX_COLUMNS} FROM txs WHERE tx_hash = ANY(%s)", (chunk,))
+            for row in rows:
+                stored = _stored_tx(row)
+                found[stored.tx_hash] = stored
+        return found
+
     def tx(self, tx_hash: bytes) -> StoredTx | None:
         rows = self._read(f"SELECT {_TX_COLUMNS} FROM txs WHERE tx_hash = %s", (tx_hash,))
         return None if not rows else _stored_tx(rows[0])
 
-    def txs(self, status: TxStatus | None = None, after_seq: int = 0) -> list[StoredTx]:
-        """Transactions in acceptance order, optionally only those with `status`."""
+    def txs(
+        self, status: TxStatus | None = None, after_seq: int = 0, limit: int | None = None
+    ) -> list[StoredTx]:
+        """Transactions in acceptance order, optionally only those with `status`, at most
+        `limit` of them (the oldest)."""
         query = f"SELECT {_TX_COLUMNS} FROM txs WHERE seq > %s"
         args: list[int | str] = [after_seq]
         if status is not None:
             query += " AND status = %s"
             args.append(status.value)
-        return [_stored_tx(r) for r in self._read(query + " ORDER BY seq", args)]
+        query += " ORDER BY seq"
+        if limit is not None:
+            query += " LIMIT %s"
+            args.append(max(0, int(limit)))
+        return [_stored_tx(r) for r in self._read(query, args)]
 
     def count_txs(self, status: TxStatus | None = None) -> int:
         if status is None:
@@ -612,6 +630,41 @@ class PostgresStore:
             f"SELECT {_BATCH_COLUMNS} FROM batches WHERE batch_index = %s", (batch_index,)
         )
         return None if not rows else _stored_batch(rows[0])
+
+    def last_batch(self) -> StoredBatch | None:
+        """The batch with the highest index, if any."""
+        rows = self._read(f"SELECT {_BATCH_COLUMNS} FROM batches ORDER BY batch_index DESC LIMIT 1")
+        return None if not rows else _stored_batch(rows[0])
+
+    def open_batches(self) -> list[StoredBatch]:
+        """Every batch not FINAL (what a restart reconciles with L1; final ones cannot change)."""
+        query = f"SELECT {_BATCH_COLUMNS} FROM batches WHERE status != %s ORDER BY batch_index"
+        return [_stored_batch(r) for r in self._read(query, (BatchStatus.FINAL.value,))]
+
+    def batch_indexes(self, status: BatchStatus) -> list[int]:
+        """The indexes of the batches with `status`, in order (without their data)."""
+        rows = self._read(
+            "SELECT batch_index FROM batches WHERE status = %s ORDER BY batch_index",
+            (status.value,),
+        )
+        return [int(r[0]) for r in rows]
+
+    def mark_batches_final(self, up_to: int) -> list[int]:
+        """Mark every POSTED batch with index < `up_to` FINAL (one transaction); returns them."""
+        with self._tx() as db:
+            self._require_leader(db)
+            rows = db.execute(
+                "UPDATE batches SET status = %s WHERE status = %s AND batch_index < %s"
+                " RETURNING batch_index",
+                (BatchStatus.FINAL.value, BatchStatus.POSTED.value, up_to),
+            ).fetchall()
+            done = sorted(int(r[0]) for r in rows)
+            if done:
+                db.execute(
+                    "UPDATE txs SET status = %s WHERE status = %s AND batch_index < %s",
+                    (TxStatus.FINAL.value, TxStatus.POSTED.value, up_to),
+                )
+        return done
 
     def batches(self, status: BatchStatus | None = None) -> list[StoredBatch]:
         query, args = f"SELECT {_BATCH_COLUMNS} FROM batches", []

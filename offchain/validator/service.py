@@ -543,6 +543,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.status_port is not None:
         try:
             server = status_server(service, args.status_host, args.status_port)
+            server.start()
         except OSError as exc:
             print(
                 f"validator: cannot serve the status on {args.status_host}:{args.status_port} "
@@ -550,7 +551,6 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
-        server.start()
         log.info("status endpoint on %s", server.url)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

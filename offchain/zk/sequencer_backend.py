@@ -33,7 +33,8 @@ from offchain.operator.l1_sender import NonceConsumed, Reverted, SendPolicy, sen
 from offchain.sequencer import failpoints
 from offchain.sequencer.core import Rejected, Sequencer
 from offchain.sequencer.http_api import bad_request, field, int_field, not_found, str_field
-from offchain.sequencer.store import BatchStatus, OperatorStore, StoredBatch, StoredTx, TxStatus
+from offchain.sequencer.store import BatchStatus, StoredBatch, StoredTx, TxStatus
+from offchain.sequencer.store_open import Store, open_store
 from offchain.zk.babyjub import Signature
 from offchain.zk.batch import Batch, BatchError, build_batch
 from offchain.zk.chain import decode_submit, read_deposits, read_forced, submit_calldata
@@ -124,7 +125,7 @@ class ZkBatcher:
         bridge: str,
         params: CircuitParams,
         prover: Prover,
-        store_path: Path,
+        store_path: Path | str | Store,
         state_path: Path,
         max_batch_delay: float = 5.0,
         policy: SendPolicy | None = None,
@@ -141,7 +142,12 @@ class ZkBatcher:
         )
         self.chain_id = int(w3.eth.chain_id)
         self.domain = domain_of(self.chain_id, self.rollup.address)
-        self.store = OperatorStore(store_path)
+        # A path or URL is opened here (as the sequencer leader); an opened store is taken over.
+        self.store: Store = (
+            open_store(store_path, leader=True)
+            if isinstance(store_path, str | Path)
+            else store_path
+        )
         self.state_path = state_path
         self.next_path = state_path.with_name(state_path.name + ".next")
         self.max_batch_delay = max_batch_delay

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""HTTP JSON API of the zk batcher.
+"""The zk batcher's query routes; the HTTP front (offchain/sequencer/http_server.py) serves
+them beside its own POST /tx, POST /txs (group commit), /health, /ready and /metrics.
 
 POST /tx   {"type": "transfer", "from": 0, "to": 1, "amount": "1000", "nonce": 0,
             "signature": {"r8x": "...", "r8y": "...", "s": "..."}}
@@ -12,26 +13,12 @@ GET  /status, /health, /ready   (the common schema of docs/operator.md)
 
 from __future__ import annotations
 
-from offchain.sequencer.core import Rejected
-from offchain.sequencer.http_api import (
-    Route,
-    not_found,
-)
-from offchain.sequencer.routes import admit_list, health_routes, reject_error
+from offchain.sequencer.http_api import Route, not_found
 from offchain.zk.sequencer_backend import ZkBatcher
 
 
 def routes(batcher: ZkBatcher) -> list[Route]:
     seq = batcher.core
-
-    def submit(_params: dict, body: dict) -> dict:
-        result = seq.admit_many([seq.prepare(body)])[0]
-        if isinstance(result, Rejected):
-            raise reject_error(result)
-        return result
-
-    def submit_many(_params: dict, body: dict) -> dict:
-        return {"results": admit_list(seq, body)}
 
     def tx_status(params: dict, _body: dict) -> dict:
         stored = batcher.store.tx(bytes.fromhex(params["hash"][2:]))
@@ -52,10 +39,7 @@ def routes(batcher: ZkBatcher) -> list[Route]:
         return seq.status()
 
     return [
-        Route("POST", r"/tx", submit),
-        Route("POST", r"/txs", submit_many),
         Route("GET", r"/tx/(?P<hash>0x[0-9a-fA-F]{64})", tx_status),
         Route("GET", r"/account/(?P<leaf>[0-9]{1,10})", account),
         Route("GET", r"/status", status),
-        *health_routes(seq),
     ]

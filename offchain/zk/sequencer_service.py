@@ -1,22 +1,19 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""`python -m offchain.sequencer.service --mode zk`: the zk batcher with its HTTP API."""
+"""`python -m offchain.sequencer.service --mode zk`: the zk batcher behind the HTTP front."""
 
 from __future__ import annotations
 
-import argparse
 import logging
-import os
-import signal
-import threading
-from collections.abc import Callable
 
-from eth_account import Account
+from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from offchain.chain import abi_of
-from offchain.deployments import load_deployment
-from offchain.errors import L2KitError
-from offchain.sequencer.http_api import JsonApiServer
+from offchain.deployments import Deployment
+from offchain.sequencer.config import SequencerConfig
+from offchain.sequencer.service import describe_store, listen, serve_until_signal, state_dir
+from offchain.sequencer.store import DeploymentBinding
+from offchain.sequencer.store_open import open_store
 from offchain.zk.circuit import dev_keys, rollup_spec
 from offchain.zk.params import CircuitParams
 from offchain.zk.prover import Groth16Prover
@@ -26,40 +23,52 @@ from offchain.zk.sequencer_routes import routes
 log = logging.getLogger("l2kit.zk-batcher")
 
 
-def run_zk(args: argparse.Namespace, chain_id_of: Callable[[str], int], local_key: str) -> None:
-    deployment = load_deployment(args.network)
-    rpc = args.rpc or deployment.rpc
-    key = os.environ.get(args.key_env)
-    if not key:
-        if chain_id_of(rpc) != 31337:
-            raise L2KitError(f"set {args.key_env} to the proposer's private key (hex)")
-        key = local_key
+def run_zk(
+    config: SequencerConfig,
+    deployment: Deployment,
+    rpc: str,
+    account: LocalAccount,
+    store_location: str,
+    binding: DeploymentBinding,
+) -> None:
+    """Open the store (bound to the deployment, as the leader), load the prover, recover, serve
+    until SIGINT/SIGTERM."""
     w3 = Web3(Web3.HTTPProvider(rpc, request_kwargs={"timeout": 60}))
-    rollup = w3.eth.contract(address=deployment.address("ZkRollup"), abi=abi_of("ZkRollup"))
-    params = CircuitParams(
-        rollup.functions.txSlots().call(), rollup.functions.depositSlots().call(), args.zk_depth
+    store = open_store(store_location, leader=True)
+    try:
+        store.bind(binding)  # a store of another deployment is refused before any work
+        rollup = w3.eth.contract(address=deployment.address("ZkRollup"), abi=abi_of("ZkRollup"))
+        params = CircuitParams(
+            rollup.functions.txSlots().call(),
+            rollup.functions.depositSlots().call(),
+            config.zk_depth,
+        )
+        log.info("loading the development keys of circuit %s (cached in .cache/zk)", params.tag)
+        prover = Groth16Prover(dev_keys(rollup_spec(params)))
+        batcher = ZkBatcher(
+            w3,
+            account,
+            deployment.address("ZkRollup"),
+            deployment.address("ZkBridge"),
+            params,
+            prover,
+            store,
+            config.zk_state or state_dir(deployment.network) / "zk-state.json",
+            config.max_batch_delay,
+        )
+        api = listen(config, batcher.core, routes(batcher))
+        try:
+            batcher.start()
+        except BaseException:
+            api.close()
+            raise
+    except BaseException:
+        store.close()
+        raise
+    log.info(
+        "zk batcher %s serving %s (store %s)",
+        batcher.account.address,
+        api.url,
+        describe_store(store_location),
     )
-    log.info("loading the development keys of circuit %s (cached in .cache/zk)", params.tag)
-    prover = Groth16Prover(dev_keys(rollup_spec(params)))
-    batcher = ZkBatcher(
-        w3,
-        Account.from_key(key),
-        deployment.address("ZkRollup"),
-        deployment.address("ZkBridge"),
-        params,
-        prover,
-        args.store,
-        args.zk_state,
-        args.max_batch_delay,
-    )
-    batcher.start()
-    api = JsonApiServer(routes(batcher), args.host, args.port)
-    api.start()
-    log.info("zk batcher %s serving %s", batcher.account.address, api.url)
-    print(f"READY {api.url}", flush=True)
-    done = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: done.set())
-    done.wait()
-    api.stop()
-    batcher.stop()
+    serve_until_signal(api, batcher, config.progress_every)

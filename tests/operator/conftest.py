@@ -1,13 +1,12 @@
 """Fixtures for the operator tests: the rollup deployed as `ape run deploy` does, users funded."""
 
-import os
-
 import pytest
 from operator_helpers import BOND, CHALLENGE, settings_for
-from pg_support import session_server
+from pg_fixtures import pg_server, pg_url  # noqa: F401 - fixtures
 
 from offchain.deploy import DeployParams, deploy_all
-from offchain.sequencer.http_api import JsonApiServer
+from offchain.sequencer.config import SequencerConfig
+from offchain.sequencer.http_server import serve
 from offchain.sequencer.optimistic import Batcher
 from offchain.sequencer.routes import routes
 
@@ -46,31 +45,12 @@ def make_batcher(chain, deployment, deployer, tmp_path):
 @pytest.fixture
 def api(make_batcher):
     batcher = make_batcher()
-    server = JsonApiServer(routes(batcher))
-    server.start()
+    server = serve(SequencerConfig(port=0), batcher.core, routes(batcher))
     yield batcher, server.url
-    server.stop()
+    server.close()
 
 
 # -- PostgreSQL (issue #10: the store for several API front-ends against one sequencer) ---------
-
-
-@pytest.fixture(scope="session")
-def pg_server():
-    """The session's PostgreSQL server (pgserver, started once, ~1 s), or a skip saying why."""
-    with session_server() as server:
-        if isinstance(server, str):
-            if os.environ.get("L2KIT_REQUIRE_POSTGRES") == "1":
-                pytest.fail(f"L2KIT_REQUIRE_POSTGRES=1 but no PostgreSQL server: {server}")
-            pytest.skip(f"no PostgreSQL server for the tests: {server}")
-        yield server
-
-
-@pytest.fixture
-def pg_url(pg_server):
-    """A fresh, empty database for one test (CREATE DATABASE on the session's server, ~0.1 s;
-    not dropped one by one, as DROP DATABASE forces a checkpoint: all go with the server)."""
-    return pg_server.new_database()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])

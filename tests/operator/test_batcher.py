@@ -1,12 +1,14 @@
 """The batcher end to end on Anvil: HTTP submissions, batches on L1, a completed withdrawal."""
 
 import json
+import urllib.request
 
 from operator_helpers import BOND, CHALLENGE, advance, fund, http
 
 from offchain.rollup.l1 import RollupL1
 from offchain.rollup.replay import replay
 from offchain.rollup.wallet import sign_transfer, sign_withdraw
+from offchain.sequencer.config import SequencerConfig
 
 ETH = "0x0000000000000000000000000000000000000000"
 ONE = 10**18
@@ -169,7 +171,7 @@ def test_malformed_and_oversized_requests_on_the_real_api(contracts, api, alice,
     assert raw(b"{")[1]["error"]["code"] == "bad_json"
     assert raw(b'"just a string"')[1]["error"]["code"] == "bad_json"
     assert raw(b'{"type": "transfer", "from": "zero"}')[1]["error"]["code"] == "bad_type"
-    status, body = raw(b"{" + b" " * 100_000 + b"}")
+    status, body = raw(b"{" + b" " * SequencerConfig().http_max_body + b"}")  # over the limit
     assert status == 413 and body["error"]["code"] == "body_too_large"
     assert http(f"{url}/tx/0x" + "00" * 32)[0] == 404
     assert http(f"{url}/account/999")[0] == 404
@@ -263,7 +265,7 @@ def test_batched_submission_status_health_and_ready(contracts, api, alice, bob):
         1,  # the same tx again in the group: its one record
         "missing_field",
     ]
-    assert http(f"{url}/txs", "POST", {"txs": []})[1]["error"]["code"] == "bad_txs"
+    assert http(f"{url}/txs", "POST", {"txs": []})[1]["error"]["code"] == "bad_type"
     s = http(f"{url}/status")[1]
     assert s["mode"] == "optimistic" and s["l2"]["pending_txs"] == 2
     assert s["counters"]["txs_accepted"] == 2 and s["counters"]["txs_rejected"] == 2
@@ -272,5 +274,11 @@ def test_batched_submission_status_health_and_ready(contracts, api, alice, bob):
     assert s["counters"]["batches_posted"] == 1 and s["counters"]["deposits_posted"] == 2
     assert http(f"{url}/health")[1]["alive"] is True
     assert http(f"{url}/ready")[0] == 200  # recovered just now, not frozen, L1 answered
+    with urllib.request.urlopen(f"{url}/metrics", timeout=10) as resp:
+        metrics = resp.read().decode()
+    assert "\nl2kit_pending_txs 2.0\n" in metrics
+    assert "\nl2kit_txs_accepted_total 2.0\n" in metrics  # the store's counter
+    assert "\nl2kit_batches_posted_total 1.0\n" in metrics
+    assert 'l2kit_intake_rejected_total{code="bad_nonce"} 1.0' in metrics
     assert batcher.post_if_due(force=True) == 1
     assert batcher.core.status()["counters"]["txs_posted"] == 2

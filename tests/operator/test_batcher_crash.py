@@ -3,6 +3,7 @@ or duplicated: every acknowledged transaction ends up in exactly one live L1 bat
 operator's state root matches L1's."""
 
 import random
+import signal
 import time
 import urllib.error
 
@@ -79,23 +80,39 @@ def l1_tx_hashes(l1):
     return out
 
 
-@pytest.mark.parametrize(
-    "failpoints",
-    [
-        ["after_persist_tx:3", "before_persist_tx:2"],
-        ["after_intent:1", "after_intent:1"],
-        ["after_post:1", "after_post:1"],
-        ["random", "random", "random"],
-    ],
-)
+#: Every failpoint (and random kills) on SQLite; on PostgreSQL every failpoint in one run and a
+#: shorter random run (the same code paths; the suite's time matters).
+CRASH_CASES = [
+    pytest.param(["after_persist_tx:3", "before_persist_tx:2"], "sqlite", id="sqlite-persist"),
+    pytest.param(["after_intent:1", "after_intent:1"], "sqlite", id="sqlite-intent"),
+    pytest.param(["after_post:1", "after_post:1"], "sqlite", id="sqlite-post"),
+    pytest.param(["random", "random", "random"], "sqlite", id="sqlite-random"),
+    pytest.param(
+        ["after_persist_tx:3", "before_persist_tx:2", "after_intent:1", "after_post:1"],
+        "postgres",
+        id="postgres-every-failpoint",
+    ),
+    pytest.param(["random", "random"], "postgres", id="postgres-random"),
+]
+
+
+def store_for(kind: str, request, tmp_path) -> str:
+    """The `--store` of a crash test: an SQLite file, or a fresh PostgreSQL database's URL
+    (skips, saying why, when no PostgreSQL server can be started)."""
+    if kind == "sqlite":
+        return str(tmp_path / "batcher.sqlite")
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.mark.parametrize(("failpoints", "store_kind"), CRASH_CASES)
 def test_kill_and_restart_loses_and_duplicates_nothing(
-    chain, deployment, contracts, deployer, alice, bob, tmp_path, failpoints
+    chain, deployment, contracts, deployer, alice, bob, tmp_path, request, failpoints, store_kind
 ):
     bridge, rollup = contracts
     fund(bridge, alice, ONE)
     fund(bridge, bob, ONE)
     save_deployment(deployment, tmp_path)
-    store = tmp_path / "batcher.sqlite"
+    store = store_for(store_kind, request, tmp_path)
     l1 = RollupL1(chain.provider.web3, rollup.address, bridge.address)
     separator = l1.separator()
     key = bytes.fromhex(alice.private_key.removeprefix("0x"))
@@ -223,3 +240,91 @@ def test_restart_with_pending_batch_tx_resends_same_nonce_and_adopts_it(
     on_l1 = l1_tx_hashes(l1)
     assert on_l1.count(acknowledged[0]) == 1
     assert status["l2_root"] == "0x" + bytes(rollup.head()[0]).hex()
+
+
+def transfer_json(tx, sender: int, recipient: int, nonce: int) -> dict:
+    return {
+        "type": "transfer",
+        "from": sender,
+        "to": recipient,
+        "amount": "1000",
+        "fee": "0",
+        "nonce": nonce,
+        "signature": "0x" + tx.signature.hex(),
+    }
+
+
+def test_group_commit_kill_mid_group_loses_no_acknowledged_tx(
+    chain, deployment, contracts, deployer, accounts, tmp_path
+):
+    """Concurrent clients on POST /tx and POST /txs (each its own L2 account) against the real
+    service; SIGKILL while groups are being committed; after a restart every acknowledged
+    transaction is in exactly one batch on L1 (an answer is sent only once its group is
+    durable)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    bridge, rollup = contracts
+    users = [accounts[i] for i in range(1, 5)]  # L2 accounts 0..3, one per client
+    for user in users:
+        fund(bridge, user, ONE)
+    save_deployment(deployment, tmp_path)
+    store = str(tmp_path / "batcher.sqlite")
+    l1 = RollupL1(chain.provider.web3, rollup.address, bridge.address)
+    separator = l1.separator()
+    extra = ("--max-batch-txs", "64", "--max-batch-delay", "0.5")
+    svc = ServiceProcess(store, tmp_path, key_hex(deployer), extra=extra)
+    acked: list[list[bytes]] = [[] for _ in users]
+    sent = [0] * len(users)
+
+    def client(k: int, deadline: float) -> None:
+        key = bytes.fromhex(users[k].private_key.removeprefix("0x"))
+        to = (k + 1) % len(users)
+        nonce = 0
+        while time.monotonic() < deadline:
+            n = 1 if k % 2 else 8  # odd clients POST /tx, even ones POST /txs of 8
+            bodies = [
+                transfer_json(
+                    sign_transfer(key, separator, k, to, 1000, 0, nonce + i), k, to, nonce + i
+                )
+                for i in range(n)
+            ]
+            try:
+                if n == 1:
+                    status, body = http(f"{svc.url}/tx", "POST", bodies[0])
+                    answers = [body] if status == 200 else []
+                else:
+                    status, body = http(f"{svc.url}/txs", "POST", {"txs": bodies})
+                    answers = body.get("results", []) if status == 200 else []
+            except (urllib.error.URLError, ConnectionError, OSError):
+                return  # the service died: this request was never acknowledged
+            sent[k] += n
+            for answer in answers:
+                assert "tx_hash" in answer, answer  # consecutive nonces of one sender: all pass
+                acked[k].append(bytes.fromhex(answer["tx_hash"][2:]))
+            nonce += len(answers)
+
+    try:
+        kill_at = time.monotonic() + 1.5
+        with ThreadPoolExecutor(len(users) + 1) as pool:
+            running = [pool.submit(client, k, kill_at + 5) for k in range(len(users))]
+            while time.monotonic() < kill_at:
+                time.sleep(0.05)
+            svc.proc.send_signal(signal.SIGKILL)  # mid-load: groups in flight
+            svc.proc.wait(timeout=10)
+            for f in running:
+                f.result()
+    finally:
+        svc.kill()
+    acknowledged = [h for hashes in acked for h in hashes]
+    assert len(acknowledged) >= 8, f"too little load before the kill ({sent}): proved nothing"
+    final = ServiceProcess(store, tmp_path, key_hex(deployer), extra=extra)
+    try:
+        wait_all_posted(final, acknowledged, timeout=120)
+        status = http(f"{final.url}/status")[1]
+    finally:
+        final.stop()
+    on_l1 = l1_tx_hashes(l1)
+    assert len(on_l1) == len(set(on_l1)), "a transaction was posted twice"
+    missing = [h.hex() for h in acknowledged if h not in set(on_l1)]
+    assert not missing, f"acknowledged but not on L1: {missing}"
+    assert status["counters"]["txs_posted"] == len(on_l1)

@@ -156,3 +156,39 @@ def test_fail_fast_legacy_shared_store_is_not_silently_abandoned(tmp_path, monke
     default.parent.mkdir(parents=True)
     default.write_bytes(b"")  # the operator moved or created the new one: no longer refused
     check_no_legacy_store(default)
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "needles"),
+    [
+        (("--port", "eighty"), {}, ("'port'", "--port", "not an integer")),
+        ((), {"L2KIT_MAX_BATCH_TXS": "0"}, ("'max_batch_txs'", "$L2KIT_MAX_BATCH_TXS", "minimum")),
+        (("--mode", "sideways"), {}, ("'mode'", "optimistic, zk")),
+        ((), {"L2KIT_CONFIG": "{file}"}, ("unknown setting 'prot'", "did you mean 'port'")),
+    ],
+)
+def test_fail_fast_bad_setting_from_flag_env_or_file(tmp_path, args, env, needles):
+    """The service reads its settings through the config loader: a bad one, from any source,
+    stops it with one line naming the setting and its source, before anything else."""
+    fake_deployment(tmp_path)
+    config = tmp_path / "sequencer.toml"
+    config.write_text("prot = 8547\n")
+    env = {k: v.replace("{file}", str(config)) for k, v in env.items()}
+    assert_one_clear_line(start(BATCHER, tmp_path, *args, env=env), *needles)
+
+
+def test_fail_fast_store_with_an_unknown_url_scheme(chain, deployment, tmp_path):
+    save_deployment(deployment, tmp_path)
+    args = ("--rpc", chain.provider.uri, "--port", "0", "--store", "mysql://db/l2kit")
+    assert_one_clear_line(start(BATCHER, tmp_path, *args), "mysql://", "postgresql://")
+    assert not (ROOT / "mysql:").exists()  # no file named like the URL
+
+
+def test_store_urls_are_logged_without_their_password():
+    from offchain.sequencer.service import describe_store
+
+    assert (
+        describe_store("postgresql://seq:hunter2@db:5432/l2kit") == "postgresql://seq@db:5432/l2kit"
+    )
+    assert "hunter2" not in describe_store("postgres://db/l2kit?password=hunter2")
+    assert describe_store("var/b.sqlite") == "var/b.sqlite"

@@ -555,21 +555,20 @@ def _acks(output: str) -> dict[tuple[int, int], list[int]]:
 
 
 def test_the_batcher_runs_and_recovers_on_the_postgres_store(
-    chain, deployment, contracts, deployer, alice, bob, pg_url, monkeypatch
+    chain, deployment, contracts, deployer, alice, bob, pg_url
 ):
-    """Today's optimistic batcher opens `OperatorStore(path)`; given a PostgresStore instead it
-    binds, takes the leader lock, accepts, posts, and recovers after a restart with nothing lost.
-    (The core's service takes `--store postgresql://...` through `open_store`.)"""
+    """The optimistic batcher given a postgresql:// store (`open_store(..., leader=True)`, as
+    the service's `--store` does) binds, takes the leader lock, accepts, posts, and recovers
+    after a restart with nothing lost."""
     from operator_helpers import fund, settings_for
 
     import offchain.sequencer.optimistic as batcher_module
     from offchain.rollup.wallet import sign_transfer
 
-    monkeypatch.setattr(batcher_module, "OperatorStore", lambda _path: open_store(pg_url))
     bridge, _ = contracts
     fund(bridge, alice, 10**18)
     fund(bridge, bob, 10**18)
-    first = batcher_module.Batcher(settings_for(chain, deployment, deployer, "unused"))
+    first = batcher_module.Batcher(settings_for(chain, deployment, deployer, pg_url))
     first.recover()
     first.ensure_bond()
     first.post_if_due(force=True)  # the deposits
@@ -585,7 +584,7 @@ def test_the_batcher_runs_and_recovers_on_the_postgres_store(
     pending = first.submit(sign_transfer(key, first.separator, 0, 1, 1000, 0, 3), 3).tx_hash
     first.store.close()  # as a crash would: every acknowledged write is committed
 
-    again = batcher_module.Batcher(settings_for(chain, deployment, deployer, "unused"))
+    again = batcher_module.Batcher(settings_for(chain, deployment, deployer, pg_url))
     again.recover()
     assert [again.store.tx(h).status for h in posted] == [TxStatus.POSTED] * 3
     assert again.store.tx(pending).status is TxStatus.PENDING

@@ -3,6 +3,7 @@ resumes from its checkpoint, and every alarm class (unreadable, fraud, final unc
 fires after that restart; the status endpoint reports its lag and exports the checkpoint."""
 
 import logging
+import urllib.request
 
 from operator_helpers import BOND, CHALLENGE, advance, fund, http
 from test_validator_service import _hash_slot, _post, _watcher, key_of
@@ -119,6 +120,8 @@ def test_status_endpoint_reports_lag_and_exports_the_checkpoint(
     try:
         code, body = http(server.url + "/checkpoint")
         assert code == 404 and body["error"]["code"] == "no_checkpoint"
+        code, body = http(server.url + "/ready")
+        assert code == 503 and "no check" in body["reason"]
         assert watcher.step()
         code, status = http(server.url + "/status")
         assert code == 200 and status["verified"] == 2 and not status["alarm"]
@@ -129,6 +132,14 @@ def test_status_endpoint_reports_lag_and_exports_the_checkpoint(
         assert code == 200 and status["verified"] == 2
         code, health = http(server.url + "/health")
         assert code == 200 and health["alive"] and health["last_check_at"] is not None
+        code, ready = http(server.url + "/ready")
+        assert code == 200 and ready["ready"] is True, ready
+        with urllib.request.urlopen(server.url + "/metrics", timeout=10) as resp:
+            metrics = resp.read().decode()
+        assert "\nl2kit_validator_lag_blocks 0.0\n" in metrics
+        assert "\nl2kit_validator_batches_verified 2.0\n" in metrics
+        assert "\nl2kit_validator_alarms 0.0\n" in metrics
+        assert "\nl2kit_validator_ready 1.0\n" in metrics
         code, body = http(server.url + "/checkpoint")
         assert code == 200 and body["batches"] == 2
         ck = Checkpoint.from_bytes(bytes.fromhex(body["checkpoint"][2:]))

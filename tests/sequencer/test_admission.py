@@ -79,10 +79,26 @@ class NonceBackend:
 
 
 @pytest.fixture
-def seq(tmp_path):
+def unrecovered(tmp_path):
     store = OperatorStore(tmp_path / "s.sqlite")
     yield Sequencer(NonceBackend(store), threading.RLock(), 0.1)
     store.close()
+
+
+@pytest.fixture
+def seq(unrecovered):
+    unrecovered.recovered()
+    return unrecovered
+
+
+def test_nothing_is_admitted_before_recovery(unrecovered):
+    """The API is bound before recovery; a transaction sent meanwhile is refused (503 at the
+    front), not admitted against a state not yet recovered."""
+    out = unrecovered.admit_many([Item("a", 0)])
+    assert [r.code for r in out] == ["not_ready"]
+    assert unrecovered.store.count_txs() == 0
+    unrecovered.recovered()
+    assert unrecovered.admit_many([Item("a", 0)])[0]["seq"] == 1
 
 
 def codes(results):
@@ -151,7 +167,8 @@ def test_submit_prepared_raises_the_rejection(seq):
         seq.submit_prepared(Item("a", 7))
 
 
-def test_status_has_the_common_keys(seq):
+def test_status_has_the_common_keys(unrecovered):
+    seq = unrecovered
     s = seq.status()
     assert {"mode", "ready", "frozen", "proposer", "l2", "l1", "counters", "finality"} <= set(s)
     assert s["last_batch"] is None and s["ready"] is False  # not recovered yet
@@ -160,7 +177,6 @@ def test_status_has_the_common_keys(seq):
 
 
 def test_not_ready_after_failing_rounds_for_a_while(seq, monkeypatch):
-    seq.recovered()
     seq._last_error = "connection refused"
     assert seq.ready()[0] is True  # one failing round is no silence yet
     monkeypatch.setattr(seq, "_last_l1_ok", seq._last_l1_ok - 31)

@@ -13,7 +13,8 @@ from eth_account import Account
 from zk_helpers import ALICE_KEY, BOB_KEY, MALLORY_KEY, PARAMS
 
 from offchain.operator.l1_sender import SendPolicy
-from offchain.sequencer.http_api import JsonApiServer
+from offchain.sequencer.config import SequencerConfig
+from offchain.sequencer.http_server import serve
 from offchain.zk.circuit import verifier_args
 from offchain.zk.sequencer_backend import ZkBatcher
 from offchain.zk.sequencer_routes import routes
@@ -87,8 +88,7 @@ def test_zk_mode_end_to_end(
         return b
 
     batcher = make()
-    server = JsonApiServer(routes(batcher))
-    server.start()
+    server = serve(SequencerConfig(port=0), batcher.core, routes(batcher))
     url = server.url
     try:
         assert batcher.post_if_due(force=True) == 0  # the two deposits: leaves 0 and 1
@@ -122,7 +122,7 @@ def test_zk_mode_end_to_end(
         assert http(f"{url}/tx/{body['tx_hash']}")[1]["status"] == "final"
         assert bridge.claimable(carol, ETH) == 10**17  # no challenge window
     finally:
-        server.stop()
+        server.close()
         batcher.store.close()
 
     again = make()  # a restart continues from the state file and the store
@@ -170,8 +170,7 @@ def test_zk_account_view_queued_and_credited_deposits(
         policy=SendPolicy(receipt_timeout=10, backoff=0.05, max_backoff=0.2),
     )
     batcher.recover()  # before any deposit: an empty pending state
-    server = JsonApiServer(routes(batcher))
-    server.start()
+    server = serve(SequencerConfig(port=0), batcher.core, routes(batcher))
     url = server.url
     try:
         status, body = http(f"{url}/account/0")
@@ -189,5 +188,5 @@ def test_zk_account_view_queued_and_credited_deposits(
         status, body = http(f"{url}/account/7")
         assert status == 404 and body["error"]["code"] == "no_such_account", body
     finally:
-        server.stop()
+        server.close()
         batcher.store.close()

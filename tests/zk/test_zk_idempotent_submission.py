@@ -8,7 +8,8 @@ from eth_account import Account
 from test_zk_batcher import http, tx_json
 from zk_helpers import ALICE_KEY, BOB_KEY, PARAMS
 
-from offchain.sequencer.http_api import JsonApiServer
+from offchain.sequencer.config import SequencerConfig
+from offchain.sequencer.http_server import serve
 from offchain.zk.circuit import verifier_args
 from offchain.zk.sequencer_backend import ZkBatcher
 from offchain.zk.sequencer_routes import routes
@@ -48,8 +49,7 @@ def test_idempotent_submission_zk_resend_gets_the_stored_record(
         max_batch_delay=3600,
     )
     batcher.recover()
-    server = JsonApiServer(routes(batcher))
-    server.start()
+    server = serve(SequencerConfig(port=0), batcher.core, routes(batcher))
     try:
         pay = sign_tx(ALICE_KEY, batcher.domain, TxKind.TRANSFER, 0, 1, 10**17, 0)
         first = http(f"{server.url}/tx", "POST", tx_json(pay))
@@ -57,5 +57,5 @@ def test_idempotent_submission_zk_resend_gets_the_stored_record(
         assert http(f"{server.url}/tx", "POST", tx_json(pay)) == first  # not bad_nonce
         assert batcher.store.count_txs() == 1
     finally:
-        server.stop()
+        server.close()
         batcher.store.close()
