@@ -471,6 +471,8 @@ class PostgresStore:
                 )
             except errors.UniqueViolation as exc:  # cannot happen under the counter lock
                 raise DuplicateTransaction(f"a transaction was accepted before: {exc}") from exc
+            # counted in the same transaction, as the SQLite store does: never off by a crash
+            _add_counters(db, {"txs_accepted": len(items)})
         return seqs
 
     def txs_by_hash(self, hashes: Sequence[bytes]) -> dict[bytes, StoredTx]:

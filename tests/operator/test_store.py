@@ -276,7 +276,8 @@ def test_counters_persist_and_mark_batch_adds_them_in_its_transaction(new_store_
     store.close()
     again = open_store(path)
     counted = again.counters()
-    assert counted["txs_accepted"] == 5 and counted["txs_rejected"] == 1
+    # 3 + 2 added, + 1 counted by the append itself (in the append's own transaction)
+    assert counted["txs_accepted"] == 6 and counted["txs_rejected"] == 1
     assert counted["batches_posted"] == 1 and counted["l1_gas"] == 21000
     assert again.batch(0).l1_tx_hash == "0xabc" and again.batch(0).l1_block == 9
     again.close()
