@@ -33,7 +33,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from offchain.errors import L2KitError
-from offchain.operator.l1_sender import NonceConsumed, Reverted, SendPolicy, send_transaction
+from offchain.l1.sender import L1Sender, NonceConsumed, Reverted, SendPolicy, WouldRevert
 from offchain.rollup.builder import build_batch
 from offchain.rollup.codec import (
     decode_batch,
@@ -144,6 +144,10 @@ class Batcher(LedgerAdmission):
         except BaseException:
             self.store.close()
             raise
+        #: The proposer's one L1 sender (bond and postings), journaled in the store.
+        self.sender = L1Sender(
+            self.w3, self.account, settings.send_policy, journals=self.store.send_journal
+        )
         self.separator = self.l1.separator()
         self.stats = BatcherStats()
         self.core = Sequencer(self, threading.RLock(), settings.poll_interval)
@@ -194,16 +198,19 @@ class Batcher(LedgerAdmission):
             # must not stop a proposer that can still pay for its postings.
             return
         if journal.load() is None:  # a bond tx journaled before a restart is continued as is
-            check_funds(self.w3, self.account.address, want - held, reserve_gas=BOND_TX_GAS)
+            check_funds(
+                self.w3,
+                self.account.address,
+                want - held,
+                reserve_gas=BOND_TX_GAS,
+                policy=self.settings.send_policy,
+            )
         rollup = self.l1.rollup
         log.info("bonding %d wei from %s", want - held, self.account.address)
         try:
-            send_transaction(
-                self.w3,
-                self.account,
-                lambda: {"to": rollup.address, "value": want - held, "data": _data(rollup, "bond")},
-                self.settings.send_policy,
-                journal=journal,
+            self.sender.send(
+                {"to": rollup.address, "value": want - held, "data": _data(rollup, "bond")},
+                key="bond",
             )
         except NonceConsumed:
             self.store.clear_l1_send("bond")
@@ -485,19 +492,22 @@ class Batcher(LedgerAdmission):
             index, batch.pre_root, batch.post_root, batch.data, [t.seq for t in stored]
         )
 
-    def _send_intent(self, intent: StoredBatch) -> int:
+    def _send_intent(self, intent: StoredBatch) -> int | None:
         rollup = self.l1.rollup
         self.ensure_bond()  # every posting locks `requiredBond` of the free bond until final
         data = _data(rollup, "postBatch", intent.pre_root, intent.data)
         key = _send_key(intent)
         try:
-            sent = send_transaction(
-                self.w3,
-                self.account,
-                lambda: {"to": rollup.address, "data": data},
-                self.settings.send_policy,
-                journal=self.store.send_journal(key),
+            sent = self.sender.send({"to": rollup.address, "data": data}, key=key)
+        except WouldRevert as exc:
+            # Refused before signing (L1 moved: another batch, a rollback, a freeze). Versions
+            # sent earlier may still be pending, so the journal stays: reconcile keeps the intent
+            # (resend, same nonce) while it still fits L1's head, or rolls it back.
+            log.warning(
+                "posting batch %d would revert (%s): reconciling with L1", intent.batch_index, exc
             )
+            self.recover()
+            return None
         except Reverted as exc:
             log.warning(
                 "posting batch %d reverted (%s): reconciling with L1", intent.batch_index, exc

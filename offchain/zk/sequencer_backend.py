@@ -29,7 +29,7 @@ from web3 import Web3
 
 from offchain.chain import abi_of
 from offchain.errors import L2KitError
-from offchain.operator.l1_sender import NonceConsumed, Reverted, SendPolicy, send_transaction
+from offchain.l1.sender import L1Sender, NonceConsumed, Reverted, SendPolicy, WouldRevert
 from offchain.sequencer import failpoints
 from offchain.sequencer.core import Rejected, Sequencer
 from offchain.sequencer.http_api import bad_request, field, int_field, not_found, str_field
@@ -146,6 +146,8 @@ class ZkBatcher:
         self.next_path = state_path.with_name(state_path.name + ".next")
         self.max_batch_delay = max_batch_delay
         self.policy = policy or SendPolicy()
+        #: The proposer's one L1 sender, journaled in the store.
+        self.sender = L1Sender(w3, account, self.policy, journals=self.store.send_journal)
         self.stats = ZkStats()
         self.frozen = False
         self.core = Sequencer(self, threading.RLock(), 0.5)
@@ -542,13 +544,15 @@ class ZkBatcher:
         try:
             # The journal makes a restart continue this send with the same nonce (replacing the
             # version in the mempool) instead of adding a second transaction with a fresh one.
-            sent = send_transaction(
-                self.w3,
-                self.account,
-                lambda: {"to": rollup, "data": intent.data},
-                self.policy,
-                journal=self.store.send_journal(_send_key(intent)),
+            sent = self.sender.send(
+                {"to": rollup, "data": Web3.to_hex(intent.data)}, key=_send_key(intent)
             )
+        except WouldRevert as exc:
+            # Refused before signing: L1 moved under the intent (or the proof no longer
+            # verifies there). Earlier versions may still be pending: the journal stays.
+            log.warning("zk batch %d would revert (%s): reconciling", intent.batch_index, exc)
+            self.recover()
+            return None
         except NonceConsumed as exc:
             # Another transaction of this key took the nonce: none of ours can land.
             log.warning("zk batch %d: %s", intent.batch_index, exc)
