@@ -368,16 +368,13 @@ class PostgresStore:
     def l1_send(self, key: str) -> SendRecord | None:
         """The nonce, fees and hashes of every version sent for the L1 transaction `key`."""
         rows = self._read(
-            "SELECT nonce, tx_hashes, max_fee, priority_fee, blob_fee FROM l1_sends"
-            " WHERE key = %s",
+            "SELECT nonce, tx_hashes, max_fee, priority_fee, blob_fee FROM l1_sends WHERE key = %s",
             (key,),
         )
         if not rows:
             return None
         nonce, hashes, max_fee, priority_fee, blob_fee = rows[0]
-        return SendRecord(
-            int(nonce), tuple(hashes), int(max_fee), int(priority_fee), int(blob_fee)
-        )
+        return SendRecord(int(nonce), tuple(hashes), int(max_fee), int(priority_fee), int(blob_fee))
 
     def record_l1_send(self, key: str, record: SendRecord) -> None:
         """Durably note a version of `key` *before* it is broadcast (write-ahead)."""
