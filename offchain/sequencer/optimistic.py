@@ -315,6 +315,8 @@ class Batcher(LedgerAdmission):
         )
         if ckpt is not None and (start is None or ckpt.batches > start.batches):
             self._save_checkpoint(ckpt)
+        self._deposits.drop_below(result.state.deposit_end)  # consumed after the checkpoint
+        self._forced.drop_below(result.state.forced_end)
         return result
 
     # ------------------------------------------------------------------ checkpoints

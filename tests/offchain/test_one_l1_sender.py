@@ -37,6 +37,8 @@ ALLOWED: dict[str, tuple[set[str], str]] = {
         "fees come from the sender's choose_fees (sending is send_blobs -> L1Sender)",
     ),
 }
+
+
 def uses(path: Path) -> set[str]:
     """The fee/gas field literals and raw-web3 sending calls `path` contains."""
     found: set[str] = set()
