@@ -299,7 +299,8 @@ class Batcher(LedgerAdmission):
             start.forced_from_block if start else 0,
         )
         now = time.time()
-        self._deposits_seen_at = {d.index: now for d in self._deposits.entries}
+        seen = self._deposits_seen_at  # a recovery while running keeps when each was seen
+        self._deposits_seen_at = {d.index: seen.get(d.index, now) for d in self._deposits.entries}
         reading = self.l1.read_batches(
             None, start.batches if start else 0, start.anchor.block_number if start else 0
         )
