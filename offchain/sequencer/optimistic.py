@@ -33,8 +33,15 @@ from web3 import Web3
 from web3.contract import Contract
 
 from offchain.errors import L2KitError
-from offchain.operator.l1_sender import NonceConsumed, Reverted, SendPolicy, send_transaction
+from offchain.l1.sender import L1Sender, NonceConsumed, Reverted, SendPolicy, WouldRevert
 from offchain.rollup.builder import build_batch
+from offchain.rollup.checkpoint import (
+    Anchor,
+    Checkpoint,
+    CheckpointError,
+    newest_valid,
+    verify_from,
+)
 from offchain.rollup.codec import (
     decode_batch,
     decode_tx_at,
@@ -45,19 +52,17 @@ from offchain.rollup.codec import (
 )
 from offchain.rollup.execute import Fault, commit, execute
 from offchain.rollup.hashing import keccak
-from offchain.rollup.l1 import RollupL1
+from offchain.rollup.l1 import QueueReading, RollupL1
 from offchain.rollup.params import (
     MAX_COMMITMENTS_PER_BATCH,
     MAX_TXS_PER_COMMITMENT,
 )
 from offchain.rollup.proofs import WithdrawalClaim
-from offchain.rollup.replay import ReplayResult, replay
+from offchain.rollup.replay import ReplayResult
 from offchain.rollup.state import L2State
 from offchain.rollup.types import (
     Commitment,
     ForcedSlot,
-    QueuedDeposit,
-    QueuedForced,
     Transfer,
     Tx,
     Withdraw,
@@ -68,6 +73,7 @@ from offchain.sequencer.due import DueInputs, is_due
 from offchain.sequencer.ledger import Ledger, Overlay
 from offchain.sequencer.optimistic_admission import LedgerAdmission, PreparedTx
 from offchain.sequencer.preflight import check_funds, read_binding
+from offchain.sequencer.queue_tail import QueueTail
 from offchain.sequencer.reconcile import Action, BatchRecord, L1View, reconcile
 from offchain.sequencer.store import BatchStatus, StoredBatch, StoredTx, TxStatus
 from offchain.sequencer.store_open import open_store
@@ -117,6 +123,11 @@ class BatcherSettings:
     heartbeat: float | None = None
     #: Retry/backoff/fee policy for L1 transactions.
     send_policy: SendPolicy = field(default_factory=SendPolicy)
+    #: Checkpoint the confirmed L2 state in the store every this many posted batches (and after
+    #: every recovery), so a restart replays only what came after it. 0: only at recovery.
+    checkpoint_every: int = 16
+    #: Checkpoints kept (the newest and older ones a rollback at or below it falls back to).
+    checkpoints_kept: int = 3
 
 
 @dataclass
@@ -146,13 +157,19 @@ class Batcher(LedgerAdmission):
         except BaseException:
             self.store.close()
             raise
+        #: The proposer's one L1 sender (bond and postings), journaled in the store.
+        self.sender = L1Sender(
+            self.w3, self.account, settings.send_policy, journals=self.store.send_journal
+        )
         self.separator = self.l1.separator()
         self.stats = BatcherStats()
         self.core = Sequencer(self, threading.RLock(), settings.poll_interval)
         self._lock = self.core.lock
-        self._deposits: list[QueuedDeposit] = []
+        # The unconsumed tails of the L1 queues (offchain/sequencer/queue_tail.py).
+        self._deposits = QueueTail()
         self._deposits_seen_at: dict[int, float] = {}
-        self._forced: list[QueuedForced] = []
+        self._forced = QueueTail()
+        self._posted_since_checkpoint = 0
         self.confirmed = L2State()  # the state after every live batch on L1
         self.pending = Ledger()  # confirmed + unconsumed deposits + accepted transactions
         self._heartbeat: float | None = None
@@ -196,16 +213,19 @@ class Batcher(LedgerAdmission):
             # must not stop a proposer that can still pay for its postings.
             return
         if journal.load() is None:  # a bond tx journaled before a restart is continued as is
-            check_funds(self.w3, self.account.address, want - held, reserve_gas=BOND_TX_GAS)
+            check_funds(
+                self.w3,
+                self.account.address,
+                want - held,
+                reserve_gas=BOND_TX_GAS,
+                policy=self.settings.send_policy,
+            )
         rollup = self.l1.rollup
         log.info("bonding %d wei from %s", want - held, self.account.address)
         try:
-            send_transaction(
-                self.w3,
-                self.account,
-                lambda: {"to": rollup.address, "value": want - held, "data": _data(rollup, "bond")},
-                self.settings.send_policy,
-                journal=journal,
+            self.sender.send(
+                {"to": rollup.address, "value": want - held, "data": _data(rollup, "bond")},
+                key="bond",
             )
         except NonceConsumed:
             self.store.clear_l1_send("bond")
@@ -216,7 +236,6 @@ class Batcher(LedgerAdmission):
         """Rebuild state from L1, reconcile the store's batches with L1 (the pure plan of
         offchain/sequencer/reconcile.py), replay pending txs."""
         with self._lock:
-            self._refresh_deposits()
             self._check_frozen()
             result = self._replay_l1()
             if result.fraud is not None:
@@ -260,10 +279,113 @@ class Batcher(LedgerAdmission):
             self.core.recovered()
 
     def _replay_l1(self) -> ReplayResult:
-        """The confirmed L2 state from L1 (the one place to start from a checkpoint instead:
-        offchain/rollup/checkpoint.py `resume`)."""
+        """The confirmed L2 state from L1, replaying only the batches after the newest checkpoint
+        in the store that L1 still supports (offchain/rollup/checkpoint.py; from genesis if none
+        is), with the queue tails read from that checkpoint's positions; then checkpoints the
+        result, so the next restart starts from here."""
         self._l1_head = int(self.w3.eth.block_number)
-        return replay(self.l1.posted_batches(), self._deposits, self.separator, self._forced)
+        start, refused = newest_valid(self.l1, self._saved_checkpoints())
+        for line in refused:
+            log.warning("%s", line)
+        if start is None and refused:
+            log.warning("no stored checkpoint is valid: replaying L1 from genesis")
+        state = start.state() if start else L2State()
+        self._deposits = _tail(
+            self.l1.read_deposit_queue(state.deposit_end, start.deposit_from_block if start else 0),
+            state.deposit_end,
+            start.deposit_from_block if start else 0,
+        )
+        self._forced = _tail(
+            self.l1.read_forced_queue(state.forced_end, start.forced_from_block if start else 0),
+            state.forced_end,
+            start.forced_from_block if start else 0,
+        )
+        now = time.time()
+        seen = self._deposits_seen_at  # a recovery while running keeps when each was seen
+        self._deposits_seen_at = {d.index: seen.get(d.index, now) for d in self._deposits.entries}
+        reading = self.l1.read_batches(
+            None, start.batches if start else 0, start.anchor.block_number if start else 0
+        )
+        if reading.unreadable is not None:
+            raise reading.unreadable
+        result, ckpt = verify_from(
+            self.l1,
+            self.separator,
+            start,
+            reading,
+            self._deposits.entries,
+            self._forced.entries,
+        )
+        if ckpt is not None and (start is None or ckpt.batches > start.batches):
+            self._save_checkpoint(ckpt)
+        self._deposits.drop_below(result.state.deposit_end)  # consumed after the checkpoint
+        self._forced.drop_below(result.state.forced_end)
+        return result
+
+    # ------------------------------------------------------------------ checkpoints
+
+    def _replay_batch(self, index: int) -> ReplayResult:
+        """Replay live batch `index` (its withdrawal claims) from the newest valid checkpoint at
+        or below it: work since that checkpoint, not since genesis (genesis if none is)."""
+        live = int(self.l1.rollup.functions.batchCount().call())
+        if index >= live:
+            raise Rejected("not_found", f"batch {index} is not live on L1 (rolled back?)")
+        below = [c for c in self._saved_checkpoints() if c.batches <= index]
+        start, _ = newest_valid(self.l1, below)
+        reading = self.l1.read_batches(
+            index + 1, start.batches if start else 0, start.anchor.block_number if start else 0
+        )
+        if reading.unreadable is not None:
+            raise reading.unreadable
+        result, _ckpt = verify_from(self.l1, self.separator, start, reading)
+        return result
+
+    def _saved_checkpoints(self) -> list[Checkpoint]:
+        """The checkpoints kept in the store (newest first); unreadable ones are logged, skipped."""
+        out = []
+        for name in _checkpoint_names(self.settings.checkpoints_kept):
+            data = self.store.load_checkpoint(name)
+            if data is None:
+                continue
+            try:
+                out.append(Checkpoint.from_bytes(data))
+            except CheckpointError as exc:
+                log.warning("stored checkpoint %r ignored: %s", name, exc)
+        return sorted(out, key=lambda c: -c.batches)
+
+    def _save_checkpoint(self, ckpt: Checkpoint) -> None:
+        """Keep `ckpt` as the newest checkpoint (`optimistic`), the one it replaces as an older
+        one (a rollback at or below the newest falls back to it instead of genesis)."""
+        ckpt = Checkpoint.of(
+            ckpt.anchor,
+            ckpt.state(),
+            self._deposits.block_of(ckpt.anchor.record.deposit_end),
+            self._forced.block_of(ckpt.anchor.record.forced_end),
+        )
+        kept = [c for c in self._saved_checkpoints() if c.batches < ckpt.batches]
+        names = _checkpoint_names(self.settings.checkpoints_kept)
+        for name, c in zip(names, [ckpt, *kept], strict=False):
+            self.store.save_checkpoint(name, c.to_bytes())
+        self._posted_since_checkpoint = 0
+        log.info("saved %s", ckpt.describe())
+
+    def _checkpoint_posted(self, index: int, receipt: Any) -> None:
+        """After our batch `index` was posted: every `checkpoint_every` batches, checkpoint the
+        confirmed state anchored at that posting (non-final: a restart re-validates it)."""
+        self._posted_since_checkpoint += 1
+        every = self.settings.checkpoint_every
+        if not every or self._posted_since_checkpoint < every:
+            return
+        anchor = Anchor(
+            int(self.w3.eth.chain_id),
+            self.l1.rollup.address.lower(),
+            index,
+            self.l1.batch_record(index),
+            int(receipt["blockNumber"]),
+            bytes(receipt["blockHash"]),
+            bytes(receipt["transactionHash"]),
+        )
+        self._save_checkpoint(Checkpoint.of(anchor, self.confirmed.copy(), 0, 0))
 
     def _mark_recovered(self, b: StoredBatch) -> None:
         """An intent found mined on L1 after a restart: POSTED, with its L1 transaction (looked
@@ -350,16 +472,19 @@ class Batcher(LedgerAdmission):
             commit(state, ex, state.deposit_end)
 
     def _refresh_deposits(self) -> None:
-        """Re-read the deposit and forced queues, only when their on-chain counts grew (both
-        queues only ever grow; the poll must not scan every log since genesis each time)."""
+        """Read deposits and forced txs queued since the last read (from the block of the newest
+        held), and forget the entries the confirmed state consumed: O(new entries) per poll."""
         if self.l1.bridge.functions.depositCount().call() != len(self._deposits):
-            queue = self.l1.deposit_queue()
+            read = self.l1.read_deposit_queue(len(self._deposits), self._deposits.from_block)
             now = time.time()
-            for d in queue[len(self._deposits) :]:
-                self._deposits_seen_at[d.index] = now
-            self._deposits = queue
+            for d in read.entries:
+                self._deposits_seen_at.setdefault(d.index, now)
+            self._deposits.extend(read.entries, read.blocks)
         if self.l1.rollup.functions.forcedCount().call() != len(self._forced):
-            self._forced = self.l1.forced_queue()
+            read = self.l1.read_forced_queue(len(self._forced), self._forced.from_block)
+            self._forced.extend(read.entries, read.blocks)
+        self._deposits.drop_below(self.confirmed.deposit_end)
+        self._forced.drop_below(self.confirmed.forced_end)
 
     def _l1_post_root(self, index: int) -> bytes:
         return bytes(self.l1.rollup.functions.batches(index).call()[1])
@@ -487,19 +612,22 @@ class Batcher(LedgerAdmission):
             index, batch.pre_root, batch.post_root, batch.data, [t.seq for t in stored]
         )
 
-    def _send_intent(self, intent: StoredBatch) -> int:
+    def _send_intent(self, intent: StoredBatch) -> int | None:
         rollup = self.l1.rollup
         self.ensure_bond()  # every posting locks `requiredBond` of the free bond until final
         data = _data(rollup, "postBatch", intent.pre_root, intent.data)
         key = _send_key(intent)
         try:
-            sent = send_transaction(
-                self.w3,
-                self.account,
-                lambda: {"to": rollup.address, "data": data},
-                self.settings.send_policy,
-                journal=self.store.send_journal(key),
+            sent = self.sender.send({"to": rollup.address, "data": data}, key=key)
+        except WouldRevert as exc:
+            # Refused before signing (L1 moved: another batch, a rollback, a freeze). Versions
+            # sent earlier may still be pending, so the journal stays: reconcile keeps the intent
+            # (resend, same nonce) while it still fits L1's head, or rolls it back.
+            log.warning(
+                "posting batch %d would revert (%s): reconciling with L1", intent.batch_index, exc
             )
+            self.recover()
+            return None
         except Reverted as exc:
             log.warning(
                 "posting batch %d reverted (%s): reconciling with L1", intent.batch_index, exc
@@ -538,6 +666,10 @@ class Batcher(LedgerAdmission):
             self.store.clear_l1_send(key)
             self.confirmed = state
             self._posted_at[intent.batch_index] = time.time()
+            try:
+                self._checkpoint_posted(intent.batch_index, sent.receipt)
+            except CheckpointError as exc:  # never stop posting for a checkpoint
+                log.error("no checkpoint after batch %d: %s", intent.batch_index, exc)
             for i in [i for i in self._deposits_seen_at if i < state.deposit_end]:
                 del self._deposits_seen_at[i]  # consumed: keep memory flat
             self.stats.batches_posted += 1
@@ -627,19 +759,19 @@ class Batcher(LedgerAdmission):
             return sorted(i for i, o in self.pending.owners() if o == owner)
 
     def withdrawal_claim(self, tx_hash: bytes) -> WithdrawalClaim:
-        """The inclusion proof a user needs to finalize a withdrawal, built from L1 data."""
+        """The inclusion proof a user needs to finalize a withdrawal, built from L1 data (its
+        batch replayed from the nearest stored checkpoint below it)."""
         stored = self.store.tx(tx_hash)
         if stored is None:
             raise Rejected("unknown_tx", f"no transaction 0x{tx_hash.hex()}")
         if stored.kind != "withdraw":
             raise Rejected("not_a_withdrawal", "that transaction is not a withdrawal")
-        if stored.status not in (TxStatus.POSTED, TxStatus.FINAL):
+        if stored.status not in (TxStatus.POSTED, TxStatus.FINAL) or stored.batch_index is None:
             raise Rejected(
                 "not_posted", f"the withdrawal is {stored.status.value}: wait for its batch"
             )
-        with self._lock:
-            deposits, forced = list(self._deposits), list(self._forced)
-        result = replay(self.l1.posted_batches(), deposits, self.separator, forced)
+        # Only its batch is replayed, from the newest checkpoint at or below it.
+        result = self._replay_batch(stored.batch_index)
         for claim in result.withdrawals:
             if claim.batch_index != stored.batch_index:
                 continue
@@ -647,6 +779,18 @@ class Batcher(LedgerAdmission):
             if encode_tx(txs[claim.tx_index]) == stored.payload:
                 return claim
         raise Rejected("not_found", "the withdrawal is not in the live L1 batches (rolled back?)")
+
+
+#: Store name of the newest checkpoint; older ones are `optimistic.1`, `optimistic.2`, ...
+CHECKPOINT = "optimistic"
+
+
+def _checkpoint_names(kept: int) -> list[str]:
+    return [CHECKPOINT] + [f"{CHECKPOINT}.{i}" for i in range(1, max(kept, 1))]
+
+
+def _tail(reading: QueueReading, base: int, from_block: int) -> QueueTail:
+    return QueueTail(base, list(reading.entries), list(reading.blocks), from_block)
 
 
 def _send_key(intent: StoredBatch) -> str:

@@ -18,6 +18,7 @@ from web3.exceptions import BlockNotFound
 
 from offchain.deployments import Deployment
 from offchain.errors import L2KitError
+from offchain.l1.sender import FeeAboveCap, SendPolicy, max_fee_now
 from offchain.sequencer.store import DeploymentBinding
 
 #: Seconds the start-up probes wait for the node.
@@ -119,10 +120,22 @@ def read_binding(w3: Web3, rollup: str, deployment_block: int) -> DeploymentBind
     )
 
 
-def check_funds(w3: Web3, address: str, bond_to_add: int, reserve_gas: int = GAS_RESERVE) -> None:
-    """The proposer can pay the bond it still owes plus gas for its first posts."""
-    base_fee = int(w3.eth.get_block("latest").get("baseFeePerGas", 0) or 0)
-    gas_cost = reserve_gas * (2 * base_fee + 1_000_000_000)
+def check_funds(
+    w3: Web3,
+    address: str,
+    bond_to_add: int,
+    reserve_gas: int = GAS_RESERVE,
+    policy: SendPolicy | None = None,
+) -> None:
+    """The proposer can pay the bond it still owes plus gas for its first posts, priced at the
+    max fee per gas the L1 sender would offer now under `policy` (not a constant)."""
+    try:
+        max_fee = max_fee_now(w3, policy or SendPolicy())
+    except FeeAboveCap as exc:
+        raise PreflightError(
+            f"{exc}: L1 fees are above the sender's cap now; wait, or raise the fee cap"
+        ) from exc
+    gas_cost = reserve_gas * max_fee
     balance = int(w3.eth.get_balance(Web3.to_checksum_address(address)))
     need = bond_to_add + gas_cost
     if balance < need:

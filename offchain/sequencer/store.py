@@ -18,10 +18,11 @@ from pathlib import Path
 from types import TracebackType
 
 from offchain.errors import L2KitError
-from offchain.operator.l1_sender import SendRecord
+from offchain.l1.sender import SendRecord
 
-#: 2: persistent counters and checkpoints (issue #10). A store of another version is refused.
-SCHEMA_VERSION = 2
+#: 2: persistent counters and checkpoints (issue #10); 3: the send journal keeps the blob fee of
+#: the last version (`l1_sends.blob_fee`). A store of another version is refused.
+SCHEMA_VERSION = 3
 
 #: The persistent counters (survive restarts); `add_counters` refuses any other name.
 COUNTERS = (
@@ -66,6 +67,7 @@ CREATE TABLE IF NOT EXISTS l1_sends (
     tx_hashes TEXT NOT NULL,
     max_fee INTEGER NOT NULL,
     priority_fee INTEGER NOT NULL,
+    blob_fee INTEGER NOT NULL DEFAULT 0,
     updated_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -280,27 +282,32 @@ class OperatorStore:
         """The nonce, fees and hashes of every version sent for the L1 transaction `key`."""
         with self._lock:
             row = self._db.execute(
-                "SELECT nonce, tx_hashes, max_fee, priority_fee FROM l1_sends WHERE key = ?",
+                "SELECT nonce, tx_hashes, max_fee, priority_fee, blob_fee FROM l1_sends"
+                " WHERE key = ?",
                 (key,),
             ).fetchone()
         if row is None:
             return None
-        return SendRecord(int(row[0]), tuple(json.loads(row[1])), int(row[2]), int(row[3]))
+        hashes = tuple(json.loads(row[1]))
+        return SendRecord(int(row[0]), hashes, int(row[2]), int(row[3]), int(row[4]))
 
     def record_l1_send(self, key: str, record: SendRecord) -> None:
         """Durably note a version of `key` *before* it is broadcast (write-ahead)."""
         with self._tx() as db:
             db.execute(
-                "INSERT INTO l1_sends (key, nonce, tx_hashes, max_fee, priority_fee, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET nonce = excluded.nonce,"
-                " tx_hashes = excluded.tx_hashes, max_fee = excluded.max_fee,"
-                " priority_fee = excluded.priority_fee, updated_at = excluded.updated_at",
+                "INSERT INTO l1_sends"
+                " (key, nonce, tx_hashes, max_fee, priority_fee, blob_fee, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET"
+                " nonce = excluded.nonce, tx_hashes = excluded.tx_hashes,"
+                " max_fee = excluded.max_fee, priority_fee = excluded.priority_fee,"
+                " blob_fee = excluded.blob_fee, updated_at = excluded.updated_at",
                 (
                     key,
                     record.nonce,
                     json.dumps(list(record.tx_hashes)),
                     record.max_fee,
                     record.priority_fee,
+                    record.blob_fee,
                     time.time(),
                 ),
             )
@@ -316,7 +323,7 @@ class OperatorStore:
             db.execute("DELETE FROM l1_sends WHERE substr(key, 1, ?) = ?", (len(prefix), prefix))
 
     def send_journal(self, key: str) -> StoreSendJournal:
-        """The journal `l1_sender.send_transaction` keeps for the L1 transaction `key`."""
+        """The journal `offchain.l1.sender.send_transaction` keeps for the L1 transaction `key`."""
         return StoreSendJournal(self, key)
 
     # -- transactions ---------------------------------------------------------------------------

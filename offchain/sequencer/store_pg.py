@@ -35,7 +35,7 @@ from typing import Any
 import psycopg
 from psycopg import conninfo, errors
 
-from offchain.operator.l1_sender import SendRecord
+from offchain.l1.sender import SendRecord
 from offchain.sequencer.store import (
     BatchStatus,
     DeploymentBinding,
@@ -48,7 +48,8 @@ from offchain.sequencer.store import (
 )
 
 #: Version of the PostgreSQL schema below (its own numbering, independent of SQLite's).
-SCHEMA_VERSION = 1
+#: 2: the send journal keeps the blob fee of the last version (`l1_sends.blob_fee`).
+SCHEMA_VERSION = 2
 
 #: The persistent counters every store keeps (they survive restarts; metrics read them).
 COUNTER_NAMES = (
@@ -83,7 +84,8 @@ _SCHEMA = (
     " created_at DOUBLE PRECISION NOT NULL)",
     "CREATE TABLE l1_sends (key TEXT PRIMARY KEY, nonce BIGINT NOT NULL,"
     " tx_hashes TEXT[] NOT NULL, max_fee NUMERIC(78, 0) NOT NULL,"
-    " priority_fee NUMERIC(78, 0) NOT NULL, updated_at DOUBLE PRECISION NOT NULL)",
+    " priority_fee NUMERIC(78, 0) NOT NULL, blob_fee NUMERIC(78, 0) NOT NULL DEFAULT 0,"
+    " updated_at DOUBLE PRECISION NOT NULL)",
     "CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL)",
     "CREATE TABLE checkpoints (name TEXT PRIMARY KEY, data BYTEA NOT NULL,"
     " updated_at DOUBLE PRECISION NOT NULL)",
@@ -366,29 +368,32 @@ class PostgresStore:
     def l1_send(self, key: str) -> SendRecord | None:
         """The nonce, fees and hashes of every version sent for the L1 transaction `key`."""
         rows = self._read(
-            "SELECT nonce, tx_hashes, max_fee, priority_fee FROM l1_sends WHERE key = %s", (key,)
+            "SELECT nonce, tx_hashes, max_fee, priority_fee, blob_fee FROM l1_sends WHERE key = %s",
+            (key,),
         )
         if not rows:
             return None
-        nonce, hashes, max_fee, priority_fee = rows[0]
-        return SendRecord(int(nonce), tuple(hashes), int(max_fee), int(priority_fee))
+        nonce, hashes, max_fee, priority_fee, blob_fee = rows[0]
+        return SendRecord(int(nonce), tuple(hashes), int(max_fee), int(priority_fee), int(blob_fee))
 
     def record_l1_send(self, key: str, record: SendRecord) -> None:
         """Durably note a version of `key` *before* it is broadcast (write-ahead)."""
         with self._tx() as db:
             self._require_leader(db)
             db.execute(
-                "INSERT INTO l1_sends (key, nonce, tx_hashes, max_fee, priority_fee, updated_at)"
-                " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (key) DO UPDATE SET"
+                "INSERT INTO l1_sends"
+                " (key, nonce, tx_hashes, max_fee, priority_fee, blob_fee, updated_at)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (key) DO UPDATE SET"
                 " nonce = excluded.nonce, tx_hashes = excluded.tx_hashes,"
                 " max_fee = excluded.max_fee, priority_fee = excluded.priority_fee,"
-                " updated_at = excluded.updated_at",
+                " blob_fee = excluded.blob_fee, updated_at = excluded.updated_at",
                 (
                     key,
                     record.nonce,
                     list(record.tx_hashes),
                     record.max_fee,
                     record.priority_fee,
+                    record.blob_fee,
                     time.time(),
                 ),
             )
@@ -406,7 +411,7 @@ class PostgresStore:
             db.execute("DELETE FROM l1_sends WHERE starts_with(key, %s)", (prefix,))
 
     def send_journal(self, key: str) -> PgSendJournal:
-        """The journal `l1_sender.send_transaction` keeps for the L1 transaction `key`."""
+        """The journal `offchain.l1.sender.send_transaction` keeps for the L1 transaction `key`."""
         return PgSendJournal(self, key)
 
     # -- transactions ---------------------------------------------------------------------------

@@ -42,7 +42,7 @@ from web3 import Web3
 
 from offchain.deployments import load_deployment
 from offchain.errors import L2KitError
-from offchain.operator.l1_sender import SendError, SendPolicy, Sent, send_transaction
+from offchain.l1.sender import L1Sender, SendError, SendPolicy, Sent
 from offchain.rollup.checkpoint import Checkpoint
 from offchain.rollup.l1 import RollupL1, Signer
 from offchain.rollup.proofs import FraudProof, commitment_for
@@ -144,8 +144,11 @@ class ValidatorService:
         )
         self.l1 = RollupL1(self.w3, rollup, bridge)
         self.account = EthAccount.from_key(key)
-        self.validator = Validator(self.l1, Signer(self.w3, key))
         self.policy = policy or SendPolicy()
+        #: The validator account's one L1 sender: its library calls (Signer) and its fraud-proof
+        #: sends share it, so their nonces never race.
+        self.sender = L1Sender(self.w3, self.account, self.policy)
+        self.validator = Validator(self.l1, Signer.of(self.sender))
         self.stats = ValidatorStats(stale_after=max(30.0, 10 * poll))
         self.status_file = status_file
         if checkpoint_dir is None and status_file is not None:
@@ -322,14 +325,7 @@ class ValidatorService:
     def _send(self, data: str, gas: int | None = None) -> Sent:
         """Send `data` to the rollup; gas is the node's estimate plus the policy's margin unless
         `gas` is given (no caller here fixes it; tests wrap this method with the same shape)."""
-
-        def build() -> dict:
-            tx: dict = {"to": self.l1.rollup.address, "data": data}
-            if gas is not None:
-                tx["gas"] = gas
-            return tx
-
-        return send_transaction(self.w3, self.account, build, self.policy)
+        return self.sender.send({"to": self.l1.rollup.address, "data": data}, gas=gas)
 
     def _prove(self, proof: FraudProof) -> Sent:
         """Prove `proof`: directly when its window is about to close, else commit-then-reveal."""

@@ -11,8 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from eth_utils import to_checksum_address
+from hexbytes import HexBytes
+from web3 import Web3
 
 from offchain.chain import abi_of
+from offchain.l1.sender import L1Sender, Reverted, SendPolicy, WouldRevert
 from offchain.zk.batch import Batch, build_batch
 from offchain.zk.chain import read_deposits, read_forced, submit_calldata
 from offchain.zk.params import CircuitParams
@@ -48,9 +51,11 @@ class ZkBatchRunner:
         params: CircuitParams,
         prover: Prover,
         state_path: Path | None = None,
+        policy: SendPolicy | None = None,
     ) -> None:
         self.web3 = web3
         self.account = account
+        self.sender = L1Sender(web3, account, policy)
         self.rollup = to_checksum_address(rollup)
         self.bridge = to_checksum_address(bridge)
         # read through the compiled ABIs (no hand-written selectors to drift from the contracts)
@@ -124,29 +129,17 @@ class ZkBatchRunner:
         return int(self._bridge.functions.depositCount().call())
 
     def _send(self, data: bytes) -> tuple[bytes, int]:
-        w3 = self.web3
-        tx = {
-            "from": self.account.address,
-            "to": self.rollup,
-            "data": data,
-            "nonce": w3.eth.get_transaction_count(self.account.address),
-            "chainId": self.chain_id,
-            "maxFeePerGas": w3.eth.gas_price * 2 + 1,
-            "maxPriorityFeePerGas": 1,
-        }
+        """Post through the one L1 sender (fees and gas from the node, replacement on a stall)."""
         try:
-            tx["gas"] = w3.eth.estimate_gas(tx) * 6 // 5 + 50_000
-        except Exception as exc:  # the node explains the revert; nothing was sent
+            sent = self.sender.send({"to": self.rollup, "data": Web3.to_hex(data)})
+        except WouldRevert as exc:  # the node explains the revert; nothing was sent
             raise SubmitFailed(
                 f"submitBatch would revert ({exc}): the L1 state moved (another batch landed, or "
                 "the deposit queue differs from the state file); rebuild from the chain and retry"
             ) from exc
-        signed = self.account.sign_transaction(tx)
-        tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
-        receipt = w3.eth.wait_for_transaction_receipt(tx_hash)
-        if receipt["status"] != 1:
+        except Reverted as exc:
             raise SubmitFailed(
-                f"submitBatch reverted in tx {tx_hash.hex()}: the L1 state moved (another batch "
+                f"submitBatch reverted in tx {exc.tx_hash}: the L1 state moved (another batch "
                 "landed, or deposits changed); rebuild the batch from the chain and retry"
-            )
-        return bytes(tx_hash), int(receipt["gasUsed"])
+            ) from exc
+        return bytes(HexBytes(sent.tx_hash)), int(sent.receipt["gasUsed"])

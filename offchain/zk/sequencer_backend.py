@@ -29,10 +29,11 @@ from web3 import Web3
 
 from offchain.chain import abi_of
 from offchain.errors import L2KitError
-from offchain.operator.l1_sender import NonceConsumed, Reverted, SendPolicy, send_transaction
+from offchain.l1.sender import L1Sender, NonceConsumed, Reverted, SendPolicy, WouldRevert
 from offchain.sequencer import failpoints
 from offchain.sequencer.core import Rejected, Sequencer
 from offchain.sequencer.http_api import bad_request, field, int_field, not_found, str_field
+from offchain.sequencer.reconcile import Action, BatchRecord, L1View, reconcile
 from offchain.sequencer.store import BatchStatus, StoredBatch, StoredTx, TxStatus
 from offchain.sequencer.store_open import Store, open_store
 from offchain.zk.babyjub import Signature
@@ -152,6 +153,8 @@ class ZkBatcher:
         self.next_path = state_path.with_name(state_path.name + ".next")
         self.max_batch_delay = max_batch_delay
         self.policy = policy or SendPolicy()
+        #: The proposer's one L1 sender, journaled in the store.
+        self.sender = L1Sender(w3, account, self.policy, journals=self.store.send_journal)
         self.stats = ZkStats()
         self.frozen = False
         self.core = Sequencer(self, threading.RLock(), 0.5)
@@ -173,7 +176,9 @@ class ZkBatcher:
         batch or root was overtaken: it is rolled back and its transactions return to pending,
         where those a foreign batch made invalid (nonce used, balance spent) are dropped with
         the reason. An intent still at L1's head is kept with its `.next` and its recorded L1
-        sends, so the posting loop resends it with the same nonce."""
+        sends, so the posting loop resends it with the same nonce. The decision for each stored
+        batch is the shared pure plan of offchain/sequencer/reconcile.py (as in the optimistic
+        backend); the state file is the checkpoint: only batches after it are read from L1."""
         with self._lock:
             head = int(self.w3.eth.block_number)  # one block: count and root agree
             l1_count = int(self.rollup.functions.batchCount().call(block_identifier=head))
@@ -192,14 +197,23 @@ class ZkBatcher:
                     f"root {l1_root:#x}): restore the matching state file, or move it away to "
                     "rebuild the state from L1"
                 )
-            intent = self._intent()
             nxt = L2State.load(self.next_path) if self.next_path.exists() else None
+            # Only the batches past the state file are read: the state file is the checkpoint.
             posted = read_posted_batches(self.w3, self.rollup.address, state.batches_done, l1_count)
+            batches = {b.batch_index: b for b in self.store.open_batches()}
+            plan = reconcile(
+                [
+                    BatchRecord(b.batch_index, b.status.value, b.pre_root, b.post_root)
+                    for b in batches.values()
+                ],
+                L1View(l1_count, self._l1_post_roots(batches, posted), _b32(l1_root)),
+            )
+            accepted = set(plan.of(Action.MARK_POSTED))  # ours, mined before the restart
             # Acknowledged transactions someone else's batch executed: (from, nonce) -> where.
             executed_elsewhere: dict[tuple, str] = {}
             for batch in posted:
-                ours = intent is not None and self._is_intent(intent, batch)
-                if ours and nxt is not None and nxt.root == batch.new_root:
+                intent = batches.get(batch.batch_index) if batch.batch_index in accepted else None
+                if intent is not None and nxt is not None and nxt.root == batch.new_root:
                     state = nxt
                 else:
                     try:
@@ -210,11 +224,11 @@ class ZkBatcher:
                             f"file ({exc}): restore the state file of batch "
                             f"{state.batches_done} or move it away to rebuild from L1"
                         ) from exc
-                if ours and intent is not None:  # (ours implies an intent; said for mypy)
+                if intent is not None:
                     log.info("batch %d sent before the restart was accepted", batch.batch_index)
                     self.store.mark_batch(
                         intent.batch_index,
-                        BatchStatus.FINAL,
+                        BatchStatus.FINAL,  # a zk batch accepted on L1 is final at once
                         batch.l1_tx_hash,
                         batch.l1_block,
                         counters={
@@ -224,7 +238,6 @@ class ZkBatcher:
                         },
                     )
                     self._clear_send()
-                    intent = None
                 else:
                     log.warning(
                         "batch %d was posted by %s (tx %s): replayed from its public data",
@@ -239,18 +252,19 @@ class ZkBatcher:
                         )
             if posted:
                 state.save(self.state_path)
-            if intent is not None and (
-                intent.batch_index != l1_count or intent.pre_root != _b32(l1_root)
-            ):
-                log.warning(
-                    "batch intent %d was overtaken on L1: its transactions return to pending",
-                    intent.batch_index,
-                )
-                self.store.mark_batch(intent.batch_index, BatchStatus.ROLLED_BACK)
-                self.store.delete_batch(intent.batch_index)
-                self._clear_send()
-                intent = None
-            if intent is None:
+            for step in plan.steps:
+                if step.action is Action.ROLL_BACK:
+                    log.warning(
+                        "batch intent %d: %s: its transactions return to pending",
+                        step.index,
+                        step.reason,
+                    )
+                    self.store.mark_batch(step.index, BatchStatus.ROLLED_BACK)
+                    self.store.delete_batch(step.index)
+                    self._clear_send()
+                elif step.action is Action.DELETE:
+                    self.store.delete_batch(step.index)
+            if not plan.of(Action.RESEND):
                 # No batch in flight: a journal left by a crash after its batch resolved goes.
                 self._clear_send()
                 if self.next_path.exists():
@@ -263,6 +277,20 @@ class ZkBatcher:
             self.confirmed = state
             self._rebuild_pending()
             self.core.recovered()
+
+    def _l1_post_roots(
+        self, stored: Mapping[int, StoredBatch], posted: list[PostedBatch]
+    ) -> dict[int, bytes]:
+        """What `reconcile` compares a stored batch with: the post-root of the L1 batch at its
+        index when that batch is exactly the stored one (same arguments), else a root no stored
+        batch has (b""): another batch at its index supersedes it even with an equal root."""
+        roots: dict[int, bytes] = {}
+        for batch in posted:
+            mine = stored.get(batch.batch_index)
+            if mine is not None:
+                same = self._is_intent(mine, batch)
+                roots[batch.batch_index] = _b32(batch.new_root) if same else b""
+        return roots
 
     def _is_intent(self, intent: StoredBatch, batch: PostedBatch) -> bool:
         """Whether the accepted `batch` is the one `intent` recorded (same arguments)."""
@@ -548,13 +576,15 @@ class ZkBatcher:
         try:
             # The journal makes a restart continue this send with the same nonce (replacing the
             # version in the mempool) instead of adding a second transaction with a fresh one.
-            sent = send_transaction(
-                self.w3,
-                self.account,
-                lambda: {"to": rollup, "data": intent.data},
-                self.policy,
-                journal=self.store.send_journal(_send_key(intent)),
+            sent = self.sender.send(
+                {"to": rollup, "data": Web3.to_hex(intent.data)}, key=_send_key(intent)
             )
+        except WouldRevert as exc:
+            # Refused before signing: L1 moved under the intent (or the proof no longer
+            # verifies there). Earlier versions may still be pending: the journal stays.
+            log.warning("zk batch %d would revert (%s): reconciling", intent.batch_index, exc)
+            self.recover()
+            return None
         except NonceConsumed as exc:
             # Another transaction of this key took the nonce: none of ours can land.
             log.warning("zk batch %d: %s", intent.batch_index, exc)

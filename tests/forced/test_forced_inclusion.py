@@ -6,7 +6,7 @@ import pytest
 from forced_helpers import BOND, CHALLENGE, CHALLENGER, CHEATER, FORCED_DELAY, Env
 from web3.logs import DISCARD
 
-from offchain.operator.l1_sender import SendPolicy
+from offchain.l1.sender import SendPolicy
 from offchain.rollup import adversary as adv
 from offchain.rollup.adversary import ForcedFraudKind
 from offchain.rollup.codec import encode_batch, encode_tx

@@ -37,21 +37,6 @@ ALLOWED: dict[str, tuple[set[str], str]] = {
         "fees come from the sender's choose_fees (sending is send_blobs -> L1Sender)",
     ),
 }
-#: Files other helpers own in the issue #10 redesign: they convert them in their branches (see
-#: the sender report); entries for files that are gone are skipped, not failed.
-PENDING: dict[str, tuple[set[str], str]] = {
-    "offchain/zk/operator.py": (
-        {"maxFeePerGas", "maxPriorityFeePerGas", "gas"}
-        | {"estimate_gas", "sign_transaction", "send_raw_transaction"},
-        "core helper: ZkOperator._send hard-codes a 1-wei tip, gas_price * 2 + 1 and +50,000 "
-        "gas; it should call L1Sender.send({'to': rollup, 'data': data})",
-    ),
-    "offchain/operator/validator_service.py": (
-        {"gas"},
-        "ckpt helper: _send(data, gas) sets tx['gas'] itself; it should pass "
-        "L1Sender.send(tx, gas=gas) (no caller states a gas today)",
-    ),
-}
 
 
 def uses(path: Path) -> set[str]:
@@ -85,7 +70,7 @@ def scanned() -> dict[str, set[str]]:
 
 
 def test_no_fee_gas_or_raw_send_outside_the_l1_sender():
-    allowed = {**ALLOWED, **PENDING}
+    allowed = ALLOWED
     offenders = {
         path: sorted(names - allowed.get(path, (set(), ""))[0])
         for path, names in scanned().items()
@@ -101,8 +86,8 @@ def test_the_allow_list_is_not_stale():
     found = scanned()
     stale = {
         path: sorted(names - found.get(path, set()))
-        for path, (names, _why) in {**ALLOWED, **PENDING}.items()
-        if (path in ALLOWED or (ROOT / path).exists()) and names - found.get(path, set())
+        for path, (names, _why) in ALLOWED.items()
+        if names - found.get(path, set())
     }
     assert stale == {}, f"allow-list entries that no longer match: remove them: {stale}"
 

@@ -6,7 +6,7 @@ import urllib.request
 
 from web3 import Web3
 
-from offchain.operator.l1_sender import SendPolicy
+from offchain.l1.sender import SendPolicy
 from offchain.recipient import address_recipient
 from offchain.sequencer.optimistic import BatcherSettings
 

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from offchain.operator.l1_sender import SendRecord
+from offchain.l1.sender import SendRecord
 from offchain.sequencer.store import (
     BatchStatus,
     DeploymentBinding,
@@ -219,6 +219,19 @@ def test_restart_with_pending_batch_tx_journal_survives_a_restart(new_store_url)
     assert again.send_journal("batch:0").load() == SendRecord(7, ("0x01", "0x02"), 116, 12)
     again.clear_l1_send("batch:0")
     assert again.l1_send("batch:0") is None and again.l1_send("bond") is not None
+
+
+def test_a_blob_sends_last_blob_fee_survives_a_restart(new_store_url):
+    """A restarted blob send must outbid its last version's maxFeePerBlobGas too: the journal
+    keeps it (schema 3 / PostgreSQL 2), and a later non-blob record resets it to 0."""
+    path = new_store_url()
+    store = open_store(path)
+    store.send_journal("blob:0").save(SendRecord(3, ("0x0a",), 200, 20, blob_fee=7_000))
+    store.close()
+    again = open_store(path)
+    assert again.send_journal("blob:0").load() == SendRecord(3, ("0x0a",), 200, 20, 7_000)
+    again.send_journal("blob:0").save(SendRecord(3, ("0x0a", "0x0b"), 231, 24))
+    assert again.l1_send("blob:0") == SendRecord(3, ("0x0a", "0x0b"), 231, 24, 0)
 
 
 # -- the interface of issue #10: group appends, persistent counters, checkpoints ---------------

@@ -22,7 +22,7 @@ psycopg = pytest.importorskip(
     "psycopg", reason="psycopg is not installed: `make setup` installs it (requirements.lock)"
 )
 
-from offchain.operator.l1_sender import SendRecord  # noqa: E402
+from offchain.l1.sender import SendRecord  # noqa: E402
 from offchain.sequencer.store import (  # noqa: E402
     BatchStatus,
     DeploymentBinding,
@@ -119,8 +119,8 @@ def test_the_postgres_store_has_the_public_api_of_the_sqlite_store():
 
 # -- schema -------------------------------------------------------------------------------------
 
-#: Schema version 1 of the PostgreSQL store, as docs/operator.md describes it.
-SCHEMA_V1 = {
+#: Schema version 2 of the PostgreSQL store, as docs/operator.md describes it.
+SCHEMA_V2 = {
     "meta": ["key text", "value text"],
     "seq_counter": ["only_row boolean", "last_seq bigint"],
     "txs": [
@@ -151,6 +151,7 @@ SCHEMA_V1 = {
         "tx_hashes ARRAY",
         "max_fee numeric",
         "priority_fee numeric",
+        "blob_fee numeric",
         "updated_at double precision",
     ],
     "counters": ["name text", "value bigint"],
@@ -158,7 +159,7 @@ SCHEMA_V1 = {
 }
 
 
-def test_a_new_database_gets_schema_version_1_exactly(pg_url):
+def test_a_new_database_gets_schema_version_2_exactly(pg_url):
     open_store(pg_url).close()
     rows = sql(
         pg_url,
@@ -168,15 +169,15 @@ def test_a_new_database_gets_schema_version_1_exactly(pg_url):
     found: dict[str, list[str]] = {}
     for table, column in rows:
         found.setdefault(table, []).append(column)
-    assert found == SCHEMA_V1
-    assert sql(pg_url, "SELECT value FROM meta WHERE key = 'schema_version'") == [("1",)]
+    assert found == SCHEMA_V2
+    assert sql(pg_url, "SELECT value FROM meta WHERE key = 'schema_version'") == [("2",)]
 
 
 def test_another_schema_version_is_refused_and_left_as_it_is(pg_url):
     open_store(pg_url).close()
-    sql(pg_url, "UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    sql(pg_url, "UPDATE meta SET value = '3' WHERE key = 'schema_version'")
     sql(pg_url, "DROP TABLE checkpoints")  # as a future version might have
-    with pytest.raises(StoreError, match="schema version 2, this operator needs 1"):
+    with pytest.raises(StoreError, match="schema version 3, this operator needs 2"):
         open_store(pg_url)
     assert sql(pg_url, "SELECT to_regclass('checkpoints')") == [(None,)]  # not "repaired"
 

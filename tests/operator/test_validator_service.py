@@ -16,7 +16,7 @@ import pytest
 from operator_helpers import BOND, CHALLENGE, advance, fund
 
 from offchain.deployments import save_deployment
-from offchain.operator.l1_sender import SendPolicy
+from offchain.l1.sender import SendPolicy
 from offchain.rollup import adversary
 from offchain.rollup.codec import encode_batch
 from offchain.rollup.hashing import keccak

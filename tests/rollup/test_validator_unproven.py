@@ -6,7 +6,7 @@ import json
 
 from rollup_helpers import CHALLENGE_PERIOD, LIVENESS_PERIOD, lie, post_empty
 
-from offchain.operator.l1_sender import SendError, SendPolicy
+from offchain.l1.sender import SendError, SendPolicy
 from offchain.validator.service import ValidatorService
 
 P, FREEZER, CH = 1, 6, 9

@@ -12,7 +12,7 @@ import pytest
 from eth_account import Account
 from zk_helpers import ALICE_KEY, BOB_KEY, MALLORY_KEY, PARAMS
 
-from offchain.operator.l1_sender import SendPolicy
+from offchain.l1.sender import SendPolicy
 from offchain.sequencer.config import SequencerConfig
 from offchain.sequencer.http_server import serve
 from offchain.zk.circuit import verifier_args

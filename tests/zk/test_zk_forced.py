@@ -26,7 +26,7 @@ from zk_helpers import (
     submit,
 )
 
-from offchain.operator.l1_sender import SendPolicy
+from offchain.l1.sender import SendPolicy
 from offchain.sequencer.optimistic import Rejected
 from offchain.sequencer.store import TxStatus
 from offchain.zk import pubdata

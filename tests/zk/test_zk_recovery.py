@@ -14,7 +14,7 @@ from eth_account import Account
 from eth_utils import keccak
 from zk_helpers import ALICE_KEY, BOB_KEY, FIXED_GAS, MALLORY_KEY, PARAMS
 
-from offchain.operator.l1_sender import SendError, SendPolicy
+from offchain.l1.sender import SendError, SendPolicy
 from offchain.sequencer.store import BatchStatus, TxStatus
 from offchain.zk.batch import build_batch
 from offchain.zk.chain import read_deposits, submit_args, submit_calldata

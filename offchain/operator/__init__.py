@@ -1,1 +1,0 @@
-"""Still here until they move: the validator (offchain/validator/), L1 sender (offchain/l1/)."""
