@@ -3,10 +3,10 @@
 #
 # Each group is its own `ape test` process with its own Anvil node (ape-config.yaml picks a free
 # port), so the groups share nothing but the files below, which only one group writes:
-#   group 1 (CPU-bound): zk proving, blobs, BLS, governance, bridge, tools; then cli and e2e,
-#                        which deploy to deployments/ethereum-local.json one after the other;
+#   group 1 (CPU-bound): zk proving, blobs, BLS, governance, bridge, tools;
 #   group 2 (mostly waiting on fsync and sockets): channels, operator, sequencer, rollup,
-#                        forced, offchain.
+#                        forced, offchain; then cli and e2e (each test deploys into its own
+#                        temporary deployments directory).
 # tests/cli runs on its own command line (its bare `conftest` import collides with the others').
 # Output of each group goes to .build/test-logs/<group>.log and is printed when both are done; the
 # exit status is non-zero if any group failed. Extra arguments are passed to every `ape test`.
@@ -17,14 +17,14 @@ mkdir -p "$LOGS"
 ARGS=(-q --durations=15 "$@")
 
 group1() {
-    ape test tests/zk tests/blobs tests/bls tests/governance tests/bridge tests/tools "${ARGS[@]}" \
-        && ape test tests/cli "${ARGS[@]}" \
-        && ape test tests/e2e "${ARGS[@]}"
+    ape test tests/zk tests/blobs tests/bls tests/governance tests/bridge tests/tools "${ARGS[@]}"
 }
 
 group2() {
     ape test tests/channels tests/operator tests/sequencer tests/rollup tests/forced \
-        tests/offchain "${ARGS[@]}"
+        tests/offchain "${ARGS[@]}" \
+        && ape test tests/cli "${ARGS[@]}" \
+        && ape test tests/e2e "${ARGS[@]}"
 }
 
 start=$(date +%s)
