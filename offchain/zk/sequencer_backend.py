@@ -576,8 +576,10 @@ class ZkBatcher:
         try:
             # The journal makes a restart continue this send with the same nonce (replacing the
             # version in the mempool) instead of adding a second transaction with a fresh one.
-            sent = self.sender.send(
-                {"to": rollup, "data": Web3.to_hex(intent.data)}, key=_send_key(intent)
+            sent = self.sender.send(  # the current policy: a caller may have changed it
+                {"to": rollup, "data": Web3.to_hex(intent.data)},
+                key=_send_key(intent),
+                policy=self.policy,
             )
         except WouldRevert as exc:
             # Refused before signing: L1 moved under the intent (or the proof no longer
