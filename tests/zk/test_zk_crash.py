@@ -138,6 +138,8 @@ def test_zk_kill_and_restart_loses_and_duplicates_nothing(
         submit_until_dead(final, domain, acknowledged, 2)
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
+            if not final.alive():  # say why the restarted service died, not just "refused"
+                pytest.fail(f"the restarted service exited:\n{final.proc.stderr.read()[-4000:]}")
             statuses = [http(f"{final.url}/tx/{h}")[1]["status"] for h in acknowledged]
             if all(s == "final" for s in statuses):
                 break
