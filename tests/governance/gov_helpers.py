@@ -24,9 +24,12 @@ MAX_PAUSE = 12 * 3600  # below FID, as the deployment default
 
 
 def advance(chain, seconds: int) -> None:
-    """Move the chain's clock forward and mine a block."""
-    chain.provider.web3.provider.make_request("evm_increaseTime", [seconds])
-    chain.provider.web3.provider.make_request("evm_mine", [])
+    """Mine a block exactly `seconds` after the latest one.
+
+    Relative to the latest block rather than the wall clock (`evm_increaseTime`), so a slow
+    machine cannot add a second between the last transaction and this block.
+    """
+    chain.provider.web3.provider.make_request("evm_mine", [now(chain) + seconds])
 
 
 def now(chain) -> int:

@@ -52,9 +52,10 @@ def test_completing_an_exit_works_while_paused(chain, gov, deployer, alice):
 
 def test_pause_expires_by_itself(chain, gov, deployer, alice):
     _pause(chain, gov, deployer, duration=3600)
-    advance(chain, 3599)
+    # a view call may run at the pending block's time, a second or two past the latest block
+    advance(chain, 3590)
     assert gov.rollup.postingPaused()
-    advance(chain, 1)
+    advance(chain, 10)
     assert not gov.rollup.postingPaused()
     gov.rollup.postBatch(sender=alice)
 
