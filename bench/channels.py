@@ -50,8 +50,10 @@ def table(title: str, header: list[str], rows: list[list[object]]) -> None:
 
 
 def warp(w3, seconds: int) -> None:
-    w3.provider.make_request("evm_increaseTime", [seconds])
-    w3.provider.make_request("evm_mine", [])
+    """Mine a block `seconds` after the latest one (relative to the chain, not the wall clock,
+    so the gas snapshot's fixed block times stay fixed: tools/gas_snapshot.py)."""
+    latest = w3.eth.get_block("latest")["timestamp"]
+    w3.provider.make_request("evm_mine", [latest + seconds])
 
 
 def measure_gas(adj, abi, url, keys, token_addr, token_abi) -> dict[str, int]:

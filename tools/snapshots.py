@@ -3,11 +3,12 @@
 The off-chain side reads contract structs by position (`batches(i).call()[3]`), so an interface
 change must be a visible diff in review, as contracts-bedrock does with `snapshots/abi/`.
 
-    python tools/snapshots.py write   # after an intended interface change: rewrite the snapshots
+    python tools/snapshots.py write   # after an intended change: rewrite the ABI and gas snapshots
     python tools/snapshots.py check   # exit 1 and name every contract whose ABI differs
 
 Both read Ape's build (`.build/__local__.json`): run `make compile` first. Test-only contracts
-(contracts/test/) are not snapshotted.
+(contracts/test/) are not snapshotted. `write` also re-measures the gas snapshots
+(snapshots/gas/, tools/gas_snapshot.py) on a fresh Anvil; `ape test tests/tools` compares them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 BUILD = ROOT / ".build" / "__local__.json"
 SNAPSHOTS = ROOT / "snapshots" / "abi"
 
@@ -67,10 +70,21 @@ def write(build: Path = BUILD, snapshots: Path = SNAPSHOTS) -> None:
         (snapshots / f"{name}.json").write_text(text)
 
 
+def write_gas() -> None:
+    """Re-measure every gas snapshot on a fresh local Anvil node."""
+    from bench.common import local_node
+    from tools import gas_snapshot
+
+    with local_node():
+        for path in gas_snapshot.write():
+            print(f"gas snapshot written to {path.relative_to(ROOT)}")
+
+
 def main(argv: list[str]) -> int:
     if argv == ["write"]:
         write()
         print(f"ABI snapshots written to {SNAPSHOTS.relative_to(ROOT)}")
+        write_gas()
         return 0
     if argv == ["check"]:
         diffs = differences()
