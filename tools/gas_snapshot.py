@@ -1,8 +1,8 @@
 """Committed gas snapshots: the gas of every user-facing operation, one file per system.
 
-As Uniswap v4 commits `snapshots/*.json` next to its code, l2kit commits `snapshots/gas/<system>.json`
-so that a change in what users pay is a reviewed diff rather than an accident. Each system has one
-deterministic scenario run on Anvil:
+As Uniswap v4 commits `snapshots/*.json` next to its code, l2kit commits
+`snapshots/gas/<system>.json` so that a change in what users pay is a reviewed diff rather than an
+accident. Each system has one deterministic scenario run on Anvil:
 
 - a fresh deployment by test account 0 from a fixed nonce (so every contract lands at the same
   address and calldata holding addresses costs the same),
@@ -138,12 +138,16 @@ def _governance() -> dict[str, int]:
 
     def rollup(timelock: str, council: str) -> Any:
         return deployer.deploy(
-            project.MockGovernedRollup, timelock, council, 86_400, 7 * 86_400, params.max_pause, False
+            project.MockGovernedRollup,
+            timelock,
+            council,
+            86_400,
+            7 * 86_400,
+            params.max_pause,
+            False,
         )
 
-    stack = deploy_stack(
-        project, deployer, members, 7, [proposer.address], [ETH], params, [rollup]
-    )
+    stack = deploy_stack(project, deployer, members, 7, [proposer.address], [ETH], params, [rollup])
     timelock, council, system = stack.timelock, stack.council, stack.systems[0]
     gas: dict[str, int] = {}
     zero32 = b"\x00" * 32
@@ -194,7 +198,13 @@ def _rollup() -> dict[str, int]:
     l1 = RollupL1(w3, rollup.address, bridge.address)
     sep = l1.separator()
     signers = [Signer(w3, bytes(HexBytes(test[i].private_key))) for i in range(6)]
-    operator, alice, bob, watcher, forcer = signers[1], signers[2], signers[3], signers[4], signers[5]
+    operator, alice, bob, watcher, forcer = (
+        signers[1],
+        signers[2],
+        signers[3],
+        signers[4],
+        signers[5],
+    )
     keys = {s: s.private_key for s in (alice, bob, forcer)}
     gas: dict[str, int] = {}
     gas["bond (cold: first bond)"] = operator.send(l1.rollup.functions.bond(), value=bond)[
@@ -234,7 +244,9 @@ def _zk() -> dict[str, int]:
     deployer, user = accounts.test_accounts[:2]
     bridge = deployer.deploy(project.L1Bridge, b"\x02")
     verifier = deployer.deploy(project.AcceptingVerifier)
-    rollup = deployer.deploy(project.ZkRollup, bridge, verifier, verifier, 1, 4, 2, 7 * 86_400, 86_400)
+    rollup = deployer.deploy(
+        project.ZkRollup, bridge, verifier, verifier, 1, 4, 2, 7 * 86_400, 86_400
+    )
     bridge.setRollup(rollup, sender=deployer)
     token = deployer.deploy(project.TestToken, "Bench", "BNC", 18)
     token.mint(user, 10**24, sender=deployer)
@@ -272,10 +284,10 @@ SCENARIOS = (
     ),
     Scenario(
         "channels",
-        "ChannelAdjudicator (stale-close penalty 100%, channels with 100 s settlement periods) and a "
-        "TestToken; participants are test accounts 1 and 2 through offchain.channels.ChainClient. "
-        "Each operation is the first of its kind on its channel; 'claim (ETH)' is the payee's "
-        "first claim. Measured by bench/channels.py's measure_gas().",
+        "ChannelAdjudicator (stale-close penalty 100%, channels with 100 s settlement periods) "
+        "and a TestToken; participants are test accounts 1 and 2 through "
+        "offchain.channels.ChainClient. Each operation is the first of its kind on its channel; "
+        "'claim (ETH)' is the payee's first claim. Measured by bench/channels.py's measure_gas().",
         _channels,
     ),
     Scenario(

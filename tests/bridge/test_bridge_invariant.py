@@ -69,7 +69,9 @@ def test_invariant_bridge_balance_covers_liabilities(
 
         @rule(user=st.sampled_from(USERS), amount=st.sampled_from(AMOUNTS))
         def deposit_eth(self, user, amount):
-            bridge.depositETH(address_recipient(users[user].address), value=amount, sender=users[user])
+            bridge.depositETH(
+                address_recipient(users[user].address), value=amount, sender=users[user]
+            )
             self.received["eth"] += amount
             self.deposits.append(("eth", user, amount))
 
@@ -140,7 +142,9 @@ def test_invariant_bridge_balance_covers_liabilities(
             # a token transfer or a forced ETH send (selfdestruct, coinbase): balance, not liability
             if kind == "eth":
                 w3 = chain.provider.web3
-                w3.provider.make_request("anvil_setBalance", [bridge.address, hex(held("eth") + amount)])
+                w3.provider.make_request(
+                    "anvil_setBalance", [bridge.address, hex(held("eth") + amount)]
+                )
             else:
                 contracts[kind].transfer(bridge, amount, sender=alice)
 
