@@ -11,7 +11,7 @@ from eth_utils import keccak, to_canonical_address, to_checksum_address
 from web3 import Web3
 from web3.types import LogReceipt
 
-from offchain.errors import L2KitError
+from offchain.errors import BridgeError
 
 ETH = "0x0000000000000000000000000000000000000000"
 ZERO_ACCUMULATOR = b"\x00" * 32
@@ -20,7 +20,7 @@ WITHDRAWAL_RELEASED_TOPIC = keccak(text="WithdrawalReleased(bytes32,address,addr
 CLAIMED_TOPIC = keccak(text="Claimed(address,address,address,uint256)")
 
 
-class DepositQueueBroken(L2KitError):
+class DepositQueueBroken(BridgeError):
     """The events read do not form an unbroken queue (missing logs or a reorg mid-read)."""
 
 

@@ -12,8 +12,10 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from offchain.errors import HttpCallError
 
-class HttpRefused(Exception):
+
+class HttpRefused(HttpCallError):
     """The server answered with an error status and (usually) a JSON error body."""
 
     def __init__(self, status: int, code: str, message: str) -> None:
@@ -23,7 +25,7 @@ class HttpRefused(Exception):
         self.message = message
 
 
-class HttpUnreachable(Exception):
+class HttpUnreachable(HttpCallError):
     """Nothing answered at the URL (refused, reset, timed out, bad host)."""
 
     def __init__(self, reason: object) -> None:
@@ -31,7 +33,7 @@ class HttpUnreachable(Exception):
         self.reason = reason
 
 
-class HttpNotJson(Exception):
+class HttpNotJson(HttpCallError):
     """Something answered, but not with JSON: not the API the client expects."""
 
 

@@ -23,6 +23,7 @@ from web3.logs import DISCARD
 from offchain.chain import abi_of
 from offchain.channels import crypto
 from offchain.channels.model import ChannelError, Lock, State
+from offchain.errors import TxFailed
 from offchain.l1.sender import L1Sender, SendError, SendPolicy
 
 # Channel transactions are time-critical (a secret must reach the chain before a lock expires):
@@ -52,10 +53,6 @@ class OnChain:
     nonce: int
     deadline: int
     total: int
-
-
-class TxFailed(RuntimeError):
-    """A transaction reverted or could not be brought on chain; the message says why."""
 
 
 class ChainClient:

@@ -10,17 +10,17 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
-from offchain.errors import L2KitError
+from offchain.errors import HttpCallError
 from offchain.json_http import HttpNotJson, HttpRefused, HttpUnreachable, call_json
 
 DEFAULT_API = "http://127.0.0.1:8550"
 
 
-class NodeUnavailable(L2KitError):
+class NodeUnavailable(HttpCallError):
     """The channel node's API did not answer."""
 
 
-class NodeRefused(L2KitError):
+class NodeRefused(HttpCallError):
     """The channel node answered with an error."""
 
     def __init__(self, status: int, code: str, message: str) -> None:

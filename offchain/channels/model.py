@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from eth_utils import keccak
 
 from offchain.channels import merkle
+from offchain.errors import L2KitError
 
 
 class ErrorCode(enum.IntEnum):
@@ -30,7 +31,7 @@ class ErrorCode(enum.IntEnum):
     INTERNAL = 13  # a bug on the answering side; the request changed nothing
 
 
-class ChannelError(ValueError):
+class ChannelError(L2KitError, ValueError):
     """An input that the channel protocol rejects; the message says what was wrong, `code`
     says it for programs (and travels in the wire's error reply)."""
 

@@ -37,6 +37,7 @@ from offchain.channels.model import ChannelError, hx, unhx
 from offchain.channels.node import ETH, Conflict, Node, PeerRefused, PeerUnreachable, Tower
 from offchain.channels.router import Edge, find_route
 from offchain.channels.runner import load_config, make_node
+from offchain.errors import HttpApiError
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +46,8 @@ GAS_RESERVE = 10**16  # wei kept back for gas when checking that an open or fund
 MAX_AMOUNT = 2**255  # the contract's balances are uint256; anything near that is a typo
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+class ApiError(HttpApiError):
+    """A request the channel service refuses (HTTP status, machine-readable code, message)."""
 
 
 def _amount(body: dict, field: str = "amount") -> int:

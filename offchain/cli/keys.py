@@ -22,7 +22,7 @@ from pathlib import Path
 from eth_account import Account as EthAccount
 from eth_account.signers.local import LocalAccount
 
-from offchain.errors import L2KitError
+from offchain.errors import CliError
 
 DEFAULT_KEY_ENV = "L2KIT_KEY"
 KEYFILE_PASSPHRASE_ENV = "L2KIT_KEYFILE_PASSPHRASE"
@@ -32,7 +32,7 @@ SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 Prompt = Callable[[str], str]
 
 
-class KeyUnavailable(L2KitError):
+class KeyUnavailable(CliError):
     """No usable key: the message says which source failed and how to fix it."""
 
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import click
 
-from offchain.errors import L2KitError
+from offchain.errors import CliError
 
 
-class WaitTimedOut(L2KitError):
+class WaitTimedOut(CliError):
     """A wait ran out of time; the message says what is still missing."""
 
 

@@ -27,7 +27,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 
 from offchain.chain import abi_of
 from offchain.deployments import Deployment, load_deployment
-from offchain.errors import L2KitError
+from offchain.errors import CliError, L2KitError
 from offchain.l1.sender import (
     EstimateRefused,
     L1Sender,
@@ -51,7 +51,7 @@ ERROR_ABIS = ("Rollup", "L1Bridge", "ZkRollup")
 CLI_SEND_POLICY = SendPolicy(max_attempts=5, receipt_timeout=60.0, backoff=0.5, max_backoff=5.0)
 
 
-class SendRefused(L2KitError):
+class SendRefused(CliError):
     """A transaction that would revert, or that the node refuses; nothing was sent."""
 
 

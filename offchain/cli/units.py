@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation, localcontext
 
-from offchain.errors import L2KitError
+from offchain.errors import CliError
 
 _AMOUNT = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([a-zA-Z]*)\s*$")
 _ETH_UNITS = {"": 18, "eth": 18, "ether": 18, "gwei": 9, "wei": 0}
 
 
-class BadAmount(L2KitError):
+class BadAmount(CliError):
     """An amount that does not parse or has more precision than the unit allows."""
 
 

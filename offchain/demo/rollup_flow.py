@@ -16,6 +16,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
 
+from offchain.errors import DemoError
 from offchain.l1.sender import L1Sender, SendError, SendPolicy
 from offchain.rollup import adversary
 from offchain.rollup.codec import decode_batch, decode_txs, encode_batch
@@ -28,10 +29,6 @@ ETH = "0x0000000000000000000000000000000000000000"
 #: The demo's node mines at once: a minute without a receipt means something is wrong.
 DEMO_SEND_POLICY = SendPolicy(max_attempts=3, receipt_timeout=60.0)
 Log = Callable[[str], None]
-
-
-class DemoError(RuntimeError):
-    """A demo step did not reach its expected outcome."""
 
 
 @dataclass

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from eth_abi import decode, encode
 from eth_utils import keccak, to_checksum_address
 
-from offchain.errors import L2KitError
+from offchain.errors import GovernanceError
 
 _SIGNATURE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\((.*)\)$")
 
 
-class CallError(L2KitError):
+class CallError(GovernanceError):
     """A call signature or argument that cannot be encoded or decoded."""
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from offchain.errors import L2KitError
+from offchain.errors import L1Error, L2KitError
 
 
-class FeeAboveCap(L2KitError):
+class FeeAboveCap(L1Error):
     """The fees the chain asks for now are above the policy's cap: wait, do not overpay."""
 
 

@@ -40,7 +40,7 @@ from web3.exceptions import (
 )
 from web3.types import TxParams
 
-from offchain.errors import L2KitError
+from offchain.errors import L1Error, L2KitError
 
 from .fees import FeeAboveCap, Fees, NodeFees, SendPolicy, choose_fees, gas_limit
 
@@ -70,7 +70,7 @@ BLOB_TX_TYPE = 3
 DEFAULT_POLICY = SendPolicy()
 
 
-class SendError(L2KitError):
+class SendError(L1Error):
     """The transaction could not be brought on chain; the message says what to check."""
 
 

@@ -10,18 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from offchain.errors import L2KitError
+from offchain.errors import SequencerError
 from offchain.json_http import HttpNotJson, HttpRefused, HttpUnreachable, call_json
 from offchain.rollup.types import Transfer, Withdraw
 
 DEFAULT_URL = "http://127.0.0.1:8547"
 
 
-class BatcherUnavailable(L2KitError):
+class BatcherUnavailable(SequencerError):
     """The batcher did not answer."""
 
 
-class BatcherRefused(L2KitError):
+class BatcherRefused(SequencerError):
     """The batcher answered with an error."""
 
     def __init__(self, status: int, code: str, message: str) -> None:

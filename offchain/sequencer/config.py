@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
-from offchain.errors import L2KitError
+from offchain.errors import SequencerError
 
 ENV_PREFIX = "L2KIT_"
 
 
-class ConfigError(L2KitError):
+class ConfigError(SequencerError):
     """A setting could not be used; the message is one line naming the setting and source."""
 
 

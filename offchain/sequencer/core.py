@@ -19,7 +19,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from offchain.errors import L2KitError
+from offchain.errors import L2KitError, SequencerError
 from offchain.sequencer import failpoints
 from offchain.sequencer.backend import Backend, Prepared
 from offchain.sequencer.store import DuplicateTransaction, StoredTx, TxStatus
@@ -34,7 +34,7 @@ L1_SILENCE_S = 30.0
 RECOVERING_MESSAGE = "the sequencer is recovering from L1 and its store: retry shortly"
 
 
-class Rejected(L2KitError):
+class Rejected(SequencerError):
     """A submitted transaction was refused; nothing was stored. `code` is machine-readable."""
 
     def __init__(self, code: str, message: str) -> None:

@@ -31,7 +31,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from offchain.errors import L2KitError
+from offchain.errors import HttpApiError, L2KitError
 
 log = logging.getLogger(__name__)
 
@@ -94,14 +94,8 @@ _PARSER_CODES = {
 Handler = Callable[[dict[str, str], dict[str, Any]], Any]
 
 
-class ApiError(L2KitError):
+class ApiError(HttpApiError):
     """A request the API refuses, with the HTTP status and a machine-readable code."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
 
 
 def bad_request(code: str, message: str) -> ApiError:

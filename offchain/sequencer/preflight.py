@@ -17,7 +17,7 @@ from web3 import Web3
 from web3.exceptions import BlockNotFound
 
 from offchain.deployments import Deployment
-from offchain.errors import L2KitError
+from offchain.errors import SequencerError
 from offchain.l1.sender import FeeAboveCap, SendPolicy, max_fee_now
 from offchain.sequencer.store import DeploymentBinding
 
@@ -29,7 +29,7 @@ GAS_RESERVE = 3_000_000
 _KEY = re.compile(r"(0x)?[0-9a-fA-F]{64}")
 
 
-class PreflightError(L2KitError):
+class PreflightError(SequencerError):
     """A setting or the node is not fit to start on; the message says what to change."""
 
 

@@ -17,7 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
 
-from offchain.errors import L2KitError
+from offchain.errors import SequencerError
 from offchain.l1.sender import SendRecord
 
 #: 2: persistent counters and checkpoints (issue #10); 3: the send journal keeps the blob fee of
@@ -79,7 +79,7 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 """
 
 
-class StoreError(L2KitError):
+class StoreError(SequencerError):
     """The store refused an operation; the message says why."""
 
 
