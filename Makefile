@@ -39,7 +39,7 @@ help:
 	@echo "make bench   set up and run every benchmark (tables + bench/results/*.json)"
 	@echo "make test-fast  the suite without the slow end-to-end tests (the inner loop)"
 	@echo "make lint    ruff, the NatSpec check, mypy over offchain/"
-	@echo "make snapshots  rewrite snapshots/abi/ after an intended interface change"
+	@echo "make snapshots  rewrite snapshots/abi/ and snapshots/gas/ after an intended change"
 	@echo "make setup   only the set-up: .venv, node_modules, solc shim"
 
 setup: $(PY_STAMP) $(NPM_STAMP) $(SOLC_SHIM) $(if $(filter 1,$(ZK)),$(ZK_STAMP))

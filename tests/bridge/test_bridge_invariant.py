@@ -1,8 +1,8 @@
-"""Invariant B1 (contracts/bridge/L1Bridge.sol): for every token, the bridge's balance is at least
-`liabilities(token)`, which is every amount received by a deposit minus every amount paid out by
-`claim`, under random sequences of deposits (ETH, a plain and a fee-on-transfer ERC-20),
-withdrawals and refunds released by the rollup (over-releases included), claims, and funds sent
-to the bridge outside a deposit.
+"""Invariant B1 (contracts/bridge/L1Bridge.sol, docs/checks.md): for every token, the bridge's
+balance is at least `liabilities(token)`, which is every amount received by a deposit minus every
+amount paid out by `claim`, under seeded random sequences of deposits (ETH, a plain and a
+fee-on-transfer ERC-20), withdrawals and refunds released by the rollup (over-releases included),
+claims, and funds sent to the bridge outside a deposit.
 
 Checked after every operation, per token: balance >= liabilities >= pendingClaims, liabilities
 equals the model's received - claimed, and the claimable credits add up to pendingClaims.

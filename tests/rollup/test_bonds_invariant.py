@@ -1,4 +1,5 @@
-"""Stateful property test on Anvil (issue #9 item 3): under random sequences of bonding, honest
+"""Invariant R2 (docs/checks.md), "bonds back every disputable batch": a stateful property test
+on Anvil (issue #9 item 3): under random sequences of bonding, honest
 and fraudulent postings, fraud proofs (rollbacks), releases, withdrawals, time passing, freezes
 and bounty settlements, every disputable batch is backed by its own full bond, and the rollup's
 ETH is exactly free bonds + locked bonds + rewards + open bounties + burned."""
@@ -33,7 +34,7 @@ CHALLENGER = 9
 GAS = 3_000_000
 
 
-def test_every_disputable_batch_is_backed_by_a_bond(env, chain):
+def test_invariant_every_disputable_batch_is_backed_by_a_bond(env, chain):
     f = env.l1.rollup.functions
 
     def bounty(b: int) -> dict:

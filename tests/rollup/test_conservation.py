@@ -1,6 +1,7 @@
-"""Stateful property test on Anvil: after every step (deposit, transfer, withdraw, post,
-finalize + claim) what the bridge holds equals L2 balances + queued deposits not yet consumed +
-withdrawals executed on L2 but not yet claimed on L1."""
+"""Invariant R1 (docs/checks.md), "funds conservation": a stateful property test on Anvil.
+After every step (deposit, transfer, withdraw, post, finalize + claim) what the bridge holds
+equals L2 balances + queued deposits not yet consumed + withdrawals executed on L2 but not yet
+claimed on L1."""
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -22,7 +23,7 @@ AMOUNTS = (10**15, 10**16, 10**17, 10**18)
 
 
 @pytest.mark.slow  # hypothesis on Anvil
-def test_funds_are_conserved(env, chain):
+def test_invariant_funds_are_conserved(env, chain):
     env.bond(0)
 
     class Conservation(RuleBasedStateMachine):
