@@ -22,7 +22,7 @@ AMOUNTS = (1, 999, 10**15, 10**17)
 USERS = (0, 1, 2)
 TOKENS = ("eth", "plain", "fee")
 SEEDS = (1, 2)
-STEPS = 80  # operations per seed
+STEPS = 60  # operations per seed
 
 
 pytestmark = pytest.mark.slow  # seeded random operation sequences on Anvil (two seeds, ~30 s each)

@@ -299,6 +299,7 @@ def test_partial_penalty_contract(project, deployer, chain, alice, bob, carol):
     assert paid.gained() == (3, 7)
 
 
+@pytest.mark.slow  # >10 s in a --durations run (every close/dispute revert, one after another)
 def test_close_and_dispute_reverts(
     adjudicator, chain, eth_channel, cosign, alice, bob, carol, domain, sig_alice, sig_bob
 ):
@@ -438,6 +439,7 @@ def unlock_args(s, subset):
     return ls, idx, proofs
 
 
+@pytest.mark.slow  # 18 s in a --durations run (every unlock path, with time travel)
 def test_unlock_paths(adjudicator, chain, eth_channel, cosign, alice, bob, carol):
     now = last_ts(chain)
     exp = now + 1000
