@@ -92,6 +92,8 @@ class ForkedService:
         stamp = f"{time.monotonic_ns()}"
         self.stdout_path = log_dir / f"service-{stamp}.out"
         self.stderr_path = log_dir / f"service-{stamp}.err"
+        for path in (self.stdout_path, self.stderr_path):
+            path.touch()  # readable at once: the child opens (and truncates) them after the fork
         self.pid = int(
             server.call(
                 op="start",
