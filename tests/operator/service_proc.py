@@ -11,6 +11,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def service_args(store: Path | str, extra: tuple[str, ...] = ()) -> list[str]:
+    """The command line of the tests' batcher: local network, any free port, small batches."""
+    return [
+        "--network",
+        "ethereum:local",
+        "--store",
+        str(store),
+        "--port",
+        "0",
+        "--max-batch-txs",
+        "4",
+        "--max-batch-delay",
+        "0.3",
+        "--progress-every",
+        "0",
+        *extra,
+    ]
+
+
 class ServiceProcess:
     def __init__(
         self,
@@ -30,24 +49,7 @@ class ServiceProcess:
         if failpoint:
             env["L2KIT_FAILPOINT"] = failpoint
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "offchain.sequencer.service",
-                "--network",
-                "ethereum:local",
-                "--store",
-                str(store),
-                "--port",
-                "0",
-                "--max-batch-txs",
-                "4",
-                "--max-batch-delay",
-                "0.3",
-                "--progress-every",
-                "0",
-                *extra,
-            ],
+            [sys.executable, "-m", "offchain.sequencer.service", *service_args(store, extra)],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,

@@ -2,7 +2,11 @@
 """Fixtures of the zk rollup tests (loaded by conftest.py only when the zk extra is installed):
 one development setup per session (cached under .cache/zk, reused across runs while the
 circuits are unchanged), the deployed bridge + verifiers + rollup, and the proofs of the scenario
-batches, each made once per session."""
+batches, each made once per session.
+
+The in-process provers reuse a proof made in an earlier test for the very same witness (see
+`zk_proof_reuse.ReusingProver`): a proof takes ~10 s here, and many tests start by proving the
+same deposit-only batch 0 of a freshly deployed system (same snapshot, same addresses)."""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from zk_helpers import (
     Proven,
     ZkSystem,
 )
+from zk_proof_reuse import ProofLog, ReusingProver
 
 from offchain.zk.batch import build_batch
 from offchain.zk.circuit import dev_keys, exit_spec, rollup_spec, verifier_args
@@ -38,13 +43,26 @@ def exit_keys():
 
 
 @pytest.fixture(scope="session")
-def prover(rollup_keys) -> Groth16Prover:
-    return Groth16Prover(rollup_keys)
+def proof_log() -> ProofLog:
+    """Which test is running, for the provers' reuse rule (set by `_proof_owner`)."""
+    return ProofLog()
+
+
+@pytest.fixture(autouse=True)
+def _proof_owner(proof_log: ProofLog, request: pytest.FixtureRequest):
+    proof_log.test = request.node.nodeid
+    yield
+    proof_log.test = ""
 
 
 @pytest.fixture(scope="session")
-def exit_prover(exit_keys) -> Groth16Prover:
-    return Groth16Prover(exit_keys)
+def prover(rollup_keys, proof_log) -> ReusingProver:
+    return ReusingProver(Groth16Prover(rollup_keys), proof_log)
+
+
+@pytest.fixture(scope="session")
+def exit_prover(exit_keys, proof_log) -> ReusingProver:
+    return ReusingProver(Groth16Prover(exit_keys), proof_log)
 
 
 @pytest.fixture(scope="session")
