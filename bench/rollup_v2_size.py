@@ -15,7 +15,6 @@ from __future__ import annotations
 import random
 
 from bench.common import print_table, write_results
-
 from offchain.blobs.cost import TOTAL_COST_FLOOR_PER_TOKEN, TX_BASE_GAS, calldata_tokens
 from offchain.bls import SecretKey, signing_dst
 from offchain.rollup.codec import encode_batch
@@ -75,13 +74,27 @@ def main() -> None:
             "floor_gas_per_transfer_without_base": TOTAL_COST_FLOOR_PER_TOKEN * tokens / n,
         }
         rows.append(
-            (n, -(-n // MAX_TXS_PER_COMMITMENT), len(data), len(calldata), len(calldata) / n,
-             floor, floor / n)
+            (
+                n,
+                -(-n // MAX_TXS_PER_COMMITMENT),
+                len(data),
+                len(calldata),
+                len(calldata) / n,
+                floor,
+                floor / n,
+            )
         )
     print_table(
         "rollup format v2: postBatch calldata per transfer (EIP-7623 floor)",
-        ("transfers", "commitments", "batch B", "calldata B", "B/transfer", "floor gas",
-         "floor gas/transfer"),
+        (
+            "transfers",
+            "commitments",
+            "batch B",
+            "calldata B",
+            "B/transfer",
+            "floor gas",
+            "floor gas/transfer",
+        ),
         rows,
     )
     write_results(

@@ -227,7 +227,9 @@ def execute(
             if w.amount == 0:
                 raise _Invalid(Fault.ZERO_WITHDRAW)
             sender = _debit_signed(run, w.sender, w.amount, w.fee)
-            withdrawals.append(WithdrawalRecord(slot, w.sender, sender.owner, sender.token, w.amount))
+            withdrawals.append(
+                WithdrawalRecord(slot, w.sender, sender.owner, sender.token, w.amount)
+            )
         for fslot in c.forced:
             slot += 1
             if fslot.malformed:

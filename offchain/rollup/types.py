@@ -278,7 +278,9 @@ class Commitment:
                 f"{len(self.withdraws)} withdraws, got {len(self.signature)}"
             )
         if not len(self.deposits) <= self.deposit_end < 2**32:
-            raise ValueError(f"deposit end {self.deposit_end} below its {len(self.deposits)} deposits")
+            raise ValueError(
+                f"deposit end {self.deposit_end} below its {len(self.deposits)} deposits"
+            )
         if not len(self.forced) <= self.forced_end < 2**32:
             raise ValueError(f"forced end {self.forced_end} below its {len(self.forced)} slots")
 

@@ -39,6 +39,7 @@ from .types import (
     ForcedSlot,
     QueuedDeposit,
     QueuedForced,
+    SignedTx,
     Transfer,
     Withdraw,
 )
@@ -97,7 +98,7 @@ def build_vectors() -> dict:
     pre_json = [_account_json(i, a, pre) for i, a in sorted(pre.accounts.items())]
     pre_root = pre.root
     deposits = [QueuedDeposit(DEPOSIT_START, ETH, 2 * 10**17, OWNERS[3])]
-    forced_txs = [
+    forced_txs: list[tuple[str, Transfer | Withdraw]] = [
         (OWNERS[1], Transfer(1, 2, 1000, 0)),  # B owns 1: applied
         (OWNERS[0], Withdraw(2, 5, 0)),  # A does not own 2: skipped
     ]
@@ -105,31 +106,30 @@ def build_vectors() -> dict:
         QueuedForced(FORCED_START + k, sender, encode_forced_tx(tx))
         for k, (sender, tx) in enumerate(forced_txs)
     ]
-    signed = [
+    transfers = [
         sign_transfer(SECRETS[0], dst, 0, 1, 123_450_000, 2000, 3),
         sign_transfer(SECRETS[0], dst, 0, 3, 10**17, 0, 4),
         sign_transfer(SECRETS[2], dst, 2, 0, 1, 10, 0),
-        sign_withdraw(SECRETS[1], dst, 1, 10**17, 0, 0),
     ]
-    sections = {
-        "deposits": (DepositTx(3),),
-        "transfers": tuple(s.tx for s in signed[:3]),
-        "withdraws": (signed[3].tx,),
-        "forced": (ForcedSlot(True), ForcedSlot(False)),
-    }
-    draft = Commitment(
-        bytes(32), DEPOSIT_START + 1, FORCED_START + 2, 0, **sections, signature=bytes(48)
-    )
-    run = execute(pre, draft, deposits, forced, check_root=False)
+    withdraws = [sign_withdraw(SECRETS[1], dst, 1, 10**17, 0, 0)]
+    signed: list[SignedTx] = [*transfers, *withdraws]
+
+    def commitment(root: bytes, signature: bytes) -> Commitment:
+        return Commitment(
+            root,
+            DEPOSIT_START + 1,
+            FORCED_START + 2,
+            0,
+            deposits=(DepositTx(3),),
+            transfers=tuple(t.tx for t in transfers),
+            withdraws=tuple(w.tx for w in withdraws),
+            forced=(ForcedSlot(True), ForcedSlot(False)),
+            signature=signature,
+        )
+
+    run = execute(pre, commitment(bytes(32), bytes(48)), deposits, forced, check_root=False)
     assert run.ok, run.fault
-    c = Commitment(
-        run.root,
-        DEPOSIT_START + 1,
-        FORCED_START + 2,
-        0,
-        **sections,
-        signature=aggregate_commitment(signed),
-    )
+    c = commitment(run.root, aggregate_commitment(signed))
     assert execute(pre, c, deposits, forced).ok
     post = pre.copy()
     commit(post, execute(post, c, deposits, forced), c.deposit_end)
@@ -180,9 +180,7 @@ def build_vectors() -> dict:
             {"index": d.index, "token": d.token, "amount": str(d.amount), "owner": d.owner}
             for d in deposits
         ],
-        "forced": [
-            {"index": f.index, "sender": f.sender, "l2tx": f.data.hex()} for f in forced
-        ],
+        "forced": [{"index": f.index, "sender": f.sender, "l2tx": f.data.hex()} for f in forced],
         "forcedAccumulators": accumulators,
         "messages": [
             {

@@ -110,8 +110,16 @@ def test_item_sizes_and_layout():
 
 @pytest.mark.parametrize(
     "raw",
-    [b"", b"\x02", b"\x02" + bytes(11), b"\x02" + bytes(13), b"\x03" + bytes(8),
-     b"\x03" + bytes(12), b"\x04" + bytes(9), b"\x01" + bytes(12)],
+    [
+        b"",
+        b"\x02",
+        b"\x02" + bytes(11),
+        b"\x02" + bytes(13),
+        b"\x03" + bytes(8),
+        b"\x03" + bytes(12),
+        b"\x04" + bytes(9),
+        b"\x01" + bytes(12),
+    ],
 )
 def test_forced_tx_shapes_are_strict(raw):
     with pytest.raises(CodecError, match="forced tx"):
@@ -130,12 +138,16 @@ def commitments(draw, deposit_start=0, forced_start=0):
         counts.append(draw(st.integers(0, 32 - sum(counts))))
     counts = draw(st.permutations(counts))
     transfers = draw(
-        st.lists(st.builds(Transfer, indexes, indexes, amounts, fees), min_size=counts[1],
-                 max_size=counts[1])
+        st.lists(
+            st.builds(Transfer, indexes, indexes, amounts, fees),
+            min_size=counts[1],
+            max_size=counts[1],
+        )
     )
     withdraws = draw(
-        st.lists(st.builds(Withdraw, indexes, amounts, fees), min_size=counts[2],
-                 max_size=counts[2])
+        st.lists(
+            st.builds(Withdraw, indexes, amounts, fees), min_size=counts[2], max_size=counts[2]
+        )
     )
     signed = bool(transfers or withdraws)
     return Commitment(
@@ -173,7 +185,9 @@ def test_batch_round_trip_and_hashes(b):
     for c, d in zip(cs, back, strict=True):
         assert d.hash() == c.hash()
         assert d.hash() == keccak(
-            c.post_root + c.deposit_end.to_bytes(4, "big") + c.forced_end.to_bytes(4, "big")
+            c.post_root
+            + c.deposit_end.to_bytes(4, "big")
+            + c.forced_end.to_bytes(4, "big")
             + keccak(encode_commitment(c)[32:])
         )
         assert len(encode_commitment(c)) == commitment_length(
@@ -266,8 +280,14 @@ def test_content_the_contract_does_not_read_decodes_and_keeps_its_bytes():
     assert encode_commitment(c) == raw
     assert c.hash() == keccak(bytes(32) + bytes(4) + (2).to_bytes(4, "big") + keccak(rest))
     canonical = Commitment(
-        c.post_root, c.deposit_end, c.forced_end, c.fee_account, transfers=(),
-        withdraws=c.withdraws, forced=(ForcedSlot(False), ForcedSlot(True)), signature=bytes(48),
+        c.post_root,
+        c.deposit_end,
+        c.forced_end,
+        c.fee_account,
+        transfers=(),
+        withdraws=c.withdraws,
+        forced=(ForcedSlot(False), ForcedSlot(True)),
+        signature=bytes(48),
     )
     assert canonical.hash() != c.hash()
 
@@ -301,5 +321,8 @@ def test_vector_commitment_and_batch():
     assert keccak(cs[0].hash() + cs[1].hash()).hex() == b["hash"]
     first = cs[0]
     assert (len(first.deposits), len(first.transfers), len(first.withdraws), len(first.forced)) == (
-        1, 3, 1, 2
+        1,
+        3,
+        1,
+        2,
     )

@@ -58,8 +58,13 @@ BIG = ((1 << 27) - 1) * 10**31  # decodes, above 2^128-1
 
 # name: (sections, queued deposits, queued forced, fault, slot)
 CATALOG = {
-    "valid-transfer-with-fee": (dict(transfers=(T(0, 1, 10**17, 1000),), fee_account=1), [], [],
-                                Fault.NONE, -1),
+    "valid-transfer-with-fee": (
+        dict(transfers=(T(0, 1, 10**17, 1000),), fee_account=1),
+        [],
+        [],
+        Fault.NONE,
+        -1,
+    ),
     "valid-withdraw": (dict(withdraws=(W(1, 10**17, 0),)), [], [], Fault.NONE, -1),
     "valid-self-transfer": (dict(transfers=(T(0, 0, 5, 0),)), [], [], Fault.NONE, -1),
     "valid-deposit-new": (dict(deposits=(D(20),)), [dep(0)], [], Fault.NONE, -1),
@@ -67,15 +72,25 @@ CATALOG = {
     "empty": (dict(), [], [], Fault.NONE, -1),
     "amount-above-2^128": (dict(transfers=(T(0, 1, BIG, 0),)), [], [], Fault.MALFORMED, 0),
     "withdraw-above-2^128": (dict(withdraws=(W(0, BIG, 0),)), [], [], Fault.MALFORMED, 0),
-    "outcome-byte-2": (dict(forced=(F(False, raw_outcome=2),)), [], [fx(0, OWNERS[0],
-                       W(0, 1, 0))], Fault.MALFORMED, 0),
+    "outcome-byte-2": (
+        dict(forced=(F(False, raw_outcome=2),)),
+        [],
+        [fx(0, OWNERS[0], W(0, 1, 0))],
+        Fault.MALFORMED,
+        0,
+    ),
     "overspend": (dict(transfers=(T(0, 1, 10**18, 1),)), [], [], Fault.OVERSPEND, 0),
     "sender-missing": (dict(transfers=(T(30, 1, 5, 0),)), [], [], Fault.NO_ACCOUNT, 0),
     "recipient-missing": (dict(transfers=(T(0, 30, 5, 0),)), [], [], Fault.NO_ACCOUNT, 0),
     "withdraw-sender-missing": (dict(withdraws=(W(30, 5, 0),)), [], [], Fault.NO_ACCOUNT, 0),
     "cross-token": (dict(transfers=(T(0, 6, 5, 0),)), [], [], Fault.TOKEN_MISMATCH, 0),
-    "fee-token-mix": (dict(transfers=(T(0, 1, 5, 1), T(6, 6, 5, 1))), [], [],
-                      Fault.TOKEN_MISMATCH, 1),
+    "fee-token-mix": (
+        dict(transfers=(T(0, 1, 5, 1), T(6, 6, 5, 1))),
+        [],
+        [],
+        Fault.TOKEN_MISMATCH,
+        1,
+    ),
     "recipient-overflow": (dict(transfers=(T(0, 7, 10, 0),)), [], [], Fault.BALANCE_OVERFLOW, 0),
     "nonce-exhausted": (dict(transfers=(T(8, 1, 5, 0),)), [], [], Fault.NONCE_EXHAUSTED, 0),
     "zero-withdraw": (dict(withdraws=(W(0, 0, 0),)), [], [], Fault.ZERO_WITHDRAW, 0),
@@ -83,23 +98,63 @@ CATALOG = {
     "deposit-without-entry": (dict(deposits=(D(1),)), [], [], Fault.DEPOSIT_MISMATCH, 0),
     "deposit-skipped": (dict(deposit_end=1), [dep(0)], [], Fault.DEPOSIT_MISMATCH, -1),
     "deposit-foreign-owner": (dict(deposits=(D(0),)), [dep(0)], [], Fault.TOKEN_MISMATCH, 0),
-    "deposit-foreign-token": (dict(deposits=(D(1),)), [dep(0, token=TOK)], [],
-                              Fault.TOKEN_MISMATCH, 0),
-    "deposit-overflow": (dict(deposits=(D(7),)), [dep(0, owner=OWNERS[7])], [],
-                         Fault.BALANCE_OVERFLOW, 0),
-    "fee-account-missing": (dict(transfers=(T(0, 1, 5, 1),), fee_account=30), [], [],
-                            Fault.NO_ACCOUNT, -1),
-    "fee-account-token": (dict(transfers=(T(0, 1, 5, 1),), fee_account=6), [], [],
-                          Fault.TOKEN_MISMATCH, -1),
-    "fee-account-overflow": (dict(transfers=(T(0, 1, 5, 10),), fee_account=7), [], [],
-                             Fault.BALANCE_OVERFLOW, -1),
+    "deposit-foreign-token": (
+        dict(deposits=(D(1),)),
+        [dep(0, token=TOK)],
+        [],
+        Fault.TOKEN_MISMATCH,
+        0,
+    ),
+    "deposit-overflow": (
+        dict(deposits=(D(7),)),
+        [dep(0, owner=OWNERS[7])],
+        [],
+        Fault.BALANCE_OVERFLOW,
+        0,
+    ),
+    "fee-account-missing": (
+        dict(transfers=(T(0, 1, 5, 1),), fee_account=30),
+        [],
+        [],
+        Fault.NO_ACCOUNT,
+        -1,
+    ),
+    "fee-account-token": (
+        dict(transfers=(T(0, 1, 5, 1),), fee_account=6),
+        [],
+        [],
+        Fault.TOKEN_MISMATCH,
+        -1,
+    ),
+    "fee-account-overflow": (
+        dict(transfers=(T(0, 1, 5, 10),), fee_account=7),
+        [],
+        [],
+        Fault.BALANCE_OVERFLOW,
+        -1,
+    ),
     "forced-without-entry": (dict(forced=(F(True),)), [], [], Fault.FORCED_MISMATCH, 0),
-    "forced-skipped-entry": (dict(forced_end=1), [], [fx(0, OWNERS[0], W(0, 1, 0))],
-                             Fault.FORCED_MISMATCH, -1),
-    "forced-claims-skip-of-valid": (dict(forced=(F(False),)), [], [fx(0, OWNERS[0],
-                                    W(0, 1, 0))], Fault.FORCED_OUTCOME, 0),
-    "forced-claims-apply-of-foreign": (dict(forced=(F(True),)), [], [fx(0, OWNERS[1],
-                                       W(0, 1, 0))], Fault.FORCED_OUTCOME, 0),
+    "forced-skipped-entry": (
+        dict(forced_end=1),
+        [],
+        [fx(0, OWNERS[0], W(0, 1, 0))],
+        Fault.FORCED_MISMATCH,
+        -1,
+    ),
+    "forced-claims-skip-of-valid": (
+        dict(forced=(F(False),)),
+        [],
+        [fx(0, OWNERS[0], W(0, 1, 0))],
+        Fault.FORCED_OUTCOME,
+        0,
+    ),
+    "forced-claims-apply-of-foreign": (
+        dict(forced=(F(True),)),
+        [],
+        [fx(0, OWNERS[1], W(0, 1, 0))],
+        Fault.FORCED_OUTCOME,
+        0,
+    ),
     "wrong-root": (dict(transfers=(T(0, 1, 5, 0),)), [], [], Fault.WRONG_ROOT, -1),
 }
 
@@ -115,16 +170,30 @@ def test_catalog(name):
         ex = execute(s, c, deps, forced)
     assert (ex.fault, ex.tx_index) == (fault, slot), name
     if fault == Fault.NONE:  # the true root makes it a valid commitment
-        good = Commitment(ex.root, c.deposit_end, c.forced_end, c.fee_account, c.deposits,
-                          c.transfers, c.withdraws, c.forced, c.signature)
+        good = Commitment(
+            ex.root,
+            c.deposit_end,
+            c.forced_end,
+            c.fee_account,
+            c.deposits,
+            c.transfers,
+            c.withdraws,
+            c.forced,
+            c.signature,
+        )
         assert execute(s, good, deps, forced).ok
 
 
 def test_sections_run_in_order_and_slots_count_across_them():
     s = state()
     # deposit into 20, transfer 20 -> 0 (needs the deposit first), withdraw, forced
-    c = C(pre=s, deposits=(D(20),), transfers=(T(20, 0, 10**16, 0),), withdraws=(W(20, 1, 0),),
-          forced=(F(True),))
+    c = C(
+        pre=s,
+        deposits=(D(20),),
+        transfers=(T(20, 0, 10**16, 0),),
+        withdraws=(W(20, 1, 0),),
+        forced=(F(True),),
+    )
     forced = [fx(0, OWNERS[1], W(20, 1, 0))]  # OWNERS[1] owns the deposited account 20
     ex = execute(s, c, [dep(0)], forced, check_root=False)
     assert ex.ok
@@ -152,8 +221,10 @@ def test_forced_tx_is_authenticated_by_its_l1_sender_and_keeps_the_nonce():
         (fx(5, OWNERS[0], T(0, 30, 1, 0)), False),  # recipient missing
         (fx(6, OWNERS[0], T(0, 6, 1, 0)), False),  # other token
         (fx(7, OWNERS[0], T(0, 7, 10, 0)), False),  # recipient overflow
-        (QueuedForced(8, OWNERS[0], bytes.fromhex("02" "000000" "000001" "ffffffff" "0000")),
-         False),  # amount above 2^128-1: skipped (not the commitment's fault)
+        (
+            QueuedForced(8, OWNERS[0], bytes.fromhex("02000000000001ffffffff0000")),
+            False,
+        ),  # amount above 2^128-1: skipped (not the commitment's fault)
         (fx(9, OWNERS[0], W(30, 1, 0)), False),  # no account
     ]
     forced = [f for f, _ in cases]
@@ -174,8 +245,7 @@ def test_forced_tx_is_authenticated_by_its_l1_sender_and_keeps_the_nonce():
 
 def test_witnesses_are_828_bytes_per_access_and_verify_in_order():
     s = state()
-    c, ex = build(s, signed=signed_for(s, [(0, 1, 5, 1), (1, 2, 3, 0)], [(2, 1, 0)]),
-                  fee_account=3)
+    c, ex = build(s, signed=signed_for(s, [(0, 1, 5, 1), (1, 2, 3, 0)], [(2, 1, 0)]), fee_account=3)
     assert ex.ok
     assert len(ex.witness_bytes()) == 828 * len(ex.accesses) == 828 * 6
     # replay the accesses: each witness proves the leaf against the root at that moment
@@ -209,8 +279,9 @@ def test_vector_commitment_executes_to_its_post_root():
     assert pre.root.hex() == V["preState"]["root"]
     b = V["batch"]
     cs = decode_batch(bytes.fromhex(b["data"]), b["depositStart"], b["forcedStart"])
-    deps = [QueuedDeposit(d["index"], d["token"], int(d["amount"]), d["owner"])
-            for d in V["deposits"]]
+    deps = [
+        QueuedDeposit(d["index"], d["token"], int(d["amount"]), d["owner"]) for d in V["deposits"]
+    ]
     forced = [QueuedForced(f["index"], f["sender"], bytes.fromhex(f["l2tx"])) for f in V["forced"]]
     ex = execute(pre, cs[0], deps, forced)
     assert ex.ok

@@ -32,15 +32,16 @@ V = json.loads(VECTOR_FILE.read_text())
 
 def signed_commitment():
     s = make_state()
-    signed = signed_for(s, [(5, 1, 10, 0), (2, 5, 3, 0), (5, 9, 1, 0), (7, 2, 4, 1)],
-                        [(2, 1, 0), (11, 3, 0)])
+    signed = signed_for(
+        s, [(5, 1, 10, 0), (2, 5, 3, 0), (5, 9, 1, 0), (7, 2, 4, 1)], [(2, 1, 0), (11, 3, 0)]
+    )
     c, ex = build(s, signed=signed, fee_account=1)
     assert ex.ok
     return s, c, post_state(s, c)
 
 
 def test_signer_evidence_is_distinct_senders_in_first_appearance_order():
-    s, c, post = signed_commitment()
+    _s, c, post = signed_commitment()
     ev = signer_evidence(c, post, keys_at)
     assert [e.index for e in ev] == [5, 2, 7, 11]
     for e in ev:
@@ -48,7 +49,7 @@ def test_signer_evidence_is_distinct_senders_in_first_appearance_order():
         assert e.account == post.account(e.index)
         assert verify_proof(c.post_root, e.index, e.account.leaf_hash(), e.siblings)
         assert e.key_eip2537 == KEYS[e.account.owner].eip2537()
-        packed, sibs, key = e.as_abi()
+        packed, _sibs, key = e.as_abi()
         assert len(packed) == 60 and key == g2_words(e.key_eip2537)
 
 
@@ -58,15 +59,25 @@ def test_evidence_from_another_state_is_refused_and_missing_keys_are_zero():
         signer_evidence(c, s, keys_at)
     ev = signer_evidence(c, post, lambda o: None if o == OWNERS[7] else keys_at(o))
     assert ev[2].key_eip2537 is None and ev[2].as_abi()[2] == (0,) * 8
-    assert check_commitment_signature(
-        c, post, lambda o: None if o == OWNERS[7] else keys_at(o), DST
-    ) == Fault.NO_KEY
+    assert (
+        check_commitment_signature(c, post, lambda o: None if o == OWNERS[7] else keys_at(o), DST)
+        == Fault.NO_KEY
+    )
     # an empty post-state account (a dishonest postRoot) is evidence too: zeros, no key asked
     fake = post.copy()
     fake.accounts[7] = Account.EMPTY
     fake.tree.set_leaf(7, Account.EMPTY.leaf_hash())
-    forged = Commitment(fake.root, c.deposit_end, c.forced_end, c.fee_account, c.deposits,
-                        c.transfers, c.withdraws, c.forced, c.signature)
+    forged = Commitment(
+        fake.root,
+        c.deposit_end,
+        c.forced_end,
+        c.fee_account,
+        c.deposits,
+        c.transfers,
+        c.withdraws,
+        c.forced,
+        c.signature,
+    )
     ev = signer_evidence(forged, fake, keys_at)
     assert ev[2].account.is_empty and ev[2].key_eip2537 is None
     assert verify_proof(fake.root, 7, bytes(32), ev[2].siblings)
@@ -74,15 +85,17 @@ def test_evidence_from_another_state_is_refused_and_missing_keys_are_zero():
 
 
 def test_signature_proof_abi_and_commitment():
-    s, c, post = signed_commitment()
+    _s, c, post = signed_commitment()
     other = Commitment(c.post_root, c.deposit_end, c.forced_end, 0)
     p = signature_proof(3, [other, c], 1, post, keys_at)
     enc = abi_encode([SIGNATURE_PROOF_ABI], [p.as_abi()])
     (back,) = abi_decode([SIGNATURE_PROOF_ABI], enc)
     assert back[0] == 3 and back[2] == 1 and list(back[1]) == [other.hash(), c.hash()]
     assert back[3] == c.post_root and back[6] == c.rest()
-    assert keccak(back[3] + back[4].to_bytes(4, "big") + back[5].to_bytes(4, "big")
-                  + keccak(back[6])) == c.hash()
+    assert (
+        keccak(back[3] + back[4].to_bytes(4, "big") + back[5].to_bytes(4, "big") + keccak(back[6]))
+        == c.hash()
+    )
     assert len(back[7]) == 4
     assert p.proof_hash() == keccak(enc)
     fc = commitment_for(p, OWNERS[0], b"\x01" * 32)
@@ -119,8 +132,9 @@ def test_hash_and_id_helpers():
     assert forced_accumulator_next(bytes(32), OWNERS[0], b"\x03" + bytes(9)) != (
         forced_accumulator_next(bytes(32), OWNERS[1], b"\x03" + bytes(9))
     )
-    assert withdrawal_id(1, 2, 3) == keccak((1).to_bytes(32, "big") + (2).to_bytes(32, "big")
-                                            + (3).to_bytes(32, "big"))
+    assert withdrawal_id(1, 2, 3) == keccak(
+        (1).to_bytes(32, "big") + (2).to_bytes(32, "big") + (3).to_bytes(32, "big")
+    )
     with pytest.raises(ValueError):
         forced_accumulator_next(bytes(31), OWNERS[0], b"")
 

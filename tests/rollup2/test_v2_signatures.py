@@ -32,13 +32,25 @@ V = json.loads(VECTOR_FILE.read_text())
 
 
 def with_signature(c: Commitment, sig: bytes) -> Commitment:
-    return Commitment(c.post_root, c.deposit_end, c.forced_end, c.fee_account, c.deposits,
-                      c.transfers, c.withdraws, c.forced, sig)
+    return Commitment(
+        c.post_root,
+        c.deposit_end,
+        c.forced_end,
+        c.fee_account,
+        c.deposits,
+        c.transfers,
+        c.withdraws,
+        c.forced,
+        sig,
+    )
 
 
 def honest(n_transfers=6, n_withdraws=2, repeat=True):
     s = make_state()
-    ts = [((i // 2 if repeat else i) % 30, 31 + i % 5, 10**15 + i * 10**12, i % 3) for i in range(n_transfers)]
+    ts = [
+        ((i // 2 if repeat else i) % 30, 31 + i % 5, 10**15 + i * 10**12, i % 3)
+        for i in range(n_transfers)
+    ]
     ws = [(35 + i, 10**14, 0) for i in range(n_withdraws)]
     signed = signed_for(s, ts, ws)
     c, ex = build(s, signed=signed)
@@ -50,12 +62,16 @@ def test_message_layout():
     t = Transfer(7, 9, 123_450_000, 2000)
     m = transfer_message(t, 5)
     assert len(m) == 45
-    assert m.hex() == ("00000007" "00000005" "02" "00000009" + (123_450_000).to_bytes(16, "big").hex()
-                       + (2000).to_bytes(16, "big").hex())
+    assert m.hex() == (
+        "00000007"
+        "00000005"
+        "02"
+        "00000009" + (123_450_000).to_bytes(16, "big").hex() + (2000).to_bytes(16, "big").hex()
+    )
     w = Withdraw(7, 10**18, 0)
     m = withdraw_message(w, 2**32 - 1)
     assert len(m) == 41
-    assert m.hex() == "00000007" "ffffffff" "03" + (10**18).to_bytes(16, "big").hex() + "00" * 16
+    assert m.hex() == "00000007ffffffff03" + (10**18).to_bytes(16, "big").hex() + "00" * 16
     with pytest.raises(ValueError, match="uint128"):
         transfer_message(Transfer(0, 1, ((1 << 27) - 1) * 10**31, 0), 0)
     for v in V["messages"]:
@@ -73,8 +89,9 @@ def test_vectors_messages_keys_and_aggregate():
     sigs = [signature_from_bytes(bytes.fromhex(m["signature"])) for m in V["messages"]]
     for m, sig in zip(V["messages"], sigs, strict=True):
         assert sig.eip2537().hex() == m["signatureEip2537"]
-    agg = aggregate_commitment([SignedTransfer(Transfer(0, 0, 0, 0), bytes.fromhex(m["signature"]))
-                                for m in V["messages"]])
+    agg = aggregate_commitment(
+        [SignedTransfer(Transfer(0, 0, 0, 0), bytes.fromhex(m["signature"])) for m in V["messages"]]
+    )
     assert agg.hex() == V["aggregate"]["compressed"]
     assert signature_from_bytes(agg).eip2537().hex() == V["aggregate"]["eip2537"]
     # sender 0 signed twice: nonces 3 then 4 (post-state nonce 5)
@@ -84,7 +101,7 @@ def test_vectors_messages_keys_and_aggregate():
 def test_nonce_rule_from_the_post_state():
     s = make_state()
     signed = signed_for(s, [(4, 1, 5, 0), (2, 1, 5, 0), (4, 2, 5, 0)], [(4, 1, 0)])
-    c, ex = build(s, signed=signed)
+    c, _ex = build(s, signed=signed)
     post = post_state(s, c)
     start = s.account(4).nonce
     assert post.account(4).nonce == start + 3
@@ -96,7 +113,7 @@ def test_nonce_rule_from_the_post_state():
 
 
 def test_good_commitment_and_unsigned_commitment():
-    s, c, post, _ = honest()
+    _s, c, post, _ = honest()
     assert check_commitment_signature(c, post, keys_at, DST) == Fault.NONE
     empty = Commitment(post.root, 0, 0, 0)
     assert check_commitment_signature(empty, post, keys_at, DST) == Fault.NONE
@@ -108,24 +125,35 @@ def test_one_bad_signature_among_many_is_found():
     signed = signed_for(s, ts)
     bad = 17
     t = signed[bad].tx
-    signed[bad] = SignedTransfer(t, sign(SKS[bad], transfer_message(
-        Transfer(t.sender, t.recipient, t.amount + 1, t.fee), s.account(bad).nonce), DST).compressed)
+    signed[bad] = SignedTransfer(
+        t,
+        sign(
+            SKS[bad],
+            transfer_message(
+                Transfer(t.sender, t.recipient, t.amount + 1, t.fee), s.account(bad).nonce
+            ),
+            DST,
+        ).compressed,
+    )
     c, ex = build(s, signed=signed)
     assert ex.ok  # the state transition is fine
     post = post_state(s, c)
     assert check_commitment_signature(c, post, keys_at, DST) == Fault.BAD_SIGNATURE
-    pending = [PendingSignature(x, s.account(x.tx.sender).nonce, KEYS[OWNERS[x.tx.sender]])
-               for x in signed]
+    pending = [
+        PendingSignature(x, s.account(x.tx.sender).nonce, KEYS[OWNERS[x.tx.sender]]) for x in signed
+    ]
     assert find_bad_signatures(pending, DST) == [bad]
     del pending[bad]
     assert find_bad_signatures(pending, DST) == []
 
 
 def test_missing_key_and_ruled_out_signers():
-    s, c, post, _ = honest()
+    _s, c, post, _ = honest()
     first = post.account(signers(c)[0]).owner
-    assert check_commitment_signature(c, post, lambda o: None if o == first else keys_at(o),
-                                      DST) == Fault.NO_KEY
+    assert (
+        check_commitment_signature(c, post, lambda o: None if o == first else keys_at(o), DST)
+        == Fault.NO_KEY
+    )
     # a sender whose account is empty in the post-state, or whose nonce is below its count
     gone = post.copy()
     gone.accounts[signers(c)[1]] = Account.EMPTY
@@ -135,7 +163,9 @@ def test_missing_key_and_ruled_out_signers():
     low.accounts[signers(c)[0]] = Account(a.owner, a.token, a.balance, 1)  # two signed txs
     assert check_commitment_signature(c, low, keys_at, DST) == Fault.BAD_SIGNATURE
     # a key of the wrong owner makes the aggregate fail
-    assert check_commitment_signature(c, post, lambda o: KEYS[OWNERS[0]], DST) == Fault.BAD_SIGNATURE
+    assert (
+        check_commitment_signature(c, post, lambda o: KEYS[OWNERS[0]], DST) == Fault.BAD_SIGNATURE
+    )
 
 
 @pytest.mark.parametrize("kind", ["chain", "rollup", "nonce", "sender"])
@@ -161,7 +191,7 @@ def test_replay_is_refused(kind):
 
 
 def test_undecodable_or_identity_aggregate_is_a_bad_signature():
-    s, c, post, _ = honest()
+    _s, c, post, _ = honest()
     not_a_point = bytes([0x9A]) + bytes(47)  # compressed flag, x not on the curve
     identity = bytes([0xC0]) + bytes(47)
     for sig in (not_a_point, identity, bytes(48), b"\xff" * 48):
@@ -174,7 +204,7 @@ def test_adversarial_valid_state_with_one_swapped_signature_is_detected():
     """The operator posts a commitment that executes correctly (root, nonces, balances all
     right) but swaps one user's signature for another valid signature of the same user (over
     another of its own messages): only the signature check sees it."""
-    s, c, post, signed = honest(n_transfers=8, n_withdraws=2)
+    _s, c, post, signed = honest(n_transfers=8, n_withdraws=2)
     assert check_commitment_signature(c, post, keys_at, DST) == Fault.NONE
     nonces = signed_nonces(c, post)
     for k in range(len(signed)):
@@ -188,8 +218,14 @@ def test_adversarial_valid_state_with_one_swapped_signature_is_detected():
 
 
 @settings(max_examples=12, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 29), st.integers(30, 39), st.integers(1, 10**6)),
-                min_size=1, max_size=20), st.data())
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 29), st.integers(30, 39), st.integers(1, 10**6)),
+        min_size=1,
+        max_size=20,
+    ),
+    st.data(),
+)
 def test_property_honest_commitments_verify_and_any_swap_fails(transfers, data):
     s = make_state()
     signed = signed_for(s, [(f, t, a, 0) for f, t, a in transfers])
@@ -216,8 +252,13 @@ def test_signature_serialisations():
     assert signature_from_bytes(bytes([0x40]) + bytes(95)).compressed[0] == 0xC0
     from offchain.bls import BLSError
 
-    for bad in (bytes(47), bytes([0x80]) + uncompressed[1:], bytes([0x20]) + uncompressed[1:],
-                bytes([0x40]) + bytes(94) + b"\x01", uncompressed[:95] + bytes([uncompressed[95] ^ 1])):
+    for bad in (
+        bytes(47),
+        bytes([0x80]) + uncompressed[1:],
+        bytes([0x20]) + uncompressed[1:],
+        bytes([0x40]) + bytes(94) + b"\x01",
+        uncompressed[:95] + bytes([uncompressed[95] ^ 1]),
+    ):
         with pytest.raises(BLSError):
             signature_from_bytes(bad)
     # the 96-byte form aggregates and checks like the compressed one
@@ -226,8 +267,9 @@ def test_signature_serialisations():
     eip = signature_from_bytes(t.signature).eip2537()
     t96 = SignedTransfer(t.tx, eip[16:64] + eip[80:128])
     assert aggregate_commitment([t96]) == aggregate_commitment([t])
-    assert find_bad_signatures([PendingSignature(t96, s.account(1).nonce, KEYS[OWNERS[1]])],
-                               DST) == []
+    assert (
+        find_bad_signatures([PendingSignature(t96, s.account(1).nonce, KEYS[OWNERS[1]])], DST) == []
+    )
     with pytest.raises(ValueError):
         SignedTransfer(t.tx, bytes(64))
     with pytest.raises(ValueError):
@@ -242,11 +284,13 @@ def test_wallet_derives_the_key_from_the_l1_account_and_refuses_unpostable_txs()
     assert derive_key(acct, 31337, registry, 1) != sk
     t = sign_transfer(sk, DST, 3, 4, 10**18, 2000, 9)
     assert len(t.signature) == 48
-    assert verify(sk.public_key(), transfer_message(t.tx, 9), signature_from_bytes(t.signature),
-                  DST)
+    assert verify(
+        sk.public_key(), transfer_message(t.tx, 9), signature_from_bytes(t.signature), DST
+    )
     w = sign_withdraw(sk, DST, 3, 10**18, 0, 10)
-    assert verify(sk.public_key(), withdraw_message(w.tx, 10), signature_from_bytes(w.signature),
-                  DST)
+    assert verify(
+        sk.public_key(), withdraw_message(w.tx, 10), signature_from_bytes(w.signature), DST
+    )
     from offchain.rollup.codec import CodecError
 
     with pytest.raises(CodecError, match="mantissa"):
@@ -265,3 +309,57 @@ def test_admission_check_flags_undecodable_and_out_of_range():
     pend = [PendingSignature(x, 0, KEYS[OWNERS[1]]) for x in (good, junk, big, good)]
     assert find_bad_signatures(pend, DST) == [1, 2]
     assert s.account(1).owner == OWNERS[1]
+
+
+def _commitments_with_posts(k):
+    """k consecutive honest commitments (their checks each need their own post-state)."""
+    from offchain.rollup.execute import commit, execute
+
+    s = make_state()
+    out = []
+    for j in range(k):
+        signed = signed_for(
+            s,
+            [((j * 5 + i) % 30, 31 + i, 10**12 * (j + 1), 0) for i in range(4)],
+            [((j * 5 + 4) % 30, 10**11, 0)],
+        )
+        c, ex = build(s, signed=signed)
+        assert ex.ok
+        commit(s, execute(s, c, []), c.deposit_end)
+        out.append((c, s.copy(), signed))
+    return out
+
+
+def test_many_commitments_checked_at_once():
+    from offchain.rollup.signatures import CommitmentCheck, check_commitment_signatures
+
+    items = _commitments_with_posts(5)
+    checks = [CommitmentCheck(c, post, keys_at) for c, post, _ in items]
+    assert check_commitment_signatures(checks, DST) == [Fault.NONE] * 5
+    # two aggregates off by +d and -d: their plain sum still verifies, the random combination
+    # does not, and the fallback names both
+    d = sign(SKS[0], b"delta", DST).point
+    c1, p1, _ = items[1]
+    c3, p3, _ = items[3]
+    plus = signature_from_bytes(c1.signature).point + d
+    from offchain.bls import Signature
+
+    minus_sig = signature_from_bytes(c3.signature).point + d.scalar_mul(
+        0x73EDA753299D7D483339D80809A1D80553BDA402FFFE5BFEFFFFFFFF00000000
+    )  # r - 1 = -1
+    bad1 = with_signature(c1, Signature.from_point(plus).compressed)
+    bad3 = with_signature(c3, Signature.from_point(minus_sig).compressed)
+    checks[1] = CommitmentCheck(bad1, p1, keys_at)
+    checks[3] = CommitmentCheck(bad3, p3, keys_at)
+    got = check_commitment_signatures(checks, DST)
+    assert got == [Fault.NONE, Fault.BAD_SIGNATURE, Fault.NONE, Fault.BAD_SIGNATURE, Fault.NONE]
+    # with all coefficients 1 the combination is the plain sum: the compensating pair hides
+    # (why the coefficients must be random and secret); the per-commitment check still sees it
+    from offchain.rollup.signatures import _combined_check, _prepare
+
+    prepared = [_prepare(ch.commitment, ch.post_state, ch.keys_at) for ch in checks]
+    assert _combined_check(prepared, DST, lambda n: [1] * n)
+    assert not _combined_check(prepared, DST, lambda n: [(1 << 63) | (i + 3) for i in range(n)])
+    # a signer fault is reported without reaching the pairing
+    checks[2] = CommitmentCheck(items[2][0], items[2][1], lambda o: None)
+    assert check_commitment_signatures(checks, DST)[2] == Fault.NO_KEY
