@@ -23,8 +23,8 @@ group1() {
 group2() {
     # every command runs even if an earlier one failed; the group fails if any did
     local rc=0
-    ape test tests/channels tests/operator tests/sequencer tests/rollup tests/forced \
-        tests/offchain "${ARGS[@]}" || rc=1
+    ape test tests/channels tests/operator tests/sequencer tests/rollup tests/rollup2 \
+        tests/forced tests/offchain "${ARGS[@]}" || rc=1
     ape test tests/cli "${ARGS[@]}" || rc=1
     ape test tests/e2e "${ARGS[@]}" || rc=1
     return $rc

@@ -4,6 +4,8 @@ forced txs authenticated by their L1 sender (no nonce change, no fee), witnesses
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from v2_helpers import ETH, OWNERS, TOK, build, make_state, put, signed_for
 
 from offchain.rollup.codec import decode_batch, encode_forced_tx
@@ -289,3 +291,78 @@ def test_vector_commitment_executes_to_its_post_root():
     assert execute(pre, cs[1], [], []).ok
     for a in V["postState"]["accounts"]:
         assert pre.account(a["index"]).packed().hex() == a["packed"]
+
+
+def _model(accounts, transfers, withdraws, fee_account):
+    """An independent, naive reading of the v2 rules for transfers and withdraws (no deposits,
+    no forced): (fault, slot, final accounts)."""
+    acc = {i: [a.owner, a.token, a.balance, a.nonce] for i, a in accounts.items()}
+    fee_token, fees = None, 0
+    ops = [("t", t) for t in transfers] + [("w", w) for w in withdraws]
+    for slot, (kind, tx) in enumerate(ops):
+        if tx.amount > MAX_BALANCE:
+            return Fault.MALFORMED, slot, None
+        if kind == "w" and tx.amount == 0:
+            return Fault.ZERO_WITHDRAW, slot, None
+        s = acc.get(tx.sender)
+        if s is None:
+            return Fault.NO_ACCOUNT, slot, None
+        if tx.amount + tx.fee > s[2]:
+            return Fault.OVERSPEND, slot, None
+        if s[3] == MAX_NONCE:
+            return Fault.NONCE_EXHAUSTED, slot, None
+        if tx.fee:
+            if fee_token is None:
+                fee_token = s[1]
+            elif fee_token != s[1]:
+                return Fault.TOKEN_MISMATCH, slot, None
+            fees += tx.fee
+        s[2] -= tx.amount + tx.fee
+        s[3] += 1
+        if kind == "t":
+            r = acc.get(tx.recipient)
+            if r is None:
+                return Fault.NO_ACCOUNT, slot, None
+            if r[1] != s[1]:
+                return Fault.TOKEN_MISMATCH, slot, None
+            if r[2] + tx.amount > MAX_BALANCE:
+                return Fault.BALANCE_OVERFLOW, slot, None
+            r[2] += tx.amount
+    if fees:
+        f = acc.get(fee_account)
+        if f is None:
+            return Fault.NO_ACCOUNT, -1, None
+        if f[1] != fee_token:
+            return Fault.TOKEN_MISMATCH, -1, None
+        if f[2] + fees > MAX_BALANCE:
+            return Fault.BALANCE_OVERFLOW, -1, None
+        f[2] += fees
+    return Fault.NONE, -1, {i: Account(*v) for i, v in acc.items()}
+
+
+# accounts 0..9 exist (6 in another token, 7 near the balance cap, 8 at the last nonce), 10 and
+# 11 do not; amounts mostly small so that sequences get past their first tx
+_idx = st.one_of(st.integers(0, 9), st.integers(0, 11), st.sampled_from([6, 7, 8, 9]))
+_amt = st.one_of(
+    st.sampled_from([1, 5, 10**17]),
+    st.sampled_from([0, 5 * 10**17, 10**18, MAX_BALANCE - 3, BIG]),
+)
+_fee = st.sampled_from([0, 0, 1, 2000])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.builds(T, _idx, _idx, _amt, _fee), max_size=8),
+    st.lists(st.builds(W, _idx, _amt, _fee), max_size=4),
+    st.integers(0, 11),
+)
+def test_execution_agrees_with_a_naive_model(transfers, withdraws, fee_account):
+    s = state()
+    put(s, 9, Account(OWNERS[9], ETH, MAX_BALANCE - 10, 2))
+    c = C(pre=s, transfers=tuple(transfers), withdraws=tuple(withdraws), fee_account=fee_account)
+    ex = execute(s, c, [], check_root=False)
+    fault, slot, final = _model(dict(s.accounts), transfers, withdraws, fee_account)
+    assert (ex.fault, ex.tx_index) == (fault, slot)
+    if fault == Fault.NONE:
+        got = {**s.accounts, **dict(ex.writes)}
+        assert got == final
