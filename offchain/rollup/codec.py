@@ -17,6 +17,7 @@ execution (MALFORMED) or by the signature check: bad data is fraud to prove, not
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from .params import (
     AMOUNT_LEN,
@@ -65,6 +66,7 @@ __all__ = [
     "encode_withdraw",
     "is_packable_amount",
     "is_packable_fee",
+    "parse_rest",
 ]
 
 
@@ -254,6 +256,69 @@ def encode_batch(commitments: Sequence[Commitment]) -> bytes:
     return b"".join(encode_commitment(c) for c in commitments)
 
 
+@dataclass(frozen=True)
+class RestFields:
+    """What a commitment's `rest` holds (everything after postRoot), decoded."""
+
+    fee_account: int
+    deposits: tuple[DepositTx, ...]
+    transfers: tuple[Transfer, ...]
+    withdraws: tuple[Withdraw, ...]
+    forced: tuple[ForcedSlot, ...]
+    signature: bytes
+
+
+def parse_rest(rest: bytes) -> RestFields:
+    """Decode exactly one commitment's `rest`; CodecError unless its length is the one its
+    counts give (and the counts sum to at most 32)."""
+    if len(rest) < HEADER_LEN - 32:
+        raise CodecError(f"a commitment's rest is at least {HEADER_LEN - 32} bytes")
+    n_dep, n_tr, n_wd, n_fo = rest[0:4]
+    if n_dep + n_tr + n_wd + n_fo > MAX_TXS_PER_COMMITMENT:
+        raise CodecError(
+            f"commitment counts {n_dep + n_tr + n_wd + n_fo} txs (deposits {n_dep}, transfers "
+            f"{n_tr}, withdraws {n_wd}, forced {n_fo}); at most {MAX_TXS_PER_COMMITMENT}"
+        )
+    if len(rest) != commitment_length(n_dep, n_tr, n_wd, n_fo) - 32:
+        raise CodecError(
+            f"commitment rest is {len(rest)} bytes but its counts need "
+            f"{commitment_length(n_dep, n_tr, n_wd, n_fo) - 32}"
+        )
+    at = HEADER_LEN - 32
+    signature = b""
+    if n_tr + n_wd:
+        signature = rest[at : at + SIGNATURE_LEN]
+        at += SIGNATURE_LEN
+    deposits = []
+    for _ in range(n_dep):
+        deposits.append(DepositTx(_read_index(rest, at)))
+        at += DEPOSIT_LEN
+    transfers = []
+    for _ in range(n_tr):
+        transfers.append(decode_transfer(rest[at : at + TRANSFER_LEN]))
+        at += TRANSFER_LEN
+    withdraws = []
+    for _ in range(n_wd):
+        withdraws.append(decode_withdraw(rest[at : at + WITHDRAW_LEN]))
+        at += WITHDRAW_LEN
+    forced = []
+    for byte in rest[at : at + n_fo]:
+        if byte == FORCED_APPLIED:
+            forced.append(ForcedSlot(True))
+        elif byte == FORCED_SKIPPED:
+            forced.append(ForcedSlot(False))
+        else:
+            forced.append(ForcedSlot(False, raw_outcome=byte))
+    return RestFields(
+        fee_account=_read_index(rest, 4),
+        deposits=tuple(deposits),
+        transfers=tuple(transfers),
+        withdraws=tuple(withdraws),
+        forced=tuple(forced),
+        signature=signature,
+    )
+
+
 def decode_commitment_at(
     data: bytes, offset: int, deposit_start: int, forced_start: int
 ) -> tuple[Commitment, int]:
@@ -277,42 +342,17 @@ def decode_commitment_at(
             f"commitment at offset {offset} is cut short: its counts need {end - offset} "
             f"bytes, {len(data) - offset} left"
         )
-    fee_account = _read_index(data, offset + 36)
-    at = offset + HEADER_LEN
-    signature = b""
-    if n_tr + n_wd:
-        signature = data[at : at + SIGNATURE_LEN]
-        at += SIGNATURE_LEN
-    deposits = []
-    for _ in range(n_dep):
-        deposits.append(DepositTx(_read_index(data, at)))
-        at += DEPOSIT_LEN
-    transfers = []
-    for _ in range(n_tr):
-        transfers.append(decode_transfer(data[at : at + TRANSFER_LEN]))
-        at += TRANSFER_LEN
-    withdraws = []
-    for _ in range(n_wd):
-        withdraws.append(decode_withdraw(data[at : at + WITHDRAW_LEN]))
-        at += WITHDRAW_LEN
-    forced = []
-    for byte in data[at : at + n_fo]:
-        if byte == FORCED_APPLIED:
-            forced.append(ForcedSlot(True))
-        elif byte == FORCED_SKIPPED:
-            forced.append(ForcedSlot(False))
-        else:
-            forced.append(ForcedSlot(False, raw_outcome=byte))
+    f = parse_rest(data[offset + 32 : end])
     commitment = Commitment(
         post_root=data[offset : offset + 32],
         deposit_end=deposit_start + n_dep,
         forced_end=forced_start + n_fo,
-        fee_account=fee_account,
-        deposits=tuple(deposits),
-        transfers=tuple(transfers),
-        withdraws=tuple(withdraws),
-        forced=tuple(forced),
-        signature=signature,
+        fee_account=f.fee_account,
+        deposits=f.deposits,
+        transfers=f.transfers,
+        withdraws=f.withdraws,
+        forced=f.forced,
+        signature=f.signature,
         posted_rest=data[offset + 32 : end],
     )
     return commitment, end

@@ -283,6 +283,30 @@ class Commitment:
             )
         if not len(self.forced) <= self.forced_end < 2**32:
             raise ValueError(f"forced end {self.forced_end} below its {len(self.forced)} slots")
+        if self.posted_rest is not None:
+            from .codec import parse_rest  # the codec imports these types
+
+            object.__setattr__(self, "posted_rest", bytes(self.posted_rest))
+            posted = parse_rest(self.posted_rest)
+            if (
+                posted.fee_account,
+                posted.deposits,
+                posted.transfers,
+                posted.withdraws,
+                posted.forced,
+                posted.signature,
+            ) != (
+                self.fee_account,
+                self.deposits,
+                self.transfers,
+                self.withdraws,
+                self.forced,
+                self.signature,
+            ):
+                raise ValueError(
+                    "posted_rest does not hold this commitment's fields: build a new commitment "
+                    "without posted_rest to change them"
+                )
 
     def _key(self) -> tuple[bytes, int, int, bytes]:
         return (self.post_root, self.deposit_end, self.forced_end, self.rest())

@@ -292,6 +292,20 @@ def test_content_the_contract_does_not_read_decodes_and_keeps_its_bytes():
     assert canonical.hash() != c.hash()
 
 
+def test_posted_bytes_must_hold_the_fields():
+    import dataclasses
+
+    v = V["commitment"]
+    (c,) = decode_batch(bytes.fromhex(v["encoded"]), 4, 1)
+    assert dataclasses.replace(c, post_root=bytes(32)).rest() == c.rest()  # root is outside
+    with pytest.raises(ValueError, match="posted_rest does not hold"):
+        dataclasses.replace(c, fee_account=7)
+    with pytest.raises(ValueError, match="posted_rest does not hold"):
+        dataclasses.replace(c, forced=(ForcedSlot(True), ForcedSlot(True)))
+    with pytest.raises(CodecError):
+        dataclasses.replace(c, posted_rest=c.rest()[:-1])
+
+
 def test_commitment_fields_are_checked():
     with pytest.raises(ValueError, match="signature must be 48"):
         Commitment(bytes(32), 0, 0, 0, transfers=(Transfer(0, 1, 1, 0),))
