@@ -18,8 +18,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-import pyblst
-
 from offchain.bls import (
     BatchItem,
     BLSError,
@@ -30,17 +28,6 @@ from offchain.bls import (
     verify_aggregate,
 )
 from offchain.bls import aggregate as bls_aggregate
-
-# offchain.bls.batch's blst helpers (double-and-add for 64-bit scalars, bucket MSM, the G2
-# generator) are reused for the many-commitment check rather than written again
-from offchain.bls.batch import (
-    _G2_GENERATOR,
-    Coefficients,
-    _msm,
-    _times,
-    random_coefficients,
-)
-from offchain.bls.hashing import hash_to_g1
 
 from .execute import Fault
 from .messages import tx_message
@@ -190,63 +177,6 @@ def check_commitment_signature(
         return prep
     ok = verify_aggregate(list(prep.keys), list(prep.messages), prep.signature, dst)
     return Fault.NONE if ok else Fault.BAD_SIGNATURE
-
-
-@dataclass(frozen=True)
-class CommitmentCheck:
-    """One commitment to check: its post-state and the keys valid at its batch's postedBlock."""
-
-    commitment: Commitment
-    post_state: AccountLookup
-    keys_at: KeysAt
-
-
-def _combined_check(prepared: Sequence[_Prepared], dst: bytes, coefficients: Coefficients) -> bool:
-    """e(sum c_j sig_j, g2) == prod over keys pk of e(sum_j c_j sum_{i in j, pk_i = pk} H(m_i), pk)
-    with fresh secret 64-bit c_j: passes with probability <= 2^-64 if any aggregate is wrong."""
-    cs = coefficients(len(prepared))
-    lhs = _msm([p.signature.point for p in prepared], cs)
-    by_key: dict[bytes, tuple[PublicKey, pyblst.BlstP1Element]] = {}
-    for p, c in zip(prepared, cs, strict=True):
-        grouped: dict[bytes, tuple[PublicKey, pyblst.BlstP1Element]] = {}
-        for key, message in zip(p.keys, p.messages, strict=True):
-            h = hash_to_g1(message, dst)
-            k = key.compressed
-            grouped[k] = (key, grouped[k][1] + h) if k in grouped else (key, h)
-        for k, (key, point) in grouped.items():
-            weighted = _times(point, c)
-            by_key[k] = (key, by_key[k][1] + weighted) if k in by_key else (key, weighted)
-    rhs = None
-    for key, point in by_key.values():
-        loop = pyblst.miller_loop(point, key.point)
-        rhs = loop if rhs is None else rhs * loop
-    return bool(pyblst.final_verify(pyblst.miller_loop(lhs, _G2_GENERATOR), rhs))
-
-
-def check_commitment_signatures(
-    checks: Sequence[CommitmentCheck],
-    dst: bytes,
-    coefficients: Coefficients = random_coefficients,
-) -> list[Fault]:
-    """check_commitment_signature for many commitments (a validator's batch): the signer checks
-    one by one, then one random-linear-combination pairing check over every remaining
-    aggregate; only if it fails is each aggregate verified alone to name the bad ones.
-    `coefficients` is for tests only."""
-    verdicts: list[Fault] = []
-    pending: list[tuple[int, _Prepared]] = []
-    for i, check in enumerate(checks):
-        prep = _prepare(check.commitment, check.post_state, check.keys_at)
-        if isinstance(prep, Fault):
-            verdicts.append(prep)
-        else:
-            verdicts.append(Fault.NONE)
-            pending.append((i, prep))
-    if not pending or _combined_check([p for _, p in pending], dst, coefficients):
-        return verdicts
-    for i, prep in pending:
-        if not verify_aggregate(list(prep.keys), list(prep.messages), prep.signature, dst):
-            verdicts[i] = Fault.BAD_SIGNATURE
-    return verdicts
 
 
 @dataclass(frozen=True)
