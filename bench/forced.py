@@ -41,7 +41,8 @@ def _run() -> None:
     test = accounts.test_accounts
     deployer = test[0]
     bridge = deployer.deploy(project.L1Bridge, b"\x01")
-    rollup = deployer.deploy(project.Rollup, bridge, BOND, CHALLENGE, DELAY, LIVENESS)
+    registry = deployer.deploy(project.BLSKeyRegistry, 3)
+    rollup = deployer.deploy(project.Rollup, bridge, BOND, CHALLENGE, DELAY, LIVENESS, registry)
     bridge.setRollup(rollup, sender=deployer)
     l1 = RollupL1(w3, rollup.address, bridge.address)
     sep = l1.separator()

@@ -61,7 +61,8 @@ def main() -> None:
         test = accounts.test_accounts
         deployer = test[0]
         bridge = deployer.deploy(project.L1Bridge, b"\x01")
-        rollup = deployer.deploy(project.Rollup, bridge, BOND, 3600, 86_400, 30 * 86_400)
+        registry = deployer.deploy(project.BLSKeyRegistry, 3)
+        rollup = deployer.deploy(project.Rollup, bridge, BOND, 3600, 86_400, 30 * 86_400, registry)
         bridge.setRollup(rollup, sender=deployer)
         l1 = RollupL1(w3, rollup.address, bridge.address)
         sep = l1.separator()
