@@ -159,7 +159,7 @@ SCHEMA_V2 = {
 }
 
 
-def test_a_new_database_gets_schema_version_2_exactly(pg_url):
+def test_a_new_database_gets_schema_version_3_exactly(pg_url):
     open_store(pg_url).close()
     rows = sql(
         pg_url,
@@ -170,7 +170,7 @@ def test_a_new_database_gets_schema_version_2_exactly(pg_url):
     for table, column in rows:
         found.setdefault(table, []).append(column)
     assert found == SCHEMA_V2
-    assert sql(pg_url, "SELECT value FROM meta WHERE key = 'schema_version'") == [("2",)]
+    assert sql(pg_url, "SELECT value FROM meta WHERE key = 'schema_version'") == [("3",)]
 
 
 def test_another_schema_version_is_refused_and_left_as_it_is(pg_url):
