@@ -67,6 +67,7 @@ class WithdrawalRecord:
     token: str
     amount: int
     forced_tx: bytes = b""  # the forced-queue entry, when the withdraw came through a forced slot
+    forced_sender: str = ""  # that entry's L1 sender (the claim proves the entry with it)
 
 
 @dataclass(frozen=True)
@@ -179,14 +180,27 @@ def _deposit(run: _Run, account: int, d: QueuedDeposit) -> None:
 
 def _apply_forced(run: _Run, tx: Transfer | Withdraw, l1_sender: str) -> Account:
     """Validity and effect of a forced tx (raises _Invalid when it must be skipped)."""
-    if tx.amount > MAX_BALANCE:
-        raise _Invalid(Fault.MALFORMED)  # a skip reason here, not a commitment fault
     if isinstance(tx, Withdraw) and tx.amount == 0:
         raise _Invalid(Fault.ZERO_WITHDRAW)
     sender = _debit_forced(run, tx.sender, tx.amount, l1_sender)
     if isinstance(tx, Transfer):
         _credit_recipient(run, tx.recipient, sender.token, tx.amount)
     return sender
+
+
+def first_malformed(c: Commitment) -> int | None:
+    """The first slot holding an undecodable value (an amount above 2^128-1, an outcome byte
+    other than 0/1), as L2Codec.firstMalformed: such a commitment is MALFORMED before any leaf
+    is read (the proof carries no witness). None when every value decodes."""
+    slot = len(c.deposits)
+    for i, tx in enumerate((*c.transfers, *c.withdraws)):
+        if tx.amount > MAX_BALANCE:
+            return slot + i
+    slot += len(c.transfers) + len(c.withdraws)
+    for i, f in enumerate(c.forced):
+        if f.malformed:
+            return slot + i
+    return None
 
 
 def execute(
@@ -208,6 +222,10 @@ def execute(
     forced_consumed = 0
     slot = -1
     try:
+        bad = first_malformed(c)
+        if bad is not None:  # decoding comes first: no leaf is read (the contract's order)
+            slot = bad
+            raise _Invalid(Fault.MALFORMED)
         for dep_tx in c.deposits:
             slot += 1
             if consumed == len(deposits):
@@ -216,14 +234,10 @@ def execute(
             consumed += 1
         for t in c.transfers:
             slot += 1
-            if t.amount > MAX_BALANCE:
-                raise _Invalid(Fault.MALFORMED)
             sender = _debit_signed(run, t.sender, t.amount, t.fee)
             _credit_recipient(run, t.recipient, sender.token, t.amount)
         for w in c.withdraws:
             slot += 1
-            if w.amount > MAX_BALANCE:
-                raise _Invalid(Fault.MALFORMED)
             if w.amount == 0:
                 raise _Invalid(Fault.ZERO_WITHDRAW)
             sender = _debit_signed(run, w.sender, w.amount, w.fee)
@@ -232,8 +246,6 @@ def execute(
             )
         for fslot in c.forced:
             slot += 1
-            if fslot.malformed:
-                raise _Invalid(Fault.MALFORMED)
             if forced_consumed == len(forced):
                 raise _Invalid(Fault.FORCED_MISMATCH)
             entry = forced[forced_consumed]
@@ -254,7 +266,13 @@ def execute(
                 if isinstance(ftx, Withdraw):
                     withdrawals.append(
                         WithdrawalRecord(
-                            slot, ftx.sender, debited.owner, debited.token, ftx.amount, entry.data
+                            slot,
+                            ftx.sender,
+                            debited.owner,
+                            debited.token,
+                            ftx.amount,
+                            entry.data,
+                            entry.sender,
                         )
                     )
             else:  # skipped: nothing changes (the witnesses read stay in the evidence)

@@ -53,10 +53,12 @@ SIGNATURE_PROOF_ABI = (
     f"(uint256,bytes32[],uint256,bytes32,uint32,uint32,bytes,(bytes,bytes32[],{_G2_ABI})[])"
 )
 #: WithdrawalClaim v2: batchIndex, commitmentHashes, commitmentIndex, postRoot, depositEnd,
-#: forcedEnd, rest, txIndex (slot in posted order), accountLeaf, siblings, forcedTx.
+#: forcedEnd, rest, txIndex (slot in posted order), accountLeaf, siblings, forcedSender,
+#: forcedTx (RollupTypes.WithdrawalProof).
 WITHDRAWAL_CLAIM_ABI = (
-    "(uint256,bytes32[],uint256,bytes32,uint32,uint32,bytes,uint256,bytes,bytes,bytes)"
+    "(uint256,bytes32[],uint256,bytes32,uint32,uint32,bytes,uint256,bytes,bytes,address,bytes)"
 )
+_ZERO_ADDRESS = "0x" + "00" * 20
 _ZERO_G2 = (0,) * 8
 
 
@@ -261,6 +263,7 @@ class WithdrawalClaim:
     token: str
     amount: int
     forced_tx: bytes = b""  # the forced withdraw, when the tx is an applied forced slot
+    forced_sender: str = ""  # its forced-queue entry's L1 sender (empty for a signed withdraw)
 
     @property
     def withdrawal_id(self) -> bytes:
@@ -279,5 +282,6 @@ class WithdrawalClaim:
             self.tx_index,
             self.account_leaf,
             b"".join(self.siblings),
+            to_checksum_address(self.forced_sender or _ZERO_ADDRESS),
             self.forced_tx,
         )

@@ -131,6 +131,7 @@ def _claims(
                 token=w.token,
                 amount=w.amount,
                 forced_tx=w.forced_tx,
+                forced_sender=w.forced_sender,
             )
         )
     return out

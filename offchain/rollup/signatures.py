@@ -29,7 +29,7 @@ from offchain.bls import (
 )
 from offchain.bls import aggregate as bls_aggregate
 
-from .execute import Fault
+from .execute import Fault, first_malformed
 from .messages import tx_message
 from .types import Account, Commitment, SignedTx, Transfer, Withdraw
 
@@ -143,21 +143,25 @@ def _prepare(
     commitment: Commitment, post_state: AccountLookup, keys_at: KeysAt
 ) -> _Prepared | Fault:
     """Everything before the pairing, in the contract's order; a Fault when decided already."""
+    if first_malformed(commitment) is not None:
+        return Fault.MALFORMED
     if not commitment.signed:
         return Fault.NONE
-    try:
-        messages = commitment_messages(commitment, post_state)
-    except SignerFault as bad:
-        return bad.fault
-    except ValueError:
-        return Fault.MALFORMED
+    counts: dict[int, int] = {}
+    for tx in commitment.signed:
+        counts[tx.sender] = counts.get(tx.sender, 0) + 1
     keys: dict[str, PublicKey] = {}
-    for sender in signers(commitment):
-        owner = post_state.account(sender).owner
-        key = keys_at(owner)
+    for sender in signers(commitment):  # per signer: NO_ACCOUNT, nonce, NO_KEY (the contract's)
+        acc = post_state.account(sender)
+        if acc.is_empty:
+            return Fault.NO_ACCOUNT
+        if acc.nonce < counts[sender]:
+            return Fault.BAD_SIGNATURE
+        key = keys_at(acc.owner)
         if key is None:
             return Fault.NO_KEY
-        keys[owner] = key
+        keys[acc.owner] = key
+    messages = commitment_messages(commitment, post_state)
     try:
         sig = Signature.from_compressed(commitment.signature)
     except BLSError:
@@ -168,10 +172,12 @@ def _prepare(
 def check_commitment_signature(
     commitment: Commitment, post_state: AccountLookup, keys_at: KeysAt, dst: bytes
 ) -> Fault:
-    """The signature dispute's verdict on a commitment, in the contract's order: per signer
-    (first appearance) NO_ACCOUNT, BAD_SIGNATURE (nonce), NO_KEY; then an undecodable
-    signature or an aggregate that does not verify: BAD_SIGNATURE. NONE if it verifies or the
-    commitment signs nothing. MALFORMED (amount above 2^128-1) is the state dispute's."""
+    """The signature dispute's verdict on a commitment, in the contract's order
+    (SignatureDispute.verdict): MALFORMED when a value does not decode (an amount above
+    2^128-1, an outcome byte other than 0/1); then per signer (first appearance) NO_ACCOUNT,
+    BAD_SIGNATURE (nonce), NO_KEY, the first signer with any of them deciding; then an
+    undecodable signature or an aggregate that does not verify: BAD_SIGNATURE. NONE if it
+    verifies or the commitment signs nothing."""
     prep = _prepare(commitment, post_state, keys_at)
     if isinstance(prep, Fault):
         return prep

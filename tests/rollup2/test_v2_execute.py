@@ -299,9 +299,10 @@ def _model(accounts, transfers, withdraws, fee_account):
     acc = {i: [a.owner, a.token, a.balance, a.nonce] for i, a in accounts.items()}
     fee_token, fees = None, 0
     ops = [("t", t) for t in transfers] + [("w", w) for w in withdraws]
-    for slot, (kind, tx) in enumerate(ops):
+    for slot, (_, tx) in enumerate(ops):  # decoding first: MALFORMED before any other fault
         if tx.amount > MAX_BALANCE:
             return Fault.MALFORMED, slot, None
+    for slot, (kind, tx) in enumerate(ops):
         if kind == "w" and tx.amount == 0:
             return Fault.ZERO_WITHDRAW, slot, None
         s = acc.get(tx.sender)
