@@ -38,27 +38,31 @@ class KeyBook:
 
     history: KeyHistory = field(default_factory=KeyHistory)
     head: int = 0
+    #: The history by lower-case address (admission looks owners up per tx: no checksumming).
+    _by_owner: dict[str, tuple[KeyEntry, ...]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        self._by_owner.update((o.lower(), e) for o, e in self.history.entries.items())
 
     def signing_key(self, owner: str) -> PublicKey:
         """The key a signature of `owner` is checked under now; Rejected (no_key,
         key_rotation_pending) when admission must refuse."""
-        owner = to_checksum_address(owner)
-        entries = self.history.entries.get(owner, ())
-        ahead = [e for e in entries if e.from_block > self.head]
-        if ahead:
+        entries = self._by_owner.get(owner.lower(), ())
+        if entries and entries[-1].from_block > self.head:
             raise Rejected(
                 "key_rotation_pending",
-                f"the BLS key of {owner} changes at L1 block {ahead[-1].from_block} (now "
+                f"the BLS key of {owner} changes at L1 block {entries[-1].from_block} (now "
                 f"{self.head}): resubmit signed with the new key once that block is reached",
             )
-        key = self.history.key_at(owner, self.head)
-        if key is None:
+        if not entries:
             raise Rejected(
                 "no_key",
-                f"{owner} has no BLS key in effect: register one (`l2kit rollup key register`) "
-                "and wait for its activation block",
+                f"{owner} has no BLS key: register one (`l2kit rollup key register`) and wait "
+                "for its activation block",
             )
-        return key
+        return entries[-1].key
 
     def valid_at(self, owner: str, key: PublicKey, block: int) -> bool:
         """Whether `key` is still `owner`'s key at `block` (a tx accepted under it and not yet
