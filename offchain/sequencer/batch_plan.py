@@ -199,7 +199,8 @@ def plan_batch(
     fee_account: int,
 ) -> BatchPlan:
     """The batch posting `deposits`, `forced` (the next unconsumed queue entries) and as many of
-    `txs` (acceptance order) as fit; ValueError if it would carry nothing."""
+    `txs` (acceptance order) as fit. With nothing valid to post, `commitments` is empty (and
+    `dropped` says why each tx went)."""
     if deposits and deposits[0].index != state.deposit_end:
         raise ValueError(f"deposits must start at {state.deposit_end}, got {deposits[0].index}")
     if forced and forced[0].index != state.forced_end:
@@ -239,9 +240,9 @@ def plan_batch(
             dead.add(sender)
             dropped.append((bad, why))
             later = [p for p in chunk if p != bad and txs[p].tx.sender == sender and p > bad]
-            dropped.extend((p, "an earlier tx of its sender was dropped (nonce gap)") for p in later)
+            dropped.extend(
+                (p, "an earlier tx of its sender was dropped (nonce gap)") for p in later
+            )
             chunk = [p for p in chunk if p != bad and p not in later]
         remaining = rest
-    if not planned:
-        raise ValueError("nothing to post: no deposits, no forced txs and no valid txs")
     return BatchPlan(pre_root, tuple(planned), tuple(sorted(dropped)), work)

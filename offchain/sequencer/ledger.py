@@ -110,9 +110,10 @@ def check_signed(
 def admit_on(
     view: Overlay, tx: Transfer | Withdraw, nonce: int, fee_account: int
 ) -> tuple[str, str] | None:
-    """Admission of one tx (its signature checked already) on `view`: None (and its writes applied to `view`) or the
-    (code, message) of the refusal (`view` unchanged). The checks the operator answers with
-    dedicated codes come first (unknown account, wrong nonce), then execute()'s faults."""
+    """Admission of one tx (its signature checked already) on `view`: None (and its writes
+    applied to `view`) or the (code, message) of the refusal (`view` unchanged). The checks the
+    operator answers with dedicated codes come first (unknown account, wrong nonce), then
+    execute()'s faults."""
     entry = view.get(tx.sender)
     if entry is None:
         return "unknown_account", f"account {tx.sender} does not exist: deposit first"

@@ -102,9 +102,7 @@ class LedgerAdmission:
         if not isinstance(tx, Transfer | Withdraw):
             raise Rejected("bad_type", "only transfers and withdrawals are submitted")
         if len(signature) != SIGNATURE_LEN:
-            raise Rejected(
-                "bad_length", f"a signature is {SIGNATURE_LEN} bytes (compressed G1)"
-            )
+            raise Rejected("bad_length", f"a signature is {SIGNATURE_LEN} bytes (compressed G1)")
         entry = self.pending.entries.get(tx.sender)  # a dict read: owners never change
         if entry is None:
             raise Rejected("unknown_account", f"account {tx.sender} does not exist: deposit first")
@@ -116,9 +114,7 @@ class LedgerAdmission:
 
     def verify_group(self, prepared: Sequence[Any]) -> list[Rejected | None]:
         """The signature verdict of every item of one admission group (batched check)."""
-        pending = [
-            PendingSignature(_signed(p.tx, p.signature), p.nonce, p.key) for p in prepared
-        ]
+        pending = [PendingSignature(_signed(p.tx, p.signature), p.nonce, p.key) for p in prepared]
         bad = set(find_bad_signatures(pending, self.dst))
         return [
             Rejected("bad_signature", BAD_SIGNATURE_MESSAGE) if i in bad else None

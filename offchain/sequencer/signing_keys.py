@@ -87,13 +87,14 @@ class KeyWatcher:
         self._next = from_block
         self.book = KeyBook(KeyHistory(), max(from_block - 1, 0))
 
-    def refresh(self, head: int | None = None) -> KeyBook:
-        """Read the logs up to `head` (default: the node's latest block) and swap the book."""
+    def refresh(self, head: int | None = None) -> list[KeyEntry]:
+        """Read the logs up to `head` (default: the node's latest block), swap the book in;
+        returns the new entries."""
         top = int(self.w3.eth.block_number) if head is None else head
         if top < self._next:
             if top > self.book.head:
                 self.book = KeyBook(self.book.history, top)
-            return self.book
+            return []
         logs = self.w3.eth.get_logs(
             {
                 "address": self.registry,
@@ -107,4 +108,4 @@ class KeyWatcher:
         self._next = top + 1
         if entries:
             log.info("%d BLS key registration(s) read up to block %d", len(entries), top)
-        return self.book
+        return entries
