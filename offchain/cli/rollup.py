@@ -1,7 +1,9 @@
 """`l2kit rollup ...`: the optimistic rollup from a user's side.
 
-L1 transactions go through `Session.send`; L2 transactions are signed here (EIP-712, bound to
-chain id and rollup address) and submitted to the batcher through `offchain.sequencer.client`.
+L1 transactions go through `Session.send`; L2 transactions are signed here with the BLS key
+derived from your L1 wallet (format v2: tag bound to chain id and rollup address; register it
+once with `l2kit rollup key register`) and submitted to the batcher through
+`offchain.sequencer.client`.
 Force, exit and refund read only L1 (they are for when the operator cannot be trusted).
 """
 
@@ -17,13 +19,14 @@ from web3.logs import DISCARD
 from offchain.errors import L2KitError
 from offchain.recipient import address_recipient
 from offchain.rollup.checkpoint import CheckpointError, read_checkpoint_file
-from offchain.rollup.codec import encode_tx, is_packable_amount, is_packable_fee
+from offchain.rollup.codec import encode_forced_tx, is_packable_amount, is_packable_fee
 from offchain.rollup.exit import ExitClaim, ExitError, exit_plan, freeze_status
 from offchain.rollup.l1 import RollupL1
 from offchain.rollup.replay import replay
 from offchain.rollup.types import Transfer, Withdraw
 from offchain.rollup.wallet import sign_transfer, sign_withdraw
 
+from .bls_keys import key, require_active_key, signing_setup
 from .common import (
     ETH_TOKEN,
     Token,
@@ -52,8 +55,7 @@ def _rollup(s: Session) -> Contract:
     return s.contract("Rollup")
 
 
-def _separator(s: Session) -> bytes:
-    return bytes(_rollup(s).functions.domainSeparator().call())
+rollup.add_command(key)
 
 
 def _check_packable(token: Token, amount: int, fee: int) -> None:
@@ -248,8 +250,10 @@ def transfer(s: Session, to: str, amount: str, fee: str, wait: bool, token: str)
             f"the transfer needs {tok.show(value + fee_value)}"
         )
     s.confirm(f"transfer {tok.show(value)} from L2 account {sender.index} to {recipient}")
+    setup = signing_setup(s)
+    require_active_key(s, setup)
     tx = sign_transfer(
-        bytes(s.account.key), _separator(s), sender.index, recipient, value, fee_value, sender.nonce
+        setup.secret, setup.dst, sender.index, recipient, value, fee_value, sender.nonce
     )
     info = s.batcher.submit_transfer(tx, sender.nonce)
     status = _wait_posted(s, info.tx_hash, 300) if wait else info.status
@@ -278,9 +282,9 @@ def withdraw(s: Session, amount: str, fee: str, wait: bool, token: str) -> None:
             f"the withdrawal needs {tok.show(value + fee_value)}"
         )
     s.confirm(f"withdraw {tok.show(value)} from L2 account {sender.index} to {s.address}")
-    tx = sign_withdraw(
-        bytes(s.account.key), _separator(s), sender.index, value, fee_value, sender.nonce
-    )
+    setup = signing_setup(s)
+    require_active_key(s, setup)
+    tx = sign_withdraw(setup.secret, setup.dst, sender.index, value, fee_value, sender.nonce)
     info = s.batcher.submit_withdraw(tx, sender.nonce)
     status = _wait_posted(s, info.tx_hash, 300) if wait else info.status
     s.out.result(
