@@ -22,7 +22,7 @@ def env(project, accounts, chain, deployer) -> Env:
     token = deployer.deploy(project.TestToken, "Test", "TST", 18)
     w3 = chain.provider.web3
     l1 = RollupL1(w3, rollup.address, bridge.address)
-    return Env(w3, bridge, rollup, token, l1, list(accounts), l1.separator())
+    return Env(w3, bridge, rollup, token, l1, list(accounts), l1.signing_dst())
 
 
 @pytest.fixture(scope="module")
