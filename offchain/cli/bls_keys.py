@@ -138,16 +138,17 @@ def register(s: Session, wait: bool, timeout: float) -> None:
     if entries and entries[-1].key == setup.public:
         head = int(s.w3.eth.block_number)
         s.out.result(
-            {"public_key": "0x" + setup.public.compressed.hex(), "state": "already registered",
-             "valid_from_block": entries[-1].from_block},
+            {
+                "public_key": "0x" + setup.public.compressed.hex(),
+                "state": "already registered",
+                "valid_from_block": entries[-1].from_block,
+            },
             f"already registered (valid from block {entries[-1].from_block}, now {head})",
         )
         return
     s.confirm(f"register BLS key 0x{setup.public.compressed.hex()[:16]}... for {s.address}")
     registry = registry_of(s)
-    receipt = s.send(
-        registry.functions.register(g2_words(setup.public.eip2537())), 0, "register"
-    )
+    receipt = s.send(registry.functions.register(g2_words(setup.public.eip2537())), 0, "register")
     entry = next(
         decode_key_registered([bytes(t) for t in lg["topics"]], bytes(lg["data"]))
         for lg in receipt["logs"]

@@ -401,10 +401,9 @@ def _l1(s: Session) -> RollupL1:
 @rollup.command()
 @click.argument("kind", type=click.Choice(["transfer", "withdraw"]))
 @click.argument("args", nargs=-1, required=True)
-@click.option("--nonce", type=int, default=None, help="L2 nonce (default: from L1 data).")
 @token_option
 @common_options
-def force(s: Session, kind: str, args: tuple[str, ...], nonce: int | None, token: str) -> None:
+def force(s: Session, kind: str, args: tuple[str, ...], token: str) -> None:
     """Queue an L2 transaction through L1 when the operator ignores you.
 
     \b
@@ -412,7 +411,8 @@ def force(s: Session, kind: str, args: tuple[str, ...], nonce: int | None, token
     l2kit rollup force withdraw <amount>
 
     Every batch must include it; if none does within the forced-inclusion delay, anyone can
-    freeze the rollup and everyone exits (`l2kit rollup exit`).
+    freeze the rollup and everyone exits (`l2kit rollup exit`). It is authenticated by your L1
+    address (the account's owner), not signed, and changes no nonce.
     """
     tok = resolve_token(s, token)
     want = 2 if kind == "transfer" else 1
@@ -420,8 +420,9 @@ def force(s: Session, kind: str, args: tuple[str, ...], nonce: int | None, token
         usage = "<to-account-index> <amount>" if kind == "transfer" else "<amount>"
         raise click.UsageError(f"force {kind} takes {usage}")
     l1 = _l1(s)
-    separator = l1.separator()
-    state = replay(l1.posted_batches(), l1.deposit_queue(), separator, l1.forced_queue()).state
+    state = replay(
+        l1.posted_batches(), l1.deposit_queue(), l1.signing_dst(), l1.forced_queue()
+    ).state
     index = state.find_account(s.address, tok.address)
     if index is None:
         raise L2KitError(
@@ -435,7 +436,6 @@ def force(s: Session, kind: str, args: tuple[str, ...], nonce: int | None, token
             f"insufficient L2 balance: account {index} has {tok.show(account.balance)} in the "
             f"posted state, the forced {kind} needs {tok.show(value)}"
         )
-    n = account.nonce if nonce is None else nonce
     tx: Transfer | Withdraw
     if kind == "transfer":
         if not args[0].isdigit():
@@ -443,12 +443,14 @@ def force(s: Session, kind: str, args: tuple[str, ...], nonce: int | None, token
         to = int(args[0])
         if state.account(to).is_empty:
             raise L2KitError(f"L2 account {to} does not exist in the posted state")
-        tx = sign_transfer(bytes(s.account.key), separator, index, to, value, 0, n)
+        tx = Transfer(index, to, value, 0)
     else:
-        tx = sign_withdraw(bytes(s.account.key), separator, index, value, 0, n)
+        tx = Withdraw(index, value, 0)
     s.confirm(f"force a {kind} of {tok.show(value)} from L2 account {index} through L1")
     rollup_c = _rollup(s)
-    receipt = s.send(rollup_c.functions.forceTransaction(encode_tx(tx)), 0, "forceTransaction")
+    receipt = s.send(
+        rollup_c.functions.forceTransaction(encode_forced_tx(tx)), 0, "forceTransaction"
+    )
     logs = rollup_c.events.TransactionForced().process_receipt(receipt, errors=DISCARD)
     forced_index = int(logs[0]["args"]["index"])
     deadline = rollup_c.functions.forcedAt(forced_index).call() + (
@@ -458,7 +460,6 @@ def force(s: Session, kind: str, args: tuple[str, ...], nonce: int | None, token
         {
             "forced_index": forced_index,
             "account": index,
-            "nonce": n,
             "deadline": deadline,
             "l1_tx": receipt["transactionHash"].to_0x_hex(),
         },
