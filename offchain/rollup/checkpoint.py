@@ -21,6 +21,8 @@ import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from offchain.bls.registry import KeyHistory
+
 from .hashing import keccak
 from .l1 import BatchReading, BatchRecord, QueueReading, RollupL1, UnreadableBatch
 from .merkle import SparseMerkleTree
@@ -324,9 +326,11 @@ def verify_from(
     reading: BatchReading,
     deposits: Sequence[QueuedDeposit] | None = None,
     forced: Sequence[QueuedForced] | None = None,
+    keys: KeyHistory | None = None,
 ) -> tuple[ReplayResult, Checkpoint | None]:
     """Replay `reading` (batches from `start.batches`, or from 0) on the checkpoint's state and
-    return the result and the checkpoint after the last verified live batch."""
+    return the result and the checkpoint after the last verified live batch. With `keys` (the
+    registry's history) every commitment's aggregate signature is checked too (replay)."""
     state = start.state() if start else L2State()
     first = start.batches if start else 0
     if reading.start != first:
@@ -340,7 +344,7 @@ def verify_from(
         forced = fq_read.entries
     dq = _slice_from(deposits, state.deposit_end)
     fq = _slice_from(forced, state.forced_end)
-    result = replay(reading.batches, dq, separator, fq, start=state, first=first)
+    result = replay(reading.batches, dq, separator, fq, start=state, first=first, keys=keys)
     live = l1.rollup.functions.batchCount().call()
     last = min(result.batches_ok, live)  # discarded batches (after a freeze) are never anchors
     if last <= first:
