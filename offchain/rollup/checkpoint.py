@@ -170,7 +170,8 @@ class Checkpoint:
             )
         if keccak(raw[:-_DIGEST_LEN]) != raw[-_DIGEST_LEN:]:
             raise CheckpointError("checkpoint digest mismatch: the file is corrupt")
-        record = BatchRecord(f[5], f[6], "0x" + f[7].hex(), f[8], f[9], f[10])
+        # postedBlock (format v2) is the posting's block number, stored once (offset 146)
+        record = BatchRecord(f[5], f[6], "0x" + f[7].hex(), f[8], f[9], f[10], f[11])
         anchor = Anchor(f[2], "0x" + f[3].hex(), f[4], record, f[11], f[12], f[13])
         accounts: dict[int, Account] = {}
         last = -1

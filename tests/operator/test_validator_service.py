@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from operator_helpers import BOND, CHALLENGE, advance, fund
+from operator_helpers import key_of as bls_key
 
 from offchain.deployments import save_deployment
 from offchain.l1.sender import SendPolicy
@@ -53,7 +54,7 @@ def test_stolen_funds_batch_is_proven_and_rolled_back(
     cheat = accounts[4]
     rollup.bond(value=BOND, sender=cheat)
     state = batcher.confirmed
-    commitments = adversary.steal(state, batcher.separator, key_of(bob), 0, 1, 2 * ONE)
+    commitments = adversary.steal(state, batcher.dst, bls_key(bob), 0, 1, 2 * ONE)
     Signer(batcher.w3, key_of(cheat)).send(
         batcher.l1.rollup.functions.postBatch(state.root, encode_batch(commitments))
     )
@@ -292,7 +293,7 @@ def test_front_run_reveal_still_pays_the_service(
     cheat, copier = accounts[4], Signer(batcher.w3, key_of(accounts[5]))
     rollup.bond(value=BOND, sender=cheat)
     state = batcher.confirmed
-    commitments = adversary.steal(state, batcher.separator, key_of(bob), 0, 0, ONE)
+    commitments = adversary.steal(state, batcher.dst, bls_key(bob), 0, 0, ONE)
     Signer(batcher.w3, key_of(cheat)).send(
         batcher.l1.rollup.functions.postBatch(state.root, encode_batch(commitments))
     )
