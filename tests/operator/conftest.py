@@ -1,7 +1,7 @@
 """Fixtures for the operator tests: the rollup deployed as `ape run deploy` does, users funded."""
 
-import pytest
 import operator_helpers
+import pytest
 from operator_helpers import BOND, CHALLENGE, register_keys, settings_for
 from pg_fixtures import pg_server, pg_url  # noqa: F401 - fixtures
 

@@ -8,10 +8,9 @@ from eth_account import Account as EthAccount
 from web3 import Web3
 
 from offchain.bls import SecretKey, g2_words
-from offchain.rollup.wallet import derive_key
-
 from offchain.l1.sender import SendPolicy
 from offchain.recipient import address_recipient
+from offchain.rollup.wallet import derive_key
 from offchain.sequencer.optimistic import BatcherSettings
 
 CHALLENGE = 100

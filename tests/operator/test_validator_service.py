@@ -297,15 +297,17 @@ def test_front_run_reveal_still_pays_the_service(
     Signer(batcher.w3, key_of(cheat)).send(
         batcher.l1.rollup.functions.postBatch(state.root, encode_batch(commitments))
     )
-    proof = watcher.validator.check().fraud.proof
+    fraud = watcher.validator.check().fraud
+    assert fraud.is_signature_fraud  # a stolen transfer is a bad aggregate (format v2)
+    proof = fraud.proof
     reveal = watcher.l1.rollup.encode_abi(
-        "revealFraud", args=[proof.as_abi(), carol.address, b"\0" * 32]
+        "revealSignatureFraud", args=[proof.as_abi(), carol.address, b"\0" * 32]
     )
     send = watcher._send
 
     def copier_first(data, gas=None):
         if data[:10] == reveal[:10]:
-            copier.send(watcher.l1.rollup.functions.proveFraud(proof.as_abi()))
+            copier.send(watcher.l1.rollup.functions.proveSignatureFraud(proof.as_abi()))
         return send(data, gas)
 
     watcher._send = copier_first
