@@ -416,6 +416,11 @@ class ValidatorService:
             self.running = False
 
 
+def _entry(proof: FraudProof | SignatureProof, state: str, signature: str) -> str:
+    """The rollup function proving `proof`: the state dispute's or the signature dispute's."""
+    return signature if isinstance(proof, SignatureProof) else state
+
+
 def default_checkpoint_dir(status_file: Path) -> Path:
     """Where checkpoints go by default: next to the status file."""
     return status_file.with_name(status_file.name + ".checkpoints")
@@ -579,8 +584,3 @@ def _once(service: ValidatorService) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-def _entry(proof: FraudProof | SignatureProof, state: str, signature: str) -> str:
-    """The rollup function proving `proof`: the state dispute's or the signature dispute's."""
-    return signature if isinstance(proof, SignatureProof) else state
