@@ -141,7 +141,10 @@ def test_honest_batch_survives_every_proof_attempt(env):
         assert ex.ok
         state_proof = fraud_proof(index, cs, ci, bc.deposits, ex, bc.forced)
         assert_reverts(
-            env.l1.rollup, f.proveFraud(state_proof.as_abi()), "NotFraudulent", env.accounts[9].address
+            env.l1.rollup,
+            f.proveFraud(state_proof.as_abi()),
+            "NotFraudulent",
+            env.accounts[9].address,
         )
         state.tree = ex.tree  # the post-state (overlay) for the signature evidence
         state.accounts.update(ex.writes)
@@ -159,10 +162,10 @@ def test_a_signature_for_another_chain_rollup_nonce_or_sender_is_refused(env):
     """Each replayed signature makes the commitment's aggregate fail: the validator proves it
     with the signature dispute (BAD_SIGNATURE) and the batch is rolled back."""
     from offchain.bls import signing_dst
+    from offchain.rollup.builder import build_batch
     from offchain.rollup.codec import encode_batch
     from offchain.rollup.execute import Fault
     from offchain.rollup.signatures import aggregate_commitment
-    from offchain.rollup.builder import build_batch
 
     env.bond(0)
     env.bond(4, 5 * BOND)

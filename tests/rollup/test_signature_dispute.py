@@ -260,7 +260,10 @@ def test_commit_then_reveal_pays_the_committer(c, accounts, project):
 
     types = "(uint256,bytes32[],uint256,bytes32,uint32,uint32,bytes,(bytes,bytes32[],(uint256,uint256,uint256,uint256,uint256,uint256,uint256,uint256))[])"
     proof_hash = keccak(encode([types], [proof]))
-    c.rollup.commitFraud(keccak(encode(["bytes32", "address", "bytes32"], [proof_hash, challenger, salt])), sender=accounts[7])
+    c.rollup.commitFraud(
+        keccak(encode(["bytes32", "address", "bytes32"], [proof_hash, challenger, salt])),
+        sender=accounts[7],
+    )
     c.mine(1)
     receipt = c.rollup.revealSignatureFraud(proof, challenger, salt, sender=accounts[6])
     assert fault_of(c, receipt) == BAD_SIGNATURE

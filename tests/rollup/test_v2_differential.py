@@ -109,12 +109,16 @@ def test_commitment_and_batch_hash_alike(view_rollup, harness):
     c = V["commitment"]
     rest = h(c["rest"])
     assert keccak(rest).hex() == c["restHash"]
-    got = view_rollup.commitmentHash(h(c["postRoot"]), c["depositEnd"], c["forcedEnd"], keccak(rest))
+    got = view_rollup.commitmentHash(
+        h(c["postRoot"]), c["depositEnd"], c["forcedEnd"], keccak(rest)
+    )
     assert bytes(got).hex() == c["hash"]
     b = V["batch"]
     cs = decode_batch(h(b["data"]), b["depositStart"], b["forcedStart"])
     on_chain = [
-        bytes(view_rollup.commitmentHash(x.post_root, x.deposit_end, x.forced_end, keccak(x.rest())))
+        bytes(
+            view_rollup.commitmentHash(x.post_root, x.deposit_end, x.forced_end, keccak(x.rest()))
+        )
         for x in cs
     ]
     assert on_chain == [x.hash() for x in cs]
@@ -154,7 +158,9 @@ def test_vector_batch_executes_alike(harness):
     assert pre.root.hex() == V["preState"]["root"]
     b = V["batch"]
     cs = decode_batch(h(b["data"]), b["depositStart"], b["forcedStart"])
-    deps = [QueuedDeposit(d["index"], d["token"], int(d["amount"]), d["owner"]) for d in V["deposits"]]
+    deps = [
+        QueuedDeposit(d["index"], d["token"], int(d["amount"]), d["owner"]) for d in V["deposits"]
+    ]
     forced = [QueuedForced(f["index"], f["sender"], h(f["l2tx"])) for f in V["forced"]]
     ex = execute(pre, cs[0], deps, forced)
     assert ex.ok
@@ -215,7 +221,9 @@ def commitments(draw):
     return decoded
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(c=commitments())
 def test_random_commitments_decode_and_hash_alike(harness, view_rollup, c):
     rest = c.rest()

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-
 from offchain.bls import SecretKey, aggregate, g2_words, sign
-from offchain.rollup.merkle import SparseMerkleTree
 from offchain.rollup import messages
+from offchain.rollup.codec import decode_amount as _decode_amount
 from offchain.rollup.codec import (
     decode_transfer,
     decode_withdraw,
@@ -17,8 +16,8 @@ from offchain.rollup.codec import (
     encode_transfer,
     encode_withdraw,
 )
-from offchain.rollup.codec import decode_amount as _decode_amount
 from offchain.rollup.hashes import commitment_hash
+from offchain.rollup.merkle import SparseMerkleTree
 from offchain.rollup.types import Account, Commitment, DepositTx, ForcedSlot, Transfer, Withdraw
 
 ETH = "0x" + "00" * 20
@@ -151,7 +150,9 @@ class World:
             w += self.witness(frm)
             a = self.acc(frm)
             sigs.append(
-                self._sign(frm, transfer_message(frm, a.nonce + nonce_delta, to, amount, fee), sign_with)
+                self._sign(
+                    frm, transfer_message(frm, a.nonce + nonce_delta, to, amount, fee), sign_with
+                )
             )
             self._set(frm, Account(a.owner, a.token, a.balance - amount - fee, a.nonce + 1))
             w += self.witness(to)
@@ -162,7 +163,9 @@ class World:
             w += self.witness(frm)
             a = self.acc(frm)
             sigs.append(
-                self._sign(frm, withdraw_message(frm, a.nonce + nonce_delta, amount, fee), sign_with)
+                self._sign(
+                    frm, withdraw_message(frm, a.nonce + nonce_delta, amount, fee), sign_with
+                )
             )
             self._set(frm, Account(a.owner, a.token, a.balance - amount - fee, a.nonce + 1))
             fees += fee
@@ -284,9 +287,7 @@ def deploy(project, chain, accounts, challenge: int = 3600) -> Chain:
     deployer = accounts[0]
     registry = deployer.deploy(project.BLSKeyRegistry, ACTIVATION_DELAY)
     bridge = deployer.deploy(project.L1Bridge, b"\x01")
-    rollup = deployer.deploy(
-        project.Rollup, bridge, BOND, challenge, 86_400, 30 * 86_400, registry
-    )
+    rollup = deployer.deploy(project.Rollup, bridge, BOND, challenge, 86_400, 30 * 86_400, registry)
     bridge.setRollup(rollup, sender=deployer)
     proposer = accounts[8]
     rollup.bond(value=4 * BOND, sender=proposer)
