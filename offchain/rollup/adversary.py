@@ -64,7 +64,8 @@ class FraudKind(Enum):
 class ForcedFraudKind(Enum):
     """Ways a commitment can mishandle the forced queue, with the fault the contract reports."""
 
-    SKIPPED = Fault.FORCED_MISMATCH
+    #: v2: forcedEnd follows the slot count, so dropping forced txs shows as skipped slots.
+    SKIPPED = (Fault.FORCED_OUTCOME, "forced txs dropped")
     OUTCOME_FLIPPED = Fault.FORCED_OUTCOME
     #: Reordering only matters when it changes a forced tx's validity (balances add up in any
     #: order otherwise), so it shows as a slot whose outcome is wrong for the real order.

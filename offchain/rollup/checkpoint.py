@@ -327,12 +327,15 @@ def verify_from(
     reading: BatchReading,
     deposits: Sequence[QueuedDeposit] | None = None,
     forced: Sequence[QueuedForced] | None = None,
+    *,
+    signatures: bool = True,
 ) -> tuple[ReplayResult, Checkpoint | None]:
     """Replay `reading` (batches from `start.batches`, or from 0) on the checkpoint's state,
     state transitions and aggregate signatures (keys from the registry's history; `dst` the
     rollup's BLS tag, RollupL1.signing_dst), and return the result and the checkpoint after the
-    last verified live batch."""
-    keys = l1.key_history()
+    last verified live batch. `signatures=False` replays state transitions only (an exit from
+    final batches, whose aggregates stand)."""
+    keys = l1.key_history() if signatures else None
     state = start.state() if start else L2State()
     first = start.batches if start else 0
     if reading.start != first:
