@@ -64,7 +64,8 @@ class FraudKind(Enum):
 class ForcedFraudKind(Enum):
     """Ways a commitment can mishandle the forced queue, with the fault the contract reports."""
 
-    SKIPPED = Fault.FORCED_MISMATCH
+    #: v2: forcedEnd follows the slot count, so dropping forced txs shows as skipped slots.
+    SKIPPED = (Fault.FORCED_OUTCOME, "forced txs dropped")
     OUTCOME_FLIPPED = Fault.FORCED_OUTCOME
     #: Reordering only matters when it changes a forced tx's validity (balances add up in any
     #: order otherwise), so it shows as a slot whose outcome is wrong for the real order.
@@ -214,9 +215,7 @@ def skip_deposit(state: L2State, queued: int) -> list[Commitment]:
     the pre-root kept (WRONG_ROOT)."""
     deposits = tuple(DepositTx(2**24 - 1 - i) for i in range(queued))
     return [
-        Commitment(
-            state.root, state.deposit_end + queued, state.forced_end, 0, deposits=deposits
-        )
+        Commitment(state.root, state.deposit_end + queued, state.forced_end, 0, deposits=deposits)
     ]
 
 
@@ -238,9 +237,7 @@ def deposit_into_foreign(state: L2State, deposit: QueuedDeposit, victim: int) ->
         state, {victim: Account(v.owner, v.token, v.balance + deposit.amount, v.nonce)}
     )
     return [
-        Commitment(
-            root, state.deposit_end + 1, state.forced_end, 0, deposits=(DepositTx(victim),)
-        )
+        Commitment(root, state.deposit_end + 1, state.forced_end, 0, deposits=(DepositTx(victim),))
     ]
 
 
@@ -255,9 +252,7 @@ def malformed(state: L2State, txs: Sequence[SignedTx]) -> list[Commitment]:
     rest[at : at + 4] = (((1 << 27) - 1) << 5 | 31).to_bytes(4, "big")
     from .codec import decode_commitment_at
 
-    decoded, _ = decode_commitment_at(
-        c.post_root + bytes(rest), 0, c.deposit_start, c.forced_start
-    )
+    decoded, _ = decode_commitment_at(c.post_root + bytes(rest), 0, c.deposit_start, c.forced_start)
     return [decoded]
 
 
@@ -276,9 +271,7 @@ def flip_forced_outcome(state: L2State, forced: Sequence[QueuedForced]) -> list[
     """Mark every forced tx skipped (state untouched), valid ones included."""
     slots = tuple(ForcedSlot(False) for _ in forced)
     return [
-        Commitment(
-            state.root, state.deposit_end, state.forced_end + len(forced), 0, forced=slots
-        )
+        Commitment(state.root, state.deposit_end, state.forced_end + len(forced), 0, forced=slots)
     ]
 
 
@@ -287,9 +280,7 @@ def misapply_forced(
 ) -> list[Commitment]:
     """Declare `forced` consumed but execute the entries `applied` instead (reordered or
     altered); the slots carry the outcomes of `applied`."""
-    fake = [
-        QueuedForced(state.forced_end + i, f.sender, f.data) for i, f in enumerate(applied)
-    ]
+    fake = [QueuedForced(state.forced_end + i, f.sender, f.data) for i, f in enumerate(applied)]
     c = _honest(state, [], forced=fake)[0]
     return [dataclasses.replace(c, forced_end=state.forced_end + len(forced), posted_rest=None)]
 

@@ -97,7 +97,9 @@ class _Chunk:
     def signed(self) -> list[SignedTx]:
         return [*self.transfers, *self.withdraws]
 
-    def commitment(self, post_root: bytes, deposit_end: int, forced_end: int, fee: int) -> Commitment:
+    def commitment(
+        self, post_root: bytes, deposit_end: int, forced_end: int, fee: int
+    ) -> Commitment:
         signed = self.signed
         return Commitment(
             post_root,

@@ -334,7 +334,6 @@ class Batcher(LedgerAdmission):
             reading,
             self._deposits.entries,
             self._forced.entries,
-            keys=self.keys.book.history,  # a bad aggregate is fraud: never build on it
         )
         if ckpt is not None and (start is None or ckpt.batches > start.batches):
             self._save_checkpoint(ckpt)
@@ -357,7 +356,7 @@ class Batcher(LedgerAdmission):
         )
         if reading.unreadable is not None:
             raise reading.unreadable
-        result, _ckpt = verify_from(self.l1, self.dst, start, reading, keys=self.keys.book.history)
+        result, _ckpt = verify_from(self.l1, self.dst, start, reading)
         return result
 
     def _saved_checkpoints(self) -> list[Checkpoint]:

@@ -15,11 +15,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from offchain.bls.registry import KeyHistory
 from offchain.rollup.checkpoint import Checkpoint, CheckpointError, check_anchor, verify_from
 from offchain.rollup.l1 import BatchReading, RollupL1
 from offchain.rollup.validator import Inspection
-from offchain.sequencer.signing_keys import KeyWatcher
 
 log = logging.getLogger("l2kit.validator")
 
@@ -80,22 +78,12 @@ class Follower:
     hashes: dict[int, bytes] = field(default_factory=dict)
     saved: int = 0
     _dst: bytes | None = None
-    #: The registry's key history, followed from its logs (the aggregate check needs the keys
-    #: valid at each batch's postedBlock); made at the first check.
-    _keys: KeyWatcher | None = None
 
     @property
     def dst(self) -> bytes:
         if self._dst is None:  # read once, at the first check (not at construction)
             self._dst = self.l1.signing_dst()
         return self._dst
-
-    def keys(self) -> KeyHistory:
-        """Every key registered up to the head (new logs only, per check)."""
-        if self._keys is None:
-            self._keys = KeyWatcher(self.l1.w3, self.l1.registry.address)
-        self._keys.refresh()
-        return self._keys.book.history
 
     def _start(self) -> Checkpoint | None:
         """The newest point L1 supports: the one in memory, else a file, else None (genesis).
@@ -129,7 +117,7 @@ class Follower:
         if start is not self.point:
             self.hashes = {}
         reading = self.l1.read_batches(count, n, start.anchor.block_number if start else 0)
-        result, new = verify_from(self.l1, self.dst, start, reading, keys=self.keys())
+        result, new = verify_from(self.l1, self.dst, start, reading)  # aggregates checked too
         lo = min(need_from, n)
         for i in range(lo, n):
             if i not in self.hashes:

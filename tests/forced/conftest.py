@@ -21,7 +21,7 @@ def env(project, accounts, chain, deployer) -> Env:
     bridge.setRollup(rollup, sender=deployer)
     w3 = chain.provider.web3
     l1 = RollupL1(w3, rollup.address, bridge.address)
-    return Env(w3, bridge, rollup, l1, list(accounts), l1.separator())
+    return Env(w3, bridge, rollup, l1, list(accounts), l1.signing_dst())
 
 
 @pytest.fixture(scope="module")

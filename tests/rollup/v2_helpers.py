@@ -1,72 +1,43 @@
-"""Tiny, delete-able builder of rollup format v2 data for the Solidity tests (issue 11).
-
-Follows /work/prompts/bls2_spec.md byte for byte; the real codec, executor and signer come from
-branch bls2py (offchain/rollup/codec.py, execute.py, signatures.py) and replace this file at
-integration. It applies only *valid* transactions (tests craft invalid data by hand) and records
-the state dispute's witnesses in access order.
-"""
+"""A small L2 world for the Solidity dispute tests (format v2): bytes, hashes and messages come
+from offchain.rollup (codec, hashes, messages); this file only applies *valid* transactions to a
+tree (tests craft invalid data by hand) and records the state dispute's witnesses."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from eth_utils import keccak
-
 from offchain.bls import SecretKey, aggregate, g2_words, sign
+from offchain.rollup import messages
+from offchain.rollup.codec import decode_amount as _decode_amount
+from offchain.rollup.codec import (
+    decode_transfer,
+    decode_withdraw,
+    encode_rest,
+    encode_transfer,
+    encode_withdraw,
+)
+from offchain.rollup.hashes import commitment_hash
 from offchain.rollup.merkle import SparseMerkleTree
-from offchain.rollup.types import Account
+from offchain.rollup.types import Account, Commitment, DepositTx, ForcedSlot, Transfer, Withdraw
 
 ETH = "0x" + "00" * 20
 EMPTY = Account.EMPTY
 
 
-def encode_amount(value: int) -> bytes:
-    """4 bytes: mantissa(27) ‖ exponent(5), the largest exponent that fits (canonical)."""
-    for e in range(31, -1, -1):
-        if value % 10**e == 0 and value // 10**e < 2**27:
-            return ((value // 10**e) << 5 | e).to_bytes(4, "big")
-    raise ValueError(f"amount {value} has no v2 encoding")
-
-
-def encode_fee(value: int) -> bytes:
-    """2 bytes: mantissa(11) ‖ exponent(5), as v1."""
-    for e in range(31, -1, -1):
-        if value % 10**e == 0 and value // 10**e < 2**11:
-            return ((value // 10**e) << 5 | e).to_bytes(2, "big")
-    raise ValueError(f"fee {value} has no encoding")
-
-
-def idx(i: int) -> bytes:
-    return i.to_bytes(3, "big")
-
-
 def transfer_bytes(frm: int, to: int, amount: int, fee: int) -> bytes:
-    return idx(frm) + idx(to) + encode_amount(amount) + encode_fee(fee)
+    return encode_transfer(Transfer(frm, to, amount, fee))
 
 
 def withdraw_bytes(frm: int, amount: int, fee: int) -> bytes:
-    return idx(frm) + encode_amount(amount) + encode_fee(fee)
+    return encode_withdraw(Withdraw(frm, amount, fee))
 
 
 def transfer_message(frm: int, nonce: int, to: int, amount: int, fee: int) -> bytes:
-    return (
-        frm.to_bytes(4, "big")
-        + nonce.to_bytes(4, "big")
-        + b"\x02"
-        + to.to_bytes(4, "big")
-        + amount.to_bytes(16, "big")
-        + fee.to_bytes(16, "big")
-    )
+    return messages.transfer_message(Transfer(frm, to, amount, fee), nonce)
 
 
 def withdraw_message(frm: int, nonce: int, amount: int, fee: int) -> bytes:
-    return (
-        frm.to_bytes(4, "big")
-        + nonce.to_bytes(4, "big")
-        + b"\x03"
-        + amount.to_bytes(16, "big")
-        + fee.to_bytes(16, "big")
-    )
+    return messages.withdraw_message(Withdraw(frm, amount, fee), nonce)
 
 
 def rest_bytes(
@@ -77,28 +48,19 @@ def rest_bytes(
     outcomes: list[int],
     signature: bytes = b"",
 ) -> bytes:
-    counts = bytes([len(deposits), len(transfers), len(withdraws), len(outcomes)])
-    if (transfers or withdraws) and len(signature) != 48:
-        raise ValueError("a commitment with signed txs carries a 48-byte signature")
-    return (
-        counts
-        + idx(fee_account)
-        + signature
-        + b"".join(idx(d) for d in deposits)
-        + b"".join(transfers)
-        + b"".join(withdraws)
-        + bytes(outcomes)
+    """A commitment's rest through offchain.rollup.codec (sections given as posted bytes)."""
+    c = Commitment(
+        bytes(32),
+        len(deposits),
+        len(outcomes),
+        fee_account,
+        deposits=[DepositTx(d) for d in deposits],
+        transfers=[decode_transfer(t) for t in transfers],
+        withdraws=[decode_withdraw(w) for w in withdraws],
+        forced=[ForcedSlot(o == 1) for o in outcomes],
+        signature=signature,
     )
-
-
-def commitment_hash(post_root: bytes, deposit_end: int, forced_end: int, rest: bytes) -> bytes:
-    return keccak(
-        post_root + deposit_end.to_bytes(4, "big") + forced_end.to_bytes(4, "big") + keccak(rest)
-    )
-
-
-def batch_hash(hashes: list[bytes]) -> bytes:
-    return keccak(b"".join(hashes))
+    return encode_rest(c)
 
 
 @dataclass
@@ -188,7 +150,9 @@ class World:
             w += self.witness(frm)
             a = self.acc(frm)
             sigs.append(
-                self._sign(frm, transfer_message(frm, a.nonce + nonce_delta, to, amount, fee), sign_with)
+                self._sign(
+                    frm, transfer_message(frm, a.nonce + nonce_delta, to, amount, fee), sign_with
+                )
             )
             self._set(frm, Account(a.owner, a.token, a.balance - amount - fee, a.nonce + 1))
             w += self.witness(to)
@@ -199,7 +163,9 @@ class World:
             w += self.witness(frm)
             a = self.acc(frm)
             sigs.append(
-                self._sign(frm, withdraw_message(frm, a.nonce + nonce_delta, amount, fee), sign_with)
+                self._sign(
+                    frm, withdraw_message(frm, a.nonce + nonce_delta, amount, fee), sign_with
+                )
             )
             self._set(frm, Account(a.owner, a.token, a.balance - amount - fee, a.nonce + 1))
             fees += fee
@@ -264,8 +230,7 @@ class World:
 
 
 def _amount(raw: bytes) -> int:
-    word = int.from_bytes(raw, "big")
-    return (word >> 5) * 10 ** (word & 31)
+    return _decode_amount(raw)
 
 
 # ------------------------------------------------------------------ on-chain set-up (Ape objects)
@@ -322,9 +287,7 @@ def deploy(project, chain, accounts, challenge: int = 3600) -> Chain:
     deployer = accounts[0]
     registry = deployer.deploy(project.BLSKeyRegistry, ACTIVATION_DELAY)
     bridge = deployer.deploy(project.L1Bridge, b"\x01")
-    rollup = deployer.deploy(
-        project.Rollup, bridge, BOND, challenge, 86_400, 30 * 86_400, registry
-    )
+    rollup = deployer.deploy(project.Rollup, bridge, BOND, challenge, 86_400, 30 * 86_400, registry)
     bridge.setRollup(rollup, sender=deployer)
     proposer = accounts[8]
     rollup.bond(value=4 * BOND, sender=proposer)

@@ -71,4 +71,28 @@ contract RollupHarness {
     {
         return CommitmentExecutor.execute(preRoot, p);
     }
+
+    /// @notice The codec's constants and the number of fault codes, for the differential test.
+    /// @return c FORMAT_VERSION, DEPOSIT_LEN, TRANSFER_LEN, WITHDRAW_LEN, FORCED_LEN,
+    ///         REST_HEADER_LEN, SIGNATURE_LEN, MAX_TXS, LEAF_BYTES, MAX_AMOUNT, TX_TRANSFER,
+    ///         TX_WITHDRAW, FORCED_TRANSFER_LEN, FORCED_WITHDRAW_LEN, number of Fault codes.
+    function constants() external pure returns (uint256[15] memory c) {
+        c = [
+            L2Codec.FORMAT_VERSION,
+            L2Codec.DEPOSIT_LEN,
+            L2Codec.TRANSFER_LEN,
+            L2Codec.WITHDRAW_LEN,
+            L2Codec.FORCED_LEN,
+            L2Codec.REST_HEADER_LEN,
+            L2Codec.SIGNATURE_LEN,
+            L2Codec.MAX_TXS,
+            L2Codec.LEAF_BYTES,
+            L2Codec.MAX_AMOUNT,
+            uint256(L2Codec.TX_TRANSFER),
+            uint256(L2Codec.TX_WITHDRAW),
+            L2Codec.FORCED_TRANSFER_LEN,
+            L2Codec.FORCED_WITHDRAW_LEN,
+            uint256(type(RollupTypes.Fault).max) + 1
+        ];
+    }
 }
