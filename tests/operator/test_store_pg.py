@@ -175,9 +175,9 @@ def test_a_new_database_gets_schema_version_3_exactly(pg_url):
 
 def test_another_schema_version_is_refused_and_left_as_it_is(pg_url):
     open_store(pg_url).close()
-    sql(pg_url, "UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    sql(pg_url, "UPDATE meta SET value = '4' WHERE key = 'schema_version'")
     sql(pg_url, "DROP TABLE checkpoints")  # as a future version might have
-    with pytest.raises(StoreError, match="schema version 3, this operator needs 2"):
+    with pytest.raises(StoreError, match="schema version 4, this operator needs 3"):
         open_store(pg_url)
     assert sql(pg_url, "SELECT to_regclass('checkpoints')") == [(None,)]  # not "repaired"
 
