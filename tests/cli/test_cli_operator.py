@@ -65,12 +65,10 @@ def test_stranded_bond_class_unbond_releases_rolled_back_slots(
     ok(l2kit.run("operator", "bond", "--yes", "--json", key=key_of(bob)))
     root = bytes(rollup.head()[0])
     lie = _keccak(b"lie")
-    rollup.postBatch(root, encode_batch([Commitment(lie, 0, 0, b"", 0)]), sender=cheat)
-    rollup.postBatch(lie, encode_batch([Commitment(lie, 0, 0, b"", 0)]), sender=bob)
-    separator = bytes(rollup.domainSeparator())
-    proof = fraud_proof(
-        0, [Commitment(lie, 0, 0, b"", 0)], 0, (), execute(L2State(), b"", 0, (), separator)
-    )
+    empty_lie = Commitment(lie, 0, 0, 0)  # v2: post_root, depositEnd, forcedEnd, feeAccount
+    rollup.postBatch(root, encode_batch([empty_lie]), sender=cheat)
+    rollup.postBatch(lie, encode_batch([empty_lie]), sender=bob)
+    proof = fraud_proof(0, [empty_lie], 0, (), execute(L2State(), empty_lie, ()))
     rollup.proveFraud(proof.as_abi(), sender=prover)
     assert rollup.batchCount() == 0 and rollup.batchBond(1) == ONE
     out = ok(l2kit.run("operator", "unbond", "all", "--json", key=key_of(bob)))
