@@ -34,7 +34,7 @@ def test_bond_locked_until_its_batch_is_final(l2kit, w3, project, deployment, bo
     rollup = project.Rollup.at(deployment.address("Rollup"))
     # An empty batch on the genesis root: one commitment with no txs (postRoot = preRoot).
     root = bytes(rollup.head()[0])
-    commitment = root + (0).to_bytes(4, "big") * 2 + (0).to_bytes(3, "big") + (0).to_bytes(2, "big")
+    commitment = root + bytes(4) + bytes(3)  # v2: postRoot, four zero counts, feeAccount
     rollup.postBatch(root, commitment, sender=bob)
     locked = ok(l2kit.run("operator", "status", bob.address, "--json"))
     # The posting locked one batch's bond: nothing is free while the batch can be disputed.
