@@ -99,7 +99,7 @@ def test_ignored_forced_tx_freeze_and_everyone_exits(env: Env, accounts):
         env.rollup.postBatch(root, encode_batch([Commitment(root, 4, 0, 0)]), sender=accounts[0])
     with ape.reverts(env.rollup.BatchFinal):  # final batches stay final
         env.rollup.proveFraud(
-            (0, [], 0, (root, 0, 0, root, 0), root, 0, 0, b"", [], b"", 0, []),
+            (0, [], 0, (root, 0, 0, root), root, 0, 0, b"", [], b"", []),
             sender=accounts[CHALLENGER],
         )
     with ape.reverts(env.rollup.Frozen):
