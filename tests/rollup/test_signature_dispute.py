@@ -217,11 +217,10 @@ def test_sender_whose_nonce_did_not_move_is_proven(c, accounts):
 
 
 def test_undecodable_amount_is_proven(c, accounts):
-    huge = (2**27 - 1).to_bytes(4, "big")
-    amount_word = int.from_bytes(huge, "big") << 5 | 31
-    tx = (1).to_bytes(3, "big") + (2).to_bytes(3, "big") + amount_word.to_bytes(4, "big") + b"\0\0"
-    built = _unsigned_post(c, 1, 1)
-    built.rest = built.rest[: 7 + 48] + tx
+    # A valid transfer whose posted amount is then replaced by one above 2^128 - 1.
+    built = c.world.commit(transfers=[(1, 2, 10**18, 0)])
+    huge = ((2**27 - 1) << 5 | 31).to_bytes(4, "big")
+    built.rest = built.rest[: 7 + 48 + 6] + huge + built.rest[7 + 48 + 10 :]
     assert_proven(c, accounts, built, [1], MALFORMED)
 
 
