@@ -278,12 +278,6 @@ def test_commit_then_reveal_pays_the_committer(c, accounts, project):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="measured 3,337,481 gas > 3,000,000: 548k calldata, ~277k in the Rollup (two ABI "
-    "re-encodings of the 40 KB proof), 2.49M in SignatureDispute (1.53M precompiles, 245k "
-    "registry lookups, ~720k own); see the bls2int report",
-)
 def test_worst_case_32_distinct_senders(project, chain, accounts):
     """32 transfers from 32 accounts of 32 owners with 32 registered keys; the last signature is
     wrong, so the whole check runs (every leaf, key, message and pairing)."""
