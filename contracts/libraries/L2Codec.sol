@@ -57,14 +57,17 @@ library L2Codec {
     }
 
     /// @notice value = mantissa * 10^exponent of a packed fee (16 bits: mantissa(11) ‖ exponent(5)).
-    function unpackFloat(uint256 packed) internal pure returns (uint256) {
-        return (packed >> 5) * 10 ** (packed & 31);
+    function unpackFloat(uint256 packed) internal pure returns (uint256 value) {
+        // No overflow: mantissa < 2^11 (2^27 for amounts) and 10^31 < 2^103.
+        assembly ("memory-safe") {
+            value := mul(shr(5, packed), exp(10, and(packed, 31)))
+        }
     }
 
     /// @notice value of a packed v2 amount (32 bits: mantissa(27) ‖ exponent(5)); may exceed
     ///         MAX_AMOUNT (at most 2^27 * 10^31 < 2^130), which the caller treats as MALFORMED.
     function unpackAmount(uint256 packed) internal pure returns (uint256) {
-        return (packed >> 5) * 10 ** (packed & 31);
+        return unpackFloat(packed & 0xffffffff);
     }
 
     /// @notice The first calldata word at `data[offset]` (zero-padded past the end of calldata).
@@ -83,11 +86,14 @@ library L2Codec {
         h.nWithdraws = (w >> 232) & 0xff;
         h.nForced = (w >> 224) & 0xff;
         h.feeAccount = (w >> 200) & 0xffffff;
-        h.deposits = REST_HEADER_LEN + (h.nTransfers + h.nWithdraws > 0 ? SIGNATURE_LEN : 0);
-        h.transfers = h.deposits + h.nDeposits * DEPOSIT_LEN;
-        h.withdraws = h.transfers + h.nTransfers * TRANSFER_LEN;
-        h.forced = h.withdraws + h.nWithdraws * WITHDRAW_LEN;
-        h.length = h.forced + h.nForced * FORCED_LEN;
+        // No overflow: every count is below 256.
+        unchecked {
+            h.deposits = REST_HEADER_LEN + (h.nTransfers + h.nWithdraws > 0 ? SIGNATURE_LEN : 0);
+            h.transfers = h.deposits + h.nDeposits * DEPOSIT_LEN;
+            h.withdraws = h.transfers + h.nTransfers * TRANSFER_LEN;
+            h.forced = h.withdraws + h.nWithdraws * WITHDRAW_LEN;
+            h.length = h.forced + h.nForced * FORCED_LEN;
+        }
     }
 
     /// @notice Number of slots (deposits + transfers + withdraws + forced) of a layout.
@@ -97,6 +103,11 @@ library L2Codec {
 
     /// @notice The account index of the deposit at `data[offset]`.
     function depositAt(bytes calldata data, uint256 offset) internal pure returns (uint256 account) {
+        return word(data, offset) >> 232;
+    }
+
+    /// @notice The sender index of the transfer or withdraw at `data[offset]`.
+    function senderAt(bytes calldata data, uint256 offset) internal pure returns (uint256) {
         return word(data, offset) >> 232;
     }
 
@@ -134,6 +145,13 @@ library L2Codec {
     ///         value cannot be decoded (an amount above MAX_AMOUNT, an outcome byte other than 0 or
     ///         1), or type(uint256).max. This is decoding, decided before any leaf is read.
     function firstMalformed(bytes calldata rest, Layout memory h) internal pure returns (uint256) {
+        // No overflow: counts below 256, offsets inside calldata.
+        unchecked {
+            return _firstMalformed(rest, h);
+        }
+    }
+
+    function _firstMalformed(bytes calldata rest, Layout memory h) private pure returns (uint256) {
         uint256 slot = h.nDeposits;
         for (uint256 i = 0; i < h.nTransfers; ++i) {
             (,, uint256 amount,) = transferAt(rest, h.transfers + i * TRANSFER_LEN);

@@ -379,8 +379,7 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
     /// @param p The evidence (see RollupTypes.FraudProof).
     function proveFraud(RollupTypes.FraudProof calldata p) external {
         bytes32 proofHash = keccak256(abi.encode(p));
-        _proveFraud(p, msg.sender, 0);
-        _bounties[bountyCount - 1].proofHash = proofHash;
+        _proveFraud(p, msg.sender, 0, proofHash);
     }
 
     /// @notice proveFraud, revealing the caller's earlier `commitFraud(keccak256(abi.encode(
@@ -394,10 +393,8 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
     function revealFraud(RollupTypes.FraudProof calldata p, address challenger, bytes32 salt) external {
         bytes32 proofHash = keccak256(abi.encode(p));
         uint256 at = fraudCommitmentBlock[keccak256(abi.encode(proofHash, challenger, salt))];
-        if (at == 0 || at >= block.number) _proveFraud(p, msg.sender, 0);
-        else _proveFraud(p, challenger, at);
-        // The bounty just opened records the proof a claiming commitment must be over.
-        _bounties[bountyCount - 1].proofHash = proofHash;
+        if (at == 0 || at >= block.number) _proveFraud(p, msg.sender, 0, proofHash);
+        else _proveFraud(p, challenger, at, proofHash);
     }
 
     /// @notice Claim bounty `id` with a commitment to its proof made before the proof's block and
@@ -445,8 +442,7 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
     /// @param p The evidence (see RollupTypes.SignatureProof).
     function proveSignatureFraud(RollupTypes.SignatureProof calldata p) external {
         bytes32 proofHash = keccak256(abi.encode(p));
-        _proveSignatureFraud(p, msg.sender, 0);
-        _bounties[bountyCount - 1].proofHash = proofHash;
+        _proveSignatureFraud(p, msg.sender, 0, proofHash);
     }
 
     /// @notice proveSignatureFraud, revealing the caller's earlier `commitFraud(keccak256(
@@ -457,26 +453,55 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
     function revealSignatureFraud(RollupTypes.SignatureProof calldata p, address challenger, bytes32 salt) external {
         bytes32 proofHash = keccak256(abi.encode(p));
         uint256 at = fraudCommitmentBlock[keccak256(abi.encode(proofHash, challenger, salt))];
-        if (at == 0 || at >= block.number) _proveSignatureFraud(p, msg.sender, 0);
-        else _proveSignatureFraud(p, challenger, at);
-        _bounties[bountyCount - 1].proofHash = proofHash;
+        if (at == 0 || at >= block.number) _proveSignatureFraud(p, msg.sender, 0, proofHash);
+        else _proveSignatureFraud(p, challenger, at, proofHash);
     }
 
-    function _proveSignatureFraud(RollupTypes.SignatureProof calldata p, address recipient, uint256 commitBlock)
-        private
-    {
+    function _proveSignatureFraud(
+        RollupTypes.SignatureProof calldata p,
+        address recipient,
+        uint256 commitBlock,
+        bytes32 proofHash
+    ) private {
         uint256 b = p.batchIndex;
         _requireDisputable(b);
         RollupTypes.Batch storage batch = _batches[b];
         uint256 ci = p.commitmentIndex;
         _checkCommitment(batch.batchHash, b, p.commitmentHashes, ci, p.postRoot, p.depositEnd, p.forcedEnd, p.rest);
-        RollupTypes.Fault fault = signatureDispute.verdict(p.rest, p.postRoot, p.signers, batch.postedBlock);
+        RollupTypes.Fault fault = _signatureVerdict(p, batch.postedBlock);
         // INVARIANT: a commitment whose aggregate verifies under the registered keys stands.
         if (fault == RollupTypes.Fault.NONE) revert NotFraudulent(b, ci);
-        _slashAndRollback(b, ci, fault, type(uint256).max, recipient, commitBlock);
+        _slashAndRollback(b, ci, fault, type(uint256).max, recipient, commitBlock, proofHash);
     }
 
-    function _proveFraud(RollupTypes.FraudProof calldata p, address recipient, uint256 commitBlock) private {
+    /// @dev signatureDispute.verdict(p, postedBlock), forwarding p's calldata as it is (the
+    ///      proof's offsets are relative to its own start, so they stay valid behind a new head)
+    ///      instead of re-encoding it. A revert of the verdict (bad evidence) is bubbled up.
+    function _signatureVerdict(RollupTypes.SignatureProof calldata p, uint256 postedBlock)
+        private
+        view
+        returns (RollupTypes.Fault fault)
+    {
+        address target = address(signatureDispute);
+        bytes4 selector = SignatureDispute.verdict.selector;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            let len := sub(calldatasize(), p)
+            mstore(m, selector)
+            mstore(add(m, 4), 0x40)
+            mstore(add(m, 36), postedBlock)
+            calldatacopy(add(m, 68), p, len)
+            if iszero(staticcall(gas(), target, m, add(68, len), 0, 32)) {
+                returndatacopy(m, 0, returndatasize())
+                revert(m, returndatasize())
+            }
+            fault := mload(0)
+        }
+    }
+
+    function _proveFraud(RollupTypes.FraudProof calldata p, address recipient, uint256 commitBlock, bytes32 proofHash)
+        private
+    {
         uint256 b = p.batchIndex;
         _requireDisputable(b);
         uint256 ci = p.commitmentIndex;
@@ -485,7 +510,7 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
         _checkDeposits(p.deposits, depositStart, p.depositEnd);
         _checkForced(p.forced, forcedStart, p.forcedEnd);
         (RollupTypes.Fault fault, uint256 txIndex) = _verdict(p, preRoot);
-        _slashAndRollback(b, ci, fault, txIndex, recipient, commitBlock);
+        _slashAndRollback(b, ci, fault, txIndex, recipient, commitBlock, proofHash);
     }
 
     /// @dev Revert unless batch `b` is disputable: live and non-final, or discarded by a freeze
@@ -577,7 +602,8 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
         RollupTypes.Fault fault,
         uint256 txIndex,
         address recipient,
-        uint256 commitBlock
+        uint256 commitBlock,
+        bytes32 proofHash
     ) private {
         RollupTypes.Batch storage batch = _batches[b];
         uint256 slashed = batch.bond;
@@ -590,7 +616,7 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
         uint256 id = bountyCount++;
         _bounties[id] = RollupTypes.Bounty({
             batchHash: batch.batchHash,
-            proofHash: 0,
+            proofHash: proofHash,
             recipient: recipient,
             amount: uint96(reward),
             batchIndex: uint64(b),

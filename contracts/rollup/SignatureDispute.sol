@@ -19,10 +19,11 @@ import {RollupTypes} from "./RollupTypes.sol";
 ///      holds accounts created by this commitment's deposits). Nonce rule: in a valid transition
 ///      signed txs are a sender's only nonce changes, so its k-th-from-last signed tx of the
 ///      commitment was signed with nonce postNonce - k. Checks, in this order (the first fault is
-///      the verdict): an undecodable amount or outcome → MALFORMED; then per signer in order: an
-///      empty account → NO_ACCOUNT, postNonce below its number of signed txs → BAD_SIGNATURE, no
-///      key at the posting block → NO_KEY; then a signature that is not a valid compressed G1
-///      subgroup point → BAD_SIGNATURE; then the aggregate itself → BAD_SIGNATURE or NONE. Every
+///      the verdict): per signer in order: an empty account → NO_ACCOUNT, postNonce below its
+///      number of signed txs → BAD_SIGNATURE, no key at the posting block → NO_KEY; then
+///      signature bytes that do not decompress to a G1 point → BAD_SIGNATURE; then an amount
+///      above 2^128 - 1 (it cannot be signed) → MALFORMED; then the aggregate (a point outside
+///      the subgroup included) → BAD_SIGNATURE or NONE. Every
 ///      piece of evidence is checked whatever the verdict (so an accepted proof has one encoding):
 ///      the signer list, every leaf, and every key (all zero when the account is empty or has no
 ///      key, else the registered one).
@@ -66,30 +67,38 @@ contract SignatureDispute {
     }
 
     /// @notice The fault of a commitment's signatures (NONE: they verify, or it has no signed tx).
-    /// @param rest The commitment's bytes after postRoot (well framed: its hash was posted).
-    /// @param postRoot The commitment's post-state root.
-    /// @param signers One evidence per distinct sender, in order of first appearance.
+    ///         The Rollup has checked p's batch and commitment fields and forwards its calldata.
+    /// @param p The proof (rest: the commitment's bytes after postRoot, well framed since its
+    ///        hash was posted; signers: one evidence per distinct sender, in order of first
+    ///        appearance).
     /// @param postedBlock The batch's posting block (keys valid then).
     /// @return fault The verdict.
-    function verdict(
+    function verdict(RollupTypes.SignatureProof calldata p, uint256 postedBlock)
+        external
+        view
+        returns (RollupTypes.Fault fault)
+    {
+        return _verdict(p.rest, p.postRoot, p.signers, postedBlock);
+    }
+
+    function _verdict(
         bytes calldata rest,
         bytes32 postRoot,
         RollupTypes.SignerEvidence[] calldata signers,
         uint256 postedBlock
-    ) external view returns (RollupTypes.Fault fault) {
+    ) private view returns (RollupTypes.Fault fault) {
         L2Codec.Layout memory h = L2Codec.layout(rest, 0);
         (Signer[] memory s, uint256[] memory txSigner) = _senders(rest, h);
         if (signers.length != s.length) revert BadSigners(s.length, signers.length);
-        fault = L2Codec.firstMalformed(rest, h) == type(uint256).max
-            ? RollupTypes.Fault.NONE
-            : RollupTypes.Fault.MALFORMED;
         // Bounded: at most MAX_TXS signers.
-        for (uint256 j = 0; j < s.length; ++j) {
-            RollupTypes.Fault f = _checkSigner(s[j], signers[j], postRoot, postedBlock);
+        BLS.G2Point[] memory signerKeys = _g2Array(s.length);
+        for (uint256 j = 0; j < s.length; j = _inc(j)) {
+            RollupTypes.Fault f;
+            (f, signerKeys[j]) = _checkSigner(s[j], signers[j], postRoot, postedBlock);
             if (fault == RollupTypes.Fault.NONE) fault = f;
         }
         if (fault != RollupTypes.Fault.NONE || txSigner.length == 0) return fault;
-        return _aggregateFault(rest, h, s, txSigner, signers);
+        return _aggregateFault(rest, h, s, txSigner, signerKeys);
     }
 
     /// @dev BAD_SIGNATURE unless the posted signature decompresses to a G1 subgroup point that
@@ -99,16 +108,19 @@ contract SignatureDispute {
         L2Codec.Layout memory h,
         Signer[] memory s,
         uint256[] memory txSigner,
-        RollupTypes.SignerEvidence[] calldata signers
+        BLS.G2Point[] memory signerKeys
     ) private view returns (RollupTypes.Fault) {
         (bool ok, BLS.G1Point memory sig) = G1Compressed.decompress(
             rest[L2Codec.REST_HEADER_LEN:L2Codec.REST_HEADER_LEN + L2Codec.SIGNATURE_LEN]
         );
-        // INVARIANT: a signature that is not a compressed G1 subgroup point signs nothing.
-        if (!ok || !BLS.isValidG1(sig)) return RollupTypes.Fault.BAD_SIGNATURE;
-        (bytes[] memory messages, BLS.G2Point[] memory keys) = _messages(rest, h, s, txSigner, signers);
+        // INVARIANT: a signature that is not a compressed G1 point signs nothing.
+        if (!ok) return RollupTypes.Fault.BAD_SIGNATURE;
+        (bytes[] memory messages, BLS.G2Point[] memory keys) = _messages(rest, h, s, txSigner, signerKeys);
+        // An amount above 2^128 - 1 cannot be signed: the commitment is undecodable.
+        if (messages.length == 0) return RollupTypes.Fault.MALFORMED;
         // INVARIANT: a commitment stands only if its aggregate covers every signed tx under the
-        // keys its senders' owners had at posting.
+        // keys its senders' owners had at posting. verifyAggregate checks the signature is in
+        // the subgroup (BLS.isValidG1) first and is false when it is not.
         if (!BLS.verifyAggregate(messages, keys, sig, signingDst())) return RollupTypes.Fault.BAD_SIGNATURE;
         return RollupTypes.Fault.NONE;
     }
@@ -122,18 +134,25 @@ contract SignatureDispute {
     {
         uint256 n = h.nTransfers + h.nWithdraws;
         txSigner = new uint256[](n);
-        Signer[] memory all = new Signer[](n);
+        // (loop arithmetic below is bounded by n <= 32)
+        Signer[] memory all;
+        assembly ("memory-safe") {
+            // An array of n pointers, filled below (new Signer[](n) would build n zero structs).
+            all := mload(0x40)
+            mstore(all, n)
+            mstore(0x40, add(all, shl(5, add(n, 1))))
+        }
+        uint256[] memory table = new uint256[](64);
         uint256 distinct = 0;
         // Bounded: n <= MAX_TXS, so at most 32 * 32 comparisons.
-        for (uint256 i = 0; i < n; ++i) {
+        for (uint256 i = 0; i < n; i = _inc(i)) {
             uint256 from = _from(rest, h, i);
-            uint256 j = 0;
-            while (j < distinct && all[j].index != from) ++j;
+            uint256 j = _position(table, distinct, from);
             if (j == distinct) {
-                all[j].index = from;
+                all[j] = Signer(from, address(0), 0, 0, 0, false);
                 ++distinct;
             }
-            ++all[j].txs;
+            all[j].txs = _inc(all[j].txs);
             txSigner[i] = j;
         }
         assembly ("memory-safe") {
@@ -142,10 +161,66 @@ contract SignatureDispute {
         s = all;
     }
 
+    /// @dev An array of n G2Point pointers, each to be assigned before use (new G2Point[](n)
+    ///      would allocate and zero n structs).
+    function _g2Array(uint256 n) private pure returns (BLS.G2Point[] memory a) {
+        assembly ("memory-safe") {
+            a := mload(0x40)
+            mstore(a, n)
+            mstore(0x40, add(a, shl(5, add(n, 1))))
+        }
+    }
+
+    /// @dev keccak256 of the key's 256-byte encoding (BLSKeyRegistry.hashKey; a G2Point in
+    ///      memory is its eight words back to back).
+    function _hashKey(BLS.G2Point memory key) private pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            h := keccak256(key, 256)
+        }
+    }
+
+    /// @dev i + 1 without the overflow check (loop counters below 64).
+    function _inc(uint256 i) private pure returns (uint256) {
+        unchecked {
+            return i + 1;
+        }
+    }
+
+    /// @dev The position of `value` (< 2^24) in the open-addressing table `table` (64 words,
+    ///      each 0 or (value + 1) << 8 | position), inserting it at position `n` when absent;
+    ///      returns n for a new value. Linear probing: at most 32 probes (32 entries at most).
+    function _position(uint256[] memory table, uint256 n, uint256 value) private pure returns (uint256 j) {
+        assembly ("memory-safe") {
+            let base := add(table, 32)
+            let key := shl(8, add(value, 1))
+            let slot := and(shr(7, mul(value, 0x9E3779B1)), 63)
+            j := n
+            for {} 1 {} {
+                let at := add(base, shl(5, slot))
+                let entry := mload(at)
+                if iszero(entry) {
+                    mstore(at, or(key, n))
+                    break
+                }
+                if eq(and(entry, not(0xff)), key) {
+                    j := and(entry, 0xff)
+                    break
+                }
+                slot := and(add(slot, 1), 63)
+            }
+        }
+    }
+
     /// @dev Sender of signed tx `i` (transfers first, then withdraws).
-    function _from(bytes calldata rest, L2Codec.Layout memory h, uint256 i) private pure returns (uint256 from) {
-        if (i < h.nTransfers) (from,,,) = L2Codec.transferAt(rest, h.transfers + i * L2Codec.TRANSFER_LEN);
-        else (from,,) = L2Codec.withdrawAt(rest, h.withdraws + (i - h.nTransfers) * L2Codec.WITHDRAW_LEN);
+    function _from(bytes calldata rest, L2Codec.Layout memory h, uint256 i) private pure returns (uint256) {
+        unchecked {
+            return L2Codec.senderAt(
+                rest,
+                i < h.nTransfers
+                    ? h.transfers + i * L2Codec.TRANSFER_LEN
+                    : h.withdraws + (i - h.nTransfers) * L2Codec.WITHDRAW_LEN
+            );
+        }
     }
 
     /// @dev Check one signer's evidence (reverts when it is wrong) and return its own fault.
@@ -154,7 +229,7 @@ contract SignatureDispute {
         RollupTypes.SignerEvidence calldata e,
         bytes32 postRoot,
         uint256 postedBlock
-    ) private view returns (RollupTypes.Fault) {
+    ) private view returns (RollupTypes.Fault fault, BLS.G2Point memory keyOut) {
         bytes calldata account = e.account;
         bytes32[] calldata siblings = e.siblings;
         if (account.length != L2Codec.LEAF_BYTES || siblings.length != SparseMerkle.DEPTH) revert BadAccountProof();
@@ -164,7 +239,7 @@ contract SignatureDispute {
             path.offset := siblings.offset
             path.length := shl(5, siblings.length)
         }
-        if (!L2Codec.isCanonical(a) || SparseMerkle.rootFrom(s.index, L2Codec.leafHash(a), path, 0) != postRoot) {
+        if (!L2Codec.isCanonical(a) || _root(s.index, L2Codec.leafHash(a), path) != postRoot) {
             revert BadAccountProof();
         }
         s.owner = a.owner;
@@ -172,25 +247,145 @@ contract SignatureDispute {
         bytes32 keyHash = a.owner == address(0) ? bytes32(0) : _keyHashAt(a.owner, postedBlock);
         BLS.G2Point memory key = e.key;
         // INVARIANT: the key is fixed by the registry: the registered one, or zero when none is used.
-        if (keyHash == 0 ? !BLS.isInfinityG2(key) : keccak256(abi.encode(key)) != keyHash) {
+        if (keyHash == 0 ? !BLS.isInfinityG2(key) : _hashKey(key) != keyHash) {
             revert KeyMismatch(a.owner, postedBlock);
         }
         s.hasKey = keyHash != 0;
-        if (a.owner == address(0)) return RollupTypes.Fault.NO_ACCOUNT;
-        if (a.nonce < s.txs) return RollupTypes.Fault.BAD_SIGNATURE;
-        if (keyHash == 0) return RollupTypes.Fault.NO_KEY;
-        return RollupTypes.Fault.NONE;
+        keyOut = key;
+        if (a.owner == address(0)) fault = RollupTypes.Fault.NO_ACCOUNT;
+        else if (a.nonce < s.txs) fault = RollupTypes.Fault.BAD_SIGNATURE;
+        else if (keyHash == 0) fault = RollupTypes.Fault.NO_KEY;
+    }
+
+    /// @dev SparseMerkle.rootFrom unrolled and without branches (the running hash goes right when
+    ///      the index bit is set); 24 levels, the caller checked the 24 siblings are there.
+    function _root(uint256 index, bytes32 leaf, bytes calldata siblings) private pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            h := leaf
+            let p := siblings.offset
+            let r := 0
+            r := shl(5, and(shr(0, index), 1))
+            mstore(r, h)
+            mstore(xor(r, 32), calldataload(add(p, 0)))
+            h := keccak256(0, 64)
+            r := shl(5, and(shr(1, index), 1))
+            mstore(r, h)
+            mstore(xor(r, 32), calldataload(add(p, 32)))
+            h := keccak256(0, 64)
+            r := shl(5, and(shr(2, index), 1))
+            mstore(r, h)
+            mstore(xor(r, 32), calldataload(add(p, 64)))
+            h := keccak256(0, 64)
+            r := shl(5, and(shr(3, index), 1))
+            mstore(r, h)
+            mstore(xor(r, 32), calldataload(add(p, 96)))
+            h := keccak256(0, 64)
+            r := shl(5, and(shr(4, index), 1))
+            mstore(r, h)
+            mstore(xor(r, 32), calldataload(add(p, 128)))
+            h := keccak256(0, 64)
+            r := shl(5, and(shr(5, index), 1))
+            mstore(r, h)
+            mstore(xor(r, 32), calldataload(add(p, 160)))
+            h := keccak256(0, 64)
+            r := shl(5, and(shr(6, index), 1))
+            mstore(r, h)
+            mstore(xor(r, 32), calldataload(add(p, 192)))
+            h := keccak256(0, 64)
+            r := shl(5, and(shr(7, index), 1))
+            mstore(r, h)
+            mstore(xor(r, 32), calldataload(add(p, 224)))
+            h := keccak256(0, 64)
+            r := shl(5, and(shr(8, index), 1))
+            mstore(r, h)
+            mstore(xor(r, 32), calldataload(add(p, 256)))
+            h := keccak256(0, 64)
+            r := shl(5, and(shr(9, index), 1))
+            mstore(r, h)
+            mstore(xor(r, 32), calldataload(add(p, 288)))
+            h := keccak256(0, 64)
+            r := shl(5, and(shr(10, index), 1))
+            mstore(r, h)
+            mstore(xor(r, 32), calldataload(add(p, 320)))
+            h := keccak256(0, 64)
+            r := shl(5, and(shr(11, index), 1))
+            mstore(r, h)
+            mstore(xor(r, 32), calldataload(add(p, 352)))
+            h := keccak256(0, 64)
+            r := shl(5, and(shr(12, index), 1))
+            mstore(r, h)
+            mstore(xor(r, 32), calldataload(add(p, 384)))
+            h := keccak256(0, 64)
+            r := shl(5, and(shr(13, index), 1))
+            mstore(r, h)
+            mstore(xor(r, 32), calldataload(add(p, 416)))
+            h := keccak256(0, 64)
+            r := shl(5, and(shr(14, index), 1))
+            mstore(r, h)
+            mstore(xor(r, 32), calldataload(add(p, 448)))
+            h := keccak256(0, 64)
+            r := shl(5, and(shr(15, index), 1))
+            mstore(r, h)
+            mstore(xor(r, 32), calldataload(add(p, 480)))
+            h := keccak256(0, 64)
+            r := shl(5, and(shr(16, index), 1))
+            mstore(r, h)
+            mstore(xor(r, 32), calldataload(add(p, 512)))
+            h := keccak256(0, 64)
+            r := shl(5, and(shr(17, index), 1))
+            mstore(r, h)
+            mstore(xor(r, 32), calldataload(add(p, 544)))
+            h := keccak256(0, 64)
+            r := shl(5, and(shr(18, index), 1))
+            mstore(r, h)
+            mstore(xor(r, 32), calldataload(add(p, 576)))
+            h := keccak256(0, 64)
+            r := shl(5, and(shr(19, index), 1))
+            mstore(r, h)
+            mstore(xor(r, 32), calldataload(add(p, 608)))
+            h := keccak256(0, 64)
+            r := shl(5, and(shr(20, index), 1))
+            mstore(r, h)
+            mstore(xor(r, 32), calldataload(add(p, 640)))
+            h := keccak256(0, 64)
+            r := shl(5, and(shr(21, index), 1))
+            mstore(r, h)
+            mstore(xor(r, 32), calldataload(add(p, 672)))
+            h := keccak256(0, 64)
+            r := shl(5, and(shr(22, index), 1))
+            mstore(r, h)
+            mstore(xor(r, 32), calldataload(add(p, 704)))
+            h := keccak256(0, 64)
+            r := shl(5, and(shr(23, index), 1))
+            mstore(r, h)
+            mstore(xor(r, 32), calldataload(add(p, 736)))
+            h := keccak256(0, 64)
+        }
     }
 
     /// @dev registry.keyHashAt, with its NoKeyAt revert read as zero (any other failure, such as
     ///      running out of gas, reverts: it must never read as a missing key).
     function _keyHashAt(address owner, uint256 blockNumber) private view returns (bytes32 keyHash) {
-        (bool ok, bytes memory ret) =
-            address(registry).staticcall(abi.encodeCall(BLSKeyRegistry.keyHashAt, (owner, blockNumber)));
-        if (ok && ret.length == 32) return abi.decode(ret, (bytes32));
-        if (!ok && ret.length == 68 && bytes4(ret) == BLSKeyRegistry.NoKeyAt.selector) return bytes32(0);
+        address target = address(registry);
+        bytes4 selector = BLSKeyRegistry.keyHashAt.selector;
+        bytes4 noKey = BLSKeyRegistry.NoKeyAt.selector;
         assembly ("memory-safe") {
-            revert(add(ret, 32), mload(ret))
+            let m := mload(0x40)
+            mstore(m, selector)
+            mstore(add(m, 4), owner)
+            mstore(add(m, 36), blockNumber)
+            let ok := staticcall(gas(), target, m, 68, 0, 0)
+            let size := returndatasize()
+            returndatacopy(m, 0, size)
+            switch ok
+            case 1 {
+                if iszero(eq(size, 32)) { revert(0, 0) }
+                keyHash := mload(m)
+            }
+            default {
+                // Only the registry's own NoKeyAt(owner, block) means "no key".
+                if iszero(and(eq(size, 68), eq(and(mload(m), shl(224, 0xffffffff)), noKey))) { revert(m, size) }
+            }
         }
     }
 
@@ -200,18 +395,24 @@ contract SignatureDispute {
         L2Codec.Layout memory h,
         Signer[] memory s,
         uint256[] memory txSigner,
-        RollupTypes.SignerEvidence[] calldata signers
+        BLS.G2Point[] memory signerKeys
     ) private pure returns (bytes[] memory messages, BLS.G2Point[] memory keys) {
         uint256 n = txSigner.length;
         messages = new bytes[](n);
-        keys = new BLS.G2Point[](n);
-        for (uint256 i = 0; i < n; ++i) {
+        keys = _g2Array(n);
+        for (uint256 i = 0; i < n; i = _inc(i)) {
             Signer memory signer = s[txSigner[i]];
-            // The nonce rule: the sender's k-th-from-last signed tx used postNonce - k.
-            uint32 nonce = uint32(signer.postNonce - signer.txs + signer.used);
-            ++signer.used;
-            messages[i] = _message(rest, h, i, nonce);
-            keys[i] = signers[txSigner[i]].key;
+            // The nonce rule: the sender's k-th-from-last signed tx used postNonce - k (postNonce
+            // >= its tx count, checked before messages are built, so no underflow).
+            uint32 nonce;
+            unchecked {
+                nonce = uint32(signer.postNonce - signer.txs + signer.used);
+                ++signer.used;
+            }
+            bytes memory message = _message(rest, h, i, nonce);
+            if (message.length == 0) return (new bytes[](0), keys);
+            messages[i] = message;
+            keys[i] = signerKeys[txSigner[i]];
         }
     }
 
@@ -221,15 +422,41 @@ contract SignatureDispute {
     function _message(bytes calldata rest, L2Codec.Layout memory h, uint256 i, uint32 nonce)
         private
         pure
-        returns (bytes memory)
+        returns (bytes memory m)
     {
+        // Fields are written right to left with word stores, each ending where its field ends
+        // (a store clobbers only bytes to the left of its field, written afterwards).
         if (i < h.nTransfers) {
             (uint256 from, uint256 to, uint256 amount, uint256 fee) =
                 L2Codec.transferAt(rest, h.transfers + i * L2Codec.TRANSFER_LEN);
-            return abi.encodePacked(uint32(from), nonce, L2Codec.TX_TRANSFER, uint32(to), uint128(amount), uint128(fee));
+            if (amount > L2Codec.MAX_AMOUNT) return m;
+            assembly ("memory-safe") {
+                m := mload(0x40)
+                let d := add(m, 32)
+                mstore(add(d, 13), fee) // fee: bytes 29..44
+                mstore(sub(d, 3), amount) // amount: bytes 13..28
+                mstore(sub(d, 19), to) // to: bytes 9..12
+                mstore8(add(d, 8), 0x02)
+                mstore(sub(d, 24), nonce) // nonce: bytes 4..7
+                mstore(sub(d, 28), from) // from: bytes 0..3
+                mstore(m, 45)
+                mstore(0x40, add(d, 64))
+            }
+            return m;
         }
         (uint256 wFrom, uint256 wAmount, uint256 wFee) =
             L2Codec.withdrawAt(rest, h.withdraws + (i - h.nTransfers) * L2Codec.WITHDRAW_LEN);
-        return abi.encodePacked(uint32(wFrom), nonce, L2Codec.TX_WITHDRAW, uint128(wAmount), uint128(wFee));
+        if (wAmount > L2Codec.MAX_AMOUNT) return m;
+        assembly ("memory-safe") {
+            m := mload(0x40)
+            let d := add(m, 32)
+            mstore(add(d, 9), wFee) // fee: bytes 25..40
+            mstore(sub(d, 7), wAmount) // amount: bytes 9..24
+            mstore8(add(d, 8), 0x03)
+            mstore(sub(d, 24), nonce)
+            mstore(sub(d, 28), wFrom)
+            mstore(m, 41)
+            mstore(0x40, add(d, 64))
+        }
     }
 }

@@ -86,7 +86,12 @@ def forged_root(state: L2State, changes: dict[int, Account]) -> bytes:
     return tree.root
 
 
-def _honest(state: L2State, txs: Sequence[SignedTx], deposits=(), forced=()) -> list[Commitment]:
+def _honest(
+    state: L2State,
+    txs: Sequence[SignedTx],
+    deposits: Sequence[QueuedDeposit] = (),
+    forced: Sequence[QueuedForced] = (),
+) -> list[Commitment]:
     batch, _ = build_batch(state, deposits, txs, forced=forced)
     if batch.rejected:
         raise ValueError(f"the cheater's base txs must be valid: {batch.rejected}")

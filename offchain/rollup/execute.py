@@ -193,7 +193,7 @@ def first_malformed(c: Commitment) -> int | None:
     other than 0/1), as L2Codec.firstMalformed: such a commitment is MALFORMED before any leaf
     is read (the proof carries no witness). None when every value decodes."""
     slot = len(c.deposits)
-    for i, tx in enumerate((*c.transfers, *c.withdraws)):
+    for i, tx in enumerate(c.signed):
         if tx.amount > MAX_BALANCE:
             return slot + i
     slot += len(c.transfers) + len(c.withdraws)

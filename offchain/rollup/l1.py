@@ -7,6 +7,7 @@ from typing import Any
 
 from eth_account import Account as EthAccount
 from eth_typing import ChecksumAddress
+from hexbytes import HexBytes
 from web3 import Web3
 
 from offchain.bls import PublicKey, SecretKey, g2_words, signing_dst
@@ -219,7 +220,7 @@ class RollupL1:
         logs = self.w3.eth.get_logs(
             {
                 "address": self.registry.address,
-                "topics": [KEY_REGISTERED_TOPIC],
+                "topics": [HexBytes(KEY_REGISTERED_TOPIC)],
                 "fromBlock": from_block,
                 "toBlock": "latest",
             }

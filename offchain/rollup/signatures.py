@@ -29,8 +29,9 @@ from offchain.bls import (
 )
 from offchain.bls import aggregate as bls_aggregate
 
-from .execute import Fault, first_malformed
+from .execute import Fault
 from .messages import tx_message
+from .params import MAX_BALANCE
 from .types import Account, Commitment, SignedTx, Transfer, Withdraw
 
 #: owner address -> the key valid for it at the batch's postedBlock, or None (no key).
@@ -143,8 +144,6 @@ def _prepare(
     commitment: Commitment, post_state: AccountLookup, keys_at: KeysAt
 ) -> _Prepared | Fault:
     """Everything before the pairing, in the contract's order; a Fault when decided already."""
-    if first_malformed(commitment) is not None:
-        return Fault.MALFORMED
     if not commitment.signed:
         return Fault.NONE
     counts: dict[int, int] = {}
@@ -161,11 +160,13 @@ def _prepare(
         if key is None:
             return Fault.NO_KEY
         keys[acc.owner] = key
-    messages = commitment_messages(commitment, post_state)
     try:
         sig = Signature.from_compressed(commitment.signature)
     except BLSError:
-        return Fault.BAD_SIGNATURE
+        return Fault.BAD_SIGNATURE  # not a point (or, caught here already, not in the subgroup)
+    if any(tx.amount > MAX_BALANCE for tx in commitment.signed):
+        return Fault.MALFORMED  # an amount that cannot be signed
+    messages = commitment_messages(commitment, post_state)
     return _Prepared(tuple(keys[o] for o, _ in messages), tuple(m for _, m in messages), sig)
 
 
@@ -173,11 +174,11 @@ def check_commitment_signature(
     commitment: Commitment, post_state: AccountLookup, keys_at: KeysAt, dst: bytes
 ) -> Fault:
     """The signature dispute's verdict on a commitment, in the contract's order
-    (SignatureDispute.verdict): MALFORMED when a value does not decode (an amount above
-    2^128-1, an outcome byte other than 0/1); then per signer (first appearance) NO_ACCOUNT,
-    BAD_SIGNATURE (nonce), NO_KEY, the first signer with any of them deciding; then an
-    undecodable signature or an aggregate that does not verify: BAD_SIGNATURE. NONE if it
-    verifies or the commitment signs nothing."""
+    (SignatureDispute.verdict): per signer (first appearance) NO_ACCOUNT, BAD_SIGNATURE (nonce),
+    NO_KEY, the first signer with any of them deciding; then signature bytes that are no G1
+    point: BAD_SIGNATURE; then a signed amount above 2^128-1: MALFORMED; then the aggregate:
+    BAD_SIGNATURE unless it verifies. NONE if it verifies or the commitment signs nothing (an
+    outcome byte other than 0/1 is the state dispute's MALFORMED)."""
     prep = _prepare(commitment, post_state, keys_at)
     if isinstance(prep, Fault):
         return prep

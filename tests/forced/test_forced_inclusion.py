@@ -11,9 +11,9 @@ from offchain.rollup import adversary as adv
 from offchain.rollup.adversary import ForcedFraudKind
 from offchain.rollup.codec import encode_batch, encode_forced_tx
 from offchain.rollup.exit import FreezeReason, freeze_status
+from offchain.rollup.hashes import forced_accumulator_next
 from offchain.rollup.hashing import keccak
 from offchain.rollup.replay import replay
-from offchain.rollup.hashes import forced_accumulator_next
 from offchain.rollup.types import Commitment, ForcedSlot, QueuedForced, Transfer, Withdraw
 from offchain.rollup.wallet import sign_transfer, sign_withdraw
 

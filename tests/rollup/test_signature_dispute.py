@@ -11,7 +11,10 @@ from v2_helpers import ACTIVATION_DELAY, Built, deploy, rest_bytes, transfer_byt
 
 from offchain.bls import SecretKey, sign, signing_dst
 
-P = 0x1A0111EA397FE69A4B1BA7B6434BACD764774B84F38512BF6730D2A0F6B0F6241EABFFFEB153FFFFB9FEFFFFFFFFAAAB
+P = int(
+    "1A0111EA397FE69A4B1BA7B6434BACD764774B84F38512BF6730D2A0F6B0F6241EABFFFEB153FFFFB9FEFFFFFFFFAAAB",
+    16,
+)
 BAD_SIGNATURE, NO_ACCOUNT, MALFORMED, NO_KEY = 2, 4, 1, 13
 E19 = 10**19
 
@@ -214,11 +217,10 @@ def test_sender_whose_nonce_did_not_move_is_proven(c, accounts):
 
 
 def test_undecodable_amount_is_proven(c, accounts):
-    huge = (2**27 - 1).to_bytes(4, "big")
-    amount_word = int.from_bytes(huge, "big") << 5 | 31
-    tx = (1).to_bytes(3, "big") + (2).to_bytes(3, "big") + amount_word.to_bytes(4, "big") + b"\0\0"
-    built = _unsigned_post(c, 1, 1)
-    built.rest = built.rest[: 7 + 48] + tx
+    # A valid transfer whose posted amount is then replaced by one above 2^128 - 1.
+    built = c.world.commit(transfers=[(1, 2, 10**18, 0)])
+    huge = ((2**27 - 1) << 5 | 31).to_bytes(4, "big")
+    built.rest = built.rest[: 7 + 48 + 6] + huge + built.rest[7 + 48 + 10 :]
     assert_proven(c, accounts, built, [1], MALFORMED)
 
 
@@ -258,8 +260,9 @@ def test_commit_then_reveal_pays_the_committer(c, accounts, project):
     challenger, salt = accounts[7].address, b"\x11" * 32
     from eth_abi import encode
 
-    types = "(uint256,bytes32[],uint256,bytes32,uint32,uint32,bytes,(bytes,bytes32[],(uint256,uint256,uint256,uint256,uint256,uint256,uint256,uint256))[])"
-    proof_hash = keccak(encode([types], [proof]))
+    from offchain.rollup.proofs import SIGNATURE_PROOF_ABI
+
+    proof_hash = keccak(encode([SIGNATURE_PROOF_ABI], [proof]))
     c.rollup.commitFraud(
         keccak(encode(["bytes32", "address", "bytes32"], [proof_hash, challenger, salt])),
         sender=accounts[7],
@@ -275,12 +278,6 @@ def test_commit_then_reveal_pays_the_committer(c, accounts, project):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="measured 3,337,481 gas > 3,000,000: 548k calldata, ~277k in the Rollup (two ABI "
-    "re-encodings of the 40 KB proof), 2.49M in SignatureDispute (1.53M precompiles, 245k "
-    "registry lookups, ~720k own); see the bls2int report",
-)
 def test_worst_case_32_distinct_senders(project, chain, accounts):
     """32 transfers from 32 accounts of 32 owners with 32 registered keys; the last signature is
     wrong, so the whole check runs (every leaf, key, message and pairing)."""

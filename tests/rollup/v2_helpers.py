@@ -199,7 +199,7 @@ class World:
         return sign(secret, message, self._signing[0])
 
     def _forced(self, sender: str, l2tx: bytes) -> tuple[bytes, bool]:
-        """A forced entry: applied iff the account is the sender's and can pay (no nonce, no fee)."""
+        """A forced entry: applied iff the account is the sender's and can pay (no nonce or fee)."""
         frm = int.from_bytes(l2tx[1:4], "big")
         if l2tx[0] == 3:
             amount = _amount(l2tx[4:8])
