@@ -67,6 +67,10 @@ from offchain.sequencer.signing_keys import KeyBook, KeyWatcher
 from offchain.sequencer.store import BatchStatus, StoredBatch, StoredTx, TxStatus
 from offchain.sequencer.store_open import open_store
 
+#: Version of the optimistic HTTP API: 2 = rollup format v2 (48-byte BLS signatures; tx ids are
+#: keccak of the signed message). Shown in /status.
+API_VERSION = 2
+
 #: Gas a bond top-up needs (the `bond()` call), for the funds check before sending it.
 BOND_TX_GAS = 100_000
 
@@ -738,6 +742,8 @@ class Batcher(LedgerAdmission):
             },
             # Kept for older clients (the l2kit CLI reads deposits_consumed; tests read txs).
             "extra": {
+                "api_version": API_VERSION,
+                "format_version": 2,
                 "root": root,
                 "l2_root": root,
                 "deposits_consumed": deposits_consumed,

@@ -35,6 +35,7 @@ def test_submit_post_withdraw_claim(chain, contracts, api, alice, bob, carol):
     assert batcher.post_if_due(force=True) == 0  # the deposits create accounts 0 and 1
     sep = batcher.dst
     assert http(f"{url}/accounts/{alice.address}")[1]["accounts"] == [0]
+    assert http(f"{url}/status")[1]["api_version"] == 2  # BLS signatures (format v2)
 
     for nonce in range(3):
         tx = sign_transfer(key_of(alice), sep, 0, 1, ONE // 10, 0, nonce)
