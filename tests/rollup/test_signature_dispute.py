@@ -11,7 +11,10 @@ from v2_helpers import ACTIVATION_DELAY, Built, deploy, rest_bytes, transfer_byt
 
 from offchain.bls import SecretKey, sign, signing_dst
 
-P = 0x1A0111EA397FE69A4B1BA7B6434BACD764774B84F38512BF6730D2A0F6B0F6241EABFFFEB153FFFFB9FEFFFFFFFFAAAB
+P = int(
+    "1a0111ea397fe69a4b1ba7b6434bacd764774b84f38512bf6730d2a0f6b0f6241eabfffeb153ffffb9feffffffffaaab",
+    16,
+)
 BAD_SIGNATURE, NO_ACCOUNT, MALFORMED, NO_KEY = 2, 4, 1, 13
 E19 = 10**19
 
@@ -257,9 +260,13 @@ def test_commit_then_reveal_pays_the_committer(c, accounts, project):
     challenger, salt = accounts[7].address, b"\x11" * 32
     from eth_abi import encode
 
-    types = "(uint256,bytes32[],uint256,bytes32,uint32,uint32,bytes,(bytes,bytes32[],(uint256,uint256,uint256,uint256,uint256,uint256,uint256,uint256))[])"
+    key = "(" + ",".join(["uint256"] * 8) + ")"
+    types = f"(uint256,bytes32[],uint256,bytes32,uint32,uint32,bytes,(bytes,bytes32[],{key})[])"
     proof_hash = keccak(encode([types], [proof]))
-    c.rollup.commitFraud(keccak(encode(["bytes32", "address", "bytes32"], [proof_hash, challenger, salt])), sender=accounts[7])
+    c.rollup.commitFraud(
+        keccak(encode(["bytes32", "address", "bytes32"], [proof_hash, challenger, salt])),
+        sender=accounts[7],
+    )
     c.mine(1)
     receipt = c.rollup.revealSignatureFraud(proof, challenger, salt, sender=accounts[6])
     assert fault_of(c, receipt) == BAD_SIGNATURE

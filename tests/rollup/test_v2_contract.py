@@ -8,7 +8,6 @@ import random
 
 import ape
 import pytest
-from eth_abi import encode
 from eth_utils import keccak
 from v2_helpers import (
     ACTIVATION_DELAY,
@@ -87,7 +86,9 @@ def test_amount_fee_and_layout_readers(project, accounts):
     assert h.transferAt(rest, 58) == (1, 2, 10**18, 1000)
     assert h.withdrawAt(rest, 70) == (3, 5, 0)
     assert h.firstMalformed(rest) == 2**256 - 1
-    assert h.firstMalformed(rest[:-1] + b"\x02") == 4  # slot order: deposit, transfer, withdraw, forced
+    assert (
+        h.firstMalformed(rest[:-1] + b"\x02") == 4
+    )  # slot order: deposit, transfer, withdraw, forced
     no_sig = rest_bytes(0, [1, 2], [], [], [])
     assert h.layout(no_sig).deposits == 7 and h.layout(no_sig).length == 13
 
@@ -154,7 +155,14 @@ def test_force_transaction_v2_binds_the_sender(c, accounts):
     assert bytes(c.rollup.forcedAccAt(1)) == acc1 == bytes(log.accumulator)
     acc2 = keccak(acc1 + bytes.fromhex(accounts[5].address[2:]) + withdraw)
     assert bytes(c.rollup.forcedAccAt(2)) == acc2
-    for bad in (b"", transfer[:-1], transfer + b"\0", withdraw[:-1], b"\x04" + transfer[1:], b"\x01"):
+    for bad in (
+        b"",
+        transfer[:-1],
+        transfer + b"\0",
+        withdraw[:-1],
+        b"\x04" + transfer[1:],
+        b"\x01",
+    ):
         with ape.reverts(c.rollup.BadForcedTx):
             c.rollup.forceTransaction(bad, sender=accounts[2])
 
@@ -206,7 +214,10 @@ def test_forced_outcome_lie_is_proven(c, accounts):
     # Execution stops at that slot: deposit 1, transfers 4, withdraw 1, forced 2 + 1 accesses.
     built.witnesses = built.witnesses[: 9 * 828]
     batch, _ = c.post([built])
-    assert fault_of(c, c.rollup.proveFraud(fraud_proof(batch, [built], 0), sender=accounts[9])) == FORCED_OUTCOME
+    assert (
+        fault_of(c, c.rollup.proveFraud(fraud_proof(batch, [built], 0), sender=accounts[9]))
+        == FORCED_OUTCOME
+    )
 
 
 def test_overspend_and_second_commitment_are_proven(c, accounts):
@@ -228,7 +239,9 @@ def test_undecodable_outcome_is_malformed_without_witnesses(c, accounts):
     c.rollup.forceTransaction(b"\x03" + withdraw_bytes(1, 1, 0), sender=accounts[2])
     rest = rest_bytes(0, [], [], [], [2])
     sender = accounts[2].address
-    built = Built(c.world.root(), 4, 1, rest, b"", [], [(sender, b"\x03" + withdraw_bytes(1, 1, 0))])
+    built = Built(
+        c.world.root(), 4, 1, rest, b"", [], [(sender, b"\x03" + withdraw_bytes(1, 1, 0))]
+    )
     batch, _ = c.post([built])
     proof = fraud_proof(batch, [built], 0)
     assert fault_of(c, c.rollup.proveFraud(proof, sender=accounts[9])) == MALFORMED
@@ -295,7 +308,12 @@ def test_withdrawals_from_v2_data(c, accounts, chain):
     r = c.rollup.finalizeWithdrawal(proof(2, 2, accounts[3].address, own), sender=accounts[9])
     (log,) = list(r.decode_logs(c.rollup.WithdrawalFinalized))
     assert log.amount == 3 * 10**18 and log.owner == accounts[3].address
-    for bad in (proof(0, 1), proof(3, 1), proof(2, 2, accounts[4].address, own), proof(1, 1, accounts[3].address, own)):
+    for bad in (
+        proof(0, 1),
+        proof(3, 1),
+        proof(2, 2, accounts[4].address, own),
+        proof(1, 1, accounts[3].address, own),
+    ):
         with ape.reverts(c.rollup.NotAWithdrawal):
             c.rollup.finalizeWithdrawal(bad, sender=accounts[9])
 
@@ -307,13 +325,18 @@ def _random_commitment(rng: random.Random, root: bytes, n: int) -> bytes:
     transfers = []
     for _ in range(n):
         amount = rng.randrange(1, 10**4) * 10 ** rng.randrange(12, 18)
-        transfers.append(idx(rng.randrange(2**16)) + idx(rng.randrange(2**16)) + encode_amount(amount) + encode_fee(rng.choice([0, 1000, 20000])))
+        transfers.append(
+            idx(rng.randrange(2**16))
+            + idx(rng.randrange(2**16))
+            + encode_amount(amount)
+            + encode_fee(rng.choice([0, 1000, 20000]))
+        )
     sig = bytes([0x80 | rng.randrange(32)]) + rng.randbytes(47)
     return root + rest_bytes(rng.randrange(2**16), [], transfers, [], [], sig)
 
 
 def test_posting_cost_per_transfer(c):
-    """L1 gas per transfer of postBatch (receipt gas: EIP-7623 floor included), 32 per commitment."""
+    """L1 gas per transfer of postBatch (receipt gas, EIP-7623 floor in), 32 per commitment."""
     rng = random.Random(11)
     figures = {}
     for total in (1, 32, 256, 1024):
@@ -325,4 +348,23 @@ def test_posting_cost_per_transfer(c):
     print("\nposting v2: transfers -> (L1 gas per transfer, bytes per transfer)", figures)
     assert figures[1024][0] <= 700
     assert figures[1024][1] <= 16
-    _ = encode  # (eth_abi kept for the proof-hash helpers of later tests)
+
+
+@pytest.mark.slow
+def test_state_dispute_worst_case_gas(project, chain, accounts):
+    """32 fee-paying transfers between 32 accounts (65 leaf accesses), wrong root at the end:
+    the whole commitment is re-executed."""
+    c = deploy(project, chain, accounts)
+    owners = [accounts[k % 8 + 1].address.lower() for k in range(32)]
+    for o in owners:
+        c.deposit(accounts[0], o, E19)
+    c.post([c.world.commit(deposits=[(k, owners[k], E19) for k in range(32)])])
+    for k in range(8):
+        c.world.secrets[accounts[k + 1].address.lower()] = SecretKey(30_000 + k)
+    built = c.world.commit(transfers=[(k, (k + 1) % 32, 10**18, 1000) for k in range(32)])
+    built.post_root = keccak(b"lie")
+    batch, _ = c.post([built])
+    receipt = c.rollup.proveFraud(fraud_proof(batch, [built], 0), sender=accounts[9])
+    assert fault_of(c, receipt) == WRONG_ROOT
+    print(f"\nstate dispute, 32 transfers (65 witnesses): {receipt.gas_used} gas")
+    assert receipt.gas_used <= 3_000_000

@@ -188,7 +188,9 @@ class World:
             w += self.witness(frm)
             a = self.acc(frm)
             sigs.append(
-                self._sign(frm, transfer_message(frm, a.nonce + nonce_delta, to, amount, fee), sign_with)
+                self._sign(
+                    frm, transfer_message(frm, a.nonce + nonce_delta, to, amount, fee), sign_with
+                )
             )
             self._set(frm, Account(a.owner, a.token, a.balance - amount - fee, a.nonce + 1))
             w += self.witness(to)
@@ -199,7 +201,9 @@ class World:
             w += self.witness(frm)
             a = self.acc(frm)
             sigs.append(
-                self._sign(frm, withdraw_message(frm, a.nonce + nonce_delta, amount, fee), sign_with)
+                self._sign(
+                    frm, withdraw_message(frm, a.nonce + nonce_delta, amount, fee), sign_with
+                )
             )
             self._set(frm, Account(a.owner, a.token, a.balance - amount - fee, a.nonce + 1))
             fees += fee
@@ -233,7 +237,7 @@ class World:
         return sign(secret, message, self._signing[0])
 
     def _forced(self, sender: str, l2tx: bytes) -> tuple[bytes, bool]:
-        """A forced entry: applied iff the account is the sender's and can pay (no nonce, no fee)."""
+        """A forced entry: applied iff the account is the sender's and can pay (no nonce or fee)."""
         frm = int.from_bytes(l2tx[1:4], "big")
         if l2tx[0] == 3:
             amount = _amount(l2tx[4:8])
@@ -322,9 +326,7 @@ def deploy(project, chain, accounts, challenge: int = 3600) -> Chain:
     deployer = accounts[0]
     registry = deployer.deploy(project.BLSKeyRegistry, ACTIVATION_DELAY)
     bridge = deployer.deploy(project.L1Bridge, b"\x01")
-    rollup = deployer.deploy(
-        project.Rollup, bridge, BOND, challenge, 86_400, 30 * 86_400, registry
-    )
+    rollup = deployer.deploy(project.Rollup, bridge, BOND, challenge, 86_400, 30 * 86_400, registry)
     bridge.setRollup(rollup, sender=deployer)
     proposer = accounts[8]
     rollup.bond(value=12 * BOND, sender=proposer)
