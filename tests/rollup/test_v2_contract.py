@@ -368,3 +368,25 @@ def test_state_dispute_worst_case_gas(project, chain, accounts):
     assert fault_of(c, receipt) == WRONG_ROOT
     print(f"\nstate dispute, 32 transfers (65 witnesses): {receipt.gas_used} gas")
     assert receipt.gas_used <= 3_000_000
+
+
+def test_bad_and_non_canonical_witnesses_revert(c, accounts):
+    built = _full_commitment(c, accounts)
+    built.post_root = keccak(b"lie")
+    batch, _ = c.post([built])
+    proof = list(fraud_proof(batch, [built], 0))
+    w = bytearray(built.witnesses)
+    w[59] ^= 1  # the first witness's nonce: its leaf no longer proves
+    proof[9] = bytes(w)
+    with ape.reverts(c.rollup.BadWitness):
+        c.rollup.proveFraud(tuple(proof), sender=accounts[9])
+
+
+def test_non_canonical_empty_leaf_reverts(c, accounts):
+    rest = rest_bytes(0, [], [transfer_bytes(1, 20, 1, 0)], [], [], SIG)
+    w1 = c.world.witness(1)
+    empty = bytes(40) + (5).to_bytes(16, "big") + bytes(4) + b"".join(c.world.tree.proof(20))
+    bad = Built(keccak(b"y"), c.world.deposit_end, c.world.forced_end, rest, w1 + empty, [], [])
+    batch, _ = c.post([bad], pre_root=c.rollup.head()[0])
+    with ape.reverts(c.rollup.NonCanonicalEmptyLeaf):
+        c.rollup.proveFraud(fraud_proof(batch, [bad], 0), sender=accounts[9])
