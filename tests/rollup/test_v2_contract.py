@@ -228,11 +228,13 @@ def test_overspend_and_second_commitment_are_proven(c, accounts):
     batch, _ = c.post([first, second])
     prev = (first.post_root, first.deposit_end, first.forced_end, keccak(first.rest))
     proof = fraud_proof(batch, [first, second], 1, prev)
-    assert fault_of(c, c.rollup.proveFraud(proof, sender=accounts[9])) == OVERSPEND
+    assert fault_of(c, c.rollup.proveFraud(proof, sender=accounts[9], gas=5_000_000)) == OVERSPEND
     bad_prev = (first.post_root, first.deposit_end, first.forced_end, keccak(b"other"))
     batch, _ = c.post([first, second])
     with ape.reverts(c.rollup.CommitmentMismatch):
-        c.rollup.proveFraud(fraud_proof(batch, [first, second], 1, bad_prev), sender=accounts[9])
+        c.rollup.proveFraud(
+            fraud_proof(batch, [first, second], 1, bad_prev), sender=accounts[9], gas=5_000_000
+        )
 
 
 def test_undecodable_outcome_is_malformed_without_witnesses(c, accounts):
