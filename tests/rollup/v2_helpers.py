@@ -290,6 +290,6 @@ def deploy(project, chain, accounts, challenge: int = 3600) -> Chain:
     rollup = deployer.deploy(project.Rollup, bridge, BOND, challenge, 86_400, 30 * 86_400, registry)
     bridge.setRollup(rollup, sender=deployer)
     proposer = accounts[8]
-    rollup.bond(value=4 * BOND, sender=proposer)
+    rollup.bond(value=12 * BOND, sender=proposer)
     dst = bytes(project.SignatureDispute.at(rollup.signatureDispute()).signingDst())
     return Chain(project, chain, registry, bridge, rollup, proposer, World(dst))
