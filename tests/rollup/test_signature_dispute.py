@@ -299,3 +299,22 @@ def test_worst_case_32_distinct_senders(project, chain, accounts):
     assert fault_of(c, receipt) == BAD_SIGNATURE
     print(f"\nsignature dispute, 32 distinct senders: {receipt.gas_used} gas")
     assert receipt.gas_used <= 3_000_000
+
+
+def test_signer_created_by_a_deposit_of_the_same_commitment_survives(c, accounts):
+    owner = accounts[1].address.lower()
+    c.deposit(accounts[0], owner, E19)
+    built = c.world.commit(deposits=[(4, owner, E19)], transfers=[(4, 0, 10**18, 0)])
+    signers = [c.world.signer_evidence(4)]
+    batch, _ = c.post([built])
+    with ape.reverts(c.rollup.NotFraudulent):
+        prove(c, batch, [built], signers, accounts[9])
+
+
+def test_non_canonical_empty_leaf_is_bad_evidence(c, accounts):
+    built = _unsigned_post(c, 9, 1)
+    _, siblings, key = c.world.signer_evidence(9)
+    batch, _ = c.post([built])
+    forged = bytes(40) + (1).to_bytes(16, "big") + bytes(4)  # owner 0 with a balance
+    with ape.reverts(c.rollup.BadAccountProof):
+        prove(c, batch, [built], [(forged, siblings, key)], accounts[9])

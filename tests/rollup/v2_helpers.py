@@ -9,19 +9,26 @@ from dataclasses import dataclass, field
 from offchain.bls import SecretKey, aggregate, g2_words, sign
 from offchain.rollup import messages
 from offchain.rollup.codec import decode_amount as _decode_amount
-from offchain.rollup.codec import (
+from offchain.rollup.codec import (  # noqa: F401 (tests import them)
     decode_transfer,
     decode_withdraw,
+    encode_amount,
+    encode_fee,
     encode_rest,
     encode_transfer,
     encode_withdraw,
 )
-from offchain.rollup.hashes import commitment_hash
+from offchain.rollup.hashes import batch_hash, commitment_hash  # noqa: F401
 from offchain.rollup.merkle import SparseMerkleTree
 from offchain.rollup.types import Account, Commitment, DepositTx, ForcedSlot, Transfer, Withdraw
 
 ETH = "0x" + "00" * 20
 EMPTY = Account.EMPTY
+
+
+def idx(i: int) -> bytes:
+    """A 3-byte account index (the codec's layout)."""
+    return i.to_bytes(3, "big")
 
 
 def transfer_bytes(frm: int, to: int, amount: int, fee: int) -> bytes:
@@ -48,19 +55,33 @@ def rest_bytes(
     outcomes: list[int],
     signature: bytes = b"",
 ) -> bytes:
-    """A commitment's rest through offchain.rollup.codec (sections given as posted bytes)."""
-    c = Commitment(
-        bytes(32),
-        len(deposits),
-        len(outcomes),
-        fee_account,
-        deposits=[DepositTx(d) for d in deposits],
-        transfers=[decode_transfer(t) for t in transfers],
-        withdraws=[decode_withdraw(w) for w in withdraws],
-        forced=[ForcedSlot(o == 1) for o in outcomes],
-        signature=signature,
+    """A commitment's rest: the codec's layout when the sections are valid (encode_rest), else
+    the sections joined as given (tests craft invalid counts or outcome bytes by hand)."""
+    if len(deposits) + len(transfers) + len(withdraws) + len(outcomes) <= 32 and all(
+        o in (0, 1) for o in outcomes
+    ):
+        c = Commitment(
+            bytes(32),
+            len(deposits),
+            len(outcomes),
+            fee_account,
+            deposits=[DepositTx(d) for d in deposits],
+            transfers=[decode_transfer(t) for t in transfers],
+            withdraws=[decode_withdraw(w) for w in withdraws],
+            forced=[ForcedSlot(o == 1) for o in outcomes],
+            signature=signature,
+        )
+        return encode_rest(c)
+    counts = bytes([len(deposits), len(transfers), len(withdraws), len(outcomes)])
+    return (
+        counts
+        + idx(fee_account)
+        + signature
+        + b"".join(idx(d) for d in deposits)
+        + b"".join(transfers)
+        + b"".join(withdraws)
+        + bytes(outcomes)
     )
-    return encode_rest(c)
 
 
 @dataclass
@@ -290,6 +311,6 @@ def deploy(project, chain, accounts, challenge: int = 3600) -> Chain:
     rollup = deployer.deploy(project.Rollup, bridge, BOND, challenge, 86_400, 30 * 86_400, registry)
     bridge.setRollup(rollup, sender=deployer)
     proposer = accounts[8]
-    rollup.bond(value=4 * BOND, sender=proposer)
+    rollup.bond(value=12 * BOND, sender=proposer)
     dst = bytes(project.SignatureDispute.at(rollup.signatureDispute()).signingDst())
     return Chain(project, chain, registry, bridge, rollup, proposer, World(dst))
