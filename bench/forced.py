@@ -26,27 +26,27 @@ def main() -> None:
 
 
 def _run() -> None:
+    import dataclasses
+
     from ape import accounts, chain, project
 
     from offchain.rollup import adversary as adv
-    from offchain.rollup.codec import encode_batch, encode_tx
+    from offchain.rollup.codec import encode_batch, encode_forced_tx
     from offchain.rollup.exit import exit_plan
     from offchain.rollup.honest_proposer import HonestProposer
     from offchain.rollup.l1 import RollupL1, Signer
-    from offchain.rollup.types import Commitment
+    from offchain.rollup.types import QueuedForced, Transfer, Withdraw
     from offchain.rollup.validator import Validator
-    from offchain.rollup.wallet import sign_transfer, sign_withdraw
 
     w3 = chain.provider.web3
     test = accounts.test_accounts
     deployer = test[0]
     bridge = deployer.deploy(project.L1Bridge, b"\x01")
-    rollup = deployer.deploy(project.Rollup, bridge, BOND, CHALLENGE, DELAY, LIVENESS)
+    registry = deployer.deploy(project.BLSKeyRegistry, 3)
+    rollup = deployer.deploy(project.Rollup, bridge, BOND, CHALLENGE, DELAY, LIVENESS, registry)
     bridge.setRollup(rollup, sender=deployer)
     l1 = RollupL1(w3, rollup.address, bridge.address)
-    sep = l1.separator()
     signers = [Signer(w3, bytes(HexBytes(a.private_key))) for a in list(test)[:10]]
-    keys = [s.private_key for s in signers]
     r, b = l1.rollup.functions, l1.bridge.functions
     rows: list[tuple[str, int, str]] = []
 
@@ -65,33 +65,33 @@ def _run() -> None:
     op = HonestProposer(l1, signers[0])
     op.step([])  # accounts 0..7 owned by users 1..8
 
-    t = sign_transfer(keys[1], sep, 0, 1, 10**15, 0, 0)
-    gas("forceTransaction (transfer, 78 B)", signers[1].send(r.forceTransaction(encode_tx(t))))
-    wd = sign_withdraw(keys[2], sep, 1, 10**15, 0, 0)
-    gas("forceTransaction (withdraw, 75 B)", signers[2].send(r.forceTransaction(encode_tx(wd))))
+    # format v2: a forced tx is authenticated by its L1 sender (no signature, no nonce)
+    t = encode_forced_tx(Transfer(0, 1, 10**15, 0))
+    gas("forceTransaction (transfer, 13 B)", signers[1].send(r.forceTransaction(t)))
+    wd = encode_forced_tx(Withdraw(1, 10**15, 0))
+    gas("forceTransaction (withdraw, 10 B)", signers[2].send(r.forceTransaction(wd)))
     receipt = op.step([])[1]
-    gas("postBatch, 2 forced slots", receipt, "1 commitment, 4 B of slots")
+    gas("postBatch, 2 forced slots", receipt, "1 commitment, 2 B of slots")
 
     def force_round(state, count: int) -> None:
-        """Queue `count` valid forced transfers spread over the users (nonces from `state`)."""
-        nonces = {i: state.account(i).nonce for i in range(USERS)}
+        """Queue `count` valid forced transfers spread over the users (each by its owner)."""
         for n in range(count):
             i = n % USERS
-            tx = sign_transfer(keys[i + 1], sep, i, (i + 1) % USERS, 10**12, 0, nonces[i])
-            nonces[i] += 1
-            signers[i + 1].send(r.forceTransaction(encode_tx(tx)))
+            tx = encode_forced_tx(Transfer(i, (i + 1) % USERS, 10**12, 0))
+            signers[i + 1].send(r.forceTransaction(tx))
 
     # 32 forced transfers in one commitment
     force_round(op.state, 32)
     batch, new_state = op.build([])
-    applied = sum(1 for x in batch.commitments[0].commitment.tx_data[1::2] if x == 1)
+    applied = sum(1 for slot in batch.commitments[0].commitment.forced if slot.applied)
     gas("postBatch, 32 forced slots", op.post(batch, new_state), f"{applied} applied")
 
     # worst-case forced fraud proof: 32 forced transfers, wrong root
     force_round(new_state, 32)
     forced = l1.forced_queue()[new_state.forced_end :]
-    cs = adv.misapply_forced(new_state, forced, [f.data for f in forced], sep)
-    cs = [Commitment(b"\x13" * 32, c.deposit_end, 0, c.tx_data, c.forced_end) for c in cs]
+    entries = [QueuedForced(f.index, f.sender, f.data) for f in forced]
+    cs = adv.misapply_forced(new_state, forced, entries)  # applied as queued, root then forged
+    cs = [dataclasses.replace(c, post_root=b"\x13" * 32, posted_rest=None) for c in cs]
     signers[9].send(r.postBatch(new_state.root, encode_batch(cs)))
     result, receipt = Validator(l1, signers[8]).challenge()
     gas("proveFraud, 32 forced transfers (WRONG_ROOT)", receipt, result.fraud.fault.name)

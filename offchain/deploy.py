@@ -28,6 +28,8 @@ class DeployParams:
     forced_inclusion_delay: int = 24 * 3600
     #: Seconds without a newly final batch before anyone can freeze the rollup.
     liveness_period: int = 7 * 24 * 3600
+    #: Blocks between a BLS key registration and the first block it is valid in (>= 1).
+    bls_activation_delay: int = 3
     #: Deploy the zk rollup too (needs the GPL zk extra). Its keys come from a single-party
     #: development setup: test funds only (see docs/zk.md for keys from a multi-party setup).
     zk: bool = False
@@ -70,8 +72,10 @@ def deploy_all(deployer: Any, network_choice: str, params: DeployParams) -> Depl
     start_block = chain.blocks.head.number or 0
     contracts: dict[str, str] = {}
 
-    # Optimistic rollup: its own bridge (address recipients), wired once to the rollup.
+    # Optimistic rollup: its own bridge (address recipients), wired once to the rollup, and the
+    # registry of the BLS keys that sign L2 transactions (format v2).
     bridge = deployer.deploy(project.L1Bridge, ADDRESS_ACCOUNTS)
+    registry = deployer.deploy(project.BLSKeyRegistry, params.bls_activation_delay)
     rollup = deployer.deploy(
         project.Rollup,
         bridge,
@@ -79,8 +83,10 @@ def deploy_all(deployer: Any, network_choice: str, params: DeployParams) -> Depl
         params.challenge_period,
         params.forced_inclusion_delay,
         params.liveness_period,
+        registry,
     )
     bridge.setRollup(rollup, sender=deployer)
+    contracts["BLSKeyRegistry"] = registry.address
     contracts["RollupBridge"] = bridge.address
     contracts["Rollup"] = rollup.address
 

@@ -129,9 +129,11 @@ def cli(ecosystem, network, provider, transfers):
             w3.provider.make_request("evm_increaseTime", [period + 1])
             w3.provider.make_request("evm_mine", [])
 
+        step("optimistic rollup: users register the BLS key derived from their L1 wallet")
+        demo.register_keys(users)
         step("optimistic rollup: deposits")
         demo.deposit([(i + 2) * ETHER for i in range(len(users))])
-        step(f"optimistic rollup: {transfers} signed transfers through the batcher's HTTP API")
+        step(f"optimistic rollup: {transfers} BLS-signed transfers through the batcher's HTTP API")
         demo.transfers(transfers, ETHER // 1000)
         step("optimistic rollup: a batch of transfers in one POST /txs; the batcher's health")
         demo.transfers(32, ETHER // 1000, batched=True)
@@ -212,6 +214,10 @@ def cli(ecosystem, network, provider, transfers):
         ("L2 transfers accepted", f"{f.transfers_accepted}"),
         ("withdrawals paid on L1", f"{f.withdrawals_paid}"),
         ("live batches on L1", f"{f.batches}"),
+        (
+            "L1 commitments / BLS aggregates",
+            f"{f.commitments_on_l1} / {f.aggregates_on_l1} (48 B each, no per-tx signature)",
+        ),
         ("L1 bytes per transfer", f"{f.l1_bytes / max(1, f.transfers_on_l1):.1f}"),
         ("L1 gas per transfer (posting)", f"{f.l1_post_gas / max(1, f.transfers_on_l1):,.0f}"),
         (

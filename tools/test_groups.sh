@@ -36,8 +36,8 @@ group1() {
 group2() {
     # every command runs even if an earlier one failed; the group fails if any did
     local rc=0
-    run tests/channels tests/operator tests/sequencer tests/rollup tests/forced \
-        tests/offchain tests/bridge tests/tools "${ARGS[@]}" || rc=1
+    run tests/channels tests/operator tests/sequencer tests/rollup tests/rollup2 \
+        tests/forced tests/offchain tests/bridge tests/tools "${ARGS[@]}" || rc=1
     run tests/cli "${ARGS[@]}" || rc=1
     run tests/e2e "${ARGS[@]}" || rc=1
     return $rc
@@ -58,7 +58,7 @@ done
 echo "==================== group 1: exit $rc1, group 2: exit $rc2, $(( $(date +%s) - start )) s"
 # every test folder must belong to a group: a new folder that is in neither fails the run
 missing=$(for d in tests/*/; do
-    case " zk blobs bls governance bridge tools cli e2e channels operator sequencer rollup forced offchain " in
+    case " zk blobs bls governance bridge tools cli e2e channels operator sequencer rollup rollup2 forced offchain " in
         *" $(basename "$d") "*) ;;
         *) [ -n "$(find "$d" -name 'test_*.py' -print -quit)" ] && echo "$d" ;;
     esac

@@ -1,33 +1,30 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {L2Codec} from "../libraries/L2Codec.sol";
 import {SparseMerkle} from "../libraries/SparseMerkle.sol";
 import {RollupTypes} from "./RollupTypes.sol";
 
 /// @title CommitmentExecutor
-/// @notice On-chain re-execution of one commitment from its pre-state root with Merkle witnesses.
-/// @dev Mirrors offchain/rollup/execute.py step for step: the same checks in the same order, the
-///      same leaf accesses. Witnesses are consumed in access order, 828 bytes each:
-///      account(60) | siblings(24 x 32) against the root at that moment. Evidence that does not
-///      match (a witness off the current root, a missing witness) reverts: it proves nothing.
-///      An invalid transaction ends execution with its fault: the commitment is fraudulent.
-///      Exception: a forced slot (TX_FORCED) runs the next forced tx of the commitment's range; if
-///      that tx is invalid it is skipped (state untouched) and the slot's outcome byte must say so.
-///      Forced txs are never charged their fee (the operator cannot make one fail by fee rules).
+/// @notice On-chain re-execution of one v2 commitment from its pre-state root with Merkle
+///         witnesses: the state-transition function without signatures (those are the signature
+///         dispute's, SignatureDispute).
+/// @dev Mirrors offchain/rollup/execute.py step for step. Sections run in order: deposits,
+///      transfers, withdraws, forced slots, then the fee credit. Witnesses are consumed in access
+///      order, 828 bytes each: account(60) | siblings(24 x 32) against the root at that moment.
+///      Evidence that does not match (a witness off the current root, a missing witness) reverts:
+///      it proves nothing. An invalid transfer or withdraw ends execution with its fault. A forced
+///      slot runs the next forced-queue entry: valid iff its account's owner is the entry's L1
+///      sender and the balance/recipient/token rules pass; applied without nonce change or fee,
+///      else skipped (state untouched); the slot's outcome byte must say which.
+///      Undecodable values (amount above 2^128 - 1, outcome byte not 0/1) are MALFORMED before
+///      any leaf is read (decoding), so such a proof carries no witness.
 library CommitmentExecutor {
     using L2Codec for bytes;
 
     uint256 internal constant WITNESS_BYTES = L2Codec.LEAF_BYTES + SparseMerkle.PATH_BYTES;
     uint256 internal constant MAX_BALANCE = type(uint128).max;
     uint256 internal constant MAX_NONCE = type(uint32).max;
-
-    bytes32 internal constant TRANSFER_TYPEHASH =
-        keccak256("Transfer(uint32 from,uint32 to,uint128 amount,uint128 fee,uint32 nonce)");
-    bytes32 internal constant WITHDRAW_TYPEHASH =
-        keccak256("Withdraw(uint32 from,uint128 amount,uint128 fee,uint32 nonce)");
 
     /// @notice A witness is missing: the evidence ended before the execution did.
     error MissingWitness(uint256 accessNumber);
@@ -41,7 +38,6 @@ library CommitmentExecutor {
     /// @dev Execution context kept in memory (avoids stack-too-deep).
     struct Ctx {
         bytes32 root;
-        bytes32 separator;
         uint256 wOff;
         uint256 accesses;
         address feeToken;
@@ -50,27 +46,44 @@ library CommitmentExecutor {
         uint256 forcedConsumed;
     }
 
-    /// @notice Re-execute `txs` from `preRoot`, consuming exactly `deposits` and `forced`.
+    /// @dev A transfer or withdraw decoded into memory (`to` unused for a withdraw).
+    struct Tx {
+        uint256 from;
+        uint256 to;
+        uint256 amount;
+        uint256 fee;
+        bool forced;
+        address l1Sender;
+    }
+
+    /// @notice Re-execute `p.rest` from `preRoot`, consuming exactly `p.deposits` and `p.forced`.
     /// @return fault NONE if every tx is valid, else the first fault found.
-    /// @return txIndex The failing tx (type(uint256).max for commitment-level results).
+    /// @return txIndex The failing slot in execution order (type(uint256).max for
+    ///         commitment-level results).
     /// @return root The root reached (the full post-state root when fault is NONE).
-    /// @dev Uses p.txs, p.feeAccount, p.deposits, p.forced and p.witnesses (the caller checked the rest).
-    function execute(bytes32 preRoot, bytes32 separator, RollupTypes.FraudProof calldata p)
+    /// @dev Uses p.rest, p.deposits, p.forced and p.witnesses (the caller checked the rest; rest
+    ///      is well framed because its hash is a posted commitment's).
+    function execute(bytes32 preRoot, RollupTypes.FraudProof calldata p)
         internal
-        view
+        pure
         returns (RollupTypes.Fault fault, uint256 txIndex, bytes32 root)
     {
         Ctx memory c;
         c.root = preRoot;
-        c.separator = separator;
-        (fault, txIndex) = _run(c, p.txs, p.deposits, p.forced, p.witnesses);
+        L2Codec.Layout memory h = L2Codec.layout(p.rest, 0);
+        txIndex = L2Codec.firstMalformed(p.rest, h);
+        if (txIndex != type(uint256).max) {
+            fault = RollupTypes.Fault.MALFORMED;
+        } else {
+            (fault, txIndex) = _run(c, h, p);
+        }
         if (fault == RollupTypes.Fault.NONE) {
             txIndex = type(uint256).max;
             // INVARIANT: a commitment consumes exactly its declared deposit range, in queue order.
             if (c.consumed != p.deposits.length) fault = RollupTypes.Fault.DEPOSIT_MISMATCH;
             // INVARIANT: a commitment consumes exactly its declared forced range, in queue order.
             else if (c.forcedConsumed != p.forced.length) fault = RollupTypes.Fault.FORCED_MISMATCH;
-            else fault = _creditFees(c, p.witnesses, p.feeAccount);
+            else fault = _creditFees(c, p.witnesses, h.feeAccount);
         }
         // INVARIANT: a proof carries exactly the witnesses its execution reads, so it has one
         // encoding and padding cannot change the proof hash a fraud commitment binds.
@@ -78,32 +91,37 @@ library CommitmentExecutor {
         return (fault, txIndex, c.root);
     }
 
-    function _run(
-        Ctx memory c,
-        bytes calldata txs,
-        RollupTypes.Deposit[] calldata deposits,
-        bytes[] calldata forced,
-        bytes calldata witnesses
-    ) private view returns (RollupTypes.Fault fault, uint256 count) {
-        uint256 offset = 0;
-        // Bounded: at most MAX_TXS iterations (the 33rd tx is a MALFORMED fault).
-        while (offset < txs.length) {
-            if (count == L2Codec.MAX_TXS) return (RollupTypes.Fault.MALFORMED, count);
-            uint8 kind = uint8(txs.word(offset) >> 248);
-            uint256 len = L2Codec.txLength(kind);
-            if (len == 0 || offset + len > txs.length) return (RollupTypes.Fault.MALFORMED, count);
-            if (kind == L2Codec.TX_DEPOSIT) {
-                fault = _deposit(c, txs, offset, deposits, witnesses);
-            } else if (kind == L2Codec.TX_TRANSFER) {
-                fault = _transfer(c, txs, offset, witnesses, true);
-            } else if (kind == L2Codec.TX_WITHDRAW) {
-                fault = _withdraw(c, txs, offset, witnesses, true);
-            } else {
-                fault = _forced(c, txs, offset, forced, witnesses);
-            }
-            if (fault != RollupTypes.Fault.NONE) return (fault, count);
-            offset += len;
-            ++count;
+    /// @dev The four sections in order; returns the first fault and its slot.
+    function _run(Ctx memory c, L2Codec.Layout memory h, RollupTypes.FraudProof calldata p)
+        private
+        pure
+        returns (RollupTypes.Fault fault, uint256 slot)
+    {
+        bytes calldata rest = p.rest;
+        bytes calldata w = p.witnesses;
+        // Bounded: the four counts sum to at most MAX_TXS (checked at posting).
+        for (uint256 i = 0; i < h.nDeposits; ++i) {
+            fault = _deposit(c, rest.depositAt(h.deposits + i * L2Codec.DEPOSIT_LEN), p.deposits, w);
+            if (fault != RollupTypes.Fault.NONE) return (fault, slot);
+            ++slot;
+        }
+        Tx memory t;
+        for (uint256 i = 0; i < h.nTransfers; ++i) {
+            (t.from, t.to, t.amount, t.fee) = rest.transferAt(h.transfers + i * L2Codec.TRANSFER_LEN);
+            fault = _transfer(c, t, w);
+            if (fault != RollupTypes.Fault.NONE) return (fault, slot);
+            ++slot;
+        }
+        for (uint256 i = 0; i < h.nWithdraws; ++i) {
+            (t.from, t.amount, t.fee) = rest.withdrawAt(h.withdraws + i * L2Codec.WITHDRAW_LEN);
+            fault = _withdraw(c, t, w);
+            if (fault != RollupTypes.Fault.NONE) return (fault, slot);
+            ++slot;
+        }
+        for (uint256 i = 0; i < h.nForced; ++i) {
+            fault = _forced(c, rest.outcomeAt(h.forced + i), p.forced, w);
+            if (fault != RollupTypes.Fault.NONE) return (fault, slot);
+            ++slot;
         }
         return (RollupTypes.Fault.NONE, type(uint256).max);
     }
@@ -124,17 +142,14 @@ library CommitmentExecutor {
         return RollupTypes.Fault.NONE;
     }
 
-    function _deposit(
-        Ctx memory c,
-        bytes calldata txs,
-        uint256 offset,
-        RollupTypes.Deposit[] calldata deposits,
-        bytes calldata witnesses
-    ) private pure returns (RollupTypes.Fault) {
+    function _deposit(Ctx memory c, uint256 index, RollupTypes.Deposit[] calldata deposits, bytes calldata witnesses)
+        private
+        pure
+        returns (RollupTypes.Fault)
+    {
         if (c.consumed == deposits.length) return RollupTypes.Fault.DEPOSIT_MISMATCH;
         RollupTypes.Deposit calldata d = deposits[c.consumed];
         ++c.consumed;
-        uint256 index = (txs.word(offset) >> 224) & 0xffffff;
         (L2Codec.Account memory a, uint256 sib) = _access(c, witnesses, index);
         if (a.owner == address(0)) {
             a.owner = d.owner;
@@ -151,25 +166,30 @@ library CommitmentExecutor {
         return RollupTypes.Fault.NONE;
     }
 
-    /// @dev Run the next forced tx of the range; skip it (restore the root) if invalid. The slot's
-    ///      outcome byte must state what happened (0x01 applied, 0x00 skipped).
-    function _forced(
-        Ctx memory c,
-        bytes calldata txs,
-        uint256 offset,
-        bytes[] calldata forced,
-        bytes calldata witnesses
-    ) private view returns (RollupTypes.Fault) {
-        uint256 outcome = (txs.word(offset) >> 240) & 0xff;
-        if (outcome > 1) return RollupTypes.Fault.MALFORMED;
+    /// @dev Run the next forced-queue entry; skip it (restore the root) if invalid. The slot's
+    ///      outcome byte (already checked to be 0 or 1) must state what happened.
+    function _forced(Ctx memory c, uint256 outcome, RollupTypes.ForcedTx[] calldata forced, bytes calldata witnesses)
+        private
+        pure
+        returns (RollupTypes.Fault)
+    {
         if (c.forcedConsumed == forced.length) return RollupTypes.Fault.FORCED_MISMATCH;
-        bytes calldata f = forced[c.forcedConsumed];
+        RollupTypes.ForcedTx calldata f = forced[c.forcedConsumed];
         ++c.forcedConsumed;
         bytes32 before = c.root;
-        // `f` matched the forced accumulator, so it is a well-formed transfer or withdraw.
-        RollupTypes.Fault result = uint8(f.word(0) >> 248) == L2Codec.TX_TRANSFER
-            ? _transfer(c, f, 0, witnesses, false)
-            : _withdraw(c, f, 0, witnesses, false);
+        Tx memory t;
+        t.forced = true;
+        t.l1Sender = f.sender;
+        bytes calldata l2tx = f.l2tx;
+        RollupTypes.Fault result;
+        // `l2tx` matched the forced accumulator, so it is 0x02 ‖ transfer or 0x03 ‖ withdraw.
+        if (uint8(l2tx.word(0) >> 248) == L2Codec.TX_TRANSFER) {
+            (t.from, t.to, t.amount, t.fee) = l2tx.transferAt(1);
+            result = _transfer(c, t, witnesses);
+        } else {
+            (t.from, t.amount, t.fee) = l2tx.withdrawAt(1);
+            result = _withdraw(c, t, witnesses);
+        }
         bool applied = result == RollupTypes.Fault.NONE;
         // INVARIANT: an invalid forced tx is skipped: it changes nothing (fees are never charged).
         if (!applied) c.root = before;
@@ -177,41 +197,11 @@ library CommitmentExecutor {
         return RollupTypes.Fault.NONE;
     }
 
-    /// @dev A signed tx decoded into memory.
-    struct SignedTx {
-        uint256 from;
-        uint256 to;
-        uint256 amount;
-        uint256 fee;
-        bytes32 r;
-        bytes32 vs;
-        bool chargeFee;
-    }
-
-    function _transfer(Ctx memory c, bytes calldata txs, uint256 offset, bytes calldata witnesses, bool chargeFee)
-        private
-        view
-        returns (RollupTypes.Fault fault)
-    {
-        SignedTx memory t;
-        t.chargeFee = chargeFee;
-        {
-            uint256 w0 = txs.word(offset);
-            t.from = (w0 >> 224) & 0xffffff;
-            t.to = (w0 >> 200) & 0xffffff;
-            t.amount = L2Codec.unpackFloat((w0 >> 160) & 0xffffffffff);
-            t.fee = L2Codec.unpackFloat((w0 >> 144) & 0xffff);
-            t.r = bytes32(txs.word(offset + 14));
-            t.vs = bytes32(txs.word(offset + 46));
-        }
+    function _transfer(Ctx memory c, Tx memory t, bytes calldata witnesses) private pure returns (RollupTypes.Fault fault) {
         address token;
         {
             (L2Codec.Account memory a, uint256 sib) = _access(c, witnesses, t.from);
-            if (a.owner == address(0)) return RollupTypes.Fault.NO_ACCOUNT;
-            bytes32 digest = MessageHashUtils.toTypedDataHash(
-                c.separator, keccak256(abi.encode(TRANSFER_TYPEHASH, t.from, t.to, t.amount, t.fee, a.nonce))
-            );
-            fault = _debit(c, a, digest, t);
+            fault = _debit(c, a, t);
             if (fault != RollupTypes.Fault.NONE) return fault;
             _put(c, witnesses, sib, t.from, a);
             token = a.token;
@@ -226,60 +216,40 @@ library CommitmentExecutor {
         return RollupTypes.Fault.NONE;
     }
 
-    function _withdraw(Ctx memory c, bytes calldata txs, uint256 offset, bytes calldata witnesses, bool chargeFee)
-        private
-        view
-        returns (RollupTypes.Fault fault)
-    {
-        SignedTx memory t;
-        t.chargeFee = chargeFee;
-        {
-            uint256 w0 = txs.word(offset);
-            t.from = (w0 >> 224) & 0xffffff;
-            t.amount = L2Codec.unpackFloat((w0 >> 184) & 0xffffffffff);
-            t.fee = L2Codec.unpackFloat((w0 >> 168) & 0xffff);
-            t.r = bytes32(txs.word(offset + 11));
-            t.vs = bytes32(txs.word(offset + 43));
-        }
+    function _withdraw(Ctx memory c, Tx memory t, bytes calldata witnesses) private pure returns (RollupTypes.Fault fault) {
         if (t.amount == 0) return RollupTypes.Fault.ZERO_WITHDRAW;
         (L2Codec.Account memory a, uint256 sib) = _access(c, witnesses, t.from);
-        if (a.owner == address(0)) return RollupTypes.Fault.NO_ACCOUNT;
-        bytes32 digest = MessageHashUtils.toTypedDataHash(
-            c.separator, keccak256(abi.encode(WITHDRAW_TYPEHASH, t.from, t.amount, t.fee, a.nonce))
-        );
-        fault = _debit(c, a, digest, t);
+        fault = _debit(c, a, t);
         if (fault != RollupTypes.Fault.NONE) return fault;
         _put(c, witnesses, sib, t.from, a);
         return RollupTypes.Fault.NONE;
     }
 
-    /// @dev Checks signature (owner, current nonce, low s), balance, nonce room and fee token; then
-    ///      debits `a` in memory. Order matches execute.py `_debit`. The signature always covers the
-    ///      signed fee; a forced tx (chargeFee false) is debited without it.
-    function _debit(
-        Ctx memory c,
-        L2Codec.Account memory a,
-        bytes32 digest,
-        SignedTx memory t
-    ) private pure returns (RollupTypes.Fault) {
+    /// @dev The sender's checks, order as execute.py `_debit`: account exists; a forced tx's
+    ///      account is owned by its L1 sender; balance; nonce room (signed txs only); fee token;
+    ///      then debits `a` in memory. A signed tx pays its fee and bumps the nonce; a forced tx
+    ///      does neither. Signatures are not checked here (the signature dispute's job).
+    function _debit(Ctx memory c, L2Codec.Account memory a, Tx memory t) private pure returns (RollupTypes.Fault) {
+        if (a.owner == address(0)) return RollupTypes.Fault.NO_ACCOUNT;
+        // INVARIANT: a forced tx debits only an account owned by the L1 address that queued it.
+        if (t.forced && a.owner != t.l1Sender) return RollupTypes.Fault.BAD_SIGNATURE;
         uint256 amount = t.amount;
-        uint256 fee = t.chargeFee ? t.fee : 0;
-        // INVARIANT: only the owner's signature over this exact tx and the current nonce debits.
-        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, t.r, t.vs);
-        if (err != ECDSA.RecoverError.NoError || signer != a.owner) return RollupTypes.Fault.BAD_SIGNATURE;
+        uint256 fee = t.forced ? 0 : t.fee;
         // INVARIANT: no account spends more than it holds.
         if (amount + fee > a.balance) return RollupTypes.Fault.OVERSPEND;
-        if (a.nonce == MAX_NONCE) return RollupTypes.Fault.NONCE_EXHAUSTED;
-        if (fee != 0) {
-            if (c.feeToken == address(0) && c.feeTotal == 0) {
-                c.feeToken = a.token;
-            } else if (c.feeToken != a.token) {
-                return RollupTypes.Fault.TOKEN_MISMATCH;
+        if (!t.forced) {
+            if (a.nonce == MAX_NONCE) return RollupTypes.Fault.NONCE_EXHAUSTED;
+            if (fee != 0) {
+                if (c.feeToken == address(0) && c.feeTotal == 0) {
+                    c.feeToken = a.token;
+                } else if (c.feeToken != a.token) {
+                    return RollupTypes.Fault.TOKEN_MISMATCH;
+                }
+                c.feeTotal += fee;
             }
-            c.feeTotal += fee;
+            a.nonce += 1;
         }
         a.balance -= amount + fee;
-        a.nonce += 1;
         return RollupTypes.Fault.NONE;
     }
 
@@ -294,9 +264,7 @@ library CommitmentExecutor {
         uint256 n = c.accesses;
         if (off + WITNESS_BYTES > w.length) revert MissingWitness(n);
         a = L2Codec.readAccount(w, off);
-        if (a.owner == address(0) && (a.token != address(0) || a.balance != 0 || a.nonce != 0)) {
-            revert NonCanonicalEmptyLeaf(n);
-        }
+        if (!L2Codec.isCanonical(a)) revert NonCanonicalEmptyLeaf(n);
         sibOffset = off + L2Codec.LEAF_BYTES;
         if (SparseMerkle.rootFrom(index, L2Codec.leafHash(a), w, sibOffset) != c.root) revert BadWitness(n, index);
         c.wOff = off + WITNESS_BYTES;

@@ -80,10 +80,13 @@ interface IRollup {
     event RewardClaimed(address indexed challenger, uint256 amount, address to);
     /// @notice An L2 tx was queued through L1 (batches must consume it in order).
     /// @param index Forced-queue position.
-    /// @param sender The tx's L2 sender account.
-    /// @param l2tx The encoded tx.
-    /// @param accumulator Forced hash chain after it.
-    event TransactionForced(uint256 indexed index, uint256 indexed sender, bytes l2tx, bytes32 accumulator);
+    /// @param account The tx's L2 sender account.
+    /// @param sender The L1 caller (the account's owner for the tx to apply).
+    /// @param l2tx The encoded tx (0x02 ‖ transfer(12) or 0x03 ‖ withdraw(9)).
+    /// @param accumulator Forced hash chain after it: keccak(previous ‖ sender ‖ l2tx).
+    event TransactionForced(
+        uint256 indexed index, uint256 indexed account, address indexed sender, bytes l2tx, bytes32 accumulator
+    );
     /// @notice Deposits [0, depositCount) must be consumed by requestedAt + forcedInclusionDelay.
     event DepositInclusionRequested(uint256 depositCount, uint256 requestedAt, address requester);
     /// @notice The rollup froze.
@@ -167,7 +170,7 @@ interface IRollup {
     error ForcedNotQueued(uint256 forcedEnd, uint256 queued);
     /// @notice The forced txs given are not the commitment's range of the forced queue.
     error ForcedEvidenceMismatch(uint256 from, uint256 to);
-    /// @notice forceTransaction takes one encoded transfer (0x02, 78 bytes) or withdraw (0x03, 75 bytes).
+    /// @notice forceTransaction takes one encoded transfer (0x02, 13 bytes) or withdraw (0x03, 10 bytes).
     error BadForcedTx(uint256 kind, uint256 length);
     /// @notice The rollup is frozen: no postings or forced txs.
     error Frozen();
@@ -181,4 +184,18 @@ interface IRollup {
     error NoDepositsWaiting(uint256 depositEnd);
     /// @notice The deposit is credited in the frozen state: exit the account instead.
     error DepositConsumed(uint256 index, uint256 frozenDepositEnd);
+    /// @notice State dispute: a witness is missing (CommitmentExecutor, through StateExecutor).
+    error MissingWitness(uint256 accessNumber);
+    /// @notice State dispute: witness bytes the execution did not read (CommitmentExecutor).
+    error UnusedWitness(uint256 used, uint256 length);
+    /// @notice State dispute: a witness does not prove its leaf against the current root.
+    error BadWitness(uint256 accessNumber, uint256 accountIndex);
+    /// @notice State dispute: a witness for the empty leaf carries non-zero fields.
+    error NonCanonicalEmptyLeaf(uint256 accessNumber);
+    /// @notice Signature dispute: the signer list is not one entry per distinct sender of the
+    ///         commitment's transfers and withdraws, in order of first appearance (SignatureDispute).
+    error BadSigners(uint256 expected, uint256 given);
+    /// @notice Signature dispute: the key passed for `owner` is not the one registered at
+    ///         `blockNumber` (or not all zero when it had none) (SignatureDispute).
+    error KeyMismatch(address owner, uint256 blockNumber);
 }

@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IL1Bridge} from "../bridge/IL1Bridge.sol";
 import {L2Codec} from "../libraries/L2Codec.sol";
 import {PostingCalldata} from "../libraries/PostingCalldata.sol";
 import {SparseMerkle} from "../libraries/SparseMerkle.sol";
-import {CommitmentExecutor} from "./CommitmentExecutor.sol";
+import {BLSKeyRegistry} from "./BLSKeyRegistry.sol";
+import {StateExecutor} from "./StateExecutor.sol";
 import {IRollup} from "./IRollup.sol";
 import {RollupTypes} from "./RollupTypes.sol";
+import {SignatureDispute} from "./SignatureDispute.sol";
 
 /// @title Rollup
 /// @notice l2kit optimistic rollup: bonded proposers post batches of commitments as calldata, the
@@ -21,12 +22,15 @@ import {RollupTypes} from "./RollupTypes.sol";
 ///         `freeze` the rollup, after which every account exits from the last final state root
 ///         (`exitFrozen`) and never-credited deposits are refunded (`refundDeposit`).
 /// @dev Layout of posted data, hashes and witnesses: docs/rollup-spec.md, docs/forced-inclusion.md.
-contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
+contract Rollup is IRollup, ReentrancyGuardTransient {
     using L2Codec for bytes;
 
-    /// @notice Commitment header size in posted data:
-    ///         postRoot | depositEnd(4) | forcedEnd(4) | feeAccount(3) | txLen(2).
-    uint256 public constant HEADER_LEN = 45;
+    /// @notice Commitment header size in posted data (format v2):
+    ///         postRoot(32) | nDeposits nTransfers nWithdraws nForced (1 each) | feeAccount(3),
+    ///         then the 48-byte aggregate signature iff nTransfers + nWithdraws > 0.
+    uint256 public constant HEADER_LEN = 32 + L2Codec.REST_HEADER_LEN;
+    /// @notice Rollup data format version (2: one BLS aggregate per commitment, issue 11).
+    uint256 public constant FORMAT_VERSION = L2Codec.FORMAT_VERSION;
     /// @notice Bound on the account index an exit may name (the tree has 2^24 leaves).
     uint256 internal constant MAX_ACCOUNTS = 1 << 24;
     /// @notice Bound on commitments per batch.
@@ -53,6 +57,13 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
     uint256 public immutable livenessPeriod;
     /// @notice Deployment time (the liveness clock's start while no batch is final).
     uint256 public immutable deployedAt;
+    /// @notice Where L2 signers' BLS keys are registered.
+    BLSKeyRegistry public immutable registry;
+    /// @notice The signature dispute's verdict contract (created with the rollup; its
+    ///         `signingDst()` is the tag L2 signatures are made under).
+    SignatureDispute public immutable signatureDispute;
+    /// @notice The state dispute's re-execution (CommitmentExecutor), created with the rollup.
+    StateExecutor public immutable stateExecutor;
 
     /// @notice Number of live batches (rollback lowers it).
     uint256 public batchCount;
@@ -104,18 +115,23 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
     /// @param challengePeriod_ Dispute window in seconds (> 0).
     /// @param forcedInclusionDelay_ Inclusion deadline of forced txs and checkpointed deposits (s, > 0).
     /// @param livenessPeriod_ Longest time without a newly final batch before a freeze (s, > 0).
+    /// @param registry_ The BLSKeyRegistry holding L2 signers' keys.
     constructor(
         IL1Bridge bridge_,
         uint256 requiredBond_,
         uint256 challengePeriod_,
         uint256 forcedInclusionDelay_,
-        uint256 livenessPeriod_
-    ) EIP712("l2kit-rollup", "1") {
+        uint256 livenessPeriod_,
+        BLSKeyRegistry registry_
+    ) {
         if (
             address(bridge_) == address(0) || requiredBond_ == 0 || requiredBond_ > type(uint96).max
                 || challengePeriod_ == 0
-                || forcedInclusionDelay_ == 0 || livenessPeriod_ == 0
+                || forcedInclusionDelay_ == 0 || livenessPeriod_ == 0 || address(registry_) == address(0)
         ) revert BadParameter();
+        registry = registry_;
+        signatureDispute = new SignatureDispute(registry_);
+        stateExecutor = new StateExecutor();
         bridge = bridge_;
         requiredBond = requiredBond_;
         challengePeriod = challengePeriod_;
@@ -225,8 +241,9 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
 
     // ----------------------------------------------------------------- posting
 
-    /// @notice Post a batch: commitments back to back, each
-    ///         `postRoot(32) | depositEnd(4) | forcedEnd(4) | feeAccount(3) | txLen(2) | txs(txLen)`.
+    /// @notice Post a batch: 1..64 v2 commitments back to back, each `postRoot(32) | rest`, rest =
+    ///         counts(4) | feeAccount(3) | [signature(48)] | deposits(3n) | transfers(12n) |
+    ///         withdraws(9n) | forced outcomes(1n). Only the framing is checked.
     /// @param expectedPreRoot The root the proposer built on (the current head's post-root).
     /// @param data The batch bytes (only their hashes are stored).
     /// @return index The new batch's index.
@@ -253,7 +270,8 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
             postedAt: uint64(block.timestamp),
             depositEnd: uint32(cur.depositEnd),
             forcedEnd: uint32(cur.forcedEnd),
-            bond: uint96(requiredBond)
+            bond: uint96(requiredBond),
+            postedBlock: uint64(block.number)
         });
         batchCount = index + 1;
         emit BatchPosted(index, msg.sender, batchHash, cur.postRoot, uint32(cur.depositEnd), uint32(cur.forcedEnd), n);
@@ -298,7 +316,7 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
         // Bounded: at most MAX_COMMITMENTS iterations.
         while (cur.offset < data.length) {
             if (n == MAX_COMMITMENTS) revert MalformedBatch(cur.offset);
-            hashes[n] = _commitmentAt(data, cur, n);
+            hashes[n] = _commitmentAt(data, cur);
             ++n;
         }
         if (n == 0) revert MalformedBatch(0);
@@ -307,35 +325,36 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
         }
     }
 
-    /// @dev Parse the commitment at `cur.offset`, check its queue positions, advance `cur`.
-    function _commitmentAt(bytes calldata data, Cursor memory cur, uint256 n) private pure returns (bytes32) {
+    /// @dev Parse the commitment at `cur.offset`: check its framing (counts sum <= 32, complete),
+    ///      derive its queue positions from the counts, advance `cur`, return its hash
+    ///      keccak(postRoot | depositEnd(4) | forcedEnd(4) | keccak(rest)).
+    function _commitmentAt(bytes calldata data, Cursor memory cur) private pure returns (bytes32 h) {
         uint256 offset = cur.offset;
         if (offset + HEADER_LEN > data.length) revert MalformedBatch(offset);
-        uint256 w = data.word(offset + 32);
-        {
-            uint256 depositEnd = w >> 224;
-            // INVARIANT: deposits are consumed in queue order, at most one per tx slot.
-            if (depositEnd < cur.depositEnd || depositEnd - cur.depositEnd > L2Codec.MAX_TXS) {
-                revert BadDepositRange(n, cur.depositEnd, depositEnd);
-            }
-            uint256 forcedEnd = (w >> 192) & 0xffffffff;
-            // INVARIANT: forced txs are consumed in queue order, at most one per tx slot.
-            if (forcedEnd < cur.forcedEnd || forcedEnd - cur.forcedEnd > L2Codec.MAX_TXS) {
-                revert BadForcedRange(n, cur.forcedEnd, forcedEnd);
-            }
-            cur.depositEnd = depositEnd;
-            cur.forcedEnd = forcedEnd;
+        L2Codec.Layout memory l = L2Codec.layout(data, offset + 32);
+        uint256 next = offset + 32 + l.length;
+        // INVARIANT: at most MAX_TXS slots per commitment (bounds every dispute's cost).
+        if (L2Codec.txCount(l) > L2Codec.MAX_TXS || next > data.length) revert MalformedBatch(offset);
+        uint256 depositEnd = cur.depositEnd + l.nDeposits;
+        uint256 forcedEnd = cur.forcedEnd + l.nForced;
+        cur.depositEnd = depositEnd;
+        cur.forcedEnd = forcedEnd;
+        cur.offset = next;
+        bytes32 postRoot;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            let start := add(data.offset, offset)
+            postRoot := calldataload(start)
+            let len := sub(next, add(offset, 32))
+            calldatacopy(m, add(start, 32), len)
+            let restHash := keccak256(m, len)
+            mstore(m, postRoot)
+            mstore(add(m, 32), shl(224, depositEnd))
+            mstore(add(m, 36), shl(224, forcedEnd))
+            mstore(add(m, 40), restHash)
+            h := keccak256(m, 72)
         }
-        cur.postRoot = bytes32(data.word(offset));
-        bytes32 txsHash;
-        {
-            uint256 txStart = offset + HEADER_LEN;
-            uint256 next = txStart + ((w >> 152) & 0xffff);
-            if (next - txStart > L2Codec.MAX_TX_BYTES || next > data.length) revert MalformedBatch(offset);
-            cur.offset = next;
-            txsHash = keccak256(data[txStart:next]);
-        }
-        return _commitmentHash(cur.postRoot, uint32(cur.depositEnd), uint32(cur.forcedEnd), uint24(w >> 168), txsHash);
+        cur.postRoot = postRoot;
     }
 
     // ------------------------------------------------------------ fraud proofs
@@ -360,8 +379,7 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
     /// @param p The evidence (see RollupTypes.FraudProof).
     function proveFraud(RollupTypes.FraudProof calldata p) external {
         bytes32 proofHash = keccak256(abi.encode(p));
-        _proveFraud(p, msg.sender, 0);
-        _bounties[bountyCount - 1].proofHash = proofHash;
+        _proveFraud(p, msg.sender, 0, proofHash);
     }
 
     /// @notice proveFraud, revealing the caller's earlier `commitFraud(keccak256(abi.encode(
@@ -375,10 +393,8 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
     function revealFraud(RollupTypes.FraudProof calldata p, address challenger, bytes32 salt) external {
         bytes32 proofHash = keccak256(abi.encode(p));
         uint256 at = fraudCommitmentBlock[keccak256(abi.encode(proofHash, challenger, salt))];
-        if (at == 0 || at >= block.number) _proveFraud(p, msg.sender, 0);
-        else _proveFraud(p, challenger, at);
-        // The bounty just opened records the proof a claiming commitment must be over.
-        _bounties[bountyCount - 1].proofHash = proofHash;
+        if (at == 0 || at >= block.number) _proveFraud(p, msg.sender, 0, proofHash);
+        else _proveFraud(p, challenger, at, proofHash);
     }
 
     /// @notice Claim bounty `id` with a commitment to its proof made before the proof's block and
@@ -418,27 +434,109 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
         return _bounties[id];
     }
 
-    function _proveFraud(RollupTypes.FraudProof calldata p, address recipient, uint256 commitBlock) private {
+    /// @notice Prove that a commitment of a disputable batch carries an aggregate signature that
+    ///         does not cover its transfers and withdraws (or a signer without account or key):
+    ///         rolled back and slashed exactly like a state fraud (FraudProven with fault
+    ///         BAD_SIGNATURE, NO_ACCOUNT, NO_KEY or MALFORMED). Reverts NotFraudulent when the
+    ///         aggregate verifies. The bounty is provisionally the caller's.
+    /// @param p The evidence (see RollupTypes.SignatureProof).
+    function proveSignatureFraud(RollupTypes.SignatureProof calldata p) external {
+        bytes32 proofHash = keccak256(abi.encode(p));
+        _proveSignatureFraud(p, msg.sender, 0, proofHash);
+    }
+
+    /// @notice proveSignatureFraud, revealing the caller's earlier `commitFraud(keccak256(
+    ///         abi.encode(keccak256(abi.encode(p)), challenger, salt)))` (as revealFraud).
+    /// @param p The evidence (see RollupTypes.SignatureProof).
+    /// @param challenger The address bound in the commitment (receives the bounty).
+    /// @param salt The commitment's salt.
+    function revealSignatureFraud(RollupTypes.SignatureProof calldata p, address challenger, bytes32 salt) external {
+        bytes32 proofHash = keccak256(abi.encode(p));
+        uint256 at = fraudCommitmentBlock[keccak256(abi.encode(proofHash, challenger, salt))];
+        if (at == 0 || at >= block.number) _proveSignatureFraud(p, msg.sender, 0, proofHash);
+        else _proveSignatureFraud(p, challenger, at, proofHash);
+    }
+
+    function _proveSignatureFraud(
+        RollupTypes.SignatureProof calldata p,
+        address recipient,
+        uint256 commitBlock,
+        bytes32 proofHash
+    ) private {
         uint256 b = p.batchIndex;
-        // INVARIANT: a batch can be proven while disputable: live and non-final, or discarded by a
-        // freeze inside its window (so freezing never lets a fraudulent proposer keep its bond).
-        if (!_disputable(b)) {
-            if (b < batchCount) revert BatchFinal(b);
-            revert UnknownBatch(b);
-        }
+        _requireDisputable(b);
         RollupTypes.Batch storage batch = _batches[b];
-        _checkHashes(batch.batchHash, p.commitmentHashes, b);
         uint256 ci = p.commitmentIndex;
-        if (ci >= p.commitmentHashes.length) revert CommitmentMismatch(ci);
-        if (_commitmentHash(p.postRoot, p.depositEnd, p.forcedEnd, p.feeAccount, keccak256(p.txs))
-                != p.commitmentHashes[ci]) {
-            revert CommitmentMismatch(ci);
+        _checkCommitment(batch.batchHash, b, p.commitmentHashes, ci, p.postRoot, p.depositEnd, p.forcedEnd, p.rest);
+        RollupTypes.Fault fault = _signatureVerdict(p, batch.postedBlock);
+        // INVARIANT: a commitment whose aggregate verifies under the registered keys stands.
+        if (fault == RollupTypes.Fault.NONE) revert NotFraudulent(b, ci);
+        _slashAndRollback(b, ci, fault, type(uint256).max, recipient, commitBlock, proofHash);
+    }
+
+    /// @dev signatureDispute.verdict(p, postedBlock), forwarding p's calldata as it is (the
+    ///      proof's offsets are relative to its own start, so they stay valid behind a new head)
+    ///      instead of re-encoding it. A revert of the verdict (bad evidence) is bubbled up.
+    function _signatureVerdict(RollupTypes.SignatureProof calldata p, uint256 postedBlock)
+        private
+        view
+        returns (RollupTypes.Fault fault)
+    {
+        address target = address(signatureDispute);
+        bytes4 selector = SignatureDispute.verdict.selector;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            let len := sub(calldatasize(), p)
+            mstore(m, selector)
+            mstore(add(m, 4), 0x40)
+            mstore(add(m, 36), postedBlock)
+            calldatacopy(add(m, 68), p, len)
+            if iszero(staticcall(gas(), target, m, add(68, len), 0, 32)) {
+                returndatacopy(m, 0, returndatasize())
+                revert(m, returndatasize())
+            }
+            fault := mload(0)
         }
+    }
+
+    function _proveFraud(RollupTypes.FraudProof calldata p, address recipient, uint256 commitBlock, bytes32 proofHash)
+        private
+    {
+        uint256 b = p.batchIndex;
+        _requireDisputable(b);
+        uint256 ci = p.commitmentIndex;
+        _checkCommitment(_batches[b].batchHash, b, p.commitmentHashes, ci, p.postRoot, p.depositEnd, p.forcedEnd, p.rest);
         (bytes32 preRoot, uint256 depositStart, uint256 forcedStart) = _preState(p, b, ci);
         _checkDeposits(p.deposits, depositStart, p.depositEnd);
         _checkForced(p.forced, forcedStart, p.forcedEnd);
         (RollupTypes.Fault fault, uint256 txIndex) = _verdict(p, preRoot);
-        _slashAndRollback(b, ci, fault, txIndex, recipient, commitBlock);
+        _slashAndRollback(b, ci, fault, txIndex, recipient, commitBlock, proofHash);
+    }
+
+    /// @dev Revert unless batch `b` is disputable: live and non-final, or discarded by a freeze
+    ///      inside its window (so freezing never lets a fraudulent proposer keep its bond).
+    function _requireDisputable(uint256 b) private view {
+        if (!_disputable(b)) {
+            if (b < batchCount) revert BatchFinal(b);
+            revert UnknownBatch(b);
+        }
+    }
+
+    /// @dev Revert unless `hashes` are batch `b`'s and commitment `ci` of it has these fields.
+    function _checkCommitment(
+        bytes32 batchHash,
+        uint256 b,
+        bytes32[] calldata hashes,
+        uint256 ci,
+        bytes32 postRoot,
+        uint32 depositEnd,
+        uint32 forcedEnd,
+        bytes calldata rest
+    ) private pure {
+        _checkHashes(batchHash, hashes, b);
+        if (ci >= hashes.length || _commitmentHash(postRoot, depositEnd, forcedEnd, keccak256(rest)) != hashes[ci]) {
+            revert CommitmentMismatch(ci);
+        }
     }
 
     function _verdict(RollupTypes.FraudProof calldata p, bytes32 preRoot)
@@ -447,7 +545,7 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
         returns (RollupTypes.Fault fault, uint256 txIndex)
     {
         bytes32 root;
-        (fault, txIndex, root) = CommitmentExecutor.execute(preRoot, _domainSeparatorV4(), p);
+        (fault, txIndex, root) = stateExecutor.execute(preRoot, p);
         if (fault == RollupTypes.Fault.NONE) {
             // INVARIANT: a proof against a correct commitment fails.
             if (root == p.postRoot) revert NotFraudulent(p.batchIndex, p.commitmentIndex);
@@ -464,24 +562,24 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
         if (ci == 0) {
             // INVARIANT: a proof has one encoding (its hash is what a fraud commitment binds): the
             // unused `prev` of a first commitment must be zero.
-            if (prev.postRoot | prev.txsHash != 0 || prev.depositEnd | prev.forcedEnd | prev.feeAccount != 0) {
+            if (prev.postRoot | prev.restHash != 0 || prev.depositEnd | prev.forcedEnd != 0) {
                 revert CommitmentMismatch(0);
             }
             return _headState(b);
         }
-        if (_commitmentHash(prev.postRoot, prev.depositEnd, prev.forcedEnd, prev.feeAccount, prev.txsHash)
+        if (_commitmentHash(prev.postRoot, prev.depositEnd, prev.forcedEnd, prev.restHash)
                 != p.commitmentHashes[ci - 1]) {
             revert CommitmentMismatch(ci - 1);
         }
         return (prev.postRoot, prev.depositEnd, prev.forcedEnd);
     }
 
-    function _checkForced(bytes[] calldata forced, uint256 from, uint256 to) private view {
+    function _checkForced(RollupTypes.ForcedTx[] calldata forced, uint256 from, uint256 to) private view {
         // Posting checked from <= to <= forcedCount (ranges only grow along the batch).
         if (to < from || forced.length != to - from) revert ForcedEvidenceMismatch(from, to);
         bytes32 acc = _forcedAcc[from];
         for (uint256 i = 0; i < forced.length; ++i) {
-            acc = keccak256(abi.encodePacked(acc, forced[i]));
+            acc = keccak256(abi.encodePacked(acc, forced[i].sender, forced[i].l2tx));
         }
         // INVARIANT: the executor sees exactly the forced queue entries [from, to), in order.
         if (acc != _forcedAcc[to]) revert ForcedEvidenceMismatch(from, to);
@@ -504,7 +602,8 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
         RollupTypes.Fault fault,
         uint256 txIndex,
         address recipient,
-        uint256 commitBlock
+        uint256 commitBlock,
+        bytes32 proofHash
     ) private {
         RollupTypes.Batch storage batch = _batches[b];
         uint256 slashed = batch.bond;
@@ -517,7 +616,7 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
         uint256 id = bountyCount++;
         _bounties[id] = RollupTypes.Bounty({
             batchHash: batch.batchHash,
-            proofHash: 0,
+            proofHash: proofHash,
             recipient: recipient,
             amount: uint96(reward),
             batchIndex: uint64(b),
@@ -548,13 +647,8 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
         uint256 b = p.batchIndex;
         RollupTypes.Batch storage batch = _liveBatch(b);
         if (!isFinal(b)) revert BatchNotFinal(b, batch.postedAt + challengePeriod);
-        _checkHashes(batch.batchHash, p.commitmentHashes, b);
         uint256 ci = p.commitmentIndex;
-        if (ci >= p.commitmentHashes.length
-            || _commitmentHash(p.postRoot, p.depositEnd, p.forcedEnd, p.feeAccount, keccak256(p.txs))
-                != p.commitmentHashes[ci]) {
-            revert CommitmentMismatch(ci);
-        }
+        _checkCommitment(batch.batchHash, b, p.commitmentHashes, ci, p.postRoot, p.depositEnd, p.forcedEnd, p.rest);
         (uint256 from, uint256 amount) = _findWithdraw(p);
         if (p.account.length != L2Codec.LEAF_BYTES || p.siblings.length != SparseMerkle.PATH_BYTES) {
             revert BadAccountProof();
@@ -570,40 +664,30 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
         bridge.releaseWithdrawal(id, a.token, a.owner, amount);
     }
 
-    /// @dev Walk the tx data to tx `txIndex`: a complete withdraw, or a forced slot marked applied
-    ///      whose forced tx (p.forcedTx, checked against the forced accumulator) is a withdraw.
+    /// @dev Slot `txIndex` (execution order: deposits, transfers, withdraws, forced slots): a
+    ///      withdraw, or a forced slot marked applied whose forced-queue entry (p.forcedSender,
+    ///      p.forcedTx, checked against the forced accumulator) is a withdraw.
     function _findWithdraw(RollupTypes.WithdrawalProof calldata p) private view returns (uint256 from, uint256 amount) {
-        bytes calldata txs = p.txs;
-        uint256 txIndex = p.txIndex;
-        uint256 found = type(uint256).max;
-        uint256 forcedFromHere = 0;
-        uint256 offset = 0;
-        for (uint256 i = 0; i < L2Codec.MAX_TXS && offset < txs.length; ++i) {
-            uint8 kind = uint8(txs.word(offset) >> 248);
-            uint256 len = L2Codec.txLength(kind);
-            if (len == 0 || offset + len > txs.length) break;
-            if (i == txIndex) found = offset;
-            if (i >= txIndex && kind == L2Codec.TX_FORCED) ++forcedFromHere;
-            offset += len;
+        bytes calldata rest = p.rest;
+        L2Codec.Layout memory h = L2Codec.layout(rest, 0);
+        uint256 i = p.txIndex;
+        uint256 firstWithdraw = h.nDeposits + h.nTransfers;
+        uint256 firstForced = firstWithdraw + h.nWithdraws;
+        if (i >= firstWithdraw && i < firstForced && p.forcedTx.length == 0 && p.forcedSender == address(0)) {
+            (from, amount,) = L2Codec.withdrawAt(rest, h.withdraws + (i - firstWithdraw) * L2Codec.WITHDRAW_LEN);
+            return (from, amount);
         }
-        if (found == type(uint256).max) revert NotAWithdrawal(txIndex);
-        uint256 w0 = txs.word(found);
-        uint8 k = uint8(w0 >> 248);
-        if (k == L2Codec.TX_WITHDRAW && p.forcedTx.length == 0) {
-            return ((w0 >> 224) & 0xffffff, L2Codec.unpackFloat((w0 >> 184) & 0xffffffffff));
+        if (i < firstForced || i >= firstForced + h.nForced || L2Codec.outcomeAt(rest, h.forced + i - firstForced) != 1) {
+            revert NotAWithdrawal(i);
         }
-        if (k != L2Codec.TX_FORCED || ((w0 >> 240) & 0xff) != 1 || forcedFromHere > p.forcedEnd) {
-            revert NotAWithdrawal(txIndex);
-        }
-        // The slot consumed forced tx forcedEnd - (forced slots from txIndex to the end).
-        uint256 fi = p.forcedEnd - forcedFromHere;
+        // The commitment consumed forced entries [forcedEnd - nForced, forcedEnd), one per slot.
+        uint256 fi = p.forcedEnd - h.nForced + (i - firstForced);
         bytes calldata f = p.forcedTx;
-        if (f.length != L2Codec.WITHDRAW_LEN || uint8(f.word(0) >> 248) != L2Codec.TX_WITHDRAW
-            || keccak256(abi.encodePacked(_forcedAcc[fi], f)) != _forcedAcc[fi + 1]) {
-            revert NotAWithdrawal(txIndex);
+        if (f.length != L2Codec.FORCED_WITHDRAW_LEN || uint8(f[0]) != L2Codec.TX_WITHDRAW
+            || keccak256(abi.encodePacked(_forcedAcc[fi], p.forcedSender, f)) != _forcedAcc[fi + 1]) {
+            revert NotAWithdrawal(i);
         }
-        w0 = f.word(0);
-        return ((w0 >> 224) & 0xffffff, L2Codec.unpackFloat((w0 >> 184) & 0xffffffffff));
+        (from, amount,) = L2Codec.withdrawAt(f, 1);
     }
 
     // ------------------------------------------------------- forced inclusion
@@ -611,21 +695,25 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
     /// @notice Queue an L2 transfer or withdraw through L1: every batch must consume the forced
     ///         queue in order, and anyone can freeze the rollup once an entry waited longer than
     ///         `forcedInclusionDelay`. Not checked for validity here: an invalid one is skipped.
-    /// @param l2tx One encoded Transfer (78 bytes) or Withdraw (75 bytes), exactly as in batch data.
+    ///         No signature: the entry binds the caller, and the tx applies only to an account
+    ///         the caller owns.
+    /// @param l2tx `0x02 ‖ from(3) ‖ to(3) ‖ amount(4) ‖ fee(2)` (13 bytes) or
+    ///        `0x03 ‖ from(3) ‖ amount(4) ‖ fee(2)` (10 bytes).
     /// @return index Its position in the forced queue.
     function forceTransaction(bytes calldata l2tx) external returns (uint256 index) {
         if (frozen) revert Frozen();
         uint256 kind = l2tx.length == 0 ? 0 : uint8(l2tx[0]);
-        if (!((kind == L2Codec.TX_TRANSFER && l2tx.length == L2Codec.TRANSFER_LEN)
-                || (kind == L2Codec.TX_WITHDRAW && l2tx.length == L2Codec.WITHDRAW_LEN))) {
+        if (!((kind == L2Codec.TX_TRANSFER && l2tx.length == L2Codec.FORCED_TRANSFER_LEN)
+                || (kind == L2Codec.TX_WITHDRAW && l2tx.length == L2Codec.FORCED_WITHDRAW_LEN))) {
             revert BadForcedTx(kind, l2tx.length);
         }
         index = forcedCount;
-        bytes32 acc = keccak256(abi.encodePacked(_forcedAcc[index], l2tx));
+        // INVARIANT: a forced entry binds its L1 sender, the only owner it may debit.
+        bytes32 acc = keccak256(abi.encodePacked(_forcedAcc[index], msg.sender, l2tx));
         _forcedAcc[index + 1] = acc;
         forcedAt[index] = block.timestamp;
         forcedCount = index + 1;
-        emit TransactionForced(index, uint24(bytes3(l2tx[1:4])), l2tx, acc);
+        emit TransactionForced(index, uint24(bytes3(l2tx[1:4])), msg.sender, l2tx, acc);
     }
 
     /// @notice Start the inclusion deadline of every deposit queued so far: if the live batches have
@@ -776,24 +864,17 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
         return _forcedAcc[n];
     }
 
-    /// @notice The EIP-712 domain separator L2 signatures are bound to.
-    function domainSeparator() external view returns (bytes32) {
-        return _domainSeparatorV4();
-    }
-
-    /// @notice keccak256(postRoot | depositEnd(4) | forcedEnd(4) | feeAccount(3) | txsHash): a
-    ///         commitment's hash.
+    /// @notice keccak256(postRoot | depositEnd(4) | forcedEnd(4) | restHash): a commitment's hash.
     /// @param postRoot The commitment's post-state root.
     /// @param depositEnd Deposit-queue position after the commitment.
     /// @param forcedEnd Forced-queue position after the commitment.
-    /// @param feeAccount The account credited with the commitment's fees.
-    /// @param txsHash keccak256 of the commitment's transaction bytes.
-    function commitmentHash(bytes32 postRoot, uint32 depositEnd, uint32 forcedEnd, uint24 feeAccount, bytes32 txsHash)
+    /// @param restHash keccak256 of the commitment's bytes after postRoot.
+    function commitmentHash(bytes32 postRoot, uint32 depositEnd, uint32 forcedEnd, bytes32 restHash)
         external
         pure
         returns (bytes32)
     {
-        return _commitmentHash(postRoot, depositEnd, forcedEnd, feeAccount, txsHash);
+        return _commitmentHash(postRoot, depositEnd, forcedEnd, restHash);
     }
 
     // ---------------------------------------------------------------- internal
@@ -813,12 +894,12 @@ contract Rollup is IRollup, EIP712, ReentrancyGuardTransient {
         if (keccak256(abi.encodePacked(hashes)) != batchHash) revert BatchHashMismatch(b);
     }
 
-    function _commitmentHash(bytes32 postRoot, uint32 depositEnd, uint32 forcedEnd, uint24 feeAccount, bytes32 txsHash)
+    function _commitmentHash(bytes32 postRoot, uint32 depositEnd, uint32 forcedEnd, bytes32 restHash)
         private
         pure
         returns (bytes32)
     {
-        return keccak256(abi.encodePacked(postRoot, depositEnd, forcedEnd, feeAccount, txsHash));
+        return keccak256(abi.encodePacked(postRoot, depositEnd, forcedEnd, restHash));
     }
 
     function _send(address to, uint256 amount) private {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {BLS} from "../libraries/BLS.sol";
+
 /// @title RollupTypes
 /// @notice Structs and enums shared by the rollup contract, its executor and the off-chain code.
 library RollupTypes {
@@ -18,7 +20,8 @@ library RollupTypes {
         ZERO_WITHDRAW,
         NONCE_EXHAUSTED,
         FORCED_MISMATCH,
-        FORCED_OUTCOME
+        FORCED_OUTCOME,
+        NO_KEY
     }
 
     /// @notice Why the rollup was frozen (RollupFrozen carries it; NONE: it cannot be frozen).
@@ -45,6 +48,7 @@ library RollupTypes {
     /// @param forcedEnd Forced-queue position consumed after this batch.
     /// @param bond Bond locked for this batch at posting (`requiredBond`); 0 once released to the
     ///        proposer (final, rolled back, or discarded past its window) or slashed.
+    /// @param postedBlock Block number of the posting (signers' keys are those valid then).
     struct Batch {
         bytes32 batchHash;
         bytes32 postRoot;
@@ -53,6 +57,7 @@ library RollupTypes {
         uint32 depositEnd;
         uint32 forcedEnd;
         uint96 bond;
+        uint64 postedBlock;
     }
 
     /// @notice The challenger's share of one slashed batch bond, paid after a claim window to the
@@ -75,22 +80,31 @@ library RollupTypes {
         uint64 claimUntil;
     }
 
-    /// @notice A commitment reduced to what its hash covers.
+    /// @notice A commitment reduced to what its hash covers:
+    ///         keccak(postRoot ‖ depositEnd(4) ‖ forcedEnd(4) ‖ restHash).
     struct CommitmentRef {
         bytes32 postRoot;
         uint32 depositEnd;
-        uint24 feeAccount;
-        bytes32 txsHash;
         uint32 forcedEnd;
+        bytes32 restHash;
     }
 
-    /// @notice Evidence that commitment `commitmentIndex` of batch `batchIndex` is wrong.
+    /// @notice One forced-queue entry: the L1 caller of forceTransaction and its l2tx
+    ///         (0x02 ‖ transfer(12) or 0x03 ‖ withdraw(9)).
+    struct ForcedTx {
+        address sender;
+        bytes l2tx;
+    }
+
+    /// @notice Evidence that commitment `commitmentIndex` of batch `batchIndex` breaks the
+    ///         state-transition function.
     /// @param commitmentHashes Every commitment hash of the batch (checked against batchHash).
-    /// @param prev The previous commitment of the batch (ignored when commitmentIndex == 0).
-    /// @param postRoot,depositEnd,feeAccount,txs,forcedEnd The disputed commitment as posted.
-    /// @param deposits The queue entries of its declared range (checked against the bridge).
+    /// @param prev The previous commitment of the batch (zero when commitmentIndex == 0).
+    /// @param postRoot,depositEnd,forcedEnd,rest The disputed commitment (rest: every byte after
+    ///        postRoot as posted).
+    /// @param deposits The queue entries of its deposit range (checked against the bridge).
     /// @param witnesses Leaf witnesses in access order (see CommitmentExecutor).
-    /// @param forced The forced txs of its declared forced range (checked against forcedAccAt).
+    /// @param forced The forced-queue entries of its forced range (checked against forcedAccAt).
     struct FraudProof {
         uint256 batchIndex;
         bytes32[] commitmentHashes;
@@ -98,32 +112,57 @@ library RollupTypes {
         CommitmentRef prev;
         bytes32 postRoot;
         uint32 depositEnd;
-        uint24 feeAccount;
-        bytes txs;
+        uint32 forcedEnd;
+        bytes rest;
         Deposit[] deposits;
         bytes witnesses;
-        uint32 forcedEnd;
-        bytes[] forced;
+        ForcedTx[] forced;
     }
 
-    /// @notice Proof that a withdraw tx is in a final batch.
+    /// @notice One distinct signer of a disputed commitment.
+    /// @param account Its 60-byte leaf at the commitment's postRoot.
+    /// @param siblings The leaf's 24 siblings.
+    /// @param key Its BLS key valid at the batch's postedBlock (all zero when it has none, or when
+    ///        the account is empty).
+    struct SignerEvidence {
+        bytes account;
+        bytes32[] siblings;
+        BLS.G2Point key;
+    }
+
+    /// @notice Evidence that a commitment's aggregate signature does not verify.
+    /// @param signers One per distinct sender of its transfers and withdraws, in order of first
+    ///        appearance.
+    struct SignatureProof {
+        uint256 batchIndex;
+        bytes32[] commitmentHashes;
+        uint256 commitmentIndex;
+        bytes32 postRoot;
+        uint32 depositEnd;
+        uint32 forcedEnd;
+        bytes rest;
+        SignerEvidence[] signers;
+    }
+
+    /// @notice Proof that a withdraw is in a final batch.
+    /// @param txIndex The slot in execution order (deposits, transfers, withdraws, forced slots).
     /// @param account The 60-byte leaf of the sender at the commitment's post-root (owner and token
     ///        never change, so any later leaf of the account shows them too).
     /// @param siblings The 24 siblings of that leaf.
-    /// @param forcedTx When tx `txIndex` is an applied forced slot: the forced withdraw it consumed
-    ///        (checked against forcedAccAt); empty otherwise.
+    /// @param forcedSender,forcedTx When slot `txIndex` is an applied forced slot: the forced-queue
+    ///        entry it consumed (checked against forcedAccAt); zero and empty otherwise.
     struct WithdrawalProof {
         uint256 batchIndex;
         bytes32[] commitmentHashes;
         uint256 commitmentIndex;
         bytes32 postRoot;
         uint32 depositEnd;
-        uint24 feeAccount;
-        bytes txs;
+        uint32 forcedEnd;
+        bytes rest;
         uint256 txIndex;
         bytes account;
         bytes siblings;
-        uint32 forcedEnd;
+        address forcedSender;
         bytes forcedTx;
     }
 }

@@ -1,7 +1,9 @@
 """`l2kit rollup ...`: the optimistic rollup from a user's side.
 
-L1 transactions go through `Session.send`; L2 transactions are signed here (EIP-712, bound to
-chain id and rollup address) and submitted to the batcher through `offchain.sequencer.client`.
+L1 transactions go through `Session.send`; L2 transactions are signed here with the BLS key
+derived from your L1 wallet (format v2: tag bound to chain id and rollup address; register it
+once with `l2kit rollup key register`) and submitted to the batcher through
+`offchain.sequencer.client`.
 Force, exit and refund read only L1 (they are for when the operator cannot be trusted).
 """
 
@@ -17,13 +19,14 @@ from web3.logs import DISCARD
 from offchain.errors import L2KitError
 from offchain.recipient import address_recipient
 from offchain.rollup.checkpoint import CheckpointError, read_checkpoint_file
-from offchain.rollup.codec import encode_tx, is_packable_amount, is_packable_fee
+from offchain.rollup.codec import encode_forced_tx, is_packable_amount, is_packable_fee
 from offchain.rollup.exit import ExitClaim, ExitError, exit_plan, freeze_status
 from offchain.rollup.l1 import RollupL1
 from offchain.rollup.replay import replay
 from offchain.rollup.types import Transfer, Withdraw
 from offchain.rollup.wallet import sign_transfer, sign_withdraw
 
+from .bls_keys import key, require_active_key, signing_setup
 from .common import (
     ETH_TOKEN,
     Token,
@@ -52,8 +55,7 @@ def _rollup(s: Session) -> Contract:
     return s.contract("Rollup")
 
 
-def _separator(s: Session) -> bytes:
-    return bytes(_rollup(s).functions.domainSeparator().call())
+rollup.add_command(key)
 
 
 def _check_packable(token: Token, amount: int, fee: int) -> None:
@@ -248,8 +250,10 @@ def transfer(s: Session, to: str, amount: str, fee: str, wait: bool, token: str)
             f"the transfer needs {tok.show(value + fee_value)}"
         )
     s.confirm(f"transfer {tok.show(value)} from L2 account {sender.index} to {recipient}")
+    setup = signing_setup(s)
+    require_active_key(s, setup)
     tx = sign_transfer(
-        bytes(s.account.key), _separator(s), sender.index, recipient, value, fee_value, sender.nonce
+        setup.secret, setup.dst, sender.index, recipient, value, fee_value, sender.nonce
     )
     info = s.batcher.submit_transfer(tx, sender.nonce)
     status = _wait_posted(s, info.tx_hash, 300) if wait else info.status
@@ -278,9 +282,9 @@ def withdraw(s: Session, amount: str, fee: str, wait: bool, token: str) -> None:
             f"the withdrawal needs {tok.show(value + fee_value)}"
         )
     s.confirm(f"withdraw {tok.show(value)} from L2 account {sender.index} to {s.address}")
-    tx = sign_withdraw(
-        bytes(s.account.key), _separator(s), sender.index, value, fee_value, sender.nonce
-    )
+    setup = signing_setup(s)
+    require_active_key(s, setup)
+    tx = sign_withdraw(setup.secret, setup.dst, sender.index, value, fee_value, sender.nonce)
     info = s.batcher.submit_withdraw(tx, sender.nonce)
     status = _wait_posted(s, info.tx_hash, 300) if wait else info.status
     s.out.result(
@@ -397,10 +401,9 @@ def _l1(s: Session) -> RollupL1:
 @rollup.command()
 @click.argument("kind", type=click.Choice(["transfer", "withdraw"]))
 @click.argument("args", nargs=-1, required=True)
-@click.option("--nonce", type=int, default=None, help="L2 nonce (default: from L1 data).")
 @token_option
 @common_options
-def force(s: Session, kind: str, args: tuple[str, ...], nonce: int | None, token: str) -> None:
+def force(s: Session, kind: str, args: tuple[str, ...], token: str) -> None:
     """Queue an L2 transaction through L1 when the operator ignores you.
 
     \b
@@ -408,7 +411,8 @@ def force(s: Session, kind: str, args: tuple[str, ...], nonce: int | None, token
     l2kit rollup force withdraw <amount>
 
     Every batch must include it; if none does within the forced-inclusion delay, anyone can
-    freeze the rollup and everyone exits (`l2kit rollup exit`).
+    freeze the rollup and everyone exits (`l2kit rollup exit`). It is authenticated by your L1
+    address (the account's owner), not signed, and changes no nonce.
     """
     tok = resolve_token(s, token)
     want = 2 if kind == "transfer" else 1
@@ -416,8 +420,9 @@ def force(s: Session, kind: str, args: tuple[str, ...], nonce: int | None, token
         usage = "<to-account-index> <amount>" if kind == "transfer" else "<amount>"
         raise click.UsageError(f"force {kind} takes {usage}")
     l1 = _l1(s)
-    separator = l1.separator()
-    state = replay(l1.posted_batches(), l1.deposit_queue(), separator, l1.forced_queue()).state
+    state = replay(
+        l1.posted_batches(), l1.deposit_queue(), l1.signing_dst(), l1.forced_queue()
+    ).state
     index = state.find_account(s.address, tok.address)
     if index is None:
         raise L2KitError(
@@ -431,7 +436,6 @@ def force(s: Session, kind: str, args: tuple[str, ...], nonce: int | None, token
             f"insufficient L2 balance: account {index} has {tok.show(account.balance)} in the "
             f"posted state, the forced {kind} needs {tok.show(value)}"
         )
-    n = account.nonce if nonce is None else nonce
     tx: Transfer | Withdraw
     if kind == "transfer":
         if not args[0].isdigit():
@@ -439,12 +443,14 @@ def force(s: Session, kind: str, args: tuple[str, ...], nonce: int | None, token
         to = int(args[0])
         if state.account(to).is_empty:
             raise L2KitError(f"L2 account {to} does not exist in the posted state")
-        tx = sign_transfer(bytes(s.account.key), separator, index, to, value, 0, n)
+        tx = Transfer(index, to, value, 0)
     else:
-        tx = sign_withdraw(bytes(s.account.key), separator, index, value, 0, n)
+        tx = Withdraw(index, value, 0)
     s.confirm(f"force a {kind} of {tok.show(value)} from L2 account {index} through L1")
     rollup_c = _rollup(s)
-    receipt = s.send(rollup_c.functions.forceTransaction(encode_tx(tx)), 0, "forceTransaction")
+    receipt = s.send(
+        rollup_c.functions.forceTransaction(encode_forced_tx(tx)), 0, "forceTransaction"
+    )
     logs = rollup_c.events.TransactionForced().process_receipt(receipt, errors=DISCARD)
     forced_index = int(logs[0]["args"]["index"])
     deadline = rollup_c.functions.forcedAt(forced_index).call() + (
@@ -454,7 +460,6 @@ def force(s: Session, kind: str, args: tuple[str, ...], nonce: int | None, token
         {
             "forced_index": forced_index,
             "account": index,
-            "nonce": n,
             "deadline": deadline,
             "l1_tx": receipt["transactionHash"].to_0x_hex(),
         },

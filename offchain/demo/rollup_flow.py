@@ -1,6 +1,8 @@
 """The optimistic-rollup part of the demo: real processes, real signatures, real L1 transactions.
 
 Each step talks to the batcher over its HTTP API and to L1 through web3, exactly as a user would.
+Format v2: every user derives a BLS key from their L1 wallet and registers it once; transfers
+carry no signature on L1, each commitment one 48-byte aggregate.
 """
 
 from __future__ import annotations
@@ -16,14 +18,16 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
 
+from offchain.bls import SecretKey, g2_words
+from offchain.chain import abi_of
 from offchain.errors import DemoError
 from offchain.l1.sender import L1Sender, SendError, SendPolicy
 from offchain.rollup import adversary
-from offchain.rollup.codec import decode_batch, decode_txs, encode_batch
+from offchain.rollup.codec import decode_batch, encode_batch
 from offchain.rollup.l1 import RollupL1
 from offchain.rollup.replay import replay
-from offchain.rollup.types import Transfer
-from offchain.rollup.wallet import sign_transfer, sign_withdraw
+from offchain.rollup.types import SignedTransfer
+from offchain.rollup.wallet import derive_key, sign_transfer, sign_withdraw
 
 ETH = "0x0000000000000000000000000000000000000000"
 #: The demo's node mines at once: a minute without a receipt means something is wrong.
@@ -43,6 +47,8 @@ class RollupFigures:
     l1_bytes: int = 0
     l1_post_gas: int = 0
     transfers_on_l1: int = 0
+    commitments_on_l1: int = 0
+    aggregates_on_l1: int = 0
     notes: list[str] = field(default_factory=list)
 
 
@@ -84,6 +90,7 @@ class RollupDemo:
     batcher_url: str
     log: Log
     figures: RollupFigures = field(default_factory=RollupFigures)
+    _keys: dict[str, SecretKey] = field(default_factory=dict)
 
     @property
     def l1(self) -> RollupL1:
@@ -91,10 +98,31 @@ class RollupDemo:
 
     @property
     def separator(self) -> bytes:
-        return bytes(self.rollup.functions.domainSeparator().call())
+        """The BLS tag of this rollup's L2 signatures (chain id, rollup address)."""
+        return self.l1.signing_dst()
 
-    def key(self, user: LocalAccount) -> bytes:
-        return bytes(user.key)
+    def key(self, user: LocalAccount) -> SecretKey:
+        """The user's BLS key, derived from their L1 wallet (one EIP-712 signature)."""
+        if user.address not in self._keys:
+            registry = self.rollup.functions.registry().call()
+            self._keys[user.address] = derive_key(user, int(self.w3.eth.chain_id), registry)
+        return self._keys[user.address]
+
+    def register_keys(self, users: list[LocalAccount]) -> None:
+        """Each user registers the BLS key derived from their wallet; the demo node then mines
+        past the activation delay (on a live chain the users would wait for those blocks)."""
+        registry = self.w3.eth.contract(
+            address=self.rollup.functions.registry().call(), abi=abi_of("BLSKeyRegistry")
+        )
+        for user in users:
+            words = g2_words(self.key(user).public_key().eip2537())
+            send(self.w3, user, registry.functions.register(words))
+        delay = int(registry.functions.activationDelay().call())
+        self.w3.provider.make_request("anvil_mine", [hex(delay + 1)])  # type: ignore[arg-type]
+        self.log(
+            f"{len(users)} users registered the BLS key derived from their L1 wallet "
+            f"(in effect {delay} blocks later)"
+        )
 
     def index_of(self, user: LocalAccount) -> int:
         accounts = http(f"{self.batcher_url}/accounts/{user.address}")[1]["accounts"]
@@ -242,7 +270,9 @@ class RollupDemo:
     ) -> None:
         """A bonded cheat posts a batch that moves the victim's funds with the thief's signature."""
         l1 = self.l1
-        result = replay(l1.posted_batches(), l1.deposit_queue(), self.separator)
+        result = replay(
+            l1.posted_batches(), l1.deposit_queue(), self.separator, keys=l1.key_history()
+        )
         state = result.state
         v, t = self.index_of(victim), self.index_of(thief)
         amount = state.account(v).balance // 2
@@ -253,7 +283,8 @@ class RollupDemo:
         send(self.w3, cheat, self.rollup.functions.postBatch(state.root, encode_batch(commitments)))
         self.log(
             f"a dishonest proposer posted batch {before}: {amount / 1e18:.2f} ETH moved "
-            f"out of account {v} with a forged signature"
+            f"out of account {v}, signed with the thief's BLS key (the aggregate does not verify "
+            "under the victim's registered key)"
         )
         wait_for(
             "the validator to prove the fraud",
@@ -285,16 +316,24 @@ class RollupDemo:
             self.figures.batches += 1
             self.figures.l1_bytes += len(b.data)
             self.figures.l1_post_gas += int(receipt["gasUsed"])
-            for c in decode_batch(b.data):
-                self.figures.transfers_on_l1 += sum(
-                    isinstance(t, Transfer) for t in decode_txs(c.tx_data)
+            commitments = decode_batch(b.data)
+            transfers = sum(len(c.transfers) for c in commitments)
+            aggregates = sum(1 for c in commitments if c.signature)
+            self.figures.transfers_on_l1 += transfers
+            self.figures.commitments_on_l1 += len(commitments)
+            self.figures.aggregates_on_l1 += aggregates
+            if transfers:
+                self.log(
+                    f"  batch {b.index}: {len(commitments)} commitments, {transfers} transfers, "
+                    f"{aggregates} BLS aggregate signatures (48 B each), {len(b.data)} bytes = "
+                    f"{len(b.data) / transfers:.1f} B per transfer"
                 )
 
     def conservation(self) -> tuple[bool, str]:
         """Bridge ETH == what it owes == L2 balances + unpaid withdrawals + unconsumed deposits."""
         l1 = self.l1
         queue = l1.deposit_queue()
-        result = replay(l1.posted_batches(), queue, self.separator)
+        result = replay(l1.posted_batches(), queue, self.separator, keys=l1.key_history())
         if result.fraud is not None:
             raise DemoError("a live batch is fraudulent at the end of the demo")
         bridge = self.bridge.functions
@@ -319,7 +358,8 @@ class RollupDemo:
         return ok, detail
 
 
-def _transfer_json(tx: Transfer, nonce: int) -> dict:
+def _transfer_json(signed: SignedTransfer, nonce: int) -> dict:
+    tx = signed.tx
     return {
         "type": "transfer",
         "from": tx.sender,
@@ -327,7 +367,7 @@ def _transfer_json(tx: Transfer, nonce: int) -> dict:
         "amount": str(tx.amount),
         "fee": str(tx.fee),
         "nonce": nonce,
-        "signature": "0x" + tx.signature.hex(),
+        "signature": "0x" + signed.signature.hex(),
     }
 
 

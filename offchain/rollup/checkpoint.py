@@ -9,7 +9,8 @@ newest valid checkpoint it is given, or everything from genesis (logged) if none
 
 Pure: the format (`to_bytes` / `from_bytes`). The L1 edge: `check_anchor`, `resume`.
 
-Wiring for a service restart (one call): `result, ckpt = resume(l1, separator, saved, ...)`, then
+Wiring for a service restart (one call): `result, ckpt = resume(l1, l1.signing_dst(), saved, ...)`,
+then
 persist `ckpt.to_bytes()` (e.g. `store.save_checkpoint("optimistic", ...)`).
 """
 
@@ -33,8 +34,8 @@ log = logging.getLogger("l2kit.checkpoint")
 
 MAGIC = b"L2KITCKP"
 #: The format version written by `to_bytes`; `from_bytes` refuses every other one.
-VERSION = 1
-_HEAD = struct.Struct(">8sHQ20sQ32s32s20sQIIQ32s32sQQI")
+VERSION = 2
+_HEAD = struct.Struct(">8sHQ20sQ32s32s20sQIIQ32s32sQQIQ")
 _ACCOUNT = struct.Struct(">I60s")
 _DIGEST_LEN = 32
 
@@ -119,7 +120,8 @@ class Checkpoint:
     # ---------------------------------------------------------------- format (pure)
 
     def to_bytes(self) -> bytes:
-        """The version-1 encoding (docs/checkpoints.md): header, accounts in index order, digest."""
+        """The version-2 encoding (docs/checkpoints.md): header, accounts in index order, digest
+        (version 2 adds the anchor batch's postedBlock at the end of the header)."""
         a, r = self.anchor, self.anchor.record
         head = _HEAD.pack(
             MAGIC,
@@ -139,6 +141,7 @@ class Checkpoint:
             self.deposit_from_block,
             self.forced_from_block,
             len(self.accounts),
+            r.posted_block,
         )
         body = b"".join(_ACCOUNT.pack(i, self.accounts[i].packed()) for i in sorted(self.accounts))
         return head + body + keccak(head + body)
@@ -168,7 +171,7 @@ class Checkpoint:
             )
         if keccak(raw[:-_DIGEST_LEN]) != raw[-_DIGEST_LEN:]:
             raise CheckpointError("checkpoint digest mismatch: the file is corrupt")
-        record = BatchRecord(f[5], f[6], "0x" + f[7].hex(), f[8], f[9], f[10])
+        record = BatchRecord(f[5], f[6], "0x" + f[7].hex(), f[8], f[9], f[10], f[17])
         anchor = Anchor(f[2], "0x" + f[3].hex(), f[4], record, f[11], f[12], f[13])
         accounts: dict[int, Account] = {}
         last = -1
@@ -287,7 +290,7 @@ def _from_block(reading: QueueReading | None, end: int, fallback: int) -> int:
 
 def resume(
     l1: RollupL1,
-    separator: bytes,
+    dst: bytes,
     checkpoint: Checkpoint | None,
     deposits: Sequence[QueuedDeposit] | None = None,
     forced: Sequence[QueuedForced] | None = None,
@@ -314,19 +317,25 @@ def resume(
     )
     if reading.unreadable is not None:
         raise reading.unreadable
-    return verify_from(l1, separator, start, reading, deposits, forced)
+    return verify_from(l1, dst, start, reading, deposits, forced)
 
 
 def verify_from(
     l1: RollupL1,
-    separator: bytes,
+    dst: bytes,
     start: Checkpoint | None,
     reading: BatchReading,
     deposits: Sequence[QueuedDeposit] | None = None,
     forced: Sequence[QueuedForced] | None = None,
+    *,
+    signatures: bool = True,
 ) -> tuple[ReplayResult, Checkpoint | None]:
-    """Replay `reading` (batches from `start.batches`, or from 0) on the checkpoint's state and
-    return the result and the checkpoint after the last verified live batch."""
+    """Replay `reading` (batches from `start.batches`, or from 0) on the checkpoint's state,
+    state transitions and aggregate signatures (keys from the registry's history; `dst` the
+    rollup's BLS tag, RollupL1.signing_dst), and return the result and the checkpoint after the
+    last verified live batch. `signatures=False` replays state transitions only (an exit from
+    final batches, whose aggregates stand)."""
+    keys = l1.key_history() if signatures else None
     state = start.state() if start else L2State()
     first = start.batches if start else 0
     if reading.start != first:
@@ -340,7 +349,7 @@ def verify_from(
         forced = fq_read.entries
     dq = _slice_from(deposits, state.deposit_end)
     fq = _slice_from(forced, state.forced_end)
-    result = replay(reading.batches, dq, separator, fq, start=state, first=first)
+    result = replay(reading.batches, dq, dst, fq, start=state, first=first, keys=keys)
     live = l1.rollup.functions.batchCount().call()
     last = min(result.batches_ok, live)  # discarded batches (after a freeze) are never anchors
     if last <= first:
@@ -351,10 +360,11 @@ def verify_from(
         again = replay(
             reading.batches[: last - first],
             dq,
-            separator,
+            dst,
             fq,
             start=start.state() if start else L2State(),
             first=first,
+            keys=keys,
         )
         end_state = again.state
     anchor = anchor_of(l1, reading, last - 1)

@@ -100,16 +100,18 @@ def exit_state(
     batches: Sequence[PostedBatch],
     deposits: Sequence[QueuedDeposit],
     forced: Sequence[QueuedForced],
-    separator: bytes,
+    dst: bytes,
     frozen: FrozenView,
 ) -> L2State:
-    """Replay the frozen batches and check the result is the contract's exit state."""
+    """Replay the frozen batches and check the result is the contract's exit state. Only state
+    transitions are replayed: the batches that survive a freeze are final, their aggregates
+    stand whatever they are (`dst`, the rollup's BLS tag, goes to replay unused)."""
     if len(batches) != frozen.batch_count:
         raise ExitError(
             f"{len(batches)} batches given but {frozen.batch_count} survived the freeze: "
             "pass exactly the live batches (RollupL1.posted_batches)"
         )
-    result = replay(batches, deposits, separator, forced)
+    result = replay(batches, deposits, dst, forced)
     if result.fraud is not None:  # cannot happen for final batches unless the data is wrong
         raise ExitError(
             f"batch {result.fraud.batch_index} does not re-execute ({result.fraud.fault.name}): "
@@ -193,7 +195,7 @@ def exit_state_from_checkpoint(l1: RollupL1, frozen: FrozenView, checkpoint: Che
     reading = l1.read_batches(None, checkpoint.batches, checkpoint.anchor.block_number)
     if reading.unreadable is not None:
         raise ExitError(str(reading.unreadable))
-    result, _ = verify_from(l1, l1.separator(), checkpoint, reading)
+    result, _ = verify_from(l1, l1.signing_dst(), checkpoint, reading, signatures=False)
     if result.fraud is not None:
         raise ExitError(
             f"batch {result.fraud.batch_index} does not re-execute ({result.fraud.fault.name}) "
@@ -217,7 +219,9 @@ def exit_plan(
     frozen = read_frozen(l1)
     deposits = l1.deposit_queue()
     if checkpoint is None:
-        state = exit_state(l1.posted_batches(), deposits, l1.forced_queue(), l1.separator(), frozen)
+        state = exit_state(
+            l1.posted_batches(), deposits, l1.forced_queue(), l1.signing_dst(), frozen
+        )
     else:
         state = exit_state_from_checkpoint(l1, frozen, checkpoint)
     released = l1.bridge.functions.isReleased

@@ -12,7 +12,7 @@ from .builder import BuiltBatch, build_batch
 from .l1 import RollupL1, Signer
 from .state import L2State
 from .store import load_state, save_state
-from .types import Tx
+from .types import SignedTx
 
 
 @dataclass
@@ -31,7 +31,7 @@ class HonestProposer:
         state = load_state(store) if store.exists() else L2State()
         return cls(l1, signer, fee_account, state, store)
 
-    def build(self, txs: Sequence[Tx]) -> tuple[BuiltBatch, L2State]:
+    def build(self, txs: Sequence[SignedTx]) -> tuple[BuiltBatch, L2State]:
         """A batch of every deposit and forced tx not yet consumed plus `txs` (invalid ones
         dropped)."""
         queue = self.l1.deposit_queue()
@@ -40,9 +40,8 @@ class HonestProposer:
             self.state,
             queue[self.state.deposit_end :],
             txs,
-            self.l1.separator(),
-            self.fee_account,
-            forced[self.state.forced_end :],
+            fee_account=self.fee_account,
+            forced=forced[self.state.forced_end :],
         )
 
     def post(self, batch: BuiltBatch, new_state: L2State) -> Any:
@@ -55,6 +54,6 @@ class HonestProposer:
             save_state(new_state, self.store)
         return receipt
 
-    def step(self, txs: Sequence[Tx]) -> tuple[BuiltBatch, Any]:
+    def step(self, txs: Sequence[SignedTx]) -> tuple[BuiltBatch, Any]:
         batch, new_state = self.build(txs)
         return batch, self.post(batch, new_state)

@@ -7,14 +7,19 @@ from typing import Any
 
 from eth_account import Account as EthAccount
 from eth_typing import ChecksumAddress
+from hexbytes import HexBytes
 from web3 import Web3
 
+from offchain.bls import PublicKey, SecretKey, g2_words, signing_dst
+from offchain.bls.registry import KEY_REGISTERED_TOPIC, KeyEntry, KeyHistory, decode_key_registered
+from offchain.bls.registry import build as build_history
 from offchain.bridge import read_deposits, verify_queue
 from offchain.chain import abi_of
 from offchain.l1.sender import L1Sender, Reverted, SendPolicy, WouldRevert, call_tx
 from offchain.recipient import AddressRecipient, decode_recipient
 
 from .codec import CodecError, decode_batch
+from .hashes import forced_accumulator_next
 from .hashing import keccak
 from .posting import NonCanonicalPosting, decode_posting
 from .replay import PostedBatch
@@ -70,6 +75,7 @@ class BatchRecord:
     posted_at: int
     deposit_end: int
     forced_end: int
+    posted_block: int = 0  # block of the posting: signers' keys are those valid then
 
 
 @dataclass(frozen=True)
@@ -146,9 +152,88 @@ class RollupL1:
         self.bridge = w3.eth.contract(
             address=Web3.to_checksum_address(bridge), abi=abi_of("L1Bridge")
         )
+        self._registry: Any = None
 
-    def separator(self) -> bytes:
-        return bytes(self.rollup.functions.domainSeparator().call())
+    def signing_dst(self) -> bytes:
+        """The BLS tag every L2 signature of this rollup is made under (chain id, rollup)."""
+        return signing_dst(int(self.w3.eth.chain_id), self.rollup.address)
+
+    # ------------------------------------------------------------------ BLS keys (registry)
+
+    @property
+    def registry(self) -> Any:
+        """The BLSKeyRegistry the rollup reads signers' keys from."""
+        if self._registry is None:
+            address = self.rollup.functions.registry().call()
+            self._registry = self.w3.eth.contract(address=address, abi=abi_of("BLSKeyRegistry"))
+        return self._registry
+
+    def activation_delay(self) -> int:
+        """Blocks between a key's registration and the first posting block it is valid at."""
+        return int(self.registry.functions.activationDelay().call())
+
+    def register_key(self, signer: Signer, key: SecretKey | PublicKey) -> KeyEntry:
+        """Register `key` (a secret's public key, e.g. offchain.rollup.wallet.derive_key's) as
+        the signer's L2 signing key; returns the registered entry (valid from its
+        `from_block`). TxFailed if the registry refuses (invalid or unchanged key)."""
+        public = key.public_key() if isinstance(key, SecretKey) else key
+        receipt = signer.send(self.registry.functions.register(g2_words(public.eip2537())))
+        for log in receipt["logs"]:
+            topics = [bytes(t) for t in log["topics"]]
+            if topics and topics[0] == KEY_REGISTERED_TOPIC:
+                return decode_key_registered(topics, bytes(log["data"]))
+        raise TxFailed("register() was mined without a KeyRegistered event")
+
+    def wait_key_active(
+        self, entry: KeyEntry, *, mine: bool = False, poll: float = 0.5, timeout: float = 120.0
+    ) -> None:
+        """Return once blocks from `entry.from_block` on are being produced (a posting in the
+        next block then uses the key). `mine=True` mines the missing blocks (a dev node such
+        as Anvil); otherwise polls the node until `timeout` seconds, then TimeoutError."""
+        import time
+
+        target = entry.from_block
+        if mine:
+            missing = target - int(self.w3.eth.block_number)
+            if missing > 0:
+                self.w3.provider.make_request("anvil_mine", [hex(missing)])  # type: ignore[arg-type]
+            return
+        deadline = time.monotonic() + timeout
+        while int(self.w3.eth.block_number) < target:
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"key of {entry.owner} becomes valid at block {target}; the node is at "
+                    f"{self.w3.eth.block_number} after {timeout} s"
+                )
+            time.sleep(poll)
+
+    def register_and_activate(
+        self, signer: Signer, key: SecretKey | PublicKey, *, mine: bool = False
+    ) -> KeyEntry:
+        """register_key, then wait_key_active."""
+        entry = self.register_key(signer, key)
+        self.wait_key_active(entry, mine=mine)
+        return entry
+
+    def key_entries(self, from_block: int = 0) -> list[KeyEntry]:
+        """Every KeyRegistered event of the registry from `from_block`, in chain order."""
+        logs = self.w3.eth.get_logs(
+            {
+                "address": self.registry.address,
+                "topics": [HexBytes(KEY_REGISTERED_TOPIC)],
+                "fromBlock": from_block,
+                "toBlock": "latest",
+            }
+        )
+        return [
+            decode_key_registered([bytes(t) for t in lg["topics"]], bytes(lg["data"]))
+            for lg in logs
+        ]
+
+    def key_history(self) -> KeyHistory:
+        """Every address's key history from the registry's events alone (offchain.bls.registry);
+        `history.key_at(owner, batch.posted_block)` is the key a batch's signer had."""
+        return build_history(self.key_entries())
 
     def disputable_end(self) -> int:
         """One past the last batch that may still be disputable: the live count, or after a freeze
@@ -200,21 +285,38 @@ class RollupL1:
         )
         out: list[PostedBatch] = []
         postings: list[Posting] = []
+        ends = self._ends_before(start, live, logs)
         for i in range(start, count):
             try:
-                data, posting = self._read_batch(i, hashes[i - start], logs.get(i, []))
+                data, posting, ends = self._read_batch(i, hashes[i - start], logs.get(i, []), ends)
             except UnreadableBatch as e:
                 return BatchReading(hashes, tuple(out), e, start, tuple(postings))
-            out.append(PostedBatch(i, data))
+            out.append(PostedBatch(i, data, posting.block_number))
             postings.append(posting)
         return BatchReading(hashes, tuple(out), None, start, tuple(postings))
 
     def batch_record(self, index: int) -> BatchRecord:
         """What the rollup stores for live batch `index` (bond left out)."""
         b = self.rollup.functions.batches(index).call()
-        return BatchRecord(bytes(b[0]), bytes(b[1]), str(b[2]).lower(), b[3], b[4], b[5])
+        return BatchRecord(bytes(b[0]), bytes(b[1]), str(b[2]).lower(), b[3], b[4], b[5], b[7])
 
-    def _read_batch(self, index: int, stored: bytes, logs: list[Any]) -> tuple[bytes, Posting]:
+    def _ends_before(self, index: int, live: int, logs: dict[int, list[Any]]) -> tuple[int, int]:
+        """(depositEnd, forcedEnd) of the state batch `index` builds on (format v2 derives the
+        commitments' queue positions from them)."""
+        if index == 0:
+            return 0, 0
+        if index - 1 < live:
+            b = self.rollup.functions.batches(index - 1).call()
+            return int(b[4]), int(b[5])
+        prev = logs.get(index - 1) or []
+        if not prev:
+            raise ValueError(f"no BatchPosted event for batch {index - 1}: read from earlier")
+        a = prev[-1]["args"]
+        return int(a["depositEnd"]), int(a["forcedEnd"])
+
+    def _read_batch(
+        self, index: int, stored: bytes, logs: list[Any], ends: tuple[int, int]
+    ) -> tuple[bytes, Posting, tuple[int, int]]:
         # A rollback frees the index, so several postings may carry it: the live one is the
         # latest whose event names the stored batch hash.
         mine = [x for x in logs if bytes(x["args"]["batchHash"]) == stored]
@@ -227,7 +329,7 @@ class RollupL1:
             raise UnreadableBatch(index, f"tx 0x{tx_hash.hex()} is not a call to the rollup")
         try:
             call = decode_posting(bytes(tx["input"]))
-            commitments = decode_batch(call.data)
+            commitments = decode_batch(call.data, ends[0], ends[1])
         except (NonCanonicalPosting, CodecError) as e:
             raise UnreadableBatch(index, f"tx 0x{tx_hash.hex()}: {e}") from e
         if keccak(b"".join(c.hash() for c in commitments)) != stored:
@@ -235,7 +337,7 @@ class RollupL1:
                 index, f"data of tx 0x{tx_hash.hex()} does not hash to the stored batch hash"
             )
         posting = Posting(index, bytes(tx_hash), int(log["blockNumber"]), bytes(log["blockHash"]))
-        return call.data, posting
+        return call.data, posting, (commitments[-1].deposit_end, commitments[-1].forced_end)
 
     def ensure_free_bond(self, signer: Signer) -> Any | None:
         """Top the signer's free bond up to `requiredBond` (each posting locks that much until its
@@ -324,10 +426,10 @@ class RollupL1:
             if a["index"] < start:
                 continue
             data = bytes(a["l2tx"])
-            acc = keccak(acc + data)
+            acc = forced_accumulator_next(acc, a["sender"], data)
             if acc != bytes(a["accumulator"]) or a["index"] != start + len(out):
                 raise ValueError(f"forced log {a['index']} breaks the forced accumulator chain")
-            out.append(QueuedForced(a["index"], data))
+            out.append(QueuedForced(a["index"], a["sender"], data))
             blocks.append(int(log["blockNumber"]))
         if start + len(out) < queued:
             raise ValueError(

@@ -1,23 +1,35 @@
-"""Validator core (pure): replay posted batches from genesis, find the first wrong commitment."""
+"""Validator core (pure): replay posted batches from genesis, find the first wrong commitment.
+
+Format v2: each commitment is checked twice, in this order: its state transition (execute.py;
+a fault is proven by the state dispute, `FraudProof`), then its aggregate signature over the
+post-state's nonces under the signers' keys valid at the batch's posting block
+(signatures.py; a fault is proven by the signature dispute, `SignatureProof`). Keys come from
+the registry's history (offchain.bls.registry.KeyHistory, rebuilt from L1 events)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from offchain.bls.registry import KeyHistory
+
 from .codec import CodecError, decode_batch
 from .execute import Execution, Fault, commit, execute
-from .proofs import FraudProof, WithdrawalClaim, fraud_proof
+from .proofs import FraudProof, SignatureProof, WithdrawalClaim, fraud_proof, signature_proof
+from .signatures import KeysAt, check_commitment_signature
 from .state import L2State
-from .types import Commitment, QueuedDeposit, QueuedForced
+from .types import Account, Commitment, QueuedDeposit, QueuedForced
 
 
 @dataclass(frozen=True)
 class PostedBatch:
-    """A live batch as read from L1: its index and the `data` argument of its posting tx."""
+    """A live batch as read from L1: its index, the `data` argument of its posting tx and the
+    block it was posted in (`Rollup.batches(i).postedBlock`: the signers' keys are those valid
+    then)."""
 
     index: int
     data: bytes
+    posted_block: int = 0
 
 
 @dataclass(frozen=True)
@@ -26,7 +38,12 @@ class Fraud:
     commitment_index: int
     fault: Fault
     tx_index: int
-    proof: FraudProof
+    proof: FraudProof | SignatureProof
+
+    @property
+    def is_signature_fraud(self) -> bool:
+        """Proven by the signature dispute (proveSignatureFraud), not the state dispute."""
+        return isinstance(self.proof, SignatureProof)
 
 
 @dataclass(frozen=True)
@@ -37,19 +54,29 @@ class ReplayResult:
     batches_ok: int
 
 
+def keys_at_block(keys: KeyHistory, block: int) -> KeysAt:
+    """The key lookup of a batch posted in `block`."""
+    return lambda owner: keys.key_at(owner, block)
+
+
 def replay(
     batches: Sequence[PostedBatch],
     queue: Sequence[QueuedDeposit],
-    separator: bytes,
+    dst: bytes,
     forced: Sequence[QueuedForced] = (),
     start: L2State | None = None,
     first: int = 0,
+    keys: KeyHistory | None = None,
 ) -> ReplayResult:
     """Replay `batches` (index order, from `first`) over the deposit `queue` and the `forced`
     queue; stop at the first fraud. From genesis by default; from a verified checkpoint, `start`
     is the state after batch `first - 1` (mutated in place: pass a copy) and the queues may begin
     at any index up to the state's positions (their first entry's `index` says where).
-    `batches_ok` counts from 0, the checkpoint's batches included."""
+    `batches_ok` counts from 0, the checkpoint's batches included.
+
+    `dst` is the rollup's BLS tag (RollupL1.signing_dst). With `keys` (the registry history)
+    every commitment's aggregate is checked as well (a bad one is a signature fraud); without
+    it only state transitions are checked (the caller accepts the aggregates unseen)."""
     state = L2State() if start is None else start
     if start is None and first != 0:
         raise ValueError("replay from batch `first` > 0 needs the state after batch first - 1")
@@ -63,7 +90,7 @@ def replay(
                 f"batches must be consecutive from {first}: got index {b.index} at {n}"
             )
         try:
-            commitments = decode_batch(b.data)
+            commitments = decode_batch(b.data, state.deposit_end, state.forced_end)
         except CodecError as e:  # the contract refuses such data, so this is not a fraud case
             raise ValueError(
                 f"batch {b.index} does not decode ({e}); is this the posted data?"
@@ -83,16 +110,38 @@ def replay(
                     f"batch {b.index} consumes forced txs to {c.forced_end}; "
                     f"{fbase + len(forced)} known"
                 )
-            ex = execute(state, c.tx_data, c.fee_account, deposits, separator, frc)
-            if not ex.ok or ex.root != c.post_root:
-                fault = ex.fault if not ex.ok else Fault.WRONG_ROOT
+            ex = execute(state, c, deposits, frc)
+            if not ex.ok:
                 proof = fraud_proof(b.index, commitments, ci, deposits, ex, frc)
                 return ReplayResult(
-                    state, Fraud(b.index, ci, fault, ex.tx_index, proof), tuple(claims), n
+                    state, Fraud(b.index, ci, ex.fault, ex.tx_index, proof), tuple(claims), n
                 )
+            if keys is not None and c.signed:
+                view = _PostView(state, dict(ex.writes))
+                keys_at = keys_at_block(keys, b.posted_block)
+                sig_fault = check_commitment_signature(c, view, keys_at, dst)
+                if sig_fault != Fault.NONE:
+                    post = L2State(ex.tree, {**state.accounts, **view.writes})
+                    sproof = signature_proof(b.index, commitments, ci, post, keys_at)
+                    return ReplayResult(
+                        state, Fraud(b.index, ci, sig_fault, -1, sproof), tuple(claims), n
+                    )
             commit(state, ex, c.deposit_end)
             claims.extend(_claims(b.index, commitments, ci, c, ex, state))
     return ReplayResult(state, None, tuple(claims), first + len(batches))
+
+
+@dataclass(frozen=True)
+class _PostView:
+    """A commitment's post-state accounts without copying the state: its writes over the
+    pre-state."""
+
+    pre: L2State
+    writes: dict[int, Account]
+
+    def account(self, index: int) -> Account:
+        acc = self.writes.get(index)
+        return acc if acc is not None else self.pre.account(index)
 
 
 def _base(queue: Sequence[QueuedDeposit] | Sequence[QueuedForced], end: int, what: str) -> int:
@@ -131,6 +180,7 @@ def _claims(
                 token=w.token,
                 amount=w.amount,
                 forced_tx=w.forced_tx,
+                forced_sender=w.forced_sender,
             )
         )
     return out

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from .hashing import keccak
-from .params import MAX_ACCOUNTS, MAX_BALANCE, MAX_NONCE
+from .params import MAX_ACCOUNTS, MAX_BALANCE, MAX_NONCE, MAX_TXS_PER_COMMITMENT
 
 ZERO_ADDRESS = "0x" + "00" * 20
 
@@ -96,21 +96,33 @@ class DepositTx:
         _check_index("account", self.account)
 
 
+#: Largest value an amount v2 (mantissa 27 bits, exponent 5 bits) can decode to; values above
+#: MAX_BALANCE decode but make their commitment MALFORMED.
+MAX_DECODED_AMOUNT = ((1 << 27) - 1) * 10**31
+#: Largest value a fee (mantissa 11 bits, exponent 5 bits) can decode to.
+MAX_DECODED_FEE = ((1 << 11) - 1) * 10**31
+
+
+def _check_value(name: str, value: int, top: int) -> None:
+    if not 0 <= value <= top:
+        raise ValueError(f"{name} {value} outside 0..{top} (what its packed form can hold)")
+
+
 @dataclass(frozen=True)
 class Transfer:
-    """Move `amount` from `sender` to `recipient` (same token) paying `fee`; owner-signed."""
+    """Move `amount` from `sender` to `recipient` (same token) paying `fee`. Unsigned: in format
+    v2 the signature travels apart (SignedTransfer) and is aggregated per commitment."""
 
     sender: int
     recipient: int
     amount: int
     fee: int
-    signature: bytes  # 64 bytes, EIP-2098 compact (r | yParity<<255 | s)
 
     def __post_init__(self) -> None:
         _check_index("sender", self.sender)
         _check_index("recipient", self.recipient)
-        if len(self.signature) != 64:
-            raise ValueError("signature must be 64 bytes (EIP-2098 compact)")
+        _check_value("amount", self.amount, MAX_DECODED_AMOUNT)
+        _check_value("fee", self.fee, MAX_DECODED_FEE)
 
 
 @dataclass(frozen=True)
@@ -120,20 +132,73 @@ class Withdraw:
     sender: int
     amount: int
     fee: int
-    signature: bytes
 
     def __post_init__(self) -> None:
         _check_index("sender", self.sender)
-        if len(self.signature) != 64:
-            raise ValueError("signature must be 64 bytes (EIP-2098 compact)")
+        _check_value("amount", self.amount, MAX_DECODED_AMOUNT)
+        _check_value("fee", self.fee, MAX_DECODED_FEE)
+
+
+def _check_signature_bytes(sig: bytes) -> None:
+    if len(sig) not in (48, 96):
+        raise ValueError(
+            f"a BLS signature is a G1 point of 48 (compressed) or 96 (uncompressed) bytes, "
+            f"got {len(sig)}"
+        )
+
+
+@dataclass(frozen=True)
+class SignedTransfer:
+    """A transfer with its sender's BLS signature (G1, as blst serialises it) over
+    messages.transfer_message(tx, nonce): what a user sends the operator."""
+
+    tx: Transfer
+    signature: bytes
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "signature", bytes(self.signature))
+        _check_signature_bytes(self.signature)
+
+
+@dataclass(frozen=True)
+class SignedWithdraw:
+    """A withdraw with its sender's BLS signature over messages.withdraw_message(tx, nonce)."""
+
+    tx: Withdraw
+    signature: bytes
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "signature", bytes(self.signature))
+        _check_signature_bytes(self.signature)
+
+
+SignedTx = SignedTransfer | SignedWithdraw
 
 
 @dataclass(frozen=True)
 class ForcedSlot:
     """Consume the next forced tx of the commitment's range; `applied` states whether it was
-    valid (applied like a normal tx, fee not charged) or invalid (skipped, no state change)."""
+    valid (applied without nonce change or fee) or invalid (skipped, no state change).
+    `raw_outcome` keeps a posted outcome byte other than 0x00/0x01 (a MALFORMED commitment)."""
 
     applied: bool
+    raw_outcome: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.raw_outcome is not None:
+            if not 2 <= self.raw_outcome <= 255:
+                raise ValueError("raw_outcome is only for outcome bytes 0x02..0xff")
+            if self.applied:
+                raise ValueError("a slot with a malformed outcome byte is not applied")
+
+    @property
+    def outcome(self) -> int:
+        """The outcome byte as posted."""
+        return self.raw_outcome if self.raw_outcome is not None else int(self.applied)
+
+    @property
+    def malformed(self) -> bool:
+        return self.raw_outcome is not None
 
 
 Tx = DepositTx | Transfer | Withdraw | ForcedSlot
@@ -141,20 +206,24 @@ Tx = DepositTx | Transfer | Withdraw | ForcedSlot
 
 @dataclass(frozen=True)
 class QueuedForced:
-    """One entry of the rollup's forced queue: an encoded Transfer or Withdraw queued on L1."""
+    """One entry of the rollup's forced queue: the L1 sender who queued it (the only
+    authentication of a forced tx) and the entry `l2tx` = 0x02 | transfer(12) or
+    0x03 | withdraw(9), as `forceTransaction` accepted it."""
 
     index: int
+    sender: str
     data: bytes
 
     def __post_init__(self) -> None:
         if self.index < 0:
             raise ValueError(f"forced index {self.index} is negative")
+        object.__setattr__(self, "sender", norm_address(self.sender))
         kind = self.data[:1]
         if not (
-            (kind == b"\x02" and len(self.data) == 78) or (kind == b"\x03" and len(self.data) == 75)
+            (kind == b"\x02" and len(self.data) == 13) or (kind == b"\x03" and len(self.data) == 10)
         ):
             raise ValueError(
-                "a forced tx is one encoded transfer (0x02, 78 bytes) or withdraw (0x03, 75 bytes)"
+                "a forced tx is 0x02 | transfer (13 bytes) or 0x03 | withdraw (10 bytes)"
             )
 
 
@@ -172,25 +241,112 @@ class QueuedDeposit:
         object.__setattr__(self, "owner", norm_address(self.owner))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Commitment:
-    """A bounded list of txs and the state after them, as posted (tx_data may be malformed)."""
+    """One commitment of format v2: the post-root, the queue positions after it, the fee account,
+    its four sections (run in this order) and the aggregate BLS signature of its transfers and
+    withdraws (48 bytes compressed G1, empty when it has none). A decoded commitment keeps the
+    exact bytes posted in `posted_rest` (amount encodings need not be canonical, and the hash is
+    over the posted bytes); a built one is encoded canonically."""
 
     post_root: bytes
     deposit_end: int
+    forced_end: int
     fee_account: int
-    tx_data: bytes
-    forced_end: int = 0
+    deposits: tuple[DepositTx, ...] = ()
+    transfers: tuple[Transfer, ...] = ()
+    withdraws: tuple[Withdraw, ...] = ()
+    forced: tuple[ForcedSlot, ...] = ()
+    signature: bytes = b""
+    posted_rest: bytes | None = None
 
-    def header_hash_input(self) -> bytes:
-        return (
-            self.post_root
-            + self.deposit_end.to_bytes(4, "big")
-            + self.forced_end.to_bytes(4, "big")
-            + self.fee_account.to_bytes(3, "big")
-            + keccak(self.tx_data)
-        )
+    def __post_init__(self) -> None:
+        for name in ("deposits", "transfers", "withdraws", "forced"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        object.__setattr__(self, "signature", bytes(self.signature))
+        if len(self.post_root) != 32:
+            raise ValueError(f"post root must be 32 bytes, got {len(self.post_root)}")
+        _check_index("fee account", self.fee_account)
+        if self.tx_count > MAX_TXS_PER_COMMITMENT:
+            raise ValueError(
+                f"{self.tx_count} txs in one commitment; at most {MAX_TXS_PER_COMMITMENT}"
+            )
+        want = 48 if self.transfers or self.withdraws else 0
+        if len(self.signature) != want:
+            raise ValueError(
+                f"signature must be {want} bytes for {len(self.transfers)} transfers and "
+                f"{len(self.withdraws)} withdraws, got {len(self.signature)}"
+            )
+        if not len(self.deposits) <= self.deposit_end < 2**32:
+            raise ValueError(
+                f"deposit end {self.deposit_end} below its {len(self.deposits)} deposits"
+            )
+        if not len(self.forced) <= self.forced_end < 2**32:
+            raise ValueError(f"forced end {self.forced_end} below its {len(self.forced)} slots")
+        if self.posted_rest is not None:
+            from .codec import parse_rest  # the codec imports these types
+
+            object.__setattr__(self, "posted_rest", bytes(self.posted_rest))
+            posted = parse_rest(self.posted_rest)
+            if (
+                posted.fee_account,
+                posted.deposits,
+                posted.transfers,
+                posted.withdraws,
+                posted.forced,
+                posted.signature,
+            ) != (
+                self.fee_account,
+                self.deposits,
+                self.transfers,
+                self.withdraws,
+                self.forced,
+                self.signature,
+            ):
+                raise ValueError(
+                    "posted_rest does not hold this commitment's fields: build a new commitment "
+                    "without posted_rest to change them"
+                )
+
+    def _key(self) -> tuple[bytes, int, int, bytes]:
+        return (self.post_root, self.deposit_end, self.forced_end, self.rest())
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when posted identically (the posted bytes, not just the decoded values)."""
+        if not isinstance(other, Commitment):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    @property
+    def tx_count(self) -> int:
+        return len(self.deposits) + len(self.transfers) + len(self.withdraws) + len(self.forced)
+
+    @property
+    def deposit_start(self) -> int:
+        return self.deposit_end - len(self.deposits)
+
+    @property
+    def forced_start(self) -> int:
+        return self.forced_end - len(self.forced)
+
+    @property
+    def signed(self) -> tuple[Transfer | Withdraw, ...]:
+        """The txs the aggregate covers, in posted order: transfers, then withdraws."""
+        return (*self.transfers, *self.withdraws)
+
+    def rest(self) -> bytes:
+        """Every posted byte after postRoot (what the commitment hash covers by its keccak)."""
+        if self.posted_rest is not None:
+            return self.posted_rest
+        from .codec import encode_rest  # the codec imports these types
+
+        return encode_rest(self)
 
     def hash(self) -> bytes:
-        """keccak256(postRoot | depositEnd(4) | forcedEnd(4) | feeAccount(3) | keccak(txData))."""
-        return keccak(self.header_hash_input())
+        """keccak(postRoot | depositEnd(4) | forcedEnd(4) | keccak(rest))."""
+        from .hashes import commitment_hash
+
+        return commitment_hash(self.post_root, self.deposit_end, self.forced_end, self.rest())

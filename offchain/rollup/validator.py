@@ -15,7 +15,7 @@ from typing import Any
 from web3.exceptions import ContractLogicError
 
 from .l1 import BatchReading, RollupL1, Signer, TxFailed
-from .proofs import FraudCommitment, FraudProof, commitment_for
+from .proofs import FraudCommitment, FraudProof, SignatureProof, commitment_for
 from .replay import ReplayResult, replay
 
 
@@ -39,8 +39,9 @@ class Validator:
         return replay(
             self.l1.posted_batches(self.l1.disputable_end()),
             self.l1.deposit_queue(),
-            self.l1.separator(),
+            self.l1.signing_dst(),
             self.l1.forced_queue(),
+            keys=self.l1.key_history(),
         )
 
     def inspect(self) -> Inspection:
@@ -50,21 +51,33 @@ class Validator:
         result = replay(
             reading.batches,
             self.l1.deposit_queue(),
-            self.l1.separator(),
+            self.l1.signing_dst(),
             self.l1.forced_queue(),
+            keys=self.l1.key_history(),
         )
         return Inspection(reading, result)
 
-    def commit(self, proof: FraudProof, salt: bytes | None = None) -> tuple[FraudCommitment, Any]:
+    def commit(
+        self, proof: FraudProof | SignatureProof, salt: bytes | None = None
+    ) -> tuple[FraudCommitment, Any]:
         """Send `commitFraud` for `proof`; returns the commitment and the receipt."""
         c = commitment_for(proof, self.signer.address, salt or os.urandom(32))
         receipt = self.signer.send(self.l1.rollup.functions.commitFraud(c.hash()))
         return c, receipt
 
-    def reveal(self, proof: FraudProof, c: FraudCommitment) -> Any:
-        """Send `revealFraud` (must be mined in a later block than the commitment)."""
-        fn = self.l1.rollup.functions.revealFraud(proof.as_abi(), c.challenger, c.salt)
-        return self.signer.send(fn)
+    def reveal(self, proof: FraudProof | SignatureProof, c: FraudCommitment) -> Any:
+        """Send `revealFraud` or, for a bad aggregate, `revealSignatureFraud` (must be mined in
+        a later block than the commitment)."""
+        f = self.l1.rollup.functions
+        reveal = f.revealSignatureFraud if isinstance(proof, SignatureProof) else f.revealFraud
+        return self.signer.send(reveal(proof.as_abi(), c.challenger, c.salt))
+
+    def prove(self, proof: FraudProof | SignatureProof) -> Any:
+        """Send the proof directly (`proveFraud` / `proveSignatureFraud`), without commit-reveal:
+        the bounty then stays open to an earlier commitment's claim."""
+        f = self.l1.rollup.functions
+        direct = f.proveSignatureFraud if isinstance(proof, SignatureProof) else f.proveFraud
+        return self.signer.send(direct(proof.as_abi()))
 
     def claim(self, c: FraudCommitment, committed_at: int) -> Any | None:
         """If someone else proved the batch first, take its bounty with our earlier commitment;

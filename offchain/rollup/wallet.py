@@ -1,20 +1,53 @@
-"""User side: sign L2 transfers and withdrawals."""
+"""User side of format v2: sign L2 transfers and withdrawals with a BLS key derived from the
+L1 wallet (offchain.bls.derive_secret_key_from_account: no new secret to keep)."""
 
 from __future__ import annotations
 
-from .eip712 import sign_digest, transfer_digest, withdraw_digest
-from .types import Transfer, Withdraw
+from typing import Any
+
+from offchain.bls import SecretKey, derive_secret_key_from_account, sign, signing_dst
+
+from .codec import encode_amount, encode_fee
+from .messages import transfer_message, withdraw_message
+from .types import SignedTransfer, SignedWithdraw, Transfer, Withdraw
+
+__all__ = ["derive_key", "sign_transfer", "sign_withdraw", "signing_dst"]
+
+
+def derive_key(account: Any, chain_id: int, registry: str, key_index: int = 0) -> SecretKey:
+    """The BLS secret key of an eth-account LocalAccount (key number `key_index` for the key
+    registry at `registry`); register its public key in BLSKeyRegistry before signing."""
+    return derive_secret_key_from_account(account, chain_id, registry, key_index)
+
+
+def _postable(amount: int, fee: int) -> None:
+    # refuse before signing what no commitment can carry (CodecError says how to round)
+    encode_amount(amount)
+    encode_fee(fee)
 
 
 def sign_transfer(
-    key: bytes, separator: bytes, sender: int, recipient: int, amount: int, fee: int, nonce: int
-) -> Transfer:
-    digest = transfer_digest(separator, sender, recipient, amount, fee, nonce)
-    return Transfer(sender, recipient, amount, fee, sign_digest(key, digest))
+    bls_secret: SecretKey,
+    dst: bytes,
+    sender: int,
+    recipient: int,
+    amount: int,
+    fee: int,
+    nonce: int,
+) -> SignedTransfer:
+    """Sign transfer_message(tx, nonce) under `dst` (offchain.bls.signing_dst(chain, rollup));
+    the signature is 48 bytes compressed."""
+    _postable(amount, fee)
+    tx = Transfer(sender, recipient, amount, fee)
+    return SignedTransfer(tx, sign(bls_secret, transfer_message(tx, nonce), dst).compressed)
 
 
 def sign_withdraw(
-    key: bytes, separator: bytes, sender: int, amount: int, fee: int, nonce: int
-) -> Withdraw:
-    digest = withdraw_digest(separator, sender, amount, fee, nonce)
-    return Withdraw(sender, amount, fee, sign_digest(key, digest))
+    bls_secret: SecretKey, dst: bytes, sender: int, amount: int, fee: int, nonce: int
+) -> SignedWithdraw:
+    """Sign withdraw_message(tx, nonce) under `dst`."""
+    if amount == 0:
+        raise ValueError("a withdraw of 0 is invalid (ZERO_WITHDRAW): withdraw a positive amount")
+    _postable(amount, fee)
+    tx = Withdraw(sender, amount, fee)
+    return SignedWithdraw(tx, sign(bls_secret, withdraw_message(tx, nonce), dst).compressed)

@@ -35,6 +35,10 @@ class Backend(Protocol):
         no lock (a read-only lookup of the sender's key is allowed). Raises ApiError/Rejected."""
         ...
 
+    # Optional: `verify_group(prepared) -> list[Rejected | None]`, the signature verdict of a
+    # whole admission group at once (called by `Sequencer.admit_many` off the lock, before
+    # admission); a backend without it checks signatures in `prepare`.
+
     def check_frozen(self) -> bool:
         """Whether the rollup is frozen (a cached L1 read)."""
         ...

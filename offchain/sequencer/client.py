@@ -12,7 +12,7 @@ from typing import Any
 
 from offchain.errors import SequencerError
 from offchain.json_http import HttpNotJson, HttpRefused, HttpUnreachable, call_json
-from offchain.rollup.types import Transfer, Withdraw
+from offchain.rollup.types import SignedTransfer, SignedWithdraw
 
 DEFAULT_URL = "http://127.0.0.1:8547"
 
@@ -137,7 +137,9 @@ class BatcherClient:
 
     # -- submissions -------------------------------------------------------------------------------
 
-    def submit_transfer(self, tx: Transfer, nonce: int) -> TxInfo:
+    def submit_transfer(self, signed: SignedTransfer, nonce: int) -> TxInfo:
+        """POST /tx of a transfer with its BLS signature (48 bytes compressed, API v2)."""
+        tx = signed.tx
         return self._submit(
             {
                 "type": "transfer",
@@ -146,11 +148,13 @@ class BatcherClient:
                 "amount": str(tx.amount),
                 "fee": str(tx.fee),
                 "nonce": nonce,
-                "signature": "0x" + tx.signature.hex(),
+                "signature": "0x" + _compressed(signed.signature).hex(),
             }
         )
 
-    def submit_withdraw(self, tx: Withdraw, nonce: int) -> TxInfo:
+    def submit_withdraw(self, signed: SignedWithdraw, nonce: int) -> TxInfo:
+        """POST /tx of a withdrawal with its BLS signature (48 bytes compressed, API v2)."""
+        tx = signed.tx
         return self._submit(
             {
                 "type": "withdraw",
@@ -158,10 +162,19 @@ class BatcherClient:
                 "amount": str(tx.amount),
                 "fee": str(tx.fee),
                 "nonce": nonce,
-                "signature": "0x" + tx.signature.hex(),
+                "signature": "0x" + _compressed(signed.signature).hex(),
             }
         )
 
     def _submit(self, body: dict[str, Any]) -> TxInfo:
         b = self._call("POST", "/tx", body)
         return TxInfo(b["tx_hash"], b["status"], b["type"], b.get("batch"), b.get("note"))
+
+
+def _compressed(signature: bytes) -> bytes:
+    """The 48-byte form the API takes (a 96-byte uncompressed signature is compressed)."""
+    if len(signature) == 48:
+        return bytes(signature)
+    from offchain.rollup.signatures import signature_from_bytes
+
+    return signature_from_bytes(signature).compressed

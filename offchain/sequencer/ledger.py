@@ -61,12 +61,13 @@ class Overlay:
 
 
 def check_signed(
-    view: Overlay, tx: Transfer | Withdraw, signer: str | None, fee_account: int
+    view: Overlay, tx: Transfer | Withdraw, fee_account: int
 ) -> tuple[str, dict[int, Entry]]:
     """The fault name of `tx` on `view` ("" if valid) and, when valid, the entries it writes.
 
-    `signer` is the address the signature recovers to for the digest at the sender's current
-    nonce (None: invalid signature). Mirrors execute() for a one-transaction commitment."""
+    Mirrors execute() (format v2) for a one-transaction commitment. The signature is not
+    checked here: format v2 verifies it apart (batched, before admission; the signature
+    dispute on chain), so the state rules carry no signature check."""
     writes: dict[int, Entry] = {}
 
     def get(i: int) -> Entry | None:
@@ -80,8 +81,6 @@ def check_signed(
     if acc is None:
         return "NO_ACCOUNT", {}
     owner, token, balance, nonce = acc
-    if signer != owner:
-        return "BAD_SIGNATURE", {}
     if tx.amount + tx.fee > balance:
         return "OVERSPEND", {}
     if nonce == MAX_NONCE:
@@ -109,11 +108,12 @@ def check_signed(
 
 
 def admit_on(
-    view: Overlay, tx: Transfer | Withdraw, nonce: int, signer: str | None, fee_account: int
+    view: Overlay, tx: Transfer | Withdraw, nonce: int, fee_account: int
 ) -> tuple[str, str] | None:
-    """Admission of one signed tx on `view`: None (and its writes applied to `view`) or the
-    (code, message) of the refusal (`view` unchanged). The checks the operator answers with
-    dedicated codes come first (unknown account, wrong nonce), then execute()'s faults."""
+    """Admission of one tx (its signature checked already) on `view`: None (and its writes
+    applied to `view`) or the (code, message) of the refusal (`view` unchanged). The checks the
+    operator answers with dedicated codes come first (unknown account, wrong nonce), then
+    execute()'s faults."""
     entry = view.get(tx.sender)
     if entry is None:
         return "unknown_account", f"account {tx.sender} does not exist: deposit first"
@@ -125,7 +125,7 @@ def admit_on(
         )
     if isinstance(tx, Transfer) and view.get(tx.recipient) is None:
         return "unknown_account", f"recipient account {tx.recipient} does not exist"
-    fault, writes = check_signed(view, tx, signer, fee_account)
+    fault, writes = check_signed(view, tx, fee_account)
     if fault:
         return fault.lower(), explain(fault, tx, entry[2])
     view.writes.update(writes)
@@ -136,8 +136,9 @@ def explain(fault: str, tx: Transfer | Withdraw, balance: int) -> str:
     """What a user reads for an execute() fault of their transaction."""
     amount = getattr(tx, "amount", 0) + getattr(tx, "fee", 0)
     return {
-        "BAD_SIGNATURE": "the signature does not recover to the account's owner for this nonce "
-        "and chain/rollup (EIP-712 domain): sign with the owner's key and the current nonce",
+        "BAD_SIGNATURE": "the BLS signature does not verify under the owner's registered key for "
+        "this message (sender, nonce, tx) and chain/rollup tag: sign with the key derived from "
+        "the owner's L1 wallet (`l2kit rollup key show`) and the current nonce",
         "OVERSPEND": f"amount + fee = {amount} exceeds the balance {balance}",
         "NO_ACCOUNT": "an account in the transaction does not exist",
         "TOKEN_MISMATCH": "sender and recipient (or the fee account) hold different tokens",

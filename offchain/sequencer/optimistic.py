@@ -34,7 +34,6 @@ from web3.contract import Contract
 
 from offchain.errors import L2KitError
 from offchain.l1.sender import L1Sender, NonceConsumed, Reverted, SendPolicy, WouldRevert
-from offchain.rollup.builder import build_batch
 from offchain.rollup.checkpoint import (
     Anchor,
     Checkpoint,
@@ -42,15 +41,8 @@ from offchain.rollup.checkpoint import (
     newest_valid,
     verify_from,
 )
-from offchain.rollup.codec import (
-    decode_batch,
-    decode_tx_at,
-    decode_txs,
-    encode_batch,
-    encode_tx,
-    encode_txs,
-)
-from offchain.rollup.execute import Fault, commit, execute
+from offchain.rollup.codec import decode_batch, encode_batch
+from offchain.rollup.execute import commit, execute
 from offchain.rollup.hashing import keccak
 from offchain.rollup.l1 import QueueReading, RollupL1
 from offchain.rollup.params import (
@@ -60,23 +52,24 @@ from offchain.rollup.params import (
 from offchain.rollup.proofs import WithdrawalClaim
 from offchain.rollup.replay import ReplayResult
 from offchain.rollup.state import L2State
-from offchain.rollup.types import (
-    Commitment,
-    ForcedSlot,
-    Transfer,
-    Tx,
-    Withdraw,
-)
+from offchain.rollup.types import Commitment, SignedTransfer, SignedWithdraw
 from offchain.sequencer import failpoints
+from offchain.sequencer.batch_plan import plan_batch
 from offchain.sequencer.core import Rejected, Sequencer
 from offchain.sequencer.due import DueInputs, is_due
-from offchain.sequencer.ledger import Ledger, Overlay
+from offchain.sequencer.ledger import Ledger, Overlay, admit_on
 from offchain.sequencer.optimistic_admission import LedgerAdmission, PreparedTx
+from offchain.sequencer.payload import decode_payload
 from offchain.sequencer.preflight import check_funds, read_binding
 from offchain.sequencer.queue_tail import QueueTail
 from offchain.sequencer.reconcile import Action, BatchRecord, L1View, reconcile
+from offchain.sequencer.signing_keys import KeyBook, KeyWatcher
 from offchain.sequencer.store import BatchStatus, StoredBatch, StoredTx, TxStatus
 from offchain.sequencer.store_open import open_store
+
+#: Version of the optimistic HTTP API: 2 = rollup format v2 (48-byte BLS signatures; tx ids are
+#: keccak of the signed message). Shown in /status.
+API_VERSION = 2
 
 #: Gas a bond top-up needs (the `bond()` call), for the funds check before sending it.
 BOND_TX_GAS = 100_000
@@ -161,7 +154,10 @@ class Batcher(LedgerAdmission):
         self.sender = L1Sender(
             self.w3, self.account, settings.send_policy, journals=self.store.send_journal
         )
-        self.separator = self.l1.separator()
+        #: The BLS tag of every L2 signature (chain id, rollup): format v2's signing domain.
+        self.dst = self.l1.signing_dst()
+        #: The registry's key history, followed from its logs (admission reads the snapshot).
+        self.keys = KeyWatcher(self.w3, self.l1.registry.address, settings.deployment_block)
         self.stats = BatcherStats()
         self.core = Sequencer(self, threading.RLock(), settings.poll_interval)
         self._lock = self.core.lock
@@ -200,6 +196,32 @@ class Batcher(LedgerAdmission):
     def fee_account(self) -> int:
         return self.settings.fee_account
 
+    @property
+    def key_book(self) -> KeyBook:
+        return self.keys.book
+
+    def _refresh_keys(self) -> None:
+        """Read new key registrations. A registration takes effect `activationDelay` blocks
+        later; from then on a tx signed with the owner's previous key no longer verifies, so
+        the owner's pending txs (all signed before: admission refuses an owner with a rotation
+        pending) are dropped now, to be re-signed with the new key (docs/bls.md §6.3)."""
+        entries = self.keys.refresh()
+        owners = {e.owner.lower() for e in entries}
+        if not owners:
+            return
+        dropped = 0
+        for stored in self.store.txs(TxStatus.PENDING):
+            sender = decode_payload(stored.payload).tx.sender
+            if self.pending.account(sender).owner in owners:
+                self.store.drop_tx(
+                    stored.seq,
+                    "the sender's BLS key changed: re-sign with the new key once it is in effect",
+                )
+                dropped += 1
+        if dropped:
+            log.warning("%d pending tx(s) dropped after a key registration", dropped)
+            self._rebuild_pending()
+
     def ensure_bond(self) -> None:
         """Before a posting: if the free bond (what the posting locks) is below requiredBond, top
         it up to max(requiredBond, --bond). A `--bond` of k·requiredBond bonds once per k batches
@@ -237,6 +259,7 @@ class Batcher(LedgerAdmission):
         offchain/sequencer/reconcile.py), replay pending txs."""
         with self._lock:
             self._check_frozen()
+            self._refresh_keys()
             result = self._replay_l1()
             if result.fraud is not None:
                 log.error(
@@ -310,7 +333,7 @@ class Batcher(LedgerAdmission):
             raise reading.unreadable
         result, ckpt = verify_from(
             self.l1,
-            self.separator,
+            self.dst,
             start,
             reading,
             self._deposits.entries,
@@ -337,7 +360,7 @@ class Batcher(LedgerAdmission):
         )
         if reading.unreadable is not None:
             raise reading.unreadable
-        result, _ckpt = verify_from(self.l1, self.separator, start, reading)
+        result, _ckpt = verify_from(self.l1, self.dst, start, reading)
         return result
 
     def _saved_checkpoints(self) -> list[Checkpoint]:
@@ -425,23 +448,24 @@ class Batcher(LedgerAdmission):
         view = Overlay(ledger)
         for stored in self.store.txs(TxStatus.PENDING):
             # The intent batch's own (BATCHED) txs were replayed above from its recorded bytes,
-            # so only PENDING txs reach this loop: one that no longer applies is dropped.
-            item = self.prepare_tx(_decode_one(stored.payload), _nonce_of(stored, view))
-            refused = self.admit(view, item)
+            # so only PENDING txs reach this loop: one that no longer applies is dropped. Their
+            # signatures were verified at admission, for the nonce stored with them.
+            p = decode_payload(stored.payload)
+            refused = admit_on(view, p.tx, p.nonce, self.settings.fee_account)
             if refused is not None:
-                log.warning("dropping tx #%d: no longer valid (%s)", stored.seq, refused.code)
-                self.store.drop_tx(stored.seq, f"no longer valid after a rollback: {refused}")
+                log.warning("dropping tx #%d: no longer valid (%s)", stored.seq, refused[0])
+                self.store.drop_tx(stored.seq, f"no longer valid after a rollback: {refused[1]}")
         view.merge()
         self.pending = ledger
 
     def _apply_batch(self, state: L2State, data: bytes) -> bool:
         """Execute posted batch bytes on `state` (in place); False if they do not re-execute."""
         work = state.copy()
-        for c in decode_batch(data):
+        for c in decode_batch(data, work.deposit_end, work.forced_end):
             deps = tuple(self._deposits[work.deposit_end : c.deposit_end])
             frc = tuple(self._forced[work.forced_end : c.forced_end])
-            ex = execute(work, c.tx_data, c.fee_account, deps, self.separator, frc)
-            if not ex.ok or ex.root != c.post_root:
+            ex = execute(work, c, deps, frc)
+            if not ex.ok:
                 return False
             commit(work, ex, c.deposit_end)
         state.tree, state.accounts = work.tree, work.accounts
@@ -450,26 +474,15 @@ class Batcher(LedgerAdmission):
 
     def _apply_deposits(self, state: L2State) -> None:
         """Credit every queued deposit not yet in `state`, then run every forced tx not yet in it
-        (applied or skipped), as the next batch will."""
-        from offchain.rollup.builder import deposit_txs
-
-        new = self._deposits[state.deposit_end :]
-        txs = deposit_txs(state, new)
-        for start in range(0, len(txs), MAX_TXS_PER_COMMITMENT):
-            chunk = txs[start : start + MAX_TXS_PER_COMMITMENT]
-            deps = tuple(new[start : start + len(chunk)])
-            ex = execute(state, encode_txs(chunk), self.settings.fee_account, deps, self.separator)
-            if not ex.ok:
-                raise L2KitError(f"deposits do not apply ({ex.fault.name}): operator bug")
-            commit(state, ex, state.deposit_end + len(chunk))
-        for entry in self._forced[state.forced_end :]:
-            fee, sep = self.settings.fee_account, self.separator
-            ex = execute(state, encode_tx(ForcedSlot(True)), fee, (), sep, (entry,))
-            if ex.fault == Fault.FORCED_OUTCOME:  # invalid here: the batch will skip it
-                ex = execute(state, encode_tx(ForcedSlot(False)), fee, (), sep, (entry,))
-            if not ex.ok:
-                raise L2KitError(f"forced tx {entry.index} does not apply ({ex.fault.name})")
-            commit(state, ex, state.deposit_end)
+        (applied or skipped), as the next batch will (the same plan, offchain/sequencer/
+        batch_plan.py)."""
+        deposits = self._deposits[state.deposit_end :]
+        forced = self._forced[state.forced_end :]
+        if not deposits and not forced:
+            return
+        post = plan_batch(state, deposits, forced, (), self.settings.fee_account).post_state
+        state.tree, state.accounts = post.tree, post.accounts
+        state.deposit_end, state.forced_end = post.deposit_end, post.forced_end
 
     def _refresh_deposits(self) -> None:
         """Read deposits and forced txs queued since the last read (from the block of the newest
@@ -495,15 +508,15 @@ class Batcher(LedgerAdmission):
 
     # ------------------------------------------------------------------ submissions
 
-    def submit(self, tx: Tx, nonce: int) -> StoredTx:
-        """Validate `tx` on the pending state, persist it, apply it; returns what was stored
-        (one transaction through the core's admission path)."""
-        if not isinstance(tx, Transfer | Withdraw):
+    def submit(self, signed: SignedTransfer | SignedWithdraw, nonce: int) -> StoredTx:
+        """Check `signed` (its BLS signature, then the pending state), persist it, apply it;
+        returns what was stored (one transaction through the core's admission path)."""
+        if not isinstance(signed, SignedTransfer | SignedWithdraw):
             raise Rejected(
                 "bad_type",
                 "only transfers and withdrawals are submitted; deposits go through the bridge",
             )
-        return self.core.submit_prepared(self.prepare_tx(tx, nonce))
+        return self.core.submit_prepared(self.prepare_tx(signed.tx, nonce, signed.signature))
 
     # ------------------------------------------------------------------ posting
 
@@ -517,6 +530,7 @@ class Batcher(LedgerAdmission):
         with self._lock:
             intent = self._intent()
             if intent is None:
+                self._refresh_keys()
                 self._refresh_deposits()
                 if (
                     len(self._forced) > self.pending.forced_end
@@ -587,29 +601,28 @@ class Batcher(LedgerAdmission):
             # An empty commitment: same root, same queue positions. It keeps batches finalizing
             # while nobody transacts, so the rollup is never frozen for lack of liveness.
             c = self.confirmed
-            empty = Commitment(c.root, c.deposit_end, self.settings.fee_account, b"", c.forced_end)
+            empty = Commitment(c.root, c.deposit_end, c.forced_end, self.settings.fee_account)
             index = self.l1.rollup.functions.batchCount().call()
             log.info("no batch for %.0f s: posting heartbeat batch %d", self._heartbeat, index)
             return self.store.record_batch_intent(index, c.root, c.root, encode_batch([empty]), [])
-        txs = [_decode_one(t.payload) for t in stored]
-        batch, _ = build_batch(
-            self.confirmed, deposits, txs, self.separator, self.settings.fee_account, forced
-        )
-        if batch.rejected:
-            # A forced tx queued after they were accepted invalidated them (e.g. it used their
-            # nonce): drop them and rebuild; the next round posts without them.
-            by_payload = {encode_tx(t): s for t, s in zip(txs, stored, strict=True)}
-            for tx, fault in batch.rejected:
-                s = by_payload.get(encode_tx(tx))
-                if s is None:
-                    raise L2KitError(f"builder rejected unknown tx {tx}: operator bug")
-                log.warning("dropping tx #%d: invalid after forced txs (%s)", s.seq, fault)
-                self.store.drop_tx(s.seq, f"invalidated by a forced transaction: {fault}")
+        txs = [decode_payload(t.payload) for t in stored]
+        plan = plan_batch(self.confirmed, deposits, forced, txs, self.settings.fee_account)
+        if plan.dropped or not plan.commitments:
+            # A forced tx queued after they were accepted invalidated them (e.g. it drained the
+            # sender), or an earlier tx of their sender went: drop them; the next round posts
+            # without them.
+            for i, why in plan.dropped:
+                log.warning("dropping tx #%d: invalid when batched (%s)", stored[i].seq, why)
+                self.store.drop_tx(stored[i].seq, f"invalid when batched: {why}")
             self._rebuild_pending()
             return None
+        included = plan.included
+        if len(included) != len(stored):
+            # the batch was full (64 commitments): post what fits, in acceptance order
+            stored = [stored[i] for i in sorted(included)]
         index = self.l1.rollup.functions.batchCount().call()
         return self.store.record_batch_intent(
-            index, batch.pre_root, batch.post_root, batch.data, [t.seq for t in stored]
+            index, plan.pre_root, plan.post_root, plan.data, [t.seq for t in stored]
         )
 
     def _send_intent(self, intent: StoredBatch) -> int | None:
@@ -729,6 +742,8 @@ class Batcher(LedgerAdmission):
             },
             # Kept for older clients (the l2kit CLI reads deposits_consumed; tests read txs).
             "extra": {
+                "api_version": API_VERSION,
+                "format_version": 2,
                 "root": root,
                 "l2_root": root,
                 "deposits_consumed": deposits_consumed,
@@ -772,11 +787,13 @@ class Batcher(LedgerAdmission):
             )
         # Only its batch is replayed, from the newest checkpoint at or below it.
         result = self._replay_batch(stored.batch_index)
+        want = decode_payload(stored.payload).tx
         for claim in result.withdrawals:
-            if claim.batch_index != stored.batch_index:
+            if claim.batch_index != stored.batch_index or claim.forced_tx:
                 continue
-            txs = decode_txs(claim.commitment.tx_data)
-            if encode_tx(txs[claim.tx_index]) == stored.payload:
+            c = claim.commitment
+            slot = claim.tx_index - len(c.deposits) - len(c.transfers)
+            if 0 <= slot < len(c.withdraws) and c.withdraws[slot] == want:
                 return claim
         raise Rejected("not_found", "the withdrawal is not in the live L1 batches (rolled back?)")
 
@@ -800,18 +817,3 @@ def _send_key(intent: StoredBatch) -> str:
 
 def _data(contract: Contract, fn_name: str, *args: Any) -> str:
     return contract.encode_abi(fn_name, args=list(args))
-
-
-def _nonce_of(stored: StoredTx, view: Overlay) -> int:
-    """The nonce a pending tx was accepted for: its sender's next nonce now (the txs replay in
-    acceptance order, so an intact history gives exactly that nonce)."""
-    tx = _decode_one(stored.payload)
-    entry = view.get(getattr(tx, "sender", -1))
-    return 0 if entry is None else entry[3]
-
-
-def _decode_one(payload: bytes) -> Tx:
-    tx, end = decode_tx_at(payload, 0)
-    if end != len(payload):
-        raise L2KitError("stored transaction has trailing bytes: the store is corrupt")
-    return tx

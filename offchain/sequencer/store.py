@@ -21,8 +21,10 @@ from offchain.errors import SequencerError
 from offchain.l1.sender import SendRecord
 
 #: 2: persistent counters and checkpoints (issue #10); 3: the send journal keeps the blob fee of
-#: the last version (`l1_sends.blob_fee`). A store of another version is refused.
-SCHEMA_VERSION = 3
+#: the last version (`l1_sends.blob_fee`); 4: optimistic tx payloads are rollup format v2
+#: (body | nonce | BLS signature, offchain/sequencer/payload.py) and a tx id is keccak256 of the
+#: signed message. A store of another version is refused.
+SCHEMA_VERSION = 4
 
 #: The persistent counters (survive restarts); `add_counters` refuses any other name.
 COUNTERS = (

@@ -48,8 +48,9 @@ from offchain.sequencer.store import (
 )
 
 #: Version of the PostgreSQL schema below (its own numbering, independent of SQLite's).
-#: 2: the send journal keeps the blob fee of the last version (`l1_sends.blob_fee`).
-SCHEMA_VERSION = 2
+#: 2: the send journal keeps the blob fee of the last version (`l1_sends.blob_fee`); 3:
+#: optimistic tx payloads are rollup format v2 (offchain/sequencer/payload.py).
+SCHEMA_VERSION = 3
 
 #: The persistent counters every store keeps (they survive restarts; metrics read them).
 COUNTER_NAMES = (

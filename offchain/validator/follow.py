@@ -77,13 +77,13 @@ class Follower:
     #: Live batch hash by index below the point (valid while the point is).
     hashes: dict[int, bytes] = field(default_factory=dict)
     saved: int = 0
-    _separator: bytes | None = None
+    _dst: bytes | None = None
 
     @property
-    def separator(self) -> bytes:
-        if self._separator is None:  # read once, at the first check (not at construction)
-            self._separator = self.l1.separator()
-        return self._separator
+    def dst(self) -> bytes:
+        if self._dst is None:  # read once, at the first check (not at construction)
+            self._dst = self.l1.signing_dst()
+        return self._dst
 
     def _start(self) -> Checkpoint | None:
         """The newest point L1 supports: the one in memory, else a file, else None (genesis).
@@ -117,7 +117,7 @@ class Follower:
         if start is not self.point:
             self.hashes = {}
         reading = self.l1.read_batches(count, n, start.anchor.block_number if start else 0)
-        result, new = verify_from(self.l1, self.separator, start, reading)
+        result, new = verify_from(self.l1, self.dst, start, reading)  # aggregates checked too
         lo = min(need_from, n)
         for i in range(lo, n):
             if i not in self.hashes:

@@ -45,7 +45,7 @@ from offchain.errors import L2KitError
 from offchain.l1.sender import L1Sender, SendError, SendPolicy, Sent
 from offchain.rollup.checkpoint import Checkpoint
 from offchain.rollup.l1 import RollupL1, Signer
-from offchain.rollup.proofs import FraudProof, commitment_for
+from offchain.rollup.proofs import FraudProof, SignatureProof, commitment_for
 from offchain.rollup.validator import Validator
 from offchain.sequencer.preflight import check_deployment, connect_once, parse_key
 from offchain.validator.follow import CheckpointFiles, Follower
@@ -327,8 +327,10 @@ class ValidatorService:
         `gas` is given (no caller here fixes it; tests wrap this method with the same shape)."""
         return self.sender.send({"to": self.l1.rollup.address, "data": data}, gas=gas)
 
-    def _prove(self, proof: FraudProof) -> Sent:
-        """Prove `proof`: directly when its window is about to close, else commit-then-reveal."""
+    def _prove(self, proof: FraudProof | SignatureProof) -> Sent:
+        """Prove `proof` (a state fraud, or a bad aggregate signature: the signature dispute,
+        same commit-then-reveal): directly when its window is about to close, else
+        commit-then-reveal."""
         window_end = (
             self._posted_at(proof.batch_index) + self.l1.rollup.functions.challengePeriod().call()
         )
@@ -340,7 +342,8 @@ class ValidatorService:
                 proof.batch_index,
                 window_end - now,
             )
-            return self._send(self.l1.rollup.encode_abi("proveFraud", args=[proof.as_abi()]))
+            direct = _entry(proof, "proveFraud", "proveSignatureFraud")
+            return self._send(self.l1.rollup.encode_abi(direct, args=[proof.as_abi()]))
         return self._commit_and_reveal(proof, kept)
 
     def _posted_at(self, index: int) -> int:
@@ -351,7 +354,9 @@ class ValidatorService:
         )
         return int(self.w3.eth.get_block(logs[-1]["blockNumber"])["timestamp"])
 
-    def _commit_and_reveal(self, proof: FraudProof, kept: SentCommitment | None) -> Sent:
+    def _commit_and_reveal(
+        self, proof: FraudProof | SignatureProof, kept: SentCommitment | None
+    ) -> Sent:
         """Commit to the proof (bound to our address) unless `kept` is that commitment already,
         reveal it in a later block; if another prover got there first, claim its bounty with our
         earlier commitment, then re-raise."""
@@ -363,7 +368,8 @@ class ValidatorService:
             self.stats.commitments["0x" + c.proof_hash.hex()] = kept
             self.write_status()  # a restart reveals this commitment instead of making another
         c, at = kept.commitment, kept.block
-        reveal = rollup.encode_abi("revealFraud", args=[proof.as_abi(), c.challenger, c.salt])
+        name = _entry(proof, "revealFraud", "revealSignatureFraud")
+        reveal = rollup.encode_abi(name, args=[proof.as_abi(), c.challenger, c.salt])
         try:
             sent = self._send(reveal)
         except SendError:  # mined and reverted, or refused at estimation: someone was first
@@ -408,6 +414,11 @@ class ValidatorService:
                 stop.wait(wait)
         finally:
             self.running = False
+
+
+def _entry(proof: FraudProof | SignatureProof, state: str, signature: str) -> str:
+    """The rollup function proving `proof`: the state dispute's or the signature dispute's."""
+    return signature if isinstance(proof, SignatureProof) else state
 
 
 def default_checkpoint_dir(status_file: Path) -> Path:

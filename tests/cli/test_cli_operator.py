@@ -34,7 +34,7 @@ def test_bond_locked_until_its_batch_is_final(l2kit, w3, project, deployment, bo
     rollup = project.Rollup.at(deployment.address("Rollup"))
     # An empty batch on the genesis root: one commitment with no txs (postRoot = preRoot).
     root = bytes(rollup.head()[0])
-    commitment = root + (0).to_bytes(4, "big") * 2 + (0).to_bytes(3, "big") + (0).to_bytes(2, "big")
+    commitment = root + bytes(4) + bytes(3)  # v2: postRoot, four zero counts, feeAccount
     rollup.postBatch(root, commitment, sender=bob)
     locked = ok(l2kit.run("operator", "status", bob.address, "--json"))
     # The posting locked one batch's bond: nothing is free while the batch can be disputed.
@@ -65,12 +65,10 @@ def test_stranded_bond_class_unbond_releases_rolled_back_slots(
     ok(l2kit.run("operator", "bond", "--yes", "--json", key=key_of(bob)))
     root = bytes(rollup.head()[0])
     lie = _keccak(b"lie")
-    rollup.postBatch(root, encode_batch([Commitment(lie, 0, 0, b"", 0)]), sender=cheat)
-    rollup.postBatch(lie, encode_batch([Commitment(lie, 0, 0, b"", 0)]), sender=bob)
-    separator = bytes(rollup.domainSeparator())
-    proof = fraud_proof(
-        0, [Commitment(lie, 0, 0, b"", 0)], 0, (), execute(L2State(), b"", 0, (), separator)
-    )
+    empty_lie = Commitment(lie, 0, 0, 0)  # v2: post_root, depositEnd, forcedEnd, feeAccount
+    rollup.postBatch(root, encode_batch([empty_lie]), sender=cheat)
+    rollup.postBatch(lie, encode_batch([empty_lie]), sender=bob)
+    proof = fraud_proof(0, [empty_lie], 0, (), execute(L2State(), empty_lie, ()))
     rollup.proveFraud(proof.as_abi(), sender=prover)
     assert rollup.batchCount() == 0 and rollup.batchBond(1) == ONE
     out = ok(l2kit.run("operator", "unbond", "all", "--json", key=key_of(bob)))

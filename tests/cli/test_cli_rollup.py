@@ -51,6 +51,26 @@ def test_deposit_transfer_withdraw_finalize_claim_force_exit_refund(
     wait_accounts(l2kit, bob, 1, batcher)
     assert alice_view["accounts"][0]["balance"] == str(ONE)
 
+    # Format v2: L2 txs are signed with a BLS key derived from the wallet, registered once.
+    nokey = l2kit.run(
+        "rollup", "transfer", bob.address, "0.25", "--yes", "--batcher", batcher, key=a
+    )
+    assert nokey.exit_code != 0 and "l2kit rollup key register" in nokey.stderr, nokey.stderr
+    shown = ok(l2kit.run("rollup", "key", "show", "--json", key=a))
+    assert shown["state"] == "none" and len(shown["public_key"]) == 2 + 2 * 96  # compressed G2
+    reg = ok(l2kit.run("rollup", "key", "register", "--yes", "--json", key=a))
+    assert reg["public_key"] == shown["public_key"]  # the same wallet derives the same key
+    ok(l2kit.run("rollup", "key", "register", "--yes", "--json", key=b))
+    pending = l2kit.run(
+        "rollup", "transfer", bob.address, "0.25", "--yes", "--batcher", batcher, key=a
+    )
+    assert pending.exit_code != 0 and "becomes valid at L1 block" in pending.stderr
+    w3.provider.make_request("anvil_mine", [hex(4)])  # past the activation delay
+    time.sleep(1)  # the batcher reads new key registrations every poll (0.25 s)
+    assert ok(l2kit.run("rollup", "key", "show", "--json", key=a))["state"] == "active"
+    again = ok(l2kit.run("rollup", "key", "register", "--yes", "--json", key=a))
+    assert again["state"] == "already registered"
+
     # A transfer to an address resolves its L2 account; --wait returns once it is on L1.
     sent = ok(
         l2kit.run(
@@ -119,7 +139,7 @@ def test_deposit_transfer_withdraw_finalize_claim_force_exit_refund(
     advance(w3, PARAMS.liveness_period + 1)
     # Bob exits from a validator's checkpoint (the same claims as from genesis, fewer replays).
     l1 = RollupL1(w3, deployment.address("Rollup"), deployment.address("RollupBridge"))
-    _, ck = resume(l1, l1.separator(), None)
+    _, ck = resume(l1, l1.signing_dst(), None)
     ck_file = l2kit.deployments / "validator-checkpoint.json"
     ck_file.write_text(json.dumps({"checkpoint": "0x" + ck.to_bytes().hex()}))
     exited = ok(l2kit.run("rollup", "exit", "--checkpoint", str(ck_file), "--yes", "--json", key=b))

@@ -9,11 +9,19 @@ from offchain.rollup.l1 import RollupL1
 @pytest.fixture
 def env(project, accounts, chain, deployer) -> Env:
     bridge = deployer.deploy(project.L1Bridge, b"\x01")
-    rollup = deployer.deploy(project.Rollup, bridge, BOND, CHALLENGE, FORCED_DELAY, LIVENESS)
+    rollup = deployer.deploy(
+        project.Rollup,
+        bridge,
+        BOND,
+        CHALLENGE,
+        FORCED_DELAY,
+        LIVENESS,
+        deployer.deploy(project.BLSKeyRegistry, 3),
+    )
     bridge.setRollup(rollup, sender=deployer)
     w3 = chain.provider.web3
     l1 = RollupL1(w3, rollup.address, bridge.address)
-    return Env(w3, bridge, rollup, l1, list(accounts), l1.separator())
+    return Env(w3, bridge, rollup, l1, list(accounts), l1.signing_dst())
 
 
 @pytest.fixture(scope="module")

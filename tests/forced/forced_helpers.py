@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 from hexbytes import HexBytes
 
-from offchain.rollup.codec import encode_tx
+from offchain.bls import SecretKey
+from offchain.rollup.codec import encode_forced_tx
 from offchain.rollup.honest_proposer import HonestProposer
 from offchain.rollup.l1 import RollupL1, Signer
 from offchain.rollup.validator import Validator
+from offchain.rollup.wallet import derive_key
 
 BOND = 10**18
 CHALLENGE = 100
@@ -33,7 +35,20 @@ class Env:
     rollup: object
     l1: RollupL1
     accounts: list
-    separator: bytes
+    dst: bytes  # the rollup's BLS signing tag
+
+    def bls(self, i: int) -> SecretKey:
+        """L1 account i's derived BLS key."""
+        from eth_account import Account as EthAccount
+
+        acct = EthAccount.from_key(self.key(i))
+        return derive_key(acct, int(self.w3.eth.chain_id), self.l1.registry.address)
+
+    def register(self, *indexes: int) -> None:
+        """Register each account's derived BLS key and mine past the activation delay."""
+        entries = [self.l1.register_key(self.signer(i), self.bls(i)) for i in indexes]
+        if entries:
+            self.l1.wait_key_active(max(entries, key=lambda e: e.from_block), mine=True)
 
     def key(self, i: int) -> bytes:
         return bytes(HexBytes(self.accounts[i].private_key))
@@ -52,7 +67,9 @@ class Env:
         self.signer(i).send(self.l1.rollup.functions.bond(), value=BOND, gas=100_000)
 
     def force(self, i: int, tx) -> None:
-        fn = self.l1.rollup.functions.forceTransaction(encode_tx(tx))
+        """L1 account i queues `tx` (a Transfer or Withdraw, or a signed one: the signature
+        is not part of a forced tx)."""
+        fn = self.l1.rollup.functions.forceTransaction(encode_forced_tx(getattr(tx, "tx", tx)))
         self.signer(i).send(fn, gas=300_000)
 
     def operator(self, i: int = 0) -> HonestProposer:

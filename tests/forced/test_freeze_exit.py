@@ -27,7 +27,7 @@ from offchain.rollup.exit import (
     read_frozen,
 )
 from offchain.rollup.merkle import EMPTY_ROOT
-from offchain.rollup.types import Commitment
+from offchain.rollup.types import Commitment, Transfer
 from offchain.rollup.wallet import sign_transfer, sign_withdraw
 
 E17 = 10**17
@@ -38,27 +38,28 @@ FREEZER = 8
 def _censoring_post(env: Env, op, txs):
     """The operator posts every deposit and `txs` but never the forced queue."""
     queue = env.l1.deposit_queue()
-    batch, state = build_batch(op.state, queue[op.state.deposit_end :], txs, env.separator)
+    batch, state = build_batch(op.state, queue[op.state.deposit_end :], txs)
     op.post(batch, state)
 
 
 @pytest.mark.slow  # waits out the forced deadline
 def test_ignored_forced_tx_freeze_and_everyone_exits(env: Env, accounts):
-    sep = env.separator
+    dst = env.dst
     env.bond(0)
+    env.register(1, 2, 3)
     for i in (1, 2, 3):
         env.deposit_eth(i, 10**18)  # deposits 0..2 -> accounts 0..2
     op = env.operator()
     op.step([])  # batch 0
     op.step(
         [
-            sign_transfer(env.key(1), sep, 0, 1, 2 * E17, 0, 0),
-            sign_withdraw(env.key(3), sep, 2, 10**18, 0, 0),  # account 2 empties itself
+            sign_transfer(env.bls(1), dst, 0, 1, 2 * E17, 0, 0),
+            sign_withdraw(env.bls(3), dst, 2, 10**18, 0, 0),  # account 2 empties itself
         ]
     )  # batch 1
-    env.force(1, sign_transfer(env.key(1), sep, 0, 2, E17, 0, 1))  # the operator ignores it
+    env.force(1, Transfer(0, 2, E17, 0))  # the operator ignores it
     env.deposit_eth(5, 5 * E17)  # deposit 3 -> account 3
-    _censoring_post(env, op, [sign_transfer(env.key(2), sep, 1, 0, E17, 0, 0)])  # batch 2
+    _censoring_post(env, op, [sign_transfer(env.bls(2), dst, 1, 0, E17, 0, 0)])  # batch 2
     with ape.reverts(env.rollup.NotFreezable):
         env.rollup.freeze(sender=accounts[FREEZER])
     assert not freeze_status(env.l1).can_freeze
@@ -75,8 +76,8 @@ def test_ignored_forced_tx_freeze_and_everyone_exits(env: Env, accounts):
     env.deposit_eth(7, 2 * E17)  # deposit 5: never consumed
     # checkpoints a validator made before the freeze: after batch 1, and after batch 3 (which
     # the freeze discards)
-    _, ck2 = resume(env.l1, sep, None, count=2)
-    _, ck4 = resume(env.l1, sep, ck2)
+    _, ck2 = resume(env.l1, dst, None, count=2)
+    _, ck4 = resume(env.l1, dst, ck2)
     assert (ck2.batches, ck4.batches) == (2, 4)
     status = freeze_status(env.l1)
     assert status.can_freeze and status.reason is FreezeReason.FORCED_TX_EXPIRED
@@ -95,12 +96,10 @@ def test_ignored_forced_tx_freeze_and_everyone_exits(env: Env, accounts):
     # the operator (and everyone else) is locked out
     root = env.rollup.frozenRoot()
     with ape.reverts(env.rollup.Frozen):
-        env.rollup.postBatch(
-            root, encode_batch([Commitment(root, 4, 0, b"", 0)]), sender=accounts[0]
-        )
+        env.rollup.postBatch(root, encode_batch([Commitment(root, 4, 0, 0)]), sender=accounts[0])
     with ape.reverts(env.rollup.BatchFinal):  # final batches stay final
         env.rollup.proveFraud(
-            (0, [], 0, (root, 0, 0, root, 0), root, 0, 0, b"", [], b"", 0, []),
+            (0, [], 0, (root, 0, 0, root), root, 0, 0, b"", [], b"", []),
             sender=accounts[CHALLENGER],
         )
     with ape.reverts(env.rollup.Frozen):
@@ -134,7 +133,7 @@ def test_ignored_forced_tx_freeze_and_everyone_exits(env: Env, accounts):
     # double exit, forged leaves, aliased index, zero balance, refunds: all rejected
     frozen = read_frozen(env.l1)
     state = exit_state(
-        env.l1.posted_batches(), env.l1.deposit_queue(), env.l1.forced_queue(), sep, frozen
+        env.l1.posted_batches(), env.l1.deposit_queue(), env.l1.forced_queue(), dst, frozen
     )
     first = next(c for c in exit_claims(state) if c.account_index == 0)
     with ape.reverts(env.bridge.AlreadyReleased):

@@ -1,7 +1,8 @@
 """Fixtures for the operator tests: the rollup deployed as `ape run deploy` does, users funded."""
 
+import operator_helpers
 import pytest
-from operator_helpers import BOND, CHALLENGE, settings_for
+from operator_helpers import BOND, CHALLENGE, register_keys, settings_for
 from pg_fixtures import pg_server, pg_url  # noqa: F401 - fixtures
 
 from offchain.deploy import DeployParams, deploy_all
@@ -25,7 +26,16 @@ def contracts(project, deployment):
 
 
 @pytest.fixture
-def make_batcher(chain, deployment, deployer, tmp_path):
+def bls_keys(chain, project, deployment, accounts):
+    """Users 1..4 (alice, bob, carol, ...) with registered, active BLS keys (format v2)."""
+    keys = register_keys(chain, project, deployment, [accounts[i] for i in range(1, 5)])
+    operator_helpers.KEYS.clear()
+    operator_helpers.KEYS.update(keys)
+    return keys
+
+
+@pytest.fixture
+def make_batcher(chain, deployment, deployer, tmp_path, bls_keys):
     made = []
 
     def make(**overrides):

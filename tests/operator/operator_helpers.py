@@ -4,14 +4,43 @@ import json
 import urllib.error
 import urllib.request
 
+from eth_account import Account as EthAccount
 from web3 import Web3
 
+from offchain.bls import SecretKey, g2_words
 from offchain.l1.sender import SendPolicy
 from offchain.recipient import address_recipient
+from offchain.rollup.wallet import derive_key
 from offchain.sequencer.optimistic import BatcherSettings
 
 CHALLENGE = 100
 BOND = 10**18
+
+#: The BLS secret of each registered test user (address -> key), for the current deployment
+#: (filled by the `bls_keys` fixture, which registers them before any batcher starts).
+KEYS: dict[str, SecretKey] = {}
+
+
+def private_key_of(account) -> bytes:
+    return bytes.fromhex(account.private_key.removeprefix("0x"))
+
+
+def key_of(account) -> SecretKey:
+    """The BLS signing key of a registered test user (format v2: derived from its L1 key)."""
+    return KEYS[account.address]
+
+
+def register_keys(chain, project, deployment, users) -> dict[str, SecretKey]:
+    """Derive and register each user's BLS key, then mine past the activation delay."""
+    registry = project.BLSKeyRegistry.at(deployment.address("BLSKeyRegistry"))
+    out = {}
+    for user in users:
+        local = EthAccount.from_key(private_key_of(user))
+        secret = derive_key(local, chain.chain_id, registry.address)
+        registry.register(g2_words(secret.public_key().eip2537()), sender=user)
+        out[user.address] = secret
+    chain.mine(int(registry.activationDelay()) + 1)
+    return out
 
 
 def fund(bridge, user, amount):

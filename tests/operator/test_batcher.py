@@ -3,7 +3,7 @@
 import json
 import urllib.request
 
-from operator_helpers import BOND, CHALLENGE, advance, fund, http
+from operator_helpers import BOND, CHALLENGE, advance, fund, http, key_of
 
 from offchain.rollup.l1 import RollupL1
 from offchain.rollup.replay import replay
@@ -14,11 +14,8 @@ ETH = "0x0000000000000000000000000000000000000000"
 ONE = 10**18
 
 
-def key_of(account) -> bytes:
-    return bytes.fromhex(account.private_key.removeprefix("0x"))
-
-
-def transfer_body(tx, nonce):
+def transfer_body(signed, nonce):
+    tx = signed.tx
     return {
         "type": "transfer",
         "from": tx.sender,
@@ -26,7 +23,7 @@ def transfer_body(tx, nonce):
         "amount": str(tx.amount),
         "fee": str(tx.fee),
         "nonce": nonce,
-        "signature": "0x" + tx.signature.hex(),
+        "signature": "0x" + signed.signature.hex(),
     }
 
 
@@ -36,8 +33,9 @@ def test_submit_post_withdraw_claim(chain, contracts, api, alice, bob, carol):
     fund(bridge, alice, 5 * ONE)
     fund(bridge, bob, 2 * ONE)
     assert batcher.post_if_due(force=True) == 0  # the deposits create accounts 0 and 1
-    sep = batcher.separator
+    sep = batcher.dst
     assert http(f"{url}/accounts/{alice.address}")[1]["accounts"] == [0]
+    assert http(f"{url}/status")[1]["api_version"] == 2  # BLS signatures (format v2)
 
     for nonce in range(3):
         tx = sign_transfer(key_of(alice), sep, 0, 1, ONE // 10, 0, nonce)
@@ -66,7 +64,7 @@ def test_submit_post_withdraw_claim(chain, contracts, api, alice, bob, carol):
     assert http(f"{url}/tx/{wbody['tx_hash']}")[1]["status"] == "posted"
     # The operator's state is exactly what anyone rebuilds from L1 alone.
     l1 = RollupL1(batcher.w3, rollup.address, bridge.address)
-    rebuilt = replay(l1.posted_batches(), l1.deposit_queue(), sep)
+    rebuilt = replay(l1.posted_batches(), l1.deposit_queue(), sep, keys=l1.key_history())
     assert rebuilt.fraud is None and rebuilt.state.root == batcher.confirmed.root
     assert bytes(rollup.head()[0]) == batcher.confirmed.root
 
@@ -94,7 +92,7 @@ def test_bad_submissions_get_clear_errors_and_change_nothing(contracts, api, ali
     fund(bridge, alice, ONE)
     fund(bridge, bob, ONE)
     batcher.post_if_due(force=True)
-    sep = batcher.separator
+    sep = batcher.dst
     good = sign_transfer(key_of(alice), sep, 0, 1, 1000, 0, 0)
     assert http(f"{url}/tx", "POST", transfer_body(good, 0))[0] == 200
     cases = {
@@ -128,20 +126,22 @@ def test_bad_submissions_get_clear_errors_and_change_nothing(contracts, api, ali
 
 def test_idempotent_submission_resend_gets_the_stored_record(contracts, api, alice, bob):
     """A client whose answer was lost resends the same request: it gets the record (200), the
-    transaction is stored and batched once; a variation of it (another nonce) is still refused."""
+    transaction is stored and batched once; a variation of it (another nonce) is refused."""
     bridge, _ = contracts
     batcher, url = api
     fund(bridge, alice, ONE)
     fund(bridge, bob, ONE)
     batcher.post_if_due(force=True)
-    sep = batcher.separator
+    sep = batcher.dst
     tx = sign_transfer(key_of(alice), sep, 0, 1, 1000, 0, 0)
     first = http(f"{url}/tx", "POST", transfer_body(tx, 0))
     assert first[0] == 200, first
     again = http(f"{url}/tx", "POST", transfer_body(tx, 0))
     assert again == first  # the same answer, not bad_nonce
+    # Format v2: the id covers the nonce, so another nonce is another tx, whose signature (made
+    # for nonce 0) does not verify.
     status, answer = http(f"{url}/tx", "POST", transfer_body(tx, 1))
-    assert status == 400 and answer["error"]["code"] == "duplicate", answer
+    assert status == 400 and answer["error"]["code"] == "bad_signature", answer
     assert batcher.store.count_txs() == 1
     assert batcher.post_if_due(force=True) == 1
     posted = http(f"{url}/tx", "POST", transfer_body(tx, 0))  # also once it is on L1
@@ -157,7 +157,7 @@ def test_malformed_and_oversized_requests_on_the_real_api(contracts, api, alice,
     fund(bridge, alice, ONE)
     fund(bridge, bob, ONE)
     batcher.post_if_due(force=True)
-    good = sign_transfer(key_of(alice), batcher.separator, 0, 1, 1000, 0, 0)
+    good = sign_transfer(key_of(alice), batcher.dst, 0, 1, 1000, 0, 0)
     assert http(f"{url}/tx", "POST", transfer_body(good, 0))[0] == 200
 
     def raw(body: bytes):
@@ -179,7 +179,7 @@ def test_malformed_and_oversized_requests_on_the_real_api(contracts, api, alice,
     assert http(f"{url}/account/999")[0] == 404
     # Nothing accepted before was lost, and the service still accepts and posts.
     assert http(f"{url}/status")[1]["txs"]["pending"] == 1
-    nxt = sign_transfer(key_of(alice), batcher.separator, 0, 1, 1000, 0, 1)
+    nxt = sign_transfer(key_of(alice), batcher.dst, 0, 1, 1000, 0, 1)
     assert http(f"{url}/tx", "POST", transfer_body(nxt, 1))[0] == 200
     assert batcher.post_if_due(force=True) == 1
 
@@ -237,7 +237,7 @@ def test_idle_batcher_posts_heartbeats_so_the_rollup_keeps_finalizing(
     assert rollup.batchCount() == 2
     assert bytes(rollup.head()[0]) == batcher.confirmed.root
     l1 = RollupL1(batcher.w3, rollup.address, bridge.address)
-    assert replay(l1.posted_batches(), l1.deposit_queue(), batcher.separator).fraud is None
+    assert replay(l1.posted_batches(), l1.deposit_queue(), batcher.dst).fraud is None
     assert batcher.post_if_due() is None
 
 
@@ -252,7 +252,7 @@ def test_after_a_freeze_the_batcher_stops_and_refuses_submissions(
     advance(chain, rollup.livenessPeriod() + CHALLENGE + 10)
     rollup.freeze(sender=carol)
     assert batcher.post_if_due(force=True) is None and batcher.frozen
-    tx = sign_transfer(key_of(alice), batcher.separator, 0, 1, 1000, 0, 0)
+    tx = sign_transfer(key_of(alice), batcher.dst, 0, 1, 1000, 0, 0)
     status, body = http(f"{url}/tx", "POST", transfer_body(tx, 0))
     assert status == 503 and body["error"]["code"] == "frozen"
     assert "ape run exit" in body["error"]["message"]
@@ -267,7 +267,7 @@ def test_batched_submission_status_health_and_ready(contracts, api, alice, bob):
     fund(bridge, alice, ONE)
     fund(bridge, bob, ONE)
     batcher.post_if_due(force=True)
-    sep = batcher.separator
+    sep = batcher.dst
     t0 = sign_transfer(key_of(alice), sep, 0, 1, 1000, 0, 0)
     t1 = sign_transfer(key_of(alice), sep, 0, 1, 1000, 0, 1)
     gap = sign_transfer(key_of(alice), sep, 0, 1, 1000, 0, 7)

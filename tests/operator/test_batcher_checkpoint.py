@@ -6,6 +6,7 @@ to an older one, and a withdrawal proof replays only from the checkpoint below i
 import logging
 
 from operator_helpers import BOND, fund
+from operator_helpers import key_of as bls_key
 
 from offchain.rollup import adversary
 from offchain.rollup.checkpoint import Checkpoint
@@ -53,7 +54,7 @@ def _restart(batcher):
 
 def _genesis_root(batcher):
     l1 = batcher.l1
-    full = replay(l1.posted_batches(), l1.deposit_queue(), batcher.separator, l1.forced_queue())
+    full = replay(l1.posted_batches(), l1.deposit_queue(), batcher.dst, l1.forced_queue())
     assert full.fraud is None
     return full.state.root, full.state.accounts
 
@@ -101,7 +102,7 @@ def test_restart_after_a_fraud_proof_above_the_checkpoint_keeps_it(
     cheat = accounts[4]
     rollup.bond(value=BOND, sender=cheat)
     state = batcher.confirmed
-    stolen = adversary.steal(state, batcher.separator, key_of(bob), 0, 1, 2 * ONE)
+    stolen = adversary.steal(state, batcher.dst, bls_key(bob), 0, 1, 2 * ONE)
     Signer(batcher.w3, key_of(cheat)).send(
         batcher.l1.rollup.functions.postBatch(state.root, encode_batch(stolen))
     )
@@ -145,7 +146,7 @@ def test_a_withdrawal_proof_replays_from_the_checkpoint_below_its_batch(
     fund(bridge, bob, 2 * ONE)
     batcher = make_batcher(checkpoint_every=1)
     _post(batcher, bridge, alice, 3)  # batches 0..2; checkpoints of 1, 2, 3 batches
-    w = sign_withdraw(key_of(bob), batcher.separator, 0, ONE, 0, 0)
+    w = sign_withdraw(bls_key(bob), batcher.dst, 0, ONE, 0, 0)
     stored = batcher.submit(w, 0)
     assert batcher.post_if_due(force=True) == 3
     _post(batcher, bridge, alice, 1)  # batch 4 after it
@@ -154,6 +155,6 @@ def test_a_withdrawal_proof_replays_from_the_checkpoint_below_its_batch(
     assert starts == [3] and claim.batch_index == 3  # batches 0..2 not replayed
     # the same claim as a replay from genesis gives
     l1 = batcher.l1
-    full = replay(l1.posted_batches(), l1.deposit_queue(), batcher.separator, l1.forced_queue())
+    full = replay(l1.posted_batches(), l1.deposit_queue(), batcher.dst, l1.forced_queue())
     (expected,) = [c for c in full.withdrawals if c.batch_index == 3]
     assert claim == expected

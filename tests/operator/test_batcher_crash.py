@@ -8,15 +8,15 @@ import time
 import urllib.error
 
 import pytest
-from operator_helpers import fund, http
+from operator_helpers import fund, http, key_of
 from service_proc import ServiceProcess
 
 from offchain.deployments import save_deployment
-from offchain.rollup.codec import decode_batch, decode_txs, encode_tx
-from offchain.rollup.hashing import keccak
+from offchain.rollup.codec import decode_batch
 from offchain.rollup.l1 import RollupL1
 from offchain.rollup.replay import replay
 from offchain.rollup.wallet import sign_transfer
+from offchain.sequencer.payload import tx_id
 
 pytestmark = pytest.mark.slow  # kills and restarts batcher processes
 
@@ -69,14 +69,17 @@ def wait_all_posted(svc, hashes, timeout=60):
 
 
 def l1_tx_hashes(l1):
+    """The id of every signed tx on L1 (keccak of its signed message). The nonces are not
+    posted (format v2): in an honest history each executed signed tx takes its sender's next
+    nonce, in posted order (transfers, then withdraws, per commitment)."""
     out = []
+    nonces: dict[int, int] = {}
     for b in l1.posted_batches():
         for c in decode_batch(b.data):
-            out += [
-                keccak(encode_tx(t))
-                for t in decode_txs(c.tx_data)
-                if type(t).__name__ != "DepositTx"
-            ]
+            for t in c.signed:
+                n = nonces.get(t.sender, 0)
+                nonces[t.sender] = n + 1
+                out.append(tx_id(t, n))
     return out
 
 
@@ -106,7 +109,17 @@ def store_for(kind: str, request, tmp_path) -> str:
 
 @pytest.mark.parametrize(("failpoints", "store_kind"), CRASH_CASES)
 def test_kill_and_restart_loses_and_duplicates_nothing(
-    chain, deployment, contracts, deployer, alice, bob, tmp_path, request, failpoints, store_kind
+    chain,
+    deployment,
+    contracts,
+    deployer,
+    alice,
+    bob,
+    tmp_path,
+    request,
+    failpoints,
+    store_kind,
+    bls_keys,
 ):
     bridge, rollup = contracts
     fund(bridge, alice, ONE)
@@ -114,8 +127,8 @@ def test_kill_and_restart_loses_and_duplicates_nothing(
     save_deployment(deployment, tmp_path)
     store = store_for(store_kind, request, tmp_path)
     l1 = RollupL1(chain.provider.web3, rollup.address, bridge.address)
-    separator = l1.separator()
-    key = bytes.fromhex(alice.private_key.removeprefix("0x"))
+    separator = l1.signing_dst()
+    key = key_of(alice)
     acknowledged: list[bytes] = []
     rng = random.Random(7)
     for point in failpoints:
@@ -156,7 +169,7 @@ def test_kill_and_restart_loses_and_duplicates_nothing(
     assert status["counters"]["batches_posted"] == len(batches)
     missing = [h.hex() for h in acknowledged if h not in set(on_l1)]
     assert not missing, f"acknowledged but not on L1: {missing}"
-    rebuilt = replay(l1.posted_batches(), l1.deposit_queue(), separator)
+    rebuilt = replay(l1.posted_batches(), l1.deposit_queue(), separator, keys=l1.key_history())
     assert rebuilt.fraud is None
     assert (
         status["l2_root"] == "0x" + rebuilt.state.root.hex() == "0x" + bytes(rollup.head()[0]).hex()
@@ -172,7 +185,7 @@ def proposer_pool(w3, address):
 
 @pytest.mark.parametrize("mined_while_down", [False, True])
 def test_restart_with_pending_batch_tx_resends_same_nonce_and_adopts_it(
-    chain, deployment, contracts, deployer, alice, bob, tmp_path, mined_while_down
+    chain, deployment, contracts, deployer, alice, bob, tmp_path, mined_while_down, bls_keys
 ):
     """Killed right after broadcasting a batch, while it sits in the mempool: the restarted
     batcher replaces it with the same nonce (never a second transaction next to it), and adopts
@@ -185,8 +198,8 @@ def test_restart_with_pending_batch_tx_resends_same_nonce_and_adopts_it(
     store = tmp_path / "batcher.sqlite"
     w3 = chain.provider.web3
     l1 = RollupL1(w3, rollup.address, bridge.address)
-    separator = l1.separator()
-    key = bytes.fromhex(alice.private_key.removeprefix("0x"))
+    separator = l1.signing_dst()
+    key = key_of(alice)
     proposer = deployer.address
 
     # Bond for several batches at once, so no bond transaction is due while mining is paused.
@@ -255,7 +268,7 @@ def transfer_json(tx, sender: int, recipient: int, nonce: int) -> dict:
 
 
 def test_group_commit_kill_mid_group_loses_no_acknowledged_tx(
-    chain, deployment, contracts, deployer, accounts, tmp_path
+    chain, deployment, contracts, deployer, accounts, tmp_path, bls_keys
 ):
     """Concurrent clients on POST /tx and POST /txs (each its own L2 account) against the real
     service; SIGKILL while groups are being committed; after a restart every acknowledged
@@ -270,14 +283,14 @@ def test_group_commit_kill_mid_group_loses_no_acknowledged_tx(
     save_deployment(deployment, tmp_path)
     store = str(tmp_path / "batcher.sqlite")
     l1 = RollupL1(chain.provider.web3, rollup.address, bridge.address)
-    separator = l1.separator()
+    separator = l1.signing_dst()
     extra = ("--max-batch-txs", "64", "--max-batch-delay", "0.5")
     svc = ServiceProcess(store, tmp_path, key_hex(deployer), extra=extra)
     acked: list[list[bytes]] = [[] for _ in users]
     sent = [0] * len(users)
 
     def client(k: int, deadline: float) -> None:
-        key = bytes.fromhex(users[k].private_key.removeprefix("0x"))
+        key = key_of(users[k])
         to = (k + 1) % len(users)
         nonce = 0
         while time.monotonic() < deadline:

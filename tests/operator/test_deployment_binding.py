@@ -5,7 +5,7 @@ not mark acknowledged transactions dropped, forget batches users need, or replay
 import time
 
 import pytest
-from operator_helpers import BOND, CHALLENGE, fund, http, settings_for
+from operator_helpers import BOND, CHALLENGE, fund, http, key_of, settings_for
 from service_proc import ServiceProcess
 from test_fail_fast import BATCHER, QUICK, assert_one_clear_line, start
 
@@ -25,7 +25,7 @@ def second_deployment(deployer):
 
 
 def test_store_bound_to_deployment_batcher_refuses_another_deployment(
-    chain, deployment, second_deployment, contracts, deployer, alice, bob, tmp_path
+    chain, deployment, second_deployment, contracts, deployer, alice, bob, tmp_path, bls_keys
 ):
     bridge, _ = contracts
     fund(bridge, alice, ONE)
@@ -35,13 +35,12 @@ def test_store_bound_to_deployment_batcher_refuses_another_deployment(
     first.recover()
     first.ensure_bond()
     first.post_if_due(force=True)
-    key = bytes.fromhex(alice.private_key.removeprefix("0x"))
+    key = key_of(alice)
     acknowledged = [
-        first.submit(sign_transfer(key, first.separator, 0, 1, 1000, 0, n), n).tx_hash
-        for n in range(2)
+        first.submit(sign_transfer(key, first.dst, 0, 1, 1000, 0, n), n).tx_hash for n in range(2)
     ]
     first.post_if_due(force=True)
-    first.submit(sign_transfer(key, first.separator, 0, 1, 1000, 0, 2), 2)  # still pending
+    first.submit(sign_transfer(key, first.dst, 0, 1, 1000, 0, 2), 2)  # still pending
     first.store.close()
 
     with pytest.raises(WrongDeployment, match="belongs to another deployment"):

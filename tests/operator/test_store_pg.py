@@ -159,7 +159,7 @@ SCHEMA_V2 = {
 }
 
 
-def test_a_new_database_gets_schema_version_2_exactly(pg_url):
+def test_a_new_database_gets_schema_version_3_exactly(pg_url):
     open_store(pg_url).close()
     rows = sql(
         pg_url,
@@ -170,14 +170,14 @@ def test_a_new_database_gets_schema_version_2_exactly(pg_url):
     for table, column in rows:
         found.setdefault(table, []).append(column)
     assert found == SCHEMA_V2
-    assert sql(pg_url, "SELECT value FROM meta WHERE key = 'schema_version'") == [("2",)]
+    assert sql(pg_url, "SELECT value FROM meta WHERE key = 'schema_version'") == [("3",)]
 
 
 def test_another_schema_version_is_refused_and_left_as_it_is(pg_url):
     open_store(pg_url).close()
-    sql(pg_url, "UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    sql(pg_url, "UPDATE meta SET value = '4' WHERE key = 'schema_version'")
     sql(pg_url, "DROP TABLE checkpoints")  # as a future version might have
-    with pytest.raises(StoreError, match="schema version 3, this operator needs 2"):
+    with pytest.raises(StoreError, match="schema version 4, this operator needs 3"):
         open_store(pg_url)
     assert sql(pg_url, "SELECT to_regclass('checkpoints')") == [(None,)]  # not "repaired"
 
@@ -556,12 +556,12 @@ def _acks(output: str) -> dict[tuple[int, int], list[int]]:
 
 
 def test_the_batcher_runs_and_recovers_on_the_postgres_store(
-    chain, deployment, contracts, deployer, alice, bob, pg_url
+    chain, deployment, contracts, deployer, alice, bob, pg_url, bls_keys
 ):
     """The optimistic batcher given a postgresql:// store (`open_store(..., leader=True)`, as
     the service's `--store` does) binds, takes the leader lock, accepts, posts, and recovers
     after a restart with nothing lost."""
-    from operator_helpers import fund, settings_for
+    from operator_helpers import fund, key_of, settings_for
 
     import offchain.sequencer.optimistic as batcher_module
     from offchain.rollup.wallet import sign_transfer
@@ -576,13 +576,12 @@ def test_the_batcher_runs_and_recovers_on_the_postgres_store(
     assert first.store.is_leader
     with pytest.raises(LeaderLockHeld):
         open_store(pg_url, leader=True)  # a second sequencer of this deployment
-    key = bytes.fromhex(alice.private_key.removeprefix("0x"))
+    key = key_of(alice)
     posted = [
-        first.submit(sign_transfer(key, first.separator, 0, 1, 1000, 0, n), n).tx_hash
-        for n in range(3)
+        first.submit(sign_transfer(key, first.dst, 0, 1, 1000, 0, n), n).tx_hash for n in range(3)
     ]
     first.post_if_due(force=True)
-    pending = first.submit(sign_transfer(key, first.separator, 0, 1, 1000, 0, 3), 3).tx_hash
+    pending = first.submit(sign_transfer(key, first.dst, 0, 1, 1000, 0, 3), 3).tx_hash
     first.store.close()  # as a crash would: every acknowledged write is committed
 
     again = batcher_module.Batcher(settings_for(chain, deployment, deployer, pg_url))

@@ -6,6 +6,7 @@ import logging
 import urllib.request
 
 from operator_helpers import BOND, CHALLENGE, advance, fund, http
+from operator_helpers import key_of as bls_key
 from test_validator_service import _hash_slot, _post, _watcher, key_of
 
 from offchain.rollup import adversary
@@ -86,7 +87,7 @@ def test_restart_resumes_from_checkpoint_and_keeps_every_alarm_class(
     cheat = accounts[4]
     rollup.bond(value=BOND, sender=cheat)
     state = batcher.confirmed
-    stolen = adversary.steal(state, batcher.separator, key_of(bob), 0, 1, ONE // 2)
+    stolen = adversary.steal(state, batcher.dst, bls_key(bob), 0, 1, ONE // 2)
     Signer(batcher.w3, key_of(cheat)).send(
         batcher.l1.rollup.functions.postBatch(state.root, encode_batch(stolen))
     )

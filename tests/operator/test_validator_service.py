@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from operator_helpers import BOND, CHALLENGE, advance, fund
+from operator_helpers import key_of as bls_key
 
 from offchain.deployments import save_deployment
 from offchain.l1.sender import SendPolicy
@@ -53,7 +54,7 @@ def test_stolen_funds_batch_is_proven_and_rolled_back(
     cheat = accounts[4]
     rollup.bond(value=BOND, sender=cheat)
     state = batcher.confirmed
-    commitments = adversary.steal(state, batcher.separator, key_of(bob), 0, 1, 2 * ONE)
+    commitments = adversary.steal(state, batcher.dst, bls_key(bob), 0, 1, 2 * ONE)
     Signer(batcher.w3, key_of(cheat)).send(
         batcher.l1.rollup.functions.postBatch(state.root, encode_batch(commitments))
     )
@@ -292,19 +293,21 @@ def test_front_run_reveal_still_pays_the_service(
     cheat, copier = accounts[4], Signer(batcher.w3, key_of(accounts[5]))
     rollup.bond(value=BOND, sender=cheat)
     state = batcher.confirmed
-    commitments = adversary.steal(state, batcher.separator, key_of(bob), 0, 0, ONE)
+    commitments = adversary.steal(state, batcher.dst, bls_key(bob), 0, 0, ONE)
     Signer(batcher.w3, key_of(cheat)).send(
         batcher.l1.rollup.functions.postBatch(state.root, encode_batch(commitments))
     )
-    proof = watcher.validator.check().fraud.proof
+    fraud = watcher.validator.check().fraud
+    assert fraud.is_signature_fraud  # a stolen transfer is a bad aggregate (format v2)
+    proof = fraud.proof
     reveal = watcher.l1.rollup.encode_abi(
-        "revealFraud", args=[proof.as_abi(), carol.address, b"\0" * 32]
+        "revealSignatureFraud", args=[proof.as_abi(), carol.address, b"\0" * 32]
     )
     send = watcher._send
 
     def copier_first(data, gas=None):
         if data[:10] == reveal[:10]:
-            copier.send(watcher.l1.rollup.functions.proveFraud(proof.as_abi()))
+            copier.send(watcher.l1.rollup.functions.proveSignatureFraud(proof.as_abi()))
         return send(data, gas)
 
     watcher._send = copier_first

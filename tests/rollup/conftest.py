@@ -10,13 +10,19 @@ from offchain.rollup.l1 import RollupL1
 def env(project, accounts, chain, deployer) -> Env:
     bridge = deployer.deploy(project.L1Bridge, b"\x01")
     rollup = deployer.deploy(
-        project.Rollup, bridge, BOND, CHALLENGE_PERIOD, FORCED_DELAY, LIVENESS_PERIOD
+        project.Rollup,
+        bridge,
+        BOND,
+        CHALLENGE_PERIOD,
+        FORCED_DELAY,
+        LIVENESS_PERIOD,
+        deployer.deploy(project.BLSKeyRegistry, 3),
     )
     bridge.setRollup(rollup, sender=deployer)
     token = deployer.deploy(project.TestToken, "Test", "TST", 18)
     w3 = chain.provider.web3
     l1 = RollupL1(w3, rollup.address, bridge.address)
-    return Env(w3, bridge, rollup, token, l1, list(accounts), l1.separator())
+    return Env(w3, bridge, rollup, token, l1, list(accounts), l1.signing_dst())
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from eth_account import Account as EthAccount
 from hexbytes import HexBytes
 
+from offchain.bls import SecretKey
 from offchain.rollup.honest_proposer import HonestProposer
 from offchain.rollup.l1 import RollupL1, Signer
 from offchain.rollup.validator import Validator
+from offchain.rollup.wallet import derive_key
 
 BOND = 10**18
 CHALLENGE_PERIOD = 3600
@@ -35,7 +38,18 @@ class Env:
     token: object
     l1: RollupL1
     accounts: list
-    separator: bytes
+    dst: bytes  # the rollup's BLS signing tag
+
+    def bls(self, i: int) -> SecretKey:
+        """L1 account i's BLS key, derived from its wallet (offchain.rollup.wallet.derive_key)."""
+        acct = EthAccount.from_key(self.key(i))
+        return derive_key(acct, int(self.w3.eth.chain_id), self.l1.registry.address)
+
+    def register(self, *indexes: int) -> None:
+        """Register each account's derived BLS key and mine past the activation delay."""
+        entries = [self.l1.register_key(self.signer(i), self.bls(i)) for i in indexes]
+        if entries:
+            self.l1.wait_key_active(max(entries, key=lambda e: e.from_block), mine=True)
 
     def signer(self, i: int) -> Signer:
         return Signer(self.w3, key_of(self.accounts[i]))
@@ -119,7 +133,7 @@ def post_empty(env: Env, i: int, claimed_root: bytes | None = None) -> int:
     f = env.l1.rollup.functions
     root, deposit_end, forced_end = f.head().call()
     post_root = bytes(root) if claimed_root is None else claimed_root
-    data = encode_batch([Commitment(post_root, deposit_end, 0, b"", forced_end)])
+    data = encode_batch([Commitment(post_root, deposit_end, forced_end, 0)])
     index = f.batchCount().call()
     env.signer(i).send(f.postBatch(bytes(root), data), gas=500_000)
     return index
@@ -137,8 +151,8 @@ def empty_proof(env: Env, index: int, claimed_root: bytes):
         from_block=0, argument_filters={"index": index}
     )
     a = logs[-1]["args"]  # the latest posting at that index (also after a rollback or freeze)
-    c = Commitment(claimed_root, a["depositEnd"], 0, b"", a["forcedEnd"])
-    return fraud_proof(index, [c], 0, (), execute(L2State(), b"", 0, (), env.separator))
+    c = Commitment(claimed_root, a["depositEnd"], a["forcedEnd"], 0)
+    return fraud_proof(index, [c], 0, (), execute(L2State(), c, ()))
 
 
 def bounty_of(env: Env, receipt) -> int:

@@ -121,7 +121,7 @@ def test_unbacked_batch_class_post_needs_a_free_bond_per_batch(env):
     from offchain.rollup.codec import encode_batch
     from offchain.rollup.types import Commitment
 
-    data = encode_batch([Commitment(root, 0, 0, b"", 0)])
+    data = encode_batch([Commitment(root, 0, 0, 0)])
     assert_reverts(env.l1.rollup, f.postBatch(root, data), "InsufficientBond", _a(env, P))
     env.advance(CHALLENGE_PERIOD)
     post_empty(env, P)  # batch 0 is final: its bond is released and locked again for batch 1
@@ -147,4 +147,5 @@ def test_constructor_rejects_a_bond_above_uint96(project, deployer):
 
     bridge = deployer.deploy(project.L1Bridge, b"\x01")
     with ape.reverts(project.Rollup.BadParameter):
-        deployer.deploy(project.Rollup, bridge, 2**96, 1, 1, 1)
+        registry = deployer.deploy(project.BLSKeyRegistry, 3)
+        deployer.deploy(project.Rollup, bridge, 2**96, 1, 1, 1, registry)

@@ -6,13 +6,16 @@ import struct
 from pathlib import Path
 
 import pytest
+from eth_utils import to_checksum_address
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from offchain.bls import SecretKey, signing_dst
+from offchain.bls.registry import KeyEntry, KeyHistory
 from offchain.rollup.builder import build_batch
 from offchain.rollup.checkpoint import VERSION, Anchor, Checkpoint, CheckpointError
 from offchain.rollup.codec import encode_batch
-from offchain.rollup.eip712 import Domain, address_of
+from offchain.rollup.eip712 import address_of
 from offchain.rollup.hashing import keccak
 from offchain.rollup.l1 import BatchRecord
 from offchain.rollup.merkle import SparseMerkleTree
@@ -22,11 +25,20 @@ from offchain.rollup.types import Account, Commitment, QueuedDeposit
 from offchain.rollup.wallet import sign_transfer
 
 VECTORS = Path(__file__).parent / "vectors" / "checkpoint.json"
-SEP = Domain(31337, "0x" + "42" * 20).separator()
+DST = signing_dst(31337, "0x" + "42" * 20)
+SKS = [SecretKey(7_000 + i) for i in range(4)]
 KEYS = [keccak(b"ckpt key %d" % i) for i in range(4)]
 OWN = [address_of(k) for k in KEYS]
 ETH = "0x" + "00" * 20
 ROLLUP = "0x" + "ab" * 20
+KEY_HISTORY = KeyHistory(
+    {
+        to_checksum_address(OWN[i]): (
+            KeyEntry(to_checksum_address(OWN[i]), 0, 0, b"", SKS[i].public_key()),
+        )
+        for i in range(4)
+    }
+)
 
 
 def state_of(accounts: dict[int, Account], deposit_end: int = 0, forced_end: int = 0) -> L2State:
@@ -45,6 +57,7 @@ def anchor_for(state: L2State, index: int = 6, chain_id: int = 31337) -> Anchor:
         1_700_000_000 + index,
         state.deposit_end,
         state.forced_end,
+        95 + index,
     )
     return Anchor(chain_id, ROLLUP, index, record, 100 + index, keccak(b"block"), keccak(b"tx"))
 
@@ -68,16 +81,17 @@ def test_vector_encodes_and_decodes_exactly():
     assert back.batches == v["batches"] == 7
     assert "0x" + back.root.hex() == v["root"]
     assert back.state().root == ck.root
-    assert len(bytes.fromhex(v["bytes"])) == v["length"] == 238 + 3 * 64 + 32
+    assert len(bytes.fromhex(v["bytes"])) == v["length"] == 246 + 3 * 64 + 32
 
 
-def test_version_1_layout():
+def test_version_2_layout():
     raw = vector_checkpoint().to_bytes()
-    assert raw[:8] == b"L2KITCKP" and int.from_bytes(raw[8:10], "big") == VERSION == 1
+    assert raw[:8] == b"L2KITCKP" and int.from_bytes(raw[8:10], "big") == VERSION == 2
     assert int.from_bytes(raw[10:18], "big") == 31337
     assert raw[18:38] == bytes.fromhex("ab" * 20)
-    assert int.from_bytes(raw[234:238], "big") == 3  # account count, then the entries
-    assert int.from_bytes(raw[238:242], "big") == 0 and int.from_bytes(raw[302:306], "big") == 1
+    assert int.from_bytes(raw[234:238], "big") == 3  # account count
+    assert int.from_bytes(raw[238:246], "big") == 101  # postedBlock, then the entries
+    assert int.from_bytes(raw[246:250], "big") == 0 and int.from_bytes(raw[310:314], "big") == 1
     assert raw[-32:] == keccak(raw[:-32])
 
 
@@ -92,16 +106,16 @@ def _redigest(body: bytes) -> bytes:
         (lambda r: r + b"\x00", "trailing bytes|truncated"),
         (lambda r: r[:40], "too short"),
         (lambda r: b"L2KITCKQ" + r[8:], "bad magic"),
-        (lambda r: r[:8] + (2).to_bytes(2, "big") + r[10:], "version 2 is not supported"),
+        (lambda r: r[:8] + (3).to_bytes(2, "big") + r[10:], "version 3 is not supported"),
         (lambda r: r[:-33] + bytes([r[-33] ^ 1]) + r[-32:], "digest mismatch"),
         # accounts out of order (entries 0 and 1 swapped), digest recomputed
-        (lambda r: _redigest(r[:238] + r[302:366] + r[238:302] + r[366:-32]), "out of order"),
+        (lambda r: _redigest(r[:246] + r[310:374] + r[246:310] + r[374:-32]), "out of order"),
         # a balance changed: the digest matches but the rebuilt root does not
-        (lambda r: _redigest(r[:297] + bytes([r[297] ^ 1]) + r[298:-32]), "hash to root"),
+        (lambda r: _redigest(r[:305] + bytes([r[305] ^ 1]) + r[306:-32]), "hash to root"),
         # an empty leaf as an account
-        (lambda r: _redigest(r[:242] + b"\x00" * 60 + r[302:-32]), "outside the tree or empty"),
+        (lambda r: _redigest(r[:250] + b"\x00" * 60 + r[310:-32]), "outside the tree or empty"),
         # an index outside the tree
-        (lambda r: _redigest(r[:366] + (2**24).to_bytes(4, "big") + r[370:-32]), "outside"),
+        (lambda r: _redigest(r[:374] + (2**24).to_bytes(4, "big") + r[378:-32]), "outside"),
     ],
 )
 def test_rejects(mutate, message):
@@ -141,7 +155,7 @@ def test_round_trip(accounts, dep, frc):
     back = Checkpoint.from_bytes(raw)
     assert back == ck and back.to_bytes() == raw
     assert back.state().root == state.root and back.state().accounts == state.accounts
-    assert len(raw) == 238 + 64 * len(accounts) + 32  # proportional to accounts, not history
+    assert len(raw) == 246 + 64 * len(accounts) + 32  # proportional to accounts, not history
 
 
 @settings(max_examples=40, deadline=None)
@@ -177,17 +191,17 @@ def history(steps: list[tuple[int, list[tuple[int, int, int]], bool]]):
             if s >= len(state.accounts) or r >= len(state.accounts) or s == r:
                 continue
             nonce = nonces.get(s, state.account(s).nonce)
-            txs.append(sign_transfer(KEYS[s % 4], SEP, s, r, amount, 0, nonce))
+            txs.append(sign_transfer(SKS[(s % 4)], DST, s, r, amount, 0, nonce))
             nonces[s] = nonce + 1
         if not new and not txs:
             new_state = state
-            data = encode_batch([Commitment(state.root, state.deposit_end, 0, b"", 0)])
+            data = encode_batch([Commitment(state.root, state.deposit_end, state.forced_end, 0)])
         else:
-            built, new_state = build_batch(state, new, txs, SEP)
+            built, new_state = build_batch(state, new, txs)
             data = built.data
             nonces = {}
         if lie:
-            c = Commitment(keccak(b"lie"), new_state.deposit_end, 0, b"", new_state.forced_end)
+            c = Commitment(keccak(b"lie"), state.deposit_end, state.forced_end, 0)
             data = encode_batch([c])
             batches.append(PostedBatch(len(batches), data))
             break
@@ -211,16 +225,18 @@ step_st = st.tuples(
 def test_resume_from_checkpoint_equals_replay_from_genesis(steps, cut):
     steps[0] = (max(steps[0][0], 1), steps[0][1], False)
     batches, deposits = history(steps)
-    full = replay(batches, deposits, SEP)
+    full = replay(batches, deposits, DST, keys=KEY_HISTORY)
     k = min(cut, full.batches_ok)
     if k == 0:
         return
-    head = replay(batches[:k], deposits, SEP)
+    head = replay(batches[:k], deposits, DST, keys=KEY_HISTORY)
     assert head.fraud is None and head.batches_ok == k
     ck = Checkpoint.of(anchor_for(head.state, index=k - 1), head.state.copy(), 0, 0)
     ck = Checkpoint.from_bytes(ck.to_bytes())
     start = ck.state()
-    rest = replay(batches[k:], deposits[start.deposit_end :], SEP, start=start, first=k)
+    rest = replay(
+        batches[k:], deposits[start.deposit_end :], DST, start=start, first=k, keys=KEY_HISTORY
+    )
     assert rest.batches_ok == full.batches_ok
     assert rest.state.root == full.state.root and rest.state.accounts == full.state.accounts
     assert (rest.state.deposit_end, rest.state.forced_end) == (
@@ -243,14 +259,14 @@ def test_resume_from_checkpoint_equals_replay_from_genesis(steps, cut):
 def test_replay_refuses_a_queue_that_starts_after_the_state():
     state = state_of({0: Account(OWN[0], ETH, 1, 0)}, deposit_end=2)
     with pytest.raises(ValueError, match="starts at 3, after the state's position 2"):
-        replay([], [QueuedDeposit(3, ETH, 1, OWN[0])], SEP, start=state, first=1)
+        replay([], [QueuedDeposit(3, ETH, 1, OWN[0])], DST, start=state, first=1)
     with pytest.raises(ValueError, match="needs the state after batch"):
-        replay([], [], SEP, first=1)
+        replay([], [], DST, first=1)
 
 
 def test_struct_sizes_match_the_spec():
-    # header 238 bytes and 64 per account, as docs/checkpoints.md states
+    # header 246 bytes and 64 per account, as docs/checkpoints.md states
     from offchain.rollup import checkpoint
 
-    assert checkpoint._HEAD.size == 238 and checkpoint._ACCOUNT.size == 64
+    assert checkpoint._HEAD.size == 246 and checkpoint._ACCOUNT.size == 64
     assert struct.calcsize(">I60s") == 64

@@ -25,6 +25,7 @@ AMOUNTS = (10**15, 10**16, 10**17, 10**18)
 @pytest.mark.slow  # hypothesis on Anvil
 def test_invariant_funds_are_conserved(env, chain):
     env.bond(0)
+    env.register(*USERS)  # before the snapshot: every example starts with the keys active
 
     class Conservation(RuleBasedStateMachine):
         def __init__(self):
@@ -63,7 +64,7 @@ def test_invariant_funds_are_conserved(env, chain):
             if i is None or j is None:
                 return
             n = self._nonce(i)
-            self.pending.append(sign_transfer(env.key(a), env.separator, i, j, amount, 0, n))
+            self.pending.append(sign_transfer(env.bls(a), env.dst, i, j, amount, 0, n))
             self.nonces[i] = n + 1
 
         @rule(user=st.sampled_from(USERS), amount=st.sampled_from(AMOUNTS))
@@ -72,7 +73,7 @@ def test_invariant_funds_are_conserved(env, chain):
             if i is None:
                 return
             n = self._nonce(i)
-            self.pending.append(sign_withdraw(env.key(user), env.separator, i, amount, 0, n))
+            self.pending.append(sign_withdraw(env.bls(user), env.dst, i, amount, 0, n))
             self.nonces[i] = n + 1
 
         @rule()

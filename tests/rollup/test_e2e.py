@@ -8,14 +8,15 @@ from offchain.rollup.wallet import sign_transfer, sign_withdraw
 
 def test_deposit_transfer_withdraw_claim(env):
     env.bond(0)
+    env.register(1, 2)
     for i in (1, 2):
         env.deposit_eth(i, 10**18)
     op = env.operator()
     _, _ = op.step([])
-    sep = env.separator
+    dst = env.dst
     txs = [
-        sign_transfer(env.key(1), sep, 0, 1, 3 * 10**17, 0, 0),
-        sign_withdraw(env.key(2), sep, 1, 5 * 10**17, 0, 0),
+        sign_transfer(env.bls(1), dst, 0, 1, 3 * 10**17, 0, 0),
+        sign_withdraw(env.bls(2), dst, 1, 5 * 10**17, 0, 0),
     ]
     batch, _ = op.step(txs)
     assert batch.rejected == ()
@@ -52,6 +53,7 @@ def test_erc20_round_trip_and_operator_restart(env, tmp_path):
     from offchain.rollup.honest_proposer import HonestProposer
 
     env.bond(0)
+    env.register(1, 2)
     env.deposit_token(1, 5 * 10**18)
     env.deposit_token(2, 10**18)
     store = tmp_path / "l2state.json"
@@ -62,11 +64,11 @@ def test_erc20_round_trip_and_operator_restart(env, tmp_path):
     # restart: the state comes back from disk, root checked
     op = HonestProposer.resume(env.l1, env.signer(0), store)
     assert op.state.root == env.rollup.head()[0]
-    sep = env.separator
+    dst = env.dst
     op.step(
         [
-            sign_transfer(env.key(1), sep, 0, 1, 2 * 10**18, 0, 0),
-            sign_withdraw(env.key(2), sep, 1, 3 * 10**18, 0, 0),
+            sign_transfer(env.bls(1), dst, 0, 1, 2 * 10**18, 0, 0),
+            sign_withdraw(env.bls(2), dst, 1, 3 * 10**18, 0, 0),
         ]
     )
     result = env.validator().check()
@@ -99,3 +101,101 @@ def test_corrupt_saved_state_is_refused(tmp_path):
     path.write_text(json.dumps(body))
     with pytest.raises(CorruptState, match="resync"):
         load_state(path)
+
+
+def test_honest_batch_survives_every_proof_attempt(env):
+    """Both disputes against every commitment of an honest batch (transfers, withdraws,
+    repeated senders, a fee) revert NotFraudulent, proven directly or through commit-reveal."""
+    from rollup_helpers import assert_reverts
+
+    from offchain.rollup.execute import execute
+    from offchain.rollup.proofs import fraud_proof, signature_proof
+    from offchain.rollup.replay import keys_at_block
+
+    env.bond(0)
+    env.register(1, 2, 3)
+    for i in (1, 2, 3):
+        env.deposit_eth(i, 10**18)
+    op = env.operator(fee_account=2)
+    op.step([])
+    pre = op.state.copy()
+    dst = env.dst
+    txs = [
+        sign_transfer(env.bls(1), dst, 0, 1, 10**17, 10**3, 0),
+        sign_transfer(env.bls(1), dst, 0, 2, 10**16, 0, 1),
+        sign_transfer(env.bls(2), dst, 1, 0, 10**15, 5, 0),
+        sign_withdraw(env.bls(3), dst, 2, 10**17, 0, 0),
+        sign_withdraw(env.bls(1), dst, 0, 10**15, 0, 2),
+    ]
+    batch, _ = op.step(txs)
+    assert batch.rejected == ()
+    index = env.rollup.batchCount() - 1
+    result = env.validator().check()
+    assert result.fraud is None
+    cs = [b.commitment for b in batch.commitments]
+    keys = keys_at_block(env.l1.key_history(), env.l1.batch_record(index).posted_block)
+    state = pre
+    f = env.l1.rollup.functions
+    for ci, bc in enumerate(batch.commitments):
+        ex = execute(state, bc.commitment, bc.deposits, bc.forced)
+        assert ex.ok
+        state_proof = fraud_proof(index, cs, ci, bc.deposits, ex, bc.forced)
+        assert_reverts(
+            env.l1.rollup,
+            f.proveFraud(state_proof.as_abi()),
+            "NotFraudulent",
+            env.accounts[9].address,
+        )
+        state.tree = ex.tree  # the post-state (overlay) for the signature evidence
+        state.accounts.update(ex.writes)
+        sig_proof = signature_proof(index, cs, ci, state, keys)
+        assert_reverts(
+            env.l1.rollup,
+            f.proveSignatureFraud(sig_proof.as_abi()),
+            "NotFraudulent",
+            env.accounts[9].address,
+        )
+    assert env.rollup.batchCount() == index + 1
+
+
+def test_a_signature_for_another_chain_rollup_nonce_or_sender_is_refused(env):
+    """Each replayed signature makes the commitment's aggregate fail: the validator proves it
+    with the signature dispute (BAD_SIGNATURE) and the batch is rolled back."""
+    from offchain.bls import signing_dst
+    from offchain.rollup.builder import build_batch
+    from offchain.rollup.codec import encode_batch
+    from offchain.rollup.execute import Fault
+    from offchain.rollup.signatures import aggregate_commitment
+
+    env.bond(0)
+    env.bond(4, 5 * BOND)
+    env.register(1, 2)
+    for i in (1, 2):
+        env.deposit_eth(i, 10**18)
+    op = env.operator()
+    op.step([])
+    chain = int(env.w3.eth.chain_id)
+    rollup = env.rollup.address
+    other_rollup = "0x" + "ab" * 20
+    cases = {
+        "other chain": sign_transfer(env.bls(1), signing_dst(chain + 1, rollup), 0, 1, 10, 0, 0),
+        "other rollup": sign_transfer(env.bls(1), signing_dst(chain, other_rollup), 0, 1, 10, 0, 0),
+        "other nonce": sign_transfer(env.bls(1), env.dst, 0, 1, 10, 0, 7),
+        # account 1's owner signs "sender 0 pays": a signature for another sender
+        "other sender": sign_transfer(env.bls(2), env.dst, 0, 1, 10, 0, 0),
+    }
+    for name, tx in cases.items():
+        built, _ = build_batch(op.state, [], [tx])
+        c = built.commitments[0].commitment
+        assert c.signature == aggregate_commitment([tx])
+        env.signer(4).send(f_post(env, op.state.root, encode_batch([c])))
+        result, receipt = env.validator(9).challenge()
+        assert result.fraud is not None and result.fraud.is_signature_fraud, name
+        assert result.fraud.fault == Fault.BAD_SIGNATURE, name
+        logs = env.l1.rollup.events.FraudProven().process_receipt(receipt)
+        assert logs[0]["args"]["fault"] == Fault.BAD_SIGNATURE.value, name
+        assert env.rollup.head()[0] == op.state.root, name
+
+
+def f_post(env, pre_root, data):
+    return env.l1.rollup.functions.postBatch(pre_root, data)

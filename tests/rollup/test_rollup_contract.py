@@ -8,9 +8,8 @@ from offchain.rollup import adversary as adv
 from offchain.rollup.codec import encode_batch
 from offchain.rollup.hashing import keccak
 from offchain.rollup.merkle import EMPTY_ROOT
-from offchain.rollup.params import MAX_TX_BYTES
 from offchain.rollup.replay import replay
-from offchain.rollup.types import Commitment
+from offchain.rollup.types import Commitment, DepositTx
 from offchain.rollup.wallet import sign_transfer, sign_withdraw
 
 ZERO32 = b"\x00" * 32
@@ -22,12 +21,13 @@ def _reverts(env, fn, error, account):
 
 def _honest(env, txs_after=True):
     env.bond(0)
+    env.register(1, 2)
     for i in (1, 2):
         env.deposit_eth(i, 10**18)
     op = env.operator()
     op.step([])
     if txs_after:
-        op.step([sign_transfer(env.key(1), env.separator, 0, 1, 10**17, 0, 0)])
+        op.step([sign_transfer(env.bls(1), env.dst, 0, 1, 10**17, 0, 0)])
     return op
 
 
@@ -35,26 +35,29 @@ def _honest_proof(env):
     """The fraud proof a challenger would build against the (honest) last batch."""
     batches = env.l1.posted_batches()
     queue = env.l1.deposit_queue()
-    pre = replay(batches[:-1], queue, env.separator).state
+    pre = replay(batches[:-1], queue, env.dst).state
     from offchain.rollup.codec import decode_batch
     from offchain.rollup.execute import execute
     from offchain.rollup.proofs import fraud_proof
 
-    cs = decode_batch(batches[-1].data)
+    cs = decode_batch(batches[-1].data, pre.deposit_end, pre.forced_end)
     c = cs[0]
     deps = tuple(queue[pre.deposit_end : c.deposit_end])
-    ex = execute(pre, c.tx_data, c.fee_account, deps, env.separator)
+    ex = execute(pre, c, deps)
     return fraud_proof(len(batches) - 1, cs, 0, deps, ex)
 
 
 def test_constructor_rejects_bad_parameters(project, deployer):
     bridge = deployer.deploy(project.L1Bridge, b"\x01")
+    reg = deployer.deploy(project.BLSKeyRegistry, 3)
+    zero = "0x" + "00" * 20
     bad = (
-        (bridge, 0, 1, 1, 1),
-        (bridge, 1, 0, 1, 1),
-        (bridge, 1, 1, 0, 1),
-        (bridge, 1, 1, 1, 0),
-        ("0x" + "00" * 20, 1, 1, 1, 1),
+        (bridge, 0, 1, 1, 1, reg),
+        (bridge, 1, 0, 1, 1, reg),
+        (bridge, 1, 1, 0, 1, reg),
+        (bridge, 1, 1, 1, 0, reg),
+        (zero, 1, 1, 1, 1, reg),
+        (bridge, 1, 1, 1, 1, zero),
     )
     for args in bad:
         with ape.reverts(project.Rollup.BadParameter):
@@ -68,16 +71,9 @@ def test_genesis_and_views(env):
     assert env.rollup.finalizedCount() == 0
     with ape.reverts(env.rollup.UnknownBatch):
         env.rollup.batches(0)
-    assert env.rollup.commitmentHash(ZERO32, 1, 5, 2, ZERO32) == keccak(
-        ZERO32 + (1).to_bytes(4, "big") + (5).to_bytes(4, "big") + (2).to_bytes(3, "big") + ZERO32
-    )
-    assert Commitment(ZERO32, 1, 2, b"", 5).hash() == keccak(
-        ZERO32
-        + (1).to_bytes(4, "big")
-        + (5).to_bytes(4, "big")
-        + (2).to_bytes(3, "big")
-        + keccak(b"")
-    )
+    c = Commitment(ZERO32, 1, 5, 2)
+    expected = keccak(ZERO32 + (1).to_bytes(4, "big") + (5).to_bytes(4, "big") + keccak(c.rest()))
+    assert env.rollup.commitmentHash(ZERO32, 1, 5, keccak(c.rest())) == expected == c.hash()
 
 
 def test_bond_and_withdraw_bond(env, accounts):
@@ -106,7 +102,7 @@ def test_bond_locked_until_last_batch_final(env, accounts, project):
 
 
 def test_post_requires_bond_and_expected_root(env, accounts):
-    data = encode_batch([Commitment(EMPTY_ROOT, 0, 0, b"")])
+    data = encode_batch([Commitment(EMPTY_ROOT, 0, 0, 0)])
     _reverts(
         env, env.l1.rollup.functions.postBatch(EMPTY_ROOT, data), "InsufficientBond", accounts[0]
     )
@@ -122,11 +118,12 @@ def test_post_requires_bond_and_expected_root(env, accounts):
     [
         b"",
         b"\x00" * 40,
-        EMPTY_ROOT + b"\x00" * 11 + (MAX_TX_BYTES + 1).to_bytes(2, "big") + b"\x00" * 2500,
-        EMPTY_ROOT + b"\x00" * 11 + (5).to_bytes(2, "big") + b"\x01\x00\x00",
-        encode_batch([Commitment(EMPTY_ROOT, 0, 0, b"")] * 64) + EMPTY_ROOT + b"\x00" * 9,
+        EMPTY_ROOT + bytes([0, 33, 0, 0]) + b"\x00" * 3 + b"\x00" * (48 + 33 * 12),
+        EMPTY_ROOT + bytes([0, 0, 0, 2]) + b"\x00" * 3 + b"\x01",
+        EMPTY_ROOT + bytes([0, 1, 0, 0]) + b"\x00" * 3 + b"\x00" * 48 + b"\x00" * 13,
+        encode_batch([Commitment(EMPTY_ROOT, 0, 0, 0)] * 64) + EMPTY_ROOT + b"\x00" * 7,
     ],
-    ids=["empty", "short-header", "tx-bytes-over-bound", "txs-past-end", "65-commitments"],
+    ids=["empty", "short-header", "counts-over-32", "past-end", "trailing", "65-commitments"],
 )
 def test_post_rejects_malformed_batches(env, accounts, data):
     env.bond(0)
@@ -139,17 +136,11 @@ def test_post_rejects_bad_deposit_ranges(env, accounts):
     env.bond(0)
     for _ in range(34):
         env.deposit_eth(1, 10**15)
-    jump = encode_batch([Commitment(EMPTY_ROOT, 33, 0, b"")])
-    _reverts(
-        env, env.l1.rollup.functions.postBatch(EMPTY_ROOT, jump), "BadDepositRange", accounts[0]
-    )
-    back = encode_batch([Commitment(EMPTY_ROOT, 2, 0, b""), Commitment(EMPTY_ROOT, 1, 0, b"")])
-    _reverts(
-        env, env.l1.rollup.functions.postBatch(EMPTY_ROOT, back), "BadDepositRange", accounts[0]
-    )
-    unqueued = encode_batch(
-        [Commitment(EMPTY_ROOT, 32, 0, b""), Commitment(EMPTY_ROOT, 35, 0, b"")]
-    )
+
+    def deps(n: int, end: int) -> Commitment:
+        return Commitment(EMPTY_ROOT, end, 0, 0, deposits=[DepositTx(i) for i in range(n)])
+
+    unqueued = encode_batch([deps(32, 32), deps(3, 35)])
     _reverts(
         env,
         env.l1.rollup.functions.postBatch(EMPTY_ROOT, unqueued),
@@ -236,10 +227,9 @@ def test_prev_commitment_must_match(env, accounts):
         env.deposit_eth(i, 10**18)
     op = env.operator()
     op.step([])
-    good = Commitment(op.state.root, op.state.deposit_end, 0, b"")
-    bad = adv.wrong_root(
-        op.state, [sign_transfer(env.key(1), env.separator, 0, 1, 1, 0, 0)], env.separator
-    )
+    env.register(1)
+    good = Commitment(op.state.root, op.state.deposit_end, op.state.forced_end, 0)
+    bad = adv.wrong_root(op.state, [sign_transfer(env.bls(1), env.dst, 0, 1, 1, 0, 0)])
     env.signer(4).send(env.l1.rollup.functions.postBatch(op.state.root, encode_batch([good, *bad])))
     result = env.validator().check()
     assert (result.fraud.batch_index, result.fraud.commitment_index) == (1, 1)
@@ -252,13 +242,13 @@ def test_prev_commitment_must_match(env, accounts):
 
 def test_withdrawal_rules(env, accounts, project):
     op = _honest(env)
-    op.step([sign_withdraw(env.key(2), env.separator, 1, 4 * 10**17, 0, 0)])
+    op.step([sign_withdraw(env.bls(2), env.dst, 1, 4 * 10**17, 0, 0)])
     claim = env.validator().check().withdrawals[0]
     args = list(claim.as_abi())
     _reverts(env, env.l1.rollup.functions.finalizeWithdrawal(args), "BatchNotFinal", accounts[5])
     env.advance(CHALLENGE_PERIOD)
     not_w = list(args)
-    not_w[7] = 5
+    not_w[7] = 1  # past the commitment's one withdraw
     _reverts(env, env.l1.rollup.functions.finalizeWithdrawal(not_w), "NotAWithdrawal", accounts[5])
     bad_leaf = list(args)
     bad_leaf[8] = bytes(60)
@@ -290,17 +280,19 @@ def test_withdrawal_rules(env, accounts, project):
 def test_withdrawal_from_rolled_back_batch_is_rejected(env, accounts):
     env.bond(0)
     env.bond(4)
+    env.register(1)
     env.deposit_eth(1, 10**18)
     op = env.operator()
     op.step([])
     # the cheater posts a real withdraw next to a lie, then the lie is proven
-    w = sign_withdraw(env.key(1), env.separator, 0, 10**17, 0, 0)
-    cs = adv.wrong_root(op.state, [w], env.separator)
+    w = sign_withdraw(env.bls(1), env.dst, 0, 10**17, 0, 0)
+    cs = adv.wrong_root(op.state, [w])
     env.signer(4).send(env.l1.rollup.functions.postBatch(op.state.root, encode_batch(cs)))
     env.validator().challenge()
     env.advance(CHALLENGE_PERIOD)
-    args = [1, [c.hash() for c in cs], 0, cs[0].post_root, cs[0].deposit_end, 0, cs[0].tx_data]
-    args += [0, bytes(60), bytes(768), cs[0].forced_end, b""]
+    c = cs[0]
+    args = [1, [x.hash() for x in cs], 0, c.post_root, c.deposit_end, c.forced_end, c.rest()]
+    args += [0, bytes(60), bytes(768), "0x" + "00" * 20, b""]
     _reverts(env, env.l1.rollup.functions.finalizeWithdrawal(args), "UnknownBatch", accounts[5])
 
 
@@ -315,7 +307,7 @@ def test_finality_is_monotone(env, accounts):
     op = _honest(env)
     assert env.rollup.finalizedCount() == 0
     env.advance(CHALLENGE_PERIOD)
-    op.step([sign_transfer(env.key(2), env.separator, 1, 0, 1, 0, 0)])
+    op.step([sign_transfer(env.bls(2), env.dst, 1, 0, 1, 0, 0)])
     assert env.rollup.finalizedCount() == 2
     assert not env.rollup.isFinal(2)
     assert env.rollup.lastFinalizedRoot() == env.rollup.batches(1).postRoot
@@ -327,18 +319,19 @@ def test_honest_multi_commitment_batch_resists_proofs_on_each_commitment(env, ac
     from offchain.rollup.proofs import fraud_proof
 
     env.bond(0)
+    env.register(1)
     env.deposit_eth(1, 10**18)
     env.deposit_eth(2, 10**18)
     op = env.operator()
     op.step([])
     pre = op.state.copy()
-    txs = [sign_transfer(env.key(1), env.separator, 0, 1, 10**12, 0, n) for n in range(40)]
+    txs = [sign_transfer(env.bls(1), env.dst, 0, 1, 10**12, 0, n) for n in range(40)]
     batch, _ = op.step(txs)
     assert len(batch.commitments) == 2
-    cs = decode_batch(batch.data)
+    cs = decode_batch(batch.data, pre.deposit_end, pre.forced_end)
     state = pre
     for ci, c in enumerate(cs):
-        ex = execute(state, c.tx_data, c.fee_account, (), env.separator)
+        ex = execute(state, c, ())
         proof = fraud_proof(1, cs, ci, (), ex)
         fn = env.l1.rollup.functions.proveFraud(proof.as_abi())
         _reverts(env, fn, "NotFraudulent", accounts[9])
