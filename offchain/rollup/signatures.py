@@ -28,6 +28,7 @@ from offchain.bls import (
     verify_aggregate,
 )
 from offchain.bls import aggregate as bls_aggregate
+from offchain.errors import RollupError
 
 from .execute import Fault
 from .messages import tx_message
@@ -44,7 +45,7 @@ class AccountLookup(Protocol):
     def account(self, index: int) -> Account: ...
 
 
-class SignerFault(Exception):
+class SignerFault(RollupError):
     """A signer the commitment's post-state rules out (NO_ACCOUNT, BAD_SIGNATURE, NO_KEY)."""
 
     def __init__(self, fault: Fault, sender: int, why: str) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from offchain.errors import SequencerError
 from offchain.rollup.codec import CodecError, decode_forced_tx, encode_forced_tx
 from offchain.rollup.hashing import keccak
 from offchain.rollup.messages import tx_message
@@ -29,7 +30,7 @@ NONCE_LEN = 4
 PAYLOAD_LENGTHS = (13 + NONCE_LEN + SIGNATURE_LEN, 10 + NONCE_LEN + SIGNATURE_LEN)
 
 
-class PayloadError(ValueError):
+class PayloadError(SequencerError, ValueError):
     """A stored payload that does not decode: the store is corrupt or of another version."""
 
 
