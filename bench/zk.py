@@ -106,7 +106,7 @@ def bench_one(n: int, d: int, project, accounts, web3) -> dict:
     bv = deployer.deploy(project.Groth16Verifier, *verifier_args(keys))
     ev = deployer.deploy(project.Groth16Verifier, *verifier_args(exit_keys))
     rollup = deployer.deploy(
-        project.ZkRollup, bridge, bv, ev, zero_hashes(DEPTH)[DEPTH], n, d, 7 * 24 * 3600, 86400
+        project.ZkRollup, bridge, bv, ev, zero_hashes(DEPTH)[DEPTH], n, d, 7 * 24 * 3600, 86400, DEPTH
     )
     bridge.setRollup(rollup, sender=deployer)
 

@@ -34,9 +34,11 @@ def _build(state, forced=(), txs=()):
 def test_zk_forced_slot_is_whole_balance_to_recipient_no_signature():
     state = _funded()
     batch = _build(state, forced=(ForcedWithdrawal(0, 0, 0, PAYEE),))
-    start = pubdata.HEADER_BYTES + PARAMS.n_deposits * pubdata.DEPOSIT_SLOT_BYTES
-    assert batch.data[start : start + pubdata.TX_SLOT_BYTES] == pubdata.tx_slot(
-        int(TxKind.FORCED), 0, PAYEE, 10**18, 0
+    # The compact slot names the type and the leaf; the payout record says who gets what.
+    assert batch.tx_data == (
+        pubdata.compact_slot(int(TxKind.FORCED), 0, 0, 0, PARAMS.depth)
+        + pubdata.compact_slot(0, 0, 0, 0, PARAMS.depth)
+        + pubdata.payout_record(PAYEE, 0, 10**18)
     )
     assert batch.new_state.account(0).balance == 0
     assert batch.new_state.account(0).nonce == 1

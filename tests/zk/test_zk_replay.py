@@ -37,6 +37,7 @@ def _posted(batch) -> PostedBatch:
         l1_tx_hash="0x00",
         l1_block=0,
         submitter="0x00",
+        n_txs=PARAMS.n_txs,
     )
 
 
@@ -119,6 +120,7 @@ def test_zk_recovery_foreign_batch_replay_of_a_forced_withdrawal_matches_builder
     # a forged amount (not the whole balance) is refused, not half-applied
     posted = _posted(batch)
     data = bytearray(posted.tx_data)
-    data[25:41] = (acct.balance - 1).to_bytes(16, "big")
+    rec = PARAMS.n_txs * PARAMS.slot_bytes
+    data[rec + 40 : rec + 56] = (acct.balance - 1).to_bytes(16, "big")
     with pytest.raises(ReplayError, match="forced withdrawal"):
         replay_batch(state, PostedBatch(**{**posted.__dict__, "tx_data": bytes(data)}))
