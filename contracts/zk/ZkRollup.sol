@@ -5,6 +5,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {IL1Bridge} from "../bridge/IL1Bridge.sol";
 import {IZkRollup} from "./IZkRollup.sol";
 import {IZkVerifier} from "./IZkVerifier.sol";
+import {ZkPubdata} from "./ZkPubdata.sol";
 
 /// @title ZkRollup
 /// @notice Validity-proof rollup over an L1Bridge built with the BabyJubJub recipient encoding
@@ -22,11 +23,7 @@ import {IZkVerifier} from "./IZkVerifier.sol";
 contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
     /// @notice BN254 scalar field modulus.
     uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
-    /// @notice Clears the top three bits of the SHA-256 so the hash is a field element.
-    uint256 internal constant HASH_MASK = (1 << 253) - 1;
     uint256 internal constant DEPOSIT_SLOT_BYTES = 72;
-    uint256 internal constant RECORD_BYTES = 56;
-    uint8 internal constant TX_WITHDRAW = 2;
     uint8 internal constant TX_FORCED = 3;
 
     /// @notice The bridge holding the funds and the deposit queue.
@@ -111,10 +108,9 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
         stateRoot = genesisRoot;
         txSlots = txSlots_;
         depositSlots = depositSlots_;
-        uint256 quarter = txSlots_ / 4 > 2 ? txSlots_ / 4 : 2;
-        payoutSlots = quarter < txSlots_ ? quarter : txSlots_;
+        payoutSlots = ZkPubdata.payoutSlots(txSlots_);
         treeDepth = treeDepth_;
-        slotBytes = (2 + 2 * treeDepth_ + 40 + 7) / 8;
+        slotBytes = ZkPubdata.slotBytes(treeDepth_);
         freezePeriod = freezePeriod_;
         forcedDelay = forcedDelay_;
         lastBatchAt = block.timestamp;
@@ -138,7 +134,7 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
             revert NonCanonicalCalldata();
         }
         if (frozen()) revert RollupFrozen();
-        uint256 payouts = _countPayouts(txData);
+        uint256 payouts = ZkPubdata.countPayouts(txData, txSlots, slotBytes, payoutSlots);
         if (deposits.length > depositSlots) revert TooManyDeposits(deposits.length, depositSlots);
 
         uint256 first = depositsProcessed;
@@ -161,62 +157,27 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
         _releaseWithdrawals(batchIndex, txData);
     }
 
-    /// @dev The public input binding the public data: SHA-256 with the top 3 bits cleared, over the
-    ///      posted slots and records completed with the unused (zero) payout records.
+    /// @dev The public input binding the public data (ZkPubdata.dataHash over this rollup's header).
     function _dataHash(uint256 batchIndex, bytes memory depositData, bytes calldata txData, uint256 payouts)
         private
         view
         returns (uint256)
     {
-        bytes memory data = abi.encodePacked(
-            uint64(block.chainid),
-            address(this),
-            uint32(batchIndex),
-            depositData,
-            txData,
-            new bytes((payoutSlots - payouts) * RECORD_BYTES)
-        );
-        return uint256(sha256(data)) & HASH_MASK;
+        return ZkPubdata.dataHash(block.chainid, address(this), batchIndex, depositData, txData, payoutSlots - payouts);
     }
 
-    /// @dev Type and sender leaf of compact slot `t` (its first bits; the rest is the circuit's).
+    /// @dev Type and sender leaf of compact slot `t`.
     function _slotHead(bytes calldata txData, uint256 t) private view returns (uint8 kind, uint256 from) {
-        uint256 word;
-        uint256 off = t * slotBytes;
-        // Reads 32 bytes from the slot's start; only its first 2 + treeDepth bits are used, and they
-        // lie inside txData (a slot is at least 6 bytes).
-        assembly ("memory-safe") {
-            word := calldataload(add(txData.offset, off))
-        }
-        kind = uint8(word >> 254);
-        from = (word >> (254 - treeDepth)) & ((1 << treeDepth) - 1);
+        return ZkPubdata.slotHead(txData, t, slotBytes, treeDepth);
     }
 
-    /// @dev Payout record `k` (after the compact slots).
+    /// @dev Payout record `k`.
     function _record(bytes calldata txData, uint256 k)
         private
         view
         returns (address to, address token, uint256 amount)
     {
-        uint256 off = txSlots * slotBytes + k * RECORD_BYTES;
-        to = address(bytes20(txData[off:off + 20]));
-        token = address(bytes20(txData[off + 20:off + 40]));
-        amount = uint128(bytes16(txData[off + 40:off + 56]));
-    }
-
-    /// @dev Number of payout slots (withdrawals and forced withdrawals); reverts beyond the
-    ///      records a batch has, or unless txData is the compact slots and exactly one record per
-    ///      payout slot.
-    function _countPayouts(bytes calldata txData) private view returns (uint256 payouts) {
-        uint256 slots = txSlots * slotBytes;
-        if (txData.length < slots) revert BadTxDataLength(txData.length, slots);
-        for (uint256 t = 0; t < txSlots; ++t) {
-            uint8 kind = uint8(txData[t * slotBytes]) >> 6;
-            if (kind == TX_WITHDRAW || kind == TX_FORCED) ++payouts;
-        }
-        if (payouts > payoutSlots) revert TooManyPayouts(payouts, payoutSlots);
-        uint256 expected = slots + payouts * RECORD_BYTES;
-        if (txData.length != expected) revert BadTxDataLength(txData.length, expected);
+        return ZkPubdata.record(txData, txSlots, slotBytes, k);
     }
 
     /// @dev Revert unless `proof` proves the transition oldRoot -> newRoot for the data hash.
@@ -238,7 +199,7 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
         uint256 k = 0;
         for (uint256 t = 0; t < txSlots; ++t) {
             (uint8 kind,) = _slotHead(txData, t);
-            if (kind != TX_WITHDRAW && kind != TX_FORCED) continue;
+            if (!ZkPubdata.isPayout(kind)) continue;
             (address to, address token, uint256 amount) = _record(txData, k++);
             // The circuit guarantees to != 0, and amount > 0 for a withdrawal; a forced withdrawal
             // of an empty leaf pays nothing.
@@ -257,7 +218,7 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
         uint256 k = 0;
         for (uint256 t = 0; t < txSlots; ++t) {
             (uint8 kind, uint256 from) = _slotHead(txData, t);
-            if (kind != TX_WITHDRAW && kind != TX_FORCED) continue;
+            if (!ZkPubdata.isPayout(kind)) continue;
             (address to, address token,) = _record(txData, k++);
             if (kind != TX_FORCED) continue;
             // INVARIANT: a type-3 slot (no signature in the circuit) only ever runs a request the
@@ -276,7 +237,7 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
         uint256 k = 0;
         for (uint256 t = 0; t < txSlots; ++t) {
             (uint8 kind,) = _slotHead(txData, t);
-            if (kind != TX_WITHDRAW && kind != TX_FORCED) continue;
+            if (!ZkPubdata.isPayout(kind)) continue;
             (,, uint256 amount) = _record(txData, k++);
             if (kind != TX_FORCED) continue;
             uint256 leaf = _forced[index].leafIndex;
