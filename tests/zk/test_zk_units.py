@@ -128,6 +128,11 @@ def test_tx_validation():
         Tx(TxKind.WITHDRAW, 0, 0, 1, 0, sig)
     with pytest.raises(ValueError, match="20 bytes"):
         Tx(TxKind.WITHDRAW, 0, 2**160, 1, 0, sig)
+    # Transfers post a float amount; withdrawals an exact one.
+    with pytest.raises(ValueError, match="significant digits"):
+        Tx(TxKind.TRANSFER, 0, 1, 2**35 * 10 + 1, 0, sig)
+    assert Tx(TxKind.TRANSFER, 0, 1, (2**35 - 1) * 10**20, 0, sig).amount
+    assert Tx(TxKind.WITHDRAW, 0, 5, 2**128 - 1, 0, sig).amount == 2**128 - 1
 
 
 def _genesis():
