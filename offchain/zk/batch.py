@@ -230,9 +230,7 @@ def build_batch(
         else:
             cur, row, wd = _apply_tx(cur, tx, t, domain, depth, strict)
             if tx.kind == TxKind.TRANSFER:
-                slots.append(
-                    _transfer_slot(tx.from_index, tx.to, tx.amount, depth, t, strict)
-                )
+                slots.append(_transfer_slot(tx.from_index, tx.to, tx.amount, depth, t, strict))
             else:
                 slots.append(pubdata.compact_slot(int(tx.kind), tx.from_index, 0, 0, depth))
                 records.append((tx.to, row[4], tx.amount))

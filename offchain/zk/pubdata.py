@@ -214,9 +214,7 @@ def _decode_compact(raw: bytes, depth: int, t: int) -> tuple[int, int, int, int]
     return kind, from_index, to_leaf, amount
 
 
-def full_data(
-    head: bytes, deposit_slots: bytes, tx_data: bytes, n_txs: int, depth: int
-) -> bytes:
+def full_data(head: bytes, deposit_slots: bytes, tx_data: bytes, n_txs: int, depth: int) -> bytes:
     """What the circuit hashes: the posted txData completed with zero records up to W."""
     used = len(tx_data) - n_txs * slot_bytes(depth)
     return head + deposit_slots + tx_data + bytes(payout_slots(n_txs) * RECORD_BYTES - used)

@@ -9,8 +9,8 @@ from zk_helpers import BOB_KEY, FIXED_GAS, PARAMS, deposit_first_two, submit
 
 from offchain.zk import pubdata
 from offchain.zk.batch import BatchError, build_batch
-from offchain.zk.tree import zero_hashes
 from offchain.zk.prover import ProofRejected, prove_checked
+from offchain.zk.tree import zero_hashes
 from offchain.zk.txs import TxKind, sign_tx
 
 pytestmark = pytest.mark.slow  # every test proves (or fails to prove) a zk batch
