@@ -86,7 +86,8 @@ def build_batch(
     strict: bool = True,
 ) -> Batch:
     """Apply `deposits` (the next ones of the bridge queue, in order), then `forced` (the next
-    requests of the rollup's forced queue, in order, in the first transaction slots), then `txs`.
+    requests of the rollup's forced queue, in order, in the first transaction slots; at most
+    `params.n_payouts` of them are taken, `Batch.forced` says which), then `txs`.
 
     With `strict` (the default) any invalid transaction raises BatchError and nothing is applied.
     `strict=False` builds the witness of an invalid batch anyway; only adversarial tests use it
@@ -95,6 +96,10 @@ def build_batch(
         raise BatchError(f"state tree depth {state.tree.depth} != circuit depth {params.depth}")
     if len(deposits) > params.n_deposits:
         raise BatchError(f"{len(deposits)} deposits > {params.n_deposits} deposit slots")
+    # A batch pays out at most W (payout records): later forced requests wait for the next batch,
+    # so an operator handed the whole queue still builds (and serves it W per batch, the pace the
+    # contract's deadlines ask for).
+    forced = forced[: params.n_payouts]
     if len(forced) + len(txs) > params.n_txs:
         raise BatchError(
             f"{len(forced)} forced withdrawals + {len(txs)} transactions > {params.n_txs} slots"

@@ -11,6 +11,7 @@ from zk_helpers import ALICE_KEY, BOB_KEY, GENESIS_DEPOSITS, PARAMS
 
 from offchain.zk import pubdata
 from offchain.zk.batch import BatchError, build_batch
+from offchain.zk.params import CircuitParams
 from offchain.zk.state import L2State
 from offchain.zk.txs import Deposit, ForcedWithdrawal, TxKind, domain_of, sign_tx
 
@@ -72,6 +73,22 @@ def test_zk_forced_builder_refuses_out_of_order_unsatisfiable_or_too_many():
     txs = [sign_tx(BOB_KEY, DOMAIN, TxKind.TRANSFER, 1, 0, 1, n) for n in range(2)]
     with pytest.raises(BatchError, match="slots"):
         _build(state, forced=(ForcedWithdrawal(0, 0, 0, PAYEE),), txs=txs)
+
+
+def test_zk_forced_beyond_the_payout_records_wait_for_the_next_batch():
+    """N = 8 has W = 2 payout records: of three queued requests the batch serves two, in order,
+    and a withdrawal on top of them is refused (the operator retries with fewer txs)."""
+    params = CircuitParams(8, 2, 4)
+    state = build_batch(params, L2State.empty(4), CHAIN, ROLLUP, GENESIS_DEPOSITS, ()).new_state
+    queue = tuple(ForcedWithdrawal(i, i % 2, 0, PAYEE + i) for i in range(3))
+    batch = build_batch(params, state, CHAIN, ROLLUP, (), (), forced=queue)
+    assert batch.forced == queue[:2] and batch.new_state.forced_done == 2
+    assert len(batch.tx_data) == 8 * params.slot_bytes + 2 * pubdata.RECORD_BYTES
+    wd = sign_tx(BOB_KEY, DOMAIN, TxKind.WITHDRAW, 1, PAYEE, 1, 0)
+    with pytest.raises(BatchError, match="payout records"):
+        build_batch(params, state, CHAIN, ROLLUP, (), (wd,), forced=queue)
+    rest = build_batch(params, batch.new_state, CHAIN, ROLLUP, (), (), forced=queue[2:])
+    assert rest.new_state.forced_done == 3
 
 
 def test_zk_forced_request_type_refuses_what_l1_refuses():
