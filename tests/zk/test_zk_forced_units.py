@@ -113,7 +113,10 @@ def test_zk_forced_progress_survives_the_state_file(tmp_path):
 @FAST
 @given(
     st.lists(st.integers(0, 1), min_size=0, max_size=2),
-    st.integers(0, 5 * 10**17),
+    # Transfer amounts are floats (35-bit mantissa times a power of ten), up to Bob's 0.5 ETH.
+    st.builds(lambda m, e: m * 10**e, st.integers(0, 2**35 - 1), st.integers(0, 7)).filter(
+        lambda v: v <= 5 * 10**17
+    ),
 )
 @pytest.mark.slow  # hypothesis over batch builds
 def test_zk_forced_conserves_funds(leaves, spend):
