@@ -45,10 +45,16 @@ def _genesis():
     return build_batch(PARAMS, L2State.empty(PARAMS.depth), CHAIN, ROLLUP, GENESIS_DEPOSITS, ())
 
 
+# Transfer amounts are floats (35-bit mantissa times a power of ten), up to 0.3 ETH.
+_AMOUNTS = st.builds(lambda m, e: m * 10**e, st.integers(0, 2**35 - 1), st.integers(0, 7)).filter(
+    lambda v: v <= 3 * 10**17
+)
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     st.lists(
-        st.tuples(st.integers(0, 2), st.integers(0, 2), st.integers(0, 3 * 10**17), st.booleans()),
+        st.tuples(st.integers(0, 2), st.integers(0, 2), _AMOUNTS, st.booleans()),
         min_size=1,
         max_size=6,
     ),
