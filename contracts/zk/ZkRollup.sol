@@ -23,7 +23,6 @@ import {ZkPubdata} from "./ZkPubdata.sol";
 contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
     /// @notice BN254 scalar field modulus.
     uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
-    uint256 internal constant DEPOSIT_SLOT_BYTES = 72;
     uint8 internal constant TX_FORCED = 3;
 
     /// @notice The bridge holding the funds and the deposit queue.
@@ -134,14 +133,15 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
             revert NonCanonicalCalldata();
         }
         if (frozen()) revert RollupFrozen();
-        uint256 payouts = ZkPubdata.countPayouts(txData, txSlots, slotBytes, payoutSlots);
+        // The payout slots (withdrawals, forced withdrawals), found in one pass over the slots.
+        uint256[] memory payouts = ZkPubdata.payoutHeads(txData, txSlots, slotBytes, treeDepth, payoutSlots);
         if (deposits.length > depositSlots) revert TooManyDeposits(deposits.length, depositSlots);
 
         uint256 first = depositsProcessed;
         uint256 batchIndex = batchCount;
         uint256 oldRoot = stateRoot;
-        uint256 forcedEnd = _checkForced(txData);
-        uint256 dataHash = _dataHash(batchIndex, _consumeDeposits(first, deposits), txData, payouts);
+        uint256 forcedEnd = _checkForced(txData, payouts);
+        uint256 dataHash = _dataHash(batchIndex, first, deposits, txData, payouts.length);
         _checkProof(oldRoot, newRoot, dataHash, proof);
 
         // Effects.
@@ -151,33 +151,35 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
         depositsProcessed = first + deposits.length;
         lastBatchAt = block.timestamp;
         emit BatchVerified(batchIndex, oldRoot, newRoot, first, deposits.length, dataHash);
-        _consumeForced(batchIndex, txData, forcedEnd);
+        _consumeForced(batchIndex, txData, payouts, forcedEnd);
 
         // Interactions: withdrawals are final with the batch, payable at once (pull from the bridge).
-        _releaseWithdrawals(batchIndex, txData);
+        _releaseWithdrawals(batchIndex, txData, payouts);
     }
 
-    /// @dev The public input binding the public data (ZkPubdata.dataHash over this rollup's header).
-    function _dataHash(uint256 batchIndex, bytes memory depositData, bytes calldata txData, uint256 payouts)
-        private
-        view
-        returns (uint256)
-    {
-        return ZkPubdata.dataHash(block.chainid, address(this), batchIndex, depositData, txData, payoutSlots - payouts);
+    /// @dev The public input binding the public data: this rollup's header, the deposit slots
+    ///      (checked against the bridge queue), txData and the unused (zero) payout records.
+    function _dataHash(
+        uint256 batchIndex,
+        uint256 first,
+        Deposit[] calldata deposits,
+        bytes calldata txData,
+        uint256 payouts
+    ) private returns (uint256) {
+        bytes memory data = ZkPubdata.newData(
+            block.chainid, address(this), batchIndex, depositSlots, txData.length, payoutSlots - payouts
+        );
+        _consumeDeposits(first, deposits, data);
+        return ZkPubdata.hashData(data, depositSlots, txData);
     }
 
-    /// @dev Type and sender leaf of compact slot `t`.
-    function _slotHead(bytes calldata txData, uint256 t) private view returns (uint8 kind, uint256 from) {
-        return ZkPubdata.slotHead(txData, t, slotBytes, treeDepth);
-    }
-
-    /// @dev Payout record `k`.
+    /// @dev Payout record `k` (of the payout slot `payouts[k]`).
     function _record(bytes calldata txData, uint256 k)
         private
         view
         returns (address to, address token, uint256 amount)
     {
-        return ZkPubdata.record(txData, txSlots, slotBytes, k);
+        return ZkPubdata.record(txData, txSlots * slotBytes, k);
     }
 
     /// @dev Revert unless `proof` proves the transition oldRoot -> newRoot for the data hash.
@@ -195,12 +197,10 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
     }
 
     /// @dev Release every withdrawal and forced-withdrawal slot of an accepted batch on the bridge.
-    function _releaseWithdrawals(uint256 batchIndex, bytes calldata txData) private {
-        uint256 k = 0;
-        for (uint256 t = 0; t < txSlots; ++t) {
-            (uint8 kind,) = _slotHead(txData, t);
-            if (!ZkPubdata.isPayout(kind)) continue;
-            (address to, address token, uint256 amount) = _record(txData, k++);
+    function _releaseWithdrawals(uint256 batchIndex, bytes calldata txData, uint256[] memory payouts) private {
+        for (uint256 k = 0; k < payouts.length; ++k) {
+            (uint256 t,,) = ZkPubdata.unpackHead(payouts[k]);
+            (address to, address token, uint256 amount) = _record(txData, k);
             // The circuit guarantees to != 0, and amount > 0 for a withdrawal; a forced withdrawal
             // of an empty leaf pays nothing.
             if (amount == 0) continue;
@@ -212,15 +212,13 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
 
     /// @dev Check every type-3 slot of `txData` against the forced queue from its head, in order;
     ///      returns the queue position after the last one consumed.
-    function _checkForced(bytes calldata txData) private view returns (uint256 next) {
+    function _checkForced(bytes calldata txData, uint256[] memory payouts) private view returns (uint256 next) {
         next = forcedProcessed;
         uint256 queued = forcedCount;
-        uint256 k = 0;
-        for (uint256 t = 0; t < txSlots; ++t) {
-            (uint8 kind, uint256 from) = _slotHead(txData, t);
-            if (!ZkPubdata.isPayout(kind)) continue;
-            (address to, address token,) = _record(txData, k++);
+        for (uint256 k = 0; k < payouts.length; ++k) {
+            (uint256 t, uint8 kind, uint256 from) = ZkPubdata.unpackHead(payouts[k]);
             if (kind != TX_FORCED) continue;
+            (address to, address token,) = _record(txData, k);
             // INVARIANT: a type-3 slot (no signature in the circuit) only ever runs a request the
             // leaf's key authorised on L1, each once, in queue order.
             if (next >= queued) revert ForcedNotQueued(t, queued);
@@ -231,15 +229,15 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
     }
 
     /// @dev Mark the forced requests an accepted batch processed (checked by `_checkForced`).
-    function _consumeForced(uint256 batchIndex, bytes calldata txData, uint256 end) private {
+    function _consumeForced(uint256 batchIndex, bytes calldata txData, uint256[] memory payouts, uint256 end)
+        private
+    {
         uint256 index = forcedProcessed;
         if (index == end) return;
-        uint256 k = 0;
-        for (uint256 t = 0; t < txSlots; ++t) {
-            (uint8 kind,) = _slotHead(txData, t);
-            if (!ZkPubdata.isPayout(kind)) continue;
-            (,, uint256 amount) = _record(txData, k++);
+        for (uint256 k = 0; k < payouts.length; ++k) {
+            (uint256 t, uint8 kind,) = ZkPubdata.unpackHead(payouts[k]);
             if (kind != TX_FORCED) continue;
+            (,, uint256 amount) = _record(txData, k);
             uint256 leaf = _forced[index].leafIndex;
             forcedPending[leaf] = false;
             // Roots up to this batch still hold the leaf before the withdrawal (its nonce is
@@ -314,13 +312,13 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
         emit DepositInclusionRequested(consumed, queued, block.timestamp, lastDeadline, msg.sender);
     }
 
-    /// @dev Check `deposits` are the bridge queue from `first` on and pack the deposit slots.
-    function _consumeDeposits(uint256 first, Deposit[] calldata deposits) private returns (bytes memory out) {
+    /// @dev Check `deposits` are the bridge queue from `first` on and write their slots into
+    ///      `data` (a ZkPubdata.newData buffer).
+    function _consumeDeposits(uint256 first, Deposit[] calldata deposits, bytes memory data) private {
         uint256 end = first + deposits.length;
         uint256 queued = bridge.depositCount();
         if (end > queued) revert DepositsNotQueued(end, queued);
         bytes32 acc = bridge.accumulatorAt(first);
-        out = new bytes(depositSlots * DEPOSIT_SLOT_BYTES);
         for (uint256 j = 0; j < deposits.length; ++j) {
             Deposit calldata d = deposits[j];
             acc = keccak256(abi.encodePacked(acc, d.token, d.amount, bytes1(0x02), d.ax, d.ay));
@@ -329,13 +327,7 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
                 emit DepositVoided(first + j);
                 continue;
             }
-            uint256 packed = ((d.ax & 1) << 255) | d.ay;
-            bytes memory slot = abi.encodePacked(d.leafIndex, packed, d.token, uint128(d.amount));
-            uint256 at = j * DEPOSIT_SLOT_BYTES;
-            // slot is exactly DEPOSIT_SLOT_BYTES long and out has room for depositSlots of them.
-            assembly ("memory-safe") {
-                mcopy(add(add(out, 32), at), add(slot, 32), 72)
-            }
+            ZkPubdata.writeDeposit(data, j, d.leafIndex, ((d.ax & 1) << 255) | d.ay, d.token, d.amount);
         }
         bytes32 expected = bridge.accumulatorAt(end);
         // INVARIANT: deposits are consumed exactly in bridge-queue order, none skipped or altered.
