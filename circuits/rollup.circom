@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // l2kit zk rollup: a batch of D deposit slots then N transaction slots over a Poseidon account
 // tree of depth `depth`. Public inputs: the old root, the new root and the SHA-256 (top 3 bits
-// cleared) of the packed public data
+// cleared) of the packed public data, format v2 (docs/zk.md "Public data"):
 //   header (32: chainId 8 | rollup address 20 | batch index 4) | D deposit slots (72 each)
-//   | N transaction slots (61 each).
+//   | N compact slots (ceil((2 + 2 depth + 40) / 8) bytes each, tx.circom)
+//   | W payout records (56 each: L1 address 20 | token 20 | amount 16), one per payout slot
+//     (withdrawal or forced withdrawal) in slot order, the unused ones zero.
 pragma circom 2.0.0;
 
 include "bitify.circom";
@@ -12,9 +14,13 @@ include "common.circom";
 include "deposit.circom";
 include "tx.circom";
 
-template Rollup(N, D, depth) {
+template Rollup(N, D, W, depth) {
     var BALANCE_BITS = 192;
-    var NBITS = 256 + D * 576 + N * 488;
+    var SLOT_BITS = 2 + 2 * depth + 40;
+    var SLOT_PADDED = ((SLOT_BITS + 7) \ 8) * 8;
+    var TX_START = 256 + D * 576;
+    var REC_START = TX_START + N * SLOT_PADDED;
+    var NBITS = REC_START + W * 448;
 
     signal input oldRoot;
     signal input newRoot;
@@ -40,6 +46,8 @@ template Rollup(N, D, depth) {
     signal input txTo[N];
     signal input txAmount[N];
     signal input txToken[N];
+    signal input txMant[N];
+    signal input txExp[N];
     signal input txNonce[N];
     signal input txAx[N];
     signal input txAy[N];
@@ -53,6 +61,10 @@ template Rollup(N, D, depth) {
     signal input txToBalance[N];
     signal input txToNonce[N];
     signal input txToSiblings[N][depth];
+
+    signal input recTo[W];
+    signal input recToken[W];
+    signal input recAmount[W];
 
     // ---- header
     component chainBytes = BytesBE(8);
@@ -111,6 +123,8 @@ template Rollup(N, D, depth) {
         txs[t].to <== txTo[t];
         txs[t].amount <== txAmount[t];
         txs[t].token <== txToken[t];
+        txs[t].amountMant <== txMant[t];
+        txs[t].amountExp <== txExp[t];
         txs[t].nonce <== txNonce[t];
         txs[t].ax <== txAx[t];
         txs[t].ay <== txAy[t];
@@ -127,9 +141,63 @@ template Rollup(N, D, depth) {
             txs[t].toSiblings[i] <== txToSiblings[t][i];
         }
         roots[D + t + 1] <== txs[t].newRoot;
-        for (var i = 0; i < 488; i++) {
-            sha.in[256 + D * 576 + t * 488 + i] <== txs[t].bits[i];
+        for (var i = 0; i < SLOT_BITS; i++) {
+            sha.in[TX_START + t * SLOT_PADDED + i] <== txs[t].bits[i];
         }
+        for (var i = SLOT_BITS; i < SLOT_PADDED; i++) {
+            sha.in[TX_START + t * SLOT_PADDED + i] <== 0;
+        }
+    }
+
+    // ---- payout records: the k-th payout slot (in slot order) pays recTo[k] recAmount[k] of
+    //      recToken[k]; records no slot uses are zero (one encoding per batch)
+    component recToBytes[W];
+    component recTokenBytes[W];
+    component recAmountBytes[W];
+    for (var k = 0; k < W; k++) {
+        recToBytes[k] = BytesBE(20);
+        recToBytes[k].in <== recTo[k];
+        recTokenBytes[k] = BytesBE(20);
+        recTokenBytes[k].in <== recToken[k];
+        recAmountBytes[k] = BytesBE(16);
+        recAmountBytes[k].in <== recAmount[k];
+        for (var i = 0; i < 160; i++) {
+            sha.in[REC_START + k * 448 + i] <== recToBytes[k].out[i];
+            sha.in[REC_START + k * 448 + 160 + i] <== recTokenBytes[k].out[i];
+        }
+        for (var i = 0; i < 128; i++) {
+            sha.in[REC_START + k * 448 + 320 + i] <== recAmountBytes[k].out[i];
+        }
+    }
+    signal payoutsBefore[N + 1];
+    payoutsBefore[0] <== 0;
+    component isRecord[N][W];
+    signal sel[N][W];
+    var used[W];
+    for (var k = 0; k < W; k++) {
+        used[k] = 0;
+    }
+    for (var t = 0; t < N; t++) {
+        payoutsBefore[t + 1] <== payoutsBefore[t] + txs[t].payout;
+        var any = 0;
+        for (var k = 0; k < W; k++) {
+            isRecord[t][k] = IsEqual();
+            isRecord[t][k].in[0] <== payoutsBefore[t];
+            isRecord[t][k].in[1] <== k;
+            sel[t][k] <== isRecord[t][k].out * txs[t].payout;
+            sel[t][k] * (txTo[t] - recTo[k]) === 0;
+            sel[t][k] * (txToken[t] - recToken[k]) === 0;
+            sel[t][k] * (txAmount[t] - recAmount[k]) === 0;
+            any += sel[t][k];
+            used[k] += sel[t][k];
+        }
+        // INVARIANT: every payout slot has its record (at most W payouts per batch).
+        any === txs[t].payout;
+    }
+    for (var k = 0; k < W; k++) {
+        (1 - used[k]) * recTo[k] === 0;
+        (1 - used[k]) * recToken[k] === 0;
+        (1 - used[k]) * recAmount[k] === 0;
     }
 
     // INVARIANT: the new root is the result of applying exactly the public data to the old root.

@@ -9,14 +9,17 @@ include "eddsaposeidon.circom";
 include "common.circom";
 include "merkle.circom";
 
-// Public data of a slot, 61 bytes, big-endian:
-//   type (1) | from (4) | to (20) | amount (16) | token (20)
-// type 0 = no-op (every field zero), 1 = transfer (`to` is an L2 leaf index),
-// 2 = withdrawal (`to` is the L1 address paid, non-zero; amount non-zero),
-// 3 = forced withdrawal (`to` is the L1 address paid, non-zero; amount is the leaf's whole
-//     balance, possibly 0, capped at 2^128 - 1). It carries no signature: the L1 contract only accepts a type-3 slot
-//     that matches the head of its forced-withdrawal queue, whose entries the leaf's key
-//     authorised on L1 (docs/zk.md, "Forced withdrawals").
+// Public data of a slot (format v2, docs/zk.md "Public data"): the compact slot, big-endian bits
+//   type (2) | from (depth) | to (depth) | amount mantissa (35) | amount exponent (5)
+// type 0 = no-op (every field zero), 1 = transfer (`to` is an L2 leaf index, the amount is the
+// canonical float mantissa * 10^exponent: largest exponent <= 31, 0 as 0),
+// 2 = withdrawal (`to` = the L1 address paid, non-zero; amount non-zero),
+// 3 = forced withdrawal (`to` = the L1 address paid, non-zero; amount is the leaf's whole
+//     balance, possibly 0, capped at 2^128 - 1). It carries no signature: the L1 contract only
+//     accepts a type-3 slot that matches the head of its forced-withdrawal queue, whose entries
+//     the leaf's key authorised on L1 (docs/zk.md, "Forced withdrawals").
+// Payout slots (types 2 and 3) have `to` and the float zero in the compact slot: their L1
+// address, token and exact 128-bit amount are in a payout record (rollup.circom matches them).
 // The sender of a transfer or withdrawal signs Poseidon(domain, type, from, to, amount, nonce)
 // with BabyJubJub EdDSA.
 template TxSlot(depth, balanceBits) {
@@ -29,6 +32,8 @@ template TxSlot(depth, balanceBits) {
     signal input to;
     signal input amount;
     signal input token;
+    signal input amountMant;
+    signal input amountExp;
 
     // sender leaf and signature
     signal input nonce;
@@ -48,7 +53,8 @@ template TxSlot(depth, balanceBits) {
     signal input toSiblings[depth];
 
     signal output newRoot;
-    signal output bits[61 * 8];
+    signal output payout;
+    signal output bits[2 + 2 * depth + 40];
 
     // ---- kind of slot: exactly one of no-op, transfer, withdrawal, forced withdrawal
     component isNoop = IsZero();
@@ -69,36 +75,75 @@ template TxSlot(depth, balanceBits) {
     signed <== isTransfer.out + isWithdraw.out;
     signal active;
     active <== signed + isForced.out;
-    signal payout;
     payout <== isWithdraw.out + isForced.out;
 
     // ---- public data bits (also range checks: from < 2^depth, to < 2^depth for transfers)
-    component typeBytes = BytesBE(1);
-    typeBytes.in <== txType;
+    component typeBits = Num2Bits(2);
+    typeBits.in <== txType;
     component fromBits = LowBits(32, depth);
     fromBits.in <== from;
     fromBits.enabled <== 1;
     component toBits = LowBits(160, depth);
     toBits.in <== to;
     toBits.enabled <== isTransfer.out;
-    component amountBytes = BytesBE(16);
-    amountBytes.in <== amount;
-    component tokenBytes = BytesBE(20);
-    tokenBytes.in <== token;
-    for (var i = 0; i < 8; i++) {
-        bits[i] <== typeBytes.out[i];
+    component amountRange = Num2Bits(128);
+    amountRange.in <== amount;
+
+    // ---- the transfer amount as a canonical float: amount == mantissa * 10^exponent
+    component mantBits = Num2Bits(35);
+    mantBits.in <== amountMant;
+    component expBits = Num2Bits(5);
+    expBits.in <== amountExp;
+    signal pow[6];
+    pow[0] <== 1;
+    for (var i = 0; i < 5; i++) {
+        pow[i + 1] <== pow[i] * (1 + expBits.out[i] * (10 ** (1 << i) - 1));
     }
-    for (var i = 0; i < 32; i++) {
-        bits[8 + i] <== fromBits.bits[31 - i];
+    signal scaled;
+    scaled <== amountMant * pow[5];
+    isTransfer.out * (amount - scaled) === 0;
+    (1 - isTransfer.out) * amountMant === 0;
+    (1 - isTransfer.out) * amountExp === 0;
+    // INVARIANT: one encoding per amount (the largest exponent): a mantissa divisible by 10 only
+    // at exponent 31, and 0 only as mantissa 0, exponent 0.
+    signal mantQ;
+    signal mantR;
+    mantQ <-- amountMant \ 10;
+    mantR <-- amountMant % 10;
+    amountMant === 10 * mantQ + mantR;
+    component qRange = Num2Bits(32);
+    qRange.in <== mantQ;
+    component rLess = LessThan(4);
+    rLess.in[0] <== mantR;
+    rLess.in[1] <== 10;
+    rLess.out === 1;
+    component rZero = IsZero();
+    rZero.in <== mantR;
+    component mantZero = IsZero();
+    mantZero.in <== amountMant;
+    component expMax = IsEqual();
+    expMax.in[0] <== amountExp;
+    expMax.in[1] <== 31;
+    signal divisible;
+    divisible <== rZero.out * (1 - expMax.out);
+    divisible * (1 - mantZero.out) === 0;
+    mantZero.out * amountExp === 0;
+
+    bits[0] <== typeBits.out[1];
+    bits[1] <== typeBits.out[0];
+    for (var i = 0; i < depth; i++) {
+        bits[2 + i] <== fromBits.out[depth - 1 - i];
     }
-    for (var i = 0; i < 160; i++) {
-        bits[40 + i] <== toBits.bits[159 - i];
+    signal toPub[depth];
+    for (var i = 0; i < depth; i++) {
+        toPub[i] <== isTransfer.out * toBits.out[depth - 1 - i];
+        bits[2 + depth + i] <== toPub[i];
     }
-    for (var i = 0; i < 128; i++) {
-        bits[200 + i] <== amountBytes.out[i];
+    for (var i = 0; i < 35; i++) {
+        bits[2 + 2 * depth + i] <== mantBits.out[34 - i];
     }
-    for (var i = 0; i < 160; i++) {
-        bits[328 + i] <== tokenBytes.out[i];
+    for (var i = 0; i < 5; i++) {
+        bits[37 + 2 * depth + i] <== expBits.out[4 - i];
     }
 
     // ---- a no-op slot is all zero bytes (one encoding per batch)

@@ -127,8 +127,11 @@ interface IZkRollup {
         uint256 first, uint256 count, uint256 requestedAt, uint256 lastDeadline, address indexed requester
     );
 
-    /// @notice The transaction data is not exactly `txSlots` slots.
+    /// @notice The transaction data is not exactly `txSlots` compact slots plus one payout record per
+    ///         withdrawal or forced-withdrawal slot.
     error BadTxDataLength(uint256 length, uint256 expected);
+    /// @notice More withdrawal and forced-withdrawal slots than the batch has payout records.
+    error TooManyPayouts(uint256 count, uint256 records);
     /// @notice More deposits than the circuit has slots.
     error TooManyDeposits(uint256 count, uint256 slots);
     /// @notice The batch consumes deposits the bridge has not queued.
@@ -176,7 +179,8 @@ interface IZkRollup {
     /// @notice Post and prove a batch. Permissionless: the proof is the only authority.
     /// @param newRoot  The account-tree root after the batch.
     /// @param deposits The next deposits of the bridge queue, in order (at most `depositSlots`).
-    /// @param txData   The `txSlots` transaction slots, 61 bytes each (see docs/zk.md).
+    /// @param txData   The `txSlots` compact slots (`slotBytes` each), then one 56-byte payout record
+    ///                 per withdrawal or forced-withdrawal slot, in slot order (docs/zk.md).
     /// @param proof    The Groth16 proof (A, B, C in precompile word order).
     function submitBatch(
         uint256 newRoot,

@@ -5,25 +5,24 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {IL1Bridge} from "../bridge/IL1Bridge.sol";
 import {IZkRollup} from "./IZkRollup.sol";
 import {IZkVerifier} from "./IZkVerifier.sol";
+import {ZkPubdata} from "./ZkPubdata.sol";
 
 /// @title ZkRollup
 /// @notice Validity-proof rollup over an L1Bridge built with the BabyJubJub recipient encoding
 ///         (`L1Bridge(bytes1(0x02))`). See IZkRollup and docs/zk.md.
-/// @dev Public data of a batch (hashed with SHA-256, top 3 bits cleared, as the third public input):
+/// @dev Public data of a batch, format v2 (docs/zk.md "Public data"; hashed with SHA-256, top 3 bits
+///      cleared, as the third public input):
 ///      header (32: uint64 chainid | address(this) | uint32 batchIndex)
 ///      | depositSlots x 72 (uint32 leaf | compressed key 32 | token 20 | uint128 amount)
-///      | txSlots x 61 (uint8 type | uint32 from | to 20 | uint128 amount | token 20).
-///      The contract writes the header and deposit slots itself from its state and the bridge queue;
-///      only the transaction slots come from the submitter, and the proof binds all of it.
+///      | txSlots x slotBytes (bits: type 2 | from depth | to depth | float amount 40 | zero pad)
+///      | payoutSlots x 56 (recipient 20 | token 20 | uint128 amount): one per withdrawal or forced
+///        withdrawal slot, in slot order; the unused ones zero.
+///      The contract writes the header, the deposit slots and the unused records itself; only the
+///      compact slots and the used records come from the submitter, and the proof binds all of it.
 ///      Forced withdrawals (type-3 slots) must match the forced queue head, in order (docs/zk.md).
 contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
     /// @notice BN254 scalar field modulus.
     uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
-    /// @notice Clears the top three bits of the SHA-256 so the hash is a field element.
-    uint256 internal constant HASH_MASK = (1 << 253) - 1;
-    uint256 internal constant TX_SLOT_BYTES = 61;
-    uint256 internal constant DEPOSIT_SLOT_BYTES = 72;
-    uint8 internal constant TX_WITHDRAW = 2;
     uint8 internal constant TX_FORCED = 3;
 
     /// @notice The bridge holding the funds and the deposit queue.
@@ -37,6 +36,13 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
     uint256 public immutable txSlots;
     /// @notice Deposit slots per batch (the circuit's D).
     uint256 public immutable depositSlots;
+    /// @notice Payout records per batch: at most this many withdrawals and forced withdrawals
+    ///         (the circuit's W = min(N, max(2, N / 4))).
+    uint256 public immutable payoutSlots;
+    /// @notice Depth of the account tree (bits of a leaf index in a compact slot).
+    uint256 public immutable treeDepth;
+    /// @notice Bytes of one compact transaction slot: ceil((2 + 2 * treeDepth + 40) / 8).
+    uint256 public immutable slotBytes;
     /// @notice Seconds without an accepted batch after which the rollup freezes.
     uint256 public immutable freezePeriod;
     /// @notice Seconds a forced withdrawal may wait (at least) before the rollup freezes.
@@ -77,6 +83,7 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
     /// @param depositSlots_  The circuit's deposit slots D.
     /// @param freezePeriod_  Seconds without a batch before the rollup freezes.
     /// @param forcedDelay_   Seconds a forced withdrawal may wait before the rollup freezes.
+    /// @param treeDepth_     The circuit's account-tree depth (1..32).
     constructor(
         IL1Bridge bridge_,
         IZkVerifier batchVerifier_,
@@ -85,12 +92,14 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
         uint256 txSlots_,
         uint256 depositSlots_,
         uint256 freezePeriod_,
-        uint256 forcedDelay_
+        uint256 forcedDelay_,
+        uint256 treeDepth_
     ) {
         if (
             address(bridge_).code.length == 0 || address(batchVerifier_).code.length == 0
                 || address(exitVerifier_).code.length == 0 || genesisRoot >= R || txSlots_ == 0
-                || depositSlots_ == 0 || freezePeriod_ == 0 || forcedDelay_ == 0 || forcedDelay_ > type(uint32).max
+                || depositSlots_ == 0 || freezePeriod_ == 0 || forcedDelay_ == 0 || forcedDelay_ > type(uint32).max || treeDepth_ == 0
+                || treeDepth_ > 32
         ) revert InvalidConfig();
         bridge = bridge_;
         batchVerifier = batchVerifier_;
@@ -98,6 +107,9 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
         stateRoot = genesisRoot;
         txSlots = txSlots_;
         depositSlots = depositSlots_;
+        payoutSlots = ZkPubdata.payoutSlots(txSlots_);
+        treeDepth = treeDepth_;
+        slotBytes = ZkPubdata.slotBytes(treeDepth_);
         freezePeriod = freezePeriod_;
         forcedDelay = forcedDelay_;
         lastBatchAt = block.timestamp;
@@ -121,16 +133,15 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
             revert NonCanonicalCalldata();
         }
         if (frozen()) revert RollupFrozen();
-        if (txData.length != txSlots * TX_SLOT_BYTES) {
-            revert BadTxDataLength(txData.length, txSlots * TX_SLOT_BYTES);
-        }
+        // The payout slots (withdrawals, forced withdrawals), found in one pass over the slots.
+        uint256[] memory payouts = ZkPubdata.payoutHeads(txData, txSlots, slotBytes, treeDepth, payoutSlots);
         if (deposits.length > depositSlots) revert TooManyDeposits(deposits.length, depositSlots);
 
         uint256 first = depositsProcessed;
         uint256 batchIndex = batchCount;
         uint256 oldRoot = stateRoot;
-        uint256 forcedEnd = _checkForced(txData);
-        uint256 dataHash = _dataHash(batchIndex, _consumeDeposits(first, deposits), txData);
+        uint256 forcedEnd = _checkForced(txData, payouts);
+        uint256 dataHash = _dataHash(batchIndex, first, deposits, txData, payouts.length);
         _checkProof(oldRoot, newRoot, dataHash, proof);
 
         // Effects.
@@ -140,21 +151,35 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
         depositsProcessed = first + deposits.length;
         lastBatchAt = block.timestamp;
         emit BatchVerified(batchIndex, oldRoot, newRoot, first, deposits.length, dataHash);
-        _consumeForced(batchIndex, txData, forcedEnd);
+        _consumeForced(batchIndex, txData, payouts, forcedEnd);
 
         // Interactions: withdrawals are final with the batch, payable at once (pull from the bridge).
-        _releaseWithdrawals(batchIndex, txData);
+        _releaseWithdrawals(batchIndex, txData, payouts);
     }
 
-    /// @dev The public input binding the public data: SHA-256 with the top 3 bits cleared.
-    function _dataHash(uint256 batchIndex, bytes memory depositData, bytes calldata txData)
+    /// @dev The public input binding the public data: this rollup's header, the deposit slots
+    ///      (checked against the bridge queue), txData and the unused (zero) payout records.
+    function _dataHash(
+        uint256 batchIndex,
+        uint256 first,
+        Deposit[] calldata deposits,
+        bytes calldata txData,
+        uint256 payouts
+    ) private returns (uint256) {
+        bytes memory data = ZkPubdata.newData(
+            block.chainid, address(this), batchIndex, depositSlots, txData.length, payoutSlots - payouts
+        );
+        _consumeDeposits(first, deposits, data);
+        return ZkPubdata.hashData(data, depositSlots, txData);
+    }
+
+    /// @dev Payout record `k` (of the payout slot `payouts[k]`).
+    function _record(bytes calldata txData, uint256 k)
         private
         view
-        returns (uint256)
+        returns (address to, address token, uint256 amount)
     {
-        bytes memory data =
-            abi.encodePacked(uint64(block.chainid), address(this), uint32(batchIndex), depositData, txData);
-        return uint256(sha256(data)) & HASH_MASK;
+        return ZkPubdata.record(txData, txSlots * slotBytes, k);
     }
 
     /// @dev Revert unless `proof` proves the transition oldRoot -> newRoot for the data hash.
@@ -172,14 +197,10 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
     }
 
     /// @dev Release every withdrawal and forced-withdrawal slot of an accepted batch on the bridge.
-    function _releaseWithdrawals(uint256 batchIndex, bytes calldata txData) private {
-        for (uint256 t = 0; t < txSlots; ++t) {
-            uint256 off = t * TX_SLOT_BYTES;
-            uint8 kind = uint8(txData[off]);
-            if (kind != TX_WITHDRAW && kind != TX_FORCED) continue;
-            address to = address(bytes20(txData[off + 5:off + 25]));
-            uint256 amount = uint128(bytes16(txData[off + 25:off + 41]));
-            address token = address(bytes20(txData[off + 41:off + 61]));
+    function _releaseWithdrawals(uint256 batchIndex, bytes calldata txData, uint256[] memory payouts) private {
+        for (uint256 k = 0; k < payouts.length; ++k) {
+            (uint256 t,,) = ZkPubdata.unpackHead(payouts[k]);
+            (address to, address token, uint256 amount) = _record(txData, k);
             // The circuit guarantees to != 0, and amount > 0 for a withdrawal; a forced withdrawal
             // of an empty leaf pays nothing.
             if (amount == 0) continue;
@@ -191,38 +212,38 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
 
     /// @dev Check every type-3 slot of `txData` against the forced queue from its head, in order;
     ///      returns the queue position after the last one consumed.
-    function _checkForced(bytes calldata txData) private view returns (uint256 next) {
+    function _checkForced(bytes calldata txData, uint256[] memory payouts) private view returns (uint256 next) {
         next = forcedProcessed;
         uint256 queued = forcedCount;
-        for (uint256 t = 0; t < txSlots; ++t) {
-            uint256 off = t * TX_SLOT_BYTES;
-            if (uint8(txData[off]) != TX_FORCED) continue;
+        for (uint256 k = 0; k < payouts.length; ++k) {
+            (uint256 t, uint8 kind, uint256 from) = ZkPubdata.unpackHead(payouts[k]);
+            if (kind != TX_FORCED) continue;
+            (address to, address token,) = _record(txData, k);
             // INVARIANT: a type-3 slot (no signature in the circuit) only ever runs a request the
             // leaf's key authorised on L1, each once, in queue order.
             if (next >= queued) revert ForcedNotQueued(t, queued);
             ForcedRequest storage r = _forced[next];
-            if (
-                uint32(bytes4(txData[off + 1:off + 5])) != r.leafIndex
-                    || address(bytes20(txData[off + 5:off + 25])) != r.recipient
-                    || address(bytes20(txData[off + 41:off + 61])) != r.token
-            ) revert ForcedMismatch(t, next);
+            if (from != r.leafIndex || to != r.recipient || token != r.token) revert ForcedMismatch(t, next);
             ++next;
         }
     }
 
     /// @dev Mark the forced requests an accepted batch processed (checked by `_checkForced`).
-    function _consumeForced(uint256 batchIndex, bytes calldata txData, uint256 end) private {
+    function _consumeForced(uint256 batchIndex, bytes calldata txData, uint256[] memory payouts, uint256 end)
+        private
+    {
         uint256 index = forcedProcessed;
         if (index == end) return;
-        for (uint256 t = 0; t < txSlots; ++t) {
-            uint256 off = t * TX_SLOT_BYTES;
-            if (uint8(txData[off]) != TX_FORCED) continue;
+        for (uint256 k = 0; k < payouts.length; ++k) {
+            (uint256 t, uint8 kind,) = ZkPubdata.unpackHead(payouts[k]);
+            if (kind != TX_FORCED) continue;
+            (,, uint256 amount) = _record(txData, k);
             uint256 leaf = _forced[index].leafIndex;
             forcedPending[leaf] = false;
             // Roots up to this batch still hold the leaf before the withdrawal (its nonce is
             // bumped by it): a request proven against them would replay this one.
             forcedFloor[leaf] = batchIndex + 1;
-            emit ForcedWithdrawalProcessed(index, batchIndex, t, uint128(bytes16(txData[off + 25:off + 41])));
+            emit ForcedWithdrawalProcessed(index, batchIndex, t, amount);
             ++index;
         }
         forcedProcessed = end;
@@ -258,11 +279,13 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
         if (!exitVerifier.verifyProof(proof, input)) revert InvalidProof();
 
         index = forcedCount;
-        // At most `txSlots` requests fall due in any `forcedDelay`: a flood of requests cannot
-        // outrun an operator that posts one full batch per `forcedDelay`.
+        // At most `payoutSlots` requests (what one batch can pay out) fall due in any
+        // `forcedDelay`: a flood of requests cannot outrun an operator that posts one batch of
+        // forced withdrawals per `forcedDelay`.
         uint256 deadline = block.timestamp + forcedDelay;
-        if (index >= txSlots) {
-            uint256 spaced = uint256(_forced[index - txSlots].deadline) + forcedDelay;
+        uint256 perBatch = payoutSlots;
+        if (index >= perBatch) {
+            uint256 spaced = uint256(_forced[index - perBatch].deadline) + forcedDelay;
             if (spaced > deadline) deadline = spaced;
         }
         _forced[index] = ForcedRequest(leafIndex, token, recipient, uint64(deadline));
@@ -289,13 +312,13 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
         emit DepositInclusionRequested(consumed, queued, block.timestamp, lastDeadline, msg.sender);
     }
 
-    /// @dev Check `deposits` are the bridge queue from `first` on and pack the deposit slots.
-    function _consumeDeposits(uint256 first, Deposit[] calldata deposits) private returns (bytes memory out) {
+    /// @dev Check `deposits` are the bridge queue from `first` on and write their slots into
+    ///      `data` (a ZkPubdata.newData buffer).
+    function _consumeDeposits(uint256 first, Deposit[] calldata deposits, bytes memory data) private {
         uint256 end = first + deposits.length;
         uint256 queued = bridge.depositCount();
         if (end > queued) revert DepositsNotQueued(end, queued);
         bytes32 acc = bridge.accumulatorAt(first);
-        out = new bytes(depositSlots * DEPOSIT_SLOT_BYTES);
         for (uint256 j = 0; j < deposits.length; ++j) {
             Deposit calldata d = deposits[j];
             acc = keccak256(abi.encodePacked(acc, d.token, d.amount, bytes1(0x02), d.ax, d.ay));
@@ -304,13 +327,7 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
                 emit DepositVoided(first + j);
                 continue;
             }
-            uint256 packed = ((d.ax & 1) << 255) | d.ay;
-            bytes memory slot = abi.encodePacked(d.leafIndex, packed, d.token, uint128(d.amount));
-            uint256 at = j * DEPOSIT_SLOT_BYTES;
-            // slot is exactly DEPOSIT_SLOT_BYTES long and out has room for depositSlots of them.
-            assembly ("memory-safe") {
-                mcopy(add(add(out, 32), at), add(slot, 32), 72)
-            }
+            ZkPubdata.writeDeposit(data, j, d.leafIndex, ((d.ax & 1) << 255) | d.ay, d.token, d.amount);
         }
         bytes32 expected = bridge.accumulatorAt(end);
         // INVARIANT: deposits are consumed exactly in bridge-queue order, none skipped or altered.

@@ -30,6 +30,7 @@ from web3.logs import DISCARD
 from offchain.errors import L2KitError
 from offchain.sequencer.client import BatcherClient, BatcherUnavailable
 from offchain.zk.babyjub import PrivateKey
+from offchain.zk.pubdata import is_float_amount
 from offchain.zk.txs import TxKind, domain_of, recipient_bytes, sign_tx
 
 from .common import ETH_TOKEN, checked_address, parse_value
@@ -182,6 +183,11 @@ def transfer(
 ) -> None:
     """Transfer AMOUNT from leaf --leaf to TO_LEAF."""
     value = parse_value(ETH_TOKEN, amount)
+    if not is_float_amount(value):
+        raise L2KitError(
+            f"cannot transfer {amount}: zk transfers post amounts as a 35-bit mantissa times a "
+            "power of ten; round it to at most 10 significant digits"
+        )
     s.confirm(f"transfer {ETH_TOKEN.show(value)} from zk leaf {leaf} to {to_leaf}")
     out = _submit(s, zk_batcher, TxKind.TRANSFER, leaf, to_leaf, value, zk_key_env)
     s.out.result(out, f"zk transfer {out['tx_hash']}: {out['status']}")

@@ -62,9 +62,12 @@ class Batch:
 
     @property
     def tx_data(self) -> bytes:
-        """The transaction slots, as posted in calldata (the contract rebuilds the rest)."""
+        """The compact slots and the used payout records, as posted in calldata (the contract
+        rebuilds the header, the deposit slots and the zero records)."""
         start = pubdata.HEADER_BYTES + self.params.n_deposits * pubdata.DEPOSIT_SLOT_BYTES
-        return self.data[start:]
+        payouts = len(self.forced) + sum(1 for tx in self.txs if tx.kind == TxKind.WITHDRAW)
+        end = start + self.params.n_txs * self.params.slot_bytes + payouts * pubdata.RECORD_BYTES
+        return self.data[start:end]
 
 
 def _zeros(depth: int) -> list[int]:
@@ -83,7 +86,8 @@ def build_batch(
     strict: bool = True,
 ) -> Batch:
     """Apply `deposits` (the next ones of the bridge queue, in order), then `forced` (the next
-    requests of the rollup's forced queue, in order, in the first transaction slots), then `txs`.
+    requests of the rollup's forced queue, in order, in the first transaction slots; at most
+    `params.n_payouts` of them are taken, `Batch.forced` says which), then `txs`.
 
     With `strict` (the default) any invalid transaction raises BatchError and nothing is applied.
     `strict=False` builds the witness of an invalid batch anyway; only adversarial tests use it
@@ -92,9 +96,19 @@ def build_batch(
         raise BatchError(f"state tree depth {state.tree.depth} != circuit depth {params.depth}")
     if len(deposits) > params.n_deposits:
         raise BatchError(f"{len(deposits)} deposits > {params.n_deposits} deposit slots")
+    # A batch pays out at most W (payout records): later forced requests wait for the next batch,
+    # so an operator handed the whole queue still builds (and serves it W per batch, the pace the
+    # contract's deadlines ask for).
+    forced = forced[: params.n_payouts]
     if len(forced) + len(txs) > params.n_txs:
         raise BatchError(
             f"{len(forced)} forced withdrawals + {len(txs)} transactions > {params.n_txs} slots"
+        )
+    payouts = len(forced) + sum(1 for tx in txs if tx.kind == TxKind.WITHDRAW)
+    if payouts > params.n_payouts:
+        raise BatchError(
+            f"{payouts} withdrawals and forced withdrawals > {params.n_payouts} payout records "
+            "per batch: put the rest in the next batch"
         )
     for k, req in enumerate(forced):
         if req.queue_index != state.forced_done + k:
@@ -197,14 +211,19 @@ def build_batch(
         "txToBalance",
         "txToNonce",
         "txToSiblings",
+        "txMant",
+        "txExp",
     ]
     tx_fields: dict[str, list[Any]] = {k: [] for k in tx_keys}
     withdrawals: list[Withdrawal] = []
+    slots: list[bytes] = []
+    records: list[tuple[int, int, int]] = []
     for t in range(params.n_txs):
         tx = txs[t - len(forced)] if len(forced) <= t < len(forced) + len(txs) else None
         if t < len(forced):
             cur, row, wd = _apply_forced(cur, forced[t], t, domain, depth)
-            data += pubdata.tx_slot(int(TxKind.FORCED), row[1], row[2], row[3], row[4])
+            slots.append(pubdata.compact_slot(int(TxKind.FORCED), row[1], 0, 0, depth))
+            records.append((row[2], row[4], row[3]))
             if wd is not None:
                 withdrawals.append(wd)
         elif tx is None:
@@ -212,15 +231,26 @@ def build_batch(
             sig = _PAD_KEY.sign(tx_message(domain, 0, 0, 0, 0, 0))
             row = [0, 0, 0, 0, 0, 0, pad[0], pad[1], 0, _zeros(depth)]
             row += [sig.r8[0], sig.r8[1], sig.s, 0, 0, 0, 0, _zeros(depth)]
-            data += pubdata.tx_slot(0, 0, 0, 0, 0)
+            slots.append(pubdata.compact_slot(0, 0, 0, 0, depth))
         else:
             cur, row, wd = _apply_tx(cur, tx, t, domain, depth, strict)
-            data += pubdata.tx_slot(int(tx.kind), tx.from_index, tx.to, tx.amount, row[4])
+            if tx.kind == TxKind.TRANSFER:
+                slots.append(_transfer_slot(tx.from_index, tx.to, tx.amount, depth, t, strict))
+            else:
+                slots.append(pubdata.compact_slot(int(tx.kind), tx.from_index, 0, 0, depth))
+                records.append((tx.to, row[4], tx.amount))
             if wd is not None:
                 withdrawals.append(wd)
+        row += _float_witness(row[0], row[3])
         for key, val in zip(tx_keys, row, strict=True):
             tx_fields[key].append(val)
     inputs.update(tx_fields)
+    padded = records + [(0, 0, 0)] * (params.n_payouts - len(records))
+    inputs["recTo"] = [r[0] for r in padded]
+    inputs["recToken"] = [r[1] for r in padded]
+    inputs["recAmount"] = [r[2] for r in padded]
+    data += b"".join(slots)
+    data += b"".join(pubdata.payout_record(*r) for r in padded)
 
     new_state = replace(
         cur, batches_done=state.batches_done + 1, forced_done=state.forced_done + len(forced)
@@ -239,6 +269,28 @@ def build_batch(
         withdrawals=tuple(withdrawals),
         forced=forced,
     )
+
+
+def _transfer_slot(
+    from_index: int, to: int, amount: int, depth: int, slot: int, strict: bool
+) -> bytes:
+    """The compact slot of a transfer; its amount must be a float (at most 10 significant
+    digits' worth of mantissa). Non-strict builds (adversarial tests) may name leaves outside
+    the tree: they get a slot of zeros, which the proof then cannot match."""
+    try:
+        return pubdata.compact_slot(int(TxKind.TRANSFER), from_index, to, amount, depth)
+    except pubdata.PubdataError as exc:
+        if strict:
+            raise BatchError(f"slot {slot}: {exc}") from exc
+        return bytes(pubdata.slot_bytes(depth))
+
+
+def _float_witness(kind: int, amount: int) -> list[int]:
+    """Mantissa and exponent of a transfer's amount for the circuit (0, 0 for other slots)."""
+    if kind != TxKind.TRANSFER or not pubdata.is_float_amount(amount):
+        return [0, 0]
+    packed = pubdata.encode_float(amount)
+    return [packed >> pubdata.EXPONENT_BITS, packed & pubdata.MAX_EXPONENT]
 
 
 def _apply_forced(

@@ -60,7 +60,9 @@ def rollup_spec(params: CircuitParams) -> CircuitSpec:
     return CircuitSpec(
         name=f"rollup-{params.tag}",
         file="rollup.circom",
-        template_call=f"Rollup({params.n_txs}, {params.n_deposits}, {params.depth})",
+        template_call=(
+            f"Rollup({params.n_txs}, {params.n_deposits}, {params.n_payouts}, {params.depth})"
+        ),
         public=("oldRoot", "newRoot", "dataHash"),
     )
 

@@ -38,6 +38,7 @@ def deploy_zk(
         circuit.n_deposits,
         freeze_period,
         forced_delay,
+        circuit.depth,
     )
     bridge.setRollup(rollup, sender=deployer)
     return {

@@ -12,6 +12,7 @@ a guess: point the operator at one that serves them."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from eth_abi import decode
@@ -22,6 +23,7 @@ from offchain.zk.chain import SUBMIT_SELECTOR, decode_submit
 from offchain.zk.replay import PostedBatch
 
 BATCH_VERIFIED_TOPIC = keccak(text="BatchVerified(uint256,uint256,uint256,uint256,uint256,uint256)")
+TX_SLOTS_SELECTOR = keccak(text="txSlots()")[:4]
 
 
 class BatchUnreadable(L2KitError):
@@ -47,6 +49,8 @@ def read_posted_batches(w3: Any, rollup: str, start: int, end: int) -> list[Post
             f"the node returned BatchVerified logs {sorted(by_index)} for batches {start}.."
             f"{end - 1}: is it synced, and is {rollup} the rollup?"
         )
+    # The txData splits into compact slots and payout records only with the rollup's slot count.
+    (n_txs,) = decode(["uint256"], bytes(w3.eth.call({"to": rollup, "data": TX_SLOTS_SELECTOR})))
     calls: dict[bytes, list[bytes]] = {}
     out = []
     for i in range(start, end):
@@ -54,7 +58,7 @@ def read_posted_batches(w3: Any, rollup: str, start: int, end: int) -> list[Post
         tx_hash = bytes(lg["transactionHash"])
         if tx_hash not in calls:
             calls[tx_hash] = _submit_inputs(w3, rollup, tx_hash)
-        out.append(_posted(w3, rollup, lg, calls[tx_hash]))
+        out.append(replace(_posted(w3, rollup, lg, calls[tx_hash]), n_txs=int(n_txs)))
     return out
 
 

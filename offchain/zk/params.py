@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from offchain.zk.pubdata import total_bytes
+from offchain.zk.pubdata import payout_slots, slot_bytes, total_bytes
 
 
 @dataclass(frozen=True)
@@ -25,8 +25,19 @@ class CircuitParams:
             )
 
     @property
+    def n_payouts(self) -> int:
+        """W, the payout records per batch (withdrawals and forced withdrawals it can carry)."""
+        return payout_slots(self.n_txs)
+
+    @property
+    def slot_bytes(self) -> int:
+        """Bytes of one compact transaction slot at this depth."""
+        return slot_bytes(self.depth)
+
+    @property
     def pubdata_bytes(self) -> int:
-        return total_bytes(self.n_txs, self.n_deposits)
+        """Bytes the circuit hashes."""
+        return total_bytes(self.n_txs, self.n_deposits, self.depth)
 
     @property
     def tag(self) -> str:

@@ -38,13 +38,19 @@ def rollup_contract(w3: Any, rollup: str) -> Any:
 
 def params_from_l1(w3: Any, rollup: str) -> CircuitParams:
     """The circuit parameters of a deployed ZkRollup: its `txSlots` and `depositSlots`, and the
-    depth whose empty tree is its genesis root."""
+    depth whose empty tree is its genesis root (which must be its declared `treeDepth`)."""
     c = rollup_contract(w3, rollup)
     genesis = int(c.functions.rootAt(0).call())
     depth = depth_of_genesis(genesis)
     if depth is None:
         raise L2KitError(
             f"the genesis root {genesis:#x} of {rollup} is not an empty tree of depth 1..32"
+        )
+    declared = int(c.functions.treeDepth().call())
+    if declared != depth:
+        raise L2KitError(
+            f"{rollup} declares tree depth {declared} but its genesis root is the empty tree of "
+            f"depth {depth}: its compact slots cannot be read"
         )
     return CircuitParams(
         int(c.functions.txSlots().call()), int(c.functions.depositSlots().call()), depth

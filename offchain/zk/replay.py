@@ -4,9 +4,10 @@ batch (another operator's batch, or our own after a crash) needs to bring an L2 
 root. Pure, no I/O: offchain/zk/l1_batches.py reads the data from L1.
 
 The inputs are exactly what `ZkRollup.submitBatch` takes and the proof binds: the deposits with
-the leaf each one credits, and the transaction slots (type, from, to, amount, token). Nonces are
-implied (the circuit makes every sender's nonce step by one), signatures are not needed (the
-proof checked them)."""
+the leaf each one credits, and the txData (public data format v2, offchain/zk/pubdata.py: compact
+slots with type, from, to and a float amount, then a payout record per withdrawal). Tokens are
+the leaves' (a payout record's token must be its sender's), nonces are implied (the circuit makes
+every sender's nonce step by one), signatures are not needed (the proof checked them)."""
 
 from __future__ import annotations
 
@@ -46,6 +47,8 @@ class PostedBatch:
     l1_tx_hash: str
     l1_block: int
     submitter: str
+    n_txs: int = 0
+    """The rollup's transaction slots (`txSlots`), needed to split txData; 0 if unknown."""
 
 
 @dataclass(frozen=True)
@@ -80,8 +83,12 @@ def replay_batch_executed(
             f"batch {batch.batch_index} starts at root {batch.old_root:#x}, the state is at "
             f"{state.root:#x}"
         )
-    if len(batch.tx_data) % pubdata.TX_SLOT_BYTES:
-        raise ReplayError(f"batch {batch.batch_index}: tx data is not whole 61-byte slots")
+    if batch.n_txs < 1:
+        raise ReplayError(f"batch {batch.batch_index}: the rollup's txSlots is not known")
+    try:
+        slots = pubdata.decode_tx_data(batch.tx_data, batch.n_txs, state.tree.depth)
+    except pubdata.PubdataError as exc:
+        raise ReplayError(f"batch {batch.batch_index}: {exc}") from exc
     cur = state
     for j, d in enumerate(batch.deposits):
         dep = Deposit(batch.first_deposit + j, d.token, d.amount, (d.ax, d.ay))
@@ -90,9 +97,8 @@ def replay_batch_executed(
         cur = _credit(cur, dep, d.leaf_index, batch.batch_index)
     cur = replace(cur, deposits_done=state.deposits_done + len(batch.deposits))
     executed: list[ExecutedTx] = []
-    for slot in range(len(batch.tx_data) // pubdata.TX_SLOT_BYTES):
-        raw = batch.tx_data[slot * pubdata.TX_SLOT_BYTES : (slot + 1) * pubdata.TX_SLOT_BYTES]
-        cur, done = _apply_slot(cur, raw, batch.batch_index, slot)
+    for slot, posted in enumerate(slots):
+        cur, done = _apply_slot(cur, posted, batch.batch_index, slot)
         if done is not None:
             executed.append(done)
     cur = replace(cur, batches_done=state.batches_done + 1)
@@ -121,19 +127,17 @@ def _credit(state: L2State, dep: Deposit, leaf: int, batch_index: int) -> L2Stat
 
 
 def _apply_slot(
-    state: L2State, raw: bytes, batch_index: int, slot: int
+    state: L2State, posted: pubdata.Slot, batch_index: int, slot: int
 ) -> tuple[L2State, ExecutedTx | None]:
-    kind = raw[0]
-    from_index = int.from_bytes(raw[1:5], "big")
-    to = int.from_bytes(raw[5:25], "big")
-    amount = int.from_bytes(raw[25:41], "big")
-    token = int.from_bytes(raw[41:61], "big")
+    kind, from_index, to, amount = posted.kind, posted.from_index, posted.to, posted.amount
+    sender = state.accounts.get(from_index)
+    # A transfer names no token: the sender's leaf holds it (the receiver must hold the same).
+    token = posted.token if posted.token is not None else (sender.token if sender else -1)
     where = f"batch {batch_index} slot {slot}"
     if kind == TxKind.NOOP:
         return state, None
     if kind not in (TxKind.TRANSFER, TxKind.WITHDRAW, TxKind.FORCED):
         raise ReplayError(f"{where}: unknown transaction type {kind}")
-    sender = state.accounts.get(from_index)
     if kind == TxKind.FORCED:
         # A forced withdrawal (the L1 queue's next request, checked by the contract): the whole
         # balance, or the most a slot carries, leaves the leaf and its nonce steps by one.

@@ -10,6 +10,7 @@ from offchain.recipient import babyjubjub_key_problem
 from offchain.zk.babyjub import Point, PrivateKey, Signature, on_curve
 from offchain.zk.field import SNARK_FIELD
 from offchain.zk.poseidon import poseidon
+from offchain.zk.pubdata import is_float_amount
 
 MAX_AMOUNT = (1 << 128) - 1
 MAX_ADDRESS = (1 << 160) - 1
@@ -61,6 +62,12 @@ class Tx:
             raise ValueError("leaf index and nonce are non-negative")
         if self.kind == TxKind.WITHDRAW and (self.to == 0 or self.amount == 0):
             raise ValueError("a withdrawal pays a non-zero amount to a non-zero L1 address")
+        if self.kind == TxKind.TRANSFER and not is_float_amount(self.amount):
+            raise ValueError(
+                f"transfer amount {self.amount} has more than 35 bits of mantissa (the public "
+                "data posts transfer amounts as mantissa * 10^exponent): round it to at most "
+                "10 significant digits"
+            )
 
     def message(self, domain: int) -> int:
         return tx_message(domain, self.kind, self.from_index, self.to, self.amount, self.nonce)

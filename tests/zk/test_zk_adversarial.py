@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import ape
 import pytest
-from zk_helpers import BOB_KEY, deposit_first_two, submit
+from zk_helpers import BOB_KEY, FIXED_GAS, PARAMS, deposit_first_two, submit
 
+from offchain.zk import pubdata
 from offchain.zk.batch import BatchError, build_batch
 from offchain.zk.prover import ProofRejected, prove_checked
+from offchain.zk.tree import zero_hashes
 from offchain.zk.txs import TxKind, sign_tx
 
 pytestmark = pytest.mark.slow  # every test proves (or fails to prove) a zk batch
@@ -120,22 +122,49 @@ def _replace(data: bytes, offset: int, new: bytes) -> bytes:
     return data[:offset] + new + data[offset + len(new) :]
 
 
+# Batch 0's txData (format v2, depth 4): slot 0 = transfer 0 -> 1 of 0.3 ETH, slot 1 = Bob's
+# withdrawal, then its payout record (Carol 20 | token 20 | amount 16).
+_SLOT = PARAMS.slot_bytes
+_REC = PARAMS.n_txs * _SLOT
+
+
+def _slot(kind: int, from_index: int, to: int, amount: int) -> bytes:
+    return pubdata.compact_slot(kind, from_index, to, amount, PARAMS.depth)
+
+
 @pytest.mark.parametrize(
-    ("what", "offset", "new"),
+    ("what", "tamper"),
     [
-        ("withdrawal recipient", 61 + 5, bytes.fromhex("000000000000000000000000000000000000BAD1")),
-        ("withdrawal amount", 61 + 25, (10**18).to_bytes(16, "big")),
-        ("transfer receiver", 5, (2).to_bytes(20, "big")),
-        ("transaction type", 61, b"\x01"),
+        ("withdrawal recipient", lambda d: _replace(d, _REC, bytes.fromhex("00" * 18 + "BAD1"))),
+        ("withdrawal token", lambda d: _replace(d, _REC + 20, bytes.fromhex("00" * 19 + "01"))),
+        ("withdrawal amount", lambda d: _replace(d, _REC + 40, (10**18).to_bytes(16, "big"))),
+        ("transfer receiver", lambda d: _replace(d, 0, _slot(1, 0, 2, 3 * 10**17))),
+        ("transfer amount", lambda d: _replace(d, 0, _slot(1, 0, 1, 4 * 10**17))),
+        ("transfer sender", lambda d: _replace(d, 0, _slot(1, 1, 1, 3 * 10**17))),
+        # The withdrawal posted as a transfer (no record then, so the length still matches).
+        ("transaction type", lambda d: d[:_SLOT] + _slot(1, 1, 0, 10**17)),
+        # The same amount as a non-canonical float (mantissa 30, exponent 16).
+        ("float encoding", lambda d: _replace(d, 0, _noncanonical_transfer())),
     ],
 )
-def test_tampered_transaction_data_rejected(zk, batch0, alice, bob, deployer, what, offset, new):
+def test_tampered_transaction_data_rejected(zk, batch0, alice, bob, deployer, what, tamper):
     deposit_first_two(zk, alice, bob)
     _, _, tx_data, _ = batch0.args()
-    tampered = _replace(tx_data, offset, new)
-    assert tampered != tx_data, what
+    tampered = tamper(tx_data)
+    assert tampered != tx_data and len(tampered) == len(tx_data) - (what == "transaction type") * 56
     with ape.reverts(zk.rollup.InvalidProof):
         submit(zk, batch0, deployer, tx_data=tampered)
+
+
+def _noncanonical_transfer() -> bytes:
+    depth = PARAMS.depth
+    value = (1 << (2 * depth)) | (0 << depth) | 1
+    value = (value << pubdata.FLOAT_BITS) | (30 << pubdata.EXPONENT_BITS) | 16
+    pad = PARAMS.slot_bytes * 8 - pubdata.slot_bits(depth)
+    raw = (value << pad).to_bytes(PARAMS.slot_bytes, "big")
+    with pytest.raises(pubdata.PubdataError, match="canonical"):
+        pubdata.decode_tx_data(raw + _slot(0, 0, 0, 0), PARAMS.n_txs, depth)
+    return raw
 
 
 def test_tampered_deposit_leaf_rejected(zk, batch0, alice, bob, deployer):
@@ -179,6 +208,34 @@ def test_bad_tx_data_length(zk, batch0, alice, bob, deployer):
     _, _, tx_data, _ = batch0.args()
     with ape.reverts(zk.rollup.BadTxDataLength, length=len(tx_data) - 1, expected=len(tx_data)):
         submit(zk, batch0, deployer, tx_data=tx_data[:-1])
+    # A record no payout slot uses (the zero records are the contract's to write).
+    extra = tx_data + bytes(pubdata.RECORD_BYTES)
+    with ape.reverts(zk.rollup.BadTxDataLength, length=len(extra), expected=len(tx_data)):
+        submit(zk, batch0, deployer, tx_data=extra)
+    # Shorter than the compact slots.
+    with ape.reverts(zk.rollup.BadTxDataLength, length=3, expected=_REC):
+        submit(zk, batch0, deployer, tx_data=tx_data[:3])
+
+
+def test_too_many_payouts(project, zk, deployer):
+    """A batch has W payout records (W = 2 for N = 3): a third withdrawal slot is refused before
+    any proof is checked."""
+    rollup = deployer.deploy(
+        project.ZkRollup,
+        zk.bridge,
+        zk.batch_verifier,
+        zk.exit_verifier,
+        zero_hashes(PARAMS.depth)[PARAMS.depth],
+        3,
+        2,
+        3600,
+        600,
+        PARAMS.depth,
+    )
+    assert rollup.payoutSlots() == 2 == pubdata.payout_slots(3)
+    data = _slot(2, 0, 0, 0) * 3 + bytes(3 * pubdata.RECORD_BYTES)
+    with ape.reverts(rollup.TooManyPayouts, count=3, records=2):
+        rollup.submitBatch(0, [], data, [0] * 8, sender=deployer, gas=FIXED_GAS)
 
 
 def test_too_many_deposits(zk, batch0, alice, bob, deployer):

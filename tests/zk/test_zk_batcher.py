@@ -66,6 +66,7 @@ def test_zk_mode_end_to_end(
         PARAMS.n_deposits,
         3600,
         600,
+        PARAMS.depth,
     )
     bridge.setRollup(rollup, sender=deployer)
     bridge.depositETH(recipient_bytes(ALICE_KEY.public_key), sender=alice, value=10**18)
@@ -155,6 +156,7 @@ def test_zk_account_view_queued_and_credited_deposits(
         PARAMS.n_deposits,
         3600,
         600,
+        PARAMS.depth,
     )
     bridge.setRollup(rollup, sender=deployer)
     batcher = ZkBatcher(

@@ -41,7 +41,7 @@ def test_verifier_constructor_checks(project, deployer, rollup_keys):
 
 def test_rollup_constructor_checks(project, deployer, zk):
     genesis = zero_hashes(PARAMS.depth)[PARAMS.depth]
-    good = [zk.bridge, zk.batch_verifier, zk.exit_verifier, genesis, 2, 2, FREEZE_PERIOD, 600]
+    good = [zk.bridge, zk.batch_verifier, zk.exit_verifier, genesis, 2, 2, FREEZE_PERIOD, 600, 4]
     bad_variants = [
         (deployer.address, *good[1:]),  # bridge without code
         (good[0], deployer.address, *good[2:]),
@@ -49,9 +49,11 @@ def test_rollup_constructor_checks(project, deployer, zk):
         (*good[:3], SNARK_FIELD, *good[4:]),
         (*good[:4], 0, *good[5:]),
         (*good[:5], 0, *good[6:]),
-        (*good[:6], 0, good[7]),
-        (*good[:7], 0),
-        (*good[:7], 2**32),
+        (*good[:6], 0, *good[7:]),
+        (*good[:7], 0, good[8]),
+        (*good[:7], 2**32, good[8]),
+        (*good[:8], 0),  # tree depth
+        (*good[:8], 33),
     ]
     for args in bad_variants:
         with ape.reverts(project.ZkRollup.InvalidConfig):
@@ -62,6 +64,8 @@ def test_initial_state_and_domain(zk, chain):
     assert zk.rollup.stateRoot() == zero_hashes(PARAMS.depth)[PARAMS.depth]
     assert zk.rollup.domain() == zk.domain
     assert (zk.rollup.txSlots(), zk.rollup.depositSlots()) == (PARAMS.n_txs, PARAMS.n_deposits)
+    assert (zk.rollup.payoutSlots(), zk.rollup.treeDepth()) == (PARAMS.n_payouts, PARAMS.depth)
+    assert zk.rollup.slotBytes() == PARAMS.slot_bytes
     assert zk.bridge.rollup() == zk.rollup.address
 
 

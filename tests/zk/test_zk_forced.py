@@ -159,7 +159,7 @@ def test_zk_forced_withdrawal_served_before_l2_txs_and_pays_current_balance(
     result = op.run_batch((gift,))
     assert result.batch.forced == (req,)
     # Slot 0 is the forced withdrawal (Alice's balance then), slot 1 Bob's gift, kept on L2.
-    assert result.batch.tx_data[0] == TxKind.FORCED
+    assert result.batch.tx_data[0] >> 6 == TxKind.FORCED
     assert zk.bridge.claimable(alice, ETH) == ALICE_AFTER_0
     assert op.state.account(0).balance == 10**17
 
@@ -473,14 +473,21 @@ def test_zk_forced_slot_pays_exactly_the_whole_balance(
     honest = build_batch(PARAMS, state, zk.chain_id, zk.rollup_int, (), (), forced=(req,))
     acct = state.account(0)
     kept = state.with_account(0, replace(acct, balance=1, nonce=acct.nonce + 1))
-    slot = pubdata.tx_slot(3, 0, req.recipient, acct.balance - 1, 0)
-    start = pubdata.HEADER_BYTES + PARAMS.n_deposits * pubdata.DEPOSIT_SLOT_BYTES
-    data = honest.data[:start] + slot + honest.data[start + pubdata.TX_SLOT_BYTES :]
+    record = pubdata.payout_record(req.recipient, 0, acct.balance - 1)
+    start = (
+        pubdata.HEADER_BYTES
+        + PARAMS.n_deposits * pubdata.DEPOSIT_SLOT_BYTES
+        + PARAMS.n_txs * PARAMS.slot_bytes
+    )
+    data = honest.data[:start] + record + honest.data[start + pubdata.RECORD_BYTES :]
     amounts = list(honest.inputs["txAmount"])
     amounts[0] = acct.balance - 1
+    rec_amounts = list(honest.inputs["recAmount"])
+    rec_amounts[0] = acct.balance - 1
     inputs = {
         **honest.inputs,
         "txAmount": amounts,
+        "recAmount": rec_amounts,
         "newRoot": kept.root,
         "dataHash": pubdata.data_hash(data),
     }

@@ -11,6 +11,7 @@ from zk_helpers import ALICE_KEY, BOB_KEY, GENESIS_DEPOSITS, PARAMS
 
 from offchain.zk import pubdata
 from offchain.zk.batch import BatchError, build_batch
+from offchain.zk.params import CircuitParams
 from offchain.zk.state import L2State
 from offchain.zk.txs import Deposit, ForcedWithdrawal, TxKind, domain_of, sign_tx
 
@@ -34,9 +35,11 @@ def _build(state, forced=(), txs=()):
 def test_zk_forced_slot_is_whole_balance_to_recipient_no_signature():
     state = _funded()
     batch = _build(state, forced=(ForcedWithdrawal(0, 0, 0, PAYEE),))
-    start = pubdata.HEADER_BYTES + PARAMS.n_deposits * pubdata.DEPOSIT_SLOT_BYTES
-    assert batch.data[start : start + pubdata.TX_SLOT_BYTES] == pubdata.tx_slot(
-        int(TxKind.FORCED), 0, PAYEE, 10**18, 0
+    # The compact slot names the type and the leaf; the payout record says who gets what.
+    assert batch.tx_data == (
+        pubdata.compact_slot(int(TxKind.FORCED), 0, 0, 0, PARAMS.depth)
+        + pubdata.compact_slot(0, 0, 0, 0, PARAMS.depth)
+        + pubdata.payout_record(PAYEE, 0, 10**18)
     )
     assert batch.new_state.account(0).balance == 0
     assert batch.new_state.account(0).nonce == 1
@@ -72,6 +75,22 @@ def test_zk_forced_builder_refuses_out_of_order_unsatisfiable_or_too_many():
         _build(state, forced=(ForcedWithdrawal(0, 0, 0, PAYEE),), txs=txs)
 
 
+def test_zk_forced_beyond_the_payout_records_wait_for_the_next_batch():
+    """N = 8 has W = 2 payout records: of three queued requests the batch serves two, in order,
+    and a withdrawal on top of them is refused (the operator retries with fewer txs)."""
+    params = CircuitParams(8, 2, 4)
+    state = build_batch(params, L2State.empty(4), CHAIN, ROLLUP, GENESIS_DEPOSITS, ()).new_state
+    queue = tuple(ForcedWithdrawal(i, i % 2, 0, PAYEE + i) for i in range(3))
+    batch = build_batch(params, state, CHAIN, ROLLUP, (), (), forced=queue)
+    assert batch.forced == queue[:2] and batch.new_state.forced_done == 2
+    assert len(batch.tx_data) == 8 * params.slot_bytes + 2 * pubdata.RECORD_BYTES
+    wd = sign_tx(BOB_KEY, DOMAIN, TxKind.WITHDRAW, 1, PAYEE, 1, 0)
+    with pytest.raises(BatchError, match="payout records"):
+        build_batch(params, state, CHAIN, ROLLUP, (), (wd,), forced=queue)
+    rest = build_batch(params, batch.new_state, CHAIN, ROLLUP, (), (), forced=queue[2:])
+    assert rest.new_state.forced_done == 3
+
+
 def test_zk_forced_request_type_refuses_what_l1_refuses():
     with pytest.raises(ValueError, match="non-zero"):
         ForcedWithdrawal(0, 0, 0, 0)
@@ -94,7 +113,10 @@ def test_zk_forced_progress_survives_the_state_file(tmp_path):
 @FAST
 @given(
     st.lists(st.integers(0, 1), min_size=0, max_size=2),
-    st.integers(0, 5 * 10**17),
+    # Transfer amounts are floats (35-bit mantissa times a power of ten), up to Bob's 0.5 ETH.
+    st.builds(lambda m, e: m * 10**e, st.integers(0, 2**35 - 1), st.integers(0, 7)).filter(
+        lambda v: v <= 5 * 10**17
+    ),
 )
 @pytest.mark.slow  # hypothesis over batch builds
 def test_zk_forced_conserves_funds(leaves, spend):

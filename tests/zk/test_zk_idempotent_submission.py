@@ -33,6 +33,7 @@ def test_idempotent_submission_zk_resend_gets_the_stored_record(
         PARAMS.n_deposits,
         3600,
         3600,  # forced-withdrawal delay
+        PARAMS.depth,
     )
     bridge.setRollup(rollup, sender=deployer)
     bridge.depositETH(recipient_bytes(ALICE_KEY.public_key), sender=alice, value=10**18)

@@ -44,6 +44,7 @@ def system(project, deployer, alice, bob, rollup_keys, exit_keys):
         PARAMS.n_deposits,
         3600,
         3600,  # forced-withdrawal delay
+        PARAMS.depth,
     )
     bridge.setRollup(rollup, sender=deployer)
     bridge.depositETH(recipient_bytes(ALICE_KEY.public_key), sender=alice, value=10 * E17)

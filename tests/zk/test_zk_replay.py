@@ -37,6 +37,7 @@ def _posted(batch) -> PostedBatch:
         l1_tx_hash="0x00",
         l1_block=0,
         submitter="0x00",
+        n_txs=PARAMS.n_txs,
     )
 
 
@@ -44,10 +45,16 @@ def _genesis():
     return build_batch(PARAMS, L2State.empty(PARAMS.depth), CHAIN, ROLLUP, GENESIS_DEPOSITS, ())
 
 
+# Transfer amounts are floats (35-bit mantissa times a power of ten), up to 0.3 ETH.
+_AMOUNTS = st.builds(lambda m, e: m * 10**e, st.integers(0, 2**35 - 1), st.integers(0, 7)).filter(
+    lambda v: v <= 3 * 10**17
+)
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     st.lists(
-        st.tuples(st.integers(0, 2), st.integers(0, 2), st.integers(0, 3 * 10**17), st.booleans()),
+        st.tuples(st.integers(0, 2), st.integers(0, 2), _AMOUNTS, st.booleans()),
         min_size=1,
         max_size=6,
     ),
@@ -119,6 +126,7 @@ def test_zk_recovery_foreign_batch_replay_of_a_forced_withdrawal_matches_builder
     # a forged amount (not the whole balance) is refused, not half-applied
     posted = _posted(batch)
     data = bytearray(posted.tx_data)
-    data[25:41] = (acct.balance - 1).to_bytes(16, "big")
+    rec = PARAMS.n_txs * PARAMS.slot_bytes
+    data[rec + 40 : rec + 56] = (acct.balance - 1).to_bytes(16, "big")
     with pytest.raises(ReplayError, match="forced withdrawal"):
         replay_batch(state, PostedBatch(**{**posted.__dict__, "tx_data": bytes(data)}))

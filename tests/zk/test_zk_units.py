@@ -92,8 +92,10 @@ def test_decompress_rejects_non_points():
 def test_pubdata_layout():
     assert len(pubdata.header(1, 2, 3)) == pubdata.HEADER_BYTES == 32
     assert len(pubdata.deposit_slot(1, 2, 3, 4)) == pubdata.DEPOSIT_SLOT_BYTES == 72
-    assert len(pubdata.tx_slot(1, 2, 3, 4, 5)) == pubdata.TX_SLOT_BYTES == 61
-    assert PARAMS.pubdata_bytes == 32 + 2 * 72 + 2 * 61
+    assert len(pubdata.compact_slot(1, 2, 3, 4, PARAMS.depth)) == PARAMS.slot_bytes == 7
+    assert len(pubdata.payout_record(1, 2, 3)) == pubdata.RECORD_BYTES == 56
+    assert PARAMS.n_payouts == 2
+    assert PARAMS.pubdata_bytes == 32 + 2 * 72 + 2 * 7 + 2 * 56
     data = b"l2kit"
     assert pubdata.data_hash(data) == int(hashlib.sha256(data).hexdigest(), 16) % (1 << 253)
 
@@ -126,6 +128,11 @@ def test_tx_validation():
         Tx(TxKind.WITHDRAW, 0, 0, 1, 0, sig)
     with pytest.raises(ValueError, match="20 bytes"):
         Tx(TxKind.WITHDRAW, 0, 2**160, 1, 0, sig)
+    # Transfers post a float amount; withdrawals an exact one.
+    with pytest.raises(ValueError, match="significant digits"):
+        Tx(TxKind.TRANSFER, 0, 1, 2**35 * 10 + 1, 0, sig)
+    assert Tx(TxKind.TRANSFER, 0, 1, (2**35 - 1) * 10**20, 0, sig).amount
+    assert Tx(TxKind.WITHDRAW, 0, 5, 2**128 - 1, 0, sig).amount == 2**128 - 1
 
 
 def _genesis():

@@ -81,6 +81,7 @@ def zk(project, deployer, chain, rollup_keys, exit_keys) -> ZkSystem:
         PARAMS.n_deposits,
         FREEZE_PERIOD,
         FORCED_DELAY,
+        PARAMS.depth,
     )
     bridge.setRollup(rollup, sender=deployer)
     return ZkSystem(bridge, rollup, bv, ev, chain.chain_id)

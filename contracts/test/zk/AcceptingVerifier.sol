@@ -5,7 +5,8 @@ import {IZkVerifier} from "../../zk/IZkVerifier.sol";
 
 /// @title AcceptingVerifier
 /// @notice Test stand-in for a Groth16 verifier that accepts every proof: it lets the gas snapshot
-///         measure the zk rollup's own bookkeeping without proving (the pairing check is excluded).
+///         measure the zk rollup's own work (reading and hashing the public data, the queues) without
+///         proving (the pairing check is excluded); also used by bench/zk_contract.py.
 contract AcceptingVerifier is IZkVerifier {
     /// @notice Always true.
     /// @param proof Ignored.
