@@ -245,7 +245,7 @@ def _zk() -> dict[str, int]:
     bridge = deployer.deploy(project.L1Bridge, b"\x02")
     verifier = deployer.deploy(project.AcceptingVerifier)
     rollup = deployer.deploy(
-        project.ZkRollup, bridge, verifier, verifier, 1, 4, 2, 7 * 86_400, 86_400
+        project.ZkRollup, bridge, verifier, verifier, 1, 4, 2, 7 * 86_400, 86_400, 20
     )
     bridge.setRollup(rollup, sender=deployer)
     token = deployer.deploy(project.TestToken, "Bench", "BNC", 18)
