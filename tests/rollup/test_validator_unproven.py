@@ -110,4 +110,5 @@ def test_late_proof_class_window_closing_proves_without_commitment(env, chain):
 
 
 def _dummy_proof():
-    return (0, [], 0, (b"\0" * 32, 0, 0, b"\0" * 32, 0), b"\0" * 32, 0, 0, b"", [], b"", 0, [])
+    # offchain.rollup.proofs.FRAUD_PROOF_ABI (format v2)
+    return (0, [], 0, (b"\0" * 32, 0, 0, b"\0" * 32), b"\0" * 32, 0, 0, b"", [], b"", [])
