@@ -180,23 +180,27 @@ def _governance() -> dict[str, int]:
 
 def _rollup() -> dict[str, int]:
     from ape import accounts, chain, project
+    from eth_account import Account as EthAccount
     from hexbytes import HexBytes
 
-    from offchain.rollup.codec import encode_tx
+    from offchain.bls import g2_words
+    from offchain.rollup.codec import encode_forced_tx
     from offchain.rollup.honest_proposer import HonestProposer
     from offchain.rollup.l1 import RollupL1, Signer
+    from offchain.rollup.types import Transfer
     from offchain.rollup.validator import Validator
-    from offchain.rollup.wallet import sign_transfer, sign_withdraw
+    from offchain.rollup.wallet import derive_key, sign_transfer, sign_withdraw
 
-    bond, challenge = E, 3600
+    bond, challenge, activation_delay = E, 3600, 3
     w3 = chain.provider.web3
     test = accounts.test_accounts
     deployer = test[0]
     bridge = deployer.deploy(project.L1Bridge, b"\x01")
-    rollup = deployer.deploy(project.Rollup, bridge, bond, challenge, 86_400, 30 * 86_400)
+    registry = deployer.deploy(project.BLSKeyRegistry, activation_delay)
+    rollup = deployer.deploy(project.Rollup, bridge, bond, challenge, 86_400, 30 * 86_400, registry)
     bridge.setRollup(rollup, sender=deployer)
     l1 = RollupL1(w3, rollup.address, bridge.address)
-    sep = l1.separator()
+    dst = l1.signing_dst()
     signers = [Signer(w3, bytes(HexBytes(test[i].private_key))) for i in range(6)]
     operator, alice, bob, watcher, forcer = (
         signers[1],
@@ -205,25 +209,38 @@ def _rollup() -> dict[str, int]:
         signers[4],
         signers[5],
     )
-    keys = {s: s.private_key for s in (alice, bob, forcer)}
+    chain_id = int(w3.eth.chain_id)
+    # format v2: each user's BLS key is derived from its L1 wallet (deterministic)
+    keys = {
+        s: derive_key(EthAccount.from_key(s.private_key), chain_id, registry.address)
+        for s in (alice, bob)
+    }
     gas: dict[str, int] = {}
     gas["bond (cold: first bond)"] = operator.send(l1.rollup.functions.bond(), value=bond)[
         "gasUsed"
     ]
     gas["bond (warm: top-up)"] = operator.send(l1.rollup.functions.bond(), value=bond)["gasUsed"]
+    for s, temperature in (
+        (alice, "first key in the registry"),
+        (bob, "another address's first key"),
+    ):
+        register = l1.registry.functions.register(g2_words(keys[s].public_key().eip2537()))
+        gas[f"register BLS key ({temperature})"] = s.send(register)["gasUsed"]
+    _rpc("anvil_mine", [hex(activation_delay + 1)])  # both keys valid from the next block on
     for s in (alice, bob, forcer):
         s.send(l1.bridge.functions.depositETH(b"\x01" + bytes.fromhex(s.address[2:])), value=E)
     op = HonestProposer(l1, operator, fee_account=0)
     _, receipt = op.step([])
     gas["postBatch: 3 deposits, no transfers (cold: first batch)"] = receipt["gasUsed"]
     # accounts 0, 1, 2 are alice, bob and the forcer (deposit order)
-    transfers = [sign_transfer(keys[alice], sep, 0, 1, 10**12, 1000, n) for n in range(8)]
+    transfers = [sign_transfer(keys[alice], dst, 0, 1, 10**12, 1000, n) for n in range(8)]
     _, receipt = op.step(transfers)
-    gas["postBatch: 8 transfers (warm)"] = receipt["gasUsed"]
-    forced = sign_transfer(keys[forcer], sep, 2, 1, 10**12, 1000, 0)
-    tx = forcer.send(l1.rollup.functions.forceTransaction(encode_tx(forced)))
+    gas["postBatch: 8 transfers, one aggregate signature (warm)"] = receipt["gasUsed"]
+    # a forced transaction is authenticated by its L1 sender: no signature, no key needed
+    forced = encode_forced_tx(Transfer(2, 1, 10**12, 1000))
+    tx = forcer.send(l1.rollup.functions.forceTransaction(forced))
     gas["forceTransaction (cold: first forced tx)"] = tx["gasUsed"]
-    withdraw = sign_withdraw(keys[bob], sep, 1, 10**17, 0, 0)
+    withdraw = sign_withdraw(keys[bob], dst, 1, 10**17, 0, 0)
     op.step([withdraw])
     _advance(challenge + 1)
     claim = Validator(l1, watcher).check().withdrawals[-1]
@@ -299,9 +316,11 @@ SCENARIOS = (
     ),
     Scenario(
         "rollup",
-        "Rollup (bond 1 ETH, challenge 3600 s) and its L1Bridge; test account 1 operates "
-        "(offchain.rollup.HonestProposer), accounts 2, 3 and 5 deposit 1 ETH each, 4 finalizes. "
-        "Will change with the posting-format work of issue 11: that is what this file is for.",
+        "Rollup format v2 (bond 1 ETH, challenge 3600 s) with its L1Bridge and BLSKeyRegistry "
+        "(activation delay 3 blocks); test account 1 operates (offchain.rollup.HonestProposer), "
+        "accounts 2 and 3 register BLS keys derived from their wallets "
+        "(offchain.rollup.wallet.derive_key), accounts 2, 3 and 5 deposit 1 ETH each, 5 forces "
+        "an unsigned transfer, 4 finalizes.",
         _rollup,
     ),
     Scenario(
