@@ -539,6 +539,7 @@ class ServiceUnderTest:
         import subprocess
 
         from ape import accounts, chain
+        from eth_utils import to_checksum_address
 
         from offchain.deploy import DeployParams, deploy_all
         from offchain.deployments import save_deployment
@@ -559,7 +560,8 @@ class ServiceUnderTest:
         for key, secret in zip(keys, self.secrets, strict=True):
             owner = address_of(key)
             payer.send(l1.bridge.functions.depositETH(b"\x01" + bytes.fromhex(owner[2:])), 10**18)
-            w3.eth.send_transaction({"from": payer.address, "to": owner, "value": 10**17})
+            gas_money = {"from": payer.address, "to": to_checksum_address(owner), "value": 10**17}
+            w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction(gas_money))  # type: ignore[arg-type]
             last = l1.register_key(Signer(w3, key), secret)
         if last is not None:
             l1.wait_key_active(last, mine=True)  # every key in effect before the service starts
