@@ -6,9 +6,11 @@ The load generator is a separate process (raw asyncio sockets, keep-alive, every
 signed before the timed phase, several connections each owning its senders so nonces arrive in
 order). The server side is the sequencer's HTTP front (offchain/sequencer/http_server.py) and
 group-commit intake over `BenchAdmission`: the optimistic rollup's admission assembled from
-offchain/rollup pieces (EIP-712 digest, ECDSA recovery, nonce/balance/recipient checks on a dict
-ledger, one SQLite commit per group: WAL, synchronous=FULL) -- or, with `--target URL`, any
-running service (the integrated sequencer against Anvil).
+offchain/rollup pieces (rollup format v2: 48-byte BLS signatures under keys derived from each
+owner's L1 wallet, checked per group at once with random coefficients; nonce/balance/recipient
+checks on a dict ledger, one SQLite commit per group: WAL, synchronous=FULL) -- or, with
+`--target URL`, any running service (the integrated sequencer against Anvil; its users must
+have registered the keys `bls_secrets` derives for LOCAL_CHAIN_ID and LOCAL_REGISTRY).
 
 By default the server is the real sequencer service process against a local Anvil node (a
 fresh deployment per run, one deposit per sender): request in -> verified -> durable ->
@@ -43,16 +45,35 @@ import orjson  # noqa: E402
 import psutil  # noqa: E402
 
 from bench.common import local_node, print_table, write_results  # noqa: E402
-from offchain.rollup.codec import encode_tx  # noqa: E402
-from offchain.rollup.eip712 import address_of, recover, transfer_digest  # noqa: E402
+from offchain.bls import PublicKey, SecretKey, signing_dst  # noqa: E402
+from offchain.rollup.eip712 import address_of  # noqa: E402
 from offchain.rollup.hashing import keccak  # noqa: E402
 from offchain.rollup.params import MAX_ACCOUNTS, MAX_BALANCE, MAX_NONCE  # noqa: E402
-from offchain.rollup.types import Transfer  # noqa: E402
+from offchain.rollup.signatures import PendingSignature, find_bad_signatures  # noqa: E402
+from offchain.rollup.types import SignedTransfer, Transfer  # noqa: E402
+from offchain.rollup.wallet import derive_key, sign_transfer  # noqa: E402
 from offchain.sequencer.core import Rejected  # noqa: E402
 from offchain.sequencer.http_api import hex_field, int_field, str_field  # noqa: E402
+from offchain.sequencer.payload import SIGNATURE_LEN, encode_payload, tx_id  # noqa: E402
 
-SEPARATOR = keccak(b"l2kit bench operator domain")
+#: The chain id and key-registry address the in-process modes derive their users' keys for,
+#: and the BLS tag they sign under (bench/operator_admission.py's DST: same chain and rollup).
+LOCAL_CHAIN_ID = 31337
+LOCAL_REGISTRY = "0x" + "22" * 20
+LOCAL_DST = signing_dst(LOCAL_CHAIN_ID, "0x" + "11" * 20)
 START_BALANCE = 10**15
+
+
+def bench_keys(n: int) -> list[bytes]:
+    """The L1 (secp256k1) keys of the bench users: L2 account i is owned by key i."""
+    return [keccak(b"bench key %d" % i) for i in range(n)]
+
+
+def bls_secrets(keys: Sequence[bytes], chain_id: int, registry: str) -> list[SecretKey]:
+    """Each user's BLS key, derived from its L1 wallet (offchain.rollup.wallet.derive_key)."""
+    from eth_account import Account as EthAccount
+
+    return [derive_key(EthAccount.from_key(k), chain_id, registry) for k in keys]
 
 
 # -- the server side ----------
@@ -64,14 +85,18 @@ class Prepared:
     nonce: int
     payload: bytes
     tx_hash: bytes
-    signer: str | None
+    signature: bytes
+    key: PublicKey
 
 
 class BenchAdmission:
     """The optimistic admission from offchain/rollup pieces, over a dict ledger and SQLite."""
 
-    def __init__(self, owners: Sequence[str], db_path: Path) -> None:
+    def __init__(
+        self, owners: Sequence[str], public_keys: Sequence[PublicKey], db_path: Path
+    ) -> None:
         self.owner = list(owners)
+        self.keys = list(public_keys)
         self.balance = [START_BALANCE] * len(owners)
         self.nonce = [0] * len(owners)
         self.hashes: set[bytes] = set()
@@ -92,11 +117,12 @@ class BenchAdmission:
         amount = int_field(fields, "amount", 1, MAX_BALANCE)
         fee = int_field(fields, "fee", 0, MAX_BALANCE)
         nonce = int_field(fields, "nonce", 0, MAX_NONCE)
-        signature = hex_field(fields, "signature", 64)
-        tx = Transfer(sender, to, amount, fee, signature)
-        payload = encode_tx(tx)
-        digest = transfer_digest(SEPARATOR, sender, to, amount, fee, nonce)
-        return Prepared(tx, nonce, payload, keccak(payload), recover(digest, signature))
+        signature = hex_field(fields, "signature", SIGNATURE_LEN)
+        if sender >= len(self.keys):
+            raise Rejected("unknown_account", "no such account")
+        tx = Transfer(sender, to, amount, fee)
+        payload = encode_payload(tx, nonce, signature)
+        return Prepared(tx, nonce, payload, tx_id(tx, nonce), signature, self.keys[sender])
 
     def admit_many(self, prepared: Sequence[Prepared]) -> list[Any]:
         out: list[Any] = []
@@ -105,7 +131,11 @@ class BenchAdmission:
         fresh: set[bytes] = set()
         rows = []
         now = time.time()
-        for p in prepared:
+        pending = [
+            PendingSignature(SignedTransfer(p.tx, p.signature), p.nonce, p.key) for p in prepared
+        ]
+        bad = set(find_bad_signatures(pending, LOCAL_DST))  # the whole group at once
+        for i, p in enumerate(prepared):
             t = p.tx
             if p.tx_hash in self.hashes or p.tx_hash in fresh:
                 out.append(Rejected("duplicate", "accepted before"))
@@ -113,8 +143,8 @@ class BenchAdmission:
             if t.sender >= len(self.owner) or t.recipient >= len(self.owner):
                 out.append(Rejected("unknown_account", "no such account"))
                 continue
-            if p.signer != self.owner[t.sender]:
-                out.append(Rejected("bad_signature", "not the owner's signature"))
+            if i in bad:
+                out.append(Rejected("bad_signature", "not the owner's BLS signature"))
                 continue
             n = nonce.get(t.sender, self.nonce[t.sender])
             if p.nonce != n:
@@ -175,6 +205,7 @@ class LocalService:
     def __init__(
         self,
         owners: Sequence[str],
+        public_keys: Sequence[PublicKey],
         workdir: Path,
         linger: float,
         null: bool = False,
@@ -189,9 +220,9 @@ class LocalService:
         self.core_store: Any = None
         self.admission: Any
         if core:  # the sequencer core's own optimistic admission and store (issue #10 core)
-            self.admission, self.core_store = _core_sequencer(owners, db)
+            self.admission, self.core_store = _core_sequencer(owners, public_keys, db)
         else:
-            self.admission = BenchAdmission(owners, db)
+            self.admission = BenchAdmission(owners, public_keys, db)
         self.registry = CollectorRegistry(auto_describe=False)
         holder: list[HttpFront] = []
         self.groups: list[int] = []
@@ -228,57 +259,55 @@ def core_available() -> bool:
     return True
 
 
-def _core_sequencer(owners: Sequence[str], db: Path) -> tuple[Any, Any]:
+def _core_sequencer(
+    owners: Sequence[str], public_keys: Sequence[PublicKey], db: Path
+) -> tuple[Any, Any]:
     import threading as _threading
 
     from bench.operator_admission import TOKEN, BenchBackend
+    from offchain.bls.registry import KeyEntry, build
     from offchain.rollup.types import Account
     from offchain.sequencer.core import Sequencer
+    from offchain.sequencer.signing_keys import KeyBook
     from offchain.sequencer.store import OperatorStore
 
     store = OperatorStore(db)
     accounts = {i: Account(o, TOKEN, START_BALANCE, 0) for i, o in enumerate(owners)}
-    seq = Sequencer(BenchBackend(store, accounts), _threading.RLock(), 1.0)
+    entries = (KeyEntry(o, 0, 1, b"", k) for o, k in zip(owners, public_keys, strict=True))
+    book = KeyBook(build(entries), 10)  # every key in effect (from block 1, head 10)
+    seq = Sequencer(BenchBackend(store, accounts, book), _threading.RLock(), 1.0)
     seq.recovered()
     return seq, store
 
 
-def separator(core: bool) -> bytes:
+def signing_tag(core: bool) -> bytes:
+    """The BLS tag of the in-process modes (both the same chain and rollup)."""
     if core:
-        from bench.operator_admission import SEP
+        from bench.operator_admission import DST
 
-        return bytes(SEP)
-    return SEPARATOR
+        return bytes(DST)
+    return LOCAL_DST
 
 
 # -- the load generator (a separate process) ----------
 
 
-def _sign(key: bytes, digest: bytes) -> bytes:
-    from coincurve import PrivateKey
-
-    sig = PrivateKey(key).sign_recoverable(digest, hasher=None)  # r | s | v, low-s
-    r, s, v = sig[:32], int.from_bytes(sig[32:64], "big"), sig[64]
-    return r + ((v << 255) | s).to_bytes(32, "big")
-
-
 def _requests(
-    keys: Sequence[bytes],
+    keys: Sequence[SecretKey],
     senders: Sequence[int],
     n: int,
     batch: int,
     host: str,
-    sep: bytes = SEPARATOR,
+    dst: bytes = LOCAL_DST,
 ) -> list[bytes]:
-    """`n` signed transfers from `senders` (round robin, nonces in order), as raw requests."""
+    """`n` BLS-signed transfers from `senders` (round robin, nonces in order), as raw requests."""
     nonces = dict.fromkeys(senders, 0)
     bodies = []
     count = len(keys)
     for i in range(n):
         s = senders[i % len(senders)]
         to = (s + 1) % count
-        digest = transfer_digest(sep, s, to, 1000, 0, nonces[s])
-        sig = _sign(keys[s], digest)
+        sig = sign_transfer(keys[s], dst, s, to, 1000, 0, nonces[s]).signature
         bodies.append(
             {
                 "type": "transfer",
@@ -344,11 +373,12 @@ async def _drive(url: str, per_conn: list[list[bytes]], go: Any) -> dict[str, An
 
 
 def _generator(
-    url: str, keys: list[bytes], n: int, batch: int, conns: int, sep: bytes, pipe: Any, go: Any
+    url: str, secrets: list[int], n: int, batch: int, conns: int, dst: bytes, pipe: Any, go: Any
 ) -> None:
+    keys = [SecretKey(v) for v in secrets]  # plain ints across the process boundary
     senders = [list(range(c, len(keys), conns)) for c in range(conns)]
     host = url.removeprefix("http://")
-    per_conn = [_requests(keys, s, n // conns, batch, host, sep) for s in senders]
+    per_conn = [_requests(keys, s, n // conns, batch, host, dst) for s in senders]
     pipe.send("signed")
     pipe.send(asyncio.run(_drive(url, per_conn, go)))
 
@@ -371,19 +401,29 @@ def run_once(
     workdir: Path,
     null: bool = False,
     core: bool = False,
-    sep: bytes | None = None,
+    dst: bytes | None = None,
+    secrets: Sequence[SecretKey] | None = None,
     server_pid: int | None = None,
 ) -> dict[str, Any]:
+    """One timed run. `dst` and `secrets` (the users' BLS keys) default to the in-process
+    modes' (LOCAL_DST, keys derived for LOCAL_CHAIN_ID and LOCAL_REGISTRY)."""
     accounts = max(conns * 4, 64)
-    keys = [keccak(b"bench key %d" % i) for i in range(accounts)]
+    keys = bench_keys(accounts)
     owners = [address_of(k) for k in keys]
-    service = None if target else LocalService(owners, workdir, linger, null, core)
+    if secrets is None:
+        secrets = bls_secrets(keys, LOCAL_CHAIN_ID, LOCAL_REGISTRY)
+    if len(secrets) < accounts:
+        raise ValueError(f"{len(secrets)} BLS keys for {accounts} bench accounts")
+    secrets = list(secrets)[:accounts]
+    public = [k.public_key() for k in secrets]
+    service = None if target else LocalService(owners, public, workdir, linger, null, core)
     url = target or (service.url if service else "")
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
     go = ctx.Event()
-    sep = sep if sep is not None else separator(core)
-    proc = ctx.Process(target=_generator, args=(url, keys, n, batch, conns, sep, child, go))
+    dst = dst if dst is not None else signing_tag(core)
+    values = [k.value for k in secrets]
+    proc = ctx.Process(target=_generator, args=(url, values, n, batch, conns, dst, child, go))
     proc.start()
     try:
         assert parent.recv() == "signed"
@@ -436,13 +476,14 @@ def run_once(
 def stage_costs(n: int = 3000) -> dict[str, float]:
     """Microseconds per transaction of each stage, in this process (one thread): where the
     time goes."""
-    keys = [keccak(b"bench key %d" % i) for i in range(8)]
+    keys = bench_keys(8)
     owners = [address_of(k) for k in keys]
+    secrets = bls_secrets(keys, LOCAL_CHAIN_ID, LOCAL_REGISTRY)
     host = "x"
-    reqs = _requests(keys, list(range(8)), n, 0, host)
+    reqs = _requests(secrets, list(range(8)), n, 0, host)
     bodies = [orjson.loads(r.split(b"\r\n\r\n", 1)[1]) for r in reqs]
     with tempfile.TemporaryDirectory() as d:
-        adm = BenchAdmission(owners, Path(d) / "s.sqlite")
+        adm = BenchAdmission(owners, [k.public_key() for k in secrets], Path(d) / "s.sqlite")
         t0 = time.perf_counter()
         for r in reqs:
             orjson.loads(r.split(b"\r\n\r\n", 1)[1])
@@ -452,18 +493,20 @@ def stage_costs(n: int = 3000) -> dict[str, float]:
         for i in range(0, n, 256):
             adm.admit_many(prepared[i : i + 256])
         t3 = time.perf_counter()
-        digests = [transfer_digest(SEPARATOR, 0, 1, 1000, 0, i) for i in range(n)]
+        pending = [
+            PendingSignature(SignedTransfer(p.tx, p.signature), p.nonce, p.key) for p in prepared
+        ]
         t4 = time.perf_counter()
-        for dg, p in zip(digests, prepared, strict=True):
-            recover(dg, p.tx.signature)
+        for i in range(0, n, 256):
+            find_bad_signatures(pending[i : i + 256], LOCAL_DST)
         t5 = time.perf_counter()
         adm.db.close()
     us = 1e6 / n
     return {
         "json_parse_us": round((t1 - t0) * us, 1),
         "prepare_us": round((t2 - t1) * us, 1),
-        "of_which_ecdsa_recover_us": round((t5 - t4) * us, 1),
         "admit_and_commit_256_us": round((t3 - t2) * us, 1),
+        "of_which_bls_batch_verify_256_us": round((t5 - t4) * us, 1),
     }
 
 
@@ -488,13 +531,15 @@ SERVICE_BOND = 10**18
 
 class ServiceUnderTest:
     """A fresh rollup deployment on the connected local node, one deposit per bench key (L2
-    accounts 0..n-1 in order), and the sequencer service (`python -m offchain.sequencer.service`)
+    accounts 0..n-1 in order), each owner's derived BLS key registered and in effect, and the
+    sequencer service (`python -m offchain.sequencer.service`)
     as its own process on it: what an operator runs."""
 
     def __init__(self, accounts_n: int, workdir: Path, extra: Sequence[str] = ()) -> None:
         import subprocess
 
         from ape import accounts, chain
+        from eth_utils import to_checksum_address
 
         from offchain.deploy import DeployParams, deploy_all
         from offchain.deployments import save_deployment
@@ -506,11 +551,20 @@ class ServiceUnderTest:
         save_deployment(deployment, home)
         w3 = chain.provider.web3
         l1 = RollupL1(w3, deployment.address("Rollup"), deployment.address("RollupBridge"))
-        self.separator = l1.separator()
+        self.dst = l1.signing_dst()
         payer = Signer(w3, bytes.fromhex(deployer.private_key.removeprefix("0x")))
-        for i in range(accounts_n):
-            owner = address_of(keccak(b"bench key %d" % i))
+        keys = bench_keys(accounts_n)
+        registry = deployment.address("BLSKeyRegistry")
+        self.secrets = bls_secrets(keys, int(w3.eth.chain_id), registry)
+        last = None
+        for key, secret in zip(keys, self.secrets, strict=True):
+            owner = address_of(key)
             payer.send(l1.bridge.functions.depositETH(b"\x01" + bytes.fromhex(owner[2:])), 10**18)
+            gas_money = {"from": payer.address, "to": to_checksum_address(owner), "value": 10**17}
+            w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction(gas_money))  # type: ignore[arg-type]
+            last = l1.register_key(Signer(w3, key), secret)
+        if last is not None:
+            l1.wait_key_active(last, mine=True)  # every key in effect before the service starts
         env = dict(
             os.environ,
             L2KIT_DEPLOYMENTS=str(home),
@@ -571,7 +625,8 @@ def service_runs(runs: Sequence[tuple[int, int, int]], workdir: Path) -> list[di
                         0.0,
                         service.url,
                         workdir,
-                        sep=service.separator,
+                        dst=service.dst,
+                        secrets=service.secrets,
                         server_pid=service.proc.pid,
                     )
                 )

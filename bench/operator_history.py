@@ -36,9 +36,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.common import local_node, print_table, write_results  # noqa: E402
-from offchain.rollup.eip712 import address_of, to_compact, transfer_digest  # noqa: E402
+from offchain.rollup.eip712 import address_of  # noqa: E402
 from offchain.rollup.hashing import keccak  # noqa: E402
-from offchain.rollup.types import Transfer  # noqa: E402
+from offchain.rollup.types import SignedTransfer  # noqa: E402
+from offchain.rollup.wallet import derive_key, sign_transfer  # noqa: E402
 
 #: The batcher service's module (`python -m ...`).
 BATCHER_MODULE = "offchain.sequencer.service"
@@ -49,23 +50,26 @@ QUICK_TXS = 64
 USERS = 64
 IDLE_SECONDS = 5.0
 BOND = 10**18
+E17 = 10**17
 READY_TIMEOUT = 1800.0
 
 
 class Signers:
-    """Pre-signed transfers round a ring of USERS accounts (coincurve directly: no eth-account
-    overhead per signature); every transfer is valid at its place in the sequence."""
+    """BLS-signed transfers (rollup format v2) round a ring of USERS accounts, each user's key
+    derived from its L1 wallet for (chain, registry); every transfer is valid at its place in
+    the sequence."""
 
-    def __init__(self, separator: bytes, users: int = USERS) -> None:
-        from coincurve import PrivateKey
+    def __init__(self, dst: bytes, chain_id: int, registry: str, users: int = USERS) -> None:
+        from eth_account import Account as EthAccount
 
-        self.keys = [PrivateKey(keccak(b"bench user %d" % i)) for i in range(users)]
-        self.addresses = [address_of(k.secret) for k in self.keys]
-        self.sep = separator
+        self.l1_keys = [keccak(b"bench user %d" % i) for i in range(users)]
+        self.addresses = [address_of(k) for k in self.l1_keys]
+        self.keys = [derive_key(EthAccount.from_key(k), chain_id, registry) for k in self.l1_keys]
+        self.dst = dst
         self.nonces = [0] * users
         self.k = 0
 
-    def transfers(self, n: int) -> list[Transfer]:
+    def transfers(self, n: int) -> list[SignedTransfer]:
         out = []
         users = len(self.keys)
         for _ in range(n):
@@ -74,10 +78,7 @@ class Signers:
             self.k += 1
             nonce = self.nonces[i]
             self.nonces[i] = nonce + 1
-            digest = transfer_digest(self.sep, i, j, 10**9, 0, nonce)
-            sig = self.keys[i].sign_recoverable(digest, hasher=None)
-            r, s, v = int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:64], "big"), sig[64]
-            out.append(Transfer(i, j, 10**9, 0, to_compact(r, s, v)))
+            out.append(sign_transfer(self.keys[i], self.dst, i, j, 10**9, 0, nonce))
         return out
 
 
@@ -129,6 +130,7 @@ def measure_history(
 ) -> dict[str, Any]:
     """Build the growing history on a fresh local node and measure at each size."""
     from ape import accounts, chain
+    from eth_utils import to_checksum_address
 
     from offchain.deploy import DeployParams, deploy_all
     from offchain.deployments import save_deployment
@@ -149,9 +151,17 @@ def measure_history(
         l1 = RollupL1(w3, rollup, bridge)
         proposer = Signer(w3, bytes.fromhex(deployer.private_key.removeprefix("0x")))
         op = Operator(l1, proposer)
-        users = Signers(l1.separator())
-        for addr in users.addresses:  # one deposit per user: accounts 0..USERS-1
+        registry = deployment.address("BLSKeyRegistry")
+        users = Signers(l1.signing_dst(), int(w3.eth.chain_id), registry)
+        last = None
+        for addr, l1_key, bls_key in zip(users.addresses, users.l1_keys, users.keys, strict=True):
+            # one deposit per user (accounts 0..USERS-1), gas money, then its BLS key
             proposer.send(l1.bridge.functions.depositETH(b"\x01" + bytes.fromhex(addr[2:])), 10**20)
+            gas_money = {"from": proposer.address, "to": to_checksum_address(addr), "value": E17}
+            w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction(gas_money))  # type: ignore[arg-type]
+            last = l1.register_key(Signer(w3, l1_key), bls_key)
+        if last is not None:
+            l1.wait_key_active(last, mine=True)
         op.step([])
         challenger = bytes.fromhex(ANVIL_KEY_1[2:])
         status = tmp / "validator-status.json"
