@@ -6,7 +6,7 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from v2_helpers import ETH, OWNERS, TOK, build, make_state, put, signed_for
+from format_v2_helpers import ETH, OWNERS, TOK, build, make_state, put, signed_for
 
 from offchain.rollup.codec import decode_batch, encode_forced_tx
 from offchain.rollup.execute import Fault, commit, execute

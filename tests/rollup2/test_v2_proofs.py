@@ -7,7 +7,7 @@ import json
 import pytest
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
-from v2_helpers import DST, KEYS, OWNERS, build, keys_at, make_state, post_state, signed_for
+from format_v2_helpers import DST, KEYS, OWNERS, build, keys_at, make_state, post_state, signed_for
 
 from offchain.bls import g2_words
 from offchain.rollup.execute import Fault, execute
