@@ -4,9 +4,9 @@ forced txs authenticated by their L1 sender (no nonce change, no fee), witnesses
 import json
 
 import pytest
+from format_v2_helpers import ETH, OWNERS, TOK, build, make_state, put, signed_for
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from format_v2_helpers import ETH, OWNERS, TOK, build, make_state, put, signed_for
 
 from offchain.rollup.codec import decode_batch, encode_forced_tx
 from offchain.rollup.execute import Fault, commit, execute

@@ -7,9 +7,19 @@ import json
 
 import pytest
 from eth_account import Account as EthAccount
+from format_v2_helpers import (
+    DST,
+    KEYS,
+    OWNERS,
+    SKS,
+    build,
+    keys_at,
+    make_state,
+    post_state,
+    signed_for,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from format_v2_helpers import DST, KEYS, OWNERS, SKS, build, keys_at, make_state, post_state, signed_for
 
 from offchain.bls import SecretKey, derive_secret_key_from_account, sign, signing_dst, verify
 from offchain.rollup.execute import Fault
