@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from offchain.errors import ZkError
 from offchain.zk.field import HASH_MASK
 
 FORMAT_VERSION = 2
@@ -34,7 +35,7 @@ KIND_NOOP, KIND_TRANSFER, KIND_WITHDRAW, KIND_FORCED = 0, 1, 2, 3
 PAYOUT_KINDS = (KIND_WITHDRAW, KIND_FORCED)
 
 
-class PubdataError(ValueError):
+class PubdataError(ZkError, ValueError):
     """Bytes that are not the one canonical encoding the circuit and the contract accept."""
 
 

@@ -287,7 +287,9 @@ class Chain:
         pre = self.rollup.head()[0] if pre_root is None else pre_root
         index = self.rollup.batchCount()
         data = b"".join(b.data for b in built)
-        receipt = self.rollup.postBatch(pre, data, sender=self.proposer)
+        # an explicit limit: Ape sends with the bare estimate (no margin, unlike offchain.l1's
+        # sender), and one run on a fresh clone ran out of gas posting right after a rollback
+        receipt = self.rollup.postBatch(pre, data, sender=self.proposer, gas=8_000_000)
         return index, receipt
 
     def sig_proof(self, batch: int, built: list[Built], ci: int, signers: list[tuple]) -> tuple:
