@@ -31,7 +31,7 @@ from pyblst import BlstP1Element
 
 from .hashing import hash_to_g1
 from .keys import PublicKey
-from .signatures import Signature, verify
+from .signatures import Signature
 
 COEFF_BITS = 64
 BISECT_MIN = 4
@@ -107,13 +107,21 @@ def verify_batch(
 
     `coefficients` is for tests only (a fixed list shows why they must be random).
     """
+    return _check(items, [hash_to_g1(item.message, dst) for item in items], coefficients)
+
+
+def _check(
+    items: Sequence[BatchItem], hashes: Sequence[BlstP1Element], coefficients: Coefficients
+) -> bool:
+    """verify_batch over the items' message hashes H(m_i), computed once by the caller (bisection
+    checks each item in up to log2(n) halves: it hashes each message once, not once a half)."""
     if not items:
         return True
     cs = coefficients(len(items))
     sig_sum = _msm([item.signature.point for item in items], cs)
     by_key: dict[bytes, tuple[PublicKey, BlstP1Element]] = {}
-    for item, c in zip(items, cs, strict=True):
-        h = _times(hash_to_g1(item.message, dst), c)
+    for item, h_m, c in zip(items, hashes, cs, strict=True):
+        h = _times(h_m, c)
         key = item.public_key.compressed
         if key in by_key:
             pk, acc = by_key[key]
@@ -127,6 +135,14 @@ def verify_batch(
     return pyblst.final_verify(pyblst.miller_loop(sig_sum, _G2_GENERATOR), rhs)
 
 
+def _verify_one(item: BatchItem, h_m: BlstP1Element) -> bool:
+    """e(sig, g2) == e(H(m), pk) for one item whose H(m) is known (signatures.verify)."""
+    return pyblst.final_verify(
+        pyblst.miller_loop(item.signature.point, _G2_GENERATOR),
+        pyblst.miller_loop(h_m, item.public_key.point),
+    )
+
+
 def find_invalid(
     items: Sequence[BatchItem],
     dst: bytes,
@@ -135,20 +151,18 @@ def find_invalid(
     """The indexes of every item whose signature is invalid (empty when all are valid).
 
     One batch check when all are valid; otherwise bisection, each half batch-checked with fresh
-    coefficients, so k culprits among n cost about 2k log2(n / BISECT_MIN) batch checks.
+    coefficients, so k culprits among n cost about 2k log2(n / BISECT_MIN) batch checks. Each
+    message is hashed to G1 once for the whole search.
     """
+    hashes = [hash_to_g1(item.message, dst) for item in items]
     bad: list[int] = []
     stack: list[tuple[int, int, bool]] = [(0, len(items), False)]
     while stack:
         lo, hi, known_bad = stack.pop()
         if hi - lo <= BISECT_MIN:
-            bad.extend(
-                i
-                for i in range(lo, hi)
-                if not verify(items[i].public_key, items[i].message, items[i].signature, dst)
-            )
+            bad.extend(i for i in range(lo, hi) if not _verify_one(items[i], hashes[i]))
             continue
-        if not known_bad and verify_batch(items[lo:hi], dst, coefficients):
+        if not known_bad and _check(items[lo:hi], hashes[lo:hi], coefficients):
             continue
         mid = (lo + hi) // 2
         stack.append((mid, hi, False))
