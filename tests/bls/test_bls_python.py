@@ -233,3 +233,41 @@ def test_bucket_msm_equals_the_sum_of_blst_scalar_multiplications(n, seed):
         [bls.Signature.from_point(p.scalar_mul(k)) for p, k in zip(points, scalars, strict=True)]
     )
     assert _msm(points, scalars).compress() == expected.compressed
+
+
+@settings(max_examples=8, deadline=None)
+@given(n=st.integers(1, 17), seed=st.integers(1, 2**60), small=st.booleans())
+def test_shared_doubling_sum_equals_the_sum_of_blst_scalar_multiplications(n, seed, small):
+    """The per-key sum of c_i * H(m_i) (one double-and-add over all points of one key), with
+    full-length coefficients or short ones (and zero) where the shared loop must still be right."""
+    import random
+
+    from offchain.bls.batch import _interleaved, _msm
+
+    rng = random.Random(seed)
+    points = [bls.hash_to_g1(seed.to_bytes(8, "big") + bytes([i]), DST) for i in range(n)]
+    scalars = [rng.randrange(0, 300) for _ in range(n)] if small else random_coefficients(n)
+    expected = bls.aggregate(
+        [bls.Signature.from_point(p.scalar_mul(k)) for p, k in zip(points, scalars, strict=True)]
+    )
+    assert _interleaved(points, scalars).compress() == expected.compressed
+    assert _msm(points, scalars).compress() == expected.compressed
+
+
+def test_one_forged_signature_among_many_of_one_key_is_caught_and_named():
+    """40 txs of one key (one Miller loop for all of them) plus 8 of other keys; one of the 40
+    carries another valid signature of the same key (for another nonce): the batch fails, and
+    bisection names exactly that one."""
+    sk, *others = keys(9, seed=5)
+    items = []
+    for nonce in range(40):
+        m = bls.signing_message(3, nonce, b"t")
+        items.append(bls.BatchItem(sk.public_key(), m, bls.sign(sk, m, DST)))
+    for i, other in enumerate(others):
+        m = bls.signing_message(10 + i, 0, b"t")
+        items.append(bls.BatchItem(other.public_key(), m, bls.sign(other, m, DST)))
+    assert bls.verify_batch(items, DST)
+    forged = bls.sign(sk, bls.signing_message(3, 99, b"t"), DST)
+    items[17] = bls.BatchItem(items[17].public_key, items[17].message, forged)
+    assert not bls.verify_batch(items, DST)
+    assert bls.find_invalid(items, DST) == [17]
