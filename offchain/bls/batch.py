@@ -16,8 +16,9 @@ The coefficient multiplications use blst's point addition: sum c_i * sig_i is a 
 (Pippenger) multi-scalar multiplication, about 12 additions per signature for a thousand of them,
 and the c_i * H(m_i) of one key are summed by one double-and-add over all of them (about 63
 doublings per key plus 32 additions per message; a lone message costs about 96 additions, still
-faster than blst's full-width `scalar_mul` for a scalar this short), by buckets from 16 on. The coefficients are secret
-and drawn per call, so their timing leaks nothing an attacker could use before submitting.
+faster than blst's full-width `scalar_mul` for a scalar this short), by buckets from 32 on.
+The coefficients are secret and drawn per call, so their timing leaks nothing an attacker could
+use before submitting.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def _msm(points: Sequence[BlstP1Element], scalars: Sequence[int]) -> BlstP1Eleme
         return BlstP1Element()
     if len(points) == 1:
         return _times(points[0], scalars[0])
-    if len(points) < 16:
+    if len(points) < 32:  # buckets cost about as much at 32 points, less above
         return _interleaved(points, scalars)
     w = max(4, min(10, len(points).bit_length() - 3))
     mask = (1 << w) - 1
