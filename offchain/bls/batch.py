@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import py_arkworks_bls12381 as ark
 import pyblst
-from pyblst import BlstP1Element
+from pyblst import BlstFP12Element, BlstP1Element
 
 from .hashing import hash_to_g1
 from .keys import PublicKey
@@ -37,6 +37,10 @@ from .signatures import Signature
 
 COEFF_BITS = 64
 BISECT_MIN = 4
+#: From this many keys with a single message each, their coefficients are applied in Fp12
+#: (bucket multi-exponentiation of the Miller loops, about 17 Fp12 products per key at 256 keys)
+#: instead of in G1 (about 96 point additions per message).
+GT_MSM_MIN = 64
 _G2_GENERATOR = pyblst.BlstP2Element.uncompress(ark.G2Point().to_compressed_bytes())
 
 Coefficients = Callable[[int], list[int]]
@@ -116,6 +120,38 @@ def _msm(points: Sequence[BlstP1Element], scalars: Sequence[int]) -> BlstP1Eleme
     return acc if acc is not None else BlstP1Element()
 
 
+def _gt_msm(values: Sequence[BlstFP12Element], scalars: Sequence[int]) -> BlstFP12Element:
+    """prod values[i] ** scalars[i] in Fp12 for scalars in [1, 2**COEFF_BITS) (bucket method, w-bit
+    windows): how the coefficients of keys with a single message are applied, to their Miller
+    loops instead of their hashes. Exact after the final exponentiation, a homomorphism:
+    FE(f ** c) = FE(f) ** c = e(H(m), pk) ** c = e(c * H(m), pk)."""
+    w = max(3, min(8, len(values).bit_length() - 3))
+    mask = (1 << w) - 1
+    acc: BlstFP12Element | None = None
+    for shift in range(((COEFF_BITS + w - 1) // w - 1) * w, -1, -w):
+        if acc is not None:
+            for _ in range(w):
+                acc = acc * acc
+        buckets: list[BlstFP12Element | None] = [None] * (mask + 1)
+        for v, k in zip(values, scalars, strict=True):
+            d = (k >> shift) & mask
+            if d:
+                b = buckets[d]
+                buckets[d] = v if b is None else b * v
+        running: BlstFP12Element | None = None
+        window: BlstFP12Element | None = None
+        for b in reversed(buckets[1:]):
+            if b is not None:
+                running = b if running is None else running * b
+            if running is not None:
+                window = running if window is None else window * running
+        if window is not None:
+            acc = window if acc is None else acc * window
+    if acc is None:
+        raise ValueError("_gt_msm needs at least one non-zero scalar")
+    return acc
+
+
 def verify_batch(
     items: Sequence[BatchItem],
     dst: bytes,
@@ -146,8 +182,15 @@ def _check(
         else:
             entry[1].append(h_m)
             entry[2].append(c)
-    rhs = None
-    for pk, points, scalars in by_key.values():
+    rhs: BlstFP12Element | None = None
+    lone = [e for e in by_key.values() if len(e[1]) == 1]
+    if len(lone) >= GT_MSM_MIN:  # one message per key: coefficients on the Miller loops
+        loops = [pyblst.miller_loop(points[0], pk.point) for pk, points, _ in lone]
+        rhs = _gt_msm(loops, [scalars[0] for _, _, scalars in lone])
+        groups = [e for e in by_key.values() if len(e[1]) > 1]
+    else:
+        groups = list(by_key.values())
+    for pk, points, scalars in groups:
         loop = pyblst.miller_loop(_msm(points, scalars), pk.point)
         rhs = loop if rhs is None else rhs * loop
     return pyblst.final_verify(pyblst.miller_loop(sig_sum, _G2_GENERATOR), rhs)
