@@ -233,3 +233,92 @@ def test_bucket_msm_equals_the_sum_of_blst_scalar_multiplications(n, seed):
         [bls.Signature.from_point(p.scalar_mul(k)) for p, k in zip(points, scalars, strict=True)]
     )
     assert _msm(points, scalars).compress() == expected.compressed
+
+
+@settings(max_examples=8, deadline=None)
+@given(n=st.integers(1, 17), seed=st.integers(1, 2**60), small=st.booleans())
+def test_shared_doubling_sum_equals_the_sum_of_blst_scalar_multiplications(n, seed, small):
+    """The per-key sum of c_i * H(m_i) (one double-and-add over all points of one key), with
+    full-length coefficients or short ones (and zero) where the shared loop must still be right."""
+    import random
+
+    from offchain.bls.batch import _interleaved, _msm
+
+    rng = random.Random(seed)
+    points = [bls.hash_to_g1(seed.to_bytes(8, "big") + bytes([i]), DST) for i in range(n)]
+    scalars = [rng.randrange(0, 300) for _ in range(n)] if small else random_coefficients(n)
+    expected = bls.aggregate(
+        [bls.Signature.from_point(p.scalar_mul(k)) for p, k in zip(points, scalars, strict=True)]
+    )
+    assert _interleaved(points, scalars).compress() == expected.compressed
+    assert _msm(points, scalars).compress() == expected.compressed
+
+
+def test_one_forged_signature_among_many_of_one_key_is_caught_and_named():
+    """40 txs of one key (one Miller loop for all of them) plus 8 of other keys; one of the 40
+    carries another valid signature of the same key (for another nonce): the batch fails, and
+    bisection names exactly that one."""
+    sk, *others = keys(9, seed=5)
+    items = []
+    for nonce in range(40):
+        m = bls.signing_message(3, nonce, b"t")
+        items.append(bls.BatchItem(sk.public_key(), m, bls.sign(sk, m, DST)))
+    for i, other in enumerate(others):
+        m = bls.signing_message(10 + i, 0, b"t")
+        items.append(bls.BatchItem(other.public_key(), m, bls.sign(other, m, DST)))
+    assert bls.verify_batch(items, DST)
+    forged = bls.sign(sk, bls.signing_message(3, 99, b"t"), DST)
+    items[17] = bls.BatchItem(items[17].public_key, items[17].message, forged)
+    assert not bls.verify_batch(items, DST)
+    assert bls.find_invalid(items, DST) == [17]
+
+
+def test_fp12_multi_exponentiation_of_miller_loops_equals_scaled_pairings():
+    """Keys with one message each get their coefficient in Fp12: prod ML(H_i, pk_i)^c_i has the
+    final exponentiation of prod ML(c_i H_i, pk_i); a changed coefficient does not."""
+    import pyblst
+
+    from offchain.bls.batch import _gt_msm
+
+    items = _items(9, seed=3)
+    cs = random_coefficients(9)
+    hs = [bls.hash_to_g1(it.message, DST) for it in items]
+    loops = [pyblst.miller_loop(h, it.public_key.point) for h, it in zip(hs, items, strict=True)]
+    scaled = None
+    for h, it, c in zip(hs, items, cs, strict=True):
+        loop = pyblst.miller_loop(h.scalar_mul(c), it.public_key.point)
+        scaled = loop if scaled is None else scaled * loop
+    assert pyblst.final_verify(_gt_msm(loops, cs), scaled)
+    assert not pyblst.final_verify(_gt_msm(loops, [cs[0] + 1, *cs[1:]]), scaled)
+
+
+def test_many_distinct_keys_one_bad_or_two_compensating_are_caught_and_named():
+    """From GT_MSM_MIN distinct keys on, coefficients go to the Miller loops (Fp12): a batch of
+    70 keys with one wrong signature, or two that cancel in the plain sum, fails and bisection
+    names exactly them; a mix of lone keys and one repeated key verifies."""
+    from offchain.bls.batch import GT_MSM_MIN
+
+    n = GT_MSM_MIN + 6
+    items = _items(n, seed=11)
+    assert bls.verify_batch(items, DST)
+    sk = keys(1, seed=12)[0]
+    mixed = list(items)
+    for nonce in range(3):
+        m = bls.signing_message(500, nonce, b"t")
+        mixed.append(bls.BatchItem(sk.public_key(), m, bls.sign(sk, m, DST)))
+    assert bls.verify_batch(mixed, DST)
+    one_bad = list(items)
+    one_bad[40] = bls.BatchItem(items[40].public_key, items[40].message, items[41].signature)
+    assert not bls.verify_batch(one_bad, DST)
+    assert bls.find_invalid(one_bad, DST) == [40]
+    delta = bls.sign(bls.SecretKey(99), b"d", DST).point
+    pair = list(items)
+    a, b = items[3], items[65]
+    pair[3] = bls.BatchItem(
+        a.public_key, a.message, bls.Signature.from_point(a.signature.point + delta)
+    )
+    pair[65] = bls.BatchItem(
+        b.public_key, b.message, bls.Signature.from_point(b.signature.point + (-delta))
+    )
+    assert not bls.verify_batch(pair, DST)
+    assert bls.find_invalid(pair, DST) == [3, 65]
