@@ -37,13 +37,20 @@ def _padded(n: int) -> int:
     return (n + 31) // 32 * 32
 
 
-def encode_posting(expected_pre_root: bytes, data: bytes) -> bytes:
-    """The canonical calldata of postBatch(expected_pre_root, data)."""
+#: First four bytes of keccak256("postBlobBatches(bytes32,bytes)"): same calldata rule.
+POST_BLOB_BATCHES_SELECTOR = keccak(b"postBlobBatches(bytes32,bytes)")[:4]
+
+
+def encode_posting(
+    expected_pre_root: bytes, data: bytes, selector: bytes = POST_BATCH_SELECTOR
+) -> bytes:
+    """The canonical calldata of postBatch(expected_pre_root, data) (or of postBlobBatches with
+    `selector` = POST_BLOB_BATCHES_SELECTOR)."""
     if len(expected_pre_root) != 32:
         raise ValueError(f"expectedPreRoot must be 32 bytes, got {len(expected_pre_root)}")
     pad = _padded(len(data)) - len(data)
     return (
-        POST_BATCH_SELECTOR
+        selector
         + expected_pre_root
         + DATA_OFFSET.to_bytes(32, "big")
         + len(data).to_bytes(32, "big")
@@ -52,13 +59,15 @@ def encode_posting(expected_pre_root: bytes, data: bytes) -> bytes:
     )
 
 
-def decode_posting(tx_input: bytes) -> PostingCall:
+def decode_posting(tx_input: bytes, selector: bytes = POST_BATCH_SELECTOR) -> PostingCall:
     """Decode a posting tx's input with exactly the contract's rule; NonCanonicalPosting if it
-    breaks it (wrong selector, offset word, length, non-zero padding, missing or extra bytes)."""
+    breaks it (wrong selector, offset word, length, non-zero padding, missing or extra bytes).
+    `selector`: which posting function (postBatch or postBlobBatches) the input must call."""
     if len(tx_input) < HEAD_LEN:
         raise NonCanonicalPosting(f"input of {len(tx_input)} bytes is shorter than {HEAD_LEN}")
-    if tx_input[:4] != POST_BATCH_SELECTOR:
-        raise NonCanonicalPosting(f"selector 0x{tx_input[:4].hex()} is not postBatch")
+    if tx_input[:4] != selector:
+        name = "postBatch" if selector == POST_BATCH_SELECTOR else "postBlobBatches"
+        raise NonCanonicalPosting(f"selector 0x{tx_input[:4].hex()} is not {name}")
     offset = int.from_bytes(tx_input[36:68], "big")
     if offset != DATA_OFFSET:
         raise NonCanonicalPosting(f"data offset word is {offset:#x}, not {DATA_OFFSET:#x}")
