@@ -46,12 +46,15 @@ import psutil  # noqa: E402
 
 from bench.common import local_node, print_table, write_results  # noqa: E402
 from offchain.bls import PublicKey, SecretKey, signing_dst  # noqa: E402
-from offchain.rollup.eip712 import address_of  # noqa: E402
 from offchain.rollup.hashing import keccak  # noqa: E402
 from offchain.rollup.params import MAX_ACCOUNTS, MAX_BALANCE, MAX_NONCE  # noqa: E402
 from offchain.rollup.signatures import PendingSignature, find_bad_signatures  # noqa: E402
 from offchain.rollup.types import SignedTransfer, Transfer  # noqa: E402
-from offchain.rollup.wallet import derive_key, sign_transfer  # noqa: E402
+from offchain.rollup.wallet import (  # noqa: E402
+    address_of,
+    derive_key,
+    sign_transfer,
+)
 from offchain.sequencer.core import Rejected  # noqa: E402
 from offchain.sequencer.http_api import hex_field, int_field, str_field  # noqa: E402
 from offchain.sequencer.payload import SIGNATURE_LEN, encode_payload, tx_id  # noqa: E402

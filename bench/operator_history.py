@@ -36,10 +36,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.common import local_node, print_table, write_results  # noqa: E402
-from offchain.rollup.eip712 import address_of  # noqa: E402
 from offchain.rollup.hashing import keccak  # noqa: E402
 from offchain.rollup.types import SignedTransfer  # noqa: E402
-from offchain.rollup.wallet import derive_key, sign_transfer  # noqa: E402
+from offchain.rollup.wallet import (  # noqa: E402
+    address_of,
+    derive_key,
+    sign_transfer,
+)
 
 #: The batcher service's module (`python -m ...`).
 BATCHER_MODULE = "offchain.sequencer.service"

@@ -48,7 +48,3 @@ FEE_MANTISSA_BITS: Final = 11
 EXPONENT_BITS: Final = 5
 
 RECIPIENT_TAG_ADDRESS: Final = b"\x01"
-
-#: v1's EIP-712 domain (no longer signs transactions in v2; kept for eip712.py until removed).
-EIP712_NAME: Final = "l2kit-rollup"
-EIP712_VERSION: Final = "1"

@@ -5,13 +5,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from coincurve import PrivateKey
+
 from offchain.bls import SecretKey, derive_secret_key_from_account, sign, signing_dst
 
 from .codec import encode_amount, encode_fee
+from .hashing import keccak
 from .messages import transfer_message, withdraw_message
 from .types import SignedTransfer, SignedWithdraw, Transfer, Withdraw
 
-__all__ = ["derive_key", "sign_transfer", "sign_withdraw", "signing_dst"]
+__all__ = ["address_of", "derive_key", "sign_transfer", "sign_withdraw", "signing_dst"]
+
+
+def address_of(private_key: bytes) -> str:
+    """The L1 address (lower-case hex) of a secp256k1 private key."""
+    pub = PrivateKey(private_key).public_key.format(compressed=False)[1:]
+    return "0x" + keccak(pub)[12:].hex()
 
 
 def derive_key(account: Any, chain_id: int, registry: str, key_index: int = 0) -> SecretKey:

@@ -15,14 +15,13 @@ from offchain.bls.registry import KeyEntry, KeyHistory
 from offchain.rollup.builder import build_batch
 from offchain.rollup.checkpoint import VERSION, Anchor, Checkpoint, CheckpointError
 from offchain.rollup.codec import encode_batch
-from offchain.rollup.eip712 import address_of
 from offchain.rollup.hashing import keccak
 from offchain.rollup.l1 import BatchRecord
 from offchain.rollup.merkle import SparseMerkleTree
 from offchain.rollup.replay import PostedBatch, replay
 from offchain.rollup.state import L2State
 from offchain.rollup.types import Account, Commitment, QueuedDeposit
-from offchain.rollup.wallet import sign_transfer
+from offchain.rollup.wallet import address_of, sign_transfer
 
 VECTORS = Path(__file__).parent / "vectors" / "checkpoint.json"
 DST = signing_dst(31337, "0x" + "42" * 20)
