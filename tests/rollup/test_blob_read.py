@@ -5,7 +5,7 @@ batch); an honest blob batch survives."""
 
 import pytest
 from blobread_helpers import bulky_batches, post_blobs, post_commitments
-from rollup_helpers import CHALLENGE_PERIOD, bounty_of
+from rollup_helpers import CHALLENGE_PERIOD, assert_reverts, bounty_of
 
 from offchain.rollup import adversary as adv
 from offchain.rollup import blob_batches
@@ -87,10 +87,9 @@ def test_honest_blob_commitment_cannot_be_knocked_out(env, project):
     blobs = env.l1.beacon.blobs(reading.postings[1].block_number, hashes)
     data = decode_posting(bytes(tx["input"]), POST_BLOB_BATCHES_SELECTOR).data
     proof = blob_batches.blob_proof(1, blob_batches.decode_posting_data(data)[0], 0, blobs)
-    with pytest.raises(Exception, match="NotFraudulent|revert"):
-        env.l1.rollup.functions.proveBlobFraud(proof).call(
-            {"from": env.accounts[CHALLENGER].address}
-        )
+    rollup = env.l1.rollup
+    sender = env.accounts[CHALLENGER].address
+    assert_reverts(rollup, rollup.functions.proveBlobFraud(proof), "NotFraudulent", sender)
 
 
 def _assert_proven(env, result, receipt, fault, index=1, commitment=0):
