@@ -17,9 +17,11 @@ from offchain.blobs.tx import send_blobs
 from offchain.l1.sender import SendPolicy
 from offchain.rollup import blob_batches
 from offchain.rollup.adversary import blob_posting
+from offchain.rollup.builder import build_batch
 from offchain.rollup.l1 import Signer
 from offchain.rollup.posting import POST_BLOB_BATCHES_SELECTOR, encode_posting
 from offchain.rollup.types import Commitment, Transfer
+from offchain.rollup.wallet import sign_transfer
 
 #: Quick retries: the tests' Anvil mines at once.
 TEST_POLICY = SendPolicy(receipt_timeout=10.0, backoff=0.05, max_backoff=0.2, max_attempts=3)
@@ -115,3 +117,37 @@ class BeaconProxy:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+CHEATER = 4
+CHALLENGER = 9
+
+
+def setup_rollup(env):
+    """Honest calldata batch 0 (three funded accounts, keys registered, one transfer)."""
+    env.bond(0)
+    env.register(1, 2, 3)
+    for i in (1, 2, 3):
+        env.deposit_eth(i, 10**18)
+    op = env.operator()
+    op.step([sign_transfer(env.bls(1), env.dst, 0, 1, 10**17, 0, 0)])
+    return op
+
+
+def honest_blob_batches(env, op, rounds):
+    """Post `rounds` honest batches (one transfer each) in one blob posting; the operator's
+    state follows them. Returns the commitments per batch."""
+    batches = []
+    state = op.state
+    for r in rounds:
+        built, state = op_build(op, state, r)
+        batches.append([bc.commitment for bc in built.commitments])
+    post_commitments(env, 0, batches)
+    op.state = state
+    return batches
+
+
+def op_build(op, state, txs):
+    """The operator's next batch of `txs` on `state` (not posted)."""
+    queue = op.l1.deposit_queue()
+    return build_batch(state, queue[state.deposit_end :], txs, fee_account=op.fee_account)

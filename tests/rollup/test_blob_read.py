@@ -4,7 +4,16 @@ dispute for headers the blobs do not match, the state and signature disputes ins
 batch); an honest blob batch survives."""
 
 import pytest
-from blobread_helpers import bulky_batches, post_blobs, post_commitments
+from blobread_helpers import (
+    CHALLENGER,
+    CHEATER,
+    bulky_batches,
+    honest_blob_batches,
+    op_build,
+    post_blobs,
+    post_commitments,
+    setup_rollup,
+)
 from rollup_helpers import CHALLENGE_PERIOD, assert_reverts, bounty_of
 
 from offchain.rollup import adversary as adv
@@ -15,46 +24,12 @@ from offchain.rollup.execute import Fault
 from offchain.rollup.posting import POST_BLOB_BATCHES_SELECTOR, decode_posting
 from offchain.rollup.wallet import sign_transfer
 
-CHEATER = 4
-CHALLENGER = 9
-
-
-def _setup(env):
-    """Honest calldata batch 0 (three funded accounts, keys registered, one transfer)."""
-    env.bond(0)
-    env.register(1, 2, 3)
-    for i in (1, 2, 3):
-        env.deposit_eth(i, 10**18)
-    op = env.operator()
-    op.step([sign_transfer(env.bls(1), env.dst, 0, 1, 10**17, 0, 0)])
-    return op
-
-
-def _honest_blob_batches(env, op, rounds):
-    """Post `rounds` honest batches (one transfer each) in one blob posting; the operator's
-    state follows them. Returns the commitments per batch."""
-    batches = []
-    state = op.state
-    for r in rounds:
-        built, state = op_build(op, state, r)
-        batches.append([bc.commitment for bc in built.commitments])
-    post_commitments(env, 0, batches)
-    op.state = state
-    return batches
-
-
-def op_build(op, state, txs):
-    from offchain.rollup.builder import build_batch
-
-    queue = op.l1.deposit_queue()
-    return build_batch(state, queue[state.deposit_end :], txs, fee_account=op.fee_account)
-
 
 def test_blob_batches_of_one_blob_read_back_as_calldata(env):
-    op = _setup(env)
+    op = setup_rollup(env)
     t1 = sign_transfer(env.bls(2), env.dst, 1, 2, 10**16, 0, 0)
     t2 = sign_transfer(env.bls(3), env.dst, 2, 0, 2 * 10**16, 0, 0)
-    batches = _honest_blob_batches(env, op, [[t1], [t2]])
+    batches = honest_blob_batches(env, op, [[t1], [t2]])
     posted = env.l1.posted_batches()
     assert [b.index for b in posted] == [0, 1, 2]
     for b, cs in zip(posted[1:], batches, strict=True):
@@ -76,9 +51,9 @@ def test_blob_posting_of_several_blobs_reads_back_exactly(env):
 
 
 def test_honest_blob_commitment_cannot_be_knocked_out(env, project):
-    op = _setup(env)
+    op = setup_rollup(env)
     t1 = sign_transfer(env.bls(2), env.dst, 1, 2, 10**16, 0, 0)
-    _honest_blob_batches(env, op, [[t1]])
+    honest_blob_batches(env, op, [[t1]])
     reading = env.l1.read_batches()
     assert reading.blob_fraud is None and reading.unreadable is None
     # the dispute's evidence for the honest commitment: the openings prove the blob holds it
@@ -107,7 +82,7 @@ def _assert_proven(env, result, receipt, fault, index=1, commitment=0):
 
 @pytest.mark.parametrize("how", ["rest_hash", "counts"])
 def test_headers_the_blobs_do_not_match_are_proven_by_the_blob_dispute(env, how):
-    op = _setup(env)
+    op = setup_rollup(env)
     t1 = sign_transfer(env.bls(2), env.dst, 1, 2, 10**16, 0, 0)
     t2 = sign_transfer(env.bls(3), env.dst, 2, 0, 10**16, 0, 0)
     built, mid = op_build(op, op.state, [t1])
@@ -134,7 +109,7 @@ def test_headers_the_blobs_do_not_match_are_proven_by_the_blob_dispute(env, how)
 
 
 def test_state_fraud_inside_a_blob_batch_is_proven_by_the_state_dispute(env):
-    op = _setup(env)
+    op = setup_rollup(env)
     cs = adv.wrong_root(op.state, [sign_transfer(env.bls(2), env.dst, 1, 2, 10**16, 0, 0)])
     post_commitments(env, CHEATER, [cs])
     result, receipt = env.validator(CHALLENGER).challenge()
@@ -144,7 +119,7 @@ def test_state_fraud_inside_a_blob_batch_is_proven_by_the_state_dispute(env):
 
 
 def test_signature_fraud_inside_a_blob_batch_is_proven_by_the_signature_dispute(env):
-    op = _setup(env)
+    op = setup_rollup(env)
     cs = adv.steal(op.state, env.dst, env.bls(CHEATER), 0, 2, 10**17)
     post_commitments(env, CHEATER, [cs])
     result, receipt = env.validator(CHALLENGER).challenge()
@@ -155,7 +130,7 @@ def test_signature_fraud_inside_a_blob_batch_is_proven_by_the_signature_dispute(
 
 def test_blob_fraud_window_and_bounty_settle(env):
     """The blob dispute's bounty is paid like the others' once the window has passed."""
-    op = _setup(env)
+    op = setup_rollup(env)
     t1 = sign_transfer(env.bls(2), env.dst, 1, 2, 10**16, 0, 0)
     built, _ = op_build(op, op.state, [t1])
     bad = adv.blob_rest_hash_mismatch(adv.blob_posting([[c.commitment for c in built.commitments]]))
