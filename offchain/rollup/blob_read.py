@@ -99,11 +99,13 @@ class BlobFraud(UnreadableBatch):
         commitment_hashes: Sequence[bytes],
         block: int,
     ) -> None:
-        super().__init__(
-            index,
+        reason = (
             f"commitment {commitment_index} does not match the blobs of its posting "
-            f"(L1 block {block}): a blob fraud, provable with proveBlobFraud",
+            f"(L1 block {block}): a blob fraud, provable with proveBlobFraud"
         )
+        ValueError.__init__(self, f"batch {index} is wrong: {reason}")
+        self.index = index
+        self.reason = reason
         self.commitment_index = commitment_index
         self.batch = batch
         self.blobs = tuple(blobs)
