@@ -15,6 +15,7 @@ from blobread_helpers import (
     setup_rollup,
 )
 from rollup_helpers import CHALLENGE_PERIOD, assert_reverts, bounty_of
+from web3.logs import DISCARD
 
 from offchain.rollup import adversary as adv
 from offchain.rollup import blob_batches
@@ -72,7 +73,7 @@ def _assert_proven(env, result, receipt, fault, index=1, commitment=0):
     assert fraud is not None
     assert (fraud.batch_index, fraud.commitment_index, fraud.fault) == (index, commitment, fault)
     assert receipt["gasUsed"] < 3_000_000
-    logs = env.l1.rollup.events.FraudProven().process_receipt(receipt)
+    logs = env.l1.rollup.events.FraudProven().process_receipt(receipt, errors=DISCARD)
     assert logs[0]["args"]["fault"] == fault.value
     assert logs[0]["args"]["challenger"] == env.accounts[CHALLENGER].address
     # committed, then revealed: the bounty is the validator's own
