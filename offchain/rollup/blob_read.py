@@ -33,6 +33,7 @@ from web3.logs import DISCARD
 
 from offchain.blobs.beacon import BeaconReader, BeaconSettings
 from offchain.blobs.errors import BeaconError
+from offchain.errors import RollupError
 
 from . import blob_batches
 from .blob_batches import BlobBatch, BlobLayoutError
@@ -70,7 +71,7 @@ def beacon_for(url: str | None, w3: Web3) -> BeaconReader | None:
     return default_beacon(w3)
 
 
-class BlobsUnavailable(UnreadableBatch):
+class BlobsUnavailable(UnreadableBatch, RollupError):
     """The blobs of a live blob batch cannot be fetched or checked right now (an alarm): the
     beacon endpoint is down, lacks them (pruned?) or serves other bytes."""
 
@@ -86,7 +87,7 @@ class BlobsUnavailable(UnreadableBatch):
         self.error = error
 
 
-class BlobFraud(UnreadableBatch):
+class BlobFraud(UnreadableBatch, RollupError):
     """A live blob batch with a commitment whose rest in the blobs does not match its header
     (restHash or counts): provable with `proveBlobFraud` (fault BLOB_MISMATCH)."""
 
