@@ -140,3 +140,30 @@ def test_blob_fraud_window_and_bounty_settle(env):
     env.advance(CHALLENGE_PERIOD)
     env.rollup.settleBounty(bounty_of(env, receipt), sender=env.accounts[8])
     assert env.rollup.rewardOf(env.accounts[CHALLENGER]) > 0
+
+
+def test_blob_fraud_across_a_blob_boundary_is_read_and_proven(env):
+    """A posting of two blobs whose tampered commitment's rest straddles the two: the reader
+    names it, and its evidence (elements of both blobs) proves it on chain."""
+    root = bytes(env.rollup.head()[0])
+    honest = adv.blob_posting(bulky_batches(5, root))
+    where = None
+    for k, b in enumerate(honest.batches):
+        for ci, (h, at) in enumerate(zip(b.headers, b.rest_offsets(), strict=True)):
+            span = blob_batches.element_span(at, h.rest_length)
+            if span[0][0] != span[-1][0]:
+                where = (k, ci)
+    assert where is not None
+    bad = adv.blob_rest_hash_mismatch(honest, *where)
+    post_blobs(env, CHEATER, bad)
+    reading = env.l1.read_batches()
+    found = reading.blob_fraud
+    assert found is not None and (found.index, found.commitment_index) == where
+    assert len(reading.batches) == where[0]  # the batches before it read back
+    proof = found.proof()
+    assert len(proof.as_abi()[2]) == 2  # both blobs' hashes; elements from each
+    receipt = env.signer(CHALLENGER).send(env.l1.rollup.functions.proveBlobFraud(proof.as_abi()))
+    logs = env.l1.rollup.events.FraudProven().process_receipt(receipt, errors=DISCARD)
+    assert logs[0]["args"]["fault"] == Fault.BLOB_MISMATCH.value
+    assert receipt["gasUsed"] < 3_000_000
+    assert env.rollup.batchCount() == where[0]  # the bad batch is rolled back
