@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench import rollup_blob_dispute  # noqa: E402
 from bench.common import local_node, write_results  # noqa: E402
 from offchain.bls import SecretKey, g2_words, sign  # noqa: E402
 from offchain.rollup import adversary  # noqa: E402
@@ -163,6 +164,7 @@ def main() -> None:
             reward = signers[5].send(l1.rollup.functions.claimReward(signers[5].address))
             ops_gas["claim_reward"] = reward["gasUsed"]
             _rpc(w3, "evm_revert", [snap])
+        blob_dispute = rollup_blob_dispute.measure(l1, signers[9], signers[5])
 
     # admission needs no node: measured after Anvil has stopped, so it does not share the core
     admission = _admission_rate(ADMISSION_DISTINCT_ACCOUNTS)
@@ -195,6 +197,10 @@ def main() -> None:
         "operation_gas": {**ops_gas, "post_batch_1024": posting[1024]["gas"]},
         "fraud_proof_gas": fraud,
     }
+    # the blob dispute (bench/rollup_blob_dispute.py); the blob posting figures sit beside it
+    blob = out.setdefault("blob", {})
+    blob["dispute_blob_gas"] = blob_dispute["dispute_blob_gas"]
+    blob["dispute_max_gas"] = max(out["fraud_proof_max_gas"], blob_dispute["dispute_blob_gas"])
     _print(out)
     write_results("rollup", out)
 

@@ -17,6 +17,7 @@ from web3 import Web3
 
 from offchain.ape_unattended import prepare_signer
 from offchain.deployments import load_deployment
+from offchain.rollup.blob_read import beacon_for
 from offchain.rollup.checkpoint import CheckpointError, read_checkpoint_file
 from offchain.rollup.exit import ExitError, exit_plan, freeze_status
 from offchain.rollup.l1 import RollupL1
@@ -42,7 +43,15 @@ def _sender(alias: str | None, local: bool):
     "checked against L1 and the frozen root; only later batches are replayed.",
 )
 @click.option("--from-genesis", is_flag=True, help="Rebuild from batch 0 (the default).")
-def cli(ecosystem, network, provider, owner, send, alias, yes, checkpoint, from_genesis):
+@click.option(
+    "--beacon-url",
+    envvar="L2KIT_BEACON_URL",
+    default=None,
+    help="Beacon API or blob archiver for blob batches (default: the L1 RPC URL, as on Anvil).",
+)
+def cli(
+    ecosystem, network, provider, owner, send, alias, yes, checkpoint, from_genesis, beacon_url
+):
     """Show (or send) the exit and refund claims of OWNER after a freeze."""
     if checkpoint is not None and from_genesis:
         raise click.UsageError("pass --checkpoint FILE or --from-genesis, not both")
@@ -53,7 +62,8 @@ def cli(ecosystem, network, provider, owner, send, alias, yes, checkpoint, from_
     choice = f"{ecosystem.name}:{network.name}"
     deployment = load_deployment(choice)
     rollup_addr, bridge_addr = deployment.address("Rollup"), deployment.address("RollupBridge")
-    l1 = RollupL1(provider.web3, rollup_addr, bridge_addr)
+    beacon = beacon_for(beacon_url, provider.web3)
+    l1 = RollupL1(provider.web3, rollup_addr, bridge_addr, beacon)
     status = freeze_status(l1)
     click.echo(status.detail)
     sender = (

@@ -18,6 +18,7 @@ from web3.logs import DISCARD
 
 from offchain.errors import L2KitError
 from offchain.recipient import address_recipient
+from offchain.rollup.blob_read import beacon_for
 from offchain.rollup.checkpoint import CheckpointError, read_checkpoint_file
 from offchain.rollup.codec import encode_forced_tx, is_packable_amount, is_packable_fee
 from offchain.rollup.exit import ExitClaim, ExitError, exit_plan, freeze_status
@@ -394,8 +395,20 @@ def claim(s: Session, to: str | None, token: str) -> None:
 # -- force / exit / refund (L1 only) -----------------------------------------------------------
 
 
-def _l1(s: Session) -> RollupL1:
-    return RollupL1(s.w3, s.deployment.address("Rollup"), s.deployment.address("RollupBridge"))
+def _l1(s: Session, beacon_url: str | None = None) -> RollupL1:
+    """The rollup on L1; blob batches' blobs are read from `beacon_url` (default: the RPC URL)."""
+    rollup_address, bridge = s.deployment.address("Rollup"), s.deployment.address("RollupBridge")
+    return RollupL1(s.w3, rollup_address, bridge, beacon_for(beacon_url, s.w3))
+
+
+beacon_option = click.option(
+    "--beacon-url",
+    envvar="L2KIT_BEACON_URL",
+    default=None,
+    help="Beacon API or blob archiver that blob batches' blobs are read from [env "
+    "L2KIT_BEACON_URL; default: the L1 RPC URL, which Anvil serves the API on]. Beacon nodes "
+    "prune blobs after about 18 days: older batches need an archiver.",
+)
 
 
 @rollup.command()
@@ -481,7 +494,11 @@ def _ensure_frozen(s: Session, l1: RollupL1) -> None:
 
 
 def _exit_or_refund(
-    s: Session, owner: str | None, which: str, checkpoint: str | None = None
+    s: Session,
+    owner: str | None,
+    which: str,
+    checkpoint: str | None = None,
+    beacon_url: str | None = None,
 ) -> None:
     who = checked_address(owner, "owner") if owner else s.address
     start = None
@@ -490,7 +507,7 @@ def _exit_or_refund(
             start = read_checkpoint_file(checkpoint)
         except CheckpointError as e:
             raise L2KitError(str(e)) from e
-    l1 = _l1(s)
+    l1 = _l1(s, beacon_url)
     _ensure_frozen(s, l1)
     try:
         plan = exit_plan(l1, who, start)
@@ -539,15 +556,23 @@ def _start_point(checkpoint: str | None, from_genesis: bool) -> str | None:
     is_flag=True,
     help="Rebuild the state from batch 0 (the default without --checkpoint).",
 )
+@beacon_option
 @common_options
-def exit_(s: Session, owner: str | None, checkpoint: str | None, from_genesis: bool) -> None:
+def exit_(
+    s: Session,
+    owner: str | None,
+    checkpoint: str | None,
+    from_genesis: bool,
+    beacon_url: str | None,
+) -> None:
     """After a freeze (freezing first if anyone may): pay out your accounts from L1 data alone."""
-    _exit_or_refund(s, owner, "exit", _start_point(checkpoint, from_genesis))
+    _exit_or_refund(s, owner, "exit", _start_point(checkpoint, from_genesis), beacon_url)
 
 
 @rollup.command()
 @click.option("--owner", default=None, help="Whose deposits to refund (default: yourself).")
+@beacon_option
 @common_options
-def refund(s: Session, owner: str | None) -> None:
+def refund(s: Session, owner: str | None, beacon_url: str | None) -> None:
     """After a freeze: refund your deposits the frozen state never credited."""
-    _exit_or_refund(s, owner, "refund")
+    _exit_or_refund(s, owner, "refund", beacon_url=beacon_url)

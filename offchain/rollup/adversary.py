@@ -1,7 +1,10 @@
 """Dishonest proposer of format v2 (for tests and the benchmark): builds batches that are wrong
 in each way a dispute must catch — state-transition faults (the state dispute) and bad
 aggregate signatures (the signature dispute). Each function returns the commitments a cheater
-would post on `state`. `copier_calls` is the mempool front-runner of fraud proofs."""
+would post on `state`. `copier_calls` is the mempool front-runner of fraud proofs. For blob
+batches (docs/rollup-blobs.md): `blob_posting` lays out commitments (any of the above) in blobs,
+and `blob_rest_hash_mismatch` / `blob_counts_mismatch` make a posting whose headers the blobs do
+not match (the blob dispute)."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from typing import Any
 
 from offchain.bls import SecretKey, sign
 
+from . import blob_batches
 from .builder import build_batch
 from .codec import encode_rest
 from .execute import Fault, execute
@@ -315,3 +319,58 @@ def copier_calls(rollup: Any, tx_input: bytes, copier: str) -> dict[str, tuple[s
         calls["verbatim"] = (fn.fn_name, [proof, args["challenger"], args["salt"]])
         calls["readdressed"] = (fn.fn_name, [proof, copier, args["salt"]])
     return calls
+
+
+# ------------------------------------------------------------------ blob batches (issue 12)
+
+
+def blob_posting(batches: Sequence[Sequence[Commitment]]) -> blob_batches.BlobPosting:
+    """The honest blob layout of `batches` (commitments per batch): what a cheater starts from,
+    and what a state or signature fraud inside a blob batch is posted as."""
+    return blob_batches.encode_posting([[(c.post_root, c.rest()) for c in cs] for cs in batches])
+
+
+def _reheaded(
+    posting: blob_batches.BlobPosting, batch: int, commitment: int, header: blob_batches.BlobHeader
+) -> blob_batches.BlobPosting:
+    """`posting` with one header replaced and the blobs kept: calldata and payload offsets
+    follow the headers (as the contract derives them); the payload is the honest one."""
+    out, at = [], 0
+    for k, b in enumerate(posting.batches):
+        headers = list(b.headers)
+        if k == batch:
+            headers[commitment] = header
+        nb = blob_batches.BlobBatch(tuple(headers), at)
+        out.append(nb)
+        at += nb.payload_length
+    data = b"".join(bytes([len(b.headers)]) + b.header_bytes() for b in out)
+    return blob_batches.BlobPosting(data, posting.payload, tuple(out))
+
+
+def blob_rest_hash_mismatch(
+    posting: blob_batches.BlobPosting, batch: int = 0, commitment: int = 0
+) -> blob_batches.BlobPosting:
+    """A header whose restHash is not the hash of what the blobs hold for it (the counts and
+    the blobs stay honest): the blob dispute's first case."""
+    h = posting.batches[batch].headers[commitment]
+    return _reheaded(
+        posting, batch, commitment, dataclasses.replace(h, rest_hash=keccak(b"not" + h.rest_hash))
+    )
+
+
+def blob_counts_mismatch(
+    posting: blob_batches.BlobPosting, batch: int = 0, commitment: int = 0
+) -> blob_batches.BlobPosting:
+    """A header whose counts differ from the counts the blob rest starts with (one transfer
+    more, or one fewer when full), with a restHash that *does* hash what the blobs hold at the
+    range those counts give: only the counts rule catches it."""
+    h = posting.batches[batch].headers[commitment]
+    d, t, w, f = h.counts
+    counts = bytes([d, t + 1 if d + t + w + f < 32 else t - 1, w, f])
+    probe = _reheaded(posting, batch, commitment, dataclasses.replace(h, counts=counts))
+    nb = probe.batches[batch]
+    read = blob_batches.extract(
+        posting.blobs(), nb.rest_offsets()[commitment], nb.headers[commitment].rest_length
+    )
+    forged = dataclasses.replace(h, counts=counts, rest_hash=keccak(read))
+    return _reheaded(posting, batch, commitment, forged)

@@ -31,6 +31,7 @@ from typing import Any
 from eth_abi import encode as abi_encode
 
 from offchain.blobs import encoding
+from offchain.errors import RollupError
 
 from .codec import commitment_length
 from .hashes import batch_hash
@@ -47,7 +48,7 @@ MAX_BATCHES_PER_CALL = 32
 FAULT_BLOB_MISMATCH = 14
 
 
-class BlobLayoutError(ValueError):
+class BlobLayoutError(ValueError, RollupError):
     """Blob posting data the contract refuses (so never met on chain: an alarm if it is)."""
 
 

@@ -18,7 +18,7 @@ from eth_utils import to_checksum_address
 
 from .checkpoint import Checkpoint, check_anchor, verify_from
 from .hashing import keccak
-from .l1 import RollupL1
+from .l1 import RollupL1, UnreadableBatch
 from .replay import PostedBatch, replay
 from .state import L2State
 from .types import QueuedDeposit, QueuedForced, norm_address
@@ -195,6 +195,8 @@ def exit_state_from_checkpoint(l1: RollupL1, frozen: FrozenView, checkpoint: Che
     reading = l1.read_batches(None, checkpoint.batches, checkpoint.anchor.block_number)
     if reading.unreadable is not None:
         raise ExitError(str(reading.unreadable))
+    if reading.blob_fraud is not None:  # a final batch the blobs do not hold: nobody proved it
+        raise ExitError(str(reading.blob_fraud))
     result, _ = verify_from(l1, l1.signing_dst(), checkpoint, reading, signatures=False)
     if result.fraud is not None:
         raise ExitError(
@@ -219,9 +221,11 @@ def exit_plan(
     frozen = read_frozen(l1)
     deposits = l1.deposit_queue()
     if checkpoint is None:
-        state = exit_state(
-            l1.posted_batches(), deposits, l1.forced_queue(), l1.signing_dst(), frozen
-        )
+        try:
+            batches = l1.posted_batches()  # blob batches through l1.beacon
+        except UnreadableBatch as e:  # a blob endpoint down or pruned, say
+            raise ExitError(str(e)) from e
+        state = exit_state(batches, deposits, l1.forced_queue(), l1.signing_dst(), frozen)
     else:
         state = exit_state_from_checkpoint(l1, frozen, checkpoint)
     released = l1.bridge.functions.isReleased

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eth_account import Account as EthAccount
 from eth_typing import ChecksumAddress
@@ -24,6 +24,11 @@ from .hashing import keccak
 from .posting import NonCanonicalPosting, decode_posting
 from .replay import PostedBatch
 from .types import QueuedDeposit, QueuedForced
+
+if TYPE_CHECKING:
+    from offchain.blobs.beacon import BeaconReader
+
+    from .blob_read import BlobCache, BlobFraud
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,9 @@ class BatchReading:
     start: int = 0
     #: Where each batch of `batches` was posted (same order).
     postings: tuple[Posting, ...] = ()
+    #: The blob batch right after `batches` whose blobs do not hold what its headers say (the
+    #: reading stops there; the validator proves it with proveBlobFraud).
+    blob_fraud: BlobFraud | None = None
 
     @property
     def count(self) -> int:
@@ -142,10 +150,18 @@ class Signer:
 
 
 class RollupL1:
-    """Read-side view of one rollup and its bridge on L1."""
+    """Read-side view of one rollup and its bridge on L1. `beacon`: where blob batches' blobs
+    are read from (docs/rollup-blobs.md §4); None: the L1 RPC URL (Anvil serves the API there)."""
 
-    def __init__(self, w3: Web3, rollup: str, bridge: str) -> None:
+    def __init__(
+        self, w3: Web3, rollup: str, bridge: str, beacon: BeaconReader | None = None
+    ) -> None:
         self.w3 = w3
+        if beacon is None:
+            from .blob_read import default_beacon
+
+            beacon = default_beacon(w3)
+        self.beacon = beacon
         self.rollup = w3.eth.contract(
             address=Web3.to_checksum_address(rollup), abi=abi_of("Rollup")
         )
@@ -245,11 +261,14 @@ class RollupL1:
         self, count: int | None = None, start: int = 0, from_block: int = 0
     ) -> list[PostedBatch]:
         """The live batches from index `start` (or up to `count` postings, e.g. `disputable_end()`),
-        each with the `data` its posting tx carried; UnreadableBatch if one cannot be read
-        (read_batches)."""
+        each with the `data` its posting tx carried (a blob batch in the calldata form);
+        UnreadableBatch if one cannot be read, BlobFraud (one of those) if a blob batch's blobs
+        do not match its headers (read_batches)."""
         reading = self.read_batches(count, start, from_block)
         if reading.unreadable is not None:
             raise reading.unreadable
+        if reading.blob_fraud is not None:
+            raise reading.blob_fraud
         return list(reading.batches)
 
     def read_batches(
@@ -259,7 +278,11 @@ class RollupL1:
         after a freeze included) from its posting tx's input, stopping at the first that cannot be
         read. A batch is read only if its tx calls the rollup directly with the canonical
         postBatch calldata (offchain/rollup/posting.py) and the data hashes to the batch hash the
-        rollup stored, so what is replayed is exactly what the contract accepted.
+        rollup stored, so what is replayed is exactly what the contract accepted. A blob batch
+        (postBlobBatches) is read from its headers, its BlobBatchPosted event (checked against
+        `blobRef`) and its blobs from `beacon` (offchain/rollup/blob_read.py): a blob endpoint
+        that fails is an unreadable batch (BlobsUnavailable), a commitment the blobs do not hold
+        stops the reading at `blob_fraud`.
 
         Incremental: only the batches from `start` are read, and only BatchPosted logs from
         `from_block`, which must be at or before the live posting of batch `start` (the block of
@@ -286,9 +309,16 @@ class RollupL1:
         out: list[PostedBatch] = []
         postings: list[Posting] = []
         ends = self._ends_before(start, live, logs)
+        from .blob_read import BlobCache, BlobFraud
+
+        cache = BlobCache()
         for i in range(start, count):
             try:
-                data, posting, ends = self._read_batch(i, hashes[i - start], logs.get(i, []), ends)
+                data, posting, ends = self._read_batch(
+                    i, hashes[i - start], logs.get(i, []), ends, cache
+                )
+            except BlobFraud as e:
+                return BatchReading(hashes, tuple(out), None, start, tuple(postings), e)
             except UnreadableBatch as e:
                 return BatchReading(hashes, tuple(out), e, start, tuple(postings))
             out.append(PostedBatch(i, data, posting.block_number))
@@ -315,7 +345,12 @@ class RollupL1:
         return int(a["depositEnd"]), int(a["forcedEnd"])
 
     def _read_batch(
-        self, index: int, stored: bytes, logs: list[Any], ends: tuple[int, int]
+        self,
+        index: int,
+        stored: bytes,
+        logs: list[Any],
+        ends: tuple[int, int],
+        cache: BlobCache | None = None,
     ) -> tuple[bytes, Posting, tuple[int, int]]:
         # A rollback frees the index, so several postings may carry it: the live one is the
         # latest whose event names the stored batch hash.
@@ -327,6 +362,22 @@ class RollupL1:
         tx = self.w3.eth.get_transaction(tx_hash)
         if (tx.get("to") or "").lower() != self.rollup.address.lower():
             raise UnreadableBatch(index, f"tx 0x{tx_hash.hex()} is not a call to the rollup")
+        posting = Posting(index, bytes(tx_hash), int(log["blockNumber"]), bytes(log["blockHash"]))
+        from .blob_read import BlobCache, is_blob_posting, read_blob_batch
+
+        if is_blob_posting(bytes(tx["input"])):
+            data, blob_ends = read_blob_batch(
+                self.rollup,
+                self.w3,
+                self.beacon,
+                index,
+                stored,
+                tx,
+                posting.block_number,
+                ends,
+                cache if cache is not None else BlobCache(),
+            )
+            return data, posting, blob_ends
         try:
             call = decode_posting(bytes(tx["input"]))
             commitments = decode_batch(call.data, ends[0], ends[1])
@@ -336,7 +387,6 @@ class RollupL1:
             raise UnreadableBatch(
                 index, f"data of tx 0x{tx_hash.hex()} does not hash to the stored batch hash"
             )
-        posting = Posting(index, bytes(tx_hash), int(log["blockNumber"]), bytes(log["blockHash"]))
         return call.data, posting, (commitments[-1].deposit_end, commitments[-1].forced_end)
 
     def ensure_free_bond(self, signer: Signer) -> Any | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from eth_abi import encode as abi_encode
 from eth_utils import to_checksum_address
@@ -238,9 +239,19 @@ class FraudCommitment:
         )
 
 
-def commitment_for(
-    proof: FraudProof | SignatureProof, challenger: str, salt: bytes
-) -> FraudCommitment:
+class Disputable(Protocol):
+    """What a fraud commitment needs of any dispute's evidence (state, signature, blob)."""
+
+    @property
+    def batch_index(self) -> int: ...
+
+    @property
+    def commitment_hashes(self) -> tuple[bytes, ...]: ...
+
+    def proof_hash(self) -> bytes: ...
+
+
+def commitment_for(proof: Disputable, challenger: str, salt: bytes) -> FraudCommitment:
     """The commitment a later reveal of `proof` (state or signature dispute) opens."""
     return FraudCommitment(
         proof.batch_index, batch_hash(proof.commitment_hashes), proof.proof_hash(), challenger, salt

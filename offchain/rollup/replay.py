@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from offchain.bls.registry import KeyHistory
 
@@ -19,6 +20,9 @@ from .proofs import FraudProof, SignatureProof, WithdrawalClaim, fraud_proof, si
 from .signatures import KeysAt, check_commitment_signature
 from .state import L2State
 from .types import Account, Commitment, QueuedDeposit, QueuedForced
+
+if TYPE_CHECKING:
+    from .blob_read import BlobFraudProof
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,8 @@ class Fraud:
     commitment_index: int
     fault: Fault
     tx_index: int
-    proof: FraudProof | SignatureProof
+    #: BlobFraudProof: a blob batch whose blobs do not hold a commitment (blob_read.py).
+    proof: FraudProof | SignatureProof | BlobFraudProof
 
     @property
     def is_signature_fraud(self) -> bool:

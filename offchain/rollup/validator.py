@@ -14,9 +14,26 @@ from typing import Any
 
 from web3.exceptions import ContractLogicError
 
+from .blob_read import BlobFraudProof, with_blob_fraud
 from .l1 import BatchReading, RollupL1, Signer, TxFailed
 from .proofs import FraudCommitment, FraudProof, SignatureProof, commitment_for
 from .replay import ReplayResult, replay
+
+#: Any dispute's evidence: the state dispute, the signature dispute, the blob dispute.
+AnyProof = FraudProof | SignatureProof | BlobFraudProof
+
+
+def entry(proof: AnyProof, stage: str) -> str:
+    """The rollup function taking `proof` at `stage` ("prove" or "reveal"): the state
+    dispute's (proveFraud), the signature dispute's or the blob dispute's."""
+    kind = (
+        "SignatureFraud"
+        if isinstance(proof, SignatureProof)
+        else "BlobFraud"
+        if isinstance(proof, BlobFraudProof)
+        else "Fraud"
+    )
+    return stage + kind
 
 
 @dataclass(frozen=True)
@@ -35,14 +52,19 @@ class Validator:
     def check(self) -> ReplayResult:
         """Replay every live batch — and after a freeze every discarded one, still provable in its
         window — from its posting calldata, the bridge's deposit logs and the rollup's forced-queue
-        logs."""
-        return replay(
-            self.l1.posted_batches(self.l1.disputable_end()),
+        logs (blob batches from their blobs; a commitment the blobs do not hold is a blob
+        fraud)."""
+        reading = self.l1.read_batches(self.l1.disputable_end())
+        if reading.unreadable is not None:
+            raise reading.unreadable
+        result = replay(
+            reading.batches,
             self.l1.deposit_queue(),
             self.l1.signing_dst(),
             self.l1.forced_queue(),
             keys=self.l1.key_history(),
         )
+        return with_blob_fraud(result, reading)
 
     def inspect(self) -> Inspection:
         """Like `check`, but a batch that cannot be read from L1 is reported, not raised: the
@@ -55,28 +77,25 @@ class Validator:
             self.l1.forced_queue(),
             keys=self.l1.key_history(),
         )
-        return Inspection(reading, result)
+        return Inspection(reading, with_blob_fraud(result, reading))
 
-    def commit(
-        self, proof: FraudProof | SignatureProof, salt: bytes | None = None
-    ) -> tuple[FraudCommitment, Any]:
+    def commit(self, proof: AnyProof, salt: bytes | None = None) -> tuple[FraudCommitment, Any]:
         """Send `commitFraud` for `proof`; returns the commitment and the receipt."""
         c = commitment_for(proof, self.signer.address, salt or os.urandom(32))
         receipt = self.signer.send(self.l1.rollup.functions.commitFraud(c.hash()))
         return c, receipt
 
-    def reveal(self, proof: FraudProof | SignatureProof, c: FraudCommitment) -> Any:
-        """Send `revealFraud` or, for a bad aggregate, `revealSignatureFraud` (must be mined in
-        a later block than the commitment)."""
-        f = self.l1.rollup.functions
-        reveal = f.revealSignatureFraud if isinstance(proof, SignatureProof) else f.revealFraud
+    def reveal(self, proof: AnyProof, c: FraudCommitment) -> Any:
+        """Send `revealFraud` (or, for a bad aggregate, `revealSignatureFraud`; for a blob that
+        does not hold a commitment, `revealBlobFraud`), mined in a later block than the
+        commitment."""
+        reveal = getattr(self.l1.rollup.functions, entry(proof, "reveal"))
         return self.signer.send(reveal(proof.as_abi(), c.challenger, c.salt))
 
-    def prove(self, proof: FraudProof | SignatureProof) -> Any:
-        """Send the proof directly (`proveFraud` / `proveSignatureFraud`), without commit-reveal:
-        the bounty then stays open to an earlier commitment's claim."""
-        f = self.l1.rollup.functions
-        direct = f.proveSignatureFraud if isinstance(proof, SignatureProof) else f.proveFraud
+    def prove(self, proof: AnyProof) -> Any:
+        """Send the proof directly (`proveFraud` / `proveSignatureFraud` / `proveBlobFraud`),
+        without commit-reveal: the bounty then stays open to an earlier commitment's claim."""
+        direct = getattr(self.l1.rollup.functions, entry(proof, "prove"))
         return self.signer.send(direct(proof.as_abi()))
 
     def claim(self, c: FraudCommitment, committed_at: int) -> Any | None:

@@ -36,6 +36,13 @@ class SequencerConfig:
     """The service's settings; `sources` says where each came from (flag, env, file, default)."""
 
     rpc: str | None = field(default=None, metadata=_s("L1 JSON-RPC URL (else the deployment's)"))
+    beacon_url: str | None = field(
+        default=None,
+        metadata=_s(
+            "beacon API or blob archiver that blob batches are read from "
+            "at recovery (default: the L1 RPC URL, as on Anvil)"
+        ),
+    )
     network: str = field(default="ethereum:local", metadata=_s("deployment, e.g. ethereum:sepolia"))
     mode: str = field(
         default="optimistic", metadata=_s("which rollup to operate", choices=("optimistic", "zk"))

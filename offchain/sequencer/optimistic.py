@@ -34,6 +34,7 @@ from web3.contract import Contract
 
 from offchain.errors import L2KitError
 from offchain.l1.sender import L1Sender, NonceConsumed, Reverted, SendPolicy, WouldRevert
+from offchain.rollup.blob_read import beacon_for, with_blob_fraud
 from offchain.rollup.checkpoint import (
     Anchor,
     Checkpoint,
@@ -100,6 +101,9 @@ class BatcherSettings:
     #: Block the rollup was deployed in (the deployment file's `block`): with the chain id and
     #: the rollup address, its hash identifies the deployment the store belongs to.
     deployment_block: int = 0
+    #: Beacon API (or blob archiver) a recovery reads blob batches' blobs from; None: `rpc`
+    #: (Anvil serves the API on its RPC port).
+    beacon_url: str | None = None
     #: Post as soon as this many user transactions are pending...
     max_batch_txs: int = 256
     #: ... or once the oldest pending transaction (or unconsumed deposit) waited this long (s).
@@ -142,7 +146,9 @@ class Batcher(LedgerAdmission):
     def __init__(self, settings: BatcherSettings, w3: Web3 | None = None) -> None:
         self.settings = settings
         self.w3 = w3 or Web3(Web3.HTTPProvider(settings.rpc, request_kwargs={"timeout": 30}))
-        self.l1 = RollupL1(self.w3, settings.rollup, settings.bridge)
+        self.l1 = RollupL1(
+            self.w3, settings.rollup, settings.bridge, beacon_for(settings.beacon_url, self.w3)
+        )
         self.account = EthAccount.from_key(settings.proposer_key)
         self.store = open_store(settings.store_path, leader=True)
         try:  # a store of another deployment must not be touched: refuse before recovery
@@ -339,6 +345,7 @@ class Batcher(LedgerAdmission):
             self._deposits.entries,
             self._forced.entries,
         )
+        result = with_blob_fraud(result, reading)  # built on like any fraudulent batch
         if ckpt is not None and (start is None or ckpt.batches > start.batches):
             self._save_checkpoint(ckpt)
         self._deposits.drop_below(result.state.deposit_end)  # consumed after the checkpoint

@@ -57,6 +57,7 @@ def settings_from(
         proposer_key=bytes(account.key),
         store_path=store,
         deployment_block=deployment.block,
+        beacon_url=config.beacon_url,
         max_batch_txs=config.max_batch_txs,
         max_batch_delay=config.max_batch_delay,
         poll_interval=config.poll_interval,

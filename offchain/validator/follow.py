@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from offchain.rollup.blob_read import with_blob_fraud
 from offchain.rollup.checkpoint import Checkpoint, CheckpointError, check_anchor, verify_from
 from offchain.rollup.l1 import BatchReading, RollupL1
 from offchain.rollup.validator import Inspection
@@ -118,13 +119,19 @@ class Follower:
             self.hashes = {}
         reading = self.l1.read_batches(count, n, start.anchor.block_number if start else 0)
         result, new = verify_from(self.l1, self.dst, start, reading)  # aggregates checked too
+        result = with_blob_fraud(result, reading)  # a blob batch the blobs do not hold
         lo = min(need_from, n)
         for i in range(lo, n):
             if i not in self.hashes:
                 self.hashes[i] = bytes(self.l1.rollup.functions.batches(i).call()[0])
         prefix = tuple(self.hashes[i] for i in range(lo, n))
         full = BatchReading(
-            prefix + reading.hashes, reading.batches, reading.unreadable, lo, reading.postings
+            prefix + reading.hashes,
+            reading.batches,
+            reading.unreadable,
+            lo,
+            reading.postings,
+            reading.blob_fraud,
         )
         if new is not None:
             for i in range(n, new.batches):

@@ -43,10 +43,11 @@ from web3 import Web3
 from offchain.deployments import load_deployment
 from offchain.errors import L2KitError
 from offchain.l1.sender import L1Sender, SendError, SendPolicy, Sent
+from offchain.rollup.blob_read import beacon_for
 from offchain.rollup.checkpoint import Checkpoint
 from offchain.rollup.l1 import RollupL1, Signer
-from offchain.rollup.proofs import FraudProof, SignatureProof, commitment_for
-from offchain.rollup.validator import Validator
+from offchain.rollup.proofs import commitment_for
+from offchain.rollup.validator import AnyProof, Validator, entry
 from offchain.sequencer.preflight import check_deployment, connect_once, parse_key
 from offchain.validator.follow import CheckpointFiles, Follower
 from offchain.validator.fraud import (
@@ -135,6 +136,7 @@ class ValidatorService:
         urgent_margin: float | None = None,
         checkpoint_dir: Path | None = None,
         checkpoint_every: int = 1,
+        beacon_url: str | None = None,
     ) -> None:
         # No hidden retries inside web3: a failed check fails fast, and `run` decides when to retry.
         self.w3 = Web3(
@@ -142,7 +144,8 @@ class ValidatorService:
                 rpc, request_kwargs={"timeout": 30}, exception_retry_configuration=None
             )
         )
-        self.l1 = RollupL1(self.w3, rollup, bridge)
+        #: Blob batches' blobs come from this beacon API (default: the L1 RPC URL, as on Anvil).
+        self.l1 = RollupL1(self.w3, rollup, bridge, beacon_for(beacon_url, self.w3))
         self.account = EthAccount.from_key(key)
         self.policy = policy or SendPolicy()
         #: The validator account's one L1 sender: its library calls (Signer) and its fraud-proof
@@ -327,7 +330,7 @@ class ValidatorService:
         `gas` is given (no caller here fixes it; tests wrap this method with the same shape)."""
         return self.sender.send({"to": self.l1.rollup.address, "data": data}, gas=gas)
 
-    def _prove(self, proof: FraudProof | SignatureProof) -> Sent:
+    def _prove(self, proof: AnyProof) -> Sent:
         """Prove `proof` (a state fraud, or a bad aggregate signature: the signature dispute,
         same commit-then-reveal): directly when its window is about to close, else
         commit-then-reveal."""
@@ -342,7 +345,7 @@ class ValidatorService:
                 proof.batch_index,
                 window_end - now,
             )
-            direct = _entry(proof, "proveFraud", "proveSignatureFraud")
+            direct = entry(proof, "prove")
             return self._send(self.l1.rollup.encode_abi(direct, args=[proof.as_abi()]))
         return self._commit_and_reveal(proof, kept)
 
@@ -354,9 +357,7 @@ class ValidatorService:
         )
         return int(self.w3.eth.get_block(logs[-1]["blockNumber"])["timestamp"])
 
-    def _commit_and_reveal(
-        self, proof: FraudProof | SignatureProof, kept: SentCommitment | None
-    ) -> Sent:
+    def _commit_and_reveal(self, proof: AnyProof, kept: SentCommitment | None) -> Sent:
         """Commit to the proof (bound to our address) unless `kept` is that commitment already,
         reveal it in a later block; if another prover got there first, claim its bounty with our
         earlier commitment, then re-raise."""
@@ -368,7 +369,7 @@ class ValidatorService:
             self.stats.commitments["0x" + c.proof_hash.hex()] = kept
             self.write_status()  # a restart reveals this commitment instead of making another
         c, at = kept.commitment, kept.block
-        name = _entry(proof, "revealFraud", "revealSignatureFraud")
+        name = entry(proof, "reveal")
         reveal = rollup.encode_abi(name, args=[proof.as_abi(), c.challenger, c.salt])
         try:
             sent = self._send(reveal)
@@ -414,11 +415,6 @@ class ValidatorService:
                 stop.wait(wait)
         finally:
             self.running = False
-
-
-def _entry(proof: FraudProof | SignatureProof, state: str, signature: str) -> str:
-    """The rollup function proving `proof`: the state dispute's or the signature dispute's."""
-    return signature if isinstance(proof, SignatureProof) else state
 
 
 def default_checkpoint_dir(status_file: Path) -> Path:
@@ -477,6 +473,12 @@ def main(argv: list[str] | None = None) -> int:
         "--key-env",
         default="L2KIT_CHALLENGER_KEY",
         help="environment variable with the challenger's private key",
+    )
+    p.add_argument(
+        "--beacon-url",
+        default=os.environ.get("L2KIT_BEACON_URL"),
+        help="beacon API (or blob archiver) the blobs of blob batches are read from "
+        "(default: $L2KIT_BEACON_URL, else the L1 RPC URL, which Anvil serves it on)",
     )
     p.add_argument("--poll", type=float, default=1.0, help="seconds between checks")
     p.add_argument(
@@ -540,6 +542,7 @@ def main(argv: list[str] | None = None) -> int:
             urgent_margin=args.urgent_margin,
             checkpoint_dir=args.checkpoint_dir,
             checkpoint_every=args.checkpoint_every,
+            beacon_url=args.beacon_url,
         )
     except L2KitError as exc:
         print(f"validator: {exc}", file=sys.stderr)
