@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,13 +46,13 @@ from offchain.rollup.checkpoint import (
 from offchain.rollup.codec import decode_batch, encode_batch
 from offchain.rollup.execute import commit, execute
 from offchain.rollup.hashing import keccak
-from offchain.rollup.l1 import QueueReading, RollupL1
+from offchain.rollup.l1 import BatchReading, Posting, QueueReading, RollupL1, UnreadableBatch
 from offchain.rollup.params import (
     MAX_COMMITMENTS_PER_BATCH,
     MAX_TXS_PER_COMMITMENT,
 )
 from offchain.rollup.proofs import WithdrawalClaim
-from offchain.rollup.replay import ReplayResult
+from offchain.rollup.replay import PostedBatch, ReplayResult
 from offchain.rollup.state import L2State
 from offchain.rollup.types import Commitment, SignedTransfer, SignedWithdraw
 from offchain.sequencer import failpoints
@@ -357,6 +357,8 @@ class Batcher(LedgerAdmission):
             None, start.batches if start else 0, start.anchor.block_number if start else 0
         )
         if reading.unreadable is not None:
+            reading = self._own_batches(reading)
+        if reading.unreadable is not None:
             raise reading.unreadable
         result, ckpt = verify_from(
             self.l1,
@@ -371,6 +373,50 @@ class Batcher(LedgerAdmission):
         self._deposits.drop_below(result.state.deposit_end)  # consumed after the checkpoint
         self._forced.drop_below(result.state.forced_end)
         return result
+
+    def _own_batches(self, reading: BatchReading) -> BatchReading:
+        """`reading` continued past its first unreadable batch with this batcher's own batches
+        from the store, each only if its recorded bytes hash to the batch hash L1 stores (so
+        they are exactly what L1 accepted): a restart after a blob posting does not depend on
+        the beacon endpoint for batches it posted itself."""
+        batches, postings = list(reading.batches), list(reading.postings)
+        index = reading.start + len(batches)
+        unreadable = reading.unreadable
+        ends = (0, 0)
+        if index > 0:
+            record = self.l1.batch_record(index - 1)
+            ends = (record.deposit_end, record.forced_end)
+        while index < reading.count:
+            own = self.store.batch(index)
+            if own is None:
+                break
+            try:
+                commitments = decode_batch(own.data, ends[0], ends[1])
+            except ValueError:
+                break
+            if (
+                keccak(b"".join(c.hash() for c in commitments))
+                != reading.hashes[index - reading.start]
+            ):
+                break
+            tx_hash, block = self._posting_tx(index)
+            if tx_hash is None or block is None:
+                break
+            block_hash = bytes(self.w3.eth.get_block(block)["hash"])
+            batches.append(PostedBatch(index, own.data, block))
+            postings.append(Posting(index, bytes.fromhex(tx_hash[2:]), block, block_hash))
+            log.info("batch %d read from the store (own batch, hash checked against L1)", index)
+            ends = (commitments[-1].deposit_end, commitments[-1].forced_end)
+            index += 1
+            unreadable = None
+        if index < reading.count and unreadable is None:
+            unreadable = UnreadableBatch(index, "neither L1 nor the store can give its data")
+        return replace(
+            reading,
+            batches=tuple(batches),
+            postings=tuple(postings),
+            unreadable=unreadable if index < reading.count else None,
+        )
 
     # ------------------------------------------------------------------ checkpoints
 

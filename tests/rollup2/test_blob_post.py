@@ -1,5 +1,5 @@
 """Posting blob batches (offchain/rollup/blob_post.py): the pure parts — grouping, the DA
-choice, keys, events, hard-fork detection. The Anvil side is tests/operator/test_batcher_blobs.py."""
+choice, keys, events, hard-fork detection. On Anvil: tests/operator/test_batcher_blobs.py."""
 
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ def test_grouping_four_full_batches_share_one_blob():
 def test_grouping_respects_a_smaller_cap_and_refuses_a_bad_one():
     assert [len(g) for g in bp.group_batches([_batch(1)] * 5, max_batches=2)] == [2, 2, 1]
     for bad in (0, 33):
-        with pytest.raises(bp.BlobPostError, match="not 1..32"):
+        with pytest.raises(bp.BlobPostError, match=r"not 1\.\.32"):
             bp.group_batches([_batch(1)], max_batches=bad)
 
 
@@ -155,7 +155,7 @@ def test_a_tie_stays_in_calldata():
 
 
 def test_choose_da_refuses_a_posting_the_contract_would():
-    with pytest.raises(bp.BlobPostError, match="1..32"):
+    with pytest.raises(bp.BlobPostError, match=r"1\.\.32"):
         bp.choose_da(bp.DaSetting.AUTO, ROOT, [_batch(1)] * 33, _fees())
 
 
