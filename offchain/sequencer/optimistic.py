@@ -155,6 +155,13 @@ class Batcher(LedgerAdmission):
 
     def __init__(self, settings: BatcherSettings, w3: Web3 | None = None) -> None:
         self.settings = settings
+        # Settings first: a bad one is refused before anything is opened.
+        self.da = blob_post.parse_da(settings.da)
+        if not 1 <= settings.blob_max_batches <= blob_post.MAX_BATCHES_PER_CALL:
+            raise blob_post.BlobPostError(
+                f"blob_max_batches {settings.blob_max_batches} is not 1..32 (a blob posting "
+                "carries at most 32 batches)"
+            )
         self.w3 = w3 or Web3(Web3.HTTPProvider(settings.rpc, request_kwargs={"timeout": 30}))
         self.l1 = RollupL1(self.w3, settings.rollup, settings.bridge)
         self.account = EthAccount.from_key(settings.proposer_key)
@@ -189,10 +196,6 @@ class Batcher(LedgerAdmission):
         self._last_ttf: float | None = None
         self._l1_head = 0
         self._synced_block = 0
-        self.da = blob_post.parse_da(settings.da)
-        if not 1 <= settings.blob_max_batches <= blob_post.MAX_BATCHES_PER_CALL:
-            self.store.close()
-            raise L2KitError(f"blob_max_batches {settings.blob_max_batches} is not 1..32")
         self._fees = settings.fee_source or blob_post.node_fees_source(
             self.w3, settings.send_policy
         )

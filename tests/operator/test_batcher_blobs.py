@@ -1,0 +1,263 @@
+"""The batcher posting blob batches on Anvil (issue 12): several batches grouped into one type-3
+posting, the DA choice following the fees both ways (from the node and from a fee seam), the
+forced modes, and restarts in the middle of a blob post that neither lose nor double-post."""
+
+from __future__ import annotations
+
+import pytest
+from blob_chain import blob_events, live_batches
+from operator_helpers import fund, key_of
+
+from offchain.l1.sender import SendPolicy
+from offchain.rollup import blob_batches as bb
+from offchain.rollup.blob_post import L1Fees, lay_out, posting_key, split_calldata_batch
+from offchain.rollup.l1 import RollupL1
+from offchain.rollup.replay import replay
+from offchain.rollup.wallet import sign_transfer
+from offchain.sequencer import failpoints
+from offchain.sequencer.store import BatchStatus, TxStatus
+
+ONE = 10**18
+GWEI = 10**9
+CHEAP_BLOBS = L1Fees(base_fee=GWEI, blob_base_fee=1, priority_fee=GWEI)
+DEAR_BLOBS = L1Fees(base_fee=GWEI, blob_base_fee=10**6 * GWEI, priority_fee=GWEI)
+
+
+class Fees:
+    """A fee seam the test turns between postings."""
+
+    def __init__(self, fees: L1Fees) -> None:
+        self.now = fees
+
+    def __call__(self) -> L1Fees:
+        return self.now
+
+
+def submit(batcher, alice, count, start=0):
+    sep = batcher.dst
+    for nonce in range(start, start + count):
+        batcher.submit(sign_transfer(key_of(alice), sep, 0, 1, 1000, 0, nonce), nonce)
+
+
+def posting_tx(w3, batcher, index):
+    return w3.eth.get_transaction(batcher.store.batch(index).l1_tx_hash)
+
+
+def check_l1_matches(w3, rollup, bridge, batcher):
+    """The batcher's state is what an independent reader rebuilds from L1 (blobs included)."""
+    l1 = RollupL1(w3, rollup.address, bridge.address)
+    batches = live_batches(w3, l1)
+    result = replay([b for b, _ in batches], l1.deposit_queue(), batcher.dst, keys=l1.key_history())
+    assert result.fraud is None
+    assert result.state.root == batcher.confirmed.root == bytes(rollup.head()[0])
+    return [kind for _, kind in batches]
+
+
+def test_blob_mode_groups_several_batches_into_one_posting(
+    chain, contracts, make_batcher, alice, bob
+):
+    bridge, rollup = contracts
+    w3 = chain.provider.web3
+    fund(bridge, alice, ONE)
+    fund(bridge, bob, ONE)
+    batcher = make_batcher(da="blobs", max_batch_txs=2)
+    assert batcher.post_if_due(force=True) == 0  # the deposits: a blob posting of one batch
+    submit(batcher, alice, 5)
+    assert batcher.post_if_due(force=True) == 3  # 2 + 2 + 1 txs: batches 1, 2, 3 at once
+    assert rollup.batchCount() == 4
+    stored = [batcher.store.batch(i) for i in (1, 2, 3)]
+    assert {s.status for s in stored} == {BatchStatus.POSTED}
+    assert len({s.l1_tx_hash for s in stored}) == 1  # one L1 transaction for the three
+    tx = posting_tx(w3, batcher, 1)
+    assert tx["type"] == 3 and len(tx["blobVersionedHashes"]) == 1
+    receipt = w3.eth.get_transaction_receipt(stored[0].l1_tx_hash)
+    events = blob_events(w3, rollup.address, receipt)
+    assert sorted(events) == [1, 2, 3]
+    for i, (hashes, offset) in events.items():
+        assert hashes == [bytes(h) for h in tx["blobVersionedHashes"]]
+        assert bytes(rollup.blobRef(i)) == bb.blob_ref(hashes, offset)
+    assert batcher.store.count_txs(TxStatus.POSTED) == 5
+    assert check_l1_matches(w3, rollup, bridge, batcher) == ["blobs"] * 4
+    status = batcher.core.status()
+    assert status["da"]["setting"] == "blobs" and status["da"]["last"]["mode"] == "blobs"
+    assert "forced by --da blobs" in status["da"]["last"]["reason"]
+    assert status["counters"]["blob_postings"] == 2
+    assert status["counters"]["batches_posted"] == 4
+    assert status["counters"]["blob_gas"] == 2 * 131_072
+
+    # A restart rebuilds the same state (its own blob batches, checked against L1's hashes).
+    root = batcher.confirmed.root
+    batcher.store.close()
+    again = make_batcher(da="blobs", max_batch_txs=2)
+    assert again.confirmed.root == root
+    submit(again, alice, 1, start=5)
+    assert again.post_if_due(force=True) == 4
+
+
+def test_grouping_stops_at_blob_max_batches(chain, contracts, make_batcher, alice, bob):
+    bridge, rollup = contracts
+    fund(bridge, alice, ONE)
+    fund(bridge, bob, ONE)
+    batcher = make_batcher(da="blobs", max_batch_txs=1, blob_max_batches=2)
+    batcher.post_if_due(force=True)
+    submit(batcher, alice, 3)
+    assert batcher.post_if_due(force=True) == 2  # batches 1 and 2; tx 3 waits
+    assert batcher.store.batch(1).l1_tx_hash == batcher.store.batch(2).l1_tx_hash
+    assert batcher.store.count_txs(TxStatus.PENDING) == 1
+    assert batcher.post_if_due(force=True) == 3
+    assert rollup.batchCount() == 4
+
+
+def test_auto_follows_the_fee_seam_both_ways(chain, contracts, make_batcher, alice, bob):
+    bridge, rollup = contracts
+    w3 = chain.provider.web3
+    fund(bridge, alice, ONE)
+    fund(bridge, bob, ONE)
+    fees = Fees(DEAR_BLOBS)
+    batcher = make_batcher(da="auto", fee_source=fees)
+    assert batcher.post_if_due(force=True) == 0
+    assert batcher.da_last.mode.value == "calldata"
+    assert posting_tx(w3, batcher, 0)["type"] == 2
+    assert "auto: calldata" in batcher.da_last.reason
+    fees.now = CHEAP_BLOBS
+    submit(batcher, alice, 2)
+    assert batcher.post_if_due(force=True) == 1
+    assert (
+        batcher.da_last.mode.value == "blobs"
+        and "auto: blobs are cheaper" in batcher.da_last.reason
+    )
+    assert posting_tx(w3, batcher, 1)["type"] == 3
+    fees.now = DEAR_BLOBS
+    submit(batcher, alice, 1, start=2)
+    assert batcher.post_if_due(force=True) == 2
+    assert posting_tx(w3, batcher, 2)["type"] == 2
+    status = batcher.core.status()
+    assert status["da"]["postings"] == {"calldata": 2, "blobs": 1}
+    assert status["da"]["last_blobs"] is False
+    assert check_l1_matches(w3, rollup, bridge, batcher) == ["calldata", "blobs", "calldata"]
+
+
+def _set_base_fee(w3, wei):
+    w3.provider.make_request("anvil_setNextBlockBaseFeePerGas", [hex(wei)])
+    w3.provider.make_request("evm_mine", [])
+    assert w3.eth.get_block("latest")["baseFeePerGas"] == wei
+
+
+def test_auto_follows_the_nodes_base_fee(chain, contracts, make_batcher, alice, bob):
+    """The node's fees, no seam: Anvil's blob base fee is 1 wei, so blobs win at a normal base
+    fee; at a base fee of 1 wei (and no tip) the 131,072 blob gas of a blob costs more than a
+    small batch's calldata, and auto posts calldata."""
+    bridge, _ = contracts
+    w3 = chain.provider.web3
+    fund(bridge, alice, ONE)
+    fund(bridge, bob, ONE)
+    policy = SendPolicy(receipt_timeout=5, backoff=0.05, max_backoff=0.2, priority_fee=0)
+    batcher = make_batcher(da="auto", send_policy=policy)
+    _set_base_fee(w3, 7 * GWEI)
+    assert batcher.post_if_due(force=True) == 0
+    assert batcher.da_last.mode.value == "blobs"
+    assert batcher.da_last.fees.base_fee == 7 * GWEI and batcher.da_last.fees.blob_base_fee >= 1
+    assert posting_tx(w3, batcher, 0)["type"] == 3
+    submit(batcher, alice, 1)
+    _set_base_fee(w3, 1)
+    assert batcher.post_if_due(force=True) == 1
+    assert batcher.da_last.mode.value == "calldata", batcher.da_last.reason
+    assert batcher.da_last.fees.base_fee == 1
+    assert posting_tx(w3, batcher, 1)["type"] == 2
+
+
+@pytest.mark.parametrize(
+    ("da", "fees", "tx_type"),
+    [("calldata", CHEAP_BLOBS, 2), ("blobs", DEAR_BLOBS, 3)],
+    ids=["calldata-although-blobs-are-cheaper", "blobs-although-calldata-is-cheaper"],
+)
+def test_forced_modes_ignore_the_fees(
+    chain, contracts, make_batcher, alice, bob, da, fees, tx_type
+):
+    bridge, _ = contracts
+    w3 = chain.provider.web3
+    fund(bridge, alice, ONE)
+    fund(bridge, bob, ONE)
+    batcher = make_batcher(da=da, fee_source=Fees(fees))
+    assert batcher.post_if_due(force=True) == 0
+    assert posting_tx(w3, batcher, 0)["type"] == tx_type
+    assert f"forced by --da {da}" in batcher.da_last.reason
+
+
+def test_a_bad_da_setting_is_refused(make_batcher):
+    with pytest.raises(Exception, match="calldata, blobs, auto"):
+        make_batcher(da="ipfs")
+    with pytest.raises(Exception, match="blob_max_batches 33"):
+        make_batcher(blob_max_batches=33)
+
+
+class Crash(BaseException):
+    """Stands for the SIGKILL of a failpoint (the process tests use the real one)."""
+
+
+@pytest.fixture
+def crash_at(monkeypatch):
+    def arm(name):
+        def hit(point):
+            if point == name:
+                raise Crash(point)
+
+        monkeypatch.setattr(failpoints, "hit", hit)
+
+    yield arm
+    monkeypatch.undo()
+
+
+@pytest.mark.parametrize("point", ["after_intent", "after_post"])
+def test_restart_mid_blob_post_neither_loses_nor_double_posts(
+    chain, contracts, make_batcher, alice, bob, crash_at, point, monkeypatch
+):
+    """Crash after recording the batches (before the send), or after the blob posting was mined
+    but before the store recorded it: the restarted batcher posts each batch exactly once (one
+    more posting in the first case, none in the second)."""
+    bridge, rollup = contracts
+    w3 = chain.provider.web3
+    fund(bridge, alice, ONE)
+    fund(bridge, bob, ONE)
+    # Bonded for ten batches up front: no bond transaction in between, so the proposer's
+    # nonce counts postings only.
+    bond = 10 * rollup.requiredBond()
+    batcher = make_batcher(da="blobs", max_batch_txs=2, bond=bond)
+    batcher.post_if_due(force=True)
+    submit(batcher, alice, 5)
+    proposer = batcher.account.address
+    crash_at(point)
+    with pytest.raises(Crash):
+        batcher.post_if_due(force=True)
+    intents = batcher.store.batches(BatchStatus.INTENT)
+    assert [b.batch_index for b in intents] == [1, 2, 3]
+    key = posting_key(
+        1, intents[0].pre_root, lay_out([split_calldata_batch(b.data) for b in intents]).data
+    )
+    sent = batcher.store.l1_send(key)
+    assert (sent is not None) is (point == "after_post")  # journaled before the broadcast
+    assert (rollup.batchCount() == 4) is (point == "after_post")
+    nonce_at_crash = w3.eth.get_transaction_count(proposer)
+    batcher.store.close()
+    monkeypatch.undo()
+
+    again = make_batcher(da="blobs", max_batch_txs=2, bond=bond)
+    if point == "after_intent":  # recorded, never sent: resent whole, as one posting
+        assert [b.batch_index for b in again.store.batches(BatchStatus.INTENT)] == [1, 2, 3]
+        assert again.post_if_due(force=True) == 3
+    assert again.post_if_due(force=True) is None  # nothing left: no second posting
+    assert rollup.batchCount() == 4
+    posted = [again.store.batch(i) for i in (1, 2, 3)]
+    assert {b.status for b in posted} == {BatchStatus.POSTED}
+    assert len({b.l1_tx_hash for b in posted}) == 1 and posted[0].l1_tx_hash
+    if sent is not None:
+        assert posted[0].l1_tx_hash in sent.tx_hashes
+    # Exactly one posting for the three batches: none after the restart if it was mined.
+    new_txs = w3.eth.get_transaction_count(proposer) - nonce_at_crash
+    assert new_txs == (1 if point == "after_intent" else 0)
+    assert again.store.count_txs(TxStatus.POSTED) == 5
+    assert again.store.count_txs(TxStatus.PENDING) == 0
+    counters = again.core.status()["counters"]
+    assert counters["batches_posted"] == 4 and counters["txs_posted"] == 5
+    assert again.store.l1_send(key) is None  # the posting's journal is cleared
+    assert check_l1_matches(w3, rollup, bridge, again) == ["blobs"] * 4
