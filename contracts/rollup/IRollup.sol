@@ -33,6 +33,12 @@ interface IRollup {
         uint32 forcedEnd,
         uint256 commitments
     );
+    /// @notice Batch `index` was posted by postBlobBatches: its commitments' rests are in the
+    ///         blobs `blobHashes` (the posting's, in order) from payload byte `payloadOffset` on.
+    /// @param index Batch index (its BatchPosted is emitted too).
+    /// @param blobHashes The posting transaction's versioned hashes.
+    /// @param payloadOffset Where the batch's rests start in the posting's payload.
+    event BlobBatchPosted(uint256 indexed index, bytes32[] blobHashes, uint256 payloadOffset);
     /// @notice A batch's locked bond went back to its proposer's free bond (final, rolled back, or
     ///         discarded by a freeze and past its window).
     event BondReleased(uint256 indexed batchIndex, address indexed proposer, uint256 amount);
@@ -198,4 +204,10 @@ interface IRollup {
     /// @notice Signature dispute: the key passed for `owner` is not the one registered at
     ///         `blockNumber` (or not all zero when it had none) (SignatureDispute).
     error KeyMismatch(address owner, uint256 blockNumber);
+    /// @notice Blob dispute: the batch was posted by postBatch (no blob binding).
+    error NotABlobBatch(uint256 index);
+    /// @notice Blob dispute: blobHashes and payloadOffset are not the batch's posting's (BlobDispute).
+    error BlobRefMismatch(uint256 batchIndex);
+    /// @notice Blob dispute: not exactly the elements covering the rest were given (BlobDispute).
+    error ElementCountMismatch(uint256 expected, uint256 given);
 }

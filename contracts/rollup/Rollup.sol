@@ -3,9 +3,12 @@ pragma solidity ^0.8.28;
 
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IL1Bridge} from "../bridge/IL1Bridge.sol";
+import {BlobData} from "../libraries/BlobData.sol";
+import {BlobLayout} from "../libraries/BlobLayout.sol";
 import {L2Codec} from "../libraries/L2Codec.sol";
 import {PostingCalldata} from "../libraries/PostingCalldata.sol";
 import {SparseMerkle} from "../libraries/SparseMerkle.sol";
+import {BlobDispute} from "./BlobDispute.sol";
 import {BLSKeyRegistry} from "./BLSKeyRegistry.sol";
 import {StateExecutor} from "./StateExecutor.sol";
 import {IRollup} from "./IRollup.sol";
@@ -42,6 +45,8 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
     uint256 public constant CHALLENGER_SHARE_BPS = 2500;
     /// @notice Bound on final batch bonds released by one postBatch / withdrawBond / releaseBonds.
     uint256 public constant MAX_RELEASES = 32;
+    /// @notice Bound on batches posted by one postBlobBatches call (each locks its own bond).
+    uint256 public constant MAX_BLOB_BATCHES = 32;
 
     /// @notice The bridge holding the funds and the deposit queue.
     IL1Bridge public immutable bridge;
@@ -64,6 +69,8 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
     SignatureDispute public immutable signatureDispute;
     /// @notice The state dispute's re-execution (CommitmentExecutor), created with the rollup.
     StateExecutor public immutable stateExecutor;
+    /// @notice The blob dispute's verdict contract, created with the rollup.
+    BlobDispute public immutable blobDispute;
 
     /// @notice Number of live batches (rollback lowers it).
     uint256 public batchCount;
@@ -109,6 +116,9 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
     uint256 public frozenDepositEnd;
     /// @notice Forced txs below this position were consumed by the frozen state.
     uint256 public frozenForcedEnd;
+    /// @notice keccak256(abi.encode(bytes32[] blobHashes, uint256 payloadOffset)) of a batch
+    ///         posted by postBlobBatches; zero for a calldata batch (postBatch clears it).
+    mapping(uint256 index => bytes32 ref) public blobRef;
 
     /// @param bridge_ The L1Bridge (constructed with recipient tag 0x01).
     /// @param requiredBond_ Bond needed to post (wei, > 0).
@@ -132,6 +142,7 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
         registry = registry_;
         signatureDispute = new SignatureDispute(registry_);
         stateExecutor = new StateExecutor();
+        blobDispute = new BlobDispute();
         bridge = bridge_;
         requiredBond = requiredBond_;
         challengePeriod = challengePeriod_;
@@ -259,22 +270,132 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
         (preRoot, cur.depositEnd, cur.forcedEnd) = _headState(index);
         if (preRoot != expectedPreRoot) revert UnexpectedPreRoot(expectedPreRoot, preRoot);
         (bytes32 batchHash, uint256 n) = _hashBatch(data, cur);
+        _checkQueues(cur.depositEnd, cur.forcedEnd);
+        _store(index, batchHash, cur.postRoot, cur.depositEnd, cur.forcedEnd, n);
+        // INVARIANT: a calldata batch has no blob binding (an index reused after a rollback never
+        // keeps the old posting's).
+        delete blobRef[index];
+        batchCount = index + 1;
+    }
+
+    /// @notice Post 1..MAX_BLOB_BATCHES batches whose commitments' rests ride in this type-3
+    ///         transaction's blobs (docs/rollup-blobs.md §1): `data` = per batch a count byte n
+    ///         (1..64) and n headers postRoot(32) ‖ counts(4) ‖ restHash(32). Each batch locks its
+    ///         own bond and is stored exactly as a calldata batch with the same commitments; the
+    ///         blobs (exactly the count the payload needs) are bound per batch in `blobRef`.
+    /// @param expectedPreRoot The root the proposer built on (the current head's post-root).
+    /// @param data The headers (canonical calldata, EOA poster, as postBatch).
+    /// @return first The first new batch's index.
+    /// @return count The number of batches posted.
+    function postBlobBatches(bytes32 expectedPreRoot, bytes calldata data)
+        external
+        returns (uint256 first, uint256 count)
+    {
+        _checkPostingCall(data);
+        if (frozen) revert Frozen();
+        first = batchCount;
+        (bytes32 preRoot, uint256 depositStart, uint256 forcedStart) = _headState(first);
+        if (preRoot != expectedPreRoot) revert UnexpectedPreRoot(expectedPreRoot, preRoot);
+        // [payload, count, then per batch: batchHash, postRoot, depositEnd, forcedEnd, n, offset]
+        uint256 r = _parseBlobPosting(depositStart, forcedStart);
+        uint256 payload;
+        assembly ("memory-safe") {
+            payload := mload(r)
+            count := mload(add(r, 0x40))
+            r := add(r, 0x60)
+        }
+        // Bounded: count <= MAX_BLOB_BATCHES (BlobDispute.postedBatches refuses more).
+        for (uint256 i = 0; i < count; ++i) {
+            _lockBond(first + i);
+            bytes32 batchHash;
+            bytes32 postRoot;
+            uint256 n;
+            assembly ("memory-safe") {
+                let at := add(r, mul(i, 0xc0))
+                batchHash := mload(at)
+                postRoot := mload(add(at, 0x20))
+                depositStart := mload(add(at, 0x40))
+                forcedStart := mload(add(at, 0x60))
+                n := mload(add(at, 0x80))
+            }
+            _store(first + i, batchHash, postRoot, depositStart, forcedStart, n);
+        }
+        _checkQueues(depositStart, forcedStart);
+        // INVARIANT: the transaction carries exactly the blobs the payload needs, all recorded.
+        bytes32[] memory hashes = BlobData.recordBlobHashes(BlobLayout.blobsNeeded(payload));
+        batchCount = first + count;
+        // The BlobBatchPosted data is abi.encode(hashes, payloadOffset), what blobRef hashes:
+        // encoded once, its offset word set per batch.
+        bytes memory enc = abi.encode(hashes, uint256(0));
+        bytes32 topic = BlobBatchPosted.selector;
+        for (uint256 i = 0; i < count; ++i) {
+            uint256 index = first + i;
+            bytes32 ref;
+            assembly ("memory-safe") {
+                let start := add(enc, 32)
+                let len := mload(enc)
+                mstore(add(start, 32), mload(add(r, add(mul(i, 0xc0), 0xa0))))
+                ref := keccak256(start, len)
+                log2(start, len, topic, index)
+            }
+            blobRef[index] = ref;
+        }
+    }
+
+    /// @dev blobDispute.postedBatches(depositStart, forcedStart, data) on this call's (canonical)
+    ///      `data`, copied from calldata as it is; returns a pointer to the ABI-encoded answer
+    ///      (payload, then the PostedBatch array: offset, length, 6 words per batch). A revert
+    ///      (bad framing) is bubbled up.
+    function _parseBlobPosting(uint256 depositStart, uint256 forcedStart) private view returns (uint256 r) {
+        address target = address(blobDispute);
+        bytes4 selector = BlobDispute.postedBatches.selector;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            // Canonical calldata: data's length word at byte 68, the data and its padding after.
+            let len := sub(calldatasize(), 68)
+            mstore(m, selector)
+            mstore(add(m, 4), depositStart)
+            mstore(add(m, 36), forcedStart)
+            mstore(add(m, 68), 0x60)
+            calldatacopy(add(m, 100), 68, len)
+            if iszero(staticcall(gas(), target, m, add(100, len), 0, 0)) {
+                returndatacopy(m, 0, returndatasize())
+                revert(m, returndatasize())
+            }
+            returndatacopy(m, 0, returndatasize())
+            r := m
+            mstore(0x40, add(m, returndatasize()))
+        }
+    }
+
+    /// @dev A batch consumes only queued deposits and forced txs (ends only grow along a posting).
+    function _checkQueues(uint256 depositEnd, uint256 forcedEnd) private view {
         uint256 queued = bridge.depositCount();
-        if (cur.depositEnd > queued) revert DepositsNotQueued(cur.depositEnd, queued);
+        if (depositEnd > queued) revert DepositsNotQueued(depositEnd, queued);
         // INVARIANT: a batch only consumes forced txs that were queued on L1.
-        if (cur.forcedEnd > forcedCount) revert ForcedNotQueued(cur.forcedEnd, forcedCount);
+        if (forcedEnd > forcedCount) revert ForcedNotQueued(forcedEnd, forcedCount);
+    }
+
+    /// @dev Store batch `index` (its bond already locked) and emit BatchPosted.
+    function _store(
+        uint256 index,
+        bytes32 batchHash,
+        bytes32 postRoot,
+        uint256 depositEnd,
+        uint256 forcedEnd,
+        uint256 n
+    ) private {
         _batches[index] = RollupTypes.Batch({
             batchHash: batchHash,
-            postRoot: cur.postRoot,
+            postRoot: postRoot,
             proposer: msg.sender,
             postedAt: uint64(block.timestamp),
-            depositEnd: uint32(cur.depositEnd),
-            forcedEnd: uint32(cur.forcedEnd),
+            depositEnd: uint32(depositEnd),
+            forcedEnd: uint32(forcedEnd),
             bond: uint96(requiredBond),
             postedBlock: uint64(block.number)
         });
-        batchCount = index + 1;
-        emit BatchPosted(index, msg.sender, batchHash, cur.postRoot, uint32(cur.depositEnd), uint32(cur.forcedEnd), n);
+        emit BatchPosted(index, msg.sender, batchHash, postRoot, uint32(depositEnd), uint32(forcedEnd), n);
     }
 
     /// @dev Refuse any posting whose bytes a validator could not take from the tx input alone.
@@ -496,6 +617,76 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
                 revert(m, returndatasize())
             }
             fault := mload(0)
+        }
+    }
+
+    /// @notice Prove that a blob batch's blobs do not hold the rest one of its commitments names
+    ///         (docs/rollup-blobs.md §3): rolled back and slashed like a state fraud (FraudProven
+    ///         with fault BLOB_MISMATCH, txIndex 0). Reverts NotFraudulent when the opened
+    ///         elements hold the rest. The bounty is provisionally the caller's.
+    /// @param p The evidence (see RollupTypes.BlobProof).
+    function proveBlobFraud(RollupTypes.BlobProof calldata p) external {
+        _proveBlobFraud(p, address(0), 0);
+    }
+
+    /// @notice proveBlobFraud, revealing the caller's earlier `commitFraud(keccak256(abi.encode(
+    ///         keccak256(abi.encode(p)), challenger, salt)))` (as revealFraud).
+    /// @param p The evidence (see RollupTypes.BlobProof).
+    /// @param challenger The address bound in the commitment (receives the bounty).
+    /// @param salt The commitment's salt.
+    function revealBlobFraud(RollupTypes.BlobProof calldata p, address challenger, bytes32 salt) external {
+        _proveBlobFraud(p, challenger, salt);
+    }
+
+    /// @dev challenger zero: no commitment revealed.
+    function _proveBlobFraud(RollupTypes.BlobProof calldata p, address challenger, bytes32 salt) private {
+        uint256 b = p.batchIndex;
+        _requireDisputable(b);
+        bytes32 ref = blobRef[b];
+        // INVARIANT: only a batch posted with blobs (and not replaced since) has a blob binding.
+        if (ref == 0) revert NotABlobBatch(b);
+        (, uint256 depositStart, uint256 forcedStart) = _headState(b);
+        (RollupTypes.Fault fault, bytes32 proofHash) =
+            _blobVerdict(p, ref, _batches[b].batchHash, depositStart, forcedStart);
+        // INVARIANT: a commitment whose blobs hold its rest stands (every element was opened).
+        if (fault == RollupTypes.Fault.NONE) revert NotFraudulent(b, p.commitmentIndex);
+        address recipient = msg.sender;
+        uint256 at;
+        if (challenger != address(0)) {
+            at = fraudCommitmentBlock[keccak256(abi.encode(proofHash, challenger, salt))];
+            if (at != 0 && at < block.number) recipient = challenger;
+            else at = 0;
+        }
+        _slashAndRollback(b, p.commitmentIndex, fault, 0, recipient, at, proofHash);
+    }
+
+    /// @dev blobDispute.verdict(p, ref, batchHash, depositStart, forcedStart), forwarding p's
+    ///      calldata as it is (as _signatureVerdict). A revert of the verdict is bubbled up.
+    function _blobVerdict(
+        RollupTypes.BlobProof calldata p,
+        bytes32 ref,
+        bytes32 batchHash,
+        uint256 depositStart,
+        uint256 forcedStart
+    ) private view returns (RollupTypes.Fault fault, bytes32 proofHash) {
+        address target = address(blobDispute);
+        bytes4 selector = BlobDispute.verdict.selector;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            let len := sub(calldatasize(), p)
+            mstore(m, selector)
+            mstore(add(m, 4), 0xa0)
+            mstore(add(m, 36), ref)
+            mstore(add(m, 68), batchHash)
+            mstore(add(m, 100), depositStart)
+            mstore(add(m, 132), forcedStart)
+            calldatacopy(add(m, 164), p, len)
+            if iszero(staticcall(gas(), target, m, add(164, len), 0, 64)) {
+                returndatacopy(m, 0, returndatasize())
+                revert(m, returndatasize())
+            }
+            fault := mload(0)
+            proofHash := mload(32)
         }
     }
 

@@ -21,7 +21,8 @@ library RollupTypes {
         NONCE_EXHAUSTED,
         FORCED_MISMATCH,
         FORCED_OUTCOME,
-        NO_KEY
+        NO_KEY,
+        BLOB_MISMATCH
     }
 
     /// @notice Why the rollup was frozen (RollupFrozen carries it; NONE: it cannot be frozen).
@@ -164,5 +165,31 @@ library RollupTypes {
         bytes siblings;
         address forcedSender;
         bytes forcedTx;
+    }
+
+    /// @notice One blob field element opened with the point-evaluation precompile.
+    /// @param value The 32-byte element (its low 31 bytes are payload; the top byte is ignored).
+    /// @param commitment The blob's 48-byte KZG commitment (hashes to its versioned hash).
+    /// @param proof The 48-byte KZG proof of the element's value.
+    struct BlobElement {
+        bytes32 value;
+        bytes commitment;
+        bytes proof;
+    }
+
+    /// @notice Evidence that a blob batch's blobs do not hold a commitment's rest (docs/rollup-blobs.md §3).
+    /// @param batchIndex The disputed blob batch.
+    /// @param headers The batch's n x 68 header bytes, postRoot ‖ counts ‖ restHash each (no count byte).
+    /// @param blobHashes Every versioned hash of the posting (bound by blobRef with payloadOffset).
+    /// @param payloadOffset Where the batch's rests start in the posting's payload.
+    /// @param commitmentIndex The commitment whose rest is read.
+    /// @param elements Every element covering that rest, in order.
+    struct BlobProof {
+        uint256 batchIndex;
+        bytes headers;
+        bytes32[] blobHashes;
+        uint256 payloadOffset;
+        uint256 commitmentIndex;
+        BlobElement[] elements;
     }
 }

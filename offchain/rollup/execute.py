@@ -42,6 +42,7 @@ class Fault(IntEnum):
     FORCED_MISMATCH = 11
     FORCED_OUTCOME = 12
     NO_KEY = 13  # a signer has no registered key at the batch's postedBlock (signature dispute)
+    BLOB_MISMATCH = 14  # a blob batch's blobs do not hold a commitment's rest (blob dispute)
 
 
 @dataclass(frozen=True)
