@@ -168,14 +168,19 @@ def node_fees_source(w3: Web3, policy: SendPolicy | None = None) -> FeeSource:
 class ExecGas:
     """EVM execution gas of the two posting calls, for the cost comparison only (the sender
     still sends with the node's estimate). Linear in batches and commitments, fitted to the
-    receipts bench/rollup.py measures (`python -m bench.rollup --blob`); the data costs, which
-    decide the choice, are exact."""
+    receipts bench/rollup.py measures (`python bench/rollup.py --blob`); the data costs are
+    exact. A blob posting's fixed cost (a blob's 131,072 blob gas, blobRef and the event) pays
+    off from about 8 full commitments in one batch, or 3 small batches grouped."""
 
-    calldata_base: int = 110_000
-    calldata_per_commitment: int = 6_000
-    blob_base: int = 60_000
-    blob_per_batch: int = 95_000
-    blob_per_commitment: int = 8_000
+    # postBatch: 126k gas of EVM work for one commitment, 182k for 32 (bench/results/rollup.json
+    # `posting`, less the intrinsic gas of their calldata).
+    calldata_base: int = 124_000
+    calldata_per_commitment: int = 1_800
+    # postBlobBatches: 166k for one batch of one commitment, 1.007M for 4 batches of 64
+    # (`blob.one_commitment_posting` / `blob.full_posting` `execution_gas_estimate`).
+    blob_base: int = 50_000
+    blob_per_batch: int = 114_000
+    blob_per_commitment: int = 2_000
 
     def calldata(self, commitments: int) -> int:
         return self.calldata_base + self.calldata_per_commitment * commitments

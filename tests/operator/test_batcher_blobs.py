@@ -109,32 +109,36 @@ def test_grouping_stops_at_blob_max_batches(chain, contracts, make_batcher, alic
 
 
 def test_auto_follows_the_fee_seam_both_ways(chain, contracts, make_batcher, alice, bob):
+    """A lone small batch is cheaper as calldata (a blob posting's fixed cost does not pay off);
+    three grouped batches are cheaper in blobs while blob gas is cheap, and go back to calldata
+    when it is dear."""
     bridge, rollup = contracts
     w3 = chain.provider.web3
     fund(bridge, alice, ONE)
     fund(bridge, bob, ONE)
-    fees = Fees(DEAR_BLOBS)
-    batcher = make_batcher(da="auto", fee_source=fees)
-    assert batcher.post_if_due(force=True) == 0
-    assert batcher.da_last.mode.value == "calldata"
+    fees = Fees(CHEAP_BLOBS)
+    batcher = make_batcher(da="auto", fee_source=fees, max_batch_txs=1)
+    assert batcher.post_if_due(force=True) == 0  # the deposits, one small batch
+    assert batcher.da_last.mode.value == "calldata" and "auto: calldata" in batcher.da_last.reason
     assert posting_tx(w3, batcher, 0)["type"] == 2
-    assert "auto: calldata" in batcher.da_last.reason
-    fees.now = CHEAP_BLOBS
-    submit(batcher, alice, 2)
-    assert batcher.post_if_due(force=True) == 1
-    assert (
-        batcher.da_last.mode.value == "blobs"
-        and "auto: blobs are cheaper" in batcher.da_last.reason
-    )
+    submit(batcher, alice, 3)
+    assert batcher.post_if_due(force=True) == 3  # batches 1..3 in one blob posting
+    last = batcher.da_last
+    assert last.mode.value == "blobs" and "auto: blobs are cheaper" in last.reason
+    assert last.blobs_wei < last.calldata_wei
     assert posting_tx(w3, batcher, 1)["type"] == 3
     fees.now = DEAR_BLOBS
-    submit(batcher, alice, 1, start=2)
-    assert batcher.post_if_due(force=True) == 2
-    assert posting_tx(w3, batcher, 2)["type"] == 2
+    submit(batcher, alice, 3, start=3)
+    assert batcher.post_if_due(force=True) == 4  # the first of three, by calldata
+    assert batcher.da_last.mode.value == "calldata"
+    assert batcher.da_last.calldata_wei <= batcher.da_last.blobs_wei
+    assert batcher.post_if_due(force=True) == 5 and batcher.post_if_due(force=True) == 6
+    assert {posting_tx(w3, batcher, i)["type"] for i in (4, 5, 6)} == {2}
     status = batcher.core.status()
-    assert status["da"]["postings"] == {"calldata": 2, "blobs": 1}
+    assert status["da"]["postings"] == {"calldata": 4, "blobs": 1}
     assert status["da"]["last_blobs"] is False
-    assert check_l1_matches(w3, rollup, bridge, batcher) == ["calldata", "blobs", "calldata"]
+    kinds = check_l1_matches(w3, rollup, bridge, batcher)
+    assert kinds == ["calldata", "blobs", "blobs", "blobs", "calldata", "calldata", "calldata"]
 
 
 def _set_base_fee(w3, wei):
@@ -144,26 +148,28 @@ def _set_base_fee(w3, wei):
 
 
 def test_auto_follows_the_nodes_base_fee(chain, contracts, make_batcher, alice, bob):
-    """The node's fees, no seam: Anvil's blob base fee is 1 wei, so blobs win at a normal base
-    fee; at a base fee of 1 wei (and no tip) the 131,072 blob gas of a blob costs more than a
-    small batch's calldata, and auto posts calldata."""
+    """The node's fees, no seam: with Anvil's 1-wei blob base fee, three grouped batches go in
+    blobs at a 7 gwei base fee; at a base fee of 1 wei (no tip) the blob's 131,072 blob gas
+    costs more than the execution gas blobs save, and auto posts calldata."""
     bridge, _ = contracts
     w3 = chain.provider.web3
     fund(bridge, alice, ONE)
     fund(bridge, bob, ONE)
     policy = SendPolicy(receipt_timeout=5, backoff=0.05, max_backoff=0.2, priority_fee=0)
-    batcher = make_batcher(da="auto", send_policy=policy)
+    batcher = make_batcher(da="auto", send_policy=policy, max_batch_txs=1)
+    batcher.post_if_due(force=True)
+    submit(batcher, alice, 3)
     _set_base_fee(w3, 7 * GWEI)
-    assert batcher.post_if_due(force=True) == 0
-    assert batcher.da_last.mode.value == "blobs"
+    assert batcher.post_if_due(force=True) == 3
+    assert batcher.da_last.mode.value == "blobs", batcher.da_last.reason
     assert batcher.da_last.fees.base_fee == 7 * GWEI and batcher.da_last.fees.blob_base_fee >= 1
-    assert posting_tx(w3, batcher, 0)["type"] == 3
-    submit(batcher, alice, 1)
+    assert posting_tx(w3, batcher, 1)["type"] == 3
+    submit(batcher, alice, 3, start=3)
     _set_base_fee(w3, 1)
-    assert batcher.post_if_due(force=True) == 1
+    assert batcher.post_if_due(force=True) == 4
     assert batcher.da_last.mode.value == "calldata", batcher.da_last.reason
     assert batcher.da_last.fees.base_fee == 1
-    assert posting_tx(w3, batcher, 1)["type"] == 2
+    assert posting_tx(w3, batcher, 4)["type"] == 2
 
 
 @pytest.mark.parametrize(

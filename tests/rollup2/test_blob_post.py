@@ -7,7 +7,7 @@ import pytest
 from eth_abi import encode as abi_encode
 
 from offchain.blobs import encoding
-from offchain.blobs.cost import GAS_PER_BLOB, PostingMode, tx_gas
+from offchain.blobs.cost import GAS_PER_BLOB, PostingMode, calldata_tokens, tx_gas
 from offchain.rollup import blob_post as bp
 from offchain.rollup.blob_batches import encode_posting
 from offchain.rollup.codec import commitment_length, encode_batch
@@ -142,9 +142,14 @@ def test_costs_are_exact_per_transaction_with_the_eip7623_floor():
     blob_input = encode_call(ROOT, encode_posting(batches).data, POST_BLOB_BATCHES_SELECTOR)
     blob_tx = tx_gas(blob_input, gas.blobs(batches))
     assert choice.blobs_wei == blob_tx * price + GAS_PER_BLOB * 5  # one blob transaction
-    # The floor binds for these data-heavy postings: 10 gas per token, not 4 + execution.
-    data = encode_call(ROOT, b"".join(r + x for r, x in batches[0]), POST_BATCH_SELECTOR)
-    assert tx_gas(data, gas.calldata(3)) > 21_000 + 4 * len(data) + gas.calldata(3)
+    # A full batch as calldata pays the EIP-7623 floor (10 gas per token), not 4 + execution.
+    full = encode_call(ROOT, b"".join(r + x for r, x in FULL), POST_BATCH_SELECTOR)
+    tokens = calldata_tokens(full)
+    assert (
+        tx_gas(full, gas.calldata(64))
+        == 21_000 + 10 * tokens
+        > 21_000 + 4 * tokens + gas.calldata(64)
+    )
 
 
 def test_a_tie_stays_in_calldata():
