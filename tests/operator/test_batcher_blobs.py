@@ -4,9 +4,11 @@ forced modes, and restarts in the middle of a blob post that neither lose nor do
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from blob_chain import blob_events, live_batches
-from operator_helpers import fund, key_of
+from operator_helpers import fund, http, key_of
 
 from offchain.l1.sender import SendPolicy
 from offchain.rollup import blob_batches as bb
@@ -267,3 +269,64 @@ def test_restart_mid_blob_post_neither_loses_nor_double_posts(
     assert counters["batches_posted"] == 4 and counters["txs_posted"] == 5
     assert again.store.l1_send(key) is None  # the posting's journal is cleared
     assert check_l1_matches(w3, rollup, bridge, again) == ["blobs"] * 4
+
+
+@pytest.mark.slow  # kills and restarts batcher processes
+@pytest.mark.parametrize("point", ["after_intent:2", "after_post:2"])
+def test_service_killed_mid_blob_post_loses_and_duplicates_nothing(
+    chain, deployment, contracts, deployer, alice, bob, tmp_path, bls_keys, point
+):
+    """The service as a process (`--da blobs`), SIGKILLed at a failpoint of its second blob
+    posting and restarted: every acknowledged transaction is in exactly one live batch, every
+    batch was posted in blobs, and the operator's root is L1's."""
+    from service_proc import ServiceProcess
+    from test_batcher_crash import submit_until_dead, wait_all_posted
+
+    from offchain.deployments import save_deployment
+    from offchain.rollup.codec import decode_batch
+    from offchain.sequencer.payload import tx_id
+
+    bridge, rollup = contracts
+    w3 = chain.provider.web3
+    fund(bridge, alice, ONE)
+    fund(bridge, bob, ONE)
+    save_deployment(deployment, tmp_path)
+    store = tmp_path / "batcher.sqlite"
+    l1 = RollupL1(w3, rollup.address, bridge.address)
+    key, sep = key_of(alice), l1.signing_dst()
+    extra = ("--da", "blobs")
+    acknowledged: list[bytes] = []
+    svc = ServiceProcess(store, tmp_path, deployer.private_key, point, extra=extra)
+    alive = submit_until_dead(svc, key, sep, acknowledged)
+    if alive:  # the failpoint is in the posting loop: give it time to fire
+        for _ in range(200):
+            if not svc.alive():
+                break
+            time.sleep(0.1)
+    fired = not svc.alive()
+    svc.kill()
+    assert fired, f"failpoint {point} never fired:\n{svc.proc.stderr.read()[-3000:]}"
+    final = ServiceProcess(store, tmp_path, deployer.private_key, extra=extra)
+    try:
+        submit_until_dead(final, key, sep, acknowledged, limit=3)
+        wait_all_posted(final, acknowledged)
+        status = http(f"{final.url}/status")[1]
+    finally:
+        final.stop()
+    batches = live_batches(w3, l1)
+    assert {kind for _, kind in batches} == {"blobs"}
+    nonces: dict[int, int] = {}
+    on_l1 = []
+    for b, _ in batches:
+        for c in decode_batch(b.data):
+            for t in c.signed:
+                n = nonces.get(t.sender, 0)
+                nonces[t.sender] = n + 1
+                on_l1.append(tx_id(t, n))
+    assert len(on_l1) == len(set(on_l1)), "a transaction was posted twice"
+    assert not [h.hex() for h in acknowledged if h not in set(on_l1)], "acknowledged, not on L1"
+    assert status["counters"]["txs_posted"] == len(on_l1)
+    assert status["counters"]["batches_posted"] == len(batches)
+    result = replay([b for b, _ in batches], l1.deposit_queue(), sep, keys=l1.key_history())
+    assert result.fraud is None
+    assert status["l2_root"] == "0x" + result.state.root.hex() == "0x" + rollup.head()[0].hex()
