@@ -190,4 +190,11 @@ def _show(s: Session, state: dict[str, Any]) -> None:
         human["batcher"] = (
             f"{b.get('proposer')} frozen={b.get('frozen')} posted={b.get('batches_posted')}"
         )
+        da = b.get("da")
+        if isinstance(da, dict):  # optimistic batchers since issue 12
+            last = da.get("last") or {}
+            human["batcher data availability"] = (
+                f"--da {da.get('setting')}; last posting: {last.get('mode', 'none yet')}"
+                + (f" ({last['reason']})" if last.get("reason") else "")
+            )
     s.out.result(data, render_fields(human))
