@@ -492,8 +492,10 @@ class Batcher(LedgerAdmission):
         key = _send_key(b)
         record = self.store.l1_send(key)
         tx_hash, block, gas = None, None, 0
+        counters: dict[str, int] = {}
         if record is None:  # a blob posting: its tx is the one whose event names the batch
             tx_hash, block = self._posting_tx(b.batch_index)
+            counters = self._blob_posting_counters(b.batch_index, tx_hash)
         for h in record.tx_hashes if record else ():
             try:
                 receipt = self.w3.eth.get_transaction_receipt(HexStr(h))
@@ -504,12 +506,27 @@ class Batcher(LedgerAdmission):
                 break
         log.info("batch %d reached L1 before the restart (tx %s)", b.batch_index, tx_hash)
         n_txs = self.store.count_batch_txs(b.batch_index)
-        counters = {"batches_posted": 1, "txs_posted": n_txs, "l1_bytes": len(b.data)}
-        counters["l1_gas"] = gas
+        counters.update({"batches_posted": 1, "txs_posted": n_txs, "l1_bytes": len(b.data)})
+        counters.setdefault("l1_gas", gas)
         self.store.mark_batch(b.batch_index, BatchStatus.POSTED, tx_hash, block, counters)
         self.store.clear_l1_send(key)
         self.store.clear_l1_sends(f"blobs:{b.batch_index}:")
         self._posted_at[b.batch_index] = time.time()
+
+    def _blob_posting_counters(self, index: int, tx_hash: str | None) -> dict[str, int]:
+        """The posting's own counters (gas, blob gas, one posting) for the first batch of a blob
+        posting found mined after a restart; nothing for its other batches."""
+        if tx_hash is None:
+            return {}
+        receipt: dict[str, Any] = dict(self.w3.eth.get_transaction_receipt(HexStr(tx_hash)))
+        indexes, _ = blob_post.posted_indexes(receipt, self.l1.rollup.address)
+        if not indexes or min(indexes) != index:
+            return {"l1_gas": 0}
+        return {
+            "l1_gas": int(receipt["gasUsed"]),
+            "blob_postings": 1,
+            "blob_gas": int(receipt.get("blobGasUsed") or 0),
+        }
 
     def _posting_tx(self, index: int) -> tuple[str | None, int | None]:
         """(tx hash, block) of the live posting of batch `index`: its newest BatchPosted event
@@ -782,13 +799,17 @@ class Batcher(LedgerAdmission):
         posting journaled before a restart continues in the mode it was sent in."""
         first = intents[0]
         pairs = [blob_post.split_calldata_batch(b.data) for b in intents]
-        blob_key = blob_post.posting_key(
-            first.batch_index, first.pre_root, blob_post.lay_out(pairs).data
-        )
-        if self.store.l1_send(blob_key) is not None:
+        try:
+            layout = blob_post.lay_out(pairs)
+            blob_key = blob_post.posting_key(first.batch_index, first.pre_root, layout.data)
+        except blob_post.BlobPostError:  # more than one posting holds: post the first by calldata
+            blob_key = None
+        if blob_key is not None and self.store.l1_send(blob_key) is not None:
             mode, reason = PostingMode.BLOBS, "continuing the blob posting sent before a restart"
         elif self.store.l1_send(_send_key(first)) is not None:
             mode, reason = PostingMode.CALLDATA, "continuing the calldata posting sent before"
+        elif self.da is blob_post.DaSetting.CALLDATA or blob_key is None:
+            mode, reason = PostingMode.CALLDATA, "--da calldata"  # no fees needed: no blob read
         else:
             choice = blob_post.choose_da(self.da, first.pre_root, pairs, self._fees())
             self.da_last = choice

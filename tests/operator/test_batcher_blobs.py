@@ -267,6 +267,7 @@ def test_restart_mid_blob_post_neither_loses_nor_double_posts(
     assert again.store.count_txs(TxStatus.PENDING) == 0
     counters = again.core.status()["counters"]
     assert counters["batches_posted"] == 4 and counters["txs_posted"] == 5
+    assert counters["blob_postings"] == 2 and counters["blob_gas"] == 2 * 131_072
     assert again.store.l1_send(key) is None  # the posting's journal is cleared
     assert check_l1_matches(w3, rollup, bridge, again) == ["blobs"] * 4
 
