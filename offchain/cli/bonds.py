@@ -192,9 +192,8 @@ def _show(s: Session, state: dict[str, Any]) -> None:
         )
         da = b.get("da")
         if isinstance(da, dict):  # optimistic batchers since issue 12
-            last = da.get("last") or {}
             human["batcher data availability"] = (
-                f"--da {da.get('setting')}; last posting: {last.get('mode', 'none yet')}"
-                + (f" ({last['reason']})" if last.get("reason") else "")
+                f"--da {da.get('setting')}; last posting: {da.get('last_mode') or 'none yet'}"
+                + (f" ({da['last_reason']})" if da.get("last_reason") else "")
             )
     s.out.result(data, render_fields(human))

@@ -201,7 +201,9 @@ class Batcher(LedgerAdmission):
         )
         self._cell_proofs = settings.cell_proofs
         #: The last posting's DA choice (shown in /status) and postings per mode (this process).
-        self.da_last: blob_post.DaChoice | None = None
+        self.da_last: blob_post.DaChoice | None = None  # with both costs, when computed
+        self.da_last_mode: PostingMode | None = None
+        self.da_last_reason = ""
         self.da_postings = {m.value: 0 for m in PostingMode}
 
     # ------------------------------------------------------------------ lifecycle
@@ -809,11 +811,14 @@ class Batcher(LedgerAdmission):
         elif self.store.l1_send(_send_key(first)) is not None:
             mode, reason = PostingMode.CALLDATA, "continuing the calldata posting sent before"
         elif self.da is blob_post.DaSetting.CALLDATA or blob_key is None:
-            mode, reason = PostingMode.CALLDATA, "--da calldata"  # no fees needed: no blob read
+            # No fees read: calldata mode works on any chain, with or without blobs.
+            mode, reason = PostingMode.CALLDATA, "forced by --da calldata (no fees read)"
+            self.da_last = None
         else:
             choice = blob_post.choose_da(self.da, first.pre_root, pairs, self._fees())
             self.da_last = choice
             mode, reason = choice.mode, choice.reason
+        self.da_last_mode, self.da_last_reason = mode, reason
         log.info(
             "posting batch(es) %d..%d: %s (%s)",
             first.batch_index,
@@ -1045,10 +1050,12 @@ class Batcher(LedgerAdmission):
                 "da": {
                     "setting": self.da.value,
                     "postings": dict(self.da_postings),
+                    "last_mode": None if self.da_last_mode is None else self.da_last_mode.value,
+                    "last_reason": self.da_last_reason or None,
                     "last": None if self.da_last is None else self.da_last.as_dict(),
                     "last_blobs": None
-                    if self.da_last is None
-                    else self.da_last.mode is PostingMode.BLOBS,
+                    if self.da_last_mode is None
+                    else self.da_last_mode is PostingMode.BLOBS,
                 },
                 "api_version": API_VERSION,
                 "format_version": 2,

@@ -189,7 +189,10 @@ def test_forced_modes_ignore_the_fees(
     batcher = make_batcher(da=da, fee_source=Fees(fees))
     assert batcher.post_if_due(force=True) == 0
     assert posting_tx(w3, batcher, 0)["type"] == tx_type
-    assert f"forced by --da {da}" in batcher.da_last.reason
+    assert f"forced by --da {da}" in batcher.da_last_reason
+    status = batcher.core.status()["da"]
+    assert status["last_mode"] == da and f"forced by --da {da}" in status["last_reason"]
+    assert (status["last"] is None) is (da == "calldata")  # calldata mode reads no fees
 
 
 def test_a_bad_da_setting_is_refused(make_batcher):
