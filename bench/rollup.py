@@ -217,7 +217,9 @@ def _update_blob(blob: dict) -> None:
 
     path = RESULTS / "rollup.json"
     old = json.loads(path.read_text()) if path.exists() else {}
-    figures = {k: v for k, v in old.items() if k not in ("benchmark", "measured_at", "machine", "python")}
+    figures = {
+        k: v for k, v in old.items() if k not in ("benchmark", "measured_at", "machine", "python")
+    }
     kept = (old.get("blob") or {}).get("dispute_max_gas")
     if blob.get("dispute_max_gas") is None and kept is not None:
         blob["dispute_max_gas"] = kept  # measured by the full run's blob dispute
