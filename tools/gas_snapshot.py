@@ -250,6 +250,62 @@ def _rollup() -> dict[str, int]:
     gas["releaseBonds (3 batches past their window)"] = tx["gasUsed"]
     tx = operator.send(l1.rollup.functions.withdrawBond(bond, operator.address))
     gas["withdrawBond"] = tx["gasUsed"]
+    gas.update(_rollup_blobs(l1, operator, watcher, bond))
+    return gas
+
+
+def _rollup_blobs(l1: Any, operator: Any, watcher: Any, bond: int) -> dict[str, int]:
+    """Blob postings of 32-transfer commitments (framing-valid filler: only their gas is
+    measured) and the worst blob dispute: a lie in a commitment spanning 16 blob elements."""
+    from offchain.blobs import encoding
+    from offchain.blobs.tx import send_blobs
+    from offchain.rollup import blob_batches as bb
+    from offchain.rollup.codec import commitment_length
+    from offchain.rollup.posting import POST_BLOB_BATCHES_SELECTOR, encode_posting
+
+    rest_len = commitment_length(0, 32, 0, 0) - 32  # 439 bytes
+
+    def posting(batches: int, commitments: int) -> bb.BlobPosting:
+        rests = [
+            [
+                (
+                    bytes([0x11]) * 32,
+                    bytes([0, 32, 0, 0]) + bytes([k + 1, i + 1]) * (rest_len // 2 - 2) + b"\x01",
+                )
+                for i in range(commitments)
+            ]
+            for k in range(batches)
+        ]
+        return bb.encode_posting(rests)
+
+    def post(p: bb.BlobPosting, blobs: list[bytes] | None = None) -> dict:
+        pre = l1.rollup.functions.head().call()[0]
+        data = encode_posting(pre, p.data, POST_BLOB_BATCHES_SELECTOR)
+        sent = send_blobs(operator.sender, l1.rollup.address, data, blobs or p.blobs())
+        return sent.receipt
+
+    operator.send(l1.rollup.functions.bond(), value=10 * bond)
+    gas: dict[str, int] = {}
+    gas["postBlobBatches: 1 batch of 1 commitment, 32 transfers (1 blob)"] = post(posting(1, 1))[
+        "gasUsed"
+    ]
+    gas["postBlobBatches: 1 batch of 64 commitments, 32 transfers each (1 blob)"] = post(
+        posting(1, 64)
+    )["gasUsed"]
+    full = posting(4, 64)
+    # commitment 5 of the first batch starts at payload byte 5 * 439: its rest spans 16 elements
+    at = full.batches[0].rest_offsets()[5]
+    assert len(bb.element_span(at, rest_len)) == 16
+    gas["postBlobBatches: 4 batches of 64 commitments, 32 transfers each (1 full blob)"] = post(
+        full
+    )["gasUsed"]
+    first = l1.rollup.functions.batchCount().call()
+    lie = bytearray(full.payload)
+    lie[at + 100] ^= 1
+    post(full, encoding.encode(bytes(lie)))
+    proof = bb.blob_proof(first, full.batches[0], 5, encoding.encode(bytes(lie)))
+    tx = watcher.send(l1.rollup.functions.proveBlobFraud(proof))
+    gas["proveBlobFraud: 32-transfer commitment over 16 blob elements (worst case)"] = tx["gasUsed"]
     return gas
 
 

@@ -210,4 +210,12 @@ interface IRollup {
     error BlobRefMismatch(uint256 batchIndex);
     /// @notice Blob dispute: not exactly the elements covering the rest were given (BlobDispute).
     error ElementCountMismatch(uint256 expected, uint256 given);
+    /// @notice Blob dispute: the precompile refused an opening (BlobDispute, from BlobData).
+    error PointEvaluationFailed(bytes32 versionedHash, uint256 index);
+    /// @notice Blob dispute: an element value at or above the BLS modulus (BlobDispute, from BlobData).
+    error ElementValueOutOfRange(bytes32 value);
+    /// @notice Blob dispute: a KZG commitment or proof not of 48 bytes (BlobDispute, from BlobData).
+    error KzgLengthInvalid(uint256 commitmentLength, uint256 proofLength);
+    /// @notice Blob dispute: too little gas left for an opening (BlobDispute, from BlobData).
+    error PointEvaluationGasTooLow(uint256 left);
 }

@@ -14,13 +14,12 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from posting_helpers import call_raw
-from web3.exceptions import ContractLogicError
 from v2_helpers import ACTIVATION_DELAY, Built, Chain, deploy
-
-from offchain.bls import SecretKey
+from web3.exceptions import ContractLogicError
 
 from offchain.blobs import encoding
 from offchain.blobs import tx as blob_tx
+from offchain.bls import SecretKey
 from offchain.l1.sender import L1Sender, SendPolicy, WouldRevert
 from offchain.rollup import blob_batches as bb
 from offchain.rollup.codec import commitment_length
@@ -140,7 +139,9 @@ def plain_call(c: Chain, tx_data: bytes, sender=None, gas: int = 0) -> tuple[boo
     if not gas:
         return call_raw(w3, frm, c.rollup.address, tx_data)
     try:
-        return True, bytes(w3.eth.call({"from": frm, "to": c.rollup.address, "data": tx_data, "gas": gas}))
+        return True, bytes(
+            w3.eth.call({"from": frm, "to": c.rollup.address, "data": tx_data, "gas": gas})
+        )
     except ContractLogicError as e:
         raw = e.data if isinstance(e.data, str) else ""
         return False, bytes.fromhex(raw[2:]) if raw.startswith("0x") else b""

@@ -42,7 +42,9 @@ def c(project, chain, accounts):
 
 
 def _blob_hashes(receipt, rollup) -> list[list[bytes]]:
-    return [[bytes(h) for h in log.blobHashes] for log in receipt.decode_logs(rollup.BlobBatchPosted)]
+    return [
+        [bytes(h) for h in log.blobHashes] for log in receipt.decode_logs(rollup.BlobBatchPosted)
+    ]
 
 
 def _malformed(offset: int) -> bytes:
@@ -108,7 +110,9 @@ def test_several_batches_in_one_posting_chain_roots_queues_offsets_and_bonds(c, 
         assert bytes(c.rollup.blobRef(1 + k)) == bb.blob_ref(hashes, offsets[k])
         assert c.rollup.batchBond(1 + k) == BOND
     logs = list(posted.receipt.decode_logs(c.rollup.BlobBatchPosted))
-    assert [(log.index, log.payloadOffset) for log in logs] == [(1 + k, o) for k, o in enumerate(offsets)]
+    assert [(log.index, log.payloadOffset) for log in logs] == [
+        (1 + k, o) for k, o in enumerate(offsets)
+    ]
     assert c.rollup.lockedBondOf(c.proposer) == 4 * BOND
     assert c.rollup.head()[0] == batches[-1][-1].post_root
 
@@ -198,7 +202,9 @@ def test_a_posting_through_a_contract_is_refused(c, project, accounts):
     inner = selector_call(c.rollup.head()[0], posting.data)
     outer = bytes(forwarder.forward.encode_input(c.rollup.address, inner))
     ok, ret = call_raw(c.chain.provider.web3, accounts[0].address, forwarder.address, outer)
-    expected = selector_of("PosterNotEOA(address)") + bytes(12) + bytes.fromhex(forwarder.address[2:])
+    expected = (
+        selector_of("PosterNotEOA(address)") + bytes(12) + bytes.fromhex(forwarder.address[2:])
+    )
     assert not ok and ret == expected
     # and as a real blob transaction to the forwarder
     assert expected.hex() in refused(c, outer, posting.blobs(), accounts[0], forwarder.address)
@@ -231,7 +237,9 @@ def test_bad_framing_is_refused(c, name, data, offset):
 
 def test_framing_refusal_reaches_a_blob_transaction_too(c):
     data = b"\x01" + _header((8, 8, 8, 9))
-    assert _malformed(1).hex() in refused(c, selector_call(c.rollup.head()[0], data), blobs_with(b""))
+    assert _malformed(1).hex() in refused(
+        c, selector_call(c.rollup.head()[0], data), blobs_with(b"")
+    )
 
 
 # ------------------------------------------------------------------- pre-root and queues
@@ -251,9 +259,9 @@ def test_deposits_not_queued_are_refused(c):
     # 4 deposits are queued and consumed; a batch claiming one more is refused
     posting = filler_posting(2, commitments=1, counts=(1, 0, 0, 0))
     ok, ret = plain_call(c, calldata(c, c.rollup.head()[0], posting.data))
-    assert not ok and ret == selector_of("DepositsNotQueued(uint256,uint256)") + (
-        6
-    ).to_bytes(32, "big") + (4).to_bytes(32, "big")
+    assert not ok and ret == selector_of("DepositsNotQueued(uint256,uint256)") + (6).to_bytes(
+        32, "big"
+    ) + (4).to_bytes(32, "big")
 
 
 def test_forced_txs_not_queued_are_refused(c):
