@@ -2,6 +2,8 @@
 at 1/32/256/1,024 transfers, batch posting gas, worst-case gas of every dispute kind (the
 signature dispute over a full commitment of 32 distinct senders included), operator throughput
 with BLS. Prints a table and writes bench/results/rollup.json.
+Blob mode (issue 12, bench/rollup_blob.py): batches posted in blobs, figures under `blob`;
+`python bench/rollup.py --blob` measures only those and updates them in the existing file.
 Run: `python bench/rollup.py` (project env: docs/rollup.md)."""
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import rollup_blob_dispute  # noqa: E402
+from bench import rollup_blob, rollup_blob_dispute  # noqa: E402
 from bench.common import local_node, write_results  # noqa: E402
 from offchain.bls import SecretKey, g2_words, sign  # noqa: E402
 from offchain.rollup import adversary  # noqa: E402
@@ -81,6 +83,8 @@ def _rpc(w3, method, params=None):
 
 def main() -> None:
     from ape import accounts, chain, project
+
+    blob_only = "--blob" in sys.argv[1:]
     from eth_account import Account as EthAccount
 
     with local_node():
@@ -130,6 +134,10 @@ def main() -> None:
                 "bytes_per_transfer": len(tx["input"]) / n,
                 "gas_per_transfer": receipt["gasUsed"] / n,
             }
+        blob = rollup_blob.measure(op, rot)  # reverted: the chain is as before
+        if blob_only:
+            _update_blob(rollup_blob.section(blob, {}))
+            return
         assert Validator(l1, signers[5]).check().fraud is None  # every aggregate verifies
 
         # ------------------------------------------ withdrawal and bond operations
@@ -196,13 +204,34 @@ def main() -> None:
         "posting": {str(k): v for k, v in posting.items()},
         "operation_gas": {**ops_gas, "post_batch_1024": posting[1024]["gas"]},
         "fraud_proof_gas": fraud,
+        "blob": rollup_blob.section(blob, fraud),
     }
     # the blob dispute (bench/rollup_blob_dispute.py); the blob posting figures sit beside it
-    blob = out.setdefault("blob", {})
-    blob["dispute_blob_gas"] = blob_dispute["dispute_blob_gas"]
-    blob["dispute_max_gas"] = max(out["fraud_proof_max_gas"], blob_dispute["dispute_blob_gas"])
+    blob_figures = out["blob"]
+    blob_figures["dispute_blob_gas"] = blob_dispute["dispute_blob_gas"]
+    blob_figures["dispute_max_gas"] = max(
+        out["fraud_proof_max_gas"], blob_dispute["dispute_blob_gas"]
+    )
     _print(out)
     write_results("rollup", out)
+
+
+def _update_blob(blob: dict) -> None:
+    """`--blob`: replace the `blob` figures of bench/results/rollup.json, keep the others."""
+    import json
+
+    from bench.common import RESULTS
+
+    path = RESULTS / "rollup.json"
+    old = json.loads(path.read_text()) if path.exists() else {}
+    figures = {
+        k: v for k, v in old.items() if k not in ("benchmark", "measured_at", "machine", "python")
+    }
+    # the blob dispute's figures (bench/rollup_blob_dispute.py) are kept as they were
+    blob = {**(old.get("blob") or {}), **{k: v for k, v in blob.items() if v is not None}}
+    figures["blob"] = blob
+    sys.stdout.write("\n".join(rollup_blob.table(blob)) + "\n")
+    write_results("rollup", figures)
 
 
 def _builder_rate(state: L2State, rot: Rotation) -> float:
@@ -359,6 +388,7 @@ def _print(out: dict) -> None:
     lines.append("|---|---|---|---:|")
     for k, v in out["fraud_proof_gas"].items():
         lines.append(f"| {k} | {v['dispute']} | {v['fault']} | {v['gas']} |")
+    lines += rollup_blob.table(out["blob"])
     lines += ["", "| operation | gas |", "|---|---:|"]
     lines += [f"| {k} | {v} |" for k, v in out["operation_gas"].items()]
     lines += [

@@ -190,4 +190,10 @@ def _show(s: Session, state: dict[str, Any]) -> None:
         human["batcher"] = (
             f"{b.get('proposer')} frozen={b.get('frozen')} posted={b.get('batches_posted')}"
         )
+        da = b.get("da")
+        if isinstance(da, dict):  # optimistic batchers since issue 12
+            human["batcher data availability"] = (
+                f"--da {da.get('setting')}; last posting: {da.get('last_mode') or 'none yet'}"
+                + (f" ({da['last_reason']})" if da.get("last_reason") else "")
+            )
     s.out.result(data, render_fields(human))

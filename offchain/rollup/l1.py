@@ -389,11 +389,12 @@ class RollupL1:
             )
         return call.data, posting, (commitments[-1].deposit_end, commitments[-1].forced_end)
 
-    def ensure_free_bond(self, signer: Signer) -> Any | None:
-        """Top the signer's free bond up to `requiredBond` (each posting locks that much until its
-        batch is final); returns the bonding receipt, or None when nothing was needed."""
+    def ensure_free_bond(self, signer: Signer, batches: int = 1) -> Any | None:
+        """Top the signer's free bond up to `batches` x `requiredBond` (each batch posted locks
+        that much until it is final); returns the bonding receipt, or None when nothing was
+        needed."""
         f = self.rollup.functions
-        required = f.requiredBond().call()
+        required = batches * f.requiredBond().call()
         free = f.bondOf(signer.address).call()
         if free >= required:
             return None

@@ -65,6 +65,20 @@ class SequencerConfig:
     )
     bond: int | None = field(default=None, metadata=_s("bond to hold in the rollup (wei)", low=0))
     fee_account: int = field(default=0, metadata=_s("L2 account receiving fees", low=0))
+    da: str = field(
+        default="auto",
+        metadata=_s(
+            "optimistic mode: batch data in calldata, blobs, or the cheaper per posting (auto)",
+            choices=("calldata", "blobs", "auto"),
+        ),
+    )
+    blob_max_batches: int = field(
+        default=32, metadata=_s("optimistic mode: most batches per blob posting (1..32)", low=1)
+    )
+    cell_proofs: bool | None = field(
+        default=None,
+        metadata=_s("blob wrapper: Osaka cell proofs (true), Prague (false); unset: ask the node"),
+    )
     progress_every: float = field(
         default=10.0, metadata=_s("seconds between progress log lines (0 = off)", low=0)
     )

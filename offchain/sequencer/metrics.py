@@ -117,6 +117,11 @@ SEQUENCER_FIGURES: tuple[Figure, ...] = (
     _counter("l1_gas", "L1 gas spent posting"),
     _counter("l1_bytes", "L1 bytes posted"),
     _counter("sender_retries", "L1 transaction retries and fee bumps"),
+    _counter("blob_postings", "postBlobBatches transactions mined"),
+    _counter("blob_gas", "blob gas of the blob postings"),
+    Figure("da_blob_postings", "da.postings.blobs", "postings sent in blobs (this process)"),
+    Figure("da_calldata_postings", "da.postings.calldata", "postings sent as calldata"),
+    Figure("da_last_blobs", "da.last_blobs", "1 if the DA choice of the last posting was blobs"),
 )
 
 #: What the validator service exports from its published status (offchain/validator/

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +32,10 @@ from eth_typing import HexStr
 from web3 import Web3
 from web3.contract import Contract
 
+from offchain.blobs.cost import PostingMode
 from offchain.errors import L2KitError
 from offchain.l1.sender import L1Sender, NonceConsumed, Reverted, SendPolicy, WouldRevert
+from offchain.rollup import blob_post
 from offchain.rollup.blob_read import beacon_for, with_blob_fraud
 from offchain.rollup.checkpoint import (
     Anchor,
@@ -45,13 +47,13 @@ from offchain.rollup.checkpoint import (
 from offchain.rollup.codec import decode_batch, encode_batch
 from offchain.rollup.execute import commit, execute
 from offchain.rollup.hashing import keccak
-from offchain.rollup.l1 import QueueReading, RollupL1
+from offchain.rollup.l1 import BatchReading, Posting, QueueReading, RollupL1, UnreadableBatch
 from offchain.rollup.params import (
     MAX_COMMITMENTS_PER_BATCH,
     MAX_TXS_PER_COMMITMENT,
 )
 from offchain.rollup.proofs import WithdrawalClaim
-from offchain.rollup.replay import ReplayResult
+from offchain.rollup.replay import PostedBatch, ReplayResult
 from offchain.rollup.state import L2State
 from offchain.rollup.types import Commitment, SignedTransfer, SignedWithdraw
 from offchain.sequencer import failpoints
@@ -125,6 +127,18 @@ class BatcherSettings:
     checkpoint_every: int = 16
     #: Checkpoints kept (the newest and older ones a rollback at or below it falls back to).
     checkpoints_kept: int = 3
+    #: Where batch data goes (op-batcher's data-availability type): "calldata" (one postBatch
+    #: per batch), "blobs" (postBlobBatches: up to `blob_max_batches` batches per type-3
+    #: transaction) or "auto" (per posting, the cheaper at the node's fees; offchain/rollup/
+    #: blob_post.py).
+    da: str = "auto"
+    #: Most batches one blob posting groups (1..32; each locks its own bond).
+    blob_max_batches: int = 32
+    #: Blob wrapper form: True = Osaka cell proofs (EIP-7594), False = Prague blob proofs,
+    #: None = ask the node (`blob_post.detect_cell_proofs`).
+    cell_proofs: bool | None = None
+    #: Where the auto mode reads fees (None: the node). A seam for tests.
+    fee_source: blob_post.FeeSource | None = None
 
 
 @dataclass
@@ -145,6 +159,13 @@ class Batcher(LedgerAdmission):
 
     def __init__(self, settings: BatcherSettings, w3: Web3 | None = None) -> None:
         self.settings = settings
+        # Settings first: a bad one is refused before anything is opened.
+        self.da = blob_post.parse_da(settings.da)
+        if not 1 <= settings.blob_max_batches <= blob_post.MAX_BATCHES_PER_CALL:
+            raise blob_post.BlobPostError(
+                f"blob_max_batches {settings.blob_max_batches} is not 1..32 (a blob posting "
+                "carries at most 32 batches)"
+            )
         self.w3 = w3 or Web3(Web3.HTTPProvider(settings.rpc, request_kwargs={"timeout": 30}))
         self.l1 = RollupL1(
             self.w3, settings.rollup, settings.bridge, beacon_for(settings.beacon_url, self.w3)
@@ -181,6 +202,15 @@ class Batcher(LedgerAdmission):
         self._last_ttf: float | None = None
         self._l1_head = 0
         self._synced_block = 0
+        self._fees = settings.fee_source or blob_post.node_fees_source(
+            self.w3, settings.send_policy
+        )
+        self._cell_proofs = settings.cell_proofs
+        #: The last posting's DA choice (shown in /status) and postings per mode (this process).
+        self.da_last: blob_post.DaChoice | None = None  # with both costs, when computed
+        self.da_last_mode: PostingMode | None = None
+        self.da_last_reason = ""
+        self.da_postings = {m.value: 0 for m in PostingMode}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -228,11 +258,12 @@ class Batcher(LedgerAdmission):
             log.warning("%d pending tx(s) dropped after a key registration", dropped)
             self._rebuild_pending()
 
-    def ensure_bond(self) -> None:
-        """Before a posting: if the free bond (what the posting locks) is below requiredBond, top
-        it up to max(requiredBond, --bond). A `--bond` of k·requiredBond bonds once per k batches
-        instead of once per batch (each posting locks requiredBond until its batch is final)."""
-        required = self.l1.rollup.functions.requiredBond().call()
+    def ensure_bond(self, batches: int = 1) -> None:
+        """Before a posting of `batches` batches: if the free bond (what the posting locks) is
+        below `batches` x requiredBond, top it up to max(that, --bond). A `--bond` of
+        k·requiredBond bonds once per k batches instead of once per batch (each batch locks
+        requiredBond until it is final)."""
+        required = batches * self.l1.rollup.functions.requiredBond().call()
         held = self.l1.rollup.functions.bondOf(self.account.address).call()
         want = max(required, self.settings.bond or 0)
         journal = self.store.send_journal("bond")
@@ -300,6 +331,7 @@ class Batcher(LedgerAdmission):
                     self.store.mark_batch(b.batch_index, BatchStatus.ROLLED_BACK)
                     self.store.delete_batch(b.batch_index)
                     self.store.clear_l1_send(_send_key(b))
+                    self.store.clear_l1_sends(f"blobs:{b.batch_index}:")
                     self._posted_at.pop(b.batch_index, None)
                 elif b.status is BatchStatus.POSTED:
                     self._posted_at.setdefault(b.batch_index, time.time())
@@ -336,6 +368,8 @@ class Batcher(LedgerAdmission):
             None, start.batches if start else 0, start.anchor.block_number if start else 0
         )
         if reading.unreadable is not None:
+            reading = self._own_batches(reading)
+        if reading.unreadable is not None:
             raise reading.unreadable
         result, ckpt = verify_from(
             self.l1,
@@ -351,6 +385,50 @@ class Batcher(LedgerAdmission):
         self._deposits.drop_below(result.state.deposit_end)  # consumed after the checkpoint
         self._forced.drop_below(result.state.forced_end)
         return result
+
+    def _own_batches(self, reading: BatchReading) -> BatchReading:
+        """`reading` continued past its first unreadable batch with this batcher's own batches
+        from the store, each only if its recorded bytes hash to the batch hash L1 stores (so
+        they are exactly what L1 accepted): a restart after a blob posting does not depend on
+        the beacon endpoint for batches it posted itself."""
+        batches, postings = list(reading.batches), list(reading.postings)
+        index = reading.start + len(batches)
+        unreadable = reading.unreadable
+        ends = (0, 0)
+        if index > 0:
+            record = self.l1.batch_record(index - 1)
+            ends = (record.deposit_end, record.forced_end)
+        while index < reading.count:
+            own = self.store.batch(index)
+            if own is None:
+                break
+            try:
+                commitments = decode_batch(own.data, ends[0], ends[1])
+            except ValueError:
+                break
+            if (
+                keccak(b"".join(c.hash() for c in commitments))
+                != reading.hashes[index - reading.start]
+            ):
+                break
+            tx_hash, block = self._posting_tx(index)
+            if tx_hash is None or block is None:
+                break
+            block_hash = bytes(self.w3.eth.get_block(block)["hash"])
+            batches.append(PostedBatch(index, own.data, block))
+            postings.append(Posting(index, bytes.fromhex(tx_hash[2:]), block, block_hash))
+            log.info("batch %d read from the store (own batch, hash checked against L1)", index)
+            ends = (commitments[-1].deposit_end, commitments[-1].forced_end)
+            index += 1
+            unreadable = None
+        if index < reading.count and unreadable is None:
+            unreadable = UnreadableBatch(index, "neither L1 nor the store can give its data")
+        return replace(
+            reading,
+            batches=tuple(batches),
+            postings=tuple(postings),
+            unreadable=unreadable if index < reading.count else None,
+        )
 
     # ------------------------------------------------------------------ checkpoints
 
@@ -423,6 +501,10 @@ class Batcher(LedgerAdmission):
         key = _send_key(b)
         record = self.store.l1_send(key)
         tx_hash, block, gas = None, None, 0
+        counters: dict[str, int] = {}
+        if record is None:  # a blob posting: its tx is the one whose event names the batch
+            tx_hash, block = self._posting_tx(b.batch_index)
+            counters = self._blob_posting_counters(b.batch_index, tx_hash)
         for h in record.tx_hashes if record else ():
             try:
                 receipt = self.w3.eth.get_transaction_receipt(HexStr(h))
@@ -433,23 +515,51 @@ class Batcher(LedgerAdmission):
                 break
         log.info("batch %d reached L1 before the restart (tx %s)", b.batch_index, tx_hash)
         n_txs = self.store.count_batch_txs(b.batch_index)
-        counters = {"batches_posted": 1, "txs_posted": n_txs, "l1_bytes": len(b.data)}
-        counters["l1_gas"] = gas
+        counters.update({"batches_posted": 1, "txs_posted": n_txs, "l1_bytes": len(b.data)})
+        counters.setdefault("l1_gas", gas)
         self.store.mark_batch(b.batch_index, BatchStatus.POSTED, tx_hash, block, counters)
         self.store.clear_l1_send(key)
+        self.store.clear_l1_sends(f"blobs:{b.batch_index}:")
         self._posted_at[b.batch_index] = time.time()
+
+    def _blob_posting_counters(self, index: int, tx_hash: str | None) -> dict[str, int]:
+        """The posting's own counters (gas, blob gas, one posting) for the first batch of a blob
+        posting found mined after a restart; nothing for its other batches."""
+        if tx_hash is None:
+            return {}
+        receipt: dict[str, Any] = dict(self.w3.eth.get_transaction_receipt(HexStr(tx_hash)))
+        indexes, _ = blob_post.posted_indexes(receipt, self.l1.rollup.address)
+        if not indexes or min(indexes) != index:
+            return {"l1_gas": 0}
+        return {
+            "l1_gas": int(receipt["gasUsed"]),
+            "blob_postings": 1,
+            "blob_gas": int(receipt.get("blobGasUsed") or 0),
+        }
+
+    def _posting_tx(self, index: int) -> tuple[str | None, int | None]:
+        """(tx hash, block) of the live posting of batch `index`: its newest BatchPosted event
+        naming the batch hash L1 stores."""
+        stored = bytes(self.l1.rollup.functions.batches(index).call()[0])
+        logs = self.l1.rollup.events.BatchPosted.get_logs(
+            from_block=self.settings.deployment_block, argument_filters={"index": index}
+        )
+        for entry in reversed(list(logs)):
+            if bytes(entry["args"]["batchHash"]) == stored:
+                return Web3.to_hex(entry["transactionHash"]), int(entry["blockNumber"])
+        return None, None
 
     def _rebuild_pending(self) -> None:
         """pending = confirmed + intent batch (if any) + unconsumed deposits and forced txs
         (applied on the tree by the same execute/builder code the validator replays) + pending
         txs (applied on the ledger), in the order the next batch executes them."""
         state = self.confirmed.copy()
-        intent = self._intent()
-        if intent is not None and not self._apply_batch(state, intent.data):
-            raise L2KitError(
-                f"recorded batch {intent.batch_index} no longer applies: the store and L1 "
-                "disagree; move the store aside to resync"
-            )
+        for intent in self._intents():
+            if not self._apply_batch(state, intent.data):
+                raise L2KitError(
+                    f"recorded batch {intent.batch_index} no longer applies: the store and L1 "
+                    "disagree; move the store aside to resync"
+                )
         self._apply_deposits(state)
         ledger = Ledger.of(state.accounts, state.deposit_end, state.forced_end)
         view = Overlay(ledger)
@@ -513,6 +623,11 @@ class Batcher(LedgerAdmission):
         intents = self.store.batches(BatchStatus.INTENT)
         return intents[0] if intents else None
 
+    def _intents(self) -> list[StoredBatch]:
+        """Every recorded, not yet posted batch, in index order (a blob posting records several,
+        each building on the one before it)."""
+        return self.store.batches(BatchStatus.INTENT)
+
     # ------------------------------------------------------------------ submissions
 
     def submit(self, signed: SignedTransfer | SignedWithdraw, nonce: int) -> StoredTx:
@@ -535,8 +650,8 @@ class Batcher(LedgerAdmission):
         if self._check_frozen():
             return None
         with self._lock:
-            intent = self._intent()
-            if intent is None:
+            intents = self._intents()
+            if not intents:
                 self._refresh_keys()
                 self._refresh_deposits()
                 if (
@@ -548,11 +663,11 @@ class Batcher(LedgerAdmission):
                 heartbeat = self._heartbeat_due()
                 if not (force or heartbeat or self._due()):
                     return None
-                intent = self._build_intent(heartbeat=heartbeat)
-                if intent is None:
+                intents = self._build_intents(heartbeat=heartbeat)
+                if not intents:
                     return None
                 failpoints.hit("after_intent")
-        return self._send_intent(intent)
+        return self._send_intents(intents)
 
     def _due(self) -> bool:
         oldest = self.store.txs(TxStatus.PENDING, limit=1)
@@ -597,6 +712,61 @@ class Batcher(LedgerAdmission):
             last = functions.lastFinalizationTime().call()
         return now - last >= self._heartbeat
 
+    def _build_intents(self, heartbeat: bool = False) -> list[StoredBatch]:
+        """Record the next batch; unless the DA mode is calldata, also the batches after it
+        that one blob posting can carry with it (pending txs left, at most `blob_max_batches`,
+        payload within 6 blobs), each building on the one before."""
+        first = self._build_intent(heartbeat=heartbeat)
+        if first is None:
+            return []
+        out = [first]
+        if self.da is blob_post.DaSetting.CALLDATA:
+            return out
+        state = self.confirmed.copy()
+        if not self._apply_batch(state, first.data):
+            raise L2KitError(f"own batch {first.batch_index} does not re-execute: operator bug")
+        size = len(blob_post.lay_out([blob_post.split_calldata_batch(first.data)]).payload)
+        while len(out) < self.settings.blob_max_batches and self.store.count_txs(TxStatus.PENDING):
+            nxt = self._plan_intent(state)
+            if nxt is None:
+                break
+            data, post_root, seqs, post_state = nxt
+            extra = sum(len(r) for _, r in blob_post.split_calldata_batch(data))
+            if size + extra > blob_post.encoding.MAX_PAYLOAD_BYTES:
+                break
+            out.append(
+                self.store.record_batch_intent(
+                    out[-1].batch_index + 1, state.root, post_root, data, seqs
+                )
+            )
+            size += extra
+            state = post_state
+        return out
+
+    def _plan_intent(self, base: L2State) -> tuple[bytes, bytes, list[int], L2State] | None:
+        """The batch after `base` from the oldest pending txs (no deposits or forced txs left
+        in the queues past `base` are skipped): (data, post root, tx seqs, post state), or None
+        if the plan drops txs (the next round rebuilds without them) or has none."""
+        deposits = self._deposits[base.deposit_end :][: BATCH_TX_SLOTS // 2]
+        forced = self._forced[base.forced_end :][: BATCH_TX_SLOTS // 4]
+        room = min(self.settings.max_batch_txs, BATCH_TX_SLOTS - len(deposits) - len(forced))
+        # The txs after the ones the batches before this one took (every intent takes the
+        # oldest pending ones).
+        stored = self.store.txs(TxStatus.PENDING, limit=room)
+        if not stored:
+            return None
+        txs = [decode_payload(t.payload) for t in stored]
+        plan = plan_batch(base, deposits, forced, txs, self.settings.fee_account)
+        if plan.dropped or not plan.commitments:
+            return None
+        if len(plan.included) != len(stored):
+            stored = [stored[i] for i in sorted(plan.included)]
+            if [t.seq for t in stored] != [t.seq for t in self.store.txs(TxStatus.PENDING)][
+                : len(stored)
+            ]:
+                return None  # not a prefix of the pending txs: leave it to the next round
+        return plan.data, plan.post_root, [t.seq for t in stored], plan.post_state
+
     def _build_intent(self, heartbeat: bool = False) -> StoredBatch | None:
         deposits = self._deposits[self.confirmed.deposit_end :][: BATCH_TX_SLOTS // 2]
         forced = self._forced[self.confirmed.forced_end :][: BATCH_TX_SLOTS // 4]
@@ -631,6 +801,141 @@ class Batcher(LedgerAdmission):
         return self.store.record_batch_intent(
             index, plan.pre_root, plan.post_root, plan.data, [t.seq for t in stored]
         )
+
+    def _send_intents(self, intents: list[StoredBatch]) -> int | None:
+        """Post the recorded batches: all in one blob posting, or the first by calldata (the
+        next rounds post the others), as the DA setting and, in auto mode, the fees say. A
+        posting journaled before a restart continues in the mode it was sent in."""
+        first = intents[0]
+        pairs = [blob_post.split_calldata_batch(b.data) for b in intents]
+        try:
+            layout = blob_post.lay_out(pairs)
+            blob_key = blob_post.posting_key(first.batch_index, first.pre_root, layout.data)
+        except blob_post.BlobPostError:  # more than one posting holds: post the first by calldata
+            blob_key = None
+        if blob_key is not None and self.store.l1_send(blob_key) is not None:
+            mode, reason = PostingMode.BLOBS, "continuing the blob posting sent before a restart"
+        elif self.store.l1_send(_send_key(first)) is not None:
+            mode, reason = PostingMode.CALLDATA, "continuing the calldata posting sent before"
+        elif self.da is blob_post.DaSetting.CALLDATA or blob_key is None:
+            # No fees read: calldata mode works on any chain, with or without blobs.
+            mode, reason = PostingMode.CALLDATA, "forced by --da calldata (no fees read)"
+            self.da_last = None
+        else:
+            choice = blob_post.choose_da(self.da, first.pre_root, pairs, self._fees())
+            self.da_last = choice
+            mode, reason = choice.mode, choice.reason
+        self.da_last_mode, self.da_last_reason = mode, reason
+        log.info(
+            "posting batch(es) %d..%d: %s (%s)",
+            first.batch_index,
+            intents[-1].batch_index,
+            mode.value,
+            reason,
+        )
+        if mode is PostingMode.CALLDATA:
+            index = self._send_intent(first)
+            if index is not None:
+                self.da_postings[mode.value] += 1
+            return index
+        index = self._send_blob_posting(intents, pairs)
+        if index is not None:
+            self.da_postings[mode.value] += 1
+        return index
+
+    def cell_proofs(self) -> bool:
+        """The blob wrapper form: the setting, else what the node runs (asked once)."""
+        if self._cell_proofs is None:
+            self._cell_proofs = blob_post.detect_cell_proofs(self.w3)
+            log.info("blob wrapper: %s", "Osaka cell proofs" if self._cell_proofs else "Prague")
+        return self._cell_proofs
+
+    def _send_blob_posting(
+        self, intents: list[StoredBatch], pairs: list[list[tuple[bytes, bytes]]]
+    ) -> int | None:
+        """One postBlobBatches of every intent (journaled under its posting key); on success
+        every batch is marked POSTED. Returns the last batch index posted (None if nothing)."""
+        first = intents[0]
+        posting = blob_post.lay_out(pairs)
+        key = blob_post.posting_key(first.batch_index, first.pre_root, posting.data)
+        self.ensure_bond(len(intents))  # every batch locks its own requiredBond
+        try:
+            posted = blob_post.post_blob_batches(
+                self.sender,
+                self.l1.rollup.address,
+                first.pre_root,
+                posting,
+                first_index=first.batch_index,
+                cell_proofs=self.cell_proofs(),
+            )
+        except WouldRevert as exc:
+            log.warning(
+                "blob posting of batch %d would revert (%s): reconciling with L1",
+                first.batch_index,
+                exc,
+            )
+            self.recover()
+            return None
+        except (Reverted, NonceConsumed) as exc:
+            log.warning("blob posting of batch %d: %s: reconciling", first.batch_index, exc)
+            self.store.clear_l1_send(key)
+            self.recover()
+            return None
+        failpoints.hit("after_post")
+        with self._lock:
+            state = self.confirmed.copy()
+            for k, intent in enumerate(intents):
+                before = state.deposit_end
+                if not self._apply_batch(state, intent.data):
+                    raise L2KitError(
+                        f"own batch {intent.batch_index} does not re-execute: operator bug"
+                    )
+                n_txs = self.store.count_batch_txs(intent.batch_index)
+                counters = {
+                    "batches_posted": 1,
+                    "txs_posted": n_txs,
+                    "deposits_posted": state.deposit_end - before,
+                    "l1_bytes": len(intent.data),
+                }
+                if k == 0:  # the posting's own figures, once
+                    counters.update(
+                        {
+                            "l1_gas": posted.gas_used,
+                            "blob_postings": 1,
+                            "blob_gas": posted.blob_gas_used,
+                            "sender_retries": max(0, posted.attempts - 1),
+                        }
+                    )
+                self.store.mark_batch(
+                    intent.batch_index, BatchStatus.POSTED, posted.tx_hash, posted.block, counters
+                )
+                self._posted_at[intent.batch_index] = time.time()
+                self.stats.batches_posted += 1
+                self.stats.txs_posted += n_txs
+            self.store.clear_l1_send(key)
+            self.confirmed = state
+            try:
+                self._checkpoint_posted(intents[-1].batch_index, posted.receipt)
+            except CheckpointError as exc:
+                log.error("no checkpoint after batch %d: %s", intents[-1].batch_index, exc)
+            for i in [i for i in self._deposits_seen_at if i < state.deposit_end]:
+                del self._deposits_seen_at[i]
+            self.stats.l1_bytes += len(posting.data)
+            self.stats.l1_gas += posted.gas_used
+            self.stats.last_post_at = time.time()
+            log.info(
+                "batches %d..%d posted in %d blob(s): %d payload bytes, %d gas, %d blob gas, "
+                "versioned hashes %s, tx %s",
+                first.batch_index,
+                intents[-1].batch_index,
+                len(posted.blob_hashes),
+                len(posting.payload),
+                posted.gas_used,
+                posted.blob_gas_used,
+                ", ".join("0x" + h.hex() for h in posted.blob_hashes),
+                posted.tx_hash,
+            )
+        return intents[-1].batch_index
 
     def _send_intent(self, intent: StoredBatch) -> int | None:
         rollup = self.l1.rollup
@@ -749,6 +1054,16 @@ class Batcher(LedgerAdmission):
             },
             # Kept for older clients (the l2kit CLI reads deposits_consumed; tests read txs).
             "extra": {
+                "da": {
+                    "setting": self.da.value,
+                    "postings": dict(self.da_postings),
+                    "last_mode": None if self.da_last_mode is None else self.da_last_mode.value,
+                    "last_reason": self.da_last_reason or None,
+                    "last": None if self.da_last is None else self.da_last.as_dict(),
+                    "last_blobs": None
+                    if self.da_last_mode is None
+                    else self.da_last_mode is PostingMode.BLOBS,
+                },
                 "api_version": API_VERSION,
                 "format_version": 2,
                 "root": root,

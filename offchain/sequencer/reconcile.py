@@ -7,7 +7,9 @@ After a crash or a restart `reconcile` compares each stored batch with L1 and re
 - on L1 with the same post-root: an INTENT was mined before the restart -> `mark_posted` (its L1
   transaction is looked up from the send journal); POSTED/FINAL -> nothing;
 - an INTENT at exactly L1's next index, building on L1's head root -> `resend` (same nonce, the
-  journal continues the send);
+  journal continues the send); so is every INTENT after it that builds on the one before it (the
+  batches of one blob posting, offchain/rollup/blob_post.py, are one transaction: all of them are
+  on L1 or none is);
 - anything else not on L1 (rolled back by a fraud proof, superseded by another batch at its index,
   store ahead of L1, an intent built on a root L1 no longer has) -> `roll_back`: its transactions
   return to pending, its send journal goes;
@@ -73,6 +75,7 @@ def reconcile(stored: Sequence[BatchRecord], l1: L1View) -> Plan:
     """The plan for every stored batch, newest first (the order the store applies it in: a
     roll-back of a later batch never reorders the transactions of an earlier one)."""
     steps: list[Step] = []
+    resend = _resend_chain(stored, l1)
     for b in sorted(stored, key=lambda r: r.index, reverse=True):
         if b.status == "rolled_back":
             steps.append(Step(b.index, Action.DELETE, "rolled back before the restart"))
@@ -84,7 +87,7 @@ def reconcile(stored: Sequence[BatchRecord], l1: L1View) -> Plan:
             else:
                 steps.append(Step(b.index, Action.KEEP, "on L1"))
             continue
-        if b.status == "intent" and b.index == l1.live_count and b.pre_root == l1.head_root:
+        if b.index in resend:
             steps.append(Step(b.index, Action.RESEND, "recorded, not mined: resend it"))
             continue
         if b.index >= l1.live_count:
@@ -97,3 +100,16 @@ def reconcile(stored: Sequence[BatchRecord], l1: L1View) -> Plan:
     known = {b.index for b in stored}
     foreign = tuple(i for i in sorted(l1.post_roots) if i < l1.live_count and i not in known)
     return Plan(tuple(steps), foreign)
+
+
+def _resend_chain(stored: Sequence[BatchRecord], l1: L1View) -> set[int]:
+    """The intents to resend: the one at L1's next index building on L1's head root, and each
+    following intent that builds on the post-root of the one before it (no gap)."""
+    intents = {b.index: b for b in stored if b.status == "intent"}
+    out: set[int] = set()
+    index, root = l1.live_count, l1.head_root
+    while index in intents and intents[index].pre_root == root:
+        out.add(index)
+        root = intents[index].post_root
+        index += 1
+    return out

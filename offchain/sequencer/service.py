@@ -64,6 +64,9 @@ def settings_from(
         heartbeat=config.heartbeat,
         bond=config.bond,
         fee_account=config.fee_account,
+        da=config.da,
+        blob_max_batches=config.blob_max_batches,
+        cell_proofs=config.cell_proofs,
     )
 
 

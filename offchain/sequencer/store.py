@@ -36,6 +36,8 @@ COUNTERS = (
     "l1_gas",
     "l1_bytes",
     "sender_retries",
+    "blob_postings",
+    "blob_gas",
 )
 
 _SCHEMA = """

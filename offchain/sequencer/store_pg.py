@@ -62,6 +62,8 @@ COUNTER_NAMES = (
     "l1_gas",
     "l1_bytes",
     "sender_retries",
+    "blob_postings",
+    "blob_gas",
 )
 
 _INT64 = (-(2**63), 2**63 - 1)

@@ -46,3 +46,5 @@ def test_demo_runs_and_conserves_funds(tmp_path):
     assert re.search(r"^\s+withdrawals paid on L1\s+1$", out, re.M), out
     assert re.search(r"^\s+challenge\s+fraud proven", out, re.M), out
     assert re.search(r"^\s+funds conserved\s+yes$", out, re.M), out
+    # issue 12: one batch posted in a blob, its versioned hash (version byte 0x01) shown
+    assert re.search(r"^\s+blob batch\s+batch \d+, versioned hash 0x01[0-9a-f]{14}", out, re.M), out

@@ -58,6 +58,9 @@ def settings_for(chain, deployment, deployer, store_path, **overrides) -> Batche
         store_path=store_path,
         max_batch_delay=3600,
         send_policy=SendPolicy(receipt_timeout=5, backoff=0.05, max_backoff=0.2),
+        # These tests post calldata (the default, auto, takes blobs on Anvil's 1-wei blob base
+        # fee); blob postings are tested in test_batcher_blobs.py.
+        da="calldata",
     )
     base.update(overrides)
     return BatcherSettings(**base)

@@ -26,6 +26,8 @@ def service_args(store: Path | str, extra: tuple[str, ...] = ()) -> list[str]:
         "0.3",
         "--progress-every",
         "0",
+        # Calldata unless a test asks otherwise (the default, auto, takes blobs on Anvil).
+        *(() if "--da" in extra else ("--da", "calldata")),
         *extra,
     ]
 

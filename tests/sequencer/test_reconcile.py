@@ -70,3 +70,42 @@ def test_posted_batch_with_another_root_on_l1_is_rolled_back():
 
 def test_empty_store_plans_nothing():
     assert reconcile([], L1View(0, {}, R0)).steps == ()
+
+
+# -- the batches of one blob posting (one transaction: all on L1 or none) ------------------------
+
+
+def test_a_chain_of_intents_at_the_head_is_resent_whole():
+    stored = [rec(1, "intent", R1, R2), rec(2, "intent", R2, R3), rec(3, "intent", R3, X)]
+    plan = reconcile([rec(0, "posted", R0, R1), *stored], L1View(1, {0: R1}, R1))
+    assert actions(plan) == {
+        0: Action.KEEP,
+        1: Action.RESEND,
+        2: Action.RESEND,
+        3: Action.RESEND,
+    }
+
+
+def test_a_chain_of_intents_mined_before_the_restart_is_marked_posted_whole():
+    stored = [rec(0, "intent", R0, R1), rec(1, "intent", R1, R2)]
+    plan = reconcile(stored, L1View(2, {0: R1, 1: R2}, R2))
+    assert actions(plan) == {0: Action.MARK_POSTED, 1: Action.MARK_POSTED}
+
+
+def test_an_intent_that_breaks_the_chain_and_every_later_one_are_rolled_back():
+    # Intent 2 does not build on intent 1's post-root: it and 3 (built on it) cannot be resent.
+    stored = [rec(1, "intent", R1, R2), rec(2, "intent", X, R3), rec(3, "intent", R3, X)]
+    plan = reconcile(stored, L1View(1, {}, R1))
+    assert actions(plan) == {1: Action.RESEND, 2: Action.ROLL_BACK, 3: Action.ROLL_BACK}
+
+
+def test_a_chain_with_a_gap_resends_only_up_to_the_gap():
+    stored = [rec(1, "intent", R1, R2), rec(3, "intent", R2, R3)]
+    plan = reconcile(stored, L1View(1, {}, R1))
+    assert actions(plan) == {1: Action.RESEND, 3: Action.ROLL_BACK}
+
+
+def test_a_chain_whose_first_intent_is_not_at_the_head_is_rolled_back_whole():
+    stored = [rec(2, "intent", R1, R2), rec(3, "intent", R2, R3)]
+    plan = reconcile(stored, L1View(1, {}, R1))
+    assert actions(plan) == {2: Action.ROLL_BACK, 3: Action.ROLL_BACK}
