@@ -6,6 +6,10 @@ pragma solidity ^0.8.28;
 ///         each GovernedProxy creates; Ape builds only the project's own sources, so this is how
 ///         its ABI reaches the off-chain side).
 interface IGovernedProxyAdmin {
+    /// @notice OZ Ownable's refusal: `account` is not the owner.
+    /// @param account The refused caller.
+    error OwnableUnauthorizedAccount(address account);
+
     /// @notice The account allowed to upgrade (the ExitWindowTimelock).
     /// @return owner_ The owner.
     function owner() external view returns (address owner_);
