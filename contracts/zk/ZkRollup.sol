@@ -539,13 +539,13 @@ contract ZkRollup is IZkRollup, IZkGovernance, IExitWindow, Initializable, Reent
 
     /// @notice Whether a leaf exited the frozen rollup.
     /// @param leafIndex The account leaf.
-    function exited(uint256 leafIndex) external view returns (bool) {
+    function exited(uint256 leafIndex) external view returns (bool done) {
         return _s().exited[leafIndex];
     }
 
     /// @notice The state root after `count` accepted batches (rootAt(0) is the genesis root).
     /// @param count Number of accepted batches.
-    function rootAt(uint256 count) external view returns (uint256) {
+    function rootAt(uint256 count) external view returns (uint256 root) {
         return _s().rootAt[count];
     }
 
@@ -561,14 +561,14 @@ contract ZkRollup is IZkRollup, IZkGovernance, IExitWindow, Initializable, Reent
 
     /// @notice Whether a leaf has a forced withdrawal queued and not yet processed.
     /// @param leafIndex The account leaf.
-    function forcedPending(uint256 leafIndex) external view returns (bool) {
+    function forcedPending(uint256 leafIndex) external view returns (bool pending) {
         return _s().forcedPending[leafIndex];
     }
 
     /// @notice The lowest root count a new forced request of the leaf may be proven against:
     ///         roots from before its last processed forced withdrawal would replay that request.
     /// @param leafIndex The account leaf.
-    function forcedFloor(uint256 leafIndex) external view returns (uint256) {
+    function forcedFloor(uint256 leafIndex) external view returns (uint256 count) {
         return _s().forcedFloor[leafIndex];
     }
 
