@@ -116,7 +116,9 @@ def deploy_all(
     # Optimistic rollup: its own bridge (address recipients, behind a proxy), wired once to the
     # rollup, and the registry of the BLS keys that sign L2 transactions (format v2). The
     # optimistic Rollup itself is not behind a proxy yet (docs/governance.md §5).
-    bridge = deploy_proxied(project, deployer, project.L1Bridge, timelock_at, (ADDRESS_ACCOUNTS,), ())
+    bridge = deploy_proxied(
+        project, deployer, project.L1Bridge, timelock_at, (ADDRESS_ACCOUNTS,), ()
+    )
     registry = deployer.deploy(project.BLSKeyRegistry, params.bls_activation_delay)
     rollup = deployer.deploy(
         project.Rollup,

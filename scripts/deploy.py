@@ -73,9 +73,7 @@ def pick_deployer(alias: str | None, local: bool):
     help="Security Council member address (once per member, at least 8; default on a local "
     "network: the development council with public keys).",
 )
-@click.option(
-    "--council-threshold", type=int, default=0, help="Council approvals needed (>= 75%)."
-)
+@click.option("--council-threshold", type=int, default=0, help="Council approvals needed (>= 75%).")
 @click.option(
     "--proposer",
     "proposers",
@@ -113,7 +111,10 @@ def cli(
     }
     params = replace(base, **{k: v for k, v in overrides.items() if v is not None})
     params = replace(
-        params, council=tuple(council), council_threshold=council_threshold, proposers=tuple(proposers)
+        params,
+        council=tuple(council),
+        council_threshold=council_threshold,
+        proposers=tuple(proposers),
     )
     deployment = deploy_all(deployer, choice, params)
     path = save_deployment(deployment)

@@ -172,7 +172,9 @@ def layout(name: str, unit: str) -> dict[str, Any]:
     """The storage layout of contract `name` in `unit`, namespaces included."""
     source = (ROOT / unit).read_text()
     found = namespaces(source)
-    fields = "\n".join(f"    {name}.{struct} internal ns{i};" for i, (_, struct) in enumerate(found))
+    fields = "\n".join(
+        f"    {name}.{struct} internal ns{i};" for i, (_, struct) in enumerate(found)
+    )
     probe = (
         "// SPDX-License-Identifier: MIT\npragma solidity ^0.8.28;\n"
         f'import {{{name}}} from "{unit}";\n'

@@ -15,7 +15,6 @@ from offchain.zk.circuit import dev_keys, exit_spec, rollup_spec, verifier_args
 from offchain.zk.params import CircuitParams
 from offchain.zk.tree import zero_hashes
 
-
 #: Transactions `deploy_zk` sends (callers predict the timelock's address from it).
 DEPLOY_ZK_TXS = 7
 

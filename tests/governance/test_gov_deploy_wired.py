@@ -52,7 +52,11 @@ def test_deploy_all_puts_the_bridge_behind_a_timelocked_proxy(project, chain, de
 def test_deploy_all_puts_the_zk_rollup_and_its_bridge_behind_proxies(project, chain, deployer):
     from dataclasses import replace
 
-    d = deploy_all(deployer, "ethereum:local", replace(PARAMS, zk=True, zk_freeze_period=3600, zk_forced_delay=300))
+    d = deploy_all(
+        deployer,
+        "ethereum:local",
+        replace(PARAMS, zk=True, zk_freeze_period=3600, zk_forced_delay=300),
+    )
     c = d.contracts
     for name in ("RollupBridge", "ZkBridge", "ZkRollup"):
         _check_proxied(project, chain, c, name, c["Timelock"])

@@ -183,7 +183,9 @@ def test_a_raise_applies_from_the_next_accepted_batch(chain, deployer, proposer,
     delay = w.timelock.getMinDelay()
     schedule(w.timelock, proposer, zk, data, delay)
     # the operator keeps posting while the change waits
-    while now(chain) + FREEZE // 2 < w.timelock.getTimestamp(w.timelock.hashOperation(zk, 0, data, ZERO32, ZERO32)):
+    while now(chain) + FREEZE // 2 < w.timelock.getTimestamp(
+        w.timelock.hashOperation(zk, 0, data, ZERO32, ZERO32)
+    ):
         advance(chain, FREEZE // 2)
         empty_batch(zk, deployer)
     advance(chain, FREEZE // 2)
@@ -233,7 +235,7 @@ def test_governed_setters_refuse_bad_values(chain, deployer, proposer, w):
         (zk.setBatchVerifier.encode_input(deployer), zk.NotAVerifier),
         (zk.setExitVerifier.encode_input(deployer), zk.NotAVerifier),
     ]
-    for i, (data, err) in enumerate(cases):
+    for i, (data, _) in enumerate(cases):
         salt = i.to_bytes(32, "big")
         schedule(w.timelock, proposer, zk, data, w.timelock.getMinDelay(), salt)
     advance(chain, w.timelock.getMinDelay())

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("storage_layout", ROOT / "tools" / "storage_layout.py")
+_spec = importlib.util.spec_from_file_location(
+    "storage_layout", ROOT / "tools" / "storage_layout.py"
+)
 assert _spec is not None and _spec.loader is not None
 sl = importlib.util.module_from_spec(_spec)
 sys.modules["storage_layout"] = sl
