@@ -17,6 +17,7 @@ from wired_helpers import (
     zk_constructor_args,
 )
 
+from offchain.chain import abi_of
 from offchain.governance.wiring import IMPLEMENTATION_SLOT, ZERO, deploy_proxied, read_slot_address
 
 
@@ -31,6 +32,12 @@ def _run(chain, w, proposer, target, data: bytes, salt: bytes = ZERO32):
     schedule(w.timelock, proposer, target, data, delay, salt)
     advance(chain, delay)
     return execute(w.timelock, proposer, target, data, salt)
+
+
+def read_deadlines(c, block: int, now: int):
+    from offchain.zk.freeze import read_deadlines as read  # GPL zk module, optional
+
+    return read(c, block, now)
 
 
 def test_each_proxy_admin_is_owned_by_the_timelock(project, chain, w):
@@ -191,6 +198,11 @@ def test_a_raise_applies_from_the_next_accepted_batch(chain, deployer, proposer,
     advance(chain, FREEZE // 2)
     execute(w.timelock, proposer, zk, data)
     assert zk.freezePeriodInForce() == FREEZE
+    # the off-chain freeze report reads the period in force, not the governed value
+    c = chain.provider.web3.eth.contract(address=zk.address, abi=abi_of("ZkRollup"))
+    block = chain.provider.web3.eth.get_block("latest")
+    deadlines = read_deadlines(c, block["number"], block["timestamp"])
+    assert deadlines.no_batch_after == zk.lastBatchAt() + FREEZE
     empty_batch(zk, deployer)
     assert zk.freezePeriodInForce() == raised
     advance(chain, FREEZE + 1)
