@@ -180,6 +180,12 @@ def layout(name: str, unit: str) -> dict[str, Any]:
         f'import {{{name}}} from "{unit}";\n'
         f"contract StorageLayoutProbe {{\n{fields}\n}}\n"
     )
+    for ns, _ in found:
+        slot = erc7201_slot(ns)
+        if f"0x{slot:064x}" not in source.lower():
+            raise SystemExit(
+                f"{unit}: namespace {ns} has no constant 0x{slot:064x} (its ERC-7201 slot)"
+            )
     built = _compile(unit, probe)
     own = built[unit][name]["storageLayout"]
     probe_layout = built["storage_layout_probe.sol"]["StorageLayoutProbe"]["storageLayout"]
@@ -191,10 +197,6 @@ def layout(name: str, unit: str) -> dict[str, Any]:
     }
     for i, (ns, struct) in enumerate(found):
         slot = erc7201_slot(ns)
-        if f"0x{slot:064x}" not in source.lower():
-            raise SystemExit(
-                f"{unit}: namespace {ns} has no constant 0x{slot:064x} (its ERC-7201 slot)"
-            )
         entry = next(e for e in probe_layout["storage"] if e["label"] == f"ns{i}")
         struct_type = probe_layout["types"][entry["type"]]
         result["namespaces"][f"erc7201:{ns}"] = {

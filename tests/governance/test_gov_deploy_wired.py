@@ -10,6 +10,7 @@ from offchain.governance.deploy import STAGE2_EXIT_WINDOW
 from offchain.governance.wiring import (
     DEV_COUNCIL_THRESHOLD,
     IMPLEMENTATION_SLOT,
+    check_timelock_address,
     read_slot_address,
     setup_for,
     slot_address,
@@ -77,6 +78,13 @@ def test_governance_setup_refuses_what_would_leave_a_deployment_ungoverned(deplo
     assert given.members == tuple(COUNCIL) and given.proposers == (deployer.address,)
     dev = setup_for((), 0, (), deployer.address, local=True)
     assert dev.proposers == (deployer.address,) and len(dev.members) == 9
+
+
+def test_a_timelock_off_its_predicted_address_is_refused():
+    a, b = "0x" + "ab" * 20, "0x" + "22" * 20
+    check_timelock_address(a, a.upper().replace("0X", "0x"))  # same address, other case
+    with pytest.raises(L2KitError, match="not the predicted"):
+        check_timelock_address(a, b)
 
 
 def test_slot_address_reads_the_low_20_bytes():

@@ -127,9 +127,13 @@ def test_a_reordered_source_is_caught_from_the_compiler(tmp_path):
         "        mapping(uint256 index => address depositor) depositors;\n",
         "        mapping(uint256 index => address depositor) depositors;\n        uint256 extra;\n",
     )
+    wrong_slot = source.replace("0xa23eccaf", "0xb23eccaf")
     old = sl.committed("L1Bridge")
     old["contract"] = "L1BridgeLayoutTest"
     try:
+        path.write_text(wrong_slot)
+        with pytest.raises(SystemExit, match="has no constant 0xa23eccaf"):
+            sl.layout("L1BridgeLayoutTest", unit)
         path.write_text(swapped)
         bad = sl.problems(old, sl.layout("L1BridgeLayoutTest", unit))
         path.write_text(appended)
