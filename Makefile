@@ -39,7 +39,7 @@ help:
 	@echo "make bench   set up and run every benchmark (tables + bench/results/*.json)"
 	@echo "make test-fast  the suite without the slow end-to-end tests (the inner loop)"
 	@echo "make lint    ruff, the NatSpec check, mypy over offchain/"
-	@echo "make snapshots  rewrite snapshots/abi/ and snapshots/gas/ after an intended change"
+	@echo "make snapshots  rewrite snapshots/abi/, snapshots/gas/, snapshots/storageLayout/ after an intended change"
 	@echo "make setup   only the set-up: .venv, node_modules, solc shim"
 
 setup: $(PY_STAMP) $(NPM_STAMP) $(SOLC_SHIM) $(if $(filter 1,$(ZK)),$(ZK_STAMP))
@@ -123,6 +123,7 @@ format: setup
 
 snapshots: setup $(BUILD_STAMP)
 	$(BIN)/python tools/snapshots.py write
+	$(BIN)/python tools/storage_layout.py write
 
 clean:
 	rm -rf .build .toolchain $(VENV) node_modules

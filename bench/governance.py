@@ -1,10 +1,14 @@
-"""Governance figures: upgrade delay, exit window and L2BEAT stage of a governance deployment.
+"""Governance figures: upgrade delay, exit window and L2BEAT stage of the wired deployment.
 
     python bench/governance.py        (env: SOLCX_BINARY_PATH, PATH, PYTHONPATH as for the tests)
 
-Deploys the Security Council (9 members, threshold 7), the ExitWindowTimelock and, as the exitTime
-views the rollups will expose, two MockGovernedRollup stand-ins configured with the rollups'
-current production parameters (offchain.deploy.DeployParams). Writes bench/results/governance.json.
+Deploys everything with `offchain.deploy.deploy_all` and the production parameters
+(`DeployParams()`, zk rollup included: its development keys need the zk extra): the bridges and the
+zk rollup behind proxies whose ProxyAdmins the ExitWindowTimelock owns, the development Security
+Council (9 members, threshold 7). Reads the delay, floor and exit times from the chain and
+writes bench/results/governance.json. The optimistic Rollup itself is not behind a proxy and has
+no exitTime() yet (docs/governance.md §5): its exit time is computed from its parameters, and the
+on-chain floor does not count it, which is what caps its stage (see the note in the results).
 """
 
 from __future__ import annotations
@@ -21,102 +25,118 @@ def main() -> None:
 
 def _run() -> None:
     from ape import accounts, project
-    from eth_account import Account
 
-    from offchain.deploy import DeployParams
-    from offchain.governance.deploy import GovernanceParams, deploy_stack
-    from offchain.governance.stage import Facts, requirements, stage, stage_if_wired
+    from offchain.deploy import DeployParams, deploy_all, zk_available
+    from offchain.governance.deploy import GovernanceParams
+    from offchain.governance.stage import Facts, requirements, stage
 
-    p = DeployParams()
+    if not zk_available():
+        raise SystemExit("bench/governance.py deploys the zk rollup: it needs the zk extra")
+    p = replace(DeployParams(), zk=True)
     g = GovernanceParams()
     deployer = accounts.test_accounts[0]
-    members = [Account.from_key(bytes([i + 1]) * 32).address for i in range(9)]
-    zero = "0x0000000000000000000000000000000000000000"
+    d = deploy_all(deployer, "ethereum:local", p)
+    c = d.contracts
+    timelock = project.ExitWindowTimelock.at(c["Timelock"])
+    council = project.SecurityCouncil.at(c["SecurityCouncil"])
+    zk = project.ZkRollup.at(c["ZkRollup"])
+    delay = timelock.getMinDelay()
+    floor = timelock.delayFloor()
+    margin = timelock.margin()
+    optimistic_exit = p.forced_inclusion_delay + p.challenge_period  # no exitTime() view yet
+    zk_exit = zk.exitTime()
+    governed = [str(a) for a in timelock.governedSystems()]
+    owners = {
+        name: project.IGovernedProxyAdmin.at(c[f"{name}ProxyAdmin"]).owner() == timelock.address
+        for name in ("RollupBridge", "ZkBridge", "ZkRollup")
+    }
+    if not all(owners.values()):
+        raise SystemExit(f"a ProxyAdmin is not owned by the timelock: {owners}")
 
-    def optimistic(timelock, council):
-        return deployer.deploy(
-            project.MockGovernedRollup,
-            timelock,
-            council,
-            p.forced_inclusion_delay,
-            p.challenge_period,
-            g.max_pause,
-            g.pause_needs_proven_bug,
-        )
-
-    def zk(timelock, council):
-        return deployer.deploy(
-            project.MockGovernedRollup,
-            timelock,
-            council,
-            p.zk_freeze_period,
-            0,
-            g.max_pause,
-            g.pause_needs_proven_bug,
-        )
-
-    s = deploy_stack(project, deployer, members, 7, [deployer.address], [zero], g, [optimistic, zk])
-    exit_time = s.timelock.delayFloor() - s.timelock.margin()
-    delay = s.timelock.getMinDelay()
-    facts = Facts(
-        wired=False,
-        upgrade_delay_s=delay,
-        exit_time_s=exit_time,
-        council_members=len(s.council.members()),
-        council_threshold=s.council.threshold(),
-        council_needs_proven_bug=s.systems[0].pauseNeedsProvenBug(),
+    # The shortest delay governance could ever reach is the on-chain floor (updateDelay refuses
+    # less); the exit window each system is guaranteed is that floor minus its exit time.
+    base = Facts(
+        wired=True,
+        upgrade_delay_s=floor,
+        exit_time_s=optimistic_exit,
+        council_members=len(council.members()),
+        council_threshold=council.threshold(),
+        # the council's only power over the wired contracts is cancelling timelock operations
+        # (no pause is wired to them yet), so it cannot override anything
+        council_needs_proven_bug=True,
         permissionless_proofs=True,  # Rollup.proveFraud and ZkRollup.submitBatch take anyone
         forced_exit=True,  # Rollup.forceTransaction/freeze/exitFrozen, ZkRollup.exit
     )
     # the zk rollup's keys come from a single-party development setup today (docs/zk.md)
-    zk_facts = replace(facts, exit_time_s=s.systems[1].exitTime(), zk=True, trusted_setup_ok=False)
-    reqs = requirements(facts)
+    zk_facts = replace(base, exit_time_s=zk_exit, zk=True, trusted_setup_ok=False)
+    stages = {"optimistic": stage(base), "zk": stage(zk_facts)}
+    reqs = requirements(base)
+    longest = max(optimistic_exit, zk_exit)
     print_table(
-        "Governance (stand-in systems with the rollups' production parameters)",
+        "Governance of the wired deployment (production parameters; measured on a local Anvil)",
         ["figure", "value"],
         [
-            ("optimistic exit time (forced inclusion + challenge)", f"{exit_time} s"),
-            ("zk exit time (freeze period)", f"{s.systems[1].exitTime()} s"),
+            (
+                "optimistic exit time (forced inclusion + challenge, off chain)",
+                f"{optimistic_exit} s",
+            ),
+            ("zk exit time (ZkRollup.exitTime)", f"{zk_exit} s"),
             ("upgrade delay (timelock minimum)", f"{delay} s"),
-            ("exit window (delay - exit time)", f"{delay - exit_time} s"),
-            ("stage once wired: optimistic rollup", stage_if_wired(facts)),
-            ("stage once wired: zk rollup (single-party keys)", stage_if_wired(zk_facts)),
-            ("stage reached now", stage(facts)),
+            ("on-chain floor (longest governed exitTime + margin)", f"{floor} s"),
+            ("exit window (delay - longest exit time)", f"{delay - longest} s"),
+            ("exit window guaranteed on chain: optimistic", f"{floor - optimistic_exit} s"),
+            ("exit window guaranteed on chain: zk", f"{floor - zk_exit} s"),
+            ("stage: optimistic rollup", stages["optimistic"]),
+            ("stage: zk rollup (single-party keys)", stages["zk"]),
         ],
     )
     print_table(
-        "Stage checklist", ["stage", "requirement", "met"], [(r.stage, r.text, r.met) for r in reqs]
+        "Stage checklist (optimistic)",
+        ["stage", "requirement", "met"],
+        [(r.stage, r.text, r.met) for r in reqs],
     )
     write_results(
         "governance",
         {
             "upgrade_delay_s": delay,
-            "exit_window_s": delay - exit_time,
-            "exit_time_s": exit_time,
-            "l2beat_stage": stage(facts),
-            "l2beat_stage_once_wired": {
-                "optimistic": stage_if_wired(facts),
-                "zk": stage_if_wired(zk_facts),
+            "exit_window_s": delay - longest,
+            "exit_time_s": longest,
+            "delay_floor_s": floor,
+            "exit_window_guaranteed_s": {
+                "optimistic": floor - optimistic_exit,
+                "zk": floor - zk_exit,
             },
-            "wired": False,
+            "l2beat_stage": min(stages.values()),
+            "l2beat_stage_by_system": stages,
+            "wired": {
+                "L1Bridge (both)": "proxy, ProxyAdmin owned by the timelock",
+                "ZkRollup": "proxy, ProxyAdmin owned by the timelock; freezePeriod, verifiers "
+                "governed; in the timelock's governed list with its bridge",
+                "Rollup": "not yet: immutable, no exitTime() view, not in the governed list",
+            },
             "note": (
-                "The timelock and council are deployed and measured, but the governed systems "
-                "are MockGovernedRollup stand-ins with the rollups' current parameters: Rollup, "
-                "ZkRollup and the bridges are not yet behind proxies owned by the timelock and "
-                "do not expose exitTime(). So no stage is reached by this governance until the "
-                "wiring lands (docs/governance.md, Wiring plan): l2beat_stage is 0. "
-                "l2beat_stage_once_wired also assumes the council's members are >= 50% outside "
-                "the team, which no contract can check (checklist entry with met null). The zk "
-                "rollup stays at 0 once wired while its Groth16 keys come from a single-party "
-                "development setup (L2BEAT noRedTrustedSetups)."
+                "Measured on the real contracts deployed by deploy_all. l2beat_stage is the "
+                "lowest of the two systems. zk: Stage 0 while its Groth16 keys come from a "
+                "single-party development setup (L2BEAT noRedTrustedSetups); every governance "
+                "requirement is met (window guaranteed on chain >= 30 days). optimistic: Stage 1, "
+                "not 2: its bridge is upgradeable through the timelock, but the optimistic Rollup "
+                "has no exitTime() yet, so the on-chain floor counts only the zk systems; the "
+                "configured delay covers the optimistic exit (30 days of window today), yet a "
+                "timelocked updateDelay could lower it to the floor, leaving "
+                f"{(floor - optimistic_exit) // 86400} days (>= 7, < 30). Wiring the Rollup "
+                "(proxy, exitTime, addGoverned) closes that. The council's >= 50% outside the "
+                "team is not checkable on chain (met null); the development council's keys are "
+                "public (local only)."
             ),
             "parameters": {
                 "forced_inclusion_delay_s": p.forced_inclusion_delay,
                 "challenge_period_s": p.challenge_period,
                 "zk_freeze_period_s": p.zk_freeze_period,
-                "margin_s": g.margin,
+                "zk_forced_delay_s": p.zk_forced_delay,
+                "margin_s": margin,
                 "max_pause_s": g.max_pause,
-                "council": f"{facts.council_threshold}-of-{facts.council_members}",
+                "council": f"{base.council_threshold}-of-{base.council_members}",
+                "governed": governed,
             },
             "checklist": [asdict(r) for r in reqs],
             "checklist_zk": [asdict(r) for r in requirements(zk_facts)],

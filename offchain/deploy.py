@@ -8,6 +8,8 @@ from typing import Any
 from ape import chain, project
 
 from offchain.deployments import Deployment
+from offchain.governance.deploy import create_address
+from offchain.governance.wiring import ZERO, GovernanceSetup, check_timelock_address, deploy_proxied
 
 ADDRESS_ACCOUNTS = "0x01"  # recipient encoding of the optimistic rollup's bridge
 
@@ -41,6 +43,11 @@ class DeployParams:
     zk_freeze_period: int = 7 * 24 * 3600
     #: Seconds a zk forced withdrawal may wait before the zk rollup freezes.
     zk_forced_delay: int = 24 * 3600
+    #: Security Council members, its threshold and the timelock's proposers (empty on a local
+    #: network: the development council of offchain.governance.wiring, the deployer proposes).
+    council: tuple[str, ...] = ()
+    council_threshold: int = 0
+    proposers: tuple[str, ...] = ()
 
 
 #: Local defaults: short windows so the demo and manual tests reach finality (or a freeze) quickly.
@@ -67,39 +74,74 @@ def is_local(network_name: str) -> bool:
     return network_name in ("local", "anvil") or chain.chain_id == 31337
 
 
-def deploy_all(deployer: Any, network_choice: str, params: DeployParams) -> Deployment:
-    """Deploy every contract from `deployer` and wire them; returns what was deployed."""
+def deploy_all(
+    deployer: Any,
+    network_choice: str,
+    params: DeployParams,
+    governance: GovernanceSetup | None = None,
+) -> Deployment:
+    """Deploy every contract from `deployer` and wire them; returns what was deployed.
+
+    The bridges and the zk rollup sit behind proxies whose ProxyAdmins the ExitWindowTimelock
+    owns; the timelock is deployed last, at the address predicted from the deployer's nonce
+    (its constructor reads the governed systems' exitTime). `governance` defaults to the
+    setup in `params` (or, on a local network, the development council)."""
+    from offchain.governance.wiring import setup_for
+
     start_block = chain.blocks.head.number or 0
     contracts: dict[str, str] = {}
+    gov = governance or setup_for(
+        params.council,
+        params.council_threshold,
+        params.proposers,
+        deployer.address,
+        is_local(network_choice),
+    )
+    if params.zk and not zk_available():
+        raise RuntimeError(
+            "the zk rollup needs the optional zk extra: run `make setup` (without ZK=0), "
+            "or deploy without it (--no-zk)"
+        )
+    # Transactions before the timelock: council 1, optimistic bridge 2, registry 1, rollup 1,
+    # setRollup 1, adjudicator 1, the zk rollup's DEPLOY_ZK_TXS.
+    zk_txs = 0
+    if params.zk:
+        from offchain.zk.deploy import DEPLOY_ZK_TXS
 
-    # Optimistic rollup: its own bridge (address recipients), wired once to the rollup, and the
-    # registry of the BLS keys that sign L2 transactions (format v2).
-    bridge = deployer.deploy(project.L1Bridge, ADDRESS_ACCOUNTS)
+        zk_txs = DEPLOY_ZK_TXS
+    timelock_at = create_address(deployer.address, deployer.nonce + 7 + zk_txs)
+
+    council = deployer.deploy(project.SecurityCouncil, list(gov.members), gov.threshold)
+
+    # Optimistic rollup: its own bridge (address recipients, behind a proxy), wired once to the
+    # rollup, and the registry of the BLS keys that sign L2 transactions (format v2). The
+    # optimistic Rollup itself is not behind a proxy yet (docs/governance.md §5).
+    bridge = deploy_proxied(
+        project, deployer, project.L1Bridge, timelock_at, (ADDRESS_ACCOUNTS,), ()
+    )
     registry = deployer.deploy(project.BLSKeyRegistry, params.bls_activation_delay)
     rollup = deployer.deploy(
         project.Rollup,
-        bridge,
+        bridge.contract,
         params.rollup_bond,
         params.challenge_period,
         params.forced_inclusion_delay,
         params.liveness_period,
         registry,
     )
-    bridge.setRollup(rollup, sender=deployer)
+    bridge.contract.setRollup(rollup, sender=deployer)
     contracts["BLSKeyRegistry"] = registry.address
-    contracts["RollupBridge"] = bridge.address
+    contracts.update(bridge.entries("RollupBridge"))
     contracts["Rollup"] = rollup.address
 
-    # Payment channels: one adjudicator for every two-party channel.
+    # Payment channels: one adjudicator for every two-party channel (immutable, see docs).
     adjudicator = deployer.deploy(project.ChannelAdjudicator, params.channel_penalty_bps)
     contracts["ChannelAdjudicator"] = adjudicator.address
 
+    governed: list[str] = []
+    # The optimistic Rollup exposes no exitTime() yet: its exit time is counted here instead.
+    longest = params.forced_inclusion_delay + params.challenge_period
     if params.zk:
-        if not zk_available():
-            raise RuntimeError(
-                "the zk rollup needs the optional zk extra: run `make setup` (without ZK=0), "
-                "or deploy without it (--no-zk)"
-            )
         # offchain.zk is GPL-3.0 and optional: imported only when the zk rollup is deployed.
         from offchain.zk.deploy import deploy_zk
 
@@ -111,8 +153,26 @@ def deploy_all(deployer: Any, network_choice: str, params: DeployParams) -> Depl
                 depth=params.zk_depth,
                 freeze_period=params.zk_freeze_period,
                 forced_delay=params.zk_forced_delay,
+                timelock=timelock_at,
             )
         )
+        governed = [contracts["ZkRollup"], contracts["ZkBridge"]]
+        longest = max(longest, project.ZkRollup.at(contracts["ZkRollup"]).exitTime())
+
+    margin = gov.params.margin
+    timelock = deployer.deploy(
+        project.ExitWindowTimelock,
+        longest + margin,
+        list(gov.proposers),
+        [ZERO],
+        [council.address],
+        ZERO,
+        margin,
+        governed,
+    )
+    check_timelock_address(timelock.address, timelock_at)
+    contracts["SecurityCouncil"] = council.address
+    contracts["Timelock"] = timelock.address
 
     if params.test_tokens:
         demo_token = deployer.deploy(project.TestToken, "Demo Dollar", "DUSD", 6)

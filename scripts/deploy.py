@@ -66,6 +66,20 @@ def pick_deployer(alias: str | None, local: bool):
     help="Deploy the zk rollup with development keys (default: locally, if the zk extra is "
     "installed; test funds only).",
 )
+@click.option(
+    "--council",
+    "council",
+    multiple=True,
+    help="Security Council member address (once per member, at least 8; default on a local "
+    "network: the development council with public keys).",
+)
+@click.option("--council-threshold", type=int, default=0, help="Council approvals needed (>= 75%).")
+@click.option(
+    "--proposer",
+    "proposers",
+    multiple=True,
+    help="Account allowed to schedule timelock operations (default locally: the deployer).",
+)
 def cli(
     ecosystem,
     network,
@@ -78,6 +92,9 @@ def cli(
     forced_delay,
     liveness_period,
     zk,
+    council,
+    council_threshold,
+    proposers,
 ):
     """Deploy and wire all l2kit contracts to the connected network."""
     local = is_local(network.name)
@@ -93,6 +110,12 @@ def cli(
         "zk": zk if zk is not None else (base.zk and zk_available()),
     }
     params = replace(base, **{k: v for k, v in overrides.items() if v is not None})
+    params = replace(
+        params,
+        council=tuple(council),
+        council_threshold=council_threshold,
+        proposers=tuple(proposers),
+    )
     deployment = deploy_all(deployer, choice, params)
     path = save_deployment(deployment)
     click.echo(f"deployed to {choice} (chain {deployment.chain_id}) from {deployer.address}")

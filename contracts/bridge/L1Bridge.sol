@@ -3,7 +3,9 @@ pragma solidity ^0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IExitWindow} from "../governance/IExitWindow.sol";
 import {IL1Bridge} from "./IL1Bridge.sol";
 import {IRollupStatus} from "./IRollupStatus.sol";
 
@@ -13,7 +15,12 @@ import {IRollupStatus} from "./IRollupStatus.sol";
 ///      every amount received by a deposit minus every amount paid out by `claim`. Withdrawals are
 ///      pull payments: the rollup only credits, the owner of the credit claims.
 ///      Tokens that rebase or change balances outside transfers are not supported.
-contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
+///      Upgradeable behind an OpenZeppelin TransparentUpgradeableProxy whose ProxyAdmin the
+///      governance timelock owns (docs/governance.md §5). All state sits in one ERC-7201 namespace
+///      (`BridgeStorage`); `deployer` and `recipientTag` are immutables of the implementation, so
+///      a proxy shares the values its implementation was deployed with. The constructor locks the
+///      implementation's own initializer; a proxy runs `initialize()` in its constructor data.
+contract L1Bridge is IL1Bridge, IExitWindow, Initializable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     // ------------------------------------------------------------------ errors
@@ -61,6 +68,8 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
     error UseDepositETH();
     /// @notice `accumulatorAt` asked for a position past the end of the queue.
     error DepositIndexOutOfRange(uint256 n, uint256 count);
+    /// @notice `exitTime` asked before the rollup was wired: there is no exit route to measure.
+    error RollupNotWired();
 
     // --------------------------------------------------------------- constants
 
@@ -84,19 +93,26 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
     /// @notice The one recipient encoding this bridge's rollup understands (RECIPIENT_ADDRESS or
     ///         RECIPIENT_BABYJUBJUB); deposits in any other encoding are refused.
     bytes1 public immutable recipientTag;
-    /// @inheritdoc IL1Bridge
-    address public rollup;
-    /// @inheritdoc IL1Bridge
-    uint256 public depositCount;
-    /// @dev acc[n] for n >= 1; acc[0] is zero.
-    mapping(uint256 n => bytes32 accumulator) private _accumulators;
-    mapping(bytes32 withdrawalId => bool released) private _released;
-    mapping(address account => mapping(address token => uint256 amount)) private _claimable;
-    mapping(address token => uint256 amount) private _liabilities;
-    mapping(address token => uint256 amount) private _pendingClaims;
-    /// @dev The L1 account that paid deposit `index`, kept by a BabyJubJub bridge only: its
-    ///      queue commits an L2 key, so this is where a frozen rollup refunds the deposit.
-    mapping(uint256 index => address depositor) private _depositors;
+
+    /// @dev Every mutable field of the bridge. Append-only across upgrades (the layout is
+    ///      snapshotted in snapshots/storageLayout/L1Bridge.json and checked by tests/tools).
+    /// @custom:storage-location erc7201:l2kit.storage.L1Bridge
+    struct BridgeStorage {
+        address rollup;
+        uint256 depositCount;
+        // acc[n] for n >= 1; acc[0] is zero.
+        mapping(uint256 n => bytes32 accumulator) accumulators;
+        mapping(bytes32 withdrawalId => bool released) released;
+        mapping(address account => mapping(address token => uint256 amount)) claimable;
+        mapping(address token => uint256 amount) liabilities;
+        mapping(address token => uint256 amount) pendingClaims;
+        // The L1 account that paid deposit `index`, kept by a BabyJubJub bridge only: its
+        // queue commits an L2 key, so this is where a frozen rollup refunds the deposit.
+        mapping(uint256 index => address depositor) depositors;
+    }
+
+    /// @dev keccak256(abi.encode(uint256(keccak256("l2kit.storage.L1Bridge")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant BRIDGE_STORAGE = 0xa23eccaf61d4bef5ff7f7df875816353ca15642bb88178ca04c45c8f5bda4800;
 
     /// @param recipientTag_ The recipient encoding accepted by this bridge (see IL1Bridge).
     constructor(bytes1 recipientTag_) {
@@ -105,7 +121,15 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
         }
         deployer = msg.sender;
         recipientTag = recipientTag_;
+        // The implementation's own storage starts empty, which is the initialized state; locking
+        // the initializer keeps anyone from "initializing" the bare implementation.
+        _disableInitializers();
     }
+
+    /// @notice Initialize a proxy's storage (called once, in the proxy's constructor data).
+    /// @dev A fresh bridge's state is all zero, so there is nothing to set: this only marks the
+    ///      proxy initialized (a later implementation can use `reinitializer(2)`).
+    function initialize() external initializer {}
 
     /// @notice Refuse bare ETH: every wei the bridge holds came through a recorded deposit.
     receive() external payable {
@@ -118,9 +142,10 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
     /// @param newRollup The rollup contract.
     function setRollup(address newRollup) external {
         if (msg.sender != deployer) revert NotDeployer(msg.sender);
-        if (rollup != address(0)) revert RollupAlreadySet();
+        BridgeStorage storage $ = _s();
+        if ($.rollup != address(0)) revert RollupAlreadySet();
         if (newRollup.code.length == 0) revert InvalidRollup(newRollup);
-        rollup = newRollup;
+        $.rollup = newRollup;
         emit RollupSet(newRollup);
     }
 
@@ -131,7 +156,7 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
         _checkOpen();
         _checkRecipient(recipient);
         _checkAmount(msg.value);
-        _liabilities[address(0)] += msg.value;
+        _s().liabilities[address(0)] += msg.value;
         return _enqueue(address(0), msg.value, recipient);
     }
 
@@ -153,7 +178,7 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
         erc20.safeTransferFrom(msg.sender, address(this), amount);
         uint256 received = erc20.balanceOf(address(this)) - before;
         if (received == 0) revert NothingReceived(token);
-        _liabilities[token] += received;
+        _s().liabilities[token] += received;
         return _enqueue(token, received, recipient);
     }
 
@@ -161,29 +186,31 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
 
     /// @inheritdoc IL1Bridge
     function releaseWithdrawal(bytes32 withdrawalId, address token, address to, uint256 amount) external {
-        if (msg.sender != rollup || msg.sender == address(0)) revert NotRollup(msg.sender);
+        BridgeStorage storage $ = _s();
+        if (msg.sender != $.rollup || msg.sender == address(0)) revert NotRollup(msg.sender);
         // INVARIANT: a withdrawal is released at most once.
-        if (_released[withdrawalId]) revert AlreadyReleased(withdrawalId);
+        if ($.released[withdrawalId]) revert AlreadyReleased(withdrawalId);
         if (to == address(0)) revert ZeroDestination();
         if (amount == 0) revert ZeroAmount();
-        uint256 owed = _liabilities[token];
-        uint256 pending = _pendingClaims[token];
+        uint256 owed = $.liabilities[token];
+        uint256 pending = $.pendingClaims[token];
         if (pending + amount > owed) revert InsufficientLiabilities(token, amount, owed - pending);
-        _released[withdrawalId] = true;
-        _pendingClaims[token] = pending + amount;
-        _claimable[to][token] += amount;
+        $.released[withdrawalId] = true;
+        $.pendingClaims[token] = pending + amount;
+        $.claimable[to][token] += amount;
         emit WithdrawalReleased(withdrawalId, token, to, amount);
     }
 
     /// @inheritdoc IL1Bridge
     function claim(address token, address to) external nonReentrant returns (uint256 amount) {
         if (to == address(0)) revert ZeroDestination();
-        amount = _claimable[msg.sender][token];
+        BridgeStorage storage $ = _s();
+        amount = $.claimable[msg.sender][token];
         if (amount == 0) revert NothingToClaim(msg.sender, token);
         // Effects before the interaction.
-        _claimable[msg.sender][token] = 0;
-        _pendingClaims[token] -= amount;
-        _liabilities[token] -= amount;
+        $.claimable[msg.sender][token] = 0;
+        $.pendingClaims[token] -= amount;
+        $.liabilities[token] -= amount;
         emit Claimed(msg.sender, token, to, amount);
         if (token == address(0)) {
             (bool ok,) = to.call{value: amount}("");
@@ -197,55 +224,86 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
 
     /// @inheritdoc IL1Bridge
     function accumulatorAt(uint256 n) external view returns (bytes32) {
-        if (n > depositCount) revert DepositIndexOutOfRange(n, depositCount);
-        return _accumulators[n];
+        BridgeStorage storage $ = _s();
+        uint256 count = $.depositCount;
+        if (n > count) revert DepositIndexOutOfRange(n, count);
+        return $.accumulators[n];
+    }
+
+    /// @inheritdoc IL1Bridge
+    function rollup() external view returns (address) {
+        return _s().rollup;
+    }
+
+    /// @inheritdoc IL1Bridge
+    function depositCount() external view returns (uint256) {
+        return _s().depositCount;
+    }
+
+    /// @inheritdoc IExitWindow
+    /// @dev The bridge pays what its rollup credits and `claim` is immediate, so a user's exit
+    ///      time is the rollup's (docs/governance.md §1.1). Reverts `RollupNotWired` before
+    ///      `setRollup`, so a timelock can never count an unwired bridge as "0 seconds".
+    function exitTime() external view returns (uint256 seconds_) {
+        address r = _s().rollup;
+        if (r == address(0)) revert RollupNotWired();
+        return IExitWindow(r).exitTime();
     }
 
     /// @inheritdoc IL1Bridge
     function isReleased(bytes32 withdrawalId) external view returns (bool) {
-        return _released[withdrawalId];
+        return _s().released[withdrawalId];
     }
 
     /// @inheritdoc IL1Bridge
     function claimable(address account, address token) external view returns (uint256) {
-        return _claimable[account][token];
+        return _s().claimable[account][token];
     }
 
     /// @inheritdoc IL1Bridge
     function liabilities(address token) external view returns (uint256) {
-        return _liabilities[token];
+        return _s().liabilities[token];
     }
 
     /// @inheritdoc IL1Bridge
     function depositorOf(uint256 index) external view returns (address) {
-        if (index >= depositCount) revert DepositIndexOutOfRange(index, depositCount);
-        return _depositors[index];
+        BridgeStorage storage $ = _s();
+        uint256 count = $.depositCount;
+        if (index >= count) revert DepositIndexOutOfRange(index, count);
+        return $.depositors[index];
     }
 
     /// @notice Released but not yet claimed, per token.
     /// @param token The token (address(0) for ETH).
     function pendingClaims(address token) external view returns (uint256) {
-        return _pendingClaims[token];
+        return _s().pendingClaims[token];
     }
 
     // --------------------------------------------------------------- internal
 
     function _enqueue(address token, uint256 amount, bytes calldata recipient) private returns (uint256 index) {
-        index = depositCount;
-        bytes32 acc = keccak256(abi.encodePacked(_accumulators[index], token, amount, recipient));
-        _accumulators[index + 1] = acc;
-        depositCount = index + 1;
-        if (recipientTag == RECIPIENT_BABYJUBJUB) _depositors[index] = msg.sender;
+        BridgeStorage storage $ = _s();
+        index = $.depositCount;
+        bytes32 acc = keccak256(abi.encodePacked($.accumulators[index], token, amount, recipient));
+        $.accumulators[index + 1] = acc;
+        $.depositCount = index + 1;
+        if (recipientTag == RECIPIENT_BABYJUBJUB) $.depositors[index] = msg.sender;
         emit DepositQueued(index, msg.sender, token, amount, recipient, acc);
     }
 
     /// @dev Refuse deposits a frozen rollup would never credit. Before wiring there is no
     ///      rollup to freeze; the deposit waits in the queue for the first batch.
     function _checkOpen() private view {
-        address r = rollup;
+        address r = _s().rollup;
         // INVARIANT: no deposit enters the queue of a frozen rollup (every queued deposit is
         // either credited by a batch or refunded after the freeze).
         if (r != address(0) && IRollupStatus(r).frozen()) revert RollupIsFrozen(r);
+    }
+
+    function _s() private pure returns (BridgeStorage storage $) {
+        assembly {
+            $.slot := BRIDGE_STORAGE
+        }
     }
 
     function _checkAmount(uint256 amount) private pure {

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 pragma solidity ^0.8.28;
 
+import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IL1Bridge} from "../bridge/IL1Bridge.sol";
+import {IExitWindow} from "../governance/IExitWindow.sol";
+import {IExitWindowTimelock} from "../governance/IExitWindowTimelock.sol";
+import {IZkGovernance} from "./IZkGovernance.sol";
 import {IZkRollup} from "./IZkRollup.sol";
 import {IZkVerifier} from "./IZkVerifier.sol";
 import {ZkPubdata} from "./ZkPubdata.sol";
@@ -20,18 +24,20 @@ import {ZkPubdata} from "./ZkPubdata.sol";
 ///      The contract writes the header, the deposit slots and the unused records itself; only the
 ///      compact slots and the used records come from the submitter, and the proof binds all of it.
 ///      Forced withdrawals (type-3 slots) must match the forced queue head, in order (docs/zk.md).
-contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
+/// @dev Upgradeable behind an OpenZeppelin TransparentUpgradeableProxy whose ProxyAdmin the
+///      governance timelock owns (docs/governance.md §5). The circuit's shape (slots, depth), the
+///      bridge and `forcedDelay` are fixed for a deployment and stay immutables of the
+///      implementation (shared by its proxy); everything else sits in one ERC-7201 namespace
+///      (`ZkStorage`). The constructor initializes the implementation's own storage and locks its
+///      initializer; a proxy's storage is set by `initialize` in the proxy's constructor data.
+///      A directly deployed rollup has no timelock: its parameters are fixed for good.
+contract ZkRollup is IZkRollup, IZkGovernance, IExitWindow, Initializable, ReentrancyGuardTransient {
     /// @notice BN254 scalar field modulus.
     uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
     uint8 internal constant TX_FORCED = 3;
 
-    /// @notice The bridge holding the funds and the deposit queue.
+        /// @notice The bridge holding the funds and the deposit queue.
     IL1Bridge public immutable bridge;
-    /// @notice Verifier of the batch circuit (public inputs: old root, new root, data hash).
-    IZkVerifier public immutable batchVerifier;
-    /// @notice Verifier of the exit circuit (public inputs: root, domain, leaf << 160 | token,
-    ///         balance, recipient).
-    IZkVerifier public immutable exitVerifier;
     /// @notice Transaction slots per batch (the circuit's N).
     uint256 public immutable txSlots;
     /// @notice Deposit slots per batch (the circuit's D).
@@ -43,37 +49,36 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
     uint256 public immutable treeDepth;
     /// @notice Bytes of one compact transaction slot: ceil((2 + 2 * treeDepth + 40) / 8).
     uint256 public immutable slotBytes;
-    /// @notice Seconds without an accepted batch after which the rollup freezes.
-    uint256 public immutable freezePeriod;
     /// @notice Seconds a forced withdrawal may wait (at least) before the rollup freezes.
     uint256 public immutable forcedDelay;
 
-    /// @notice The account-tree root of the last accepted batch (the genesis root at first).
-    uint256 public stateRoot;
-    /// @notice Number of batches accepted.
-    uint256 public batchCount;
-    /// @notice Number of bridge deposits consumed by accepted batches.
-    uint256 public depositsProcessed;
-    /// @notice Time of the last accepted batch (deployment time at first).
-    uint256 public lastBatchAt;
-    /// @notice Whether a leaf exited the frozen rollup.
-    mapping(uint256 leafIndex => bool done) public exited;
+    /// @dev Every mutable field of the rollup. Append-only across upgrades (the layout is
+    ///      snapshotted in snapshots/storageLayout/ZkRollup.json and checked by tests/tools).
+    /// @custom:storage-location erc7201:l2kit.storage.ZkRollup
+    struct ZkStorage {
+        IExitWindowTimelock timelock;
+        IZkVerifier batchVerifier;
+        IZkVerifier exitVerifier;
+        uint256 freezePeriod;
+        // The freeze period of the current idle period (set from freezePeriod at each batch).
+        uint256 idleLimit;
+        uint256 stateRoot;
+        uint256 batchCount;
+        uint256 depositsProcessed;
+        uint256 lastBatchAt;
+        mapping(uint256 leafIndex => bool done) exited;
+        mapping(uint256 count => uint256 root) rootAt;
+        uint256 forcedCount;
+        uint256 forcedProcessed;
+        mapping(uint256 index => ForcedRequest request) forced;
+        mapping(uint256 leafIndex => bool pending) forcedPending;
+        mapping(uint256 leafIndex => uint256 count) forcedFloor;
+        // The last deposit-inclusion request (pending while depositsProcessed < count).
+        DepositCheckpoint depositCheckpoint;
+    }
 
-    /// @notice The state root after `count` accepted batches (rootAt[0] is the genesis root).
-    mapping(uint256 count => uint256 root) public rootAt;
-    /// @notice Number of forced withdrawals ever requested.
-    uint256 public forcedCount;
-    /// @notice Number of forced withdrawals processed by accepted batches (the queue head).
-    uint256 public forcedProcessed;
-    /// @dev The forced queue, by position.
-    mapping(uint256 index => ForcedRequest request) private _forced;
-    /// @notice Whether a leaf has a forced withdrawal queued and not yet processed.
-    mapping(uint256 leafIndex => bool pending) public forcedPending;
-    /// @notice The lowest root count a new forced request of the leaf may be proven against:
-    ///         roots from before its last processed forced withdrawal would replay that request.
-    mapping(uint256 leafIndex => uint256 count) public forcedFloor;
-    /// @dev The last deposit-inclusion request (one slot; pending while depositsProcessed < count).
-    DepositCheckpoint private _depositCheckpoint;
+    /// @dev keccak256(abi.encode(uint256(keccak256("l2kit.storage.ZkRollup")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant ZK_STORAGE = 0xede62c07944d27c809756710a2d85cbcbc7bdcf1bbf488ac196a829f6835f300;
 
     /// @param bridge_        The bridge (wire it back with `bridge.setRollup(address(this))`).
     /// @param batchVerifier_ Groth16 verifier holding the batch circuit's key.
@@ -96,24 +101,120 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
         uint256 treeDepth_
     ) {
         if (
-            address(bridge_).code.length == 0 || address(batchVerifier_).code.length == 0
-                || address(exitVerifier_).code.length == 0 || genesisRoot >= R || txSlots_ == 0
-                || depositSlots_ == 0 || freezePeriod_ == 0 || forcedDelay_ == 0 || forcedDelay_ > type(uint32).max || treeDepth_ == 0
-                || treeDepth_ > 32
+            address(bridge_).code.length == 0 || txSlots_ == 0 || depositSlots_ == 0 || forcedDelay_ == 0
+                || forcedDelay_ > type(uint32).max || treeDepth_ == 0 || treeDepth_ > 32
         ) revert InvalidConfig();
         bridge = bridge_;
-        batchVerifier = batchVerifier_;
-        exitVerifier = exitVerifier_;
-        stateRoot = genesisRoot;
         txSlots = txSlots_;
         depositSlots = depositSlots_;
         payoutSlots = ZkPubdata.payoutSlots(txSlots_);
         treeDepth = treeDepth_;
         slotBytes = ZkPubdata.slotBytes(treeDepth_);
-        freezePeriod = freezePeriod_;
         forcedDelay = forcedDelay_;
-        lastBatchAt = block.timestamp;
-        rootAt[0] = genesisRoot;
+        // The implementation itself is a working, ungoverned rollup (no timelock), and it can
+        // never be initialized again, so nobody can take it over.
+        _init(IExitWindowTimelock(address(0)), batchVerifier_, exitVerifier_, genesisRoot, freezePeriod_);
+        _disableInitializers();
+    }
+
+    /// @notice Initialize a proxy's storage (once, in the proxy's constructor data). The
+    ///         implementation's immutables (bridge, circuit shape, forcedDelay) are shared.
+    /// @param timelock_      The ExitWindowTimelock allowed to call the setters (not zero).
+    /// @param batchVerifier_ Groth16 verifier holding the batch circuit's key.
+    /// @param exitVerifier_  Groth16 verifier holding the exit circuit's key.
+    /// @param genesisRoot    Root of the empty account tree.
+    /// @param freezePeriod_  Seconds without a batch before the rollup freezes.
+    function initialize(
+        IExitWindowTimelock timelock_,
+        IZkVerifier batchVerifier_,
+        IZkVerifier exitVerifier_,
+        uint256 genesisRoot,
+        uint256 freezePeriod_
+    ) external initializer {
+        if (address(timelock_) == address(0)) revert InvalidConfig();
+        _init(timelock_, batchVerifier_, exitVerifier_, genesisRoot, freezePeriod_);
+    }
+
+    function _init(
+        IExitWindowTimelock timelock_,
+        IZkVerifier batchVerifier_,
+        IZkVerifier exitVerifier_,
+        uint256 genesisRoot,
+        uint256 freezePeriod_
+    ) private {
+        if (
+            address(batchVerifier_).code.length == 0 || address(exitVerifier_).code.length == 0
+                || genesisRoot >= R || freezePeriod_ == 0
+        ) revert InvalidConfig();
+        ZkStorage storage $ = _s();
+        $.timelock = timelock_;
+        $.batchVerifier = batchVerifier_;
+        $.exitVerifier = exitVerifier_;
+        $.freezePeriod = freezePeriod_;
+        $.idleLimit = freezePeriod_;
+        $.stateRoot = genesisRoot;
+        $.rootAt[0] = genesisRoot;
+        $.lastBatchAt = block.timestamp;
+    }
+
+    // ------------------------------------------------------------- governance
+
+    /// @inheritdoc IZkGovernance
+    function setFreezePeriod(uint256 newPeriod) external {
+        ZkStorage storage $ = _onlyTimelock();
+        if (newPeriod == 0) revert InvalidConfig();
+        uint256 oldExit = exitTime();
+        uint256 old = $.freezePeriod;
+        $.freezePeriod = newPeriod;
+        // INVARIANT: a raise never delays the freeze of the idle period already running (an exit
+        // in flight waits at most what was announced); a cut applies at once.
+        if (newPeriod < $.idleLimit) $.idleLimit = newPeriod;
+        emit FreezePeriodChanged(old, newPeriod);
+        _afterExitTimeChange($, oldExit);
+    }
+
+    /// @inheritdoc IZkGovernance
+    function setBatchVerifier(IZkVerifier newVerifier) external {
+        ZkStorage storage $ = _onlyTimelock();
+        if (address(newVerifier).code.length == 0) revert NotAVerifier(address(newVerifier));
+        emit BatchVerifierChanged(address($.batchVerifier), address(newVerifier));
+        $.batchVerifier = newVerifier;
+    }
+
+    /// @inheritdoc IZkGovernance
+    function setExitVerifier(IZkVerifier newVerifier) external {
+        ZkStorage storage $ = _onlyTimelock();
+        if (address(newVerifier).code.length == 0) revert NotAVerifier(address(newVerifier));
+        emit ExitVerifierChanged(address($.exitVerifier), address(newVerifier));
+        $.exitVerifier = newVerifier;
+    }
+
+    /// @inheritdoc IExitWindow
+    /// @dev A user who starts now is out when the rollup either processes their forced withdrawal
+    ///      or freezes (then `exit` is immediate): at worst the freeze period without batches, or
+    ///      the forced delay under a censoring operator. docs/governance.md §1.1.
+    function exitTime() public view returns (uint256 seconds_) {
+        uint256 idle = _s().freezePeriod;
+        return idle > forcedDelay ? idle : forcedDelay;
+    }
+
+    function _afterExitTimeChange(ZkStorage storage $, uint256 oldExit) private {
+        uint256 t = exitTime();
+        if (t == oldExit) return;
+        // INVARIANT: the exit time never outgrows the timelock's delay (the timelock reverts).
+        if (t > oldExit) $.timelock.checkExitTime(t);
+        emit ExitTimeChanged(oldExit, t);
+    }
+
+    function _onlyTimelock() private view returns (ZkStorage storage $) {
+        $ = _s();
+        if (msg.sender != address($.timelock) || msg.sender == address(0)) revert OnlyTimelock(msg.sender);
+    }
+
+    function _s() private pure returns (ZkStorage storage $) {
+        assembly {
+            $.slot := ZK_STORAGE
+        }
     }
 
     // ------------------------------------------------------------------ batches
@@ -137,24 +238,39 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
         uint256[] memory payouts = ZkPubdata.payoutHeads(txData, txSlots, slotBytes, treeDepth, payoutSlots);
         if (deposits.length > depositSlots) revert TooManyDeposits(deposits.length, depositSlots);
 
-        uint256 first = depositsProcessed;
-        uint256 batchIndex = batchCount;
-        uint256 oldRoot = stateRoot;
+        ZkStorage storage $ = _s();
+        uint256 first = $.depositsProcessed;
+        uint256 batchIndex = $.batchCount;
         uint256 forcedEnd = _checkForced(txData, payouts);
         uint256 dataHash = _dataHash(batchIndex, first, deposits, txData, payouts.length);
-        _checkProof(oldRoot, newRoot, dataHash, proof);
-
-        // Effects.
-        stateRoot = newRoot;
-        batchCount = batchIndex + 1;
-        rootAt[batchIndex + 1] = newRoot;
-        depositsProcessed = first + deposits.length;
-        lastBatchAt = block.timestamp;
-        emit BatchVerified(batchIndex, oldRoot, newRoot, first, deposits.length, dataHash);
+        _accept(batchIndex, first, deposits.length, newRoot, dataHash, proof);
         _consumeForced(batchIndex, txData, payouts, forcedEnd);
 
         // Interactions: withdrawals are final with the batch, payable at once (pull from the bridge).
         _releaseWithdrawals(batchIndex, txData, payouts);
+    }
+
+    /// @dev Check the proof of the transition from the current root and record the batch.
+    function _accept(
+        uint256 batchIndex,
+        uint256 first,
+        uint256 count,
+        uint256 newRoot,
+        uint256 dataHash,
+        uint256[8] calldata proof
+    ) private {
+        ZkStorage storage $ = _s();
+        uint256 oldRoot = $.stateRoot;
+        _checkProof(oldRoot, newRoot, dataHash, proof);
+        // Effects.
+        $.stateRoot = newRoot;
+        $.batchCount = batchIndex + 1;
+        $.rootAt[batchIndex + 1] = newRoot;
+        $.depositsProcessed = first + count;
+        $.lastBatchAt = block.timestamp;
+        // A new idle period starts: the freeze period governed now applies to it.
+        $.idleLimit = $.freezePeriod;
+        emit BatchVerified(batchIndex, oldRoot, newRoot, first, count, dataHash);
     }
 
     /// @dev The public input binding the public data: this rollup's header, the deposit slots
@@ -187,13 +303,14 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
         private
         view
     {
+        ZkStorage storage $ = _s();
         uint256[] memory input = new uint256[](3);
         (input[0], input[1], input[2]) = (oldRoot, newRoot, dataHash);
         // INVARIANT: the root only moves along a proven transition from the current root, and the
         // proof covers the header (this rollup, this batch index), every deposit slot as rebuilt
         // from the bridge queue, and every transaction slot. A replayed proof names an old root
         // or an old batch index and fails here.
-        if (!batchVerifier.verifyProof(proof, input)) revert InvalidProof();
+        if (!$.batchVerifier.verifyProof(proof, input)) revert InvalidProof();
     }
 
     /// @dev Release every withdrawal and forced-withdrawal slot of an accepted batch on the bridge.
@@ -213,8 +330,9 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
     /// @dev Check every type-3 slot of `txData` against the forced queue from its head, in order;
     ///      returns the queue position after the last one consumed.
     function _checkForced(bytes calldata txData, uint256[] memory payouts) private view returns (uint256 next) {
-        next = forcedProcessed;
-        uint256 queued = forcedCount;
+        ZkStorage storage $ = _s();
+        next = $.forcedProcessed;
+        uint256 queued = $.forcedCount;
         for (uint256 k = 0; k < payouts.length; ++k) {
             (uint256 t, uint8 kind, uint256 from) = ZkPubdata.unpackHead(payouts[k]);
             if (kind != TX_FORCED) continue;
@@ -222,7 +340,7 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
             // INVARIANT: a type-3 slot (no signature in the circuit) only ever runs a request the
             // leaf's key authorised on L1, each once, in queue order.
             if (next >= queued) revert ForcedNotQueued(t, queued);
-            ForcedRequest storage r = _forced[next];
+            ForcedRequest storage r = $.forced[next];
             if (from != r.leafIndex || to != r.recipient || token != r.token) revert ForcedMismatch(t, next);
             ++next;
         }
@@ -232,21 +350,22 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
     function _consumeForced(uint256 batchIndex, bytes calldata txData, uint256[] memory payouts, uint256 end)
         private
     {
-        uint256 index = forcedProcessed;
+        ZkStorage storage $ = _s();
+        uint256 index = $.forcedProcessed;
         if (index == end) return;
         for (uint256 k = 0; k < payouts.length; ++k) {
             (uint256 t, uint8 kind,) = ZkPubdata.unpackHead(payouts[k]);
             if (kind != TX_FORCED) continue;
             (,, uint256 amount) = _record(txData, k);
-            uint256 leaf = _forced[index].leafIndex;
-            forcedPending[leaf] = false;
+            uint256 leaf = $.forced[index].leafIndex;
+            $.forcedPending[leaf] = false;
             // Roots up to this batch still hold the leaf before the withdrawal (its nonce is
             // bumped by it): a request proven against them would replay this one.
-            forcedFloor[leaf] = batchIndex + 1;
+            $.forcedFloor[leaf] = batchIndex + 1;
             emit ForcedWithdrawalProcessed(index, batchIndex, t, amount);
             ++index;
         }
-        forcedProcessed = end;
+        $.forcedProcessed = end;
     }
 
     /// @inheritdoc IZkRollup
@@ -258,12 +377,13 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
         uint256 rootCount,
         uint256[8] calldata proof
     ) external returns (uint256 index) {
+        ZkStorage storage $ = _s();
         if (frozen()) revert RollupFrozen();
         if (recipient == address(0)) revert ZeroRecipient();
-        uint256 count = batchCount;
+        uint256 count = $.batchCount;
         if (rootCount > count) revert UnknownRoot(rootCount, count);
-        if (forcedPending[leafIndex]) revert ForcedAlreadyPending(leafIndex);
-        uint256 floor = forcedFloor[leafIndex];
+        if ($.forcedPending[leafIndex]) revert ForcedAlreadyPending(leafIndex);
+        uint256 floor = $.forcedFloor[leafIndex];
         if (rootCount < floor) revert StaleRoot(rootCount, floor);
         // INVARIANT: only the leaf's key can queue its withdrawal, and only for a leaf that exists
         // with this token: the proof opens the leaf (key, token, balance, nonce) in an accepted
@@ -271,34 +391,35 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
         // and token never change once created, so the request stays satisfiable: the type-3 slot
         // needs no signature, and pays whatever balance the leaf holds then (0 is allowed).
         uint256[] memory input = new uint256[](5);
-        input[0] = rootAt[rootCount];
+        input[0] = $.rootAt[rootCount];
         input[1] = domain();
         input[2] = (uint256(leafIndex) << 160) | uint160(token);
         input[3] = balance;
         input[4] = uint160(recipient);
-        if (!exitVerifier.verifyProof(proof, input)) revert InvalidProof();
+        if (!$.exitVerifier.verifyProof(proof, input)) revert InvalidProof();
 
-        index = forcedCount;
+        index = $.forcedCount;
         // At most `payoutSlots` requests (what one batch can pay out) fall due in any
         // `forcedDelay`: a flood of requests cannot outrun an operator that posts one batch of
         // forced withdrawals per `forcedDelay`.
         uint256 deadline = block.timestamp + forcedDelay;
         uint256 perBatch = payoutSlots;
         if (index >= perBatch) {
-            uint256 spaced = uint256(_forced[index - perBatch].deadline) + forcedDelay;
+            uint256 spaced = uint256($.forced[index - perBatch].deadline) + forcedDelay;
             if (spaced > deadline) deadline = spaced;
         }
-        _forced[index] = ForcedRequest(leafIndex, token, recipient, uint64(deadline));
-        forcedPending[leafIndex] = true;
-        forcedCount = index + 1;
+        $.forced[index] = ForcedRequest(leafIndex, token, recipient, uint64(deadline));
+        $.forcedPending[leafIndex] = true;
+        $.forcedCount = index + 1;
         emit ForcedWithdrawalRequested(index, leafIndex, token, recipient, deadline);
     }
 
     /// @inheritdoc IZkRollup
     function requestDepositInclusion() external returns (uint256 lastDeadline) {
+        ZkStorage storage $ = _s();
         if (frozen()) revert RollupFrozen();
-        DepositCheckpoint memory cp = _depositCheckpoint;
-        uint256 consumed = depositsProcessed;
+        DepositCheckpoint memory cp = $.depositCheckpoint;
+        uint256 consumed = $.depositsProcessed;
         // INVARIANT: an unmet request's deadlines never move: no new request until it is met,
         // so neither spam nor the operator can push a waiting deposit's deadline back.
         if (consumed < cp.count) revert DepositCheckpointPending(cp.count, _dueAt(cp, cp.count - 1));
@@ -307,7 +428,7 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
         // INVARIANT: an honest operator can always meet it: at most `depositSlots` covered
         // deposits fall due per `forcedDelay`, which one batch with full deposit slots consumes.
         cp = DepositCheckpoint(uint64(consumed), uint64(queued), uint64(block.timestamp));
-        _depositCheckpoint = cp;
+        $.depositCheckpoint = cp;
         lastDeadline = _dueAt(cp, queued - 1);
         emit DepositInclusionRequested(consumed, queued, block.timestamp, lastDeadline, msg.sender);
     }
@@ -352,18 +473,19 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
         external
         nonReentrant
     {
+        ZkStorage storage $ = _s();
         if (!frozen()) revert NotFrozen();
         // INVARIANT: each leaf exits at most once, with its balance in the last proven root.
-        if (exited[leafIndex]) revert AlreadyExited(leafIndex);
+        if ($.exited[leafIndex]) revert AlreadyExited(leafIndex);
         if (balance == 0 || recipient == address(0)) revert NothingToExit();
         uint256[] memory input = new uint256[](5);
-        input[0] = stateRoot;
+        input[0] = $.stateRoot;
         input[1] = domain();
         input[2] = (uint256(leafIndex) << 160) | uint160(token);
         input[3] = balance;
         input[4] = uint160(recipient);
-        if (!exitVerifier.verifyProof(proof, input)) revert InvalidProof();
-        exited[leafIndex] = true;
+        if (!$.exitVerifier.verifyProof(proof, input)) revert InvalidProof();
+        $.exited[leafIndex] = true;
         emit Exited(leafIndex, token, recipient, balance);
         bridge.releaseWithdrawal(keccak256(abi.encode("exit", leafIndex)), token, recipient, balance);
     }
@@ -375,10 +497,11 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
         external
         nonReentrant
     {
+        ZkStorage storage $ = _s();
         if (!frozen()) revert NotFrozen();
         // INVARIANT: a deposit credited by an accepted batch (or voided by one) is never refunded:
         // it is in the proven state, and leaves with an exit.
-        uint256 consumed = depositsProcessed;
+        uint256 consumed = $.depositsProcessed;
         if (index < consumed) revert DepositConsumed(index, consumed);
         if (
             index >= bridge.depositCount()
@@ -394,34 +517,121 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
 
     // ------------------------------------------------------------------ views
 
+    /// @notice The account-tree root of the last accepted batch (the genesis root at first).
+    function stateRoot() external view returns (uint256) {
+        return _s().stateRoot;
+    }
+
+    /// @notice Number of batches accepted.
+    function batchCount() external view returns (uint256) {
+        return _s().batchCount;
+    }
+
+    /// @notice Number of bridge deposits consumed by accepted batches.
+    function depositsProcessed() external view returns (uint256) {
+        return _s().depositsProcessed;
+    }
+
+    /// @notice Time of the last accepted batch (initialization time at first).
+    function lastBatchAt() external view returns (uint256) {
+        return _s().lastBatchAt;
+    }
+
+    /// @notice Whether a leaf exited the frozen rollup.
+    /// @param leafIndex The account leaf.
+    function exited(uint256 leafIndex) external view returns (bool done) {
+        return _s().exited[leafIndex];
+    }
+
+    /// @notice The state root after `count` accepted batches (rootAt(0) is the genesis root).
+    /// @param count Number of accepted batches.
+    function rootAt(uint256 count) external view returns (uint256 root) {
+        return _s().rootAt[count];
+    }
+
+    /// @notice Number of forced withdrawals ever requested.
+    function forcedCount() external view returns (uint256) {
+        return _s().forcedCount;
+    }
+
+    /// @notice Number of forced withdrawals processed by accepted batches (the queue head).
+    function forcedProcessed() external view returns (uint256) {
+        return _s().forcedProcessed;
+    }
+
+    /// @notice Whether a leaf has a forced withdrawal queued and not yet processed.
+    /// @param leafIndex The account leaf.
+    function forcedPending(uint256 leafIndex) external view returns (bool pending) {
+        return _s().forcedPending[leafIndex];
+    }
+
+    /// @notice The lowest root count a new forced request of the leaf may be proven against:
+    ///         roots from before its last processed forced withdrawal would replay that request.
+    /// @param leafIndex The account leaf.
+    function forcedFloor(uint256 leafIndex) external view returns (uint256 count) {
+        return _s().forcedFloor[leafIndex];
+    }
+
+    /// @notice Verifier of the batch circuit (public inputs: old root, new root, data hash).
+    function batchVerifier() external view returns (IZkVerifier) {
+        return _s().batchVerifier;
+    }
+
+    /// @notice Verifier of the exit circuit (public inputs: root, domain, leaf << 160 | token,
+    ///         balance, recipient).
+    function exitVerifier() external view returns (IZkVerifier) {
+        return _s().exitVerifier;
+    }
+
+    /// @notice Seconds without an accepted batch after which the rollup freezes (governed; it
+    ///         applies from the next accepted batch on, see `freezePeriodInForce`).
+    function freezePeriod() external view returns (uint256) {
+        return _s().freezePeriod;
+    }
+
+    /// @inheritdoc IZkGovernance
+    function freezePeriodInForce() external view returns (uint256 seconds_) {
+        return _s().idleLimit;
+    }
+
+    /// @inheritdoc IZkGovernance
+    function timelock() external view returns (IExitWindowTimelock timelock_) {
+        return _s().timelock;
+    }
+
     /// @inheritdoc IZkRollup
     function forcedRequest(uint256 index) external view returns (ForcedRequest memory request) {
-        return _forced[index];
+        ZkStorage storage $ = _s();
+        return $.forced[index];
     }
 
     /// @inheritdoc IZkRollup
     function forcedOverdue() public view returns (bool) {
-        uint256 head = forcedProcessed;
+        ZkStorage storage $ = _s();
+        uint256 head = $.forcedProcessed;
         // Deadlines never decrease along the queue: the head is the first to fall due.
-        return head < forcedCount && block.timestamp > _forced[head].deadline;
+        return head < $.forcedCount && block.timestamp > $.forced[head].deadline;
     }
 
     /// @inheritdoc IZkRollup
     function frozen() public view returns (bool) {
+        ZkStorage storage $ = _s();
         // Every condition only ends with an accepted batch, and no batch is accepted while frozen:
         // once frozen, always frozen. Empty batches reset the first but never the other two.
-        return block.timestamp > lastBatchAt + freezePeriod || forcedOverdue() || depositsOverdue();
+        return block.timestamp > $.lastBatchAt + $.idleLimit || forcedOverdue() || depositsOverdue();
     }
 
     /// @inheritdoc IZkRollup
     function depositCheckpoint() external view returns (DepositCheckpoint memory checkpoint) {
-        return _depositCheckpoint;
+        ZkStorage storage $ = _s();
+        return $.depositCheckpoint;
     }
 
     /// @inheritdoc IZkRollup
     function depositDeadline(uint256 index) external view returns (uint256 deadline) {
-        DepositCheckpoint memory cp = _depositCheckpoint;
-        if (index < cp.first || index >= cp.count || index < depositsProcessed) return 0;
+        ZkStorage storage $ = _s();
+        DepositCheckpoint memory cp = $.depositCheckpoint;
+        if (index < cp.first || index >= cp.count || index < $.depositsProcessed) return 0;
         return _dueAt(cp, index);
     }
 
@@ -433,28 +643,30 @@ contract ZkRollup is IZkRollup, ReentrancyGuardTransient {
 
     /// @inheritdoc IZkRollup
     function freezeReason() external view returns (FreezeReason reason) {
+        ZkStorage storage $ = _s();
         // The condition whose deadline passed first froze the rollup (the others may have
         // followed since): report that one. Ties go to the forced queue, then deposits.
         uint256 first = type(uint256).max;
-        uint256 head = forcedProcessed;
-        if (head < forcedCount) {
-            uint256 due = _forced[head].deadline;
+        uint256 head = $.forcedProcessed;
+        if (head < $.forcedCount) {
+            uint256 due = $.forced[head].deadline;
             if (block.timestamp > due) (reason, first) = (FreezeReason.FORCED_WITHDRAWAL_OVERDUE, due);
         }
         (bool pending, uint256 depositDue) = _nextDepositDue();
         if (pending && block.timestamp > depositDue && depositDue < first) {
             (reason, first) = (FreezeReason.DEPOSITS_CENSORED, depositDue);
         }
-        uint256 idle = lastBatchAt + freezePeriod;
+        uint256 idle = $.lastBatchAt + $.idleLimit;
         if (block.timestamp > idle && idle < first) reason = FreezeReason.NO_BATCH;
     }
 
     /// @dev Whether the last deposit-inclusion request is unmet, and the deadline of the next
     ///      deposit to consume under it (the earliest of its unconsumed deposits).
     function _nextDepositDue() private view returns (bool pending, uint256 due) {
-        DepositCheckpoint memory cp = _depositCheckpoint;
+        ZkStorage storage $ = _s();
+        DepositCheckpoint memory cp = $.depositCheckpoint;
         if (cp.count == 0) return (false, 0);
-        uint256 next = depositsProcessed;
+        uint256 next = $.depositsProcessed;
         if (next >= cp.count) return (false, 0);
         return (true, _dueAt(cp, next));
     }

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Deploy the zk rollup with Ape: its bridge (BabyJubJub recipients), the two Groth16 verifiers
-(batch and exit circuits, keys from the cached development setup) and the rollup, wired."""
+(batch and exit circuits, keys from the cached development setup) and the rollup, wired. The
+bridge and the rollup sit behind GovernedProxy proxies whose ProxyAdmins the timelock owns, and
+the rollup's setters answer to the timelock (docs/governance.md §5)."""
 
 from __future__ import annotations
 
@@ -8,42 +10,60 @@ from typing import Any
 
 from ape import project
 
+from offchain.governance.wiring import deploy_proxied
 from offchain.zk.circuit import dev_keys, exit_spec, rollup_spec, verifier_args
 from offchain.zk.params import CircuitParams
 from offchain.zk.tree import zero_hashes
 
+#: Transactions `deploy_zk` sends (callers predict the timelock's address from it).
+DEPLOY_ZK_TXS = 7
+
 
 def deploy_zk(
-    deployer: Any, n_txs: int, n_deposits: int, depth: int, freeze_period: int, forced_delay: int
+    deployer: Any,
+    n_txs: int,
+    n_deposits: int,
+    depth: int,
+    freeze_period: int,
+    forced_delay: int,
+    timelock: str,
 ) -> dict[str, str]:
-    """Deploy and wire; returns the addresses by deployment-file name.
+    """Deploy and wire (DEPLOY_ZK_TXS transactions); returns the addresses by deployment-file
+    name. `timelock` (possibly not deployed yet) owns both ProxyAdmins and calls the setters.
 
     Development keys come from a single-party setup: test funds only (docs/zk.md explains how
     to use keys from a multi-party setup instead)."""
     circuit = CircuitParams(n_txs, n_deposits, depth)
-    bridge = deployer.deploy(project.L1Bridge, "0x02")
+    bridge = deploy_proxied(project, deployer, project.L1Bridge, timelock, ("0x02",), ())
     batch_verifier = deployer.deploy(
         project.Groth16Verifier, *verifier_args(dev_keys(rollup_spec(circuit)))
     )
     exit_verifier = deployer.deploy(
         project.Groth16Verifier, *verifier_args(dev_keys(exit_spec(circuit.depth)))
     )
-    rollup = deployer.deploy(
+    genesis = zero_hashes(circuit.depth)[circuit.depth]
+    rollup = deploy_proxied(
+        project,
+        deployer,
         project.ZkRollup,
-        bridge,
-        batch_verifier,
-        exit_verifier,
-        zero_hashes(circuit.depth)[circuit.depth],
-        circuit.n_txs,
-        circuit.n_deposits,
-        freeze_period,
-        forced_delay,
-        circuit.depth,
+        timelock,
+        (
+            bridge.contract,
+            batch_verifier,
+            exit_verifier,
+            genesis,
+            circuit.n_txs,
+            circuit.n_deposits,
+            freeze_period,
+            forced_delay,
+            circuit.depth,
+        ),
+        (timelock, batch_verifier, exit_verifier, genesis, freeze_period),
     )
-    bridge.setRollup(rollup, sender=deployer)
+    bridge.contract.setRollup(rollup.contract, sender=deployer)
     return {
-        "ZkBridge": bridge.address,
+        **bridge.entries("ZkBridge"),
         "ZkBatchVerifier": batch_verifier.address,
         "ZkExitVerifier": exit_verifier.address,
-        "ZkRollup": rollup.address,
+        **rollup.entries("ZkRollup"),
     }

@@ -78,7 +78,8 @@ def read_deadlines(c: Any, block: int, now: int) -> Deadlines:
         return fn.call(block_identifier=block)
 
     f = c.functions
-    no_batch_after = int(call(f.lastBatchAt())) + int(call(f.freezePeriod()))
+    # the period in force for the running idle period (a governed raise waits for the next batch)
+    no_batch_after = int(call(f.lastBatchAt())) + int(call(f.freezePeriodInForce()))
     head, count = int(call(f.forcedProcessed())), int(call(f.forcedCount()))
     forced = (head, int(call(f.forcedRequest(head))[3])) if head < count else None
     consumed = int(call(f.depositsProcessed()))
