@@ -4,6 +4,7 @@ skipped without fraud, every mishandling proven fraudulent, forced withdrawals p
 import ape
 import pytest
 from forced_helpers import BOND, CHALLENGE, CHALLENGER, CHEATER, FORCED_DELAY, Env
+from support.reverts import call_reverts
 from web3.logs import DISCARD
 
 from offchain.l1.sender import SendPolicy
@@ -120,20 +121,26 @@ def test_invalid_forced_txs_are_skipped_not_fraud(env: Env, accounts):
     frc = tuple(forced[0:4])
     ex = execute(pre, cs[0], (), frc)
     args = list(fraud_proof(1, cs, 0, (), ex, frc).as_abi())
-    with ape.reverts(env.rollup.NotFraudulent):
-        env.rollup.proveFraud(args, sender=accounts[CHALLENGER])
+    call_reverts(env.rollup, "NotFraudulent", "proveFraud", args, sender=accounts[CHALLENGER])
     wrong = list(args)
     wrong[10] = [args[10][1], args[10][0], *args[10][2:]]
-    with ape.reverts(env.rollup.ForcedEvidenceMismatch):
-        env.rollup.proveFraud(wrong, sender=accounts[CHALLENGER])
+    call_reverts(
+        env.rollup, "ForcedEvidenceMismatch", "proveFraud", wrong, sender=accounts[CHALLENGER]
+    )
     fewer = list(args)
     fewer[10] = args[10][:3]
-    with ape.reverts(env.rollup.ForcedEvidenceMismatch):
-        env.rollup.proveFraud(fewer, sender=accounts[CHALLENGER])
+    call_reverts(
+        env.rollup, "ForcedEvidenceMismatch", "proveFraud", fewer, sender=accounts[CHALLENGER]
+    )
     other_sender = list(args)
     other_sender[10] = [(accounts[1].address, args[10][0][1]), *args[10][1:]]
-    with ape.reverts(env.rollup.ForcedEvidenceMismatch):
-        env.rollup.proveFraud(other_sender, sender=accounts[CHALLENGER])
+    call_reverts(
+        env.rollup,
+        "ForcedEvidenceMismatch",
+        "proveFraud",
+        other_sender,
+        sender=accounts[CHALLENGER],
+    )
 
 
 def _cheat(env: Env, kind: ForcedFraudKind, state):
