@@ -161,8 +161,7 @@ def test_force_transaction_v2_binds_the_sender(c, accounts):
         b"\x04" + transfer[1:],
         b"\x01",
     ):
-        with ape.reverts(c.rollup.BadForcedTx):
-            c.rollup.forceTransaction(bad, sender=accounts[2])
+        call_reverts(c.rollup, "BadForcedTx", "forceTransaction", bad, sender=accounts[2])
 
 
 # ---------------------------------------------------------------------- state dispute
@@ -310,8 +309,7 @@ def test_withdrawals_from_v2_data(c, accounts, chain):
         proof(2, 2, accounts[4].address, own),
         proof(1, 1, accounts[3].address, own),
     ):
-        with ape.reverts(c.rollup.NotAWithdrawal):
-            c.rollup.finalizeWithdrawal(bad, sender=accounts[9])
+        call_reverts(c.rollup, "NotAWithdrawal", "finalizeWithdrawal", bad, sender=accounts[9])
 
 
 # --------------------------------------------------------------------------- posting cost
