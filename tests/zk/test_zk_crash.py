@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from zk_helpers import ALICE_KEY, BOB_KEY, SMALL_PARAMS
+from zk_helpers import ALICE_KEY, BOB_KEY, PARAMS
 from zk_service_fork import ForkedService, ForkServer
 
 from offchain.deploy import DeployParams, deploy_all
@@ -37,12 +37,10 @@ DOWN = (urllib.error.URLError, ConnectionError, OSError)
 
 
 @pytest.fixture(scope="module")
-def forks(small_rollup_keys):
+def forks(rollup_keys):
     """One fork server for the module: the proving key is loaded once, not at every restart
-    (`small_rollup_keys` first: on a fresh clone the session's development setup writes the
-    cache). The one-slot circuit: what is tested (restarts lose and duplicate nothing) does not
-    depend on the batch size, and each of the run's many proofs takes a third of the time."""
-    server = ForkServer(SMALL_PARAMS.n_txs, SMALL_PARAMS.n_deposits, SMALL_PARAMS.depth)
+    (`rollup_keys` first: on a fresh clone the session's development setup writes the cache)."""
+    server = ForkServer(PARAMS.n_txs, PARAMS.n_deposits, PARAMS.depth)
     yield server
     server.close()
 
@@ -135,15 +133,7 @@ CRASH_CASES = [
 def test_zk_kill_and_restart_loses_and_duplicates_nothing(
     project, chain, deployer, alice, bob, tmp_path, request, forks, failpoints, store_kind
 ):
-    params = DeployParams(
-        10**17,
-        120,
-        zk=True,
-        zk_txs=SMALL_PARAMS.n_txs,
-        zk_deposits=SMALL_PARAMS.n_deposits,
-        zk_depth=SMALL_PARAMS.depth,
-    )
-    deployment = deploy_all(deployer, "ethereum:local", params)
+    deployment = deploy_all(deployer, "ethereum:local", DeployParams(10**17, 120, zk=True))
     save_deployment(deployment, tmp_path)
     bridge = project.L1Bridge.at(deployment.address("ZkBridge"))
     rollup = project.ZkRollup.at(deployment.address("ZkRollup"))
