@@ -12,7 +12,8 @@
 # with bridge and tools 16:48, then cli 5:07 and e2e 1:32; bridge and tools (about 2 min with the
 # invariant and gas-snapshot tests) went back to group 1 so both end near 21 min.
 # Without the slow tests (--fast) group 1 loses most of its zk proving (2026-12-02, loaded box:
-# group 1 3:48, group 2 8:14 + cli 1:44), so tests/cli and tests/e2e run after group 1 instead of group 2.
+# group 1 3:48, group 2 8:14 + cli 1:44), so tests/cli and tests/e2e run after group 1 instead of group 2
+# (then, load 2-4: group 1 2:58 + cli 0:37, group 2 5:00; 5:10 wall).
 # tests/cli runs on its own command line (its bare `conftest` import collides with the others').
 # Output of each group goes to .build/test-logs/<group>.log and is printed when both are done; the
 # exit status is non-zero if any group failed. Extra arguments are passed to every `ape test`.
