@@ -79,9 +79,9 @@ test: setup $(BUILD_STAMP)
 	bash tools/test_groups.sh
 
 # unit, property and contract tests; the slow end-to-end ones (`-m slow`) only in `make test`;
-# the same two groups at once as `make test` (tests/cli on its own command line)
+# two groups at once as in `make test` (--fast: -m "not slow", tests/cli after the lighter group 1)
 test-fast: setup $(BUILD_STAMP)
-	bash tools/test_groups.sh -m "not slow"
+	bash tools/test_groups.sh --fast
 
 demo: setup $(BUILD_STAMP)
 	$(APE) run demo

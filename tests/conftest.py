@@ -1,4 +1,7 @@
-"""Fixtures shared by every test: named accounts and the deployed bridge with its test tokens."""
+"""Fixtures shared by every test: named accounts and the deployed bridge with its test tokens.
+
+pytest puts this file's folder (tests/) on sys.path, which is how every folder imports the shared
+test-support package as `support` (tests/support/)."""
 
 import pytest
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from support.chain import advance
+
 ETH = "0x0000000000000000000000000000000000000000"
 PERIOD = 100
 
@@ -15,8 +17,7 @@ def opened_id(receipt) -> bytes:
 
 def warp(chain, seconds: int) -> None:
     """Move the chain's clock forward and mine a block."""
-    chain.provider.web3.provider.make_request("evm_increaseTime", [seconds])
-    chain.provider.web3.provider.make_request("evm_mine", [])
+    advance(chain.provider.web3, seconds)
 
 
 class Clock:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from support.chain import advance  # noqa: F401 - imported from here by the cli tests
 from web3 import Web3
 
 from offchain.cli.main import cli
@@ -104,8 +105,3 @@ def l2kit(deployment, tmp_path, chain):
 @pytest.fixture
 def w3(chain):
     return Web3(Web3.HTTPProvider(chain.provider.uri))
-
-
-def advance(w3: Web3, seconds: int) -> None:
-    w3.provider.make_request("evm_increaseTime", [seconds])
-    w3.provider.make_request("evm_mine", [])

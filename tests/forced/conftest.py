@@ -2,26 +2,21 @@
 
 import pytest
 from forced_helpers import BOND, CHALLENGE, FORCED_DELAY, LIVENESS, Env
-
-from offchain.rollup.l1 import RollupL1
+from support.rollup_env import deploy_env
 
 
 @pytest.fixture
 def env(project, accounts, chain, deployer) -> Env:
-    bridge = deployer.deploy(project.L1Bridge, b"\x01")
-    rollup = deployer.deploy(
-        project.Rollup,
-        bridge,
-        BOND,
-        CHALLENGE,
-        FORCED_DELAY,
-        LIVENESS,
-        deployer.deploy(project.BLSKeyRegistry, 3),
+    return deploy_env(
+        project,
+        deployer,
+        accounts,
+        chain,
+        bond=BOND,
+        challenge_period=CHALLENGE,
+        forced_delay=FORCED_DELAY,
+        liveness_period=LIVENESS,
     )
-    bridge.setRollup(rollup, sender=deployer)
-    w3 = chain.provider.web3
-    l1 = RollupL1(w3, rollup.address, bridge.address)
-    return Env(w3, bridge, rollup, l1, list(accounts), l1.signing_dst())
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ skipped without fraud, every mishandling proven fraudulent, forced withdrawals p
 import ape
 import pytest
 from forced_helpers import BOND, CHALLENGE, CHALLENGER, CHEATER, FORCED_DELAY, Env
+from support.reverts import call_reverts
 from web3.logs import DISCARD
 
 from offchain.l1.sender import SendPolicy
@@ -33,8 +34,7 @@ def test_force_transaction_queue(env: Env, accounts):
     t = encode_forced_tx(Transfer(0, 1, 10**17, 0))
     w = encode_forced_tx(Withdraw(1, 10**16, 0))
     for bad in (b"", t[:-1], w + b"\x00", b"\x01\x00\x00\x01", b"\x04\x01", b"\x03" + t[1:]):
-        with ape.reverts(env.rollup.BadForcedTx):
-            env.rollup.forceTransaction(bad, sender=accounts[5])
+        call_reverts(env.rollup, "BadForcedTx", "forceTransaction", bad, sender=accounts[5])
     receipt = env.rollup.forceTransaction(t, sender=accounts[5])
     env.rollup.forceTransaction(w, sender=accounts[6])
     ev = receipt.events[0]
@@ -120,20 +120,26 @@ def test_invalid_forced_txs_are_skipped_not_fraud(env: Env, accounts):
     frc = tuple(forced[0:4])
     ex = execute(pre, cs[0], (), frc)
     args = list(fraud_proof(1, cs, 0, (), ex, frc).as_abi())
-    with ape.reverts(env.rollup.NotFraudulent):
-        env.rollup.proveFraud(args, sender=accounts[CHALLENGER])
+    call_reverts(env.rollup, "NotFraudulent", "proveFraud", args, sender=accounts[CHALLENGER])
     wrong = list(args)
     wrong[10] = [args[10][1], args[10][0], *args[10][2:]]
-    with ape.reverts(env.rollup.ForcedEvidenceMismatch):
-        env.rollup.proveFraud(wrong, sender=accounts[CHALLENGER])
+    call_reverts(
+        env.rollup, "ForcedEvidenceMismatch", "proveFraud", wrong, sender=accounts[CHALLENGER]
+    )
     fewer = list(args)
     fewer[10] = args[10][:3]
-    with ape.reverts(env.rollup.ForcedEvidenceMismatch):
-        env.rollup.proveFraud(fewer, sender=accounts[CHALLENGER])
+    call_reverts(
+        env.rollup, "ForcedEvidenceMismatch", "proveFraud", fewer, sender=accounts[CHALLENGER]
+    )
     other_sender = list(args)
     other_sender[10] = [(accounts[1].address, args[10][0][1]), *args[10][1:]]
-    with ape.reverts(env.rollup.ForcedEvidenceMismatch):
-        env.rollup.proveFraud(other_sender, sender=accounts[CHALLENGER])
+    call_reverts(
+        env.rollup,
+        "ForcedEvidenceMismatch",
+        "proveFraud",
+        other_sender,
+        sender=accounts[CHALLENGER],
+    )
 
 
 def _cheat(env: Env, kind: ForcedFraudKind, state):
@@ -174,8 +180,9 @@ def test_post_checks_forced_ranges(env: Env, accounts):
     env.bond(0)  # batch 0 holds the first bond: a free one for the next posting
     root = op.state.root
     one = Commitment(root, 3, 1, 0, forced=[ForcedSlot(False)])
-    with ape.reverts(env.rollup.ForcedNotQueued):
-        env.rollup.postBatch(root, encode_batch([one]), sender=accounts[0])
+    call_reverts(
+        env.rollup, "ForcedNotQueued", "postBatch", root, encode_batch([one]), sender=accounts[0]
+    )
 
 
 def test_forced_withdraw_is_paid_once_final(env: Env, accounts):
@@ -192,25 +199,24 @@ def test_forced_withdraw_is_paid_once_final(env: Env, accounts):
     args = list(claims[1].as_abi())
     assert normal[7] == 0 and normal[11] == b"" and args[7] == 1
     assert args[10] == accounts[2].address
-    with ape.reverts(env.rollup.BatchNotFinal):
-        env.rollup.finalizeWithdrawal(args, sender=accounts[7])
+    call_reverts(env.rollup, "BatchNotFinal", "finalizeWithdrawal", args, sender=accounts[7])
     env.advance(CHALLENGE)
     skipped = list(args)
     skipped[7] = 2  # the skipped slot pays nothing
-    with ape.reverts(env.rollup.NotAWithdrawal):
-        env.rollup.finalizeWithdrawal(skipped, sender=accounts[7])
+    call_reverts(env.rollup, "NotAWithdrawal", "finalizeWithdrawal", skipped, sender=accounts[7])
     other = list(args)
     other[11] = env.l1.forced_queue()[1].data
-    with ape.reverts(env.rollup.NotAWithdrawal):
-        env.rollup.finalizeWithdrawal(other, sender=accounts[7])
+    call_reverts(env.rollup, "NotAWithdrawal", "finalizeWithdrawal", other, sender=accounts[7])
     other_sender = list(args)
     other_sender[10] = accounts[3].address  # the entry binds its L1 sender
-    with ape.reverts(env.rollup.NotAWithdrawal):
-        env.rollup.finalizeWithdrawal(other_sender, sender=accounts[7])
+    call_reverts(
+        env.rollup, "NotAWithdrawal", "finalizeWithdrawal", other_sender, sender=accounts[7]
+    )
     normal_with_forced = list(normal)
     normal_with_forced[10], normal_with_forced[11] = args[10], args[11]
-    with ape.reverts(env.rollup.NotAWithdrawal):
-        env.rollup.finalizeWithdrawal(normal_with_forced, sender=accounts[7])
+    call_reverts(
+        env.rollup, "NotAWithdrawal", "finalizeWithdrawal", normal_with_forced, sender=accounts[7]
+    )
     env.rollup.finalizeWithdrawal(args, sender=accounts[7])
     env.rollup.finalizeWithdrawal(normal, sender=accounts[7])
     assert env.eth_claimable(2) == 4 * 10**17  # a forced tx pays no fee

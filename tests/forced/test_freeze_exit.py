@@ -12,6 +12,7 @@ from pathlib import Path
 import ape
 import pytest
 from forced_helpers import BOND, CHALLENGE, CHALLENGER, ETH, FORCED_DELAY, LIVENESS, Env, recipient
+from support.reverts import call_reverts
 
 from offchain.deployments import Deployment, save_deployment
 from offchain.rollup.builder import build_batch
@@ -63,10 +64,19 @@ def test_ignored_forced_tx_freeze_and_everyone_exits(env: Env, accounts):
     with ape.reverts(env.rollup.NotFreezable):
         env.rollup.freeze(sender=accounts[FREEZER])
     assert not freeze_status(env.l1).can_freeze
-    with ape.reverts(env.rollup.NotFrozen):
-        env.rollup.exitFrozen(0, bytes(60), bytes(768), sender=accounts[1])
-    with ape.reverts(env.rollup.NotFrozen):
-        env.rollup.refundDeposit(0, ETH, 10**18, recipient(env.addr(1)), sender=accounts[1])
+    call_reverts(
+        env.rollup, "NotFrozen", "exitFrozen", 0, bytes(60), bytes(768), sender=accounts[1]
+    )
+    call_reverts(
+        env.rollup,
+        "NotFrozen",
+        "refundDeposit",
+        0,
+        ETH,
+        10**18,
+        recipient(env.addr(1)),
+        sender=accounts[1],
+    )
     with pytest.raises(ExitError, match="not frozen"):
         read_frozen(env.l1)
 
@@ -89,21 +99,25 @@ def test_ignored_forced_tx_freeze_and_everyone_exits(env: Env, accounts):
     # final batches 0..2 release their bonds; discarded batch 3 keeps its bond locked until its
     # own challenge window ends (it could still be proven fraudulent), then releases it
     env.rollup.withdrawBond(3 * BOND, accounts[0], sender=accounts[0])
-    with ape.reverts(env.rollup.BondLocked):
-        env.rollup.withdrawBond(1, accounts[0], sender=accounts[0])
+    call_reverts(env.rollup, "BondLocked", "withdrawBond", 1, accounts[0], sender=accounts[0])
     assert env.rollup.isDisputable(3) and env.rollup.lockedBondOf(accounts[0]) == BOND
 
     # the operator (and everyone else) is locked out
     root = env.rollup.frozenRoot()
-    with ape.reverts(env.rollup.Frozen):
-        env.rollup.postBatch(root, encode_batch([Commitment(root, 4, 0, 0)]), sender=accounts[0])
+    call_reverts(
+        env.rollup,
+        "Frozen",
+        "postBatch",
+        root,
+        encode_batch([Commitment(root, 4, 0, 0)]),
+        sender=accounts[0],
+    )
     with ape.reverts(env.rollup.BatchFinal):  # final batches stay final
         env.rollup.proveFraud(
             (0, [], 0, (root, 0, 0, root), root, 0, 0, b"", [], b"", []),
             sender=accounts[CHALLENGER],
         )
-    with ape.reverts(env.rollup.Frozen):
-        env.rollup.forceTransaction(b"", sender=accounts[1])
+    call_reverts(env.rollup, "Frozen", "forceTransaction", b"", sender=accounts[1])
     with ape.reverts(env.rollup.Frozen):
         env.rollup.requestDepositInclusion(sender=accounts[1])
     with ape.reverts(env.rollup.Frozen):
@@ -140,29 +154,76 @@ def test_ignored_forced_tx_freeze_and_everyone_exits(env: Env, accounts):
         env.rollup.exitFrozen(*first.as_args(), sender=accounts[1])
     idx, leaf, sibs = first.as_args()
     richer = leaf[:40] + (10**19).to_bytes(16, "big") + leaf[56:]
-    with ape.reverts(env.rollup.BadAccountProof):
-        env.rollup.exitFrozen(idx, richer, sibs, sender=accounts[1])
-    with ape.reverts(env.rollup.BadAccountProof):
-        env.rollup.exitFrozen(idx + (1 << 24), leaf, sibs, sender=accounts[1])
-    with ape.reverts(env.rollup.BadAccountProof):
-        env.rollup.exitFrozen(idx, leaf[:-1], sibs, sender=accounts[1])
-    with ape.reverts(env.rollup.BadAccountProof):
-        env.rollup.exitFrozen(5, bytes(60), b"".join(state.tree.proof(5)), sender=accounts[1])
+    call_reverts(env.rollup, "BadAccountProof", "exitFrozen", idx, richer, sibs, sender=accounts[1])
+    call_reverts(
+        env.rollup, "BadAccountProof", "exitFrozen", idx + (1 << 24), leaf, sibs, sender=accounts[1]
+    )
+    call_reverts(
+        env.rollup, "BadAccountProof", "exitFrozen", idx, leaf[:-1], sibs, sender=accounts[1]
+    )
+    call_reverts(
+        env.rollup,
+        "BadAccountProof",
+        "exitFrozen",
+        5,
+        bytes(60),
+        b"".join(state.tree.proof(5)),
+        sender=accounts[1],
+    )
     empty = state.account(2)
-    with ape.reverts(env.rollup.NothingToWithdraw):
-        env.rollup.exitFrozen(2, empty.packed(), b"".join(state.tree.proof(2)), sender=accounts[3])
+    call_reverts(
+        env.rollup,
+        "NothingToWithdraw",
+        "exitFrozen",
+        2,
+        empty.packed(),
+        b"".join(state.tree.proof(2)),
+        sender=accounts[3],
+    )
     queue = env.l1.deposit_queue()
     d0, d5 = queue[0], queue[5]
-    with ape.reverts(env.rollup.DepositConsumed):
-        env.rollup.refundDeposit(0, ETH, d0.amount, recipient(d0.owner), sender=accounts[1])
+    call_reverts(
+        env.rollup,
+        "DepositConsumed",
+        "refundDeposit",
+        0,
+        ETH,
+        d0.amount,
+        recipient(d0.owner),
+        sender=accounts[1],
+    )
     with ape.reverts(env.bridge.AlreadyReleased):
         env.rollup.refundDeposit(5, ETH, d5.amount, recipient(d5.owner), sender=accounts[7])
-    with ape.reverts(env.rollup.DepositEvidenceMismatch):
-        env.rollup.refundDeposit(5, ETH, d5.amount + 1, recipient(d5.owner), sender=accounts[7])
-    with ape.reverts(env.rollup.DepositEvidenceMismatch):
-        env.rollup.refundDeposit(6, ETH, 1, recipient(d5.owner), sender=accounts[7])
-    with ape.reverts(env.rollup.DepositEvidenceMismatch):
-        env.rollup.refundDeposit(5, ETH, d5.amount, recipient(d5.owner)[:20], sender=accounts[7])
+    call_reverts(
+        env.rollup,
+        "DepositEvidenceMismatch",
+        "refundDeposit",
+        5,
+        ETH,
+        d5.amount + 1,
+        recipient(d5.owner),
+        sender=accounts[7],
+    )
+    call_reverts(
+        env.rollup,
+        "DepositEvidenceMismatch",
+        "refundDeposit",
+        6,
+        ETH,
+        1,
+        recipient(d5.owner),
+        sender=accounts[7],
+    )
+    call_reverts(
+        env.rollup,
+        "DepositEvidenceMismatch",
+        "refundDeposit",
+        5,
+        ETH,
+        d5.amount,
+        recipient(d5.owner)[:20],
+        sender=accounts[7],
+    )
 
     # the withdrawal of a final batch is still payable after the freeze
     claims = env.validator().check().withdrawals

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from eth_account import Account
+from support.chain import latest_timestamp, mine_after
 
 from offchain.governance.council import approve, call_digest, ordered
 from offchain.governance.deploy import DAY, GovernanceParams, deploy_stack
@@ -24,16 +25,12 @@ MAX_PAUSE = 12 * 3600  # below FID, as the deployment default
 
 
 def advance(chain, seconds: int) -> None:
-    """Mine a block exactly `seconds` after the latest one.
-
-    Relative to the latest block rather than the wall clock (`evm_increaseTime`), so a slow
-    machine cannot add a second between the last transaction and this block.
-    """
-    chain.provider.web3.provider.make_request("evm_mine", [now(chain) + seconds])
+    """Mine a block exactly `seconds` after the latest one (`support.chain.mine_after`)."""
+    mine_after(chain.provider.web3, seconds)
 
 
 def now(chain) -> int:
-    return chain.provider.web3.eth.get_block("latest")["timestamp"]
+    return latest_timestamp(chain.provider.web3)
 
 
 def sign_call(chain, council, target: str, data: bytes, keys=None, nonce=None, deadline=None):

@@ -5,6 +5,8 @@ import urllib.error
 import urllib.request
 
 from eth_account import Account as EthAccount
+from support.chain import advance as advance_clock
+from support.keys import private_key_bytes
 from web3 import Web3
 
 from offchain.bls import SecretKey, g2_words
@@ -22,7 +24,7 @@ KEYS: dict[str, SecretKey] = {}
 
 
 def private_key_of(account) -> bytes:
-    return bytes.fromhex(account.private_key.removeprefix("0x"))
+    return private_key_bytes(account)
 
 
 def key_of(account) -> SecretKey:
@@ -79,6 +81,4 @@ def http(url, method="GET", body=None):
 
 
 def advance(chain, seconds):
-    w3 = Web3(Web3.HTTPProvider(chain.provider.uri))
-    w3.provider.make_request("evm_increaseTime", [seconds])
-    w3.provider.make_request("evm_mine", [])
+    advance_clock(Web3(Web3.HTTPProvider(chain.provider.uri)), seconds)

@@ -160,6 +160,7 @@ def _once(deployments, status_file, rpc):
     )
 
 
+@pytest.mark.slow  # runs the validator service as a process three times (~17 s)
 def test_silent_finality_class_batches_final_while_down_fail_the_one_shot_check(
     chain, deployment, contracts, make_batcher, alice, tmp_path
 ):

@@ -2,6 +2,7 @@
 
 import ape
 from rollup_helpers import BOND, CHALLENGE_PERIOD, ETH
+from support.reverts import call_reverts
 
 from offchain.rollup.wallet import sign_transfer, sign_withdraw
 
@@ -28,8 +29,9 @@ def test_deposit_transfer_withdraw_claim(env):
     assert env.rollup.head()[0] == op.state.root
     claim = result.withdrawals[0]
     assert claim.amount == 5 * 10**17 and claim.owner == env.addr(2)
-    with ape.reverts(env.rollup.BatchNotFinal):
-        env.rollup.finalizeWithdrawal(claim.as_abi(), sender=env.accounts[5])
+    call_reverts(
+        env.rollup, "BatchNotFinal", "finalizeWithdrawal", claim.as_abi(), sender=env.accounts[5]
+    )
     env.advance(CHALLENGE_PERIOD)
     env.rollup.finalizeWithdrawal(claim.as_abi(), sender=env.accounts[5])
     assert env.bridge.claimable(env.addr(2), ETH) == 5 * 10**17
@@ -41,8 +43,14 @@ def test_deposit_transfer_withdraw_claim(env):
     assert env.rollup.lastFinalizedRoot() == op.state.root
     # each batch locked its own bond (the operator topped up before the second); both are
     # released once final, and the whole bond comes out
-    with ape.reverts(env.rollup.NothingToWithdraw):
-        env.rollup.withdrawBond(2 * BOND + 1, env.accounts[0], sender=env.accounts[0])
+    call_reverts(
+        env.rollup,
+        "NothingToWithdraw",
+        "withdrawBond",
+        2 * BOND + 1,
+        env.accounts[0],
+        sender=env.accounts[0],
+    )
     env.rollup.withdrawBond(2 * BOND, env.accounts[0], sender=env.accounts[0])
     assert env.rollup.bondOf(env.accounts[0]) == 0
     assert env.rollup.lockedBondOf(env.accounts[0]) == 0

@@ -4,9 +4,9 @@ evidence reverts; worst case of 32 distinct senders measured."""
 
 from __future__ import annotations
 
-import ape
 import pytest
 from eth_utils import keccak
+from support.reverts import call_reverts
 from v2_helpers import ACTIVATION_DELAY, Built, deploy, rest_bytes, transfer_bytes
 
 from offchain.bls import SecretKey, sign, signing_dst
@@ -45,6 +45,12 @@ def prove(c, batch, built, signers, sender, ci=0):
     return c.rollup.proveSignatureFraud(c.sig_proof(batch, built, ci, signers), sender=sender)
 
 
+def refuses(c, error, batch, built, signers, sender, ci=0) -> None:
+    """`prove` reverts with `error` (an eth_call: `ape.reverts` decodes a trace, seconds each)."""
+    proof = c.sig_proof(batch, built, ci, signers)
+    call_reverts(c.rollup, error, "proveSignatureFraud", proof, sender=sender)
+
+
 def fault_of(c, receipt) -> int:
     (log,) = list(receipt.decode_logs(c.rollup.FraudProven))
     return int(log.fault)
@@ -67,8 +73,7 @@ def test_honest_commitment_survives(c, accounts):
     built = honest(c)
     signers = [c.world.signer_evidence(1), c.world.signer_evidence(2)]
     batch, _ = c.post([built])
-    with ape.reverts(c.rollup.NotFraudulent):
-        prove(c, batch, [built], signers, accounts[9])
+    refuses(c, "NotFraudulent", batch, [built], signers, accounts[9])
     assert c.rollup.batchCount() == batch + 1
 
 
@@ -114,18 +119,15 @@ def test_a_key_must_be_zero_when_none_is_registered(c, accounts):
     account, siblings, _ = c.world.signer_evidence(3)
     other_key = c.world.signer_evidence(1)[2]
     batch, _ = c.post([built])
-    with ape.reverts(c.rollup.KeyMismatch):
-        prove(c, batch, [built], [(account, siblings, other_key)], accounts[9])
+    refuses(c, "KeyMismatch", batch, [built], [(account, siblings, other_key)], accounts[9])
 
 
 def test_wrong_key_passed_reverts(c, accounts):
     built = honest(c)
     s1, s2 = c.world.signer_evidence(1), c.world.signer_evidence(2)
     batch, _ = c.post([built])
-    with ape.reverts(c.rollup.KeyMismatch):
-        prove(c, batch, [built], [(s1[0], s1[1], s2[2]), s2], accounts[9])
-    with ape.reverts(c.rollup.KeyMismatch):
-        prove(c, batch, [built], [(s1[0], s1[1], (0,) * 8), s2], accounts[9])
+    refuses(c, "KeyMismatch", batch, [built], [(s1[0], s1[1], s2[2]), s2], accounts[9])
+    refuses(c, "KeyMismatch", batch, [built], [(s1[0], s1[1], (0,) * 8), s2], accounts[9])
 
 
 def test_signers_must_be_the_distinct_senders_in_order(c, accounts):
@@ -133,15 +135,13 @@ def test_signers_must_be_the_distinct_senders_in_order(c, accounts):
     s1, s2, s0 = (c.world.signer_evidence(i) for i in (1, 2, 0))
     batch, _ = c.post([built])
     for signers in ([s1], [s1, s2, s0], [s1, s2, s2], []):
-        with ape.reverts(c.rollup.BadSigners):
-            prove(c, batch, [built], signers, accounts[9])
-    with ape.reverts(c.rollup.BadAccountProof):
-        prove(c, batch, [built], [s2, s1], accounts[9])  # swapped: leaves at the wrong index
+        refuses(c, "BadSigners", batch, [built], signers, accounts[9])
+    refuses(
+        c, "BadAccountProof", batch, [built], [s2, s1], accounts[9]
+    )  # swapped: leaves at the wrong index
     short = (s1[0][:59], s1[1], s1[2])
-    with ape.reverts(c.rollup.BadAccountProof):
-        prove(c, batch, [built], [short, s2], accounts[9])
-    with ape.reverts(c.rollup.BadAccountProof):
-        prove(c, batch, [built], [(s1[0], s1[1][:23], s1[2]), s2], accounts[9])
+    refuses(c, "BadAccountProof", batch, [built], [short, s2], accounts[9])
+    refuses(c, "BadAccountProof", batch, [built], [(s1[0], s1[1][:23], s1[2]), s2], accounts[9])
 
 
 def _sqrt(a: int) -> int | None:
@@ -227,10 +227,8 @@ def test_undecodable_amount_is_proven(c, accounts):
 def test_commitment_without_signed_txs_is_not_fraudulent(c, accounts):
     built = c.world.commit(deposits=[])
     batch, _ = c.post([built])
-    with ape.reverts(c.rollup.NotFraudulent):
-        prove(c, batch, [built], [], accounts[9])
-    with ape.reverts(c.rollup.BadSigners):
-        prove(c, batch, [built], [c.world.signer_evidence(1)], accounts[9])
+    refuses(c, "NotFraudulent", batch, [built], [], accounts[9])
+    refuses(c, "BadSigners", batch, [built], [c.world.signer_evidence(1)], accounts[9])
 
 
 def test_batch_and_commitment_checks(c, accounts, chain):
@@ -238,18 +236,33 @@ def test_batch_and_commitment_checks(c, accounts, chain):
     signers = [c.world.signer_evidence(1), c.world.signer_evidence(2)]
     batch, _ = c.post([built])
     good = c.sig_proof(batch, [built], 0, signers)
-    with ape.reverts(c.rollup.UnknownBatch):
-        c.rollup.proveSignatureFraud((batch + 1, *good[1:]), sender=accounts[9])
-    with ape.reverts(c.rollup.BatchHashMismatch):
-        c.rollup.proveSignatureFraud((good[0], [keccak(b"x")], *good[2:]), sender=accounts[9])
-    with ape.reverts(c.rollup.CommitmentMismatch):
-        c.rollup.proveSignatureFraud((*good[:2], 1, *good[3:]), sender=accounts[9])
-    with ape.reverts(c.rollup.CommitmentMismatch):
-        c.rollup.proveSignatureFraud((*good[:6], good[6] + b"\0", good[7]), sender=accounts[9])
+    call_reverts(
+        c.rollup, "UnknownBatch", "proveSignatureFraud", (batch + 1, *good[1:]), sender=accounts[9]
+    )
+    call_reverts(
+        c.rollup,
+        "BatchHashMismatch",
+        "proveSignatureFraud",
+        (good[0], [keccak(b"x")], *good[2:]),
+        sender=accounts[9],
+    )
+    call_reverts(
+        c.rollup,
+        "CommitmentMismatch",
+        "proveSignatureFraud",
+        (*good[:2], 1, *good[3:]),
+        sender=accounts[9],
+    )
+    call_reverts(
+        c.rollup,
+        "CommitmentMismatch",
+        "proveSignatureFraud",
+        (*good[:6], good[6] + b"\0", good[7]),
+        sender=accounts[9],
+    )
     chain.pending_timestamp += 3601
     chain.mine()
-    with ape.reverts(c.rollup.BatchFinal):
-        c.rollup.proveSignatureFraud(good, sender=accounts[9])
+    call_reverts(c.rollup, "BatchFinal", "proveSignatureFraud", good, sender=accounts[9])
 
 
 def test_commit_then_reveal_pays_the_committer(c, accounts, project):
@@ -307,8 +320,7 @@ def test_signer_created_by_a_deposit_of_the_same_commitment_survives(c, accounts
     built = c.world.commit(deposits=[(4, owner, E19)], transfers=[(4, 0, 10**18, 0)])
     signers = [c.world.signer_evidence(4)]
     batch, _ = c.post([built])
-    with ape.reverts(c.rollup.NotFraudulent):
-        prove(c, batch, [built], signers, accounts[9])
+    refuses(c, "NotFraudulent", batch, [built], signers, accounts[9])
 
 
 def test_non_canonical_empty_leaf_is_bad_evidence(c, accounts):
@@ -316,5 +328,4 @@ def test_non_canonical_empty_leaf_is_bad_evidence(c, accounts):
     _, siblings, key = c.world.signer_evidence(9)
     batch, _ = c.post([built])
     forged = bytes(40) + (1).to_bytes(16, "big") + bytes(4)  # owner 0 with a balance
-    with ape.reverts(c.rollup.BadAccountProof):
-        prove(c, batch, [built], [(forged, siblings, key)], accounts[9])
+    refuses(c, "BadAccountProof", batch, [built], [(forged, siblings, key)], accounts[9])

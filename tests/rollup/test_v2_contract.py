@@ -9,6 +9,7 @@ import random
 import ape
 import pytest
 from eth_utils import keccak
+from support.reverts import call_reverts
 from v2_helpers import (
     ACTIVATION_DELAY,
     BOND,
@@ -124,14 +125,11 @@ def test_framing_reverts(c, accounts):
         one * 65,  # 65 commitments
     ]
     for data in cases:
-        with ape.reverts(c.rollup.MalformedBatch):
-            c.rollup.postBatch(root, data, sender=c.proposer)
+        call_reverts(c.rollup, "MalformedBatch", "postBatch", root, data, sender=c.proposer)
     deposit = bytes(root) + rest_bytes(0, [9], [], [], [])
-    with ape.reverts(c.rollup.DepositsNotQueued):
-        c.rollup.postBatch(root, deposit, sender=c.proposer)
+    call_reverts(c.rollup, "DepositsNotQueued", "postBatch", root, deposit, sender=c.proposer)
     forced = bytes(root) + rest_bytes(0, [], [], [], [1])
-    with ape.reverts(c.rollup.ForcedNotQueued):
-        c.rollup.postBatch(root, forced, sender=c.proposer)
+    call_reverts(c.rollup, "ForcedNotQueued", "postBatch", root, forced, sender=c.proposer)
     assert c.rollup.postBatch(root, one * 64, sender=c.proposer)  # 64 commitments are fine
 
 
@@ -163,8 +161,7 @@ def test_force_transaction_v2_binds_the_sender(c, accounts):
         b"\x04" + transfer[1:],
         b"\x01",
     ):
-        with ape.reverts(c.rollup.BadForcedTx):
-            c.rollup.forceTransaction(bad, sender=accounts[2])
+        call_reverts(c.rollup, "BadForcedTx", "forceTransaction", bad, sender=accounts[2])
 
 
 # ---------------------------------------------------------------------- state dispute
@@ -195,8 +192,9 @@ def test_honest_v2_commitment_is_not_fraudulent(c, accounts):
     assert built.rest[-3:] == bytes([1, 0, 0])
     assert c.world.acc(2).nonce == 1  # the withdraw bumped it, the forced transfer did not
     batch, _ = c.post([built])
-    with ape.reverts(c.rollup.NotFraudulent):
-        c.rollup.proveFraud(fraud_proof(batch, [built], 0), sender=accounts[9])
+    call_reverts(
+        c.rollup, "NotFraudulent", "proveFraud", fraud_proof(batch, [built], 0), sender=accounts[9]
+    )
 
 
 def test_wrong_root_is_proven(c, accounts):
@@ -231,10 +229,8 @@ def test_overspend_and_second_commitment_are_proven(c, accounts):
     assert fault_of(c, c.rollup.proveFraud(proof, sender=accounts[9], gas=5_000_000)) == OVERSPEND
     bad_prev = (first.post_root, first.deposit_end, first.forced_end, keccak(b"other"))
     batch, _ = c.post([first, second])
-    with ape.reverts(c.rollup.CommitmentMismatch):
-        c.rollup.proveFraud(
-            fraud_proof(batch, [first, second], 1, bad_prev), sender=accounts[9], gas=5_000_000
-        )
+    bad_link = fraud_proof(batch, [first, second], 1, bad_prev)
+    call_reverts(c.rollup, "CommitmentMismatch", "proveFraud", bad_link, sender=accounts[9])
 
 
 def test_undecodable_outcome_is_malformed_without_witnesses(c, accounts):
@@ -256,8 +252,7 @@ def test_forced_evidence_must_name_the_sender(c, accounts):
     forged[1] = (accounts[3].address, forged[1][1])  # claim the owner queued it
     proof = list(fraud_proof(batch, [built], 0))
     proof[10] = forged
-    with ape.reverts(c.rollup.ForcedEvidenceMismatch):
-        c.rollup.proveFraud(tuple(proof), sender=accounts[9])
+    call_reverts(c.rollup, "ForcedEvidenceMismatch", "proveFraud", tuple(proof), sender=accounts[9])
 
 
 def test_missing_and_unused_witnesses_revert(c, accounts):
@@ -266,11 +261,9 @@ def test_missing_and_unused_witnesses_revert(c, accounts):
     batch, _ = c.post([built])
     proof = list(fraud_proof(batch, [built], 0))
     proof[9] = built.witnesses[:-828]
-    with ape.reverts(c.rollup.MissingWitness):
-        c.rollup.proveFraud(tuple(proof), sender=accounts[9])
+    call_reverts(c.rollup, "MissingWitness", "proveFraud", tuple(proof), sender=accounts[9])
     proof[9] = built.witnesses + built.witnesses[:828]
-    with ape.reverts(c.rollup.UnusedWitness):
-        c.rollup.proveFraud(tuple(proof), sender=accounts[9])
+    call_reverts(c.rollup, "UnusedWitness", "proveFraud", tuple(proof), sender=accounts[9])
 
 
 # ------------------------------------------------------------------------- withdrawals
@@ -316,8 +309,7 @@ def test_withdrawals_from_v2_data(c, accounts, chain):
         proof(2, 2, accounts[4].address, own),
         proof(1, 1, accounts[3].address, own),
     ):
-        with ape.reverts(c.rollup.NotAWithdrawal):
-            c.rollup.finalizeWithdrawal(bad, sender=accounts[9])
+        call_reverts(c.rollup, "NotAWithdrawal", "finalizeWithdrawal", bad, sender=accounts[9])
 
 
 # --------------------------------------------------------------------------- posting cost
@@ -380,8 +372,7 @@ def test_bad_and_non_canonical_witnesses_revert(c, accounts):
     w = bytearray(built.witnesses)
     w[59] ^= 1  # the first witness's nonce: its leaf no longer proves
     proof[9] = bytes(w)
-    with ape.reverts(c.rollup.BadWitness):
-        c.rollup.proveFraud(tuple(proof), sender=accounts[9])
+    call_reverts(c.rollup, "BadWitness", "proveFraud", tuple(proof), sender=accounts[9])
 
 
 def test_non_canonical_empty_leaf_reverts(c, accounts):
@@ -390,5 +381,10 @@ def test_non_canonical_empty_leaf_reverts(c, accounts):
     empty = bytes(40) + (5).to_bytes(16, "big") + bytes(4) + b"".join(c.world.tree.proof(20))
     bad = Built(keccak(b"y"), c.world.deposit_end, c.world.forced_end, rest, w1 + empty, [], [])
     batch, _ = c.post([bad], pre_root=c.rollup.head()[0])
-    with ape.reverts(c.rollup.NonCanonicalEmptyLeaf):
-        c.rollup.proveFraud(fraud_proof(batch, [bad], 0), sender=accounts[9])
+    call_reverts(
+        c.rollup,
+        "NonCanonicalEmptyLeaf",
+        "proveFraud",
+        fraud_proof(batch, [bad], 0),
+        sender=accounts[9],
+    )

@@ -6,45 +6,31 @@ from __future__ import annotations
 
 from eth_account import Account
 from test_zk_batcher import http, tx_json
-from zk_helpers import ALICE_KEY, BOB_KEY, PARAMS
+from zk_helpers import ALICE_KEY, BOB_KEY, SMALL_PARAMS, deploy_system
 
 from offchain.sequencer.config import SequencerConfig
 from offchain.sequencer.http_server import serve
-from offchain.zk.circuit import verifier_args
 from offchain.zk.sequencer_backend import ZkBatcher
 from offchain.zk.sequencer_routes import routes
-from offchain.zk.tree import zero_hashes
 from offchain.zk.txs import TxKind, recipient_bytes, sign_tx
 
 
 def test_idempotent_submission_zk_resend_gets_the_stored_record(
-    project, chain, deployer, alice, bob, rollup_keys, exit_keys, prover, tmp_path
+    project, chain, deployer, alice, bob, small_rollup_keys, exit_keys, small_prover, tmp_path
 ):
-    bridge = deployer.deploy(project.L1Bridge, "0x02")
-    bv = deployer.deploy(project.Groth16Verifier, *verifier_args(rollup_keys))
-    ev = deployer.deploy(project.Groth16Verifier, *verifier_args(exit_keys))
-    rollup = deployer.deploy(
-        project.ZkRollup,
-        bridge,
-        bv,
-        ev,
-        zero_hashes(PARAMS.depth)[PARAMS.depth],
-        PARAMS.n_txs,
-        PARAMS.n_deposits,
-        3600,
-        3600,  # forced-withdrawal delay
-        PARAMS.depth,
+    """One-slot circuit: nothing here is batched, only admitted."""
+    zk = deploy_system(
+        project, deployer, chain, SMALL_PARAMS, small_rollup_keys, exit_keys, 3600, 3600
     )
-    bridge.setRollup(rollup, sender=deployer)
-    bridge.depositETH(recipient_bytes(ALICE_KEY.public_key), sender=alice, value=10**18)
-    bridge.depositETH(recipient_bytes(BOB_KEY.public_key), sender=bob, value=10**18)
+    zk.bridge.depositETH(recipient_bytes(ALICE_KEY.public_key), sender=alice, value=10**18)
+    zk.bridge.depositETH(recipient_bytes(BOB_KEY.public_key), sender=bob, value=10**18)
     batcher = ZkBatcher(
         chain.provider.web3,
         Account.from_key(deployer.private_key),
-        rollup.address,
-        bridge.address,
-        PARAMS,
-        prover,
+        zk.rollup.address,
+        zk.bridge.address,
+        SMALL_PARAMS,
+        small_prover,
         tmp_path / "zk.sqlite",
         tmp_path / "zk-state.json",
         max_batch_delay=3600,

@@ -12,16 +12,14 @@ import threading
 import pytest
 from eth_account import Account
 from eth_utils import keccak
-from zk_helpers import ALICE_KEY, BOB_KEY, FIXED_GAS, MALLORY_KEY, PARAMS
+from zk_helpers import ALICE_KEY, BOB_KEY, FIXED_GAS, MALLORY_KEY, PARAMS, deploy_system
 
 from offchain.l1.sender import SendError, SendPolicy
 from offchain.sequencer.store import BatchStatus, TxStatus
 from offchain.zk.batch import build_batch
 from offchain.zk.chain import read_deposits, submit_args, submit_calldata
-from offchain.zk.circuit import verifier_args
 from offchain.zk.prover import prove_checked
 from offchain.zk.sequencer_backend import ZkBatcher, encode_tx
-from offchain.zk.tree import zero_hashes
 from offchain.zk.txs import TxKind, recipient_bytes, sign_tx
 
 pytestmark = pytest.mark.slow  # proves several zk batches across restarts
@@ -30,23 +28,9 @@ E17 = 10**17
 
 
 @pytest.fixture
-def system(project, deployer, alice, bob, rollup_keys, exit_keys):
-    bridge = deployer.deploy(project.L1Bridge, "0x02")
-    bv = deployer.deploy(project.Groth16Verifier, *verifier_args(rollup_keys))
-    ev = deployer.deploy(project.Groth16Verifier, *verifier_args(exit_keys))
-    rollup = deployer.deploy(
-        project.ZkRollup,
-        bridge,
-        bv,
-        ev,
-        zero_hashes(PARAMS.depth)[PARAMS.depth],
-        PARAMS.n_txs,
-        PARAMS.n_deposits,
-        3600,
-        3600,  # forced-withdrawal delay
-        PARAMS.depth,
-    )
-    bridge.setRollup(rollup, sender=deployer)
+def system(project, deployer, chain, alice, bob, rollup_keys, exit_keys):
+    zk = deploy_system(project, deployer, chain, PARAMS, rollup_keys, exit_keys, 3600, 3600)
+    bridge, rollup = zk.bridge, zk.rollup
     bridge.depositETH(recipient_bytes(ALICE_KEY.public_key), sender=alice, value=10 * E17)
     bridge.depositETH(recipient_bytes(BOB_KEY.public_key), sender=bob, value=5 * E17)
     return bridge, rollup

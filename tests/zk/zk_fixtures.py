@@ -14,21 +14,20 @@ import pytest
 from zk_helpers import (
     ALICE_KEY,
     BOB_KEY,
-    FORCED_DELAY,
-    FREEZE_PERIOD,
     GENESIS_DEPOSITS,
     MALLORY_KEY,
     PARAMS,
+    SMALL_PARAMS,
     Proven,
     ZkSystem,
+    deploy_system,
 )
 from zk_proof_reuse import ProofLog, ReusingProver
 
 from offchain.zk.batch import build_batch
-from offchain.zk.circuit import dev_keys, exit_spec, rollup_spec, verifier_args
+from offchain.zk.circuit import dev_keys, exit_spec, rollup_spec
 from offchain.zk.prover import Groth16Prover, prove_checked
 from offchain.zk.state import L2State
-from offchain.zk.tree import zero_hashes
 from offchain.zk.txs import TxKind, sign_tx
 
 
@@ -38,7 +37,14 @@ def rollup_keys():
 
 
 @pytest.fixture(scope="session")
+def small_rollup_keys():
+    """Keys of the one-slot circuit (SMALL_PARAMS); made by the first run, cached like the rest."""
+    return dev_keys(rollup_spec(SMALL_PARAMS))
+
+
+@pytest.fixture(scope="session")
 def exit_keys():
+    assert SMALL_PARAMS.depth == PARAMS.depth  # one exit circuit serves both sizes
     return dev_keys(exit_spec(PARAMS.depth))
 
 
@@ -61,30 +67,18 @@ def prover(rollup_keys, proof_log) -> ReusingProver:
 
 
 @pytest.fixture(scope="session")
+def small_prover(small_rollup_keys, proof_log) -> ReusingProver:
+    return ReusingProver(Groth16Prover(small_rollup_keys), proof_log)
+
+
+@pytest.fixture(scope="session")
 def exit_prover(exit_keys, proof_log) -> ReusingProver:
     return ReusingProver(Groth16Prover(exit_keys), proof_log)
 
 
 @pytest.fixture(scope="session")
 def zk(project, deployer, chain, rollup_keys, exit_keys) -> ZkSystem:
-    bridge = deployer.deploy(project.L1Bridge, b"\x02")
-    bv = deployer.deploy(project.Groth16Verifier, *verifier_args(rollup_keys))
-    ev = deployer.deploy(project.Groth16Verifier, *verifier_args(exit_keys))
-    genesis = zero_hashes(PARAMS.depth)[PARAMS.depth]
-    rollup = deployer.deploy(
-        project.ZkRollup,
-        bridge,
-        bv,
-        ev,
-        genesis,
-        PARAMS.n_txs,
-        PARAMS.n_deposits,
-        FREEZE_PERIOD,
-        FORCED_DELAY,
-        PARAMS.depth,
-    )
-    bridge.setRollup(rollup, sender=deployer)
-    return ZkSystem(bridge, rollup, bv, ev, chain.chain_id)
+    return deploy_system(project, deployer, chain, PARAMS, rollup_keys, exit_keys)
 
 
 @pytest.fixture(scope="session")
