@@ -226,7 +226,7 @@ def test_blob_hashes_or_offset_not_the_postings_are_refused(c):
     assert _revert(c, "proveBlobFraud", _with(proof, blobHashes=list(proof[2]) * 2)) == ref
     # batch 1's binding does not serve for batch 2 (and vice versa)
     other = posted.proof(0, 0)
-    assert _revert(c, "proveBlobFraud", _with(other, batchIndex=2)) != b""
+    assert _revert(c, "proveBlobFraud", _with(other, batchIndex=2)) == ref
 
 
 def test_headers_not_the_batchs_are_refused(c):
@@ -284,6 +284,23 @@ def test_an_old_blob_binding_is_dead_once_a_new_posting_reuses_the_index(c, acco
     c.rollup.proveBlobFraud(old, sender=accounts[9])
     post_blobs(c, posting)  # honest this time, same headers and index
     assert _revert(c, "proveBlobFraud", old) == _err("BlobRefMismatch(uint256)", ["uint256"], [1])
+
+
+def test_a_blob_batch_discarded_by_a_freeze_stays_provable_in_its_window(c, accounts, chain):
+    c.rollup.forceTransaction(b"\x03" + bytes(3) + bytes(4) + bytes(2), sender=accounts[1])
+    chain.pending_timestamp += 86_000  # the forced tx has 400 s left
+    chain.mine()
+    built = _transfers(c, 1)
+    posting = layout([built])
+    posted = post_blobs(c, posting, blobs=_lie(posting, 10))  # skips the forced tx
+    chain.pending_timestamp += 500  # the forced tx expired; the blob batch is in its window
+    chain.mine()
+    c.rollup.freeze(sender=accounts[2])
+    assert c.rollup.batchCount() == 1 and c.rollup.discardedEnd() == 2
+    assert c.rollup.isDisputable(1)
+    receipt = c.rollup.proveBlobFraud(posted.proof(0, 0), sender=accounts[9])
+    assert fault_of(c, receipt) == BLOB_MISMATCH
+    assert c.rollup.discardedEnd() == 1 and c.rollup.batchBond(1) == 0
 
 
 # ----------------------------------------------------------------------- bounty
