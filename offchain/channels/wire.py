@@ -275,7 +275,7 @@ def seal(msg: Message, signer: crypto.Signer) -> bytes:
 def decode_body(body: bytes) -> Message:
     try:
         return _MESSAGE.decode(body)
-    except msgspec.DecodeError as e:
+    except (msgspec.DecodeError, UnicodeDecodeError) as e:  # msgspec lets bad UTF-8 through
         raise ChannelError(f"malformed message: {e}", ErrorCode.MALFORMED) from e
 
 
@@ -284,7 +284,7 @@ def open_envelope(raw: bytes) -> tuple[str, Message]:
     decode or is another wire version, BAD_SIGNATURE if the sender did not sign it."""
     try:
         env = _ENVELOPE.decode(raw)
-    except msgspec.DecodeError as e:
+    except (msgspec.DecodeError, UnicodeDecodeError) as e:
         raise ChannelError(f"malformed envelope: {e}", ErrorCode.MALFORMED) from e
     if env.version != WIRE_VERSION:
         raise ChannelError(

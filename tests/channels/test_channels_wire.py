@@ -11,7 +11,7 @@ import msgspec
 import pytest
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from wire_cases import SIGNER, VECTORS, cases, frames
 
@@ -149,6 +149,7 @@ def test_state_roundtrips_through_the_wire(s):
 
 @settings(max_examples=150, deadline=None)
 @given(st.binary(max_size=400))
+@example(b"\x91\xa5\x00\x00\x00\x00\x80")  # a tag that is not UTF-8 (msgspec: UnicodeDecodeError)
 def test_arbitrary_bytes_only_channel_errors(raw):
     with contextlib.suppress(ChannelError):
         wire.open_envelope(raw)
