@@ -1151,14 +1151,14 @@ contract Rollup is IRollup, Initializable, ReentrancyGuardTransient {
     /// @notice A proposer's free bond: withdrawable at any time, `requiredBond` of it is locked
     ///         into each batch it posts.
     /// @param proposer The key.
-    function bondOf(address proposer) external view returns (uint256) {
+    function bondOf(address proposer) external view returns (uint256 amount) {
         return _s().bondOf[proposer];
     }
 
     /// @notice Bond a proposer has locked in batches not yet released (final, rolled back or
     ///         slashed). INVARIANT: every disputable batch holds `requiredBond` of it.
     /// @param proposer The key.
-    function lockedBondOf(address proposer) external view returns (uint256) {
+    function lockedBondOf(address proposer) external view returns (uint256 amount) {
         return _s().lockedBondOf[proposer];
     }
 
@@ -1169,14 +1169,14 @@ contract Rollup is IRollup, Initializable, ReentrancyGuardTransient {
 
     /// @notice Challenger rewards to pull.
     /// @param challenger The key.
-    function rewardOf(address challenger) external view returns (uint256) {
+    function rewardOf(address challenger) external view returns (uint256 amount) {
         return _s().rewardOf[challenger];
     }
 
     /// @notice Block number at which a fraud commitment was first made (0: never).
     ///         commitment = keccak256(abi.encode(keccak256(abi.encode(proof)), challenger, salt)).
     /// @param commitment The key.
-    function fraudCommitmentBlock(bytes32 commitment) external view returns (uint256) {
+    function fraudCommitmentBlock(bytes32 commitment) external view returns (uint256 blockNumber) {
         return _s().fraudCommitmentBlock[commitment];
     }
 
@@ -1198,7 +1198,7 @@ contract Rollup is IRollup, Initializable, ReentrancyGuardTransient {
 
     /// @notice Block timestamp at which forced tx `index` was queued.
     /// @param index The key.
-    function forcedAt(uint256 index) external view returns (uint256) {
+    function forcedAt(uint256 index) external view returns (uint256 timestamp) {
         return uint128(_s().forcedAt[index]);
     }
 
@@ -1235,7 +1235,7 @@ contract Rollup is IRollup, Initializable, ReentrancyGuardTransient {
     /// @notice keccak256(abi.encode(bytes32[] blobHashes, uint256 payloadOffset)) of a batch
     ///         posted by postBlobBatches; zero for a calldata batch (postBatch clears it).
     /// @param index The key.
-    function blobRef(uint256 index) external view returns (bytes32) {
+    function blobRef(uint256 index) external view returns (bytes32 ref) {
         return _s().blobRef[index];
     }
 }
