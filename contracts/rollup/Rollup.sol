@@ -93,10 +93,11 @@ contract Rollup is IRollup, Initializable, ReentrancyGuardTransient {
         // are fixed), and it can never be initialized again, so nobody can take it over.
         governor = address(new RollupGovernor());
         RollupStore.Layout storage $ = _s();
-        RollupStore.setParam($, 0, requiredBond_);
-        RollupStore.setParam($, 1, challengePeriod_);
-        RollupStore.setParam($, 2, forcedInclusionDelay_);
-        RollupStore.setParam($, 3, livenessPeriod_);
+        uint256[4] memory params = [requiredBond_, challengePeriod_, forcedInclusionDelay_, livenessPeriod_];
+        for (uint256 i; i < 4; ++i) {
+            if (!RollupStore.valid(i, params[i])) revert BadParameter();
+            RollupStore.setParam($, i, params[i]);
+        }
         $.deployedAt = block.timestamp;
         _disableInitializers();
     }

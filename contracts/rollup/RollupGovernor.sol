@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 import {IExitWindow} from "../governance/IExitWindow.sol";
 import {IExitWindowTimelock} from "../governance/IExitWindowTimelock.sol";
+import {IRollup} from "./IRollup.sol";
 import {IRollupGovernance} from "./IRollupGovernance.sol";
 import {RollupStore} from "./RollupStore.sol";
 
@@ -33,13 +34,13 @@ contract RollupGovernor is IRollupGovernance, IExitWindow, Initializable {
         uint256 forcedInclusionDelay_,
         uint256 livenessPeriod_
     ) external initializer {
-        if (address(timelock_) == address(0)) revert RollupStore.BadParameter();
+        if (address(timelock_) == address(0)) revert IRollup.BadParameter();
         RollupStore.Layout storage $ = RollupStore.layout();
         $.timelock = timelock_;
-        RollupStore.setParam($, 0, requiredBond_);
-        RollupStore.setParam($, 1, challengePeriod_);
-        RollupStore.setParam($, 2, forcedInclusionDelay_);
-        RollupStore.setParam($, 3, livenessPeriod_);
+        _set($, 0, requiredBond_);
+        _set($, 1, challengePeriod_);
+        _set($, 2, forcedInclusionDelay_);
+        _set($, 3, livenessPeriod_);
         $.deployedAt = block.timestamp;
     }
 
@@ -80,11 +81,16 @@ contract RollupGovernor is IRollupGovernance, IExitWindow, Initializable {
         RollupStore.Layout storage $ = RollupStore.layout();
         if (msg.sender != address($.timelock) || msg.sender == address(0)) revert OnlyTimelock(msg.sender);
         uint256 oldExit = exitTime();
-        emit ParameterChanged(which, RollupStore.setParam($, which, value), value);
+        emit ParameterChanged(which, _set($, which, value), value);
         uint256 t = exitTime();
         if (t == oldExit) return;
         // INVARIANT: the exit time never outgrows the timelock's delay (the timelock reverts).
         if (t > oldExit) $.timelock.checkExitTime(t);
         emit ExitTimeChanged(oldExit, t);
+    }
+
+    function _set(RollupStore.Layout storage $, uint256 which, uint256 value) private returns (uint256 old) {
+        if (!RollupStore.valid(which, value)) revert IRollup.BadParameter();
+        return RollupStore.setParam($, which, value);
     }
 }

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {IExitWindowTimelock} from "../governance/IExitWindowTimelock.sol";
+import {IRollupGovernance} from "./IRollupGovernance.sol";
 import {RollupTypes} from "./RollupTypes.sol";
 
 /// @title RollupStore
@@ -56,15 +57,19 @@ library RollupStore {
         return index < w.from ? w.old : w.current;
     }
 
+    /// @dev Whether `value` may be parameter `which`: not zero, a bond below 2^96, a window below 2^64.
+    function valid(uint256 which, uint256 value) internal pure returns (bool) {
+        return value != 0 && which < 4 && value <= (which == 0 ? type(uint96).max : type(uint64).max);
+    }
+
     /// @dev Sets parameter `which` (0 bond, 1 challenge period, 2 forced-inclusion delay,
     ///      3 liveness period) and returns its old value. The windows apply to what is posted or
     ///      queued after the change: a batch keeps the challenge window of its posting, a forced tx
     ///      or deposit checkpoint the delay of its queueing (stored with it), and the liveness
     ///      clock running at the change its period until the next batch.
+    ///      The caller checks `value` with `valid` first (reverting with its own BadParameter).
     function setParam(Layout storage $, uint256 which, uint256 value) internal returns (uint256 old) {
-        if (value == 0 || value > type(uint64).max || which > 3) revert BadParameter();
         if (which == 0) {
-            if (value > type(uint96).max) revert BadParameter();
             old = $.requiredBond;
             $.requiredBond = value;
         } else if (which == 2) {
@@ -81,7 +86,7 @@ library RollupStore {
                 // before the previous change must be past both windows before it is forgotten.
                 if (which == 1 && w.from != 0) {
                     uint256 until = $._batches[w.from - 1].postedAt + (w.old > old ? w.old : old);
-                    if (block.timestamp < until) revert WindowChangePending(until);
+                    if (block.timestamp < until) revert IRollupGovernance.WindowChangePending(until);
                 }
                 w.old = uint64(old);
                 w.from = uint64(from);
@@ -89,9 +94,4 @@ library RollupStore {
             w.current = uint64(value);
         }
     }
-
-    /// @dev Same selector as IRollup.BadParameter.
-    error BadParameter();
-    /// @dev Same selector as IRollupGovernance.WindowChangePending.
-    error WindowChangePending(uint256 until);
 }
