@@ -306,3 +306,23 @@ def test_an_upgrade_keeps_bonds_batches_forced_queue_and_deposits(
     assert after[11] and after[12] == before_final
     assert w.gov.timelock() == w.timelock.address and w.gov.exitTime() == FD + CP
     assert r.governor() == v2.governor() != project.Rollup.at(w.rollup.implementation).governor()
+
+
+def test_a_second_change_waits_until_older_batches_are_past_both_windows(chain, proposer, w):
+    g, r = w.gov, w.rollup.contract
+    r.bond(value=4 * BOND, sender=proposer)
+    first, second = g.setChallengePeriod.encode_input(2 * CP), g.setChallengePeriod.encode_input(3 * CP)
+    delay = w.timelock.getMinDelay()
+    schedule(w.timelock, proposer, g, first, delay)
+    schedule(w.timelock, proposer, g, second, delay)
+    advance(chain, delay)
+    old = _post_empty(r, proposer)  # window CP
+    execute(w.timelock, proposer, g, first)
+    _post_empty(r, proposer)  # window 2 * CP
+    # forgetting CP now would move batch `old`'s window to 2 * CP: refused until it is past both
+    until = r.batches(old)[3] + 2 * CP
+    with ape.reverts(g.WindowChangePending, until=until):
+        execute(w.timelock, proposer, g, second)
+    advance(chain, 2 * CP)
+    execute(w.timelock, proposer, g, second)  # still ready: it ran once both windows had passed
+    assert r.challengePeriod() == 3 * CP
