@@ -112,7 +112,9 @@ def deploy_proxied(
     `initialize_abi` is the container whose ABI has `initialize` when `container`'s does not
     (the optimistic Rollup forwards it to its RollupGovernor)."""
     implementation = deployer.deploy(container, *constructor_args)
-    init_at = implementation if initialize_abi is None else initialize_abi.at(implementation.address)
+    init_at = (
+        implementation if initialize_abi is None else initialize_abi.at(implementation.address)
+    )
     data = init_at.initialize.encode_input(*initialize_args)
     proxy = deployer.deploy(project.GovernedProxy, implementation, owner, data)
     admin = read_slot_address(proxy.provider, proxy.address, ADMIN_SLOT)

@@ -28,7 +28,10 @@ LP = 30 * DAY  # liveness period
 MARGIN = 30 * DAY
 SLACK = 2 * DAY
 _TXS_BEFORE_TIMELOCK = 7
-NONE, FORCED_TX_EXPIRED = 0, 1  # RollupTypes.FreezeReason  # council, bridge (2), registry, rollup (2), setRollup
+NONE, FORCED_TX_EXPIRED = (
+    0,
+    1,
+)  # RollupTypes.FreezeReason  # council, bridge (2), registry, rollup (2), setRollup
 
 
 @dataclass
@@ -131,14 +134,17 @@ def test_initialize_refuses_bad_parameters(project, deployer, w):
         (t, BOND, 2**64, FD, LP),
     ]:
         with ape.reverts(project.Rollup.BadParameter):
-            deploy_proxied(
-                project, deployer, project.Rollup, t, args, init, project.RollupGovernor
-            )
+            deploy_proxied(project, deployer, project.Rollup, t, args, init, project.RollupGovernor)
 
 
 def test_only_the_timelock_sets_rollup_parameters(project, chain, deployer, proposer, attacker, w):
     g = w.gov
-    setters = [g.setRequiredBond, g.setChallengePeriod, g.setForcedInclusionDelay, g.setLivenessPeriod]
+    setters = [
+        g.setRequiredBond,
+        g.setChallengePeriod,
+        g.setForcedInclusionDelay,
+        g.setLivenessPeriod,
+    ]
     for sender in (deployer, proposer, attacker):
         for setter in setters:
             with ape.reverts(g.OnlyTimelock):
@@ -177,7 +183,9 @@ def test_setters_through_the_timelock(chain, proposer, w):
 
 def test_the_exit_window_cannot_outgrow_the_delay(chain, proposer, w):
     g = w.gov
-    data = g.setChallengePeriod.encode_input(CP + SLACK + 1)  # one second past what the delay covers
+    data = g.setChallengePeriod.encode_input(
+        CP + SLACK + 1
+    )  # one second past what the delay covers
     with ape.reverts(w.timelock.ExitTimeAboveDelay):
         _run(chain, w, proposer, g, data)
     assert w.rollup.contract.challengePeriod() == CP
@@ -191,7 +199,13 @@ def test_a_challenge_period_change_applies_to_later_batches_only(chain, proposer
     g, r = w.gov, w.rollup.contract
     r.bond(value=3 * BOND, sender=proposer)
     first = _post_empty(r, proposer)
-    schedule(w.timelock, proposer, g, g.setChallengePeriod.encode_input(CP + DAY), w.timelock.getMinDelay())
+    schedule(
+        w.timelock,
+        proposer,
+        g,
+        g.setChallengePeriod.encode_input(CP + DAY),
+        w.timelock.getMinDelay(),
+    )
     # the batch posted before the change keeps its window: still disputable just before its end
     advance(chain, w.timelock.getMinDelay())
     execute(w.timelock, proposer, g, g.setChallengePeriod.encode_input(CP + DAY))
@@ -258,7 +272,9 @@ def test_an_upgrade_keeps_bonds_batches_forced_queue_and_deposits(
     advance(chain, CP + 1)
     pending = _post_empty(r, proposer)
     r.forceTransaction(encode_forced_tx(Withdraw(1, 10**16, 0)), sender=attacker)
-    w.bridge.contract.depositETH(b"\x01" + bytes.fromhex(attacker.address[2:]), value=10**17, sender=attacker)
+    w.bridge.contract.depositETH(
+        b"\x01" + bytes.fromhex(attacker.address[2:]), value=10**17, sender=attacker
+    )
     before = (
         r.bondOf(proposer),
         r.lockedBondOf(proposer),
@@ -311,7 +327,10 @@ def test_an_upgrade_keeps_bonds_batches_forced_queue_and_deposits(
 def test_a_second_change_waits_until_older_batches_are_past_both_windows(chain, proposer, w):
     g, r = w.gov, w.rollup.contract
     r.bond(value=4 * BOND, sender=proposer)
-    first, second = g.setChallengePeriod.encode_input(2 * CP), g.setChallengePeriod.encode_input(3 * CP)
+    first, second = (
+        g.setChallengePeriod.encode_input(2 * CP),
+        g.setChallengePeriod.encode_input(3 * CP),
+    )
     delay = w.timelock.getMinDelay()
     schedule(w.timelock, proposer, g, first, delay)
     schedule(w.timelock, proposer, g, second, delay)
