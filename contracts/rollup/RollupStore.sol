@@ -80,6 +80,8 @@ library RollupStore {
             // value); liveness clocks per batch count (the running clock belongs to batchCount).
             RollupTypes.Window storage w = which == 1 ? $.challenge : $.liveness;
             uint256 from = which == 1 ? $.batchCount : $.batchCount + 1;
+            // After a freeze the discarded batches [batchCount, discardedEnd) keep their windows.
+            if (which == 1 && $.discardedEnd > from) from = $.discardedEnd;
             old = w.current;
             if (from != w.from && old != 0) {
                 // INVARIANT: a posted batch's window never changes: batches under the value
