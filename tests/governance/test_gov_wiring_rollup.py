@@ -345,3 +345,21 @@ def test_a_second_change_waits_until_older_batches_are_past_both_windows(chain, 
     advance(chain, 2 * CP)
     execute(w.timelock, proposer, g, second)  # still ready: it ran once both windows had passed
     assert r.challengePeriod() == 3 * CP
+
+
+def test_after_a_freeze_a_cut_keeps_the_discarded_batches_windows(chain, proposer, attacker, w):
+    g, r = w.gov, w.rollup.contract
+    r.bond(value=3 * BOND, sender=proposer)
+    data = g.setChallengePeriod.encode_input(CP // 4)
+    schedule(w.timelock, proposer, g, data, w.timelock.getMinDelay())
+    advance(chain, w.timelock.getMinDelay())  # longer than the liveness period: freezable
+    discarded = _post_empty(r, proposer)
+    r.freeze(sender=attacker)
+    assert r.batchCount() == 0 and r.discardedEnd() == 1
+    execute(w.timelock, proposer, g, data)
+    advance(chain, CP // 4 + 10)
+    with ape.reverts(r.BatchBondLocked):  # still in the window it was posted with
+        r.releaseBond(discarded, sender=attacker)
+    advance(chain, CP)
+    r.releaseBond(discarded, sender=attacker)
+    assert r.lockedBondOf(proposer) == 0
