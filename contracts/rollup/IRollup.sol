@@ -218,4 +218,7 @@ interface IRollup {
     error KzgLengthInvalid(uint256 commitmentLength, uint256 proofLength);
     /// @notice Blob dispute: too little gas left for an opening (BlobDispute, from BlobData).
     error PointEvaluationGasTooLow(uint256 left);
+    /// @notice Blob dispute: an opening's KZG commitment does not hash to the blob's versioned hash
+    ///         (BlobDispute, from BlobData).
+    error KzgCommitmentMismatch(bytes32 versionedHash, bytes32 commitmentHash);
 }
