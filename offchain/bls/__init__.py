@@ -22,6 +22,7 @@ from .encoding import (
 )
 from .errors import BLSError
 from .hashing import expand_message_xmd, hash_to_g1, signing_dst
+from .hint import decompression_hint, hint_words
 from .keys import (
     PublicKey,
     SecretKey,
@@ -43,6 +44,8 @@ from .signatures import (
 __all__ = [
     "BLSError",
     "BatchItem",
+    "decompression_hint",
+    "hint_words",
     "PublicKey",
     "SecretKey",
     "Signature",
