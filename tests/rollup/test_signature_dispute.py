@@ -221,7 +221,9 @@ def test_a_wrong_hint_reverts_and_never_changes_the_decompression(project, accou
     """Every hint but the one the bytes call for reverts G1BadHint: a disputer cannot make a
     valid signature decompress to nothing or to another point."""
     harness = accounts[0].deploy(project.RollupHarness)
-    raw = sign(SecretKey(4242), b"m", b"TAG").compressed if name == "valid" else BAD_SIGNATURES[name]
+    raw = (
+        sign(SecretKey(4242), b"m", b"TAG").compressed if name == "valid" else BAD_SIGNATURES[name]
+    )
     for w in _wrong_hints(raw):
         call_reverts(harness, "G1BadHint", "decompressG1", raw, _words(w), sender=accounts[0])
 
@@ -248,7 +250,9 @@ def test_honest_commitment_survives_a_dispute_with_any_wrong_hint(c, accounts):
 
 
 def test_bad_signature_is_proven_only_with_its_hint(c, accounts):
-    built = c.world.commit(transfers=[(1, 2, 10**18, 0)], signature=BAD_SIGNATURES["x off the curve"])
+    built = c.world.commit(
+        transfers=[(1, 2, 10**18, 0)], signature=BAD_SIGNATURES["x off the curve"]
+    )
     batch, _ = c.post([built])
     signers = [c.world.signer_evidence(1)]
     proof = c.sig_proof(batch, [built], 0, signers, hint=(0, 0))

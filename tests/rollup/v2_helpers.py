@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from offchain.bls import SecretKey, aggregate, g2_words, hint_words, sign
 from offchain.rollup import messages
 from offchain.rollup.codec import decode_amount as _decode_amount
-from offchain.rollup.codec import parse_rest
 from offchain.rollup.codec import (  # noqa: F401 (tests import them)
     decode_transfer,
     decode_withdraw,
@@ -18,6 +17,7 @@ from offchain.rollup.codec import (  # noqa: F401 (tests import them)
     encode_rest,
     encode_transfer,
     encode_withdraw,
+    parse_rest,
 )
 from offchain.rollup.hashes import batch_hash, commitment_hash  # noqa: F401
 from offchain.rollup.merkle import SparseMerkleTree
