@@ -1,15 +1,13 @@
 """Osaka (EIP-7594): blob transactions with cell proofs on `anvil --hardfork osaka`.
 
-ape-foundry runs the suite on Prague (ape-config.yaml); this module starts its own Anvil on Osaka,
-deploys the BlobData harness from Ape's build with web3 and sends version-1 wrappers to it.
+The suite's node runs Osaka too (ape-config.yaml); this module starts its own Anvil named Osaka
+explicitly, so it keeps testing cell proofs whatever the suite's hardfork. It deploys the BlobData
+harness from Ape's build with web3 and sends version-1 wrappers to it.
 """
-
-import socket
-import subprocess
-import time
 
 import pytest
 import rlp
+from support.anvil import anvil_process
 from web3 import Web3
 from web3.exceptions import Web3RPCError
 
@@ -22,30 +20,10 @@ KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 PAYLOAD = b"osaka " * 30_000  # 180,000 bytes: two blobs
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def osaka():
-    port = _free_port()
-    proc = subprocess.Popen(
-        ["anvil", "--hardfork", "osaka", "--port", str(port), "--silent"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}"))
-    try:
-        for _ in range(100):
-            if w3.is_connected():
-                break
-            time.sleep(0.1)
-        yield w3
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with anvil_process("osaka") as url:
+        yield Web3(Web3.HTTPProvider(url))
 
 
 @pytest.fixture(scope="module")

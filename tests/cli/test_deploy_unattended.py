@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from eth_account import Account as EthAccount
+from support.anvil import anvil_process
 
 pytestmark = pytest.mark.slow  # runs `ape run deploy` as a process
 
@@ -30,13 +31,22 @@ def ape_data_with_account(tmp_path: Path, alias: str) -> Path:
     return data
 
 
-def run_deploy(tmp_path: Path, *args: str, passphrase: str | None) -> subprocess.CompletedProcess:
+@pytest.fixture
+def node():
+    """A fresh Anvil of its own, standing in for the README's public node (Sepolia)."""
+    with anvil_process() as url:
+        yield url
+
+
+def run_deploy(
+    node: str, tmp_path: Path, *args: str, passphrase: str | None
+) -> subprocess.CompletedProcess:
     env = dict(
         os.environ,
         APE_DATA_FOLDER=str(ape_data_with_account(tmp_path, "deployer")),
         L2KIT_DEPLOYMENTS=str(tmp_path / "deployments"),
+        APE_FOUNDRY_HOST=node,
     )
-    env.pop("APE_FOUNDRY_HOST", None)  # Ape starts its own Anvil
     if passphrase:
         env["APE_ACCOUNTS_deployer_PASSPHRASE"] = passphrase
     return subprocess.run(
@@ -50,8 +60,8 @@ def run_deploy(tmp_path: Path, *args: str, passphrase: str | None) -> subprocess
     )
 
 
-def test_deploy_with_yes_signs_without_a_terminal_and_writes_no_credentials(tmp_path):
-    result = run_deploy(tmp_path, "--yes", passphrase=PASSPHRASE)
+def test_deploy_with_yes_signs_without_a_terminal_and_writes_no_credentials(node, tmp_path):
+    result = run_deploy(node, tmp_path, "--yes", passphrase=PASSPHRASE)
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
     assert "Sign:" not in out and "Enter passphrase" not in out
@@ -63,15 +73,15 @@ def test_deploy_with_yes_signs_without_a_terminal_and_writes_no_credentials(tmp_
     assert rpc.startswith("http://127.0.0.1:") and "@" not in rpc and "?" not in rpc
 
 
-def test_deploy_without_yes_and_without_a_terminal_stops_before_sending(tmp_path):
-    result = run_deploy(tmp_path, passphrase=PASSPHRASE)
+def test_deploy_without_yes_and_without_a_terminal_stops_before_sending(node, tmp_path):
+    result = run_deploy(node, tmp_path, passphrase=PASSPHRASE)
     assert result.returncode != 0
     assert "pass --yes" in result.stdout + result.stderr
     assert not (tmp_path / "deployments" / "ethereum-local.json").exists()
 
 
-def test_deploy_with_yes_but_no_passphrase_says_which_variable(tmp_path):
-    result = run_deploy(tmp_path, "--yes", passphrase=None)
+def test_deploy_with_yes_but_no_passphrase_says_which_variable(node, tmp_path):
+    result = run_deploy(node, tmp_path, "--yes", passphrase=None)
     assert result.returncode != 0
     assert "APE_ACCOUNTS_deployer_PASSPHRASE" in result.stdout + result.stderr
     assert not (tmp_path / "deployments" / "ethereum-local.json").exists()

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.anvil import anvil_process
 
 from offchain.deploy import zk_available
 
@@ -17,9 +18,17 @@ ROOT = Path(__file__).resolve().parents[2]
 APE = str(Path(sys.executable).with_name("ape"))
 
 
-def run_ape(*args: str, deployments: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, L2KIT_DEPLOYMENTS=str(deployments))
-    env.pop("APE_FOUNDRY_HOST", None)  # let Ape start its own node
+@pytest.fixture
+def node():
+    """A fresh Anvil for each script. `make demo` itself lets Ape start the node (CI runs it);
+    here the test starts it, because Ape waits only a fixed 20 s for it, which a CI machine
+    running two test groups at once has exceeded."""
+    with anvil_process() as url:
+        yield url
+
+
+def run_ape(*args: str, node: str, deployments: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, L2KIT_DEPLOYMENTS=str(deployments), APE_FOUNDRY_HOST=node)
     # 600 s: the demo takes about 200 s on a quiet 2-core machine (zk keys and proof ~85 s of
     # it); with other suites running beside it 300 s was exceeded.
     return subprocess.run(
@@ -27,8 +36,8 @@ def run_ape(*args: str, deployments: Path) -> subprocess.CompletedProcess:
     )
 
 
-def test_deploy_script_writes_the_deployment_file(tmp_path):
-    result = run_ape("deploy", deployments=tmp_path)
+def test_deploy_script_writes_the_deployment_file(node, tmp_path):
+    result = run_ape("deploy", node=node, deployments=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     written = json.loads((tmp_path / "ethereum-local.json").read_text())
     assert written["chain_id"] == 31337
@@ -38,8 +47,8 @@ def test_deploy_script_writes_the_deployment_file(tmp_path):
     assert expected <= set(written["contracts"])
 
 
-def test_demo_runs_and_conserves_funds(tmp_path):
-    result = run_ape("demo", "--transfers", "60", deployments=tmp_path)
+def test_demo_runs_and_conserves_funds(node, tmp_path):
+    result = run_ape("demo", "--transfers", "60", node=node, deployments=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert re.search(r"^\s+L2 transfers accepted\s+\d+$", out, re.M), out
