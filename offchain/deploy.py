@@ -102,45 +102,46 @@ def deploy_all(
             "the zk rollup needs the optional zk extra: run `make setup` (without ZK=0), "
             "or deploy without it (--no-zk)"
         )
-    # Transactions before the timelock: council 1, optimistic bridge 2, registry 1, rollup 1,
+    # Transactions before the timelock: council 1, optimistic bridge 2, registry 1, rollup 2,
     # setRollup 1, adjudicator 1, the zk rollup's DEPLOY_ZK_TXS.
     zk_txs = 0
     if params.zk:
         from offchain.zk.deploy import DEPLOY_ZK_TXS
 
         zk_txs = DEPLOY_ZK_TXS
-    timelock_at = create_address(deployer.address, deployer.nonce + 7 + zk_txs)
+    timelock_at = create_address(deployer.address, deployer.nonce + 8 + zk_txs)
 
     council = deployer.deploy(project.SecurityCouncil, list(gov.members), gov.threshold)
 
     # Optimistic rollup: its own bridge (address recipients, behind a proxy), wired once to the
     # rollup, and the registry of the BLS keys that sign L2 transactions (format v2). The
-    # optimistic Rollup itself is not behind a proxy yet (docs/governance.md §5).
+    # optimistic Rollup is behind a proxy too; its governed parameters are set by `initialize`
+    # (docs/governance.md §5).
     bridge = deploy_proxied(
         project, deployer, project.L1Bridge, timelock_at, (ADDRESS_ACCOUNTS,), ()
     )
     registry = deployer.deploy(project.BLSKeyRegistry, params.bls_activation_delay)
-    rollup = deployer.deploy(
+    windows = (params.challenge_period, params.forced_inclusion_delay, params.liveness_period)
+    rollup = deploy_proxied(
+        project,
+        deployer,
         project.Rollup,
-        bridge.contract,
-        params.rollup_bond,
-        params.challenge_period,
-        params.forced_inclusion_delay,
-        params.liveness_period,
-        registry,
+        timelock_at,
+        (bridge.contract, params.rollup_bond, *windows, registry),
+        (timelock_at, params.rollup_bond, *windows),
+        project.RollupGovernor,
     )
-    bridge.contract.setRollup(rollup, sender=deployer)
+    bridge.contract.setRollup(rollup.contract, sender=deployer)
     contracts["BLSKeyRegistry"] = registry.address
     contracts.update(bridge.entries("RollupBridge"))
-    contracts["Rollup"] = rollup.address
+    contracts.update(rollup.entries("Rollup"))
 
     # Payment channels: one adjudicator for every two-party channel (immutable, see docs).
     adjudicator = deployer.deploy(project.ChannelAdjudicator, params.channel_penalty_bps)
     contracts["ChannelAdjudicator"] = adjudicator.address
 
-    governed: list[str] = []
-    # The optimistic Rollup exposes no exitTime() yet: its exit time is counted here instead.
-    longest = params.forced_inclusion_delay + params.challenge_period
+    governed: list[str] = [contracts["Rollup"], contracts["RollupBridge"]]
+    longest = project.RollupGovernor.at(contracts["Rollup"]).exitTime()
     if params.zk:
         # offchain.zk is GPL-3.0 and optional: imported only when the zk rollup is deployed.
         from offchain.zk.deploy import deploy_zk
@@ -156,7 +157,7 @@ def deploy_all(
                 timelock=timelock_at,
             )
         )
-        governed = [contracts["ZkRollup"], contracts["ZkBridge"]]
+        governed += [contracts["ZkRollup"], contracts["ZkBridge"]]
         longest = max(longest, project.ZkRollup.at(contracts["ZkRollup"]).exitTime())
 
     margin = gov.params.margin
