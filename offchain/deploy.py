@@ -74,6 +74,15 @@ def is_local(network_name: str) -> bool:
     return network_name in ("local", "anvil") or chain.chain_id == 31337
 
 
+def rollup_max_pause(max_pause: int, forced_inclusion_delay: int) -> int:
+    """The optimistic rollup's longest council pause: the governance setting, capped at half the
+    forced-inclusion delay, so after any pause a proposer still has half the delay to include a
+    forced tx queued at its start (and a pause alone never lets anyone freeze)."""
+    if forced_inclusion_delay < 2:
+        raise ValueError(f"forced_inclusion_delay must be >= 2 s, got {forced_inclusion_delay}")
+    return max(1, min(max_pause, forced_inclusion_delay // 2))
+
+
 def deploy_all(
     deployer: Any,
     network_choice: str,
@@ -122,13 +131,18 @@ def deploy_all(
     )
     registry = deployer.deploy(project.BLSKeyRegistry, params.bls_activation_delay)
     windows = (params.challenge_period, params.forced_inclusion_delay, params.liveness_period)
+    pause = (
+        council.address,
+        rollup_max_pause(gov.params.max_pause, params.forced_inclusion_delay),
+        gov.params.pause_needs_proven_bug,
+    )
     rollup = deploy_proxied(
         project,
         deployer,
         project.Rollup,
         timelock_at,
         (bridge.contract, params.rollup_bond, *windows, registry),
-        (timelock_at, params.rollup_bond, *windows),
+        (timelock_at, params.rollup_bond, *windows, pause),
         project.RollupGovernor,
     )
     bridge.contract.setRollup(rollup.contract, sender=deployer)

@@ -57,8 +57,9 @@ contract Rollup is IRollup, Initializable, ReentrancyGuardTransient {
     bytes32 public immutable genesisRoot;
     /// @notice Where L2 signers' BLS keys are registered.
     BLSKeyRegistry public immutable registry;
-    /// @notice The signature dispute's verdict contract (created with the rollup; its
-    ///         `signingDst()` is the tag L2 signatures are made under).
+    /// @notice The signature dispute's verdict contract (created with the rollup). Its verdict
+    ///         binds the tag of its caller, this code's `address(this)`: under a proxy the proxy,
+    ///         whose address users sign for (`signingDst()`, RollupGovernor).
     SignatureDispute public immutable signatureDispute;
     /// @notice The state dispute's re-execution (CommitmentExecutor), created with the rollup.
     StateExecutor public immutable stateExecutor;
@@ -234,7 +235,6 @@ contract Rollup is IRollup, Initializable, ReentrancyGuardTransient {
     function postBatch(bytes32 expectedPreRoot, bytes calldata data) external returns (uint256 index) {
         RollupStore.Layout storage $ = _s();
         _checkPostingCall(data);
-        if ($.frozen) revert Frozen();
         index = $.batchCount;
         _lockBond(index);
         Cursor memory cur;
@@ -265,7 +265,6 @@ contract Rollup is IRollup, Initializable, ReentrancyGuardTransient {
     {
         RollupStore.Layout storage $ = _s();
         _checkPostingCall(data);
-        if ($.frozen) revert Frozen();
         first = $.batchCount;
         (bytes32 preRoot, uint256 depositStart, uint256 forcedStart) = _headState(first);
         if (preRoot != expectedPreRoot) revert UnexpectedPreRoot(expectedPreRoot, preRoot);
@@ -373,7 +372,8 @@ contract Rollup is IRollup, Initializable, ReentrancyGuardTransient {
         emit BatchPosted(index, msg.sender, batchHash, postRoot, uint32(depositEnd), uint32(forcedEnd), n);
     }
 
-    /// @dev Refuse any posting whose bytes a validator could not take from the tx input alone.
+    /// @dev Refuse any posting whose bytes a validator could not take from the tx input alone,
+    ///      and any posting while frozen or paused by the council.
     function _checkPostingCall(bytes calldata data) private view {
         // INVARIANT: msg.sender == tx.origin and no code at it means this is the top-level call of
         // a tx to this contract (an account without code runs nothing, and an EIP-7702-delegated
@@ -382,6 +382,11 @@ contract Rollup is IRollup, Initializable, ReentrancyGuardTransient {
         // INVARIANT: msg.data is the one canonical encoding, so the validator's strict decoder
         // (offchain/rollup/posting.py) extracts exactly the `data` hashed below.
         if (!PostingCalldata.isCanonical(data)) revert NonCanonicalCalldata();
+        RollupStore.Layout storage $ = _s();
+        if ($.frozen) revert Frozen();
+        // INVARIANT: a council pause stops posting only (no other entry point reads it).
+        uint256 until = $.pausedUntil;
+        if (block.timestamp < until) revert PostingIsPaused(until);
     }
 
     /// @dev Bond side of postBatch: free the slot's previous (rolled-back) batch bond and the
@@ -543,7 +548,7 @@ contract Rollup is IRollup, Initializable, ReentrancyGuardTransient {
     ///         aggregate verifies. The bounty is provisionally the caller's.
     /// @param p The evidence (see RollupTypes.SignatureProof).
     function proveSignatureFraud(RollupTypes.SignatureProof calldata p) external {
-        bytes32 proofHash = keccak256(abi.encode(p));
+        bytes32 proofHash = _proofHash(p);
         _proveSignatureFraud(p, msg.sender, 0, proofHash);
     }
 
@@ -554,10 +559,24 @@ contract Rollup is IRollup, Initializable, ReentrancyGuardTransient {
     /// @param salt The commitment's salt.
     function revealSignatureFraud(RollupTypes.SignatureProof calldata p, address challenger, bytes32 salt) external {
         RollupStore.Layout storage $ = _s();
-        bytes32 proofHash = keccak256(abi.encode(p));
+        bytes32 proofHash = _proofHash(p);
         uint256 at = $.fraudCommitmentBlock[keccak256(abi.encode(proofHash, challenger, salt))];
         if (at == 0 || at >= block.number) _proveSignatureFraud(p, msg.sender, 0, proofHash);
         else _proveSignatureFraud(p, challenger, at, proofHash);
+    }
+
+    /// @dev keccak256(abi.encode(p)), then the encoding's memory is handed back: the verdict
+    ///      call copies p again, and memory cost grows with the square of its size (the worst
+    ///      signature proof is ~36 KB; keeping both copies cost ~10k gas).
+    function _proofHash(RollupTypes.SignatureProof calldata p) private pure returns (bytes32 h) {
+        uint256 free;
+        assembly ("memory-safe") {
+            free := mload(0x40)
+        }
+        h = keccak256(abi.encode(p));
+        assembly ("memory-safe") {
+            mstore(0x40, free)
+        }
     }
 
     function _proveSignatureFraud(

@@ -7,6 +7,12 @@ import {IExitWindowTimelock} from "../governance/IExitWindowTimelock.sol";
 import {IRollup} from "./IRollup.sol";
 import {IRollupGovernance} from "./IRollupGovernance.sol";
 import {RollupStore} from "./RollupStore.sol";
+import {SignatureDispute} from "./SignatureDispute.sol";
+
+/// @dev The one Rollup getter the governor reads (through the rollup's own address).
+interface IRollupSignatureDispute {
+    function signatureDispute() external view returns (SignatureDispute dispute);
+}
 
 /// @title RollupGovernor
 /// @notice The optimistic rollup's governance functions (initialize, parameter setters, exitTime),
@@ -27,20 +33,31 @@ contract RollupGovernor is IRollupGovernance, IExitWindow, Initializable {
     /// @param challengePeriod_ Dispute window in seconds (> 0).
     /// @param forcedInclusionDelay_ Inclusion deadline of forced txs and checkpointed deposits (s, > 0).
     /// @param livenessPeriod_ Longest time without a newly final batch before a freeze (s, > 0).
+    /// @param pause The council's posting pause: pauser (the Security Council, not zero), longest
+    ///        pause (0 < max < forcedInclusionDelay_), Stage 2 mode (pausing needs a proven bug).
     function initialize(
         IExitWindowTimelock timelock_,
         uint256 requiredBond_,
         uint256 challengePeriod_,
         uint256 forcedInclusionDelay_,
-        uint256 livenessPeriod_
+        uint256 livenessPeriod_,
+        PauseConfig calldata pause
     ) external initializer {
-        if (address(timelock_) == address(0)) revert IRollup.BadParameter();
+        if (address(timelock_) == address(0) || pause.pauser == address(0)) revert IRollup.BadParameter();
         RollupStore.Layout storage $ = RollupStore.layout();
         $.timelock = timelock_;
         _set($, 0, requiredBond_);
         _set($, 1, challengePeriod_);
         _set($, 2, forcedInclusionDelay_);
         _set($, 3, livenessPeriod_);
+        // INVARIANT (P4): a pause alone never lets anyone freeze: it ends before any forced tx
+        // queued at its start can expire.
+        if (pause.maxPauseDuration == 0 || pause.maxPauseDuration >= forcedInclusionDelay_) {
+            revert IRollup.BadParameter();
+        }
+        $.pauser = pause.pauser;
+        $.maxPauseDuration = pause.maxPauseDuration;
+        $.pauseNeedsProvenBug = pause.needsProvenBug;
         $.deployedAt = block.timestamp;
     }
 
@@ -72,6 +89,14 @@ contract RollupGovernor is IRollupGovernance, IExitWindow, Initializable {
         return $.forcedInclusionDelay + $.challenge.current;
     }
 
+    /// @notice The BLS tag L2 signatures of this rollup are made under and the signature dispute
+    ///         checks them with: prefix ‖ chainId ‖ the rollup's address (under a proxy the
+    ///         proxy's, never the implementation's). docs/bls.md §3.2.
+    /// @return dst The 103-byte tag.
+    function signingDst() external view returns (bytes memory dst) {
+        return IRollupSignatureDispute(address(this)).signatureDispute().signingDst(address(this));
+    }
+
     /// @inheritdoc IRollupGovernance
     function timelock() external view returns (IExitWindowTimelock timelock_) {
         return RollupStore.layout().timelock;
@@ -89,8 +114,70 @@ contract RollupGovernor is IRollupGovernance, IExitWindow, Initializable {
         emit ExitTimeChanged(oldExit, t);
     }
 
+    // ------------------------------------------------------------------ council pause
+
+    /// @inheritdoc IRollupGovernance
+    function pausePosting(uint256 duration) external {
+        RollupStore.Layout storage $ = RollupStore.layout();
+        if (msg.sender != $.pauser || msg.sender == address(0)) revert NotAuthorized(msg.sender);
+        // (P3) Stage 2 mode: the optimistic rollup has no evidence entry point for a proven bug
+        // yet (docs/governance.md §2.4), so none is ever shown and the council cannot pause.
+        if ($.pauseNeedsProvenBug) revert NoProvenBug();
+        // (P2) one pause per timelocked re-arm.
+        if ($.pauseSpent) revert PauseNotArmed();
+        // (P1) bounded, and ends by itself.
+        uint256 max = $.maxPauseDuration;
+        if (duration == 0 || duration > max) revert BadPauseDuration(duration, max);
+        if (block.timestamp < $.pausedUntil) revert IRollup.PostingIsPaused($.pausedUntil);
+        $.pauseSpent = true;
+        $.pausedUntil = block.timestamp + duration;
+        emit PostingPaused(msg.sender, block.timestamp + duration);
+    }
+
+    /// @inheritdoc IRollupGovernance
+    function unpausePosting() external {
+        RollupStore.Layout storage $ = RollupStore.layout();
+        if ((msg.sender != $.pauser && msg.sender != address($.timelock)) || msg.sender == address(0)) {
+            revert NotAuthorized(msg.sender);
+        }
+        if (block.timestamp >= $.pausedUntil) revert PostingNotPaused();
+        $.pausedUntil = block.timestamp;
+        emit PostingUnpaused(msg.sender);
+    }
+
+    /// @inheritdoc IRollupGovernance
+    function rearmPause() external {
+        RollupStore.Layout storage $ = RollupStore.layout();
+        if (msg.sender != address($.timelock) || msg.sender == address(0)) revert NotAuthorized(msg.sender);
+        $.pauseSpent = false;
+        emit PauseRearmed();
+    }
+
+    /// @inheritdoc IRollupGovernance
+    function postingPaused() external view returns (bool paused) {
+        return block.timestamp < RollupStore.layout().pausedUntil;
+    }
+
+    /// @inheritdoc IRollupGovernance
+    function pausedUntil() external view returns (uint256 until) {
+        return RollupStore.layout().pausedUntil;
+    }
+
+    /// @inheritdoc IRollupGovernance
+    function pauseArmed() external view returns (bool armed) {
+        return !RollupStore.layout().pauseSpent;
+    }
+
+    /// @inheritdoc IRollupGovernance
+    function pauseConfig() external view returns (PauseConfig memory config) {
+        RollupStore.Layout storage $ = RollupStore.layout();
+        return PauseConfig($.pauser, $.maxPauseDuration, $.pauseNeedsProvenBug);
+    }
+
     function _set(RollupStore.Layout storage $, uint256 which, uint256 value) private returns (uint256 old) {
         if (!RollupStore.valid(which, value)) revert IRollup.BadParameter();
+        // INVARIANT (P4): the forced-inclusion delay stays above the longest pause.
+        if (which == 2 && value <= $.maxPauseDuration) revert IRollup.BadParameter();
         return RollupStore.setParam($, which, value);
     }
 }

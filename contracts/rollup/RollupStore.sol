@@ -43,6 +43,13 @@ library RollupStore {
         uint256 frozenDepositEnd;
         uint256 frozenForcedEnd;
         mapping(uint256 index => bytes32 ref) blobRef;
+        // Council pause of posting (docs/governance.md §3), set by RollupGovernor.initialize:
+        // zero pauser on a directly deployed rollup (nobody can pause it).
+        address pauser;
+        uint64 maxPauseDuration;
+        bool pauseSpent;
+        bool pauseNeedsProvenBug;
+        uint256 pausedUntil;
     }
 
     /// @dev The rollup's storage namespace.

@@ -27,6 +27,7 @@ FD = DAY  # forced-inclusion delay
 LP = 30 * DAY  # liveness period
 MARGIN = 30 * DAY
 SLACK = 2 * DAY
+MAX_PAUSE = FD // 2
 _TXS_BEFORE_TIMELOCK = 7
 NONE, FORCED_TX_EXPIRED = (
     0,
@@ -56,7 +57,7 @@ def w(project, deployer, proposer):
         project.Rollup,
         at,
         (bridge.contract, BOND, CP, FD, LP, registry),
-        (at, BOND, CP, FD, LP),
+        (at, BOND, CP, FD, LP, (council.address, MAX_PAUSE, False)),
         project.RollupGovernor,
     )
     bridge.contract.setRollup(rollup.contract, sender=deployer)
@@ -110,28 +111,32 @@ def test_the_proxy_is_governed_and_counts_in_the_floor(project, chain, w):
 
 def test_initialize_runs_once_and_never_on_an_implementation(project, deployer, attacker, w):
     with ape.reverts(w.gov.InvalidInitialization):
-        w.gov.initialize(attacker, 1, 1, 1, 1, sender=attacker)
+        w.gov.initialize(attacker, 1, 1, 2, 1, (attacker, 1, False), sender=attacker)
     bare = project.RollupGovernor.at(w.rollup.implementation)
     with ape.reverts(bare.InvalidInitialization):
-        bare.initialize(attacker, 1, 1, 1, 1, sender=attacker)
+        bare.initialize(attacker, 1, 1, 2, 1, (attacker, 1, False), sender=attacker)
     # nor the extension itself, called directly
     direct = project.RollupGovernor.at(w.rollup.contract.governor())
     with ape.reverts(direct.InvalidInitialization):
-        direct.initialize(attacker, 1, 1, 1, 1, sender=attacker)
+        direct.initialize(attacker, 1, 1, 2, 1, (attacker, 1, False), sender=attacker)
     assert w.gov.timelock() == w.timelock.address
 
 
 def test_initialize_refuses_bad_parameters(project, deployer, w):
     args = (w.bridge.contract, BOND, CP, FD, LP, w.registry)
-    t = w.timelock.address
+    t, c = w.timelock.address, w.council.address
+    pause = (c, MAX_PAUSE, False)
     for init in [
-        (ZERO, BOND, CP, FD, LP),
-        (t, 0, CP, FD, LP),
-        (t, 2**96, CP, FD, LP),
-        (t, BOND, 0, FD, LP),
-        (t, BOND, CP, 0, LP),
-        (t, BOND, CP, FD, 0),
-        (t, BOND, 2**64, FD, LP),
+        (ZERO, BOND, CP, FD, LP, pause),
+        (t, 0, CP, FD, LP, pause),
+        (t, 2**96, CP, FD, LP, pause),
+        (t, BOND, 0, FD, LP, pause),
+        (t, BOND, CP, 0, LP, pause),
+        (t, BOND, CP, FD, 0, pause),
+        (t, BOND, 2**64, FD, LP, pause),
+        (t, BOND, CP, FD, LP, (ZERO, MAX_PAUSE, False)),  # no pauser
+        (t, BOND, CP, FD, LP, (c, 0, False)),  # no pause length
+        (t, BOND, CP, FD, LP, (c, FD, False)),  # a pause as long as the forced delay
     ]:
         with ape.reverts(project.Rollup.BadParameter):
             deploy_proxied(project, deployer, project.Rollup, t, args, init, project.RollupGovernor)
