@@ -43,6 +43,7 @@ def _run() -> None:
     floor = timelock.delayFloor()
     margin = timelock.margin()
     optimistic_exit = project.RollupGovernor.at(c["Rollup"]).exitTime()
+    pause_config = project.RollupGovernor.at(c["Rollup"]).pauseConfig()
     if optimistic_exit != p.forced_inclusion_delay + p.challenge_period:
         raise SystemExit(f"Rollup.exitTime() is {optimistic_exit}, not forced delay + challenge")
     zk_exit = zk.exitTime()
@@ -62,9 +63,9 @@ def _run() -> None:
         exit_time_s=optimistic_exit,
         council_members=len(council.members()),
         council_threshold=council.threshold(),
-        # the council's only power over the wired contracts is cancelling timelock operations
-        # (no pause is wired to them yet), so it cannot override anything
-        council_needs_proven_bug=True,
+        # the council's powers: cancelling timelock operations, and pausing the optimistic
+        # Rollup's posting, which in Stage 2 mode (the default) needs a proven bug (read here)
+        council_needs_proven_bug=bool(pause_config[2]),
         permissionless_proofs=True,  # Rollup.proveFraud and ZkRollup.submitBatch take anyone
         forced_exit=True,  # Rollup.forceTransaction/freeze/exitFrozen, ZkRollup.exit
     )
@@ -115,7 +116,8 @@ def _run() -> None:
                 "governed; in the timelock's governed list with its bridge",
                 "Rollup": "proxy, ProxyAdmin owned by the timelock; requiredBond, challengePeriod, "
                 "forcedInclusionDelay, livenessPeriod governed (RollupGovernor extension); in the "
-                "timelock's governed list with its bridge",
+                "timelock's governed list with its bridge; council pause of posting wired "
+                "(postBatch, postBlobBatches), refused in Stage 2 mode",
             },
             "note": (
                 "Measured on the real contracts deployed by deploy_all. l2beat_stage is the "
@@ -125,8 +127,11 @@ def _run() -> None:
                 "by these facts: every contract is behind a timelocked proxy and the on-chain "
                 "floor counts its exit time (forced inclusion + challenge), so its guaranteed "
                 f"window is the margin ({margin // 86400} days; the zk one a day more). The "
-                "council can only cancel operations (no pause wired yet), which is why it "
-                "meets 'acts only on provable bugs' trivially. The council's >= 50% outside "
+                "council can cancel operations; its pause of the optimistic Rollup's posting is "
+                "wired but deployed in Stage 2 mode (pauseConfig().needsProvenBug), where it "
+                "reverts NoProvenBug because the Rollup has no proven-bug evidence entry point "
+                "yet, so 'acts only on provable bugs' holds by refusal, not by an evidence check; "
+                "the zk rollup has no pause at all. The council's >= 50% outside "
                 "the team is not checkable on chain (met null); the development council's keys "
                 "are "
                 "public (local only)."
@@ -138,6 +143,11 @@ def _run() -> None:
                 "zk_forced_delay_s": p.zk_forced_delay,
                 "margin_s": margin,
                 "max_pause_s": g.max_pause,
+                "rollup_pause": {
+                    "pauser": str(pause_config[0]),
+                    "max_pause_s": int(pause_config[1]),
+                    "needs_proven_bug": bool(pause_config[2]),
+                },
                 "council": f"{base.council_threshold}-of-{base.council_members}",
                 "governed": governed,
             },

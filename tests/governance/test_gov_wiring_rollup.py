@@ -368,3 +368,14 @@ def test_after_a_freeze_a_cut_keeps_the_discarded_batches_windows(chain, propose
     advance(chain, CP)
     r.releaseBond(discarded, sender=attacker)
     assert r.lockedBondOf(proposer) == 0
+
+
+def test_no_governor_selector_clashes_with_the_rollup(project):
+    """The fallback reaches RollupGovernor only for selectors Rollup lacks: a shared selector
+    would silently hide the governor's function."""
+
+    def selectors(container) -> set[str]:
+        return {m.selector for m in container.contract_type.abi if m.type == "function"}
+
+    rollup, governor = selectors(project.Rollup), selectors(project.RollupGovernor)
+    assert governor and not rollup & governor
