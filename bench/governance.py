@@ -44,6 +44,7 @@ def _run() -> None:
     margin = timelock.margin()
     optimistic_exit = project.RollupGovernor.at(c["Rollup"]).exitTime()
     pause_config = project.RollupGovernor.at(c["Rollup"]).pauseConfig()
+    zk_pause_config = zk.pauseConfig()
     if optimistic_exit != p.forced_inclusion_delay + p.challenge_period:
         raise SystemExit(f"Rollup.exitTime() is {optimistic_exit}, not forced delay + challenge")
     zk_exit = zk.exitTime()
@@ -70,7 +71,13 @@ def _run() -> None:
         forced_exit=True,  # Rollup.forceTransaction/freeze/exitFrozen, ZkRollup.exit
     )
     # the zk rollup's keys come from a single-party development setup today (docs/zk.md)
-    zk_facts = replace(base, exit_time_s=zk_exit, zk=True, trusted_setup_ok=False)
+    zk_facts = replace(
+        base,
+        exit_time_s=zk_exit,
+        zk=True,
+        trusted_setup_ok=False,
+        council_needs_proven_bug=bool(zk_pause_config[2]),
+    )
     stages = {"optimistic": stage(base), "zk": stage(zk_facts)}
     reqs = requirements(base)
     longest = max(optimistic_exit, zk_exit)
@@ -113,7 +120,9 @@ def _run() -> None:
             "wired": {
                 "L1Bridge (both)": "proxy, ProxyAdmin owned by the timelock",
                 "ZkRollup": "proxy, ProxyAdmin owned by the timelock; freezePeriod, verifiers "
-                "governed; in the timelock's governed list with its bridge",
+                "governed; in the timelock's governed list with its bridge; council pause of "
+                "submitBatch wired, in Stage 2 mode only after proveBatchConflict or "
+                "proveExitConflict shows the verifier in use accepting contradictory statements",
                 "Rollup": "proxy, ProxyAdmin owned by the timelock; requiredBond, challengePeriod, "
                 "forcedInclusionDelay, livenessPeriod governed (RollupGovernor extension); in the "
                 "timelock's governed list with its bridge; council pause of posting wired "
@@ -131,7 +140,8 @@ def _run() -> None:
                 "wired but deployed in Stage 2 mode (pauseConfig().needsProvenBug), where it "
                 "reverts NoProvenBug because the Rollup has no proven-bug evidence entry point "
                 "yet, so 'acts only on provable bugs' holds by refusal, not by an evidence check; "
-                "the zk rollup has no pause at all. The council's >= 50% outside "
+                "the zk rollup's pause, in the same mode, opens only on evidence the chain checks "
+                "(two accepted proofs of contradictory statements). The council's >= 50% outside "
                 "the team is not checkable on chain (met null); the development council's keys "
                 "are "
                 "public (local only)."
@@ -147,6 +157,11 @@ def _run() -> None:
                     "pauser": str(pause_config[0]),
                     "max_pause_s": int(pause_config[1]),
                     "needs_proven_bug": bool(pause_config[2]),
+                },
+                "zk_pause": {
+                    "pauser": str(zk_pause_config[0]),
+                    "max_pause_s": int(zk_pause_config[1]),
+                    "needs_proven_bug": bool(zk_pause_config[2]),
                 },
                 "council": f"{base.council_threshold}-of-{base.council_members}",
                 "governed": governed,

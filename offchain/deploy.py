@@ -83,6 +83,17 @@ def rollup_max_pause(max_pause: int, forced_inclusion_delay: int) -> int:
     return max(1, min(max_pause, forced_inclusion_delay // 2))
 
 
+def zk_max_pause(max_pause: int, forced_delay: int, freeze_period: int) -> int:
+    """The zk rollup's longest council pause: the governance setting, capped at half the forced
+    delay and half the freeze period (the contract needs it below both), so after any pause the
+    operator still has half of either to serve a forced withdrawal or a deposit request."""
+    if forced_delay < 2 or freeze_period < 2:
+        raise ValueError(
+            f"zk forced delay and freeze period must be >= 2 s, got {forced_delay}, {freeze_period}"
+        )
+    return max(1, min(max_pause, forced_delay // 2, freeze_period // 2))
+
+
 def deploy_all(
     deployer: Any,
     network_choice: str,
@@ -169,6 +180,13 @@ def deploy_all(
                 freeze_period=params.zk_freeze_period,
                 forced_delay=params.zk_forced_delay,
                 timelock=timelock_at,
+                pause=(
+                    council.address,
+                    zk_max_pause(
+                        gov.params.max_pause, params.zk_forced_delay, params.zk_freeze_period
+                    ),
+                    gov.params.pause_needs_proven_bug,
+                ),
             )
         )
         governed += [contracts["ZkRollup"], contracts["ZkBridge"]]

@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 import {IExitWindow} from "../governance/IExitWindow.sol";
+import {ICouncilPause} from "../governance/ICouncilPause.sol";
 import {IExitWindowTimelock} from "../governance/IExitWindowTimelock.sol";
 import {IRollup} from "./IRollup.sol";
 import {IRollupGovernance} from "./IRollupGovernance.sol";
@@ -116,7 +117,7 @@ contract RollupGovernor is IRollupGovernance, IExitWindow, Initializable {
 
     // ------------------------------------------------------------------ council pause
 
-    /// @inheritdoc IRollupGovernance
+    /// @inheritdoc ICouncilPause
     function pausePosting(uint256 duration) external {
         RollupStore.Layout storage $ = RollupStore.layout();
         if (msg.sender != $.pauser || msg.sender == address(0)) revert NotAuthorized(msg.sender);
@@ -134,7 +135,7 @@ contract RollupGovernor is IRollupGovernance, IExitWindow, Initializable {
         emit PostingPaused(msg.sender, block.timestamp + duration);
     }
 
-    /// @inheritdoc IRollupGovernance
+    /// @inheritdoc ICouncilPause
     function unpausePosting() external {
         RollupStore.Layout storage $ = RollupStore.layout();
         if ((msg.sender != $.pauser && msg.sender != address($.timelock)) || msg.sender == address(0)) {
@@ -145,7 +146,7 @@ contract RollupGovernor is IRollupGovernance, IExitWindow, Initializable {
         emit PostingUnpaused(msg.sender);
     }
 
-    /// @inheritdoc IRollupGovernance
+    /// @inheritdoc ICouncilPause
     function rearmPause() external {
         RollupStore.Layout storage $ = RollupStore.layout();
         if (msg.sender != address($.timelock) || msg.sender == address(0)) revert NotAuthorized(msg.sender);
@@ -153,22 +154,22 @@ contract RollupGovernor is IRollupGovernance, IExitWindow, Initializable {
         emit PauseRearmed();
     }
 
-    /// @inheritdoc IRollupGovernance
+    /// @inheritdoc ICouncilPause
     function postingPaused() external view returns (bool paused) {
         return block.timestamp < RollupStore.layout().pausedUntil;
     }
 
-    /// @inheritdoc IRollupGovernance
+    /// @inheritdoc ICouncilPause
     function pausedUntil() external view returns (uint256 until) {
         return RollupStore.layout().pausedUntil;
     }
 
-    /// @inheritdoc IRollupGovernance
+    /// @inheritdoc ICouncilPause
     function pauseArmed() external view returns (bool armed) {
         return !RollupStore.layout().pauseSpent;
     }
 
-    /// @inheritdoc IRollupGovernance
+    /// @inheritdoc ICouncilPause
     function pauseConfig() external view returns (PauseConfig memory config) {
         RollupStore.Layout storage $ = RollupStore.layout();
         return PauseConfig($.pauser, $.maxPauseDuration, $.pauseNeedsProvenBug);
