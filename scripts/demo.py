@@ -252,7 +252,7 @@ def cli(ecosystem, network, provider, transfers):
         ("fraud proof gas", f"{f.proof_gas:,}"),
         (
             "governance",
-            f"delay {gov.delay_s // 86400} d >= exit {gov.longest_exit_s // 86400} d + margin; "
+            f"delay {gov.delay_s:,} s >= longest exit {gov.longest_exit_s:,} s + margin; "
             f"change cancelled; council pause refused ({gov.pause_refused})",
         ),
         ("blob batch", f"batch {blob.batch_index}, versioned hash {blob.versioned_hash[:18]}…"),
