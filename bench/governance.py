@@ -3,12 +3,11 @@
     python bench/governance.py        (env: SOLCX_BINARY_PATH, PATH, PYTHONPATH as for the tests)
 
 Deploys everything with `offchain.deploy.deploy_all` and the production parameters
-(`DeployParams()`, zk rollup included: its development keys need the zk extra): the bridges and the
-zk rollup behind proxies whose ProxyAdmins the ExitWindowTimelock owns, the development Security
-Council (9 members, threshold 7). Reads the delay, floor and exit times from the chain and
-writes bench/results/governance.json. The optimistic Rollup itself is not behind a proxy and has
-no exitTime() yet (docs/governance.md §5): its exit time is computed from its parameters, and the
-on-chain floor does not count it, which is what caps its stage (see the note in the results).
+(`DeployParams()`, zk rollup included: its development keys need the zk extra): both rollups and
+both bridges behind proxies whose ProxyAdmins the ExitWindowTimelock owns, the development Security
+Council (9 members, threshold 7). Reads the delay, floor and exit times from the chain (the
+optimistic Rollup's exitTime() through its RollupGovernor extension) and writes
+bench/results/governance.json.
 """
 
 from __future__ import annotations
@@ -43,12 +42,16 @@ def _run() -> None:
     delay = timelock.getMinDelay()
     floor = timelock.delayFloor()
     margin = timelock.margin()
-    optimistic_exit = p.forced_inclusion_delay + p.challenge_period  # no exitTime() view yet
+    optimistic_exit = project.RollupGovernor.at(c["Rollup"]).exitTime()
+    pause_config = project.RollupGovernor.at(c["Rollup"]).pauseConfig()
+    zk_pause_config = zk.pauseConfig()
+    if optimistic_exit != p.forced_inclusion_delay + p.challenge_period:
+        raise SystemExit(f"Rollup.exitTime() is {optimistic_exit}, not forced delay + challenge")
     zk_exit = zk.exitTime()
     governed = [str(a) for a in timelock.governedSystems()]
     owners = {
         name: project.IGovernedProxyAdmin.at(c[f"{name}ProxyAdmin"]).owner() == timelock.address
-        for name in ("RollupBridge", "ZkBridge", "ZkRollup")
+        for name in ("Rollup", "RollupBridge", "ZkBridge", "ZkRollup")
     }
     if not all(owners.values()):
         raise SystemExit(f"a ProxyAdmin is not owned by the timelock: {owners}")
@@ -61,14 +64,20 @@ def _run() -> None:
         exit_time_s=optimistic_exit,
         council_members=len(council.members()),
         council_threshold=council.threshold(),
-        # the council's only power over the wired contracts is cancelling timelock operations
-        # (no pause is wired to them yet), so it cannot override anything
-        council_needs_proven_bug=True,
+        # the council's powers: cancelling timelock operations, and pausing the optimistic
+        # Rollup's posting, which in Stage 2 mode (the default) needs a proven bug (read here)
+        council_needs_proven_bug=bool(pause_config[2]),
         permissionless_proofs=True,  # Rollup.proveFraud and ZkRollup.submitBatch take anyone
         forced_exit=True,  # Rollup.forceTransaction/freeze/exitFrozen, ZkRollup.exit
     )
     # the zk rollup's keys come from a single-party development setup today (docs/zk.md)
-    zk_facts = replace(base, exit_time_s=zk_exit, zk=True, trusted_setup_ok=False)
+    zk_facts = replace(
+        base,
+        exit_time_s=zk_exit,
+        zk=True,
+        trusted_setup_ok=False,
+        council_needs_proven_bug=bool(zk_pause_config[2]),
+    )
     stages = {"optimistic": stage(base), "zk": stage(zk_facts)}
     reqs = requirements(base)
     longest = max(optimistic_exit, zk_exit)
@@ -77,7 +86,7 @@ def _run() -> None:
         ["figure", "value"],
         [
             (
-                "optimistic exit time (forced inclusion + challenge, off chain)",
+                "optimistic exit time (Rollup.exitTime: forced inclusion + challenge)",
                 f"{optimistic_exit} s",
             ),
             ("zk exit time (ZkRollup.exitTime)", f"{zk_exit} s"),
@@ -111,21 +120,30 @@ def _run() -> None:
             "wired": {
                 "L1Bridge (both)": "proxy, ProxyAdmin owned by the timelock",
                 "ZkRollup": "proxy, ProxyAdmin owned by the timelock; freezePeriod, verifiers "
-                "governed; in the timelock's governed list with its bridge",
-                "Rollup": "not yet: immutable, no exitTime() view, not in the governed list",
+                "governed; in the timelock's governed list with its bridge; council pause of "
+                "submitBatch wired, in Stage 2 mode only after proveBatchConflict or "
+                "proveExitConflict shows the verifier in use accepting contradictory statements",
+                "Rollup": "proxy, ProxyAdmin owned by the timelock; requiredBond, challengePeriod, "
+                "forcedInclusionDelay, livenessPeriod governed (RollupGovernor extension); in the "
+                "timelock's governed list with its bridge; council pause of posting wired "
+                "(postBatch, postBlobBatches), refused in Stage 2 mode",
             },
             "note": (
                 "Measured on the real contracts deployed by deploy_all. l2beat_stage is the "
                 "lowest of the two systems. zk: Stage 0 while its Groth16 keys come from a "
                 "single-party development setup (L2BEAT noRedTrustedSetups); every governance "
-                "requirement is met (window guaranteed on chain >= 30 days). optimistic: Stage 1, "
-                "not 2: its bridge is upgradeable through the timelock, but the optimistic Rollup "
-                "has no exitTime() yet, so the on-chain floor counts only the zk systems; the "
-                "configured delay covers the optimistic exit (30 days of window today), yet a "
-                "timelocked updateDelay could lower it to the floor, leaving "
-                f"{(floor - optimistic_exit) // 86400} days (>= 7, < 30). Wiring the Rollup "
-                "(proxy, exitTime, addGoverned) closes that. The council's >= 50% outside the "
-                "team is not checkable on chain (met null); the development council's keys are "
+                "requirement is met (window guaranteed on chain >= 30 days). optimistic: Stage 2 "
+                "by these facts: every contract is behind a timelocked proxy and the on-chain "
+                "floor counts its exit time (forced inclusion + challenge), so its guaranteed "
+                f"window is the margin ({margin // 86400} days; the zk one a day more). The "
+                "council can cancel operations; its pause of the optimistic Rollup's posting is "
+                "wired but deployed in Stage 2 mode (pauseConfig().needsProvenBug), where it "
+                "reverts NoProvenBug because the Rollup has no proven-bug evidence entry point "
+                "yet, so 'acts only on provable bugs' holds by refusal, not by an evidence check; "
+                "the zk rollup's pause, in the same mode, opens only on evidence the chain checks "
+                "(two accepted proofs of contradictory statements). The council's >= 50% outside "
+                "the team is not checkable on chain (met null); the development council's keys "
+                "are "
                 "public (local only)."
             ),
             "parameters": {
@@ -135,6 +153,16 @@ def _run() -> None:
                 "zk_forced_delay_s": p.zk_forced_delay,
                 "margin_s": margin,
                 "max_pause_s": g.max_pause,
+                "rollup_pause": {
+                    "pauser": str(pause_config[0]),
+                    "max_pause_s": int(pause_config[1]),
+                    "needs_proven_bug": bool(pause_config[2]),
+                },
+                "zk_pause": {
+                    "pauser": str(zk_pause_config[0]),
+                    "max_pause_s": int(zk_pause_config[1]),
+                    "needs_proven_bug": bool(zk_pause_config[2]),
+                },
                 "council": f"{base.council_threshold}-of-{base.council_members}",
                 "governed": governed,
             },

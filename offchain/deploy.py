@@ -74,6 +74,26 @@ def is_local(network_name: str) -> bool:
     return network_name in ("local", "anvil") or chain.chain_id == 31337
 
 
+def rollup_max_pause(max_pause: int, forced_inclusion_delay: int) -> int:
+    """The optimistic rollup's longest council pause: the governance setting, capped at half the
+    forced-inclusion delay, so after any pause a proposer still has half the delay to include a
+    forced tx queued at its start (and a pause alone never lets anyone freeze)."""
+    if forced_inclusion_delay < 2:
+        raise ValueError(f"forced_inclusion_delay must be >= 2 s, got {forced_inclusion_delay}")
+    return max(1, min(max_pause, forced_inclusion_delay // 2))
+
+
+def zk_max_pause(max_pause: int, forced_delay: int, freeze_period: int) -> int:
+    """The zk rollup's longest council pause: the governance setting, capped at half the forced
+    delay and half the freeze period (the contract needs it below both), so after any pause the
+    operator still has half of either to serve a forced withdrawal or a deposit request."""
+    if forced_delay < 2 or freeze_period < 2:
+        raise ValueError(
+            f"zk forced delay and freeze period must be >= 2 s, got {forced_delay}, {freeze_period}"
+        )
+    return max(1, min(max_pause, forced_delay // 2, freeze_period // 2))
+
+
 def deploy_all(
     deployer: Any,
     network_choice: str,
@@ -102,45 +122,51 @@ def deploy_all(
             "the zk rollup needs the optional zk extra: run `make setup` (without ZK=0), "
             "or deploy without it (--no-zk)"
         )
-    # Transactions before the timelock: council 1, optimistic bridge 2, registry 1, rollup 1,
+    # Transactions before the timelock: council 1, optimistic bridge 2, registry 1, rollup 2,
     # setRollup 1, adjudicator 1, the zk rollup's DEPLOY_ZK_TXS.
     zk_txs = 0
     if params.zk:
         from offchain.zk.deploy import DEPLOY_ZK_TXS
 
         zk_txs = DEPLOY_ZK_TXS
-    timelock_at = create_address(deployer.address, deployer.nonce + 7 + zk_txs)
+    timelock_at = create_address(deployer.address, deployer.nonce + 8 + zk_txs)
 
     council = deployer.deploy(project.SecurityCouncil, list(gov.members), gov.threshold)
 
     # Optimistic rollup: its own bridge (address recipients, behind a proxy), wired once to the
     # rollup, and the registry of the BLS keys that sign L2 transactions (format v2). The
-    # optimistic Rollup itself is not behind a proxy yet (docs/governance.md §5).
+    # optimistic Rollup is behind a proxy too; its governed parameters are set by `initialize`
+    # (docs/governance.md §5).
     bridge = deploy_proxied(
         project, deployer, project.L1Bridge, timelock_at, (ADDRESS_ACCOUNTS,), ()
     )
     registry = deployer.deploy(project.BLSKeyRegistry, params.bls_activation_delay)
-    rollup = deployer.deploy(
-        project.Rollup,
-        bridge.contract,
-        params.rollup_bond,
-        params.challenge_period,
-        params.forced_inclusion_delay,
-        params.liveness_period,
-        registry,
+    windows = (params.challenge_period, params.forced_inclusion_delay, params.liveness_period)
+    pause = (
+        council.address,
+        rollup_max_pause(gov.params.max_pause, params.forced_inclusion_delay),
+        gov.params.pause_needs_proven_bug,
     )
-    bridge.contract.setRollup(rollup, sender=deployer)
+    rollup = deploy_proxied(
+        project,
+        deployer,
+        project.Rollup,
+        timelock_at,
+        (bridge.contract, params.rollup_bond, *windows, registry),
+        (timelock_at, params.rollup_bond, *windows, pause),
+        project.RollupGovernor,
+    )
+    bridge.contract.setRollup(rollup.contract, sender=deployer)
     contracts["BLSKeyRegistry"] = registry.address
     contracts.update(bridge.entries("RollupBridge"))
-    contracts["Rollup"] = rollup.address
+    contracts.update(rollup.entries("Rollup"))
 
     # Payment channels: one adjudicator for every two-party channel (immutable, see docs).
     adjudicator = deployer.deploy(project.ChannelAdjudicator, params.channel_penalty_bps)
     contracts["ChannelAdjudicator"] = adjudicator.address
 
-    governed: list[str] = []
-    # The optimistic Rollup exposes no exitTime() yet: its exit time is counted here instead.
-    longest = params.forced_inclusion_delay + params.challenge_period
+    governed: list[str] = [contracts["Rollup"], contracts["RollupBridge"]]
+    longest = project.RollupGovernor.at(contracts["Rollup"]).exitTime()
     if params.zk:
         # offchain.zk is GPL-3.0 and optional: imported only when the zk rollup is deployed.
         from offchain.zk.deploy import deploy_zk
@@ -154,9 +180,16 @@ def deploy_all(
                 freeze_period=params.zk_freeze_period,
                 forced_delay=params.zk_forced_delay,
                 timelock=timelock_at,
+                pause=(
+                    council.address,
+                    zk_max_pause(
+                        gov.params.max_pause, params.zk_forced_delay, params.zk_freeze_period
+                    ),
+                    gov.params.pause_needs_proven_bug,
+                ),
             )
         )
-        governed = [contracts["ZkRollup"], contracts["ZkBridge"]]
+        governed += [contracts["ZkRollup"], contracts["ZkBridge"]]
         longest = max(longest, project.ZkRollup.at(contracts["ZkRollup"]).exitTime())
 
     margin = gov.params.margin

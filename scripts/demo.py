@@ -25,7 +25,7 @@ from ape.logging import logger
 from eth_account import Account as EthAccount
 
 from offchain.chain import abi_of
-from offchain.demo import blob_flow, channels_flow
+from offchain.demo import blob_flow, channels_flow, governance_flow
 from offchain.demo.processes import ROOT, Service
 from offchain.demo.rollup_flow import RollupDemo
 from offchain.deploy import LOCAL_PARAMS, deploy_all, zk_available
@@ -214,6 +214,10 @@ def cli(ecosystem, network, provider, transfers):
     step("optimistic rollup: one batch in an EIP-4844 blob (postBlobBatches)")
     blob = blob_flow.post_one_blob_batch(w3, demo.l1, keys[0].key, users[3], users[4], detail)
 
+    # after the services stopped: the proposer is the deployer, whose key the batcher used
+    step("governance: a change proposed, watched with the time left to exit, cancelled")
+    gov = governance_flow.run(w3, deployment, keys[0].key, detail)
+
     f = demo.figures
     elapsed = time.monotonic() - started
     step("summary")
@@ -246,6 +250,11 @@ def cli(ecosystem, network, provider, transfers):
         ),
         ("routed payment A->B->C->D", f"{channel_figures.routed_ms:.0f} ms"),
         ("fraud proof gas", f"{f.proof_gas:,}"),
+        (
+            "governance",
+            f"delay {gov.delay_s:,} s >= longest exit {gov.longest_exit_s:,} s + margin; "
+            f"change cancelled; council pause refused ({gov.pause_refused})",
+        ),
         ("blob batch", f"batch {blob.batch_index}, versioned hash {blob.versioned_hash[:18]}…"),
         ("funds conserved", "yes" if ok else "NO"),
         ("", conservation),

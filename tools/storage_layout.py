@@ -32,7 +32,10 @@ SNAPSHOTS = ROOT / "snapshots" / "storageLayout"
 UPGRADEABLE = {
     "L1Bridge": "contracts/bridge/L1Bridge.sol",
     "ZkRollup": "contracts/zk/ZkRollup.sol",
+    "Rollup": "contracts/rollup/Rollup.sol",
 }
+#: Contracts whose namespace struct lives in a library shared with an extension (by delegatecall).
+NAMESPACE_UNITS = {"Rollup": "contracts/rollup/RollupStore.sol"}
 _NAMESPACE = re.compile(
     r"@custom:storage-location\s+erc7201:(?P<id>[\w.\-]+)\s*\n\s*struct\s+(?P<struct>\w+)"
 )
@@ -170,21 +173,24 @@ def _compile(unit: str, probe: str) -> dict[str, Any]:
 
 def layout(name: str, unit: str) -> dict[str, Any]:
     """The storage layout of contract `name` in `unit`, namespaces included."""
-    source = (ROOT / unit).read_text()
+    ns_unit = NAMESPACE_UNITS.get(name, unit)
+    owner = name if ns_unit == unit else Path(ns_unit).stem
+    source = (ROOT / ns_unit).read_text()
     found = namespaces(source)
     fields = "\n".join(
-        f"    {name}.{struct} internal ns{i};" for i, (_, struct) in enumerate(found)
+        f"    {owner}.{struct} internal ns{i};" for i, (_, struct) in enumerate(found)
     )
     probe = (
         "// SPDX-License-Identifier: MIT\npragma solidity ^0.8.28;\n"
-        f'import {{{name}}} from "{unit}";\n'
-        f"contract StorageLayoutProbe {{\n{fields}\n}}\n"
+        f'import {{{owner}}} from "{ns_unit}";\n'
+        + (f'import {{{name}}} from "{unit}";\n' if owner != name else "")
+        + f"contract StorageLayoutProbe {{\n{fields}\n}}\n"
     )
     for ns, _ in found:
         slot = erc7201_slot(ns)
         if f"0x{slot:064x}" not in source.lower():
             raise SystemExit(
-                f"{unit}: namespace {ns} has no constant 0x{slot:064x} (its ERC-7201 slot)"
+                f"{ns_unit}: namespace {ns} has no constant 0x{slot:064x} (its ERC-7201 slot)"
             )
     built = _compile(unit, probe)
     own = built[unit][name]["storageLayout"]

@@ -180,6 +180,9 @@ interface IRollup {
     error BadForcedTx(uint256 kind, uint256 length);
     /// @notice The rollup is frozen: no postings or forced txs.
     error Frozen();
+    /// @notice Posting is paused by the Security Council (exits, proofs and claims are not).
+    /// @param until Timestamp at which the pause ends by itself.
+    error PostingIsPaused(uint256 until);
     /// @notice The rollup is not frozen: exits and refunds are closed.
     error NotFrozen();
     /// @notice No freeze condition holds (see freezeReason).

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IL1Bridge} from "../bridge/IL1Bridge.sol";
 import {BlobData} from "../libraries/BlobData.sol";
@@ -12,6 +13,8 @@ import {BlobDispute} from "./BlobDispute.sol";
 import {BLSKeyRegistry} from "./BLSKeyRegistry.sol";
 import {StateExecutor} from "./StateExecutor.sol";
 import {IRollup} from "./IRollup.sol";
+import {RollupGovernor} from "./RollupGovernor.sol";
+import {RollupStore} from "./RollupStore.sol";
 import {RollupTypes} from "./RollupTypes.sol";
 import {SignatureDispute} from "./SignatureDispute.sol";
 
@@ -25,7 +28,7 @@ import {SignatureDispute} from "./SignatureDispute.sol";
 ///         `freeze` the rollup, after which every account exits from the last final state root
 ///         (`exitFrozen`) and never-credited deposits are refunded (`refundDeposit`).
 /// @dev Layout of posted data, hashes and witnesses: docs/rollup-spec.md, docs/forced-inclusion.md.
-contract Rollup is IRollup, ReentrancyGuardTransient {
+contract Rollup is IRollup, Initializable, ReentrancyGuardTransient {
     using L2Codec for bytes;
 
     /// @notice Commitment header size in posted data (format v2):
@@ -50,75 +53,21 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
 
     /// @notice The bridge holding the funds and the deposit queue.
     IL1Bridge public immutable bridge;
-    /// @notice Bond a proposer must hold to post.
-    uint256 public immutable requiredBond;
-    /// @notice Seconds after posting during which a batch can be disputed.
-    uint256 public immutable challengePeriod;
     /// @notice Root of the empty account tree (the state before batch 0).
     bytes32 public immutable genesisRoot;
-    /// @notice Seconds a forced tx (or a checkpointed deposit) may wait before anyone can freeze.
-    uint256 public immutable forcedInclusionDelay;
-    /// @notice Seconds without a newly final batch after which anyone can freeze.
-    uint256 public immutable livenessPeriod;
-    /// @notice Deployment time (the liveness clock's start while no batch is final).
-    uint256 public immutable deployedAt;
     /// @notice Where L2 signers' BLS keys are registered.
     BLSKeyRegistry public immutable registry;
-    /// @notice The signature dispute's verdict contract (created with the rollup; its
-    ///         `signingDst()` is the tag L2 signatures are made under).
+    /// @notice The signature dispute's verdict contract (created with the rollup). Its verdict
+    ///         binds the tag of its caller, this code's `address(this)`: under a proxy the proxy,
+    ///         whose address users sign for (`signingDst()`, RollupGovernor).
     SignatureDispute public immutable signatureDispute;
     /// @notice The state dispute's re-execution (CommitmentExecutor), created with the rollup.
     StateExecutor public immutable stateExecutor;
     /// @notice The blob dispute's verdict contract, created with the rollup.
     BlobDispute public immutable blobDispute;
+    /// @notice The governance extension (RollupGovernor), created with the rollup; see `fallback`.
+    address public immutable governor;
 
-    /// @notice Number of live batches (rollback lowers it).
-    uint256 public batchCount;
-    /// @notice Wei burned by slashing (held here forever, never paid out).
-    uint256 public burned;
-    mapping(uint256 index => RollupTypes.Batch) private _batches;
-    /// @notice A proposer's free bond: withdrawable at any time, `requiredBond` of it is locked
-    ///         into each batch it posts.
-    mapping(address proposer => uint256 amount) public bondOf;
-    /// @notice Bond a proposer has locked in batches not yet released (final, rolled back or
-    ///         slashed). INVARIANT: every disputable batch holds `requiredBond` of it.
-    mapping(address proposer => uint256 amount) public lockedBondOf;
-    /// @notice Batches below this index have had their bonds released (or slashed).
-    uint256 public bondCursor;
-    /// @notice Challenger rewards to pull.
-    mapping(address challenger => uint256 amount) public rewardOf;
-    /// @notice Block number at which a fraud commitment was first made (0: never).
-    ///         commitment = keccak256(abi.encode(keccak256(abi.encode(proof)), challenger, salt)).
-    mapping(bytes32 commitment => uint256 blockNumber) public fraudCommitmentBlock;
-    /// @notice Number of bounties opened (one per successful fraud proof).
-    uint256 public bountyCount;
-    mapping(uint256 id => RollupTypes.Bounty) private _bounties;
-    /// @notice After a freeze: batches [batchCount, discardedEnd) were discarded while still in
-    ///         their challenge window; they stay provable (and their bonds locked) until it ends.
-    uint256 public discardedEnd;
-
-    /// @notice Number of txs ever forced through L1.
-    uint256 public forcedCount;
-    /// @dev _forcedAcc[n]: hash chain over the first n forced txs (_forcedAcc[0] = 0).
-    mapping(uint256 n => bytes32 acc) private _forcedAcc;
-    /// @notice Block timestamp at which forced tx `index` was queued.
-    mapping(uint256 index => uint256 timestamp) public forcedAt;
-    /// @notice Deposit count recorded by the pending `requestDepositInclusion` (0: none).
-    uint256 public depositCheckpointCount;
-    /// @notice Time of that request.
-    uint256 public depositCheckpointTime;
-
-    /// @notice Whether the rollup is frozen (no more batches; exits and refunds open).
-    bool public frozen;
-    /// @notice State root exits prove against: the last final batch's post-root at freeze.
-    bytes32 public frozenRoot;
-    /// @notice Deposits below this queue position are in the frozen state; the rest are refunded.
-    uint256 public frozenDepositEnd;
-    /// @notice Forced txs below this position were consumed by the frozen state.
-    uint256 public frozenForcedEnd;
-    /// @notice keccak256(abi.encode(bytes32[] blobHashes, uint256 payloadOffset)) of a batch
-    ///         posted by postBlobBatches; zero for a calldata batch (postBatch clears it).
-    mapping(uint256 index => bytes32 ref) public blobRef;
 
     /// @param bridge_ The L1Bridge (constructed with recipient tag 0x01).
     /// @param requiredBond_ Bond needed to post (wei, > 0).
@@ -134,31 +83,47 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
         uint256 livenessPeriod_,
         BLSKeyRegistry registry_
     ) {
-        if (
-            address(bridge_) == address(0) || requiredBond_ == 0 || requiredBond_ > type(uint96).max
-                || challengePeriod_ == 0
-                || forcedInclusionDelay_ == 0 || livenessPeriod_ == 0 || address(registry_) == address(0)
-        ) revert BadParameter();
+        if (address(bridge_) == address(0) || address(registry_) == address(0)) revert BadParameter();
         registry = registry_;
         signatureDispute = new SignatureDispute(registry_);
         stateExecutor = new StateExecutor();
         blobDispute = new BlobDispute();
         bridge = bridge_;
-        requiredBond = requiredBond_;
-        challengePeriod = challengePeriod_;
-        forcedInclusionDelay = forcedInclusionDelay_;
-        livenessPeriod = livenessPeriod_;
-        deployedAt = block.timestamp;
         genesisRoot = SparseMerkle.emptyRoot();
+        // The implementation itself is a working, ungoverned rollup (no timelock: its parameters
+        // are fixed), and it can never be initialized again, so nobody can take it over.
+        governor = address(new RollupGovernor());
+        RollupStore.Layout storage $ = _s();
+        uint256[4] memory params = [requiredBond_, challengePeriod_, forcedInclusionDelay_, livenessPeriod_];
+        for (uint256 i; i < 4; ++i) {
+            if (!RollupStore.valid(i, params[i])) revert BadParameter();
+            RollupStore.setParam($, i, params[i]);
+        }
+        $.deployedAt = block.timestamp;
+        _disableInitializers();
+    }
+
+    /// @notice Everything this contract does not implement runs in `governor` by delegatecall:
+    ///         `initialize`, the governed setters, `timelock()` and `exitTime()` (RollupGovernor).
+    fallback() external {
+        address g = governor;
+        assembly {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), g, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
     }
 
     // ------------------------------------------------------------------- bonds
 
     /// @notice Add the ETH sent to the caller's bond.
     function bond() external payable {
+        RollupStore.Layout storage $ = _s();
         if (msg.value == 0) revert ZeroValue();
-        uint256 total = bondOf[msg.sender] + msg.value;
-        bondOf[msg.sender] = total;
+        uint256 total = $.bondOf[msg.sender] + msg.value;
+        $.bondOf[msg.sender] = total;
         emit Bonded(msg.sender, msg.value, total);
     }
 
@@ -167,15 +132,16 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
     /// @param amount Wei to withdraw.
     /// @param to Destination.
     function withdrawBond(uint256 amount, address to) external nonReentrant {
+        RollupStore.Layout storage $ = _s();
         if (to == address(0)) revert ZeroDestination();
         _releaseFinal(MAX_RELEASES);
-        uint256 free = bondOf[msg.sender];
+        uint256 free = $.bondOf[msg.sender];
         // INVARIANT: only the free bond leaves; a disputable batch's bond is not part of it.
         if (amount == 0 || amount > free) {
-            if (amount != 0 && lockedBondOf[msg.sender] != 0) revert BondLocked(free, lockedBondOf[msg.sender]);
+            if (amount != 0 && $.lockedBondOf[msg.sender] != 0) revert BondLocked(free, $.lockedBondOf[msg.sender]);
             revert NothingToWithdraw();
         }
-        bondOf[msg.sender] = free - amount;
+        $.bondOf[msg.sender] = free - amount;
         emit BondWithdrawn(msg.sender, amount, to);
         _send(to, amount);
     }
@@ -191,7 +157,8 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
     ///         or discarded by a freeze and past its challenge window (anyone may call).
     /// @param index Batch index.
     function releaseBond(uint256 index) external {
-        if (_batches[index].bond == 0) revert NothingToWithdraw();
+        RollupStore.Layout storage $ = _s();
+        if ($._batches[index].bond == 0) revert NothingToWithdraw();
         if (_disputable(index)) revert BatchBondLocked(index);
         _release(index);
     }
@@ -199,7 +166,8 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
     /// @notice Bond locked in batch `index`'s slot (0 once released or slashed).
     /// @param index Batch index.
     function batchBond(uint256 index) external view returns (uint256) {
-        return _batches[index].bond;
+        RollupStore.Layout storage $ = _s();
+        return $._batches[index].bond;
     }
 
     /// @notice Whether batch `index` can be proven fraudulent right now.
@@ -210,42 +178,46 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
 
     /// @dev Live and inside its window, or discarded by a freeze while still inside its window.
     function _disputable(uint256 index) private view returns (bool) {
-        if (index < batchCount) return !isFinal(index);
-        return index < discardedEnd && block.timestamp < _batches[index].postedAt + challengePeriod;
+        RollupStore.Layout storage $ = _s();
+        if (index < $.batchCount) return !isFinal(index);
+        return index < $.discardedEnd && block.timestamp < $._batches[index].postedAt + RollupStore.window($.challenge, index);
     }
 
     /// @dev Move slot `index`'s bond back to its proposer's free bond (no-op when none is held).
     function _release(uint256 index) private {
-        RollupTypes.Batch storage batch = _batches[index];
+        RollupStore.Layout storage $ = _s();
+        RollupTypes.Batch storage batch = $._batches[index];
         uint256 amount = batch.bond;
         if (amount == 0) return;
         address proposer = batch.proposer;
         batch.bond = 0;
-        lockedBondOf[proposer] -= amount;
-        bondOf[proposer] += amount;
+        $.lockedBondOf[proposer] -= amount;
+        $.bondOf[proposer] += amount;
         emit BondReleased(index, proposer, amount);
     }
 
     /// @dev Release final batches from the cursor on (final batches never roll back, and every
     ///      rollback or freeze stops at or above the first non-final batch, so cursor <= batchCount).
     function _releaseFinal(uint256 max) private {
-        uint256 c = bondCursor;
+        RollupStore.Layout storage $ = _s();
+        uint256 c = $.bondCursor;
         uint256 end = c + max;
         // Bounded: at most `max` iterations.
         while (c < end && isFinal(c)) {
             _release(c);
             ++c;
         }
-        bondCursor = c;
+        $.bondCursor = c;
     }
 
     /// @notice Pull the caller's challenger rewards to `to`.
     /// @param to Destination.
     function claimReward(address to) external nonReentrant {
+        RollupStore.Layout storage $ = _s();
         if (to == address(0)) revert ZeroDestination();
-        uint256 amount = rewardOf[msg.sender];
+        uint256 amount = $.rewardOf[msg.sender];
         if (amount == 0) revert NothingToWithdraw();
-        rewardOf[msg.sender] = 0;
+        $.rewardOf[msg.sender] = 0;
         emit RewardClaimed(msg.sender, amount, to);
         _send(to, amount);
     }
@@ -261,9 +233,9 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
     ///      Only a direct call from an account without code, with canonical calldata, is accepted:
     ///      then the posting tx's input is exactly this call, which is all a validator reads.
     function postBatch(bytes32 expectedPreRoot, bytes calldata data) external returns (uint256 index) {
+        RollupStore.Layout storage $ = _s();
         _checkPostingCall(data);
-        if (frozen) revert Frozen();
-        index = batchCount;
+        index = $.batchCount;
         _lockBond(index);
         Cursor memory cur;
         bytes32 preRoot;
@@ -274,8 +246,8 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
         _store(index, batchHash, cur.postRoot, cur.depositEnd, cur.forcedEnd, n);
         // INVARIANT: a calldata batch has no blob binding (an index reused after a rollback never
         // keeps the old posting's).
-        delete blobRef[index];
-        batchCount = index + 1;
+        delete $.blobRef[index];
+        $.batchCount = index + 1;
     }
 
     /// @notice Post 1..MAX_BLOB_BATCHES batches whose commitments' rests ride in this type-3
@@ -291,9 +263,9 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
         external
         returns (uint256 first, uint256 count)
     {
+        RollupStore.Layout storage $ = _s();
         _checkPostingCall(data);
-        if (frozen) revert Frozen();
-        first = batchCount;
+        first = $.batchCount;
         (bytes32 preRoot, uint256 depositStart, uint256 forcedStart) = _headState(first);
         if (preRoot != expectedPreRoot) revert UnexpectedPreRoot(expectedPreRoot, preRoot);
         // [payload, count, then per batch: batchHash, postRoot, depositEnd, forcedEnd, n, offset]
@@ -323,7 +295,7 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
         _checkQueues(depositStart, forcedStart);
         // INVARIANT: the transaction carries exactly the blobs the payload needs, all recorded.
         bytes32[] memory hashes = BlobData.recordBlobHashes(BlobLayout.blobsNeeded(payload));
-        batchCount = first + count;
+        $.batchCount = first + count;
         // The BlobBatchPosted data is abi.encode(hashes, payloadOffset), what blobRef hashes:
         // encoded once, its offset word set per batch.
         bytes memory enc = abi.encode(hashes, uint256(0));
@@ -338,7 +310,7 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
                 ref := keccak256(start, len)
                 log2(start, len, topic, index)
             }
-            blobRef[index] = ref;
+            $.blobRef[index] = ref;
         }
     }
 
@@ -370,10 +342,11 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
 
     /// @dev A batch consumes only queued deposits and forced txs (ends only grow along a posting).
     function _checkQueues(uint256 depositEnd, uint256 forcedEnd) private view {
+        RollupStore.Layout storage $ = _s();
         uint256 queued = bridge.depositCount();
         if (depositEnd > queued) revert DepositsNotQueued(depositEnd, queued);
         // INVARIANT: a batch only consumes forced txs that were queued on L1.
-        if (forcedEnd > forcedCount) revert ForcedNotQueued(forcedEnd, forcedCount);
+        if (forcedEnd > $.forcedCount) revert ForcedNotQueued(forcedEnd, $.forcedCount);
     }
 
     /// @dev Store batch `index` (its bond already locked) and emit BatchPosted.
@@ -385,20 +358,22 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
         uint256 forcedEnd,
         uint256 n
     ) private {
-        _batches[index] = RollupTypes.Batch({
+        RollupStore.Layout storage $ = _s();
+        $._batches[index] = RollupTypes.Batch({
             batchHash: batchHash,
             postRoot: postRoot,
             proposer: msg.sender,
             postedAt: uint64(block.timestamp),
             depositEnd: uint32(depositEnd),
             forcedEnd: uint32(forcedEnd),
-            bond: uint96(requiredBond),
+            bond: uint96($.requiredBond),
             postedBlock: uint64(block.number)
         });
         emit BatchPosted(index, msg.sender, batchHash, postRoot, uint32(depositEnd), uint32(forcedEnd), n);
     }
 
-    /// @dev Refuse any posting whose bytes a validator could not take from the tx input alone.
+    /// @dev Refuse any posting whose bytes a validator could not take from the tx input alone,
+    ///      and any posting while frozen or paused by the council.
     function _checkPostingCall(bytes calldata data) private view {
         // INVARIANT: msg.sender == tx.origin and no code at it means this is the top-level call of
         // a tx to this contract (an account without code runs nothing, and an EIP-7702-delegated
@@ -407,19 +382,25 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
         // INVARIANT: msg.data is the one canonical encoding, so the validator's strict decoder
         // (offchain/rollup/posting.py) extracts exactly the `data` hashed below.
         if (!PostingCalldata.isCanonical(data)) revert NonCanonicalCalldata();
+        RollupStore.Layout storage $ = _s();
+        if ($.frozen) revert Frozen();
+        // INVARIANT: a council pause stops posting only (no other entry point reads it).
+        uint256 until = $.pausedUntil;
+        if (block.timestamp < until) revert PostingIsPaused(until);
     }
 
     /// @dev Bond side of postBatch: free the slot's previous (rolled-back) batch bond and the
     ///      oldest final ones, then lock `requiredBond` of the caller's free bond for the new batch.
     function _lockBond(uint256 index) private {
+        RollupStore.Layout storage $ = _s();
         // The slot at batchCount, if it holds a bond, belongs to a rolled-back batch.
         _release(index);
         _releaseFinal(2);
-        uint256 held = bondOf[msg.sender];
-        if (held < requiredBond) revert InsufficientBond(msg.sender, held, requiredBond);
+        uint256 held = $.bondOf[msg.sender];
+        if (held < $.requiredBond) revert InsufficientBond(msg.sender, held, $.requiredBond);
         // INVARIANT: every disputable batch is backed by its own `requiredBond`.
-        bondOf[msg.sender] = held - requiredBond;
-        lockedBondOf[msg.sender] += requiredBond;
+        $.bondOf[msg.sender] = held - $.requiredBond;
+        $.lockedBondOf[msg.sender] += $.requiredBond;
     }
 
     /// @dev Parsing position over a batch's commitments.
@@ -487,8 +468,9 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
     ///         commitment useless to the copier; committing the same hash again keeps the first block.
     /// @param commitment keccak256(abi.encode(keccak256(abi.encode(proof)), challenger, salt)).
     function commitFraud(bytes32 commitment) external {
-        if (fraudCommitmentBlock[commitment] != 0) return;
-        fraudCommitmentBlock[commitment] = block.number;
+        RollupStore.Layout storage $ = _s();
+        if ($.fraudCommitmentBlock[commitment] != 0) return;
+        $.fraudCommitmentBlock[commitment] = block.number;
         emit FraudCommitted(commitment, block.number);
     }
 
@@ -512,8 +494,9 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
     /// @param challenger The address bound in the commitment (receives the bounty).
     /// @param salt The commitment's salt.
     function revealFraud(RollupTypes.FraudProof calldata p, address challenger, bytes32 salt) external {
+        RollupStore.Layout storage $ = _s();
         bytes32 proofHash = keccak256(abi.encode(p));
-        uint256 at = fraudCommitmentBlock[keccak256(abi.encode(proofHash, challenger, salt))];
+        uint256 at = $.fraudCommitmentBlock[keccak256(abi.encode(proofHash, challenger, salt))];
         if (at == 0 || at >= block.number) _proveFraud(p, msg.sender, 0, proofHash);
         else _proveFraud(p, challenger, at, proofHash);
     }
@@ -525,9 +508,10 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
     /// @param challenger Address bound in the commitment.
     /// @param salt The commitment's salt.
     function claimBounty(uint256 id, address challenger, bytes32 salt) external {
-        RollupTypes.Bounty storage bounty = _bounties[id];
+        RollupStore.Layout storage $ = _s();
+        RollupTypes.Bounty storage bounty = $._bounties[id];
         if (bounty.amount == 0 || block.timestamp >= bounty.claimUntil) revert BountyClosed(id);
-        uint256 at = fraudCommitmentBlock[keccak256(abi.encode(bounty.proofHash, challenger, salt))];
+        uint256 at = $.fraudCommitmentBlock[keccak256(abi.encode(bounty.proofHash, challenger, salt))];
         // INVARIANT: only a commitment made in a block before the proof, and strictly earlier than
         // the current holder's, takes the bounty (ties keep the first registered).
         if (at == 0 || at >= bounty.provenBlock || at >= bounty.commitBlock) revert CommitmentNotEarlier(id, at);
@@ -539,20 +523,22 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
     /// @notice After its claim window, credit bounty `id` to its holder's rewards (anyone may call).
     /// @param id Bounty id.
     function settleBounty(uint256 id) external {
-        RollupTypes.Bounty storage bounty = _bounties[id];
+        RollupStore.Layout storage $ = _s();
+        RollupTypes.Bounty storage bounty = $._bounties[id];
         uint256 amount = bounty.amount;
         if (amount == 0) revert NothingToWithdraw();
         if (block.timestamp < bounty.claimUntil) revert BountyOpen(id, bounty.claimUntil);
         address to = bounty.recipient;
         bounty.amount = 0;
-        rewardOf[to] += amount;
+        $.rewardOf[to] += amount;
         emit BountySettled(id, to, amount);
     }
 
     /// @notice Bounty `id` as stored (amount 0 once settled).
     /// @param id Bounty id.
     function bounties(uint256 id) external view returns (RollupTypes.Bounty memory) {
-        return _bounties[id];
+        RollupStore.Layout storage $ = _s();
+        return $._bounties[id];
     }
 
     /// @notice Prove that a commitment of a disputable batch carries an aggregate signature that
@@ -562,7 +548,7 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
     ///         aggregate verifies. The bounty is provisionally the caller's.
     /// @param p The evidence (see RollupTypes.SignatureProof).
     function proveSignatureFraud(RollupTypes.SignatureProof calldata p) external {
-        bytes32 proofHash = keccak256(abi.encode(p));
+        bytes32 proofHash = _proofHash(p);
         _proveSignatureFraud(p, msg.sender, 0, proofHash);
     }
 
@@ -572,10 +558,25 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
     /// @param challenger The address bound in the commitment (receives the bounty).
     /// @param salt The commitment's salt.
     function revealSignatureFraud(RollupTypes.SignatureProof calldata p, address challenger, bytes32 salt) external {
-        bytes32 proofHash = keccak256(abi.encode(p));
-        uint256 at = fraudCommitmentBlock[keccak256(abi.encode(proofHash, challenger, salt))];
+        RollupStore.Layout storage $ = _s();
+        bytes32 proofHash = _proofHash(p);
+        uint256 at = $.fraudCommitmentBlock[keccak256(abi.encode(proofHash, challenger, salt))];
         if (at == 0 || at >= block.number) _proveSignatureFraud(p, msg.sender, 0, proofHash);
         else _proveSignatureFraud(p, challenger, at, proofHash);
+    }
+
+    /// @dev keccak256(abi.encode(p)), then the encoding's memory is handed back: the verdict
+    ///      call copies p again, and memory cost grows with the square of its size (the worst
+    ///      signature proof is ~36 KB; keeping both copies cost ~10k gas).
+    function _proofHash(RollupTypes.SignatureProof calldata p) private pure returns (bytes32 h) {
+        uint256 free;
+        assembly ("memory-safe") {
+            free := mload(0x40)
+        }
+        h = keccak256(abi.encode(p));
+        assembly ("memory-safe") {
+            mstore(0x40, free)
+        }
     }
 
     function _proveSignatureFraud(
@@ -586,7 +587,7 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
     ) private {
         uint256 b = p.batchIndex;
         _requireDisputable(b);
-        RollupTypes.Batch storage batch = _batches[b];
+        RollupTypes.Batch storage batch = _s()._batches[b];
         uint256 ci = p.commitmentIndex;
         _checkCommitment(batch.batchHash, b, p.commitmentHashes, ci, p.postRoot, p.depositEnd, p.forcedEnd, p.rest);
         RollupTypes.Fault fault = _signatureVerdict(p, batch.postedBlock);
@@ -640,20 +641,21 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
 
     /// @dev challenger zero: no commitment revealed.
     function _proveBlobFraud(RollupTypes.BlobProof calldata p, address challenger, bytes32 salt) private {
+        RollupStore.Layout storage $ = _s();
         uint256 b = p.batchIndex;
         _requireDisputable(b);
-        bytes32 ref = blobRef[b];
+        bytes32 ref = $.blobRef[b];
         // INVARIANT: only a batch posted with blobs (and not replaced since) has a blob binding.
         if (ref == 0) revert NotABlobBatch(b);
         (, uint256 depositStart, uint256 forcedStart) = _headState(b);
         (RollupTypes.Fault fault, bytes32 proofHash) =
-            _blobVerdict(p, ref, _batches[b].batchHash, depositStart, forcedStart);
+            _blobVerdict(p, ref, $._batches[b].batchHash, depositStart, forcedStart);
         // INVARIANT: a commitment whose blobs hold its rest stands (every element was opened).
         if (fault == RollupTypes.Fault.NONE) revert NotFraudulent(b, p.commitmentIndex);
         address recipient = msg.sender;
         uint256 at;
         if (challenger != address(0)) {
-            at = fraudCommitmentBlock[keccak256(abi.encode(proofHash, challenger, salt))];
+            at = $.fraudCommitmentBlock[keccak256(abi.encode(proofHash, challenger, salt))];
             if (at != 0 && at < block.number) recipient = challenger;
             else at = 0;
         }
@@ -693,10 +695,11 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
     function _proveFraud(RollupTypes.FraudProof calldata p, address recipient, uint256 commitBlock, bytes32 proofHash)
         private
     {
+        RollupStore.Layout storage $ = _s();
         uint256 b = p.batchIndex;
         _requireDisputable(b);
         uint256 ci = p.commitmentIndex;
-        _checkCommitment(_batches[b].batchHash, b, p.commitmentHashes, ci, p.postRoot, p.depositEnd, p.forcedEnd, p.rest);
+        _checkCommitment($._batches[b].batchHash, b, p.commitmentHashes, ci, p.postRoot, p.depositEnd, p.forcedEnd, p.rest);
         (bytes32 preRoot, uint256 depositStart, uint256 forcedStart) = _preState(p, b, ci);
         _checkDeposits(p.deposits, depositStart, p.depositEnd);
         _checkForced(p.forced, forcedStart, p.forcedEnd);
@@ -707,8 +710,9 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
     /// @dev Revert unless batch `b` is disputable: live and non-final, or discarded by a freeze
     ///      inside its window (so freezing never lets a fraudulent proposer keep its bond).
     function _requireDisputable(uint256 b) private view {
+        RollupStore.Layout storage $ = _s();
         if (!_disputable(b)) {
-            if (b < batchCount) revert BatchFinal(b);
+            if (b < $.batchCount) revert BatchFinal(b);
             revert UnknownBatch(b);
         }
     }
@@ -766,14 +770,15 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
     }
 
     function _checkForced(RollupTypes.ForcedTx[] calldata forced, uint256 from, uint256 to) private view {
+        RollupStore.Layout storage $ = _s();
         // Posting checked from <= to <= forcedCount (ranges only grow along the batch).
         if (to < from || forced.length != to - from) revert ForcedEvidenceMismatch(from, to);
-        bytes32 acc = _forcedAcc[from];
+        bytes32 acc = $._forcedAcc[from];
         for (uint256 i = 0; i < forced.length; ++i) {
             acc = keccak256(abi.encodePacked(acc, forced[i].sender, forced[i].l2tx));
         }
         // INVARIANT: the executor sees exactly the forced queue entries [from, to), in order.
-        if (acc != _forcedAcc[to]) revert ForcedEvidenceMismatch(from, to);
+        if (acc != $._forcedAcc[to]) revert ForcedEvidenceMismatch(from, to);
     }
 
     function _checkDeposits(RollupTypes.Deposit[] calldata deposits, uint256 from, uint256 to) private view {
@@ -796,16 +801,17 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
         uint256 commitBlock,
         bytes32 proofHash
     ) private {
-        RollupTypes.Batch storage batch = _batches[b];
+        RollupStore.Layout storage $ = _s();
+        RollupTypes.Batch storage batch = $._batches[b];
         uint256 slashed = batch.bond;
         address proposer = batch.proposer;
         batch.bond = 0;
-        lockedBondOf[proposer] -= slashed;
+        $.lockedBondOf[proposer] -= slashed;
         uint256 reward = slashed * CHALLENGER_SHARE_BPS / 10_000;
         uint256 burnt = slashed - reward;
-        burned += burnt;
-        uint256 id = bountyCount++;
-        _bounties[id] = RollupTypes.Bounty({
+        $.burned += burnt;
+        uint256 id = $.bountyCount++;
+        $._bounties[id] = RollupTypes.Bounty({
             batchHash: batch.batchHash,
             proofHash: proofHash,
             recipient: recipient,
@@ -813,20 +819,23 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
             batchIndex: uint64(b),
             provenBlock: uint64(block.number),
             commitBlock: commitBlock == 0 ? type(uint64).max : uint64(commitBlock),
-            claimUntil: uint64(block.timestamp + challengePeriod)
+            claimUntil: uint64(block.timestamp + $.challenge.current)
         });
         emit FraudProven(b, ci, fault, txIndex, recipient, reward, burnt);
-        emit BountyOpened(id, b, batch.batchHash, recipient, reward, block.timestamp + challengePeriod);
-        if (frozen) {
+        emit BountyOpened(id, b, batch.batchHash, recipient, reward, block.timestamp + $.challenge.current);
+        if ($.frozen) {
             // Discarded batches after b are built on a proven lie: no longer disputable, and their
             // bonds are released (releaseBond), like a rollback's.
-            discardedEnd = b;
+            $.discardedEnd = b;
             return;
         }
-        uint256 oldCount = batchCount;
+        uint256 oldCount = $.batchCount;
         // INVARIANT: a rolled-back batch and everything built on it disappear together; the later
         // batches' bonds stay in their slots until released (postBatch or releaseBond): O(1) here.
-        batchCount = b;
+        $.batchCount = b;
+        // Batches reposted at these indices are posted after any change: they get today's windows.
+        if ($.challenge.from > b) $.challenge.from = uint64(b);
+        if ($.liveness.from > b + 1) $.liveness.from = uint64(b + 1);
         emit BatchesRolledBack(b, oldCount);
     }
 
@@ -835,9 +844,10 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
     /// @notice Pay a withdraw tx of a final batch: the bridge credits the account's L1 owner, once.
     /// @param p Inclusion proof (see RollupTypes.WithdrawalProof).
     function finalizeWithdrawal(RollupTypes.WithdrawalProof calldata p) external {
+        RollupStore.Layout storage $ = _s();
         uint256 b = p.batchIndex;
         RollupTypes.Batch storage batch = _liveBatch(b);
-        if (!isFinal(b)) revert BatchNotFinal(b, batch.postedAt + challengePeriod);
+        if (!isFinal(b)) revert BatchNotFinal(b, batch.postedAt + RollupStore.window($.challenge, b));
         uint256 ci = p.commitmentIndex;
         _checkCommitment(batch.batchHash, b, p.commitmentHashes, ci, p.postRoot, p.depositEnd, p.forcedEnd, p.rest);
         (uint256 from, uint256 amount) = _findWithdraw(p);
@@ -859,6 +869,7 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
     ///      withdraw, or a forced slot marked applied whose forced-queue entry (p.forcedSender,
     ///      p.forcedTx, checked against the forced accumulator) is a withdraw.
     function _findWithdraw(RollupTypes.WithdrawalProof calldata p) private view returns (uint256 from, uint256 amount) {
+        RollupStore.Layout storage $ = _s();
         bytes calldata rest = p.rest;
         L2Codec.Layout memory h = L2Codec.layout(rest, 0);
         uint256 i = p.txIndex;
@@ -875,7 +886,7 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
         uint256 fi = p.forcedEnd - h.nForced + (i - firstForced);
         bytes calldata f = p.forcedTx;
         if (f.length != L2Codec.FORCED_WITHDRAW_LEN || uint8(f[0]) != L2Codec.TX_WITHDRAW
-            || keccak256(abi.encodePacked(_forcedAcc[fi], p.forcedSender, f)) != _forcedAcc[fi + 1]) {
+            || keccak256(abi.encodePacked($._forcedAcc[fi], p.forcedSender, f)) != $._forcedAcc[fi + 1]) {
             revert NotAWithdrawal(i);
         }
         (from, amount,) = L2Codec.withdrawAt(f, 1);
@@ -892,18 +903,19 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
     ///        `0x03 ‖ from(3) ‖ amount(4) ‖ fee(2)` (10 bytes).
     /// @return index Its position in the forced queue.
     function forceTransaction(bytes calldata l2tx) external returns (uint256 index) {
-        if (frozen) revert Frozen();
+        RollupStore.Layout storage $ = _s();
+        if ($.frozen) revert Frozen();
         uint256 kind = l2tx.length == 0 ? 0 : uint8(l2tx[0]);
         if (!((kind == L2Codec.TX_TRANSFER && l2tx.length == L2Codec.FORCED_TRANSFER_LEN)
                 || (kind == L2Codec.TX_WITHDRAW && l2tx.length == L2Codec.FORCED_WITHDRAW_LEN))) {
             revert BadForcedTx(kind, l2tx.length);
         }
-        index = forcedCount;
+        index = $.forcedCount;
         // INVARIANT: a forced entry binds its L1 sender, the only owner it may debit.
-        bytes32 acc = keccak256(abi.encodePacked(_forcedAcc[index], msg.sender, l2tx));
-        _forcedAcc[index + 1] = acc;
-        forcedAt[index] = block.timestamp;
-        forcedCount = index + 1;
+        bytes32 acc = keccak256(abi.encodePacked($._forcedAcc[index], msg.sender, l2tx));
+        $._forcedAcc[index + 1] = acc;
+        $.forcedAt[index] = block.timestamp | ($.forcedInclusionDelay << 128);
+        $.forcedCount = index + 1;
         emit TransactionForced(index, uint24(bytes3(l2tx[1:4])), msg.sender, l2tx, acc);
     }
 
@@ -911,37 +923,41 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
     ///         not consumed them `forcedInclusionDelay` seconds from now, anyone can freeze.
     ///         Refused while an earlier request is still unmet (its deadline cannot be moved).
     function requestDepositInclusion() external {
-        if (frozen) revert Frozen();
-        (, uint256 depositEnd,) = _headState(batchCount);
+        RollupStore.Layout storage $ = _s();
+        if ($.frozen) revert Frozen();
+        (, uint256 depositEnd,) = _headState($.batchCount);
         // INVARIANT: a pending checkpoint's deadline cannot be pushed back by a new request.
-        if (depositEnd < depositCheckpointCount) {
-            revert CheckpointPending(depositCheckpointCount, depositCheckpointTime + forcedInclusionDelay);
+        if (depositEnd < $.depositCheckpointCount) {
+            revert CheckpointPending($.depositCheckpointCount, $.depositCheckpointTime + $.depositCheckpointDelay);
         }
         uint256 queued = bridge.depositCount();
         if (queued <= depositEnd) revert NoDepositsWaiting(depositEnd);
-        depositCheckpointCount = queued;
-        depositCheckpointTime = block.timestamp;
+        $.depositCheckpointCount = queued;
+        $.depositCheckpointTime = uint128(block.timestamp);
+        $.depositCheckpointDelay = uint128($.forcedInclusionDelay);
         emit DepositInclusionRequested(queued, block.timestamp, msg.sender);
     }
 
     /// @notice Why the rollup can be frozen right now (NONE: it cannot).
     function freezeReason() public view returns (RollupTypes.FreezeReason) {
-        if (frozen) return RollupTypes.FreezeReason.NONE;
-        (, uint256 depositEnd, uint256 forcedEnd) = _headState(batchCount);
-        if (forcedEnd < forcedCount && block.timestamp > forcedAt[forcedEnd] + forcedInclusionDelay) {
+        RollupStore.Layout storage $ = _s();
+        if ($.frozen) return RollupTypes.FreezeReason.NONE;
+        (, uint256 depositEnd, uint256 forcedEnd) = _headState($.batchCount);
+        if (forcedEnd < $.forcedCount && block.timestamp > _forcedDeadline($.forcedAt[forcedEnd])) {
             return RollupTypes.FreezeReason.FORCED_TX_EXPIRED;
         }
-        if (depositEnd < depositCheckpointCount && block.timestamp > depositCheckpointTime + forcedInclusionDelay) {
+        if (depositEnd < $.depositCheckpointCount && block.timestamp > $.depositCheckpointTime + $.depositCheckpointDelay) {
             return RollupTypes.FreezeReason.DEPOSITS_CENSORED;
         }
-        if (block.timestamp > lastFinalizationTime() + livenessPeriod) return RollupTypes.FreezeReason.NO_FINALIZATION;
+        if (block.timestamp > lastFinalizationTime() + RollupStore.window($.liveness, $.batchCount)) return RollupTypes.FreezeReason.NO_FINALIZATION;
         return RollupTypes.FreezeReason.NONE;
     }
 
     /// @notice When the last final batch became final (deployment time if none is).
     function lastFinalizationTime() public view returns (uint256) {
+        RollupStore.Layout storage $ = _s();
         uint256 n = finalizedCount();
-        return n == 0 ? deployedAt : _batches[n - 1].postedAt + challengePeriod;
+        return n == 0 ? $.deployedAt : $._batches[n - 1].postedAt + RollupStore.window($.challenge, n - 1);
     }
 
     /// @notice Freeze the rollup (anyone, when `freezeReason()` is not NONE): non-final batches are
@@ -950,19 +966,20 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
     ///         provable until their own challenge windows end: a fraudulent one is still slashed
     ///         and its challenger paid; an honest one's bond is released after its window.
     function freeze() external {
-        if (frozen) revert Frozen();
+        RollupStore.Layout storage $ = _s();
+        if ($.frozen) revert Frozen();
         RollupTypes.FreezeReason reason = freezeReason();
         if (reason == RollupTypes.FreezeReason.NONE) revert NotFreezable();
         uint256 n = finalizedCount();
-        uint256 oldCount = batchCount;
+        uint256 oldCount = $.batchCount;
         (bytes32 root, uint256 depositEnd, uint256 forcedEnd) = _headState(n);
-        frozen = true;
-        frozenRoot = root;
-        frozenDepositEnd = depositEnd;
-        frozenForcedEnd = forcedEnd;
+        $.frozen = true;
+        $.frozenRoot = root;
+        $.frozenDepositEnd = depositEnd;
+        $.frozenForcedEnd = forcedEnd;
         // INVARIANT: only final batches survive a freeze; the exit state is the last final root.
-        batchCount = n;
-        discardedEnd = oldCount;
+        $.batchCount = n;
+        $.discardedEnd = oldCount;
         emit RollupFrozen(reason, n, root, depositEnd, forcedEnd, msg.sender);
         if (oldCount > n) emit BatchesRolledBack(n, oldCount);
     }
@@ -973,14 +990,15 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
     /// @param leaf Its 60-byte leaf in the frozen state.
     /// @param siblings Its 24 siblings.
     function exitFrozen(uint256 accountIndex, bytes calldata leaf, bytes calldata siblings) external {
-        if (!frozen) revert NotFrozen();
+        RollupStore.Layout storage $ = _s();
+        if (!$.frozen) revert NotFrozen();
         if (accountIndex >= MAX_ACCOUNTS || leaf.length != L2Codec.LEAF_BYTES
             || siblings.length != SparseMerkle.PATH_BYTES) {
             revert BadAccountProof();
         }
         L2Codec.Account memory a = L2Codec.readAccount(leaf, 0);
         if (a.owner == address(0)
-            || SparseMerkle.rootFrom(accountIndex, L2Codec.leafHash(a), siblings, 0) != frozenRoot) {
+            || SparseMerkle.rootFrom(accountIndex, L2Codec.leafHash(a), siblings, 0) != $.frozenRoot) {
             revert BadAccountProof();
         }
         if (a.balance == 0) revert NothingToWithdraw();
@@ -998,9 +1016,10 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
     /// @param amount The queued amount.
     /// @param recipient The queued recipient, `0x01 || address`: the L1 address refunded.
     function refundDeposit(uint256 index, address token, uint256 amount, bytes calldata recipient) external {
-        if (!frozen) revert NotFrozen();
+        RollupStore.Layout storage $ = _s();
+        if (!$.frozen) revert NotFrozen();
         // INVARIANT: a deposit credited in the exit state is never refunded too.
-        if (index < frozenDepositEnd) revert DepositConsumed(index, frozenDepositEnd);
+        if (index < $.frozenDepositEnd) revert DepositConsumed(index, $.frozenDepositEnd);
         if (index >= bridge.depositCount() || recipient.length != 21
             || keccak256(abi.encodePacked(bridge.accumulatorAt(index), token, amount, recipient))
                 != bridge.accumulatorAt(index + 1)) {
@@ -1023,12 +1042,14 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
     /// @notice Whether batch `index` is live and past its challenge window.
     /// @param index Batch index.
     function isFinal(uint256 index) public view returns (bool) {
-        return index < batchCount && block.timestamp >= _batches[index].postedAt + challengePeriod;
+        RollupStore.Layout storage $ = _s();
+        return index < $.batchCount && block.timestamp >= $._batches[index].postedAt + RollupStore.window($.challenge, index);
     }
 
     /// @notice Number of final batches (batches finalise in index order): binary search, O(log n).
     function finalizedCount() public view returns (uint256 lo) {
-        uint256 hi = batchCount;
+        RollupStore.Layout storage $ = _s();
+        uint256 hi = $.batchCount;
         while (lo < hi) {
             uint256 mid = (lo + hi) / 2;
             if (isFinal(mid)) lo = mid + 1;
@@ -1039,20 +1060,23 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
     /// @notice The state root of the last final batch (genesis root if none): the root an emergency
     ///         exit would prove account leaves against.
     function lastFinalizedRoot() external view returns (bytes32) {
+        RollupStore.Layout storage $ = _s();
         uint256 n = finalizedCount();
-        return n == 0 ? genesisRoot : _batches[n - 1].postRoot;
+        return n == 0 ? genesisRoot : $._batches[n - 1].postRoot;
     }
 
     /// @notice The root and queue positions a new batch builds on.
     function head() external view returns (bytes32 root, uint256 depositEnd, uint256 forcedEnd) {
-        return _headState(batchCount);
+        RollupStore.Layout storage $ = _s();
+        return _headState($.batchCount);
     }
 
     /// @notice Forced-queue hash chain after `n` entries (0 for n = 0).
     /// @param n Number of entries (<= forcedCount).
     function forcedAccAt(uint256 n) external view returns (bytes32) {
-        if (n > forcedCount) revert ForcedNotQueued(n, forcedCount);
-        return _forcedAcc[n];
+        RollupStore.Layout storage $ = _s();
+        if (n > $.forcedCount) revert ForcedNotQueued(n, $.forcedCount);
+        return $._forcedAcc[n];
     }
 
     /// @notice keccak256(postRoot | depositEnd(4) | forcedEnd(4) | restHash): a commitment's hash.
@@ -1071,14 +1095,16 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
     // ---------------------------------------------------------------- internal
 
     function _headState(uint256 index) private view returns (bytes32 root, uint256 depositEnd, uint256 forcedEnd) {
+        RollupStore.Layout storage $ = _s();
         if (index == 0) return (genesisRoot, 0, 0);
-        RollupTypes.Batch storage prev = _batches[index - 1];
+        RollupTypes.Batch storage prev = $._batches[index - 1];
         return (prev.postRoot, prev.depositEnd, prev.forcedEnd);
     }
 
     function _liveBatch(uint256 index) private view returns (RollupTypes.Batch storage) {
-        if (index >= batchCount) revert UnknownBatch(index);
-        return _batches[index];
+        RollupStore.Layout storage $ = _s();
+        if (index >= $.batchCount) revert UnknownBatch(index);
+        return $._batches[index];
     }
 
     function _checkHashes(bytes32 batchHash, bytes32[] calldata hashes, uint256 b) private pure {
@@ -1096,5 +1122,140 @@ contract Rollup is IRollup, ReentrancyGuardTransient {
     function _send(address to, uint256 amount) private {
         (bool ok,) = to.call{value: amount}("");
         if (!ok) revert EthTransferFailed(to, amount);
+    }
+    // ------------------------------------------------------------ storage views
+
+    function _forcedDeadline(uint256 atAndDelay) private pure returns (uint256) {
+        return uint128(atAndDelay) + (atAndDelay >> 128);
+    }
+
+    function _s() private pure returns (RollupStore.Layout storage $) {
+        return RollupStore.layout();
+    }
+
+    /// @notice Bond a proposer must hold to post.
+    function requiredBond() external view returns (uint256) {
+        return _s().requiredBond;
+    }
+
+    /// @notice Seconds after posting during which a batch can be disputed.
+    function challengePeriod() external view returns (uint256) {
+        return _s().challenge.current;
+    }
+
+    /// @notice Seconds a forced tx (or a checkpointed deposit) may wait before anyone can freeze.
+    function forcedInclusionDelay() external view returns (uint256) {
+        return _s().forcedInclusionDelay;
+    }
+
+    /// @notice Seconds without a newly final batch after which anyone can freeze.
+    function livenessPeriod() external view returns (uint256) {
+        return _s().liveness.current;
+    }
+
+    /// @notice Deployment time (the liveness clock's start while no batch is final).
+    function deployedAt() external view returns (uint256) {
+        return _s().deployedAt;
+    }
+
+    /// @notice Number of live batches (rollback lowers it).
+    function batchCount() external view returns (uint256) {
+        return _s().batchCount;
+    }
+
+    /// @notice Wei burned by slashing (held here forever, never paid out).
+    function burned() external view returns (uint256) {
+        return _s().burned;
+    }
+
+    /// @notice A proposer's free bond: withdrawable at any time, `requiredBond` of it is locked
+    ///         into each batch it posts.
+    /// @param proposer The key.
+    function bondOf(address proposer) external view returns (uint256 amount) {
+        return _s().bondOf[proposer];
+    }
+
+    /// @notice Bond a proposer has locked in batches not yet released (final, rolled back or
+    ///         slashed). INVARIANT: every disputable batch holds `requiredBond` of it.
+    /// @param proposer The key.
+    function lockedBondOf(address proposer) external view returns (uint256 amount) {
+        return _s().lockedBondOf[proposer];
+    }
+
+    /// @notice Batches below this index have had their bonds released (or slashed).
+    function bondCursor() external view returns (uint256) {
+        return _s().bondCursor;
+    }
+
+    /// @notice Challenger rewards to pull.
+    /// @param challenger The key.
+    function rewardOf(address challenger) external view returns (uint256 amount) {
+        return _s().rewardOf[challenger];
+    }
+
+    /// @notice Block number at which a fraud commitment was first made (0: never).
+    ///         commitment = keccak256(abi.encode(keccak256(abi.encode(proof)), challenger, salt)).
+    /// @param commitment The key.
+    function fraudCommitmentBlock(bytes32 commitment) external view returns (uint256 blockNumber) {
+        return _s().fraudCommitmentBlock[commitment];
+    }
+
+    /// @notice Number of bounties opened (one per successful fraud proof).
+    function bountyCount() external view returns (uint256) {
+        return _s().bountyCount;
+    }
+
+    /// @notice After a freeze: batches [batchCount, discardedEnd) were discarded while still in
+    ///         their challenge window; they stay provable (and their bonds locked) until it ends.
+    function discardedEnd() external view returns (uint256) {
+        return _s().discardedEnd;
+    }
+
+    /// @notice Number of txs ever forced through L1.
+    function forcedCount() external view returns (uint256) {
+        return _s().forcedCount;
+    }
+
+    /// @notice Block timestamp at which forced tx `index` was queued.
+    /// @param index The key.
+    function forcedAt(uint256 index) external view returns (uint256 timestamp) {
+        return uint128(_s().forcedAt[index]);
+    }
+
+    /// @notice Deposit count recorded by the pending `requestDepositInclusion` (0: none).
+    function depositCheckpointCount() external view returns (uint256) {
+        return _s().depositCheckpointCount;
+    }
+
+    /// @notice Time of that request.
+    function depositCheckpointTime() external view returns (uint256) {
+        return _s().depositCheckpointTime;
+    }
+
+    /// @notice Whether the rollup is frozen (no more batches; exits and refunds open).
+    function frozen() external view returns (bool) {
+        return _s().frozen;
+    }
+
+    /// @notice State root exits prove against: the last final batch's post-root at freeze.
+    function frozenRoot() external view returns (bytes32) {
+        return _s().frozenRoot;
+    }
+
+    /// @notice Deposits below this queue position are in the frozen state; the rest are refunded.
+    function frozenDepositEnd() external view returns (uint256) {
+        return _s().frozenDepositEnd;
+    }
+
+    /// @notice Forced txs below this position were consumed by the frozen state.
+    function frozenForcedEnd() external view returns (uint256) {
+        return _s().frozenForcedEnd;
+    }
+
+    /// @notice keccak256(abi.encode(bytes32[] blobHashes, uint256 payloadOffset)) of a batch
+    ///         posted by postBlobBatches; zero for a calldata batch (postBatch clears it).
+    /// @param index The key.
+    function blobRef(uint256 index) external view returns (bytes32 ref) {
+        return _s().blobRef[index];
     }
 }

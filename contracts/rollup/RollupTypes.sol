@@ -40,6 +40,16 @@ library RollupTypes {
         address owner;
     }
 
+    /// @notice A governed window whose changes apply only to items at or above `from`.
+    /// @param current Seconds for items at or above `from`.
+    /// @param old Seconds for items below `from` (the value before the last change).
+    /// @param from First item under `current`.
+    struct Window {
+        uint64 current;
+        uint64 old;
+        uint64 from;
+    }
+
     /// @notice A posted batch: only hashes and metadata are stored.
     /// @param batchHash keccak256 of the commitment hashes, in order.
     /// @param postRoot State root after the batch's last commitment.

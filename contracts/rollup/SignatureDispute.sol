@@ -31,8 +31,6 @@ contract SignatureDispute {
     /// @notice The signing tag's prefix (docs/bls.md §3.2); chain id and rollup address follow.
     bytes internal constant DST_PREFIX = "L2KIT-V2-BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_";
 
-    /// @notice The rollup whose address the signing tag binds (the creator).
-    address public immutable rollup;
     /// @notice Where signers' keys are registered.
     BLSKeyRegistry public immutable registry;
 
@@ -56,17 +54,21 @@ contract SignatureDispute {
 
     /// @param registry_ The BLS key registry.
     constructor(BLSKeyRegistry registry_) {
-        rollup = msg.sender;
         registry = registry_;
     }
 
-    /// @notice The tag every signature of this rollup is made under: prefix ‖ chainId(32) ‖ rollup(20).
+    /// @notice The tag every signature of `rollup_` is made under: prefix ‖ chainId(32) ‖ rollup(20).
+    ///         `rollup_` is the address users send to (a proxied Rollup's proxy, not its
+    ///         implementation, which creates this contract); `verdict` uses its caller.
+    /// @param rollup_ The rollup address users interact with.
     /// @return The 103-byte tag.
-    function signingDst() public view returns (bytes memory) {
-        return abi.encodePacked(DST_PREFIX, block.chainid, rollup);
+    function signingDst(address rollup_) public view returns (bytes memory) {
+        return abi.encodePacked(DST_PREFIX, block.chainid, rollup_);
     }
 
-    /// @notice The fault of a commitment's signatures (NONE: they verify, or it has no signed tx).
+    /// @notice The fault of a commitment's signatures (NONE: they verify, or it has no signed tx)
+    ///         under the tag of the calling rollup (`signingDst(msg.sender)`: the Rollup's code
+    ///         runs in its proxy, whose address users sign for, and calls from there).
     ///         The Rollup has checked p's batch and commitment fields and forwards its calldata.
     /// @param p The proof (rest: the commitment's bytes after postRoot, well framed since its
     ///        hash was posted; signers: one evidence per distinct sender, in order of first
@@ -130,7 +132,7 @@ contract SignatureDispute {
         // INVARIANT: a commitment stands only if its aggregate covers every signed tx under the
         // keys its senders' owners had at posting. verifyAggregate checks the signature is in
         // the subgroup (BLS.isValidG1) first and is false when it is not.
-        if (!BLS.verifyAggregate(messages, keys, sig, signingDst())) return RollupTypes.Fault.BAD_SIGNATURE;
+        if (!BLS.verifyAggregate(messages, keys, sig, signingDst(msg.sender))) return RollupTypes.Fault.BAD_SIGNATURE;
         return RollupTypes.Fault.NONE;
     }
 

@@ -6,6 +6,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {IL1Bridge} from "../bridge/IL1Bridge.sol";
 import {IExitWindow} from "../governance/IExitWindow.sol";
 import {IExitWindowTimelock} from "../governance/IExitWindowTimelock.sol";
+import {ICouncilPause} from "../governance/ICouncilPause.sol";
 import {IZkGovernance} from "./IZkGovernance.sol";
 import {IZkRollup} from "./IZkRollup.sol";
 import {IZkVerifier} from "./IZkVerifier.sol";
@@ -75,6 +76,16 @@ contract ZkRollup is IZkRollup, IZkGovernance, IExitWindow, Initializable, Reent
         mapping(uint256 leafIndex => uint256 count) forcedFloor;
         // The last deposit-inclusion request (pending while depositsProcessed < count).
         DepositCheckpoint depositCheckpoint;
+        // The council's pause of posting (ICouncilPause; zero pauser: nobody can pause).
+        address pauser;
+        uint64 maxPauseDuration;
+        bool pauseNeedsProvenBug;
+        bool pauseSpent;
+        uint256 pausedUntil;
+        // The verifiers a conflict was proven against (zero: none); evidence stands while the
+        // verifier is still the one in use.
+        IZkVerifier conflictBatchVerifier;
+        IZkVerifier conflictExitVerifier;
     }
 
     /// @dev keccak256(abi.encode(uint256(keccak256("l2kit.storage.ZkRollup")) - 1)) & ~bytes32(uint256(0xff))
@@ -124,15 +135,28 @@ contract ZkRollup is IZkRollup, IZkGovernance, IExitWindow, Initializable, Reent
     /// @param exitVerifier_  Groth16 verifier holding the exit circuit's key.
     /// @param genesisRoot    Root of the empty account tree.
     /// @param freezePeriod_  Seconds without a batch before the rollup freezes.
+    /// @param pause          The council's posting pause: pauser (the Security Council, not zero),
+    ///                       longest pause (0 < max < forcedDelay, max < freezePeriod_), Stage 2
+    ///                       mode (pausing needs a proven bug).
     function initialize(
         IExitWindowTimelock timelock_,
         IZkVerifier batchVerifier_,
         IZkVerifier exitVerifier_,
         uint256 genesisRoot,
-        uint256 freezePeriod_
+        uint256 freezePeriod_,
+        PauseConfig calldata pause
     ) external initializer {
-        if (address(timelock_) == address(0)) revert InvalidConfig();
+        // INVARIANT (P4): the longest pause ends before a forced request or an idle period can
+        // run out because of it alone; the freeze clocks never stop.
+        if (
+            address(timelock_) == address(0) || pause.pauser == address(0) || pause.maxPauseDuration == 0
+                || pause.maxPauseDuration >= forcedDelay || pause.maxPauseDuration >= freezePeriod_
+        ) revert InvalidConfig();
         _init(timelock_, batchVerifier_, exitVerifier_, genesisRoot, freezePeriod_);
+        ZkStorage storage $ = _s();
+        $.pauser = pause.pauser;
+        $.maxPauseDuration = pause.maxPauseDuration;
+        $.pauseNeedsProvenBug = pause.needsProvenBug;
     }
 
     function _init(
@@ -162,7 +186,8 @@ contract ZkRollup is IZkRollup, IZkGovernance, IExitWindow, Initializable, Reent
     /// @inheritdoc IZkGovernance
     function setFreezePeriod(uint256 newPeriod) external {
         ZkStorage storage $ = _onlyTimelock();
-        if (newPeriod == 0) revert InvalidConfig();
+        // INVARIANT (P4): the freeze period stays above the longest pause.
+        if (newPeriod == 0 || newPeriod <= $.maxPauseDuration) revert InvalidConfig();
         uint256 oldExit = exitTime();
         uint256 old = $.freezePeriod;
         $.freezePeriod = newPeriod;
@@ -206,6 +231,142 @@ contract ZkRollup is IZkRollup, IZkGovernance, IExitWindow, Initializable, Reent
         emit ExitTimeChanged(oldExit, t);
     }
 
+    // ------------------------------------------------------------------ council pause
+
+    /// @inheritdoc ICouncilPause
+    function pausePosting(uint256 duration) external {
+        ZkStorage storage $ = _s();
+        if (msg.sender != $.pauser || msg.sender == address(0)) revert NotAuthorized(msg.sender);
+        // (P3) Stage 2 mode: only while a conflict stands against a verifier in use.
+        if ($.pauseNeedsProvenBug && !provenBug()) revert NoProvenBug();
+        // (P2) one pause per timelocked re-arm.
+        if ($.pauseSpent) revert PauseNotArmed();
+        // (P1) bounded, and ends by itself.
+        uint256 max = $.maxPauseDuration;
+        if (duration == 0 || duration > max) revert BadPauseDuration(duration, max);
+        if (block.timestamp < $.pausedUntil) revert PostingIsPaused($.pausedUntil);
+        $.pauseSpent = true;
+        $.pausedUntil = block.timestamp + duration;
+        emit PostingPaused(msg.sender, block.timestamp + duration);
+    }
+
+    /// @inheritdoc ICouncilPause
+    function unpausePosting() external {
+        ZkStorage storage $ = _s();
+        if ((msg.sender != $.pauser && msg.sender != address($.timelock)) || msg.sender == address(0)) {
+            revert NotAuthorized(msg.sender);
+        }
+        if (block.timestamp >= $.pausedUntil) revert PostingNotPaused();
+        $.pausedUntil = block.timestamp;
+        emit PostingUnpaused(msg.sender);
+    }
+
+    /// @inheritdoc ICouncilPause
+    function rearmPause() external {
+        ZkStorage storage $ = _s();
+        if (msg.sender != address($.timelock) || msg.sender == address(0)) revert NotAuthorized(msg.sender);
+        $.pauseSpent = false;
+        emit PauseRearmed();
+    }
+
+    /// @inheritdoc ICouncilPause
+    function postingPaused() external view returns (bool paused) {
+        return block.timestamp < _s().pausedUntil;
+    }
+
+    /// @inheritdoc ICouncilPause
+    function pausedUntil() external view returns (uint256 until) {
+        return _s().pausedUntil;
+    }
+
+    /// @inheritdoc ICouncilPause
+    function pauseArmed() external view returns (bool armed) {
+        return !_s().pauseSpent;
+    }
+
+    /// @inheritdoc ICouncilPause
+    function pauseConfig() external view returns (PauseConfig memory config) {
+        ZkStorage storage $ = _s();
+        return PauseConfig($.pauser, $.maxPauseDuration, $.pauseNeedsProvenBug);
+    }
+
+    // ------------------------------------------------------------ proven bugs
+
+    /// @inheritdoc IZkGovernance
+    function proveBatchConflict(
+        uint256 oldRoot,
+        uint256 dataHash,
+        uint256 rootA,
+        uint256[8] calldata proofA,
+        uint256 rootB,
+        uint256[8] calldata proofB
+    ) external {
+        // INVARIANT: only contradictory statements count. Inputs are field elements: rootB =
+        // rootA + R would be "different" to this contract and the same to a verifier that
+        // reduces its inputs, so an honest proof could fake a conflict.
+        _inField(oldRoot);
+        _inField(dataHash);
+        _inField(rootA);
+        _inField(rootB);
+        if (rootA == rootB) revert NoConflict();
+        ZkStorage storage $ = _s();
+        IZkVerifier verifier = $.batchVerifier;
+        uint256[] memory input = new uint256[](3);
+        (input[0], input[1], input[2]) = (oldRoot, rootA, dataHash);
+        if (!verifier.verifyProof(proofA, input)) revert InvalidProof();
+        input[1] = rootB;
+        if (!verifier.verifyProof(proofB, input)) revert InvalidProof();
+        $.conflictBatchVerifier = verifier;
+        emit BatchConflictProven(msg.sender, address(verifier), oldRoot, dataHash, rootA, rootB);
+    }
+
+    /// @inheritdoc IZkGovernance
+    function proveExitConflict(
+        uint256 root,
+        uint256 leafToken,
+        uint256 balanceA,
+        address recipientA,
+        uint256[8] calldata proofA,
+        uint256 balanceB,
+        address recipientB,
+        uint256[8] calldata proofB
+    ) external {
+        // INVARIANT: a leaf holds one balance of its one token in a root; two proven balances
+        // (field elements, see proveBatchConflict) contradict each other.
+        _inField(root);
+        _inField(leafToken);
+        _inField(balanceA);
+        _inField(balanceB);
+        if (balanceA == balanceB) revert NoConflict();
+        ZkStorage storage $ = _s();
+        IZkVerifier verifier = $.exitVerifier;
+        uint256[] memory input = new uint256[](5);
+        (input[0], input[1], input[2], input[3], input[4]) =
+            (root, domain(), leafToken, balanceA, uint160(recipientA));
+        if (!verifier.verifyProof(proofA, input)) revert InvalidProof();
+        (input[3], input[4]) = (balanceB, uint160(recipientB));
+        if (!verifier.verifyProof(proofB, input)) revert InvalidProof();
+        $.conflictExitVerifier = verifier;
+        emit ExitConflictProven(msg.sender, address(verifier), root, leafToken, balanceA, balanceB);
+    }
+
+    /// @inheritdoc IZkGovernance
+    function provenBug() public view returns (bool shown) {
+        ZkStorage storage $ = _s();
+        IZkVerifier b = $.conflictBatchVerifier;
+        IZkVerifier e = $.conflictExitVerifier;
+        return (address(b) != address(0) && b == $.batchVerifier) || (address(e) != address(0) && e == $.exitVerifier);
+    }
+
+    function _notPaused() private view {
+        uint256 until = _s().pausedUntil;
+        if (block.timestamp < until) revert PostingIsPaused(until);
+    }
+
+    function _inField(uint256 x) private pure {
+        if (x >= R) revert NotInField(x);
+    }
+
     function _onlyTimelock() private view returns (ZkStorage storage $) {
         $ = _s();
         if (msg.sender != address($.timelock) || msg.sender == address(0)) revert OnlyTimelock(msg.sender);
@@ -234,6 +395,7 @@ contract ZkRollup is IZkRollup, IZkGovernance, IExitWindow, Initializable, Reent
             revert NonCanonicalCalldata();
         }
         if (frozen()) revert RollupFrozen();
+        _notPaused();
         // The payout slots (withdrawals, forced withdrawals), found in one pass over the slots.
         uint256[] memory payouts = ZkPubdata.payoutHeads(txData, txSlots, slotBytes, treeDepth, payoutSlots);
         if (deposits.length > depositSlots) revert TooManyDeposits(deposits.length, depositSlots);

@@ -74,6 +74,10 @@ class TimelockReader:
         self.timelock = w3.eth.contract(
             address=to_checksum_address(address), abi=abi_of("ExitWindowTimelock")
         )
+        #: What `follow` has read so far: events up to `_seen_block`, and the selector table.
+        self._seen_events: list[Event] = []
+        self._seen_block = -1
+        self._known: dict[bytes, str] | None = None
 
     def events(self, from_block: int = 0, to_block: int | None = None) -> list[Event]:
         """CallScheduled / CallExecuted / Cancelled / CallSalt in log order."""
@@ -115,6 +119,28 @@ class TimelockReader:
                     found.append((key, item))
         found.sort(key=lambda kv: kv[0])
         return [e for _, e in found]
+
+    def follow(self) -> TimelockReport:
+        """`report()` from block 0, reading only the blocks since the previous call (the
+        validator calls it on every check)."""
+        block = self.w3.eth.get_block("latest")
+        start = self._seen_block + 1
+        if block["number"] >= start:
+            self._seen_events += self.events(start, block["number"])
+        self._seen_block = block["number"]
+        if self._known is None:
+            self._known = project_signatures()
+        f = self.timelock.functions
+        margin = f.margin().call()
+        exit_time = f.delayFloor().call() - margin
+        return TimelockReport(
+            block=block["number"],
+            now=block["timestamp"],
+            min_delay=f.getMinDelay().call(),
+            exit_time=exit_time,
+            margin=margin,
+            changes=changes(self._seen_events, block["timestamp"], exit_time, self._known),
+        )
 
     def report(self, from_block: int = 0) -> TimelockReport:
         """Parameters and decoded changes at the latest block."""

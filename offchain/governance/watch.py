@@ -181,6 +181,38 @@ def pending(all_changes: Sequence[ScheduledChange]) -> list[ScheduledChange]:
     return [c for c in all_changes if c.status in (Status.WAITING, Status.READY)]
 
 
+def status_json(
+    all_changes: Sequence[ScheduledChange], timelock: str, exit_time: int, margin: int
+) -> dict[str, object]:
+    """The governance part of the validator's /status: every change that can still execute,
+    with what it does, its target, when it can execute (`eta`) and the seconds a user has left
+    to start an exit that completes before it (`time_left_to_exit_s`; negative: too late).
+    Pure (docs/governance.md §4.2)."""
+    ops = []
+    for c in pending(all_changes):
+        ops.append(
+            {
+                "id": "0x" + c.id.hex(),
+                "status": c.status.name.lower(),
+                "calls": [
+                    {"target": call.target, "what": d.describe(), "value": call.value}
+                    for call, d in zip(c.calls, c.decoded, strict=True)
+                ],
+                "scheduled_at": c.scheduled_at,
+                "eta": c.ready_at,
+                "seconds_until_ready": c.seconds_until_ready,
+                "time_left_to_exit_s": c.time_left_to_exit,
+                "too_late_to_exit": c.time_left_to_exit < 0,
+            }
+        )
+    return {
+        "timelock": timelock,
+        "exit_time_s": exit_time,
+        "exit_window_s": margin,
+        "scheduled": ops,
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """One-shot report of the timelock's pending changes; exit status 2 if any is too late."""
     from web3 import Web3

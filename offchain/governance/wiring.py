@@ -105,11 +105,17 @@ def deploy_proxied(
     owner: str,
     constructor_args: tuple,
     initialize_args: tuple,
+    initialize_abi: Any = None,
 ) -> Proxied:
     """Deploy `container`'s implementation, then a GovernedProxy running `initialize(...)`;
-    two transactions from `deployer`. `owner` becomes the owner of the proxy's ProxyAdmin."""
+    two transactions from `deployer`. `owner` becomes the owner of the proxy's ProxyAdmin.
+    `initialize_abi` is the container whose ABI has `initialize` when `container`'s does not
+    (the optimistic Rollup forwards it to its RollupGovernor)."""
     implementation = deployer.deploy(container, *constructor_args)
-    data = implementation.initialize.encode_input(*initialize_args)
+    init_at = (
+        implementation if initialize_abi is None else initialize_abi.at(implementation.address)
+    )
+    data = init_at.initialize.encode_input(*initialize_args)
     proxy = deployer.deploy(project.GovernedProxy, implementation, owner, data)
     admin = read_slot_address(proxy.provider, proxy.address, ADMIN_SLOT)
     return Proxied(container.at(proxy.address), implementation.address, admin)

@@ -42,6 +42,8 @@ from web3 import Web3
 
 from offchain.deployments import load_deployment
 from offchain.errors import L2KitError
+from offchain.governance.chain import TimelockReader
+from offchain.governance.watch import status_json
 from offchain.l1.sender import L1Sender, SendError, SendPolicy, Sent
 from offchain.rollup.blob_read import beacon_for
 from offchain.rollup.checkpoint import Checkpoint
@@ -92,6 +94,8 @@ class ValidatorStats:
     unproven: dict[int, str] = field(default_factory=dict)
     #: Mined fraud commitments not yet revealed, by proof hash (persisted in the status file).
     commitments: dict[str, SentCommitment] = field(default_factory=dict)
+    #: The timelock's scheduled operations (None: no timelock watched).
+    governance: dict[str, Any] | None = None
 
     def service_alarms(self, now: float) -> list[str]:
         """Alarms of the service itself (not of the chain it watches)."""
@@ -117,6 +121,7 @@ class ValidatorStats:
             "last_error": self.last_error,
             "unproven_fraud": [{"batch": b, "error": e} for b, e in sorted(self.unproven.items())],
             "commitments": [c.to_json() for c in self.commitments.values()],
+            "governance": self.governance,
             **watched,
             "alarm": bool(alarms),
             "alarms": alarms,
@@ -137,6 +142,7 @@ class ValidatorService:
         checkpoint_dir: Path | None = None,
         checkpoint_every: int = 1,
         beacon_url: str | None = None,
+        timelock: str | None = None,
     ) -> None:
         # No hidden retries inside web3: a failed check fails fast, and `run` decides when to retry.
         self.w3 = Web3(
@@ -173,6 +179,9 @@ class ValidatorService:
         #: by default two polls and two 12 s blocks.
         self.urgent_margin = 2 * poll + 24 if urgent_margin is None else urgent_margin
         self._seen: tuple | None = None
+        #: The governance timelock (deployment key `Timelock`): /status reports its scheduled
+        #: operations and the time users have left to exit before each (docs/governance.md §4.2).
+        self.timelock = TimelockReader(self.w3, timelock) if timelock else None
 
     def _head(self) -> tuple:
         r = self.l1.rollup.functions
@@ -265,6 +274,11 @@ class ValidatorService:
         """Re-validate if the head or the final prefix moved; prove fraud if found. Returns the
         proof tx hash. Alarms land in `stats.status` (and the log); RPC errors propagate."""
         block = int(self.w3.eth.block_number)
+        if self.timelock is not None:
+            report = self.timelock.follow()
+            self.stats.governance = status_json(
+                report.changes, self.timelock.timelock.address, report.exit_time, report.margin
+            )
         head = self._head()
         self.l1_head = block
         if head == self._seen:
@@ -543,6 +557,7 @@ def main(argv: list[str] | None = None) -> int:
             checkpoint_dir=args.checkpoint_dir,
             checkpoint_every=args.checkpoint_every,
             beacon_url=args.beacon_url,
+            timelock=deployment.contracts.get("Timelock"),
         )
     except L2KitError as exc:
         print(f"validator: {exc}", file=sys.stderr)

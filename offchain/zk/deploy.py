@@ -27,9 +27,12 @@ def deploy_zk(
     freeze_period: int,
     forced_delay: int,
     timelock: str,
+    pause: tuple[str, int, bool],
 ) -> dict[str, str]:
     """Deploy and wire (DEPLOY_ZK_TXS transactions); returns the addresses by deployment-file
-    name. `timelock` (possibly not deployed yet) owns both ProxyAdmins and calls the setters.
+    name. `timelock` (possibly not deployed yet) owns both ProxyAdmins and calls the setters;
+    `pause` is the council's posting pause (pauser, longest pause, Stage 2 mode; see
+    `offchain.deploy.zk_max_pause`).
 
     Development keys come from a single-party setup: test funds only (docs/zk.md explains how
     to use keys from a multi-party setup instead)."""
@@ -58,7 +61,7 @@ def deploy_zk(
             forced_delay,
             circuit.depth,
         ),
-        (timelock, batch_verifier, exit_verifier, genesis, freeze_period),
+        (timelock, batch_verifier, exit_verifier, genesis, freeze_period, pause),
     )
     bridge.contract.setRollup(rollup.contract, sender=deployer)
     return {

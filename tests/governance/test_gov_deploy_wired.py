@@ -35,12 +35,16 @@ def test_deploy_all_puts_the_bridge_behind_a_timelocked_proxy(project, chain, de
     c = d.contracts
     timelock = project.ExitWindowTimelock.at(c["Timelock"])
     _check_proxied(project, chain, c, "RollupBridge", timelock.address)
+    _check_proxied(project, chain, c, "Rollup", timelock.address)
     # the old key is the proxy, so every existing reader keeps working
     rollup = project.Rollup.at(c["Rollup"])
     bridge = project.L1Bridge.at(c["RollupBridge"])
     assert rollup.bridge() == bridge.address and bridge.rollup() == rollup.address
-    # the optimistic Rollup has no exitTime() yet: the delay counts its exit time off chain
-    assert timelock.getMinDelay() == 300 + 600 + STAGE2_EXIT_WINDOW
+    # the optimistic Rollup and its bridge are governed: the floor counts their exit time
+    gov = project.RollupGovernor.at(c["Rollup"])
+    assert gov.timelock() == timelock.address and gov.exitTime() == 300 + 600
+    assert [s for s in timelock.governedSystems()] == [c["Rollup"], c["RollupBridge"]]
+    assert timelock.delayFloor() == timelock.getMinDelay() == 300 + 600 + STAGE2_EXIT_WINDOW
     council = project.SecurityCouncil.at(c["SecurityCouncil"])
     assert council.threshold() == DEV_COUNCIL_THRESHOLD and len(council.members()) == 9
     assert timelock.hasRole(timelock.PROPOSER_ROLE(), deployer)
@@ -59,12 +63,17 @@ def test_deploy_all_puts_the_zk_rollup_and_its_bridge_behind_proxies(project, ch
         replace(PARAMS, zk=True, zk_freeze_period=3600, zk_forced_delay=300),
     )
     c = d.contracts
-    for name in ("RollupBridge", "ZkBridge", "ZkRollup"):
+    for name in ("Rollup", "RollupBridge", "ZkBridge", "ZkRollup"):
         _check_proxied(project, chain, c, name, c["Timelock"])
     zk = project.ZkRollup.at(c["ZkRollup"])
     timelock = project.ExitWindowTimelock.at(c["Timelock"])
     assert zk.timelock() == timelock.address and zk.bridge() == c["ZkBridge"]
-    assert [s for s in timelock.governedSystems()] == [c["ZkRollup"], c["ZkBridge"]]
+    assert [s for s in timelock.governedSystems()] == [
+        c["Rollup"],
+        c["RollupBridge"],
+        c["ZkRollup"],
+        c["ZkBridge"],
+    ]
     assert timelock.delayFloor() == 3600 + STAGE2_EXIT_WINDOW
     assert timelock.getMinDelay() == 3600 + STAGE2_EXIT_WINDOW  # longer than 300 + 600
 

@@ -11,10 +11,12 @@ from wired_helpers import (
     FREEZE,
     GENESIS,
     MARGIN,
+    MAX_PAUSE,
     SLACK,
     deploy_wired,
     empty_batch,
     zk_constructor_args,
+    zk_pause,
 )
 
 from offchain.chain import abi_of
@@ -73,14 +75,18 @@ def test_initialize_runs_once_and_never_on_an_implementation(project, deployer, 
     with ape.reverts(w.zk_bridge.contract.InvalidInitialization):
         w.zk_bridge.contract.initialize(sender=attacker)
     with ape.reverts(w.zk.contract.InvalidInitialization):
-        w.zk.contract.initialize(attacker, w.verifier, w.verifier, GENESIS, 1, sender=attacker)
+        w.zk.contract.initialize(
+            attacker, w.verifier, w.verifier, GENESIS, 1, zk_pause(attacker), sender=attacker
+        )
     # the bare implementations: already initialized by their constructors, nobody takes them over
     bare = project.L1Bridge.at(w.zk_bridge.implementation)
     with ape.reverts(bare.InvalidInitialization):
         bare.initialize(sender=attacker)
     impl = project.ZkRollup.at(w.zk.implementation)
     with ape.reverts(impl.InvalidInitialization):
-        impl.initialize(attacker, w.verifier, w.verifier, GENESIS, 1, sender=attacker)
+        impl.initialize(
+            attacker, w.verifier, w.verifier, GENESIS, 1, zk_pause(attacker), sender=attacker
+        )
     assert impl.timelock() == ZERO  # and its own setters answer to nobody
     with ape.reverts(impl.OnlyTimelock):
         impl.setFreezePeriod(1, sender=attacker)
@@ -88,14 +94,19 @@ def test_initialize_runs_once_and_never_on_an_implementation(project, deployer, 
 
 def test_zk_initialize_refuses_a_bad_configuration(project, deployer, w):
     args = zk_constructor_args(w.zk_bridge.contract, w.verifier)
-    good = (w.timelock.address, w.verifier.address, w.verifier.address, GENESIS, FREEZE)
+    pause = zk_pause(w.council.address)
+    good = (w.timelock.address, w.verifier.address, w.verifier.address, GENESIS, FREEZE, pause)
     r = 21888242871839275222246405745257275088548364400416034343698204186575808495617
     bad = [
         (ZERO, *good[1:]),  # no timelock
         (good[0], deployer.address, *good[2:]),  # batch verifier without code
         (*good[:2], deployer.address, *good[3:]),  # exit verifier without code
-        (*good[:3], r, good[4]),  # genesis root outside the field
-        (*good[:4], 0),  # freeze period 0
+        (*good[:3], r, *good[4:]),  # genesis root outside the field
+        (*good[:4], 0, pause),  # freeze period 0
+        (*good[:5], (ZERO, MAX_PAUSE, True)),  # nobody to pause
+        (*good[:5], (w.council.address, 0, True)),  # a zero pause
+        (*good[:5], (w.council.address, FORCED, True)),  # a pause as long as the forced delay
+        (*good[:4], MAX_PAUSE, pause),  # a freeze period no longer than the pause
     ]
     for init in bad:
         with ape.reverts(project.ZkRollup.InvalidConfig):

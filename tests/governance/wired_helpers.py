@@ -48,11 +48,22 @@ class Wired:
         return project.IGovernedProxyAdmin.at(p.admin)
 
 
+#: The zk rollup's council pause in these tests: 6 hours, Stage 2 mode unless said otherwise.
+MAX_PAUSE = 6 * 3600
+
+
+def zk_pause(council: str, *, needs_proven_bug: bool = True) -> tuple:
+    # ICouncilPause.PauseConfig: pauser, maxPauseDuration, needsProvenBug
+    return (council, MAX_PAUSE, needs_proven_bug)
+
+
 def zk_constructor_args(bridge, verifier, freeze=FREEZE) -> tuple:
     return (bridge, verifier, verifier, GENESIS, TX_SLOTS, DEPOSIT_SLOTS, freeze, FORCED, DEPTH)
 
 
-def deploy_wired(project, deployer, proposer, *, slack: int = SLACK) -> Wired:
+def deploy_wired(
+    project, deployer, proposer, *, slack: int = SLACK, zk_stage2: bool = True
+) -> Wired:
     timelock_at = create_address(deployer.address, deployer.nonce + _TXS_BEFORE_TIMELOCK)
     council = deployer.deploy(project.SecurityCouncil, COUNCIL, THRESHOLD)
     zk_bridge = deploy_proxied(project, deployer, project.L1Bridge, timelock_at, ("0x02",), ())
@@ -63,7 +74,14 @@ def deploy_wired(project, deployer, proposer, *, slack: int = SLACK) -> Wired:
         project.ZkRollup,
         timelock_at,
         zk_constructor_args(zk_bridge.contract, verifier),
-        (timelock_at, verifier, verifier, GENESIS, FREEZE),
+        (
+            timelock_at,
+            verifier,
+            verifier,
+            GENESIS,
+            FREEZE,
+            zk_pause(council.address, needs_proven_bug=zk_stage2),
+        ),
     )
     zk_bridge.contract.setRollup(zk.contract, sender=deployer)
     bridge = deploy_proxied(project, deployer, project.L1Bridge, timelock_at, ("0x01",), ())

@@ -97,10 +97,15 @@ def _post(batcher, bridge, user, n):
         assert batcher.post_if_due(force=True) is not None
 
 
+#: RollupStore.SLOT: erc7201:l2kit.storage.Rollup (snapshots/storageLayout/Rollup.json).
+ROLLUP_NAMESPACE = 0x4233F2604BD4F94D237230196403204113F79689E0D346A915F3134C89EEF800
+
+
 def _hash_slot(w3, rollup, index):
     """Storage slot of the rollup's stored batch hash of `index` (found by its value)."""
     want = bytes(rollup.batches(index).batchHash)
-    for base in range(64):
+    # the Rollup's ERC-7201 namespace (RollupStore.SLOT) or, for older layouts, slot 0
+    for base in [*range(64), *(ROLLUP_NAMESPACE + k for k in range(64))]:
         slot = int.from_bytes(keccak(index.to_bytes(32, "big") + base.to_bytes(32, "big")), "big")
         if bytes(w3.eth.get_storage_at(rollup.address, slot)) == want:
             return slot, want

@@ -28,12 +28,15 @@ from posting_helpers import call_raw, mutations, selector_of
 from v2_helpers import BOND, batch_hash
 
 from offchain.blobs import kzg
+from offchain.governance.wiring import IMPLEMENTATION_SLOT, read_slot_address
 from offchain.rollup import blob_batches as bb
 from offchain.rollup.posting import POST_BLOB_BATCHES_SELECTOR
 
-#: EIP-170, and the room left for the governance wiring that follows (issue brief).
+#: EIP-170, and the room kept under it, a ratchet: the governance wiring and the council pause
+#: left 360 bytes, the Osaka signature hint (SignatureProof.signatureHint) 31 fewer, 329; the
+#: rest of the governance code is in RollupGovernor, docs/governance.md §5.1.1.
 CODE_LIMIT = 24_576
-ROOM = 1_200
+ROOM = 320
 
 
 @pytest.fixture
@@ -330,7 +333,9 @@ def test_header_layout_by_hand_matches_the_python_layout(c):
 
 def test_rollup_runtime_code_leaves_room_under_the_eip170_limit(c):
     w3 = c.chain.provider.web3
-    size = len(w3.eth.get_code(c.rollup.address))
+    # c.rollup is the proxy (deploy_all): measure the implementation behind it
+    implementation = read_slot_address(c.chain.provider, c.rollup.address, IMPLEMENTATION_SLOT)
+    size = len(w3.eth.get_code(implementation))
     print(f"\nRollup runtime code: {size:,} bytes (limit {CODE_LIMIT:,})")
     assert size <= CODE_LIMIT - ROOM
     assert len(w3.eth.get_code(c.rollup.blobDispute())) <= CODE_LIMIT

@@ -185,7 +185,12 @@ def test_a_signature_for_another_chain_rollup_nonce_or_sender_is_refused(env):
     chain = int(env.w3.eth.chain_id)
     rollup = env.rollup.address
     other_rollup = "0x" + "ab" * 20
+    implementation = env.deployment.address("RollupImplementation")
     cases = {
+        # the bug of the first proxied Rollup: a tag bound to the implementation's address
+        "implementation": sign_transfer(
+            env.bls(1), signing_dst(chain, implementation), 0, 1, 10, 0, 0
+        ),
         "other chain": sign_transfer(env.bls(1), signing_dst(chain + 1, rollup), 0, 1, 10, 0, 0),
         "other rollup": sign_transfer(env.bls(1), signing_dst(chain, other_rollup), 0, 1, 10, 0, 0),
         "other nonce": sign_transfer(env.bls(1), env.dst, 0, 1, 10, 0, 7),
@@ -207,3 +212,17 @@ def test_a_signature_for_another_chain_rollup_nonce_or_sender_is_refused(env):
 
 def f_post(env, pre_root, data):
     return env.l1.rollup.functions.postBatch(pre_root, data)
+
+
+def test_the_signing_tag_binds_the_proxy_users_send_to(env, project):
+    """Users sign for the deployment file's Rollup (the proxy); the chain checks that tag, and
+    not one bound to the implementation that created the SignatureDispute."""
+    from offchain.bls import signing_dst
+
+    proxy, implementation = env.rollup.address, env.deployment.address("RollupImplementation")
+    assert proxy != implementation
+    tag = signing_dst(int(env.w3.eth.chain_id), proxy)
+    assert env.dst == tag == bytes(project.RollupGovernor.at(proxy).signingDst())
+    dispute = project.SignatureDispute.at(env.rollup.signatureDispute())
+    assert bytes(dispute.signingDst(proxy)) == tag
+    assert bytes(dispute.signingDst(implementation)) != tag

@@ -158,12 +158,17 @@ def _honest_posted(env, n: int):
     return op
 
 
+#: RollupStore.SLOT: erc7201:l2kit.storage.Rollup (snapshots/storageLayout/Rollup.json).
+ROLLUP_NAMESPACE = 0x4233F2604BD4F94D237230196403204113F79689E0D346A915F3134C89EEF800
+
+
 def _batch_hash_slot(env, index: int) -> int:
     """Storage slot of `_batches[index].batchHash` (found by its value, layout-independent)."""
     from eth_utils import keccak
 
     want = bytes(env.rollup.batches(index).batchHash)
-    for base in range(64):
+    # the Rollup's ERC-7201 namespace (RollupStore.SLOT) or, for older layouts, slot 0
+    for base in [*range(64), *(ROLLUP_NAMESPACE + k for k in range(64))]:
         slot = int.from_bytes(keccak(index.to_bytes(32, "big") + base.to_bytes(32, "big")), "big")
         if bytes(env.w3.eth.get_storage_at(env.rollup.address, slot)) == want:
             return slot

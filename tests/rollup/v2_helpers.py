@@ -320,12 +320,26 @@ class Chain:
 
 
 def deploy(project, chain, accounts, challenge: int = 3600) -> Chain:
+    """The rollup as `ape run deploy` deploys it: behind its proxy (deploy_all), so every dispute
+    test runs the proxied code and signs for the proxy's address."""
+    from offchain.bls import signing_dst
+    from offchain.deploy import DeployParams, deploy_all
+
     deployer = accounts[0]
-    registry = deployer.deploy(project.BLSKeyRegistry, ACTIVATION_DELAY)
-    bridge = deployer.deploy(project.L1Bridge, b"\x01")
-    rollup = deployer.deploy(project.Rollup, bridge, BOND, challenge, 86_400, 30 * 86_400, registry)
-    bridge.setRollup(rollup, sender=deployer)
+    params = DeployParams(
+        rollup_bond=BOND,
+        challenge_period=challenge,
+        forced_inclusion_delay=86_400,
+        liveness_period=30 * 86_400,
+        bls_activation_delay=ACTIVATION_DELAY,
+    )
+    deployment = deploy_all(deployer, "ethereum:local", params)
+    registry = project.BLSKeyRegistry.at(deployment.address("BLSKeyRegistry"))
+    bridge = project.L1Bridge.at(deployment.address("RollupBridge"))
+    rollup = project.Rollup.at(deployment.address("Rollup"))
     proposer = accounts[8]
     rollup.bond(value=12 * BOND, sender=proposer)
-    dst = bytes(project.SignatureDispute.at(rollup.signatureDispute()).signingDst())
+    dst = bytes(project.RollupGovernor.at(rollup.address).signingDst())
+    # INVARIANT: the chain's tag is the one wallets compute, for the proxy's address.
+    assert dst == signing_dst(chain.chain_id, rollup.address)
     return Chain(project, chain, registry, bridge, rollup, proposer, World(dst))

@@ -35,6 +35,7 @@ class Env:
     dst: bytes  # the rollup's BLS signing tag
     bond_amount: int
     token: Any = None
+    deployment: Any = None  # what deploy_all returned
 
     def bls(self, i: int) -> SecretKey:
         """L1 account i's BLS key, derived from its wallet (offchain.rollup.wallet.derive_key)."""
@@ -105,6 +106,7 @@ def deploy_env(
     forced_delay: int,
     liveness_period: int,
     token: bool = False,
+    governance: Any = None,
 ) -> Env:
     """Deploy bridge, key registry and rollup with `deploy_all` (as `ape run deploy` does), and
     an 18-decimal test token if `token`."""
@@ -115,10 +117,12 @@ def deploy_env(
         liveness_period=liveness_period,
         bls_activation_delay=BLS_ACTIVATION_DELAY,
     )
-    deployment = deploy_all(deployer, "ethereum:local", params)
+    deployment = deploy_all(deployer, "ethereum:local", params, governance)
     bridge = project.L1Bridge.at(deployment.address("RollupBridge"))
     rollup = project.Rollup.at(deployment.address("Rollup"))
     test_token = deployer.deploy(project.TestToken, "Test", "TST", 18) if token else None
     w3 = chain.provider.web3
     l1 = RollupL1(w3, rollup.address, bridge.address)
-    return Env(w3, bridge, rollup, l1, list(accounts), l1.signing_dst(), bond, test_token)
+    env = Env(w3, bridge, rollup, l1, list(accounts), l1.signing_dst(), bond, test_token)
+    env.deployment = deployment
+    return env
