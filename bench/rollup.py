@@ -376,7 +376,7 @@ def _worst_cases(l1, op, rot, keys, dst, signers):
 
 
 def _print(out: dict) -> None:
-    lines = ["", "l2kit rollup benchmark (Anvil, Prague, solc 0.8.37 -O200)", ""]
+    lines = ["", "l2kit rollup benchmark (Anvil, Osaka, solc 0.8.37 -O200)", ""]
     lines.append("| transfers | commitments | calldata B | B/transfer | post gas | gas/transfer |")
     lines.append("|---:|---:|---:|---:|---:|---:|")
     for v in out["posting"].values():

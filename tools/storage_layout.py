@@ -144,7 +144,7 @@ def _compile(unit: str, probe: str) -> dict[str, Any]:
         "sources": {"storage_layout_probe.sol": {"content": probe}},
         "settings": {
             "remappings": ["@openzeppelin/contracts/=node_modules/@openzeppelin/contracts/"],
-            "evmVersion": "prague",
+            "evmVersion": "osaka",
             "outputSelection": {
                 "storage_layout_probe.sol": {"*": ["storageLayout"]},
                 unit: {"*": ["storageLayout"]},

@@ -94,16 +94,15 @@ library BLS {
     /// @return uniform 128 pseudo-random bytes b_1 || b_2 || b_3 || b_4.
     function expandMessageXmd(bytes memory message, bytes memory dst) internal view returns (bytes memory uniform) {
         uniform = new bytes(128);
-        uint256 buffers = _modexpBuffers();
-        _expand(message, dst, buffers);
+        uint256 scratch = _scratch();
+        _expand(message, dst, scratch);
         assembly ("memory-safe") {
-            mcopy(add(uniform, 32), add(buffers, 96), 64)
-            mcopy(add(uniform, 96), add(buffers, 321), 64)
+            mcopy(add(uniform, 32), scratch, 128)
         }
     }
 
     /// @notice RFC 9380 hash_to_field for G1 (count = 2): each 64-byte half of the expanded
-    ///         message read big-endian and reduced mod p by the MODEXP precompile (base^1 mod p).
+    ///         message read big-endian and reduced mod p (reduce512, no precompile).
     /// @param message The message.
     /// @param dst The domain separation tag, 1 to 255 bytes.
     /// @return u0 The first field element, 64-byte EIP-2537 encoding.
@@ -115,10 +114,10 @@ library BLS {
     {
         u0 = new bytes(64);
         u1 = new bytes(64);
-        uint256 buffers = _modexpBuffers();
-        _expand(message, dst, buffers);
-        _reduce(buffers, 0, _ptr(u0));
-        _reduce(buffers, 225, _ptr(u1));
+        uint256 scratch = _scratch();
+        _expand(message, dst, scratch);
+        _reduceInto(scratch, _ptr(u0));
+        _reduceInto(scratch + 64, _ptr(u1));
     }
 
     /// @notice RFC 9380 hash_to_curve, suite BLS12381G1_XMD:SHA-256_SSWU_RO_, under tag `dst`:
@@ -282,12 +281,12 @@ library BLS {
     /// @dev hash_to_curve written as 128 bytes at memory address `out`. Scratch memory lies
     ///      above the free memory pointer and is not kept.
     function _hashToG1Into(bytes memory message, bytes memory dst, uint256 out) private view {
-        uint256 buffers = _modexpBuffers();
-        _expand(message, dst, buffers);
-        // MAP_FP_TO_G1 inputs and the G1ADD input share one 256-byte area after the buffers.
-        uint256 maps = buffers + 512;
-        _reduce(buffers, 0, maps);
-        _reduce(buffers, 225, maps + 64);
+        uint256 scratch = _scratch();
+        _expand(message, dst, scratch);
+        // MAP_FP_TO_G1 inputs and the G1ADD input share one 256-byte area after b_1..b_4.
+        uint256 maps = scratch + 128;
+        _reduceInto(scratch, maps);
+        _reduceInto(scratch + 64, maps + 64);
         bool ok;
         assembly ("memory-safe") {
             // Map u1 first into the upper half, then u0 into the lower half (u0 is read before
@@ -302,33 +301,22 @@ library BLS {
         if (!ok) revert BLSPrecompileFailed(G1ADD);
     }
 
-    /// @dev Two MODEXP inputs of 225 bytes each (at 0 and 225), in scratch memory above the free
-    ///      memory pointer: len(base) = 64 || len(exp) = 1 || len(mod) = 64 || base (64 bytes,
-    ///      filled by _expand) || exponent 0x01 || p (64 bytes).
-    function _modexpBuffers() private pure returns (uint256 buffers) {
+    /// @dev Scratch memory for hash-to-field, above the free memory pointer (not kept):
+    ///      b_1 ‖ b_2 ‖ b_3 ‖ b_4 (128 bytes), then 256 bytes for the maps, then the SHA-256 inputs.
+    function _scratch() private pure returns (uint256 scratch) {
         assembly ("memory-safe") {
-            buffers := mload(0x40)
-            for { let k := 0 } lt(k, 2) { k := add(k, 1) } {
-                let b := add(buffers, mul(k, 225))
-                mstore(b, 64)
-                mstore(add(b, 32), 1)
-                mstore(add(b, 64), 64)
-                mstore8(add(b, 160), 1)
-                mstore(add(b, 161), P_HI)
-                mstore(add(b, 193), P_LO)
-            }
+            scratch := mload(0x40)
         }
     }
 
-    /// @dev expand_message_xmd(message, dst, 128), writing b_1 || b_2 as the base of the first
-    ///      MODEXP buffer and b_3 || b_4 as the base of the second. Scratch for the SHA-256
-    ///      inputs goes after the buffers (from buffers + 768).
-    function _expand(bytes memory message, bytes memory dst, uint256 buffers) private view {
+    /// @dev expand_message_xmd(message, dst, 128), writing b_1 ‖ b_2 ‖ b_3 ‖ b_4 at `scratch`.
+    ///      The SHA-256 inputs are built from scratch + 384 on.
+    function _expand(bytes memory message, bytes memory dst, uint256 scratch) private view {
         uint256 dstLen = dst.length;
         if (dstLen == 0 || dstLen > 255) revert BLSInvalidDst(dstLen);
         bool ok;
         assembly ("memory-safe") {
-            let p := add(buffers, 768)
+            let p := add(scratch, 384)
             // msg_prime = Z_pad (64 zero bytes) || msg || I2OSP(128, 2) || I2OSP(0, 1) || DST_prime
             mstore(p, 0)
             mstore(add(p, 32), 0)
@@ -353,22 +341,71 @@ library BLS {
                 mstore8(add(r, 32), i)
                 ok := and(ok, staticcall(gas(), 0x02, r, blen, 0x00, 32))
                 prev := mload(0x00)
-                // b_1, b_2 -> buffer 0 base (offsets 96, 128); b_3, b_4 -> buffer 1 (321, 353)
-                let dest := add(buffers, add(96, add(mul(gt(i, 2), 225), mul(iszero(and(i, 1)), 32))))
-                mstore(dest, prev)
+                mstore(add(scratch, shl(5, sub(i, 1))), prev)
             }
         }
         if (!ok) revert BLSPrecompileFailed(SHA256);
     }
 
-    /// @dev MODEXP of the buffer at `buffers + offset` (base^1 mod p), 64-byte result at `out`:
-    ///      already the EIP-2537 Fp encoding (left-padded to the modulus length).
-    function _reduce(uint256 buffers, uint256 offset, uint256 out) private view {
-        bool ok;
+    /// @dev The 64 bytes at `at`, read big-endian, reduced mod p, written as a 64-byte EIP-2537
+    ///      Fp encoding at `out` (which may be `at`).
+    function _reduceInto(uint256 at, uint256 out) private pure {
+        uint256 hi;
+        uint256 lo;
         assembly ("memory-safe") {
-            ok := staticcall(gas(), 0x05, add(buffers, offset), 225, out, 64)
+            hi := mload(at)
+            lo := mload(add(at, 32))
         }
-        if (!ok) revert BLSPrecompileFailed(MODEXP);
+        (hi, lo) = reduce512(hi, lo);
+        assembly ("memory-safe") {
+            mstore(out, hi)
+            mstore(add(out, 32), lo)
+        }
+    }
+
+    /// @notice hi · 2^256 + lo mod p, in the two-word form of an Fp element (rHi < 2^128), in
+    ///         plain arithmetic (no MODEXP: since Osaka, EIP-7883, a MODEXP costs at least 500 gas).
+    /// @dev Two quotient estimates, each a lower bound, then at most two subtractions of p.
+    ///      Write p = P_HI · 2^256 + P_LO (P_HI ≥ 2^124, p ≥ 2^380) and v = hi · 2^256 + lo.
+    ///      1. q = hi / (P_HI + 1): (P_HI + 1) · 2^256 > p, so q · p ≤ v; and v/p − q < 2^8 + 2,
+    ///         so r = v − q · p < 2^390. q · p's high word is at most hi (no overflow).
+    ///      2. t = r >> 253 (< 2^137), d = (p >> 253) + 1 > p / 2^253: q = t / d ≤ r / p, and
+    ///         r / p − q < 2 (d's relative error is below 2^-127 and q < 2^10), so r − q · p < 2p.
+    ///      The 512-bit products q · P_LO come from mul and mulmod(·, ·, 2^256 − 1).
+    ///      Differential tests: tests/bls/test_reduce.py (Python integers) and the RFC 9380
+    ///      hash_to_field vectors.
+    /// @param hi The high word.
+    /// @param lo The low word.
+    /// @return rHi The high word of the result (< 2^128).
+    /// @return rLo The low word of the result.
+    function reduce512(uint256 hi, uint256 lo) internal pure returns (uint256 rHi, uint256 rLo) {
+        assembly ("memory-safe") {
+            // P_LO once on the stack (the optimizer would otherwise copy it from code per use)
+            let pLo := P_LO
+            // 1. q = hi / (P_HI + 1); (hi, lo) -= q * p
+            let q := div(hi, 0x1a0111ea397fe69a4b1ba7b6434bacd8)
+            let ql := mul(q, pLo)
+            let mm := mulmod(q, pLo, not(0))
+            hi := sub(sub(hi, add(sub(sub(mm, ql), lt(mm, ql)), mul(q, P_HI))), lt(lo, ql))
+            lo := sub(lo, ql)
+            // 2. q = (r >> 253) / ((p >> 253) + 1); (hi, lo) -= q * p
+            q := div(or(shl(3, hi), shr(253, lo)), 0xd0088f51cbff34d258dd3db21a5d66bc)
+            ql := mul(q, pLo)
+            mm := mulmod(q, pLo, not(0))
+            hi := sub(sub(hi, add(sub(sub(mm, ql), lt(mm, ql)), mul(q, P_HI))), lt(lo, ql))
+            lo := sub(lo, ql)
+            // 3. at most two subtractions of p (r < 2p)
+            if or(gt(hi, P_HI), and(eq(hi, P_HI), iszero(lt(lo, pLo)))) {
+                hi := sub(sub(hi, P_HI), lt(lo, pLo))
+                lo := sub(lo, pLo)
+            }
+            if or(gt(hi, P_HI), and(eq(hi, P_HI), iszero(lt(lo, pLo)))) {
+                hi := sub(sub(hi, P_HI), lt(lo, pLo))
+                lo := sub(lo, pLo)
+            }
+            rHi := hi
+            rLo := lo
+        }
     }
 
     /// @dev The memory address of a bytes array's first byte.

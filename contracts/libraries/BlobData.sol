@@ -45,7 +45,7 @@ library BlobData {
     /// @notice KZG commitments and proofs are 48 bytes each.
     error KzgLengthInvalid(uint256 commitmentLength, uint256 proofLength);
     /// @notice The commitment does not hash to the versioned hash (0x01 || sha256(commitment)[1:]).
-    error CommitmentMismatch(bytes32 versionedHash, bytes32 commitmentHash);
+    error KzgCommitmentMismatch(bytes32 versionedHash, bytes32 commitmentHash);
     /// @notice The precompile refused the opening: `value` is not element `index` of the blob.
     error PointEvaluationFailed(bytes32 versionedHash, uint256 index);
     /// @notice Too little gas left for the precompile (so its failure would not prove anything).
@@ -119,7 +119,7 @@ library BlobData {
             revert KzgLengthInvalid(commitment.length, proof.length);
         }
         bytes32 computed = versionedHash(commitment);
-        if (computed != blobHash) revert CommitmentMismatch(blobHash, computed);
+        if (computed != blobHash) revert KzgCommitmentMismatch(blobHash, computed);
         // A call with too little gas fails like a wrong proof: refuse to conclude from it.
         if (gasleft() < POINT_EVALUATION_GAS + 5_000) revert PointEvaluationGasTooLow(gasleft());
         (bool ok, bytes memory out) = POINT_EVALUATION.staticcall{gas: POINT_EVALUATION_GAS}(

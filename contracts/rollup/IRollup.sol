@@ -204,6 +204,9 @@ interface IRollup {
     /// @notice Signature dispute: the key passed for `owner` is not the one registered at
     ///         `blockNumber` (or not all zero when it had none) (SignatureDispute).
     error KeyMismatch(address owner, uint256 blockNumber);
+    /// @notice Signature dispute: signatureHint is not the square-root hint the commitment's
+    ///         signature bytes call for (G1Compressed, docs/bls.md §4.2).
+    error G1BadHint(uint256 hintHi, uint256 hintLo);
     /// @notice Blob dispute: the batch was posted by postBatch (no blob binding).
     error NotABlobBatch(uint256 index);
     /// @notice Blob dispute: blobHashes and payloadOffset are not the batch's posting's (BlobDispute).
@@ -218,4 +221,7 @@ interface IRollup {
     error KzgLengthInvalid(uint256 commitmentLength, uint256 proofLength);
     /// @notice Blob dispute: too little gas left for an opening (BlobDispute, from BlobData).
     error PointEvaluationGasTooLow(uint256 left);
+    /// @notice Blob dispute: an opening's KZG commitment does not hash to the blob's versioned hash
+    ///         (BlobDispute, from BlobData).
+    error KzgCommitmentMismatch(bytes32 versionedHash, bytes32 commitmentHash);
 }

@@ -134,6 +134,9 @@ library RollupTypes {
     /// @notice Evidence that a commitment's aggregate signature does not verify.
     /// @param signers One per distinct sender of its transfers and withdraws, in order of first
     ///        appearance.
+    /// @param signatureHint The square-root hint for the commitment's compressed signature
+    ///        (hi, lo words; G1Compressed.decompress, docs/bls.md §4.2): its y, or a root of
+    ///        -(x³ + 4) when x is off the curve, or zero.
     struct SignatureProof {
         uint256 batchIndex;
         bytes32[] commitmentHashes;
@@ -143,6 +146,7 @@ library RollupTypes {
         uint32 forcedEnd;
         bytes rest;
         SignerEvidence[] signers;
+        uint256[2] signatureHint;
     }
 
     /// @notice Proof that a withdraw is in a final batch.

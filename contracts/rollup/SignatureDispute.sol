@@ -78,14 +78,15 @@ contract SignatureDispute {
         view
         returns (RollupTypes.Fault fault)
     {
-        return _verdict(p.rest, p.postRoot, p.signers, postedBlock);
+        return _verdict(p.rest, p.postRoot, p.signers, postedBlock, p.signatureHint);
     }
 
     function _verdict(
         bytes calldata rest,
         bytes32 postRoot,
         RollupTypes.SignerEvidence[] calldata signers,
-        uint256 postedBlock
+        uint256 postedBlock,
+        uint256[2] calldata hint
     ) private view returns (RollupTypes.Fault fault) {
         L2Codec.Layout memory h = L2Codec.layout(rest, 0);
         (Signer[] memory s, uint256[] memory txSigner) = _senders(rest, h);
@@ -97,24 +98,32 @@ contract SignatureDispute {
             (f, signerKeys[j]) = _checkSigner(s[j], signers[j], postRoot, postedBlock);
             if (fault == RollupTypes.Fault.NONE) fault = f;
         }
-        if (fault != RollupTypes.Fault.NONE || txSigner.length == 0) return fault;
-        return _aggregateFault(rest, h, s, txSigner, signerKeys);
+        // The hint is checked whatever the verdict (G1BadHint reverts), so a proof has one
+        // encoding; a wrong hint never changes what the signature bytes decompress to. A
+        // commitment without signed txs has no signature: its hint is zero.
+        if (txSigner.length == 0) {
+            if (hint[0] | hint[1] != 0) revert G1Compressed.G1BadHint(hint[0], hint[1]);
+            return fault;
+        }
+        (bool ok, BLS.G1Point memory sig) = G1Compressed.decompress(
+            rest[L2Codec.REST_HEADER_LEN:L2Codec.REST_HEADER_LEN + L2Codec.SIGNATURE_LEN], hint[0], hint[1]
+        );
+        if (fault != RollupTypes.Fault.NONE) return fault;
+        // INVARIANT: a signature that is not a compressed G1 point signs nothing.
+        if (!ok) return RollupTypes.Fault.BAD_SIGNATURE;
+        return _aggregateFault(rest, h, s, txSigner, signerKeys, sig);
     }
 
-    /// @dev BAD_SIGNATURE unless the posted signature decompresses to a G1 subgroup point that
+    /// @dev BAD_SIGNATURE unless the decompressed signature is a G1 subgroup point that
     ///      verifies as the aggregate of the commitment's messages under the signers' keys.
     function _aggregateFault(
         bytes calldata rest,
         L2Codec.Layout memory h,
         Signer[] memory s,
         uint256[] memory txSigner,
-        BLS.G2Point[] memory signerKeys
+        BLS.G2Point[] memory signerKeys,
+        BLS.G1Point memory sig
     ) private view returns (RollupTypes.Fault) {
-        (bool ok, BLS.G1Point memory sig) = G1Compressed.decompress(
-            rest[L2Codec.REST_HEADER_LEN:L2Codec.REST_HEADER_LEN + L2Codec.SIGNATURE_LEN]
-        );
-        // INVARIANT: a signature that is not a compressed G1 point signs nothing.
-        if (!ok) return RollupTypes.Fault.BAD_SIGNATURE;
         (bytes[] memory messages, BLS.G2Point[] memory keys) = _messages(rest, h, s, txSigner, signerKeys);
         // An amount above 2^128 - 1 cannot be signed: the commitment is undecodable.
         if (messages.length == 0) return RollupTypes.Fault.MALFORMED;

@@ -8,8 +8,9 @@ was asked for; commitments, proofs, indices and any other field the endpoint sen
 It returns every requested blob, in the requested order, or raises: there is no partial answer.
 
 ``block_id`` is what the endpoint names blocks by: a slot or a beacon block root on a real beacon
-node (the beacon root of execution block n is block n + 1's ``parentBeaconBlockRoot``), the
-execution block number or hash on Anvil.
+node (the beacon root of execution block n is block n + 1's ``parentBeaconBlockRoot``, EIP-4788),
+the execution block number or hash on Anvil. :func:`beacon_block_id` picks it from the execution
+headers, so the same reader works against both.
 """
 
 from __future__ import annotations
@@ -35,6 +36,34 @@ PRUNING_HINT = (
     "a validator must keep up with the chain, and older batches must be read from a blob "
     "archiver (point the beacon URL setting at one)"
 )
+
+
+ZERO_ROOT = bytes(32)
+
+
+class BeaconBlockNotYet(BeaconUnavailable):
+    """The beacon block of an execution block is named only once the next block is mined."""
+
+
+def beacon_block_id(
+    block: int, own_parent_root: bytes, child_parent_root: bytes | None
+) -> str | int:
+    """The ``block_id`` under which a beacon API serves the blobs of execution block ``block``.
+
+    ``own_parent_root`` is the block's own ``parentBeaconBlockRoot``; ``child_parent_root`` is
+    block ``block + 1``'s, or None when that block does not exist yet. A chain with a consensus
+    layer fills these roots: the blobs are then asked for by block ``block``'s beacon root, which
+    block ``block + 1`` records (EIP-4788). A development node that leaves every root zero (Anvil)
+    serves by execution block number, so the number is the id there.
+    """
+    if child_parent_root is not None and bytes(child_parent_root) != ZERO_ROOT:
+        return "0x" + bytes(child_parent_root).hex()
+    if child_parent_root is None and bytes(own_parent_root) != ZERO_ROOT:
+        raise BeaconBlockNotYet(
+            f"execution block {block} is the head: its beacon block root is recorded only by "
+            f"block {block + 1} (EIP-4788); the blobs are read once that block is mined"
+        )
+    return block
 
 
 @dataclass(frozen=True)

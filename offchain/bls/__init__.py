@@ -22,6 +22,7 @@ from .encoding import (
 )
 from .errors import BLSError
 from .hashing import expand_message_xmd, hash_to_g1, signing_dst
+from .hint import decompression_hint, hint_words
 from .keys import (
     PublicKey,
     SecretKey,
@@ -47,6 +48,7 @@ __all__ = [
     "SecretKey",
     "Signature",
     "aggregate",
+    "decompression_hint",
     "derivation_typed_data",
     "derive_secret_key",
     "derive_secret_key_from_account",
@@ -60,6 +62,7 @@ __all__ = [
     "g2_words",
     "generate_secret_key",
     "hash_to_g1",
+    "hint_words",
     "sign",
     "signing_dst",
     "signing_message",

@@ -29,9 +29,10 @@ from typing import Any
 
 from eth_abi import encode as abi_encode
 from web3 import Web3
+from web3.exceptions import BlockNotFound
 from web3.logs import DISCARD
 
-from offchain.blobs.beacon import BeaconReader, BeaconSettings
+from offchain.blobs.beacon import ZERO_ROOT, BeaconReader, BeaconSettings, beacon_block_id
 from offchain.blobs.errors import BeaconError
 from offchain.errors import RollupError
 
@@ -204,7 +205,7 @@ def read_blob_batch(
     commitment_hashes = batch.commitment_hashes(*ends)
     if batch_hash(commitment_hashes) != stored:
         raise UnreadableBatch(index, f"headers of {where} do not hash to the stored batch hash")
-    blobs = _blobs(beacon, index, block, tx_hash, hashes, cache)
+    blobs = _blobs(w3, beacon, index, block, tx_hash, hashes, cache)
     try:
         rests = blob_batches.read_rests(blobs, batch)
     except BlobLayoutError as e:  # fewer blobs than the payload needs: checked above
@@ -234,7 +235,23 @@ def _posted_event(
     return None
 
 
+def _block_id(w3: Web3, block: int) -> str | int:
+    """The beacon API's id of execution block `block` (by beacon root on a chain with a consensus
+    layer, by number on Anvil): offchain.blobs.beacon.beacon_block_id."""
+    own = w3.eth.get_block(block)
+    try:
+        child = w3.eth.get_block(block + 1)
+    except BlockNotFound:
+        child = None
+    return beacon_block_id(
+        block,
+        bytes(own.get("parentBeaconBlockRoot") or ZERO_ROOT),
+        None if child is None else bytes(child.get("parentBeaconBlockRoot") or ZERO_ROOT),
+    )
+
+
 def _blobs(
+    w3: Web3,
     beacon: BeaconReader | None,
     index: int,
     block: int,
@@ -252,7 +269,7 @@ def _blobs(
             "beacon URL setting (an Anvil RPC URL works; a beacon node or blob archiver)",
         )
     try:
-        got = beacon.blobs(block, hashes)
+        got = beacon.blobs(_block_id(w3, block), hashes)
     except BeaconError as e:
         raise BlobsUnavailable(index, block, beacon.settings.url, e) from e
     cache.blobs[tx_hash] = got

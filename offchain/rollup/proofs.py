@@ -15,7 +15,7 @@ from typing import Protocol
 from eth_abi import encode as abi_encode
 from eth_utils import to_checksum_address
 
-from offchain.bls import g2_words
+from offchain.bls import g2_words, hint_words
 
 from .execute import Execution
 from .hashes import batch_hash, withdrawal_id
@@ -49,9 +49,11 @@ FRAUD_PROOF_ABI = (
     "(address,uint256,address)[],bytes,(address,bytes)[])"
 )
 #: SignatureProof: batchIndex, commitmentHashes, commitmentIndex, postRoot, depositEnd,
-#: forcedEnd, rest, signers (account 60 bytes, siblings 24, key BLS.G2Point).
+#: forcedEnd, rest, signers (account 60 bytes, siblings 24, key BLS.G2Point), signatureHint
+#: (the square-root hint of the compressed signature, offchain.bls.hint).
 SIGNATURE_PROOF_ABI = (
-    f"(uint256,bytes32[],uint256,bytes32,uint32,uint32,bytes,(bytes,bytes32[],{_G2_ABI})[])"
+    f"(uint256,bytes32[],uint256,bytes32,uint32,uint32,bytes,(bytes,bytes32[],{_G2_ABI})[],"
+    "uint256[2])"
 )
 #: WithdrawalClaim v2: batchIndex, commitmentHashes, commitmentIndex, postRoot, depositEnd,
 #: forcedEnd, rest, txIndex (slot in posted order), accountLeaf, siblings, forcedSender,
@@ -188,6 +190,7 @@ class SignatureProof:
             d.forced_end,
             d.rest(),
             [s.as_abi() for s in self.signers],
+            list(hint_words(d.signature)) if d.signature else [0, 0],
         )
 
     def proof_hash(self) -> bytes:

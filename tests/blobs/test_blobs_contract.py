@@ -111,7 +111,7 @@ def test_right_value_at_wrong_index_is_refused(harness, recorded):
 
 def test_commitment_of_another_blob_is_refused(harness, recorded):
     o = kzg.open_element(BLOBS[1], 5)  # a valid opening, but of blob 1
-    with ape.reverts(harness.CommitmentMismatch):
+    with ape.reverts(harness.KzgCommitmentMismatch):
         harness.openRecorded(0, 0, 5, o.value, o.commitment, o.proof)
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from eth_utils import keccak
 from support.reverts import call_reverts
-from v2_helpers import ACTIVATION_DELAY, Built, deploy, rest_bytes, transfer_bytes
+from v2_helpers import ACTIVATION_DELAY, Built, deploy, parse_rest, rest_bytes, transfer_bytes
 
-from offchain.bls import SecretKey, sign, signing_dst
+from offchain.bls import SecretKey, decompression_hint, hint_words, sign, signing_dst
 
 P = int(
     "1A0111EA397FE69A4B1BA7B6434BACD764774B84F38512BF6730D2A0F6B0F6241EABFFFEB153FFFFB9FEFFFFFFFFAAAB",
@@ -186,19 +186,86 @@ def test_undecodable_or_invalid_signature_is_proven(c, accounts, name):
     assert_proven(c, accounts, built, [1], BAD_SIGNATURE)
 
 
+def _words(h: int) -> list[int]:
+    return [h >> 256, h % 2**256]
+
+
 def test_decompression_matches_blst(project, accounts):
     harness = accounts[0].deploy(project.RollupHarness)
     from offchain.bls import g1_words
 
     for k in range(1, 9):
         sig = sign(SecretKey(k * 7919), k.to_bytes(4, "big"), b"TAG")
-        ok, valid, point = harness.decompressG1(sig.compressed)
+        ok, valid, point = harness.decompressG1(sig.compressed, hint_words(sig.compressed))
         assert ok and valid
         assert tuple(point) == g1_words(sig.eip2537())
     for name, raw in BAD_SIGNATURES.items():
-        ok, valid, _ = harness.decompressG1(raw)
+        ok, valid, _ = harness.decompressG1(raw, hint_words(raw))
         assert valid == (name == "identity"), name
-    assert harness.decompressG1(bytes(47))[0] is False
+        assert ok == (name in ("identity", "outside the subgroup")), name
+    assert harness.decompressG1(bytes(47), [0, 0])[0] is False
+
+
+def _wrong_hints(raw: bytes) -> list[int]:
+    h = decompression_hint(raw)
+    wrong = [h + 1, (h + 2) % P, P + h, P, 2**381 - 1, 2**512 - 1 - h]
+    if h:
+        wrong += [P - h, 0]
+    else:
+        wrong += [1]
+    return [w for w in wrong if w != h and w < 2**512]
+
+
+@pytest.mark.parametrize("name", ["valid", *sorted(BAD_SIGNATURES)])
+def test_a_wrong_hint_reverts_and_never_changes_the_decompression(project, accounts, name):
+    """Every hint but the one the bytes call for reverts G1BadHint: a disputer cannot make a
+    valid signature decompress to nothing or to another point."""
+    harness = accounts[0].deploy(project.RollupHarness)
+    raw = (
+        sign(SecretKey(4242), b"m", b"TAG").compressed if name == "valid" else BAD_SIGNATURES[name]
+    )
+    for w in _wrong_hints(raw):
+        call_reverts(harness, "G1BadHint", "decompressG1", raw, _words(w), sender=accounts[0])
+
+
+def test_hint_is_the_flagged_root_or_a_non_square_witness():
+    x = _off_curve_x()
+    w = decompression_hint(_compressed(x, False))
+    assert w <= P - w and w * w % P == (-(x**3 + 4)) % P
+    sig = sign(SecretKey(99), b"m", b"TAG")
+    y = int.from_bytes(sig.eip2537()[64 + 16 :], "big")
+    assert decompression_hint(sig.compressed) == y
+
+
+def test_honest_commitment_survives_a_dispute_with_any_wrong_hint(c, accounts):
+    built = honest(c)
+    signers = [c.world.signer_evidence(1), c.world.signer_evidence(2)]
+    batch, _ = c.post([built])
+    raw = parse_rest(built.rest).signature
+    for w in _wrong_hints(raw):
+        proof = c.sig_proof(batch, [built], 0, signers, hint=tuple(_words(w)))
+        call_reverts(c.rollup, "G1BadHint", "proveSignatureFraud", proof, sender=accounts[9])
+    refuses(c, "NotFraudulent", batch, [built], signers, accounts[9])
+    assert c.rollup.batchCount() == batch + 1
+
+
+def test_bad_signature_is_proven_only_with_its_hint(c, accounts):
+    built = c.world.commit(
+        transfers=[(1, 2, 10**18, 0)], signature=BAD_SIGNATURES["x off the curve"]
+    )
+    batch, _ = c.post([built])
+    signers = [c.world.signer_evidence(1)]
+    proof = c.sig_proof(batch, [built], 0, signers, hint=(0, 0))
+    call_reverts(c.rollup, "G1BadHint", "proveSignatureFraud", proof, sender=accounts[9])
+    receipt = prove(c, batch, [built], signers, accounts[9])
+    assert fault_of(c, receipt) == BAD_SIGNATURE
+
+
+def test_commitment_without_signed_txs_takes_a_zero_hint(c, accounts):
+    built = c.world.commit(deposits=[])
+    batch, _ = c.post([built])
+    proof = c.sig_proof(batch, [built], 0, [], hint=(0, 1))
+    call_reverts(c.rollup, "G1BadHint", "proveSignatureFraud", proof, sender=accounts[9])
 
 
 def _unsigned_post(c, frm: int, signature_from: int) -> Built:
@@ -257,7 +324,7 @@ def test_batch_and_commitment_checks(c, accounts, chain):
         c.rollup,
         "CommitmentMismatch",
         "proveSignatureFraud",
-        (*good[:6], good[6] + b"\0", good[7]),
+        (*good[:6], good[6] + b"\0", *good[7:]),
         sender=accounts[9],
     )
     chain.pending_timestamp += 3601

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from offchain.bls import SecretKey, aggregate, g2_words, sign
+from offchain.bls import SecretKey, aggregate, g2_words, hint_words, sign
 from offchain.rollup import messages
 from offchain.rollup.codec import decode_amount as _decode_amount
 from offchain.rollup.codec import (  # noqa: F401 (tests import them)
@@ -17,6 +17,7 @@ from offchain.rollup.codec import (  # noqa: F401 (tests import them)
     encode_rest,
     encode_transfer,
     encode_withdraw,
+    parse_rest,
 )
 from offchain.rollup.hashes import batch_hash, commitment_hash  # noqa: F401
 from offchain.rollup.merkle import SparseMerkleTree
@@ -292,8 +293,19 @@ class Chain:
         receipt = self.rollup.postBatch(pre, data, sender=self.proposer, gas=8_000_000)
         return index, receipt
 
-    def sig_proof(self, batch: int, built: list[Built], ci: int, signers: list[tuple]) -> tuple:
+    def sig_proof(
+        self,
+        batch: int,
+        built: list[Built],
+        ci: int,
+        signers: list[tuple],
+        hint: tuple[int, int] | None = None,
+    ) -> tuple:
+        """The SignatureProof tuple; `hint` overrides the signature's square-root hint."""
         c = built[ci]
+        if hint is None:
+            signature = parse_rest(c.rest).signature
+            hint = hint_words(signature) if signature else (0, 0)
         return (
             batch,
             [b.hash for b in built],
@@ -303,6 +315,7 @@ class Chain:
             c.forced_end,
             c.rest,
             signers,
+            list(hint),
         )
 
 

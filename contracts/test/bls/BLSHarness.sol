@@ -53,6 +53,18 @@ contract BLSHarness {
         return BLS.verifyAggregateHashed(hashes, pubkeys, signature);
     }
 
+    /// @notice BLS.reduce512, and the gas it used (measured inside the call).
+    /// @param hi The high word.
+    /// @param lo The low word.
+    /// @return rHi The result's high word.
+    /// @return rLo The result's low word.
+    /// @return used The gas used.
+    function reduce512(uint256 hi, uint256 lo) external view returns (uint256 rHi, uint256 rLo, uint256 used) {
+        uint256 start = gasleft();
+        (rHi, rLo) = BLS.reduce512(hi, lo);
+        used = start - gasleft();
+    }
+
     /// @notice Gas used by BLS.hashToG1 (measured inside the call, no calldata or call overhead).
     function hashToG1Gas(bytes calldata message, bytes calldata dst) external view returns (uint256 used) {
         uint256 start = gasleft();

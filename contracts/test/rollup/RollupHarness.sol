@@ -57,8 +57,17 @@ contract RollupHarness {
     }
 
     /// @notice G1Compressed.decompress, then BLS.isValidG1 (false when either fails).
-    function decompressG1(bytes calldata data) external view returns (bool ok, bool valid, BLS.G1Point memory point) {
-        (ok, point) = G1Compressed.decompress(data);
+    /// @param data The compressed point.
+    /// @param hint The square-root hint (hi, lo).
+    /// @return ok Whether it decompressed.
+    /// @return valid Whether it is a G1 subgroup point.
+    /// @return point The point.
+    function decompressG1(bytes calldata data, uint256[2] calldata hint)
+        external
+        view
+        returns (bool ok, bool valid, BLS.G1Point memory point)
+    {
+        (ok, point) = G1Compressed.decompress(data, hint[0], hint[1]);
         valid = ok && BLS.isValidG1(point);
     }
 
