@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
-from eth_utils import to_checksum_address
 
 from offchain.channels import crypto, machine, mediator, merkle, recovery, wire
 from offchain.channels.chain import ChainClient, TxFailed
@@ -106,7 +105,7 @@ def op_from_wire(w: wire.WireOp) -> machine.Op:
             return Pay(wire.from_u256(amount))
         case wire.LockOp(lock, route):
             hops = tuple(
-                RouteHop(to_checksum_address(h.node), wire.from_u256(h.amount), h.expiry)
+                RouteHop(crypto.checksum(h.node), wire.from_u256(h.amount), h.expiry)
                 for h in route
             )
             return AddLock(wire.lock_from_wire(lock), hops)
@@ -315,6 +314,12 @@ class Node:
         fut = self.store.write_view(view, durable, secrets)
         self._committing[view.channel_id] = fut
         return fut
+
+    def _keep(self, view: ChannelView) -> None:
+        """Take `view` as the channel's view in memory only (our unacknowledged proposal)."""
+        self.views[view.channel_id] = view
+        if self.towerc is not None:
+            self.towerc.on_view(view)
 
     async def _settled(self, cid: bytes) -> None:
         """Wait until the channel's last queued view is on disk: nothing is built on, or shown
@@ -734,8 +739,14 @@ class Node:
             new, events = machine.propose(v, ops, self.signer, self.domain, self.clock())
             # Our own proposal needs no fsync: losing it costs nothing (the peer's copy, if it
             # signed, is one nonce ahead, which the penalty rule does not punish) and `sync`
-            # recovers it.
-            self._save(new, durable=False)
+            # recovers it. Only a proposal that adds a lock is written at all (unsynced, ahead
+            # of the network round trip): after a crash it tells the lock rules that the lock
+            # may be out there (a forward, recovery rule 3); payments, claims, cancels and
+            # expiries are simply proposed again by whoever still wants them.
+            if any(isinstance(op, AddLock) for op in ops):
+                self._save(new, durable=False)
+            else:
+                self._keep(new)
             ev = events[0]
             assert isinstance(ev, machine.SendUpdate)
             msg = wire.Update(0, cid, ev.nonce, ev.sig, [op_to_wire(op) for op in ops])
@@ -844,7 +855,17 @@ class Node:
         forwards = [op.lock.hashlock for op in ops if isinstance(op, AddLock) and op.route]
         self._routing.update(forwards)
         try:
-            await self._save(new, secrets=claimed)
+            saved = self._save(new, secrets=claimed)
+        except BaseException:
+            self._routing.difference_update(forwards)
+            raise
+        # A secret we just learnt is claimed upstream at once, while this state is being written
+        # (Raiden's mediator does the same): it only gets us paid, and every write of that claim
+        # is queued after this state and its secret, so it is never on disk without them.
+        for h, secret in claimed.items():
+            self._spawn(self._claim_upstream(h, secret))
+        try:
+            await saved
         except BaseException:
             self._routing.difference_update(forwards)
             raise
@@ -854,7 +875,7 @@ class Node:
         ack = next(e for e in events if isinstance(e, machine.SendAck))
         for e in events:
             if isinstance(e, Applied):
-                self._after_applied(cid, e)
+                self._after_applied(cid, e, upstream_claimed=True)
         return wire.Ack(msg.id, ack.nonce, ack.sig)
 
     async def _check_release(self, v: ChannelView, op: Expire) -> None:
@@ -888,7 +909,7 @@ class Node:
                 capacity = self.channel_with(route[0].node).my_balance()
         return mediator.admit_lock(lock, route, self.clock(), self.policy, invoice, capacity)
 
-    def _after_applied(self, cid: bytes, e: Applied) -> None:
+    def _after_applied(self, cid: bytes, e: Applied, upstream_claimed: bool = False) -> None:
         view = self.views[cid]
         if self.towerc is not None:
             self.towerc.on_state(view)
@@ -907,7 +928,8 @@ class Node:
             # the secret was stored with the state (see _on_update)
             hit("channels.secret_returned")  # secret stored, downstream not yet acknowledged
             self._settle_payment(op.hashlock, True)
-            self._spawn(self._claim_upstream(op.hashlock, op.secret))
+            if not upstream_claimed:  # (_on_update starts it before the state is on disk)
+                self._spawn(self._claim_upstream(op.hashlock, op.secret))
         elif isinstance(op, Cancel) and not mine:
             self._settle_payment(op.hashlock, False)
             self._spawn(self._cancel_upstream(op.hashlock))
@@ -955,7 +977,8 @@ class Node:
         secret = self.store.secret(lock.hashlock)
         if secret is None:
             return
-        self.store.put("paid:" + hx(lock.hashlock), True)  # an invoice is paid once
+        # an invoice is paid once; the mark is on disk no later than the claim's state is
+        self.store.put_queued("paid:" + hx(lock.hashlock), True)
         if not self.config.reveal_offchain:
             await asyncio.to_thread(self._need_chain().register_secret, secret)
             return
@@ -987,7 +1010,7 @@ class Node:
         v = self._incoming(hashlock)
         if secret is None or v is None:
             raise ChannelError("no incoming lock with a secret we know for this hashlock")
-        self.store.put("paid:" + hx(hashlock), True)
+        self.store.put_queued("paid:" + hx(hashlock), True)
         return await self._propose(v.channel_id, Claim(hashlock, secret))
 
     async def _claim_upstream(self, hashlock: bytes, secret: bytes) -> None:
@@ -1126,7 +1149,7 @@ class Node:
                             await self._resync(cid)
                 case recovery.ClaimOffchain(cid, h, secret):
                     if self.config.reveal_offchain:
-                        self.store.put("paid:" + hx(h), True)
+                        self.store.put_queued("paid:" + hx(h), True)
                         await self._claim(cid, h, secret)
                 case recovery.RevealOnChain(cid, h, secret):
                     await self._reveal_on_chain(cid, h, secret)
