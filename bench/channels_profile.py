@@ -44,7 +44,9 @@ async def connect(x: Node, y: Node, n: int) -> None:
     await y._save(ChannelView(cid, 1, x.address, y.address, ETH, anchor))
 
 
-async def run(tmp: Path, what: str, count: int, prof: cProfile.Profile | None) -> None:
+async def run(
+    tmp: Path, what: str, count: int, prof: cProfile.Profile | None, rate: int = 0
+) -> None:
     dom = crypto.Domain(31337, "0x" + "11" * 20)
     cfg = NodeConfig(watch_chain=False, base_fee=1, fee_ppm=100, lock_timer=0)
     nodes = [Node(k, tmp / f"p{i}.db", dom, config=cfg) for i, k in enumerate(KEYS)]
@@ -81,6 +83,14 @@ async def run(tmp: Path, what: str, count: int, prof: cProfile.Profile | None) -
         if prof is not None:
             prof.disable()
         fs = sum(n.store.commits for n in nodes)
+        if what == "direct" and rate:
+            from bench.channels import open_loop
+
+            total, ol = await open_loop(lambda: a.pay_direct(b.address, 1000), 2 * rate, rate)
+            print(
+                f"direct open loop {rate}/s offered: {len(ol) / total:.0f}/s achieved,"
+                f" p50 {pct(ol, 0.5):.2f} ms, p99 {pct(ol, 0.99):.2f} ms"
+            )
         print(
             f"{what}: {count} sequential, p50 {pct(lat, 0.5):.2f} ms, p99 {pct(lat, 0.99):.2f} ms,"
             f" CPU per payment {cpu:.2f} ms ({main:.2f} ms on the event loop), {fs} group commits"
@@ -95,12 +105,13 @@ def main() -> None:
     p.add_argument("--profile", choices=["direct", "routed"])
     p.add_argument("--count", type=int, default=300)
     p.add_argument("--sort", default="tottime")
+    p.add_argument("--rate", type=int, default=0, help="also an open-loop run at this rate")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         for what in ("direct", "routed"):
             prof = cProfile.Profile() if args.profile == what else None
             (Path(tmp) / what).mkdir()
-            asyncio.run(run(Path(tmp) / what, what, args.count, prof))
+            asyncio.run(run(Path(tmp) / what, what, args.count, prof, args.rate))
             if prof is not None:
                 s = io.StringIO()
                 pstats.Stats(prof, stream=s).sort_stats(args.sort).print_stats(45)

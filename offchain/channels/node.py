@@ -105,8 +105,7 @@ def op_from_wire(w: wire.WireOp) -> machine.Op:
             return Pay(wire.from_u256(amount))
         case wire.LockOp(lock, route):
             hops = tuple(
-                RouteHop(crypto.checksum(h.node), wire.from_u256(h.amount), h.expiry)
-                for h in route
+                RouteHop(crypto.checksum(h.node), wire.from_u256(h.amount), h.expiry) for h in route
             )
             return AddLock(wire.lock_from_wire(lock), hops)
         case wire.ClaimOp(h, secret):
