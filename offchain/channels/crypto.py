@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import coincurve
 import sha3  # type: ignore[import-untyped]
+from eth_typing import ChecksumAddress
 from eth_utils import to_checksum_address
 
 from offchain.channels.model import ChannelError, ErrorCode, State
@@ -128,7 +129,7 @@ def message_digest(payload: bytes) -> bytes:
 
 
 @lru_cache(maxsize=4096)
-def checksum(raw: bytes) -> str:
+def checksum(raw: bytes) -> ChecksumAddress:
     """The EIP-55 checksummed form of a 20-byte address. Cached: a node meets few addresses,
     and the checksum (a keccak over the hex text) costs more than a signature recovery's curve
     arithmetic; comparisons stay exact (same bytes, same string)."""

@@ -816,7 +816,7 @@ class Node:
             )
         return v
 
-    async def _on_update(self, sender: str, msg: wire.Update) -> wire.Reply:
+    async def _on_update(self, sender: str, msg: wire.Update) -> wire.Reply | bytes:
         cid = msg.channel_id
         await self._settled(cid)
         v = self._view_from(sender, cid)
@@ -863,6 +863,9 @@ class Node:
         # is queued after this state and its secret, so it is never on disk without them.
         for h, secret in claimed.items():
             self._spawn(self._claim_upstream(h, secret))
+        # the ack's frame is sealed while the state is being written; it is sent only after
+        ack = next(e for e in events if isinstance(e, machine.SendAck))
+        frame = seal(wire.Ack(msg.id, ack.nonce, ack.sig), self.signer)
         try:
             await saved
         except BaseException:
@@ -871,11 +874,10 @@ class Node:
         hit("channels.update_saved")  # co-signed and on disk, the ack not yet sent
         if claimed:
             hit("channels.claim_saved")  # state and secret on disk, not yet acknowledged
-        ack = next(e for e in events if isinstance(e, machine.SendAck))
         for e in events:
             if isinstance(e, Applied):
                 self._after_applied(cid, e, upstream_claimed=True)
-        return wire.Ack(msg.id, ack.nonce, ack.sig)
+        return frame
 
     async def _check_release(self, v: ChannelView, op: Expire) -> None:
         """Refuse to co-sign the sender's Expire of a lock whose secret we know (and that the
@@ -1306,7 +1308,8 @@ class Node:
         return self.chain
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        handlers: dict[type, Callable[[str, Any], Coroutine[Any, Any, wire.Reply]]] = {
+        # a handler answers a Reply, or the frame of one it sealed ahead (see _on_update)
+        handlers: dict[type, Callable[[str, Any], Coroutine[Any, Any, wire.Reply | bytes]]] = {
             wire.Update: self._on_update,
             wire.Sync: self._on_sync,
             wire.Opened: self._on_opened,
@@ -1324,7 +1327,7 @@ class Node:
                     self.rejected += 1
                     break  # framing is lost: drop the connection, state is untouched
                 rid = None
-                reply: wire.Reply
+                reply: wire.Reply | bytes
                 try:
                     sender, msg = open_envelope(raw)
                     rid = getattr(msg, "id", None)
@@ -1343,7 +1346,7 @@ class Node:
                     reply = wire.error(
                         rid, ChannelError(f"internal error: {e!r}", ErrorCode.INTERNAL)
                     )
-                writer.write(seal(reply, self.signer))
+                writer.write(reply if isinstance(reply, bytes) else seal(reply, self.signer))
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
