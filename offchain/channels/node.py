@@ -563,8 +563,7 @@ class Node:
         """A fresh secret for a payment to this node; returns its hashlock."""
         secret = os.urandom(32)
         h = crypto.keccak(secret)
-        self.store.put_secret(h, secret)
-        self.store.put("invoice:" + hx(h), amount)
+        self.store.put_invoice(h, secret, amount)
         return h
 
     async def pay(

@@ -238,6 +238,23 @@ class Store:
             (hx(hashlock), hx(secret)),
         )
 
+    def put_invoice(self, hashlock: bytes, secret: bytes, amount: int) -> None:
+        """An invoice's secret and amount, in one transaction (one fsync, both or neither)."""
+        self._secrets[hashlock] = secret
+        if not self._durable:
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._durable = True
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(
+                "INSERT OR IGNORE INTO secrets (hashlock, secret) VALUES (?, ?)",
+                (hx(hashlock), hx(secret)),
+            )
+            self._db.execute(
+                "INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)",
+                ("invoice:" + hx(hashlock), json.dumps(amount)),
+            )
+
     def secret(self, hashlock: bytes) -> bytes | None:
         known = self._secrets.get(hashlock)
         if known is not None:

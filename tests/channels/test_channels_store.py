@@ -92,3 +92,14 @@ def test_close_writes_everything_queued_first(tmp_path):
         again.close()
 
     asyncio.run(run())
+
+
+def test_put_invoice_writes_secret_and_amount_together(tmp_path):
+    st = Store(tmp_path / "n.db")
+    h, secret = b"\x01" * 32, b"\x02" * 32
+    st.put_invoice(h, secret, 1234)
+    st.close()
+    again = Store(tmp_path / "n.db")
+    assert again.secret(h) == secret
+    assert again.get("invoice:0x" + h.hex()) == 1234
+    again.close()
