@@ -1,7 +1,7 @@
 """SQLite persistence (write-ahead log, synchronous=FULL): a state is on disk before it is acked.
 
 Channel views are written by a **group commit**: `write_view` queues the row and returns a future;
-one writer (a second connection, used by its own thread so the event loop keeps serving) takes
+one writer (a second connection, used from a worker thread so the event loop keeps serving) takes
 every queued row, writes them in one transaction (one fsync for all, the last row per channel
 wins) and resolves their futures. A co-signed state is acknowledged only after its future
 resolved. Rows are written in the order they were queued, so a newer view is never overwritten
@@ -11,11 +11,8 @@ by an older one.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import queue
 import sqlite3
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -44,12 +41,11 @@ class Store:
         self._db.execute("PRAGMA synchronous=FULL")
         self._durable = True
         self._path = str(path)
-        # the group commit: its own connection, used only by its own thread
-        self._writer: sqlite3.Connection | None = None
-        self._writer_durable: bool | None = None
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._outstanding: set[asyncio.Future] = set()
+        self._writer: sqlite3.Connection | None = None  # the group commit's own connection
+        self._queue: list[
+            tuple[tuple[str, str, str] | None, dict[str, str], dict[str, str], bool, asyncio.Future]
+        ] = []
+        self._flusher: asyncio.Task | None = None
         self._closed = False
         self.commits = 0  # transactions written by the group commit (one fsync each)
         # secrets queued with a view are known at once, before their transaction commits: the
@@ -103,97 +99,61 @@ class Store:
     ) -> asyncio.Future:
         """Queue a view for the group commit (with the secrets its state was claimed with, in
         the same transaction); the future resolves once it is on disk (fsynced if `durable`)."""
+        self._check_open()
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
         row = (hx(view.channel_id), view.peer.lower(), _dumps(view_to_json(view)))
         self._secrets.update(secrets or {})
         sec = {hx(h): hx(x) for h, x in (secrets or {}).items()}
-        return self._enqueue(row, sec, {}, durable)
+        self._queue.append((row, sec, {}, durable, fut))
+        if self._flusher is None:
+            self._flusher = loop.create_task(self._flush())
+        return fut
 
     def put_queued(self, key: str, value: object) -> asyncio.Future:
         """`put` through the group commit, without an fsync of its own and without blocking the
         event loop: `get` sees the value at once, and it is on disk no later than any view
         queued after it (the log is written in queue order, so the next durable commit carries
         it). For marks whose loss in a crash before that commit is harmless."""
-        v = _dumps(value)
-        self._kv[key] = v
-        return self._enqueue(None, {}, {key: v}, False)
-
-    def _enqueue(
-        self,
-        row: tuple[str, str, str] | None,
-        sec: dict[str, str],
-        kv: dict[str, str],
-        durable: bool,
-    ) -> asyncio.Future:
-        if self._closed:
-            raise RuntimeError("the store is closed")
+        self._check_open()
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
-        self._outstanding.add(fut)
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._write_loop, name="channel-store-writer", daemon=True
-            )
-            self._thread.start()
-        # the writer thread wakes at once (no event-loop turn in between) and takes everything
-        # queued by the time it gets there: one transaction, one fsync for all of it
-        self._queue.put((loop, (row, sec, kv, durable, fut)))
+        v = _dumps(value)
+        self._kv[key] = v
+        self._queue.append((None, {}, {key: v}, False, fut))
+        if self._flusher is None:
+            self._flusher = loop.create_task(self._flush())
         return fut
 
-    def _write_loop(self) -> None:
-        """The group commit's thread: take everything queued, write it in one transaction,
-        hand the outcome to each waiter's event loop; until `close` queues None."""
-        try:
-            while True:
-                first = self._queue.get()
-                if first is None:
-                    return
-                batch = [first]
-                stop = False
-                while True:
-                    try:
-                        nxt = self._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if nxt is None:
-                        stop = True
-                        break
-                    batch.append(nxt)
-                error: BaseException | None = None
-                try:
-                    self._write_all([item for _, item in batch])
-                except Exception as e:  # every waiter learns it; nothing is acknowledged
-                    error = e
-                by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future]] = {}
-                for loop, item in batch:
-                    by_loop.setdefault(loop, []).append(item[-1])
-                for loop, futs in by_loop.items():
-                    with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits
-                        loop.call_soon_threadsafe(self._resolve, futs, error)
-                if stop:
-                    return
-        finally:
-            if self._writer is not None:
-                self._writer.close()
-                self._writer = None
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("the store is closed")
 
-    def _resolve(self, futs: list[asyncio.Future], error: BaseException | None) -> None:
-        for fut in futs:
-            self._outstanding.discard(fut)
-            if fut.done():
-                continue
-            if error is None:
-                fut.set_result(None)
-            else:
-                fut.set_exception(error)
+    async def _flush(self) -> None:
+        try:
+            while self._queue:
+                items, self._queue = self._queue, []
+                try:
+                    await asyncio.to_thread(self._write_all, items)
+                except Exception as e:  # every waiter learns it; nothing is acknowledged
+                    for *_, fut in items:
+                        if not fut.done():
+                            fut.set_exception(e)
+                    continue
+                for *_, fut in items:
+                    if not fut.done():
+                        fut.set_result(None)
+        finally:
+            self._flusher = None
 
     def _write_all(self, items: list) -> None:
         if self._writer is None:
-            self._writer = sqlite3.connect(self._path, isolation_level=None, timeout=30)
+            self._writer = sqlite3.connect(
+                self._path, isolation_level=None, check_same_thread=False, timeout=30
+            )
         db = self._writer
         durable = any(d for _, _, _, d, _ in items)
-        if durable != self._writer_durable:
-            db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-            self._writer_durable = durable
+        db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
         rows: dict[str, tuple[str, str, str]] = {}
         secrets: dict[str, str] = {}
         kv: dict[str, str] = {}
@@ -211,11 +171,10 @@ class Store:
                 )
             if kv:
                 db.executemany("INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)", list(kv.items()))
-            if rows:
-                db.executemany(
-                    "INSERT OR REPLACE INTO channels (id, peer, view) VALUES (?, ?, ?)",
-                    list(rows.values()),
-                )
+            db.executemany(
+                "INSERT OR REPLACE INTO channels (id, peer, view) VALUES (?, ?, ?)",
+                list(rows.values()),
+            )
         except BaseException:
             db.execute("ROLLBACK")
             raise
@@ -224,8 +183,8 @@ class Store:
 
     async def drain(self) -> None:
         """Wait until every queued view is written."""
-        while self._outstanding:
-            await asyncio.gather(*list(self._outstanding), return_exceptions=True)
+        while self._flusher is not None:
+            await asyncio.shield(self._flusher)
 
     def views(self) -> list[ChannelView]:
         rows = self._db.execute("SELECT view FROM channels").fetchall()
@@ -289,8 +248,6 @@ class Store:
 
     def close(self) -> None:
         self._closed = True
-        if self._thread is not None:
-            self._queue.put(None)  # after everything already queued
-            self._thread.join(30)
-            self._thread = None
+        if self._writer is not None:
+            self._writer.close()
         self._db.close()
