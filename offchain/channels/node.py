@@ -191,6 +191,9 @@ class Node:
         self._outbox: dict[bytes, list[tuple[machine.Op, asyncio.Future]]] = {}
         self._sending: set[bytes] = set()
         self._committing: dict[bytes, asyncio.Future] = {}  # the latest queued write per channel
+        # a proposal of ours that a sync adopted while it was in flight, and its co-signed state
+        self._landed: dict[bytes, tuple[machine.Proposal, SignedState]] = {}
+        self._in_flight: set[bytes] = set()  # channels with an update of ours awaiting its answer
         self.memory = Memory()  # what payments taught about the graph's edges (router.py)
         self.liquidity: Any = None  # an attached autopilot.Autopilot (its status is shown)
         self.towerc: TowerClient | None = None
@@ -749,6 +752,7 @@ class Node:
             assert isinstance(ev, machine.SendUpdate)
             msg = wire.Update(0, cid, ev.nonce, ev.sig, [op_to_wire(op) for op in ops])
             claims = any(isinstance(op, Claim) for op in ops)
+            self._in_flight.add(cid)
             try:
                 resp = await self._request(
                     v.peer,
@@ -760,16 +764,27 @@ class Node:
                 await self._save(machine.drop_pending(self.views[cid]), durable=False)
                 raise
             except PeerRefused as e:
+                self._in_flight.discard(cid)
                 await self._save(machine.drop_pending(self.views[cid]), durable=False)
                 if e.code == ErrorCode.STALE_NONCE:
                     await self._resync(cid)  # the peer is ahead of what we remember
+                adopted = self._adopted(cid, new)
+                if adopted is not None:
+                    await self._settled(cid)
+                    return adopted
                 moved = self.views[cid].latest.state.nonce != v.latest.state.nonce
                 if e.code == ErrorCode.CONFLICT or moved:
                     # the peer's concurrent update won (or landed while ours was in flight)
                     raise Conflict(str(e), ErrorCode.CONFLICT) from e
                 raise
+            finally:
+                self._in_flight.discard(cid)
             cur = self.views[cid]
             if cur.pending is None or cur.pending.state.nonce != ev.nonce:
+                adopted = self._adopted(cid, new)
+                if adopted is not None:
+                    await self._settled(cid)
+                    return adopted
                 raise Conflict("our update was superseded by the peer's", ErrorCode.CONFLICT)
             done, events = machine.receive_ack(cur, resp.nonce, resp.sig, self.domain)
             await self._save(done)
@@ -778,6 +793,15 @@ class Node:
             if isinstance(applied, Applied):
                 self._after_applied(cid, applied)
         return done.latest
+
+    def _adopted(self, cid: bytes, proposed: ChannelView) -> SignedState | None:
+        """The co-signed state, if a `sync` (run for an update of the peer while ours was in
+        flight) adopted our proposal itself: the peer co-signed it, the sync applied its
+        operations, and proposing them again would apply them twice."""
+        landed = self._landed.pop(cid, None)
+        if landed is None or proposed.pending is None or landed[0] is not proposed.pending:
+            return None
+        return landed[1]
 
     async def _resync(self, cid: bytes) -> None:
         """Catch up with the peer after an unanswered proposal or a lost (unsynced) one: adopt
@@ -800,6 +824,7 @@ class Node:
         p = v.pending
         await self._save(replace(v, latest=theirs, pending=None))
         if p is not None and p.state == s:
+            self._landed[cid] = (p, theirs)  # our proposal itself: its proposer must not retry
             for op in p.ops:
                 self._after_applied(cid, Applied(op, v.me, theirs))
 
@@ -824,6 +849,14 @@ class Node:
             if isinstance(op, AddLock):
                 self._admit(op)
         if msg.nonce > v.latest.state.nonce + 1:
+            if cid in self._in_flight:
+                # The peer co-signed our update in flight and built on it: its ack is on the
+                # way to us. Take that first (the peer retries); a sync now would adopt or drop
+                # our proposal under its own proposer's feet (applied twice, or two different
+                # co-signed states with one nonce).
+                raise ChannelError(
+                    "conflict: an update of ours is in flight; retry after it", ErrorCode.CONFLICT
+                )
             # The peer is past our latest: it co-signed a state whose acknowledgement we lost
             # (a crash, a dropped reply). Adopt it from the peer instead of refusing its update.
             await self._resync(cid)
