@@ -9,9 +9,11 @@ with eth_account's `encode_typed_data` and with the contract's `stateDigest`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import coincurve
 import sha3  # type: ignore[import-untyped]
+from eth_typing import ChecksumAddress
 from eth_utils import to_checksum_address
 
 from offchain.channels.model import ChannelError, ErrorCode, State
@@ -126,6 +128,14 @@ def message_digest(payload: bytes) -> bytes:
     return keccak(MESSAGE_PREFIX + payload)
 
 
+@lru_cache(maxsize=4096)
+def checksum(raw: bytes) -> ChecksumAddress:
+    """The EIP-55 checksummed form of a 20-byte address. Cached: a node meets few addresses,
+    and the checksum (a keccak over the hex text) costs more than a signature recovery's curve
+    arithmetic; comparisons stay exact (same bytes, same string)."""
+    return to_checksum_address(raw)
+
+
 class Signer:
     """Holds one private key; signs 32-byte digests as r||s||v (v = 27/28), low-s."""
 
@@ -134,7 +144,7 @@ class Signer:
             private_key = bytes.fromhex(private_key.removeprefix("0x"))
         self._key = coincurve.PrivateKey(private_key)
         pub = self._key.public_key.format(compressed=False)[1:]
-        self.address = to_checksum_address(keccak(pub)[-20:])
+        self.address = checksum(keccak(pub)[-20:])
 
     def sign(self, digest: bytes) -> bytes:
         sig = self._key.sign_recoverable(digest, hasher=None)  # libsecp256k1 emits low-s
@@ -160,7 +170,7 @@ def recover(digest: bytes, sig: bytes) -> str:
         )
     except Exception as e:
         raise ChannelError(f"signature does not recover: {e}", ErrorCode.BAD_SIGNATURE) from e
-    return to_checksum_address(keccak(pub.format(compressed=False)[1:])[-20:])
+    return checksum(keccak(pub.format(compressed=False)[1:])[-20:])
 
 
 def check_sig(digest: bytes, sig: bytes, expected: str, what: str) -> None:

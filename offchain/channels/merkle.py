@@ -9,16 +9,33 @@ one index, which the contract uses as its "unlocked" bit.
 
 from __future__ import annotations
 
-from eth_abi import encode
-from eth_utils import keccak
+import sha3  # type: ignore[import-untyped]
 
 ZERO = b"\x00" * 32
 
 
+def keccak(data: bytes) -> bytes:
+    return sha3.keccak_256(data).digest()
+
+
+def _word(v: int, bits: int, what: str) -> bytes:
+    if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v < 1 << bits:
+        raise ValueError(f"lock {what} must be a uint{bits}, got {v!r}")
+    return v.to_bytes(32, "big")
+
+
 def lock_leaf(sender: int, amount: int, hashlock: bytes, expiry: int) -> bytes:
-    """keccak256(abi.encode(uint8 sender, uint256 amount, bytes32 hashlock, uint64 expiry))."""
-    types = ["uint8", "uint256", "bytes32", "uint64"]
-    return keccak(encode(types, [sender, amount, hashlock, expiry]))
+    """keccak256(abi.encode(uint8 sender, uint256 amount, bytes32 hashlock, uint64 expiry)):
+    every field is a static type, so the encoding is the four 32-byte words (the tests compare
+    it with eth_abi and with the contract's lockLeaf)."""
+    if not isinstance(hashlock, bytes) or len(hashlock) != 32:
+        raise ValueError(f"lock hashlock must be 32 bytes, got {hashlock!r}")
+    return keccak(
+        _word(sender, 8, "sender")
+        + _word(amount, 256, "amount")
+        + hashlock
+        + _word(expiry, 64, "expiry")
+    )
 
 
 def _levels(leaves: list[bytes]) -> list[list[bytes]]:

@@ -6,8 +6,6 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from eth_utils import keccak
-
 from offchain.channels import merkle
 from offchain.errors import L2KitError
 
@@ -64,7 +62,7 @@ def as_int(v: object, what: str) -> int:
 
 def hashlock_of(secret: bytes) -> bytes:
     """The hashlock committed in a lock: keccak256(secret) over the 32-byte secret."""
-    return keccak(secret)
+    return merkle.keccak(secret)
 
 
 @dataclass(frozen=True)
@@ -77,7 +75,12 @@ class Lock:
     expiry: int
 
     def leaf(self) -> bytes:
-        return merkle.lock_leaf(self.sender, self.amount, self.hashlock, self.expiry)
+        # a frozen lock's leaf never changes: hashed once (states sort by it and root over it)
+        leaf = self.__dict__.get("_leaf")
+        if leaf is None:
+            leaf = merkle.lock_leaf(self.sender, self.amount, self.hashlock, self.expiry)
+            object.__setattr__(self, "_leaf", leaf)
+        return leaf
 
     def to_json(self) -> dict:
         return {
@@ -118,7 +121,11 @@ class State:
 
     @property
     def locks_root(self) -> bytes:
-        return merkle.root([lock.leaf() for lock in self.locks])
+        root = self.__dict__.get("_root")
+        if root is None:  # a frozen state's root never changes: computed once
+            root = merkle.root([lock.leaf() for lock in self.locks])
+            object.__setattr__(self, "_root", root)
+        return root
 
     def balance(self, party: int) -> int:
         return self.balance_a if party == 0 else self.balance_b

@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
-from eth_utils import to_checksum_address
 
 from offchain.channels import crypto, machine, mediator, merkle, recovery, wire
 from offchain.channels.chain import ChainClient, TxFailed
@@ -106,8 +105,7 @@ def op_from_wire(w: wire.WireOp) -> machine.Op:
             return Pay(wire.from_u256(amount))
         case wire.LockOp(lock, route):
             hops = tuple(
-                RouteHop(to_checksum_address(h.node), wire.from_u256(h.amount), h.expiry)
-                for h in route
+                RouteHop(crypto.checksum(h.node), wire.from_u256(h.amount), h.expiry) for h in route
             )
             return AddLock(wire.lock_from_wire(lock), hops)
         case wire.ClaimOp(h, secret):
@@ -193,6 +191,9 @@ class Node:
         self._outbox: dict[bytes, list[tuple[machine.Op, asyncio.Future]]] = {}
         self._sending: set[bytes] = set()
         self._committing: dict[bytes, asyncio.Future] = {}  # the latest queued write per channel
+        # a proposal of ours that a sync adopted while it was in flight, and its co-signed state
+        self._landed: dict[bytes, tuple[machine.Proposal, SignedState]] = {}
+        self._in_flight: set[bytes] = set()  # channels with an update of ours awaiting its answer
         self.memory = Memory()  # what payments taught about the graph's edges (router.py)
         self.liquidity: Any = None  # an attached autopilot.Autopilot (its status is shown)
         self.towerc: TowerClient | None = None
@@ -315,6 +316,12 @@ class Node:
         fut = self.store.write_view(view, durable, secrets)
         self._committing[view.channel_id] = fut
         return fut
+
+    def _keep(self, view: ChannelView) -> None:
+        """Take `view` as the channel's view in memory only (our unacknowledged proposal)."""
+        self.views[view.channel_id] = view
+        if self.towerc is not None:
+            self.towerc.on_view(view)
 
     async def _settled(self, cid: bytes) -> None:
         """Wait until the channel's last queued view is on disk: nothing is built on, or shown
@@ -559,8 +566,7 @@ class Node:
         """A fresh secret for a payment to this node; returns its hashlock."""
         secret = os.urandom(32)
         h = crypto.keccak(secret)
-        self.store.put_secret(h, secret)
-        self.store.put("invoice:" + hx(h), amount)
+        self.store.put_invoice(h, secret, amount)
         return h
 
     async def pay(
@@ -734,12 +740,19 @@ class Node:
             new, events = machine.propose(v, ops, self.signer, self.domain, self.clock())
             # Our own proposal needs no fsync: losing it costs nothing (the peer's copy, if it
             # signed, is one nonce ahead, which the penalty rule does not punish) and `sync`
-            # recovers it.
-            self._save(new, durable=False)
+            # recovers it. Only a proposal that adds a lock is written at all (unsynced, ahead
+            # of the network round trip): after a crash it tells the lock rules that the lock
+            # may be out there (a forward, recovery rule 3); payments, claims, cancels and
+            # expiries are simply proposed again by whoever still wants them.
+            if any(isinstance(op, AddLock) for op in ops):
+                self._save(new, durable=False)
+            else:
+                self._keep(new)
             ev = events[0]
             assert isinstance(ev, machine.SendUpdate)
             msg = wire.Update(0, cid, ev.nonce, ev.sig, [op_to_wire(op) for op in ops])
             claims = any(isinstance(op, Claim) for op in ops)
+            self._in_flight.add(cid)
             try:
                 resp = await self._request(
                     v.peer,
@@ -751,16 +764,27 @@ class Node:
                 await self._save(machine.drop_pending(self.views[cid]), durable=False)
                 raise
             except PeerRefused as e:
+                self._in_flight.discard(cid)
                 await self._save(machine.drop_pending(self.views[cid]), durable=False)
                 if e.code == ErrorCode.STALE_NONCE:
                     await self._resync(cid)  # the peer is ahead of what we remember
+                adopted = self._adopted(cid, new)
+                if adopted is not None:
+                    await self._settled(cid)
+                    return adopted
                 moved = self.views[cid].latest.state.nonce != v.latest.state.nonce
                 if e.code == ErrorCode.CONFLICT or moved:
                     # the peer's concurrent update won (or landed while ours was in flight)
                     raise Conflict(str(e), ErrorCode.CONFLICT) from e
                 raise
+            finally:
+                self._in_flight.discard(cid)
             cur = self.views[cid]
             if cur.pending is None or cur.pending.state.nonce != ev.nonce:
+                adopted = self._adopted(cid, new)
+                if adopted is not None:
+                    await self._settled(cid)
+                    return adopted
                 raise Conflict("our update was superseded by the peer's", ErrorCode.CONFLICT)
             done, events = machine.receive_ack(cur, resp.nonce, resp.sig, self.domain)
             await self._save(done)
@@ -769,6 +793,15 @@ class Node:
             if isinstance(applied, Applied):
                 self._after_applied(cid, applied)
         return done.latest
+
+    def _adopted(self, cid: bytes, proposed: ChannelView) -> SignedState | None:
+        """The co-signed state, if a `sync` (run for an update of the peer while ours was in
+        flight) adopted our proposal itself: the peer co-signed it, the sync applied its
+        operations, and proposing them again would apply them twice."""
+        landed = self._landed.pop(cid, None)
+        if landed is None or proposed.pending is None or landed[0] is not proposed.pending:
+            return None
+        return landed[1]
 
     async def _resync(self, cid: bytes) -> None:
         """Catch up with the peer after an unanswered proposal or a lost (unsynced) one: adopt
@@ -791,6 +824,7 @@ class Node:
         p = v.pending
         await self._save(replace(v, latest=theirs, pending=None))
         if p is not None and p.state == s:
+            self._landed[cid] = (p, theirs)  # our proposal itself: its proposer must not retry
             for op in p.ops:
                 self._after_applied(cid, Applied(op, v.me, theirs))
 
@@ -806,7 +840,7 @@ class Node:
             )
         return v
 
-    async def _on_update(self, sender: str, msg: wire.Update) -> wire.Reply:
+    async def _on_update(self, sender: str, msg: wire.Update) -> wire.Reply | bytes:
         cid = msg.channel_id
         await self._settled(cid)
         v = self._view_from(sender, cid)
@@ -815,6 +849,14 @@ class Node:
             if isinstance(op, AddLock):
                 self._admit(op)
         if msg.nonce > v.latest.state.nonce + 1:
+            if cid in self._in_flight:
+                # The peer co-signed our update in flight and built on it: its ack is on the
+                # way to us. Take that first (the peer retries); a sync now would adopt or drop
+                # our proposal under its own proposer's feet (applied twice, or two different
+                # co-signed states with one nonce).
+                raise ChannelError(
+                    "conflict: an update of ours is in flight; retry after it", ErrorCode.CONFLICT
+                )
             # The peer is past our latest: it co-signed a state whose acknowledgement we lost
             # (a crash, a dropped reply). Adopt it from the peer instead of refusing its update.
             await self._resync(cid)
@@ -844,18 +886,30 @@ class Node:
         forwards = [op.lock.hashlock for op in ops if isinstance(op, AddLock) and op.route]
         self._routing.update(forwards)
         try:
-            await self._save(new, secrets=claimed)
+            saved = self._save(new, secrets=claimed)
+        except BaseException:
+            self._routing.difference_update(forwards)
+            raise
+        # A secret we just learnt is claimed upstream at once, while this state is being written
+        # (Raiden's mediator does the same): it only gets us paid, and every write of that claim
+        # is queued after this state and its secret, so it is never on disk without them.
+        for h, secret in claimed.items():
+            self._spawn(self._claim_upstream(h, secret))
+        # the ack's frame is sealed while the state is being written; it is sent only after
+        ack = next(e for e in events if isinstance(e, machine.SendAck))
+        frame = seal(wire.Ack(msg.id, ack.nonce, ack.sig), self.signer)
+        try:
+            await saved
         except BaseException:
             self._routing.difference_update(forwards)
             raise
         hit("channels.update_saved")  # co-signed and on disk, the ack not yet sent
         if claimed:
             hit("channels.claim_saved")  # state and secret on disk, not yet acknowledged
-        ack = next(e for e in events if isinstance(e, machine.SendAck))
         for e in events:
             if isinstance(e, Applied):
-                self._after_applied(cid, e)
-        return wire.Ack(msg.id, ack.nonce, ack.sig)
+                self._after_applied(cid, e, upstream_claimed=True)
+        return frame
 
     async def _check_release(self, v: ChannelView, op: Expire) -> None:
         """Refuse to co-sign the sender's Expire of a lock whose secret we know (and that the
@@ -888,7 +942,7 @@ class Node:
                 capacity = self.channel_with(route[0].node).my_balance()
         return mediator.admit_lock(lock, route, self.clock(), self.policy, invoice, capacity)
 
-    def _after_applied(self, cid: bytes, e: Applied) -> None:
+    def _after_applied(self, cid: bytes, e: Applied, upstream_claimed: bool = False) -> None:
         view = self.views[cid]
         if self.towerc is not None:
             self.towerc.on_state(view)
@@ -907,7 +961,8 @@ class Node:
             # the secret was stored with the state (see _on_update)
             hit("channels.secret_returned")  # secret stored, downstream not yet acknowledged
             self._settle_payment(op.hashlock, True)
-            self._spawn(self._claim_upstream(op.hashlock, op.secret))
+            if not upstream_claimed:  # (_on_update starts it before the state is on disk)
+                self._spawn(self._claim_upstream(op.hashlock, op.secret))
         elif isinstance(op, Cancel) and not mine:
             self._settle_payment(op.hashlock, False)
             self._spawn(self._cancel_upstream(op.hashlock))
@@ -955,7 +1010,8 @@ class Node:
         secret = self.store.secret(lock.hashlock)
         if secret is None:
             return
-        self.store.put("paid:" + hx(lock.hashlock), True)  # an invoice is paid once
+        # an invoice is paid once; the mark is on disk no later than the claim's state is
+        self.store.put_queued("paid:" + hx(lock.hashlock), True)
         if not self.config.reveal_offchain:
             await asyncio.to_thread(self._need_chain().register_secret, secret)
             return
@@ -987,7 +1043,7 @@ class Node:
         v = self._incoming(hashlock)
         if secret is None or v is None:
             raise ChannelError("no incoming lock with a secret we know for this hashlock")
-        self.store.put("paid:" + hx(hashlock), True)
+        self.store.put_queued("paid:" + hx(hashlock), True)
         return await self._propose(v.channel_id, Claim(hashlock, secret))
 
     async def _claim_upstream(self, hashlock: bytes, secret: bytes) -> None:
@@ -1126,7 +1182,7 @@ class Node:
                             await self._resync(cid)
                 case recovery.ClaimOffchain(cid, h, secret):
                     if self.config.reveal_offchain:
-                        self.store.put("paid:" + hx(h), True)
+                        self.store.put_queued("paid:" + hx(h), True)
                         await self._claim(cid, h, secret)
                 case recovery.RevealOnChain(cid, h, secret):
                     await self._reveal_on_chain(cid, h, secret)
@@ -1284,7 +1340,8 @@ class Node:
         return self.chain
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        handlers: dict[type, Callable[[str, Any], Coroutine[Any, Any, wire.Reply]]] = {
+        # a handler answers a Reply, or the frame of one it sealed ahead (see _on_update)
+        handlers: dict[type, Callable[[str, Any], Coroutine[Any, Any, wire.Reply | bytes]]] = {
             wire.Update: self._on_update,
             wire.Sync: self._on_sync,
             wire.Opened: self._on_opened,
@@ -1302,7 +1359,7 @@ class Node:
                     self.rejected += 1
                     break  # framing is lost: drop the connection, state is untouched
                 rid = None
-                reply: wire.Reply
+                reply: wire.Reply | bytes
                 try:
                     sender, msg = open_envelope(raw)
                     rid = getattr(msg, "id", None)
@@ -1321,7 +1378,7 @@ class Node:
                     reply = wire.error(
                         rid, ChannelError(f"internal error: {e!r}", ErrorCode.INTERNAL)
                     )
-                writer.write(seal(reply, self.signer))
+                writer.write(reply if isinstance(reply, bytes) else seal(reply, self.signer))
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass

@@ -41,6 +41,47 @@ def test_merkle_empty_and_bad_index():
         merkle.proof([b"\x01" * 32], 1)
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(0, 255),
+    st.integers(0, 2**256 - 1),
+    st.binary(min_size=32, max_size=32),
+    st.integers(0, 2**64 - 1),
+)
+def test_lock_leaf_is_the_abi_encoding_hashed(sender, amount, hashlock, expiry):
+    """The direct word concatenation equals keccak(abi.encode(...)) as the contract hashes it."""
+    from eth_abi import encode
+
+    want = keccak(
+        encode(["uint8", "uint256", "bytes32", "uint64"], [sender, amount, hashlock, expiry])
+    )
+    assert merkle.lock_leaf(sender, amount, hashlock, expiry) == want
+    lock = Lock(min(sender, 1), amount, hashlock, expiry)
+    first = lock.leaf()  # hashed once, then kept on the frozen lock
+    assert lock.leaf() is first
+    assert first == merkle.lock_leaf(lock.sender, lock.amount, lock.hashlock, lock.expiry)
+    twin = Lock(lock.sender, lock.amount, lock.hashlock, lock.expiry)
+    assert twin == lock and hash(twin) == hash(lock)  # the kept leaf is no part of equality
+    s = State(CID, 1, 0, 0, (lock,))
+    assert s.locks_root == lock.leaf() == merkle.root([lock.leaf()])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (256, 1, b"\x01" * 32, 1),  # sender above uint8
+        (-1, 1, b"\x01" * 32, 1),
+        (0, 2**256, b"\x01" * 32, 1),  # amount above uint256
+        (0, 1, b"\x01" * 31, 1),  # hashlock not 32 bytes
+        (0, 1, b"\x01" * 32, 2**64),  # expiry above uint64
+        (0, True, b"\x01" * 32, 1),  # a bool is not an amount
+    ],
+)
+def test_lock_leaf_refuses_values_outside_their_abi_types(args):
+    with pytest.raises(ValueError, match="lock"):
+        merkle.lock_leaf(*args)
+
+
 locks_st = st.builds(
     Lock,
     st.integers(0, 1),

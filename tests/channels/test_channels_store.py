@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
+import pytest
+
 from offchain.channels import crypto
 from offchain.channels.machine import ChannelView
 from offchain.channels.model import SignedState, State
@@ -52,3 +54,52 @@ def test_group_commit_failure_reaches_every_waiter(tmp_path):
         st.close()
 
     asyncio.run(run())
+
+
+def test_put_queued_seen_at_once_and_written_with_the_next_commit(tmp_path):
+    async def run():
+        st = Store(tmp_path / "n.db")
+        try:
+            fut = st.put_queued("paid:x", True)
+            assert st.get("paid:x") is True  # known before its transaction commits
+            assert st.items("paid:") == [("paid:x", True)]
+            await asyncio.gather(fut, st.write_view(view(1)))
+            raw = sqlite3.connect(str(tmp_path / "n.db")).execute("SELECT v FROM kv")
+            assert [r[0] for r in raw.fetchall()] == ["true"]
+            st.put("paid:x", False)  # a later plain put wins over the queued value
+            assert st.get("paid:x") is False
+        finally:
+            await st.drain()
+            st.close()
+        again = Store(tmp_path / "n.db")
+        assert again.get("paid:x") is False
+        again.close()
+
+    asyncio.run(run())
+
+
+def test_close_writes_everything_queued_first(tmp_path):
+    async def run():
+        st = Store(tmp_path / "n.db")
+        futs = [st.write_view(view(i, 5)) for i in range(1, 20)]
+        await st.drain()
+        assert all(f.done() for f in futs)
+        st.close()
+        with pytest.raises(RuntimeError, match="closed"):
+            st.write_view(view(1, 6))
+        again = Store(tmp_path / "n.db")
+        assert {v.latest.state.nonce for v in again.views()} == {5}
+        again.close()
+
+    asyncio.run(run())
+
+
+def test_put_invoice_writes_secret_and_amount_together(tmp_path):
+    st = Store(tmp_path / "n.db")
+    h, secret = b"\x01" * 32, b"\x02" * 32
+    st.put_invoice(h, secret, 1234)
+    st.close()
+    again = Store(tmp_path / "n.db")
+    assert again.secret(h) == secret
+    assert again.get("invoice:0x" + h.hex()) == 1234
+    again.close()
