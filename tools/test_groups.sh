@@ -11,9 +11,12 @@
 # Balance (fresh clones, 2026-12-02): group 1 (zk ... governance) 19:37; group 2's first command
 # with bridge and tools 16:48, then cli 5:07 and e2e 1:32; bridge and tools (about 2 min with the
 # invariant and gas-snapshot tests) went back to group 1 so both end near 21 min.
-# Without the slow tests (--fast) group 1 loses most of its zk proving (2026-12-02, loaded box:
-# group 1 3:48, group 2 8:14 + cli 1:44), so tests/cli and tests/e2e run after group 1 instead of group 2
-# (then, load 2-4: group 1 2:58 + cli 0:37, group 2 5:00; 5:10 wall).
+# Without the slow tests (--fast) group 1 loses most of its zk proving, and tests/rollup, whose
+# tests each deploy the whole stack through deploy_all (proxies, council, timelock), is the
+# longest folder (2026-12-02, quiet box: group 1's folders 2:55, channels + operator + sequencer
+# about 2:50, tests/rollup 4:39, rollup2 + forced + offchain 0:28, cli 0:38): --fast runs
+# channels, operator and sequencer after group 1's folders, and tests/rollup with the small
+# folders, cli and e2e in group 2 (the split before gave group 1 3:33, group 2 8:00; 8:07 wall).
 # tests/cli runs on its own command line (its bare `conftest` import collides with the others').
 # Output of each group goes to .build/test-logs/<group>.log and is printed when both are done; the
 # exit status is non-zero if any group failed. Extra arguments are passed to every `ape test`.
@@ -43,8 +46,7 @@ group1() {
     local rc=0
     run tests/zk tests/blobs tests/bls tests/governance tests/bridge tests/tools "${ARGS[@]}" || rc=1
     if [ "$FAST" -eq 1 ]; then
-        run tests/cli "${ARGS[@]}" || rc=1
-        run tests/e2e "${ARGS[@]}" || rc=1
+        run tests/channels tests/operator tests/sequencer "${ARGS[@]}" || rc=1
     fi
     return $rc
 }
@@ -52,12 +54,14 @@ group1() {
 group2() {
     # every command runs even if an earlier one failed; the group fails if any did
     local rc=0
-    run tests/channels tests/operator tests/sequencer tests/rollup tests/rollup2 \
-        tests/forced tests/offchain "${ARGS[@]}" || rc=1
-    if [ "$FAST" -eq 0 ]; then
-        run tests/cli "${ARGS[@]}" || rc=1
-        run tests/e2e "${ARGS[@]}" || rc=1
+    if [ "$FAST" -eq 1 ]; then
+        run tests/rollup tests/rollup2 tests/forced tests/offchain "${ARGS[@]}" || rc=1
+    else
+        run tests/channels tests/operator tests/sequencer tests/rollup tests/rollup2 \
+            tests/forced tests/offchain "${ARGS[@]}" || rc=1
     fi
+    run tests/cli "${ARGS[@]}" || rc=1
+    run tests/e2e "${ARGS[@]}" || rc=1
     return $rc
 }
 
